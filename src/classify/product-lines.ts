@@ -1,0 +1,114 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { normalizeForMatch } from '../text/language.js';
+
+const bilingual = z.object({ zh: z.string(), en: z.string() });
+const lineSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9_-]+$/),
+  names: bilingual,
+  description: bilingual,
+  folders: z.array(z.string()).default([]),
+  /** Product names weigh more than topic keywords: "Glow" says line A far more surely than "light". */
+  products: z.array(z.string()).default([]),
+  keywords: z.object({ zh: z.array(z.string()).default([]), en: z.array(z.string()).default([]) }),
+  patterns: z.array(z.string()).default([]),
+});
+const fileSchema = z.object({
+  lines: z.array(lineSchema).min(1),
+  general: z.object({ id: z.string(), names: bilingual, folders: z.array(z.string()).default([]) }),
+  /** Natural-language rules that go into the prompt verbatim, one set per language. */
+  rules: bilingual,
+});
+
+export type ProductLine = z.infer<typeof lineSchema>;
+export type ProductLineRules = z.infer<typeof fileSchema>;
+export const UNKNOWN_LINE = 'unknown';
+
+export interface Classification {
+  /** A line id, or "unknown" when no line wins clearly. */
+  productLine: string;
+  /** Keywords and product names that matched, for explanations and debugging. */
+  matched: string[];
+  scores: Record<string, number>;
+}
+
+export async function loadProductLineRules(file: string): Promise<ProductLineRules> {
+  const text = await readFile(file, 'utf8');
+  const result = fileSchema.safeParse(parseYaml(text));
+  if (!result.success) {
+    throw new Error(`Invalid product-line rules in ${file}: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  }
+  for (const line of result.data.lines) for (const pattern of line.patterns) new RegExp(pattern, 'iu');
+  return result.data;
+}
+
+/**
+ * Keyword classifier over the rules file. Scores each line by matches (product names 3, keywords 1,
+ * patterns 2) and picks the top one only when it beats the runner-up; ties and no evidence give "unknown".
+ */
+export class ProductLineClassifier {
+  private readonly compiled: { id: string; terms: { term: string; weight: number }[]; patterns: RegExp[] }[];
+
+  constructor(readonly rules: ProductLineRules) {
+    this.compiled = rules.lines.map((line) => ({
+      id: line.id,
+      terms: [
+        ...line.products.map((term) => ({ term: normalizeForMatch(term), weight: 3 })),
+        ...[...line.keywords.zh, ...line.keywords.en].map((term) => ({ term: normalizeForMatch(term), weight: 1 })),
+      ],
+      patterns: line.patterns.map((pattern) => new RegExp(pattern, 'iu')),
+    }));
+  }
+
+  get lineIds(): string[] {
+    return this.rules.lines.map((line) => line.id);
+  }
+
+  isKnownLine(id: string): boolean {
+    return id === this.rules.general.id || this.lineIds.includes(id);
+  }
+
+  classify(text: string): Classification {
+    const normalized = normalizeForMatch(text);
+    const scores: Record<string, number> = {};
+    const matched: string[] = [];
+    for (const line of this.compiled) {
+      let score = 0;
+      for (const { term, weight } of line.terms) {
+        if (term && containsTerm(normalized, term)) {
+          score += weight;
+          matched.push(term);
+        }
+      }
+      for (const pattern of line.patterns) {
+        if (pattern.test(text)) {
+          score += 2;
+          matched.push(pattern.source);
+        }
+      }
+      scores[line.id] = score;
+    }
+    const ranked = Object.entries(scores).sort((a, b) => b[1] - a[1]);
+    const [best, second] = ranked;
+    const productLine = best && best[1] > 0 && (!second || best[1] > second[1]) ? best[0] : UNKNOWN_LINE;
+    return { productLine, matched, scores };
+  }
+
+  /** The line a file belongs to from its folder names, if the rules name that folder. */
+  lineForPath(relativePath: string): string | undefined {
+    const folders = relativePath.split('/').slice(0, -1).map((folder) => folder.toLowerCase());
+    for (const line of this.rules.lines) if (line.folders.some((folder) => folders.includes(folder.toLowerCase()))) return line.id;
+    if (this.rules.general.folders.some((folder) => folders.includes(folder.toLowerCase()))) return this.rules.general.id;
+    return undefined;
+  }
+}
+
+/** Latin terms match on word boundaries ("car" must not match "card"); CJK terms match as substrings. */
+function containsTerm(text: string, term: string): boolean {
+  if (/^[\p{Script=Latin}\d\s-]+$/u.test(term)) {
+    const escaped = term.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`(^|[^\\p{L}\\d])${escaped}(s|es)?($|[^\\p{L}\\d])`, 'u').test(text);
+  }
+  return text.includes(term);
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * Every setting of the service and the ingestion job, parsed once at start-up.
+ * Nothing else in the code base reads `process.env`. Each entry is documented in the README.
+ */
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+const integer = (defaultValue: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(min).max(max).default(defaultValue));
+const number = (defaultValue: number, min = -Infinity, max = Infinity) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().min(min).max(max).default(defaultValue));
+const boolean = (defaultValue: boolean) =>
+  z.preprocess((value) => {
+    if (value === undefined || value === '') return defaultValue;
+    if (typeof value === 'boolean') return value;
+    const text = String(value).toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+    if (['0', 'false', 'no', 'off'].includes(text)) return false;
+    return value;
+  }, z.boolean());
+
+const schema = z.object({
+  KNOWLEDGE_DIR: z.preprocess(emptyAsUndefined, z.string().default('knowledge')),
+  PRODUCT_LINES_FILE: z.preprocess(emptyAsUndefined, z.string().default('knowledge/product-lines.yaml')),
+  DB_DIR: z.preprocess(emptyAsUndefined, z.string().default('data/lancedb')),
+  TABLE_NAME: z.preprocess(emptyAsUndefined, z.string().regex(/^[A-Za-z0-9_-]+$/).default('knowledge')),
+  LANCEDB_READ_CONSISTENCY_SECONDS: number(5, 0, 3600),
+
+  EMBEDDING_MODEL: z.preprocess(emptyAsUndefined, z.string().default('bge-small-zh-v1.5')),
+  MODELS_DIR: z.preprocess(emptyAsUndefined, z.string().default('models')),
+  EMBEDDING_POOLING: z.preprocess(emptyAsUndefined, z.enum(['cls', 'mean']).optional()),
+  EMBEDDING_NORMALIZE: z.preprocess(emptyAsUndefined, boolean(true).optional()),
+  EMBEDDING_LOWERCASE: z.preprocess(emptyAsUndefined, boolean(false).optional()),
+  EMBEDDING_QUERY_PREFIX: z.string().optional(),
+  EMBEDDING_PASSAGE_PREFIX: z.string().optional(),
+  EMBEDDING_DTYPE: z.preprocess(emptyAsUndefined, z.enum(['q8', 'fp32', 'fp16', 'int8', 'uint8', 'q4']).default('q8')),
+  EMBEDDING_BATCH_SIZE: integer(32, 1, 1024),
+  EMBEDDING_ALLOW_REMOTE: boolean(false),
+
+  CHUNK_MAX_TOKENS: integer(320, 32, 8192),
+  CHUNK_OVERLAP_TOKENS: integer(48, 0, 4096),
+  INGEST_MAX_FILE_BYTES: integer(20 * 1024 * 1024, 1),
+
+  HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
+  PORT: integer(3000, 0, 65535),
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
+  MAX_QUESTION_CHARS: integer(2000, 10, 100_000),
+  BODY_LIMIT_BYTES: integer(256 * 1024, 1024),
+  REQUEST_TIMEOUT_MS: integer(60_000, 1000),
+  TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().default('loopback')),
+
+  LLM_BASE_URL: optionalString,
+  LLM_MODEL: z.preprocess(emptyAsUndefined, z.string().default('Qwen/Qwen3-4B-Instruct-2507')),
+  LLM_API_KEY: z.preprocess(emptyAsUndefined, z.string().default('not-needed')),
+  LLM_TIMEOUT_MS: integer(30_000, 100),
+  LLM_FIRST_TOKEN_TIMEOUT_MS: integer(15_000, 100),
+  LLM_MAX_ANSWER_TOKENS: integer(1024, 16),
+  LLM_CONTEXT_TOKENS: integer(32_768, 1024, 262_144),
+  LLM_TEMPERATURE: number(0.3, 0, 2),
+
+  COMPANY_NAME: z.preprocess(emptyAsUndefined, z.string().default('Lumora 朗曜科技')),
+  HANDOFF_CONTACT_ZH: z.preprocess(emptyAsUndefined, z.string().default('人工客服：400-820-1234（每天 9:00–21:00），或发邮件至 support@lumora.example')),
+  HANDOFF_CONTACT_EN: z.preprocess(emptyAsUndefined, z.string().default('a human agent: call +1-800-555-0142 (9am–9pm daily) or email support@lumora.example')),
+
+  REFUSAL_THRESHOLD: number(0.6, 0, 1),
+  RETRIEVAL_CANDIDATES: integer(20, 1, 200),
+  RETRIEVAL_SOURCES: integer(6, 1, 50),
+
+  REDIS_URL: optionalString,
+  SESSION_MAX_TURNS: integer(10, 1, 200),
+  SESSION_TTL_SECONDS: integer(3600, 10),
+  CACHE_TTL_SECONDS: integer(86_400, 1),
+});
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses settings from an environment-like record; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues
+      .map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
+      .join('\n');
+    throw new ConfigError(`Invalid settings (fix these environment variables, see README "Settings"):\n${problems}`);
+  }
+  return Object.freeze(result.data);
+}

@@ -1,0 +1,25 @@
+/**
+ * The one error type the HTTP layer knows how to turn into a response.
+ * `expose` says whether the message is safe (and useful) to show the client;
+ * 5xx messages are logged and replaced by a generic one.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AppError';
+  }
+
+  get expose(): boolean {
+    return this.status < 500;
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) => new AppError(400, 'bad_request', message, details);
+export const notFound = (message: string) => new AppError(404, 'not_found', message);
+export const unavailable = (message: string) => new AppError(503, 'unavailable', message);

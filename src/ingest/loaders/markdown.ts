@@ -1,0 +1,79 @@
+import { parse as parseYaml } from 'yaml';
+import type { Section } from '../chunker.js';
+import { type SourceDocument, UnreadableFileError } from '../document.js';
+import { decodeText, titleFromPath } from './text-content.js';
+
+/** Markdown with optional YAML front matter (`title`, `product_line`, `lang`); headings become heading paths. */
+export function loadMarkdown(buffer: Buffer, relativePath: string): SourceDocument[] {
+  let text = decodeText(buffer);
+  let frontMatter: Record<string, unknown> = {};
+  const match = /^---\n([\s\S]*?)\n---\n?/.exec(text);
+  if (match) {
+    try {
+      frontMatter = (parseYaml(match[1]) as Record<string, unknown>) ?? {};
+    } catch (error) {
+      throw new UnreadableFileError(`invalid front matter: ${(error as Error).message.split('\n')[0]}`);
+    }
+    text = text.slice(match[0].length);
+  }
+  const { sections, firstHeading } = markdownSections(text);
+  const title = stringField(frontMatter.title) ?? firstHeading ?? titleFromPath(relativePath);
+  if (sections.length === 0) throw new UnreadableFileError('no text content');
+  return [
+    {
+      docId: relativePath,
+      sourcePath: relativePath,
+      title,
+      kind: 'passage',
+      sections,
+      productLine: stringField(frontMatter.product_line),
+      lang: languageField(frontMatter.lang),
+    },
+  ];
+}
+
+export function markdownSections(text: string): { sections: Section[]; firstHeading?: string } {
+  const sections: Section[] = [];
+  const path: string[] = [];
+  let buffer: string[] = [];
+  let firstHeading: string | undefined;
+  let inFence = false;
+  const flush = () => {
+    const body = buffer.join('\n').trim();
+    if (body) sections.push({ headingPath: [...path], text: body });
+    buffer = [];
+  };
+  for (const line of text.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
+    const heading = inFence ? null : /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
+    if (heading) {
+      flush();
+      const level = heading[1].length;
+      const title = stripInline(heading[2]);
+      firstHeading ??= title;
+      path.length = Math.min(path.length, level - 1);
+      while (path.length < level - 1) path.push('');
+      path[level - 1] = title;
+      continue;
+    }
+    buffer.push(inFence ? line : stripInline(line));
+  }
+  flush();
+  return { sections: sections.map((section) => ({ ...section, headingPath: section.headingPath.filter(Boolean) })), firstHeading };
+}
+
+/** Drops Markdown syntax that carries no meaning for retrieval, keeping link and image text. */
+function stripInline(line: string): string {
+  return line
+    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
+    .replace(/(\*\*|__)(.+?)\1/g, '$2')
+    .replace(/(^|[^*])\*(?!\s)(.+?)\*/g, '$1$2')
+    .replace(/`([^`]+)`/g, '$1')
+    .replace(/^\s*>\s?/, '')
+    .replace(/^\s*\|?\s*:?-{3,}.*$/, '')
+    .replace(/<[^>]+>/g, '');
+}
+
+const stringField = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
+const languageField = (value: unknown) => (value === 'zh' || value === 'en' ? value : undefined);

@@ -1,0 +1,22 @@
+import { UnreadableFileError } from '../document.js';
+
+/** Decodes a text file strictly: empty, binary (NUL bytes) or non-UTF-8 content is refused with a reason. */
+export function decodeText(buffer: Buffer): string {
+  if (buffer.length === 0) throw new UnreadableFileError('empty file');
+  if (buffer.subarray(0, 8192).includes(0)) throw new UnreadableFileError('binary content in a text file');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+  } catch {
+    throw new UnreadableFileError('not valid UTF-8 text');
+  }
+  text = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  if (!text.trim()) throw new UnreadableFileError('empty file (whitespace only)');
+  return text;
+}
+
+/** Falls back to the file name without extension, with separators turned into spaces. */
+export function titleFromPath(relativePath: string): string {
+  const base = relativePath.split('/').pop() ?? relativePath;
+  return base.replace(/\.[^.]+$/, '').replace(/[-_]+/g, ' ').trim();
+}

@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ProductLineClassifier } from '../classify/product-lines.js';
+import { type Embedder, embedInBatches } from '../embed/embedder.js';
+import { type ChunkRow, KnowledgeStore } from '../store/knowledge-store.js';
+import { detectLanguage } from '../text/language.js';
+import { chunkSections } from './chunker.js';
+import { type LoadFailure, type SourceDocument, UnreadableFileError } from './document.js';
+import { LOADERS } from './loaders/index.js';
+import { acquireIngestLock } from './lock.js';
+import { type ProgressReporter, silentProgress } from './progress.js';
+import { walk } from './walk.js';
+
+/** Bump when chunking or row layout changes in a way that should re-embed every document. */
+const PIPELINE_VERSION = 1;
+
+export interface IngestOptions {
+  source: string;
+  dbDir: string;
+  tableName: string;
+  embedder: Embedder;
+  maxFileBytes: number;
+  chunkMaxTokens: number;
+  chunkOverlapTokens: number;
+  /** Tags chunks with product lines (folder rules, then keywords); without it chunks get front matter/FAQ values or "general". */
+  classifier?: ProductLineClassifier;
+  /** Absolute paths not to ingest (the product-line rules file lives in knowledge/ too). */
+  exclude?: string[];
+  progress?: ProgressReporter;
+}
+
+export interface IngestSummary {
+  source: string;
+  db: string;
+  table: string;
+  previousVersion: number | null;
+  version: number;
+  committed: boolean;
+  documents: { added: number; updated: number; unchanged: number; removed: number; failed: number };
+  chunksWritten: number;
+  chunksTotal: number;
+  seconds: number;
+  embedSeconds: number;
+  chunksPerSecond: number;
+  failures: LoadFailure[];
+  ignored: string[];
+}
+
+/**
+ * One ingestion run: load every file, compare document hashes with the table, embed only what changed,
+ * and commit the run as a single table version. A crash before the commit leaves the previous version
+ * serving; a file that fails keeps whatever it had in the previous version.
+ */
+export async function runIngestion(options: IngestOptions): Promise<IngestSummary> {
+  const started = performance.now();
+  const lock = await acquireIngestLock(options.dbDir, options.tableName);
+  try {
+    const store = await KnowledgeStore.openOrCreate(options.dbDir, options.tableName, options.embedder.dimension);
+    const previousVersion = await store.version();
+    const existing = await store.documentHashes();
+    const hadRows = existing.size > 0;
+
+    const { documents, failures, ignored, failedPaths } = await loadAll(options);
+    const seen = new Set<string>();
+    const changed: { document: SourceDocument; docHash: string; isNew: boolean }[] = [];
+    let unchanged = 0;
+    for (const document of documents) {
+      if (seen.has(document.docId)) {
+        failures.push({ path: document.sourcePath, reason: `duplicate document id "${document.docId}"` });
+        continue;
+      }
+      seen.add(document.docId);
+      const docHash = hashDocument(document, options);
+      const previous = existing.get(document.docId);
+      if (previous?.docHash === docHash) unchanged++;
+      else changed.push({ document, docHash, isNew: !previous });
+    }
+    // A document is removed when its file is gone, not when its file failed to load this time.
+    const removed = [...existing.entries()].filter(([docId, { sourcePath }]) => !seen.has(docId) && !failedPaths.has(sourcePath)).map(([docId]) => docId);
+
+    const rows = changed.flatMap(({ document, docHash }) => toRows(document, docHash, options));
+    const progress = options.progress ?? silentProgress;
+    const embedStarted = performance.now();
+    const vectors = await embedInBatches(options.embedder, rows.map(embeddingText), (done, total) => progress.update(done, total));
+    progress.finish();
+    const embedSeconds = (performance.now() - embedStarted) / 1000;
+    rows.forEach((row, index) => (row.vector = vectors[index]));
+
+    const replaced = [...changed.map(({ document }) => document.docId), ...removed];
+    const committed = rows.length > 0 || removed.length > 0;
+    await store.commit(rows, replaced);
+    if (committed || !(await store.hasFullTextIndex())) {
+      if ((await store.countRows()) > 0) await store.buildFullTextIndex();
+    }
+    const version = await store.version();
+    if (committed) await store.tagVersion(`ingest-${new Date().toISOString().replace(/[-:.]/g, '')}`, version);
+    const chunksTotal = await store.countRows();
+    store.close();
+
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      source: options.source,
+      db: options.dbDir,
+      table: options.tableName,
+      previousVersion: hadRows ? previousVersion : null,
+      version,
+      committed,
+      documents: {
+        added: changed.filter((entry) => entry.isNew).length,
+        updated: changed.filter((entry) => !entry.isNew).length,
+        unchanged,
+        removed: removed.length,
+        failed: failures.length,
+      },
+      chunksWritten: rows.length,
+      chunksTotal,
+      seconds,
+      embedSeconds,
+      chunksPerSecond: rows.length ? rows.length / Math.max(embedSeconds, 1e-6) : 0,
+      failures,
+      ignored,
+    };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function loadAll(options: IngestOptions) {
+  const exclude = new Set((options.exclude ?? []).map((file) => path.resolve(file)));
+  const files = await walk(options.source, exclude);
+  const documents: SourceDocument[] = [];
+  const failures: LoadFailure[] = [];
+  const ignored: string[] = [];
+  const failedPaths = new Set<string>();
+  for (const file of files) {
+    const loader = LOADERS[path.extname(file.relativePath).toLowerCase()];
+    if (!loader) {
+      ignored.push(file.relativePath);
+      continue;
+    }
+    if (file.size > options.maxFileBytes) {
+      failures.push({ path: file.relativePath, reason: `file is ${file.size} bytes, over the ${options.maxFileBytes}-byte limit (INGEST_MAX_FILE_BYTES)` });
+      failedPaths.add(file.relativePath);
+      continue;
+    }
+    try {
+      const result = await loader(await readFile(file.absolutePath), file.relativePath);
+      documents.push(...result.documents);
+      failures.push(...result.failures);
+    } catch (error) {
+      const reason = error instanceof UnreadableFileError ? error.message : `could not read: ${(error as Error).message}`;
+      failures.push({ path: file.relativePath, reason });
+      failedPaths.add(file.relativePath);
+    }
+  }
+  return { documents, failures, ignored, failedPaths };
+}
+
+function hashDocument(document: SourceDocument, options: IngestOptions): string {
+  const settings = [PIPELINE_VERSION, options.embedder.modelKey, options.chunkMaxTokens, options.chunkOverlapTokens];
+  // The product line a document resolves to is part of its identity: moving a file between folders re-tags it.
+  const productLine = resolveProductLine(document, options);
+  return sha256(JSON.stringify([settings, document.title, document.kind, document.sections, productLine, document.lang ?? null, document.metadata ?? null, document.sourcePath]));
+}
+
+function resolveProductLine(document: SourceDocument, options: IngestOptions): string {
+  const classifier = options.classifier;
+  const general = classifier?.rules.general.id ?? 'general';
+  if (document.productLine) return document.productLine;
+  const fromFolder = classifier?.lineForPath(document.sourcePath);
+  if (fromFolder) return fromFolder;
+  if (!classifier) return general;
+  const sample = `${document.title}\n${document.sections.map((section) => section.text).join('\n')}`.slice(0, 4000);
+  const { productLine } = classifier.classify(sample);
+  return classifier.isKnownLine(productLine) ? productLine : general;
+}
+
+function toRows(document: SourceDocument, docHash: string, options: IngestOptions): ChunkRow[] {
+  const productLine = resolveProductLine(document, options);
+  const allText = document.sections.map((section) => section.text).join('\n');
+  const lang = document.lang ?? detectLanguage(`${document.title}\n${allText}`);
+  const chunks =
+    document.kind === 'faq'
+      ? [{ headingPath: [] as string[], text: document.sections[0].text }]
+      : chunkSections(document.sections, {
+          maxTokens: options.chunkMaxTokens,
+          overlapTokens: options.chunkOverlapTokens,
+          countTokens: (text) => options.embedder.countTokens(text),
+        });
+  return chunks.map((chunk, index) => {
+    const headingPath = chunk.headingPath.join(' > ');
+    return {
+      id: document.kind === 'faq' ? document.docId : `${document.docId}#${index}`,
+      doc_id: document.docId,
+      source_path: document.sourcePath,
+      title: document.title,
+      heading_path: headingPath,
+      product_line: productLine,
+      lang,
+      kind: document.kind,
+      text: chunk.text,
+      search_text: document.kind === 'faq' ? chunk.text : [document.title, headingPath, chunk.text].filter(Boolean).join('\n'),
+      content_hash: sha256(chunk.text),
+      doc_hash: docHash,
+      chunk_index: index,
+      metadata: JSON.stringify(document.metadata ?? {}),
+      vector: new Float32Array(0),
+    };
+  });
+}
+
+/** Title and headings go into the embedded text: "Return policy > Refunds" gives a bare paragraph its topic. */
+function embeddingText(row: ChunkRow): string {
+  if (row.kind === 'faq') return row.text;
+  return [row.title, row.heading_path, row.text].filter(Boolean).join('\n');
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

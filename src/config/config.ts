@@ -63,7 +63,11 @@ const schema = z.object({
   HANDOFF_CONTACT_ZH: z.preprocess(emptyAsUndefined, z.string().default('人工客服：400-820-1234（每天 9:00–21:00），或发邮件至 support@lumora.example')),
   HANDOFF_CONTACT_EN: z.preprocess(emptyAsUndefined, z.string().default('a human agent: call +1-800-555-0142 (9am–9pm daily) or email support@lumora.example')),
 
-  REFUSAL_THRESHOLD: number(0.6, 0, 1),
+  // Measured on eval/dev-set.jsonl (see README "Refusal threshold"): the embedding model's similarities
+  // run higher for English text, so each language has its own cut-off. REFUSAL_THRESHOLD sets both.
+  REFUSAL_THRESHOLD: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(1).optional()),
+  REFUSAL_THRESHOLD_ZH: number(0.55, 0, 1),
+  REFUSAL_THRESHOLD_EN: number(0.6, 0, 1),
   RETRIEVAL_CANDIDATES: integer(20, 1, 200),
   RETRIEVAL_SOURCES: integer(6, 1, 50),
 
@@ -88,5 +92,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .join('\n');
     throw new ConfigError(`Invalid settings (fix these environment variables, see README "Settings"):\n${problems}`);
   }
-  return Object.freeze(result.data);
+  const data = result.data;
+  if (data.REFUSAL_THRESHOLD !== undefined) {
+    // One value for both languages unless a per-language setting is given explicitly.
+    if (env.REFUSAL_THRESHOLD_ZH === undefined || env.REFUSAL_THRESHOLD_ZH === '') data.REFUSAL_THRESHOLD_ZH = data.REFUSAL_THRESHOLD;
+    if (env.REFUSAL_THRESHOLD_EN === undefined || env.REFUSAL_THRESHOLD_EN === '') data.REFUSAL_THRESHOLD_EN = data.REFUSAL_THRESHOLD;
+  }
+  return Object.freeze(data);
 }

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import express, { type Express, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { parse as parseYaml } from 'yaml';
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { type AskRouteOptions, askRoute } from './ask-route.js';
+import { errorHandler } from './error-handler.js';
+import { requestId } from './request-id.js';
+
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<boolean>;
+}
+
+export interface AppOptions {
+  logger: Logger;
+  bodyLimitBytes: number;
+  ask: AskRouteOptions;
+  readiness: ReadinessCheck[];
+  /** Extra routers (sessions, feedback, admin, metrics, widget) mounted before the 404 handler. */
+  routers?: express.Router[];
+  /** Runs first on every request (CORS, auth, rate limits). */
+  middleware?: express.RequestHandler[];
+  trustProxy?: string;
+}
+
+const openapiText = readFileSync(new URL('./openapi.yaml', import.meta.url), 'utf8');
+
+export function createApp(options: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  if (options.trustProxy) app.set('trust proxy', options.trustProxy);
+  app.use(requestId);
+  app.use(
+    helmet({
+      // The widget script is loaded cross-origin by customers' sites.
+      crossOriginResourcePolicy: { policy: 'cross-origin' },
+      contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'connect-src': ["'self'"] } },
+    }),
+  );
+  app.use((request, response, next) => {
+    const started = performance.now();
+    response.on('finish', () => {
+      options.logger.info({ requestId: request.id, method: request.method, path: request.path, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+    });
+    next();
+  });
+  for (const middleware of options.middleware ?? []) app.use(middleware);
+  app.use(express.json({ limit: options.bodyLimitBytes, strict: true }));
+
+  app.get('/healthz', (_request, response) => {
+    response.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_request: Request, response: Response) => {
+    const results = await Promise.all(options.readiness.map(async (entry) => [entry.name, await entry.check().catch(() => false)] as const));
+    const ready = results.every(([, ok]) => ok);
+    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+  });
+  app.get('/openapi.yaml', (_request, response) => {
+    response.type('application/yaml').send(openapiText);
+  });
+  app.get('/openapi.json', (_request, response) => {
+    response.json(parseYaml(openapiText));
+  });
+
+  app.use(askRoute(options.ask));
+  for (const router of options.routers ?? []) app.use(router);
+  app.use((request: Request) => {
+    throw new AppError(404, 'not_found', `No route for ${request.method} ${request.path}`);
+  });
+  app.use(errorHandler(options.logger));
+  return app;
+}

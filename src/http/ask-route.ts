@@ -1,0 +1,71 @@
+import { type Request, type Response, Router } from 'express';
+import { z } from 'zod';
+import type { AnswerDone, AnswerMeta, AnswerRequest, AnswerService } from '../answer/answer-service.js';
+import { LlmError } from '../answer/chat-model.js';
+import type { ProductLineClassifier } from '../classify/product-lines.js';
+import { badRequest } from '../errors.js';
+import { SseWriter } from './sse.js';
+
+export interface AskRouteOptions {
+  answers: AnswerService;
+  classifier: ProductLineClassifier;
+  maxQuestionChars: number;
+  /** Turns the request into what the answer service needs (adds session history); identity by default. */
+  prepare?: (body: AskBody, request: Request) => Promise<{ answerRequest: AnswerRequest; onDone?: (meta: AnswerMeta, done: AnswerDone) => Promise<void> }>;
+}
+
+export const askBodySchema = (maxQuestionChars: number) =>
+  z
+    .object({
+      question: z.string().trim().min(1, 'question must not be empty').max(maxQuestionChars, `question must be at most ${maxQuestionChars} characters`),
+      sessionId: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, 'sessionId must be 8–128 letters, digits, - or _').optional(),
+      productLine: z.string().min(1).max(32).optional(),
+      lang: z.enum(['zh', 'en']).optional(),
+      stream: z.boolean().optional().default(false),
+    })
+    .strict();
+
+export type AskBody = z.infer<ReturnType<typeof askBodySchema>>;
+
+/** POST /v1/ask: one question → SSE (`meta`, `token`…, `done`) or one JSON body with the same content. */
+export function askRoute(options: AskRouteOptions): Router {
+  const router = Router();
+  const schema = askBodySchema(options.maxQuestionChars);
+  router.post('/v1/ask', async (request: Request, response: Response) => {
+    if (!request.is('application/json')) throw badRequest('Send the question as JSON (Content-Type: application/json)');
+    const body = schema.parse(request.body ?? {});
+    if (body.productLine && body.productLine !== 'unknown' && !options.classifier.isKnownLine(body.productLine)) {
+      throw badRequest(`Unknown productLine "${body.productLine}"; known: ${[...options.classifier.lineIds, options.classifier.rules.general.id].join(', ')}`);
+    }
+    const { answerRequest, onDone } = options.prepare
+      ? await options.prepare(body, request)
+      : { answerRequest: { question: body.question, lang: body.lang, productLine: body.productLine === 'unknown' ? undefined : body.productLine }, onDone: undefined };
+
+    // A closed tab or dropped connection cancels retrieval and, above all, the LLM generation.
+    const controller = new AbortController();
+    response.on('close', () => {
+      if (!response.writableFinished) controller.abort();
+    });
+
+    let meta: AnswerMeta | undefined;
+    const sse = body.stream ? new SseWriter(response) : undefined;
+    try {
+      for await (const event of options.answers.answer(answerRequest, controller.signal)) {
+        if (event.type === 'meta') meta = event.data;
+        if (event.type === 'done') {
+          await onDone?.(meta!, event.data);
+          if (sse) sse.send('done', event.data);
+          else response.json({ ...meta, ...event.data });
+        } else sse?.send(event.type, event.data);
+      }
+    } catch (error) {
+      if (error instanceof LlmError && error.kind === 'cancelled') return;
+      if (!sse) throw error;
+      sse.send('error', { code: 'internal', message: 'The answer could not be completed', requestId: request.id });
+      throw error;
+    } finally {
+      sse?.end();
+    }
+  });
+  return router;
+}

@@ -1,0 +1,45 @@
+import type { NextFunction, Request, Response } from 'express';
+import { ZodError } from 'zod';
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/**
+ * The one place errors become responses: `{ error: { code, message, requestId, details? } }`.
+ * Client errors keep their message; server errors are logged with the stack and answered generically.
+ */
+export function errorHandler(logger: Logger) {
+  return (error: unknown, request: Request, response: Response, _next: NextFunction) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) logger.error({ err: error, requestId: request.id, path: request.path }, 'request failed');
+    else logger.info({ requestId: request.id, path: request.path, status: appError.status, code: appError.code }, 'request rejected');
+    if (response.headersSent) {
+      // A stream already started: nothing useful can be sent as JSON, close it.
+      response.end();
+      return;
+    }
+    response.status(appError.status).json({
+      error: {
+        code: appError.code,
+        message: appError.expose ? appError.message : 'Internal server error',
+        requestId: request.id,
+        ...(appError.expose && appError.details !== undefined ? { details: appError.details } : {}),
+      },
+    });
+  };
+}
+
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof ZodError) {
+    return new AppError(400, 'invalid_request', 'The request body is invalid', error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })));
+  }
+  // body-parser's errors carry a status and a type.
+  const parserError = error as { status?: number; type?: string; message?: string };
+  if (parserError?.type === 'entity.parse.failed') return new AppError(400, 'invalid_json', 'The request body is not valid JSON');
+  if (parserError?.type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is too large');
+  if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') return new AppError(415, 'unsupported_encoding', parserError.message ?? 'Unsupported encoding');
+  if (typeof parserError?.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+    return new AppError(parserError.status, 'bad_request', parserError.message ?? 'Bad request');
+  }
+  return new AppError(500, 'internal', error instanceof Error ? error.message : String(error), undefined, { cause: error });
+}

@@ -1,0 +1,23 @@
+import type { Response } from 'express';
+
+/** Server-Sent Events on an Express response: `event: <name>` + one JSON `data:` line per event. */
+export class SseWriter {
+  constructor(private readonly response: Response) {
+    response.status(200);
+    response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    response.setHeader('Cache-Control', 'no-cache, no-transform');
+    response.setHeader('Connection', 'keep-alive');
+    // Reverse proxies (nginx) must not buffer the stream.
+    response.setHeader('X-Accel-Buffering', 'no');
+    response.flushHeaders();
+  }
+
+  send(event: string, data: unknown): void {
+    if (this.response.writableEnded) return;
+    this.response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  end(): void {
+    if (!this.response.writableEnded) this.response.end();
+  }
+}

@@ -1,0 +1,27 @@
+import { loadConfig } from './config/config.js';
+import { createLogger } from './log.js';
+import { buildService } from './service.js';
+
+const config = loadConfig();
+const logger = createLogger(config.LOG_LEVEL);
+const service = await buildService(config, logger);
+const server = service.app.listen(config.PORT, config.HOST, () => {
+  logger.info({ port: config.PORT, mode: service.answers.mode, table: config.TABLE_NAME }, `Kefu listening on http://localhost:${config.PORT}`);
+});
+
+// Graceful shutdown: stop accepting, let running answers finish (bounded), then close the store.
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 15_000).unref();
+    server.close(async () => {
+      await service.close();
+      clearTimeout(force);
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+  });
+}

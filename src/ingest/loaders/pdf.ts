@@ -8,8 +8,9 @@ export async function loadPdf(buffer: Buffer, relativePath: string): Promise<Sou
   if (buffer.subarray(0, 1024).indexOf('%PDF-') === -1) throw new UnreadableFileError('not a PDF file (no %PDF header)');
   const parser = new PDFParse({ data: new Uint8Array(buffer) });
   try {
-    const info = await parser.getInfo().catch(() => undefined);
+    // getText first: a failed getInfo leaves the parser unusable and hides the real error (e.g. a password).
     const result = await parser.getText();
+    const info = await parser.getInfo().catch(() => undefined);
     const sections = result.pages
       .map((page) => ({ headingPath: [`p. ${page.num}`], text: unwrapCjkLines(page.text.replace(/[ \t]+\n/g, '\n')).trim() }))
       .filter((section) => section.text.length > 0);

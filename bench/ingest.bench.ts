@@ -1,0 +1,52 @@
+/**
+ * `npm run bench:ingest`: cold ingestion of the sample knowledge base into a fresh database
+ * (chunks embedded per second) and an unchanged re-ingestion (seconds). Prints a table and one JSON line.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ProductLineClassifier, loadProductLineRules } from '../src/classify/product-lines.js';
+import { loadConfig } from '../src/config/config.js';
+import { loadEmbedder } from '../src/embed/load-embedder.js';
+import { runIngestion } from '../src/ingest/run-ingestion.js';
+
+const config = loadConfig();
+const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-bench-ingest-'));
+try {
+  const loadStarted = performance.now();
+  const embedder = await loadEmbedder(config);
+  const modelLoadSeconds = (performance.now() - loadStarted) / 1000;
+  const classifier = new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
+  const run = () =>
+    runIngestion({
+      source: config.KNOWLEDGE_DIR,
+      dbDir: dir,
+      tableName: 'bench',
+      embedder,
+      maxFileBytes: config.INGEST_MAX_FILE_BYTES,
+      chunkMaxTokens: config.CHUNK_MAX_TOKENS,
+      chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
+      classifier,
+      exclude: [path.resolve(config.PRODUCT_LINES_FILE)],
+    });
+  const cold = await run();
+  const unchanged = await run();
+  const result = {
+    model: config.EMBEDDING_MODEL,
+    batchSize: config.EMBEDDING_BATCH_SIZE,
+    modelLoadSeconds: +modelLoadSeconds.toFixed(2),
+    documents: cold.documents.added,
+    chunks: cold.chunksWritten,
+    coldSeconds: +cold.seconds.toFixed(2),
+    coldEmbedSeconds: +cold.embedSeconds.toFixed(2),
+    coldChunksPerSecond: +cold.chunksPerSecond.toFixed(1),
+    unchangedSeconds: +unchanged.seconds.toFixed(2),
+    unchangedEmbedded: unchanged.chunksWritten,
+  };
+  console.log(`model ${result.model} (batch ${result.batchSize}), loaded in ${result.modelLoadSeconds} s`);
+  console.log(`cold ingest:      ${result.documents} documents, ${result.chunks} chunks in ${result.coldSeconds} s → ${result.coldChunksPerSecond} chunks/s embedded`);
+  console.log(`unchanged ingest: ${result.unchangedSeconds} s, ${result.unchangedEmbedded} chunks embedded`);
+  console.log(JSON.stringify(result));
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,206 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Embedder } from '../../src/embed/embedder.js';
+import { acquireIngestLock, LockHeldError } from '../../src/ingest/lock.js';
+import { type IngestOptions, runIngestion } from '../../src/ingest/run-ingestion.js';
+import { KnowledgeStore } from '../../src/store/knowledge-store.js';
+import { makePdf } from '../support/pdf.js';
+import { realEmbedder, tempDir } from '../support/real-stack.js';
+
+/** Counts what the real model is asked to embed, so tests can prove nothing was re-embedded. */
+function countingEmbedder(inner: Embedder) {
+  const counter = { passages: 0, failAfter: Infinity };
+  const embedder: Embedder = {
+    get modelKey() {
+      return inner.modelKey;
+    },
+    dimension: inner.dimension,
+    maxEmbeddingsPerCall: 8,
+    countTokens: (text) => inner.countTokens(text),
+    embedQuery: (text) => inner.embedQuery(text),
+    async embedPassages(texts) {
+      if (counter.passages + texts.length > counter.failAfter) throw new Error('simulated crash in the middle of embedding');
+      counter.passages += texts.length;
+      return inner.embedPassages(texts);
+    },
+  };
+  return { embedder, counter };
+}
+
+let model: Embedder;
+let source: string;
+let db: string;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  model = await realEmbedder();
+});
+
+beforeEach(async () => {
+  const temp = await tempDir('ingest');
+  cleanup = temp.remove;
+  source = path.join(temp.dir, 'docs');
+  db = path.join(temp.dir, 'db');
+  await mkdir(path.join(source, 'manuals'), { recursive: true });
+  await writeFile(path.join(source, 'manuals/thermostat.md'), '---\ntitle: Thermostat guide\nproduct_line: A\n---\n# Thermostat guide\n## Wiring\nThe thermostat needs a C-wire for power.\n## Eco mode\nEco mode lowers heating to 16 °C when nobody is home.\n');
+  await writeFile(path.join(source, 'manuals/band.zh.md'), '# 手环说明书\n## 防水\n手环防水等级为 5ATM，可以在泳池游泳，但不能洗热水澡。\n## 续航\n典型使用续航最长十四天。\n');
+  await writeFile(path.join(source, 'hub.html'), '<html><head><title>Hub lights</title></head><body><h1>Hub lights</h1><p>Solid orange means no internet.</p><script>evil()</script></body></html>');
+  await writeFile(path.join(source, 'lock.txt'), 'Lock quick start\n\nThe lock uses four AA batteries that last ten months.');
+  await writeFile(path.join(source, 'faq.csv'), 'id,question,answer,product_line\nfaq-1,How long is the warranty?,Two years for devices.,general\nfaq-2,退货运费谁出？,质量问题由我们承担运费。,general\n');
+  await writeFile(path.join(source, 'faq.jsonl'), '{"id":"faq-3","question":"Does the dash cam have a battery?","answer":"No, it uses a supercapacitor.","product_line":"C"}\n');
+  await writeFile(path.join(source, 'manual.pdf'), await makePdf(['Glow bulb troubleshooting. If the bulb flickers, remove the dimmer switch.', 'Page two: colour calibration.']));
+  await writeFile(path.join(source, 'notes.docx'), 'not supported');
+});
+
+afterEach(() => cleanup());
+
+const options = (embedder: Embedder, extra: Partial<IngestOptions> = {}): IngestOptions => ({
+  source,
+  dbDir: db,
+  tableName: 'knowledge',
+  embedder,
+  maxFileBytes: 1024 * 1024,
+  chunkMaxTokens: 320,
+  chunkOverlapTokens: 48,
+  ...extra,
+});
+
+describe('ingestion into LanceDB with the real model', () => {
+  it('ingests every format, tags chunks, and finds Chinese chunks by Chinese full-text search', async () => {
+    const summary = await runIngestion(options(model));
+    expect(summary.documents).toEqual({ added: 8, updated: 0, unchanged: 0, removed: 0, failed: 0 });
+    expect(summary.ignored).toEqual(['notes.docx']);
+    const store = await KnowledgeStore.open(db, 'knowledge');
+    const rows = await store.table.query().select(['id', 'doc_id', 'kind', 'lang', 'heading_path', 'product_line', 'source_path', 'text']).toArray();
+    const byDoc = (docId: string) => rows.filter((row) => row.doc_id === docId);
+    expect(byDoc('faq-1')).toHaveLength(1);
+    expect(byDoc('faq-1')[0]).toMatchObject({ id: 'faq-1', kind: 'faq', product_line: 'general', lang: 'en', text: 'How long is the warranty?\nTwo years for devices.' });
+    expect(byDoc('faq-2')[0].lang).toBe('zh');
+    expect(byDoc('manuals/thermostat.md').map((row) => row.heading_path).sort()).toEqual(['Thermostat guide > Eco mode', 'Thermostat guide > Wiring']);
+    expect(byDoc('manuals/band.zh.md')[0]).toMatchObject({ lang: 'zh' });
+    expect(byDoc('manual.pdf').map((row) => row.heading_path)).toEqual(['p. 1', 'p. 2']);
+    expect(byDoc('hub.html')[0].text).not.toContain('evil');
+
+    const chinese = await store.fullTextSearch('泳池游泳', 5);
+    expect(chinese[0].doc_id).toBe('manuals/band.zh.md');
+    const english = await store.fullTextSearch('supercapacitor', 5);
+    expect(english[0].doc_id).toBe('faq-3');
+    const semantic = await store.vectorSearch(await model.embedQuery('可以戴着手环游泳吗'), 3);
+    expect(semantic[0].doc_id).toBe('manuals/band.zh.md');
+    store.close();
+  });
+
+  it('re-embeds nothing when nothing changed, and only what changed otherwise', async () => {
+    await runIngestion(options(model));
+    const { embedder, counter } = countingEmbedder(model);
+    const unchanged = await runIngestion(options(embedder));
+    expect(counter.passages).toBe(0);
+    expect(unchanged.committed).toBe(false);
+    expect(unchanged.documents).toMatchObject({ unchanged: 8, added: 0, updated: 0, removed: 0 });
+
+    await writeFile(path.join(source, 'lock.txt'), 'Lock quick start\n\nThe lock uses four AA batteries that last twelve months.');
+    await rm(path.join(source, 'hub.html'));
+    await writeFile(path.join(source, 'faq.csv'), 'id,question,answer,product_line\nfaq-1,How long is the warranty?,Two years for devices.,general\nfaq-2,退货运费谁出？,七天无理由退货由买家承担运费。,general\n');
+    const changed = await runIngestion(options(embedder));
+    expect(changed.documents).toMatchObject({ updated: 2, removed: 1, unchanged: 5, added: 0 });
+    expect(counter.passages).toBe(2);
+    expect(changed.version).toBeGreaterThan(unchanged.version);
+
+    const store = await KnowledgeStore.open(db, 'knowledge');
+    const docs = await store.documentHashes();
+    expect(docs.has('hub.html')).toBe(false);
+    const lock = await store.table.query().where("doc_id = 'lock.txt'").toArray();
+    expect(lock.map((row) => row.text)).toEqual(['The lock uses four AA batteries that last twelve months.']);
+    expect((await store.fullTextSearch('twelve', 3))[0].doc_id).toBe('lock.txt');
+    store.close();
+  });
+
+  it('reports bad files by path and reason, ingests the rest, and keeps a failed file’s previous chunks', async () => {
+    await runIngestion(options(model));
+    await writeFile(path.join(source, 'empty.md'), '');
+    await writeFile(path.join(source, 'binary.txt'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x00, 0x01]));
+    await writeFile(path.join(source, 'corrupt.pdf'), Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(200, 7)]));
+    await writeFile(path.join(source, 'locked.pdf'), await makePdf(['secret'], { userPassword: 'pw', ownerPassword: 'owner' }));
+    await writeFile(path.join(source, 'big.txt'), 'x'.repeat(2 * 1024 * 1024));
+    await writeFile(path.join(source, 'new.md'), '# New\nA new page about pairing.');
+    // A file that ingested before and is now corrupt keeps serving its old chunks.
+    await writeFile(path.join(source, 'manual.pdf'), 'this is not a pdf any more');
+    await writeFile(path.join(source, 'faq.jsonl'), '{"id":"faq-3","question":"Does the dash cam have a battery?","answer":"No, it uses a supercapacitor.","product_line":"C"}\n{broken json\n');
+
+    const summary = await runIngestion(options(model));
+    const reasons = Object.fromEntries(summary.failures.map((failure) => [failure.path, failure.reason]));
+    expect(reasons['empty.md']).toMatch(/empty/);
+    expect(reasons['binary.txt']).toMatch(/binary/);
+    expect(reasons['corrupt.pdf']).toMatch(/PDF/);
+    expect(reasons['locked.pdf']).toMatch(/encrypted/);
+    expect(reasons['big.txt']).toMatch(/over the 1048576-byte limit/);
+    expect(reasons['manual.pdf']).toMatch(/not a PDF/);
+    expect(reasons['faq.jsonl:line 2']).toMatch(/invalid JSON/);
+    expect(summary.documents.failed).toBe(7);
+    expect(summary.documents.added).toBe(1);
+    expect(summary.documents.removed).toBe(0);
+    const store = await KnowledgeStore.open(db, 'knowledge');
+    const docs = await store.documentHashes();
+    expect(docs.has('manual.pdf')).toBe(true);
+    expect(docs.has('new.md')).toBe(true);
+    expect(docs.has('faq-3')).toBe(true);
+    store.close();
+  });
+
+  it('a run that crashes midway commits nothing: the previous version keeps serving', async () => {
+    const first = await runIngestion(options(model));
+    await writeFile(path.join(source, 'lock.txt'), 'Lock quick start\n\nCompletely different text now.');
+    await writeFile(path.join(source, 'extra.md'), '# Extra\nMore text.\n\n' + 'Another sentence. '.repeat(200));
+    const { embedder, counter } = countingEmbedder(model);
+    counter.failAfter = 2;
+    await expect(runIngestion(options(embedder))).rejects.toThrow(/simulated crash/);
+    const store = await KnowledgeStore.open(db, 'knowledge');
+    expect(await store.version()).toBe(first.version);
+    const lock = await store.table.query().where("doc_id = 'lock.txt'").toArray();
+    expect(lock[0].text).toContain('ten months');
+    store.close();
+    // The lock was released, so the next run works.
+    const retry = await runIngestion(options(model));
+    expect(retry.documents).toMatchObject({ updated: 1, added: 1 });
+  });
+
+  it('lists versions and rolls back to an earlier one', async () => {
+    const first = await runIngestion(options(model));
+    await writeFile(path.join(source, 'lock.txt'), 'Lock quick start\n\nThe batteries last twelve months.');
+    const second = await runIngestion(options(model));
+    const store = await KnowledgeStore.open(db, 'knowledge');
+    const versions = await store.listVersions();
+    expect(versions.filter((version) => version.tag?.startsWith('ingest-')).map((version) => version.version)).toEqual([first.version, second.version]);
+    const restored = await store.rollback(first.version);
+    expect(restored).toBeGreaterThan(second.version);
+    const lock = await store.table.query().where("doc_id = 'lock.txt'").toArray();
+    expect(lock[0].text).toContain('ten months');
+    expect((await store.fullTextSearch('ten months', 3))[0].doc_id).toBe('lock.txt');
+    store.close();
+  });
+
+  it('refuses a second concurrent run with a clear message, and takes over a dead process’s lock', async () => {
+    const held = await acquireIngestLock(db, 'knowledge');
+    await expect(runIngestion(options(model))).rejects.toThrow(LockHeldError);
+    await expect(runIngestion(options(model))).rejects.toThrow(/Another ingestion into table "knowledge" is running \(pid \d+/);
+    await held.release();
+    await writeFile(path.join(db, '.knowledge.ingest.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), startedAt: 'earlier' }));
+    const summary = await runIngestion(options(model));
+    expect(summary.documents.added).toBe(8);
+  });
+
+  it('ingests an evaluation corpus (JSONL) into its own table and keeps ids and metadata', async () => {
+    const corpus = path.join(source, '..', 'corpus.jsonl');
+    await writeFile(corpus, '{"id":"doc-7","title":"Pandas","text":"大熊猫主要以竹子为食。","lang":"zh","url":"https://example.org"}\n{"id":"doc-8","title":"Rivers","text":"The Yangtze is the longest river in Asia.","lang":"en"}\n');
+    const summary = await runIngestion({ ...options(model), source: corpus, tableName: 'eval_corpus' });
+    expect(summary.documents.added).toBe(2);
+    const store = await KnowledgeStore.open(db, 'eval_corpus');
+    const rows = await store.table.query().select(['doc_id', 'metadata', 'search_text']).toArray();
+    expect(rows.map((row) => row.doc_id).sort()).toEqual(['doc-7', 'doc-8']);
+    expect(JSON.parse(rows.find((row) => row.doc_id === 'doc-7')!.metadata)).toEqual({ url: 'https://example.org' });
+    expect(rows.every((row) => !row.search_text.includes('example.org'))).toBe(true);
+    expect((await store.fullTextSearch('竹子', 2))[0].doc_id).toBe('doc-7');
+    store.close();
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * TEST DOUBLE — not a language model. A local OpenAI-compatible HTTP server that behaves like vLLM
+ * serving Qwen3-4B-Instruct-2507 closely enough to exercise the client path: SSE chunks in vLLM's
+ * `chat.completion.chunk` format with a role delta, content deltas, a finish chunk, a usage chunk and
+ * `data: [DONE]`. Its behaviour per request is set by `mode`: a normal streamed answer that cites [1],
+ * an answer citing nothing or a source that was not given, a 500, a hang (never answers), a dropped
+ * connection mid-stream, or slow tokens.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type FakeMode = 'answer' | 'no-citation' | 'bad-citation' | 'error-500' | 'hang' | 'drop' | 'slow';
+
+export interface RecordedRequest {
+  model: string;
+  messages: { role: string; content: string }[];
+  stream: boolean;
+  max_tokens?: number;
+}
+
+export class FakeVllmServer {
+  mode: FakeMode = 'answer';
+  /** Delay between streamed tokens, in ms ('slow' mode multiplies it by 20). */
+  tokenDelayMs = 2;
+  readonly requests: RecordedRequest[] = [];
+  /** Requests whose client disconnected before the stream finished (cancellation reached the server). */
+  cancelled = 0;
+  private server?: Server;
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  get baseURL(): string {
+    const address = this.server?.address() as AddressInfo;
+    return `http://127.0.0.1:${address.port}/v1`;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((request, response) => void this.handle(request, response));
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse) {
+    if (request.method === 'GET' && request.url === '/v1/models') {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ object: 'list', data: [{ id: 'Qwen/Qwen3-4B-Instruct-2507', object: 'model', owned_by: 'vllm' }] }));
+      return;
+    }
+    if (request.method !== 'POST' || request.url !== '/v1/chat/completions') {
+      response.statusCode = 404;
+      response.end(JSON.stringify({ object: 'error', message: 'Not Found', type: 'NotFoundError', code: 404 }));
+      return;
+    }
+    let body = '';
+    for await (const chunk of request) body += chunk;
+    const parsed = JSON.parse(body) as RecordedRequest;
+    this.requests.push(parsed);
+
+    const mode = this.mode;
+    if (mode === 'error-500') {
+      response.statusCode = 500;
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ object: 'error', message: 'CUDA out of memory', type: 'InternalServerError', code: 500 }));
+      return;
+    }
+    if (mode === 'hang') return; // never answers; the client's timeout must fire
+
+    const question = parsed.messages.at(-1)?.content ?? '';
+    const chinese = /[\u4e00-\u9fff]/.test(question.split(/Customer's question:|顾客的问题：/).at(-1) ?? '');
+    const text =
+      mode === 'no-citation'
+        ? chinese ? '这个问题我可以回答，但不引用任何资料。' : 'I can answer that without citing anything.'
+        : mode === 'bad-citation'
+          ? chinese ? '请参考第九条资料。[9]' : 'See the ninth source. [9]'
+          : chinese ? '根据资料，可以这样处理。[1] 如仍有问题请联系人工客服。[2]' : 'According to our guide, here is what to do. [1] If it still fails, contact support. [2]';
+    const tokens = text.match(/.{1,4}/gsu) ?? [text];
+
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
+    const created = Math.floor(Date.now() / 1000);
+    const send = (payload: unknown) => response.write(`data: ${JSON.stringify(payload)}\n\n`);
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: parsed.model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    });
+    let closed = false;
+    response.on('close', () => {
+      if (!response.writableFinished) {
+        closed = true;
+        this.cancelled++;
+      }
+    });
+    send(chunk({ role: 'assistant', content: '' }));
+    for (const [index, token] of tokens.entries()) {
+      if (closed) return;
+      if (mode === 'drop' && index === 3) {
+        request.socket.destroy();
+        return;
+      }
+      await sleep(mode === 'slow' ? this.tokenDelayMs * 20 : this.tokenDelayMs);
+      send(chunk({ content: token }));
+    }
+    send(chunk({}, 'stop'));
+    send({ id, object: 'chat.completion.chunk', created, model: parsed.model, choices: [], usage: { prompt_tokens: 1234, completion_tokens: tokens.length, total_tokens: 1234 + tokens.length } });
+    response.end('data: [DONE]\n\n');
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

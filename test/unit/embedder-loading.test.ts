@@ -1,0 +1,27 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { embedInBatches } from '../../src/embed/embedder.js';
+import { ModelNotFoundError, TransformersEmbedder, resolveModelLocation } from '../../src/embed/transformers-embedder.js';
+
+// ../shared/models/tiny-random-bert-zh has RANDOM weights: it tests the loading path only, never quality.
+const tinyModel = path.resolve('../shared/models/tiny-random-bert-zh');
+
+describe('loading an embedding model from a local folder (random-weight fixture)', () => {
+  it('loads, reads the dimension from the model, and embeds deterministically in batches', async () => {
+    const embedder = await TransformersEmbedder.load({ model: tinyModel, modelsDir: 'models', pooling: 'mean', dtype: 'q8', batchSize: 2, allowRemote: false });
+    expect(embedder.dimension).toBe(256);
+    const progress: number[] = [];
+    const vectors = await embedInBatches(embedder, ['如何退货', '如何退货', 'thermostat', '温控器'], (done) => progress.push(done));
+    expect(progress).toEqual([0, 2, 4]);
+    expect(vectors).toHaveLength(4);
+    expect(Array.from(vectors[0])).toEqual(Array.from(vectors[1]));
+    const norm = Math.hypot(...vectors[2]);
+    expect(norm).toBeCloseTo(1, 4);
+    expect(embedder.countTokens('温控器')).toBe(3);
+  });
+
+  it('says how to fix a missing model instead of trying the network', () => {
+    expect(() => resolveModelLocation({ model: 'no-such-model', modelsDir: 'models', allowRemote: false })).toThrow(ModelNotFoundError);
+    expect(() => resolveModelLocation({ model: 'no-such-model', modelsDir: 'models', allowRemote: false })).toThrow(/models:fetch/);
+  });
+});

@@ -3,7 +3,7 @@ FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends maven ca-certificates && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm install --no-save tsx
+RUN npm install --omit=dev --no-audit --no-fund && npm install --no-save tsx
 COPY . .
 RUN npx tsx ingest/fetch-models.ts
 ENV NODE_ENV=production PORT=3000

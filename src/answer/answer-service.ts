@@ -3,6 +3,7 @@ import { type ProductLineClassifier, UNKNOWN_LINE } from '../classify/product-li
 import type { Candidate, HybridRetriever } from '../retrieve/hybrid-retriever.js';
 import { detectLanguage, type Language } from '../text/language.js';
 import { type ChatModel, type ChatUsage, LlmError } from './chat-model.js';
+import type { AnswerCache } from './answer-cache.js';
 import { checkCitations } from './citations.js';
 import { extractiveAnswer } from './extractive.js';
 import { MESSAGES } from './messages.js';
@@ -58,6 +59,8 @@ export interface AnswerDone {
   confidence: number;
   /** Set when a generated answer was replaced because it cited nothing valid. */
   replacedUngrounded: boolean;
+  /** Served from the answer cache, without retrieval or LLM. */
+  cached: boolean;
   usage: ChatUsage;
   timings: Record<string, number>;
 }
@@ -69,6 +72,7 @@ export interface AnswerObserver {
   stage?(stage: 'classify' | 'embed' | 'retrieve' | 'llm_first_token' | 'llm' | 'total', seconds: number): void;
   outcome?(mode: AnswerMode, details: { replacedUngrounded: boolean; llmError?: LlmError }): void;
   tokens?(usage: ChatUsage): void;
+  cache?(hit: boolean): void;
 }
 
 export interface AnswerServiceOptions {
@@ -87,6 +91,9 @@ export interface AnswerServiceOptions {
   maxAnswerTokens: number;
   temperature: number;
   observer?: AnswerObserver;
+  cache?: AnswerCache;
+  /** The knowledge table version, part of every cache key. */
+  knowledgeVersion?: () => Promise<number>;
 }
 
 /**
@@ -113,6 +120,25 @@ export class AnswerService {
     timings.classifyMs = performance.now() - classifyStarted;
     o.observer?.stage?.('classify', timings.classifyMs / 1000);
 
+    // Follow-ups depend on their conversation, so only standalone questions use the cache.
+    const cacheKey =
+      o.cache && o.knowledgeVersion && !request.history?.length
+        ? o.cache.key(request.retrievalQuestion ?? request.question, productLine, lang, await o.knowledgeVersion())
+        : undefined;
+    if (cacheKey) {
+      const hit = await o.cache!.get(cacheKey);
+      o.observer?.cache?.(Boolean(hit));
+      if (hit) {
+        yield { type: 'meta', data: { ...hit.meta, answerId } };
+        yield { type: 'token', data: { text: hit.done.answer } };
+        timings.totalMs = performance.now() - started;
+        o.observer?.stage?.('total', timings.totalMs / 1000);
+        o.observer?.outcome?.(hit.done.mode, { replacedUngrounded: false });
+        yield { type: 'done', data: { ...hit.done, answerId, cached: true, timings: { classifyMs: round(timings.classifyMs), totalMs: round(timings.totalMs) } } };
+        return;
+      }
+    }
+
     const lines = productLine === UNKNOWN_LINE ? [] : [productLine, o.classifier.rules.general.id];
     // A line the caller states filters; a line guessed from keywords only boosts, so a wrong guess cannot hide the answer.
     const scope = request.productLine ? { productLines: lines } : { preferLines: lines };
@@ -124,9 +150,7 @@ export class AnswerService {
 
     const sources = retrieval.candidates.map((candidate, index) => toSourceInfo(candidate, index + 1));
     const line = o.classifier.rules.lines.find((candidate) => candidate.id === productLine);
-    yield {
-      type: 'meta',
-      data: {
+    const meta: AnswerMeta = {
         answerId,
         lang,
         productLine,
@@ -134,21 +158,28 @@ export class AnswerService {
         confidence: round(retrieval.confidence),
         threshold: o.refusalThreshold[lang],
         sources,
-      },
     };
+    yield { type: 'meta', data: meta };
 
-    const finish = (done: Omit<AnswerDone, 'answerId' | 'productLine' | 'confidence' | 'timings'>, llmError?: LlmError): AnswerEvent => {
+    const finish = async (done: Omit<AnswerDone, 'answerId' | 'productLine' | 'confidence' | 'timings' | 'cached'>, llmError?: LlmError): Promise<AnswerEvent> => {
       timings.totalMs = performance.now() - started;
       o.observer?.stage?.('total', timings.totalMs / 1000);
       o.observer?.outcome?.(done.mode, { replacedUngrounded: done.replacedUngrounded, llmError });
       for (const key of Object.keys(timings)) timings[key] = round(timings[key]);
-      return { type: 'done', data: { ...done, answerId, productLine, confidence: round(retrieval.confidence), timings } };
+      const data: AnswerDone = { ...done, answerId, productLine, confidence: round(retrieval.confidence), cached: false, timings };
+      // Refusals and fallbacks are not cached: the next asker should get a real attempt.
+      if (cacheKey && (done.mode === 'generated' || done.mode === 'extractive') && !done.replacedUngrounded) {
+        const { answerId: _metaId, ...cachedMeta } = meta;
+        const { answerId: _doneId, timings: _timings, ...cachedDone } = data;
+        await o.cache!.set(cacheKey, { meta: cachedMeta, done: cachedDone });
+      }
+      return { type: 'done', data };
     };
 
     if (retrieval.confidence < o.refusalThreshold[lang] || sources.length === 0) {
       const text = MESSAGES.refusal[lang](o.handoffContact[lang]);
       yield { type: 'token', data: { text } };
-      yield finish({ answer: text, mode: 'refusal', refused: true, notice: null, citations: [], replacedUngrounded: false, usage: {} });
+      yield await finish({ answer: text, mode: 'refusal', refused: true, notice: null, citations: [], replacedUngrounded: false, usage: {} });
       return;
     }
 
@@ -160,7 +191,7 @@ export class AnswerService {
     if (!o.chatModel) {
       const { text, citations } = extractive();
       yield { type: 'token', data: { text } };
-      yield finish({ answer: text, mode: 'extractive', refused: false, notice: MESSAGES.extractiveNotice[lang], citations, replacedUngrounded: false, usage: {} });
+      yield await finish({ answer: text, mode: 'extractive', refused: false, notice: MESSAGES.extractiveNotice[lang], citations, replacedUngrounded: false, usage: {} });
       return;
     }
 
@@ -211,18 +242,18 @@ export class AnswerService {
 
     if (llmError) {
       const { text, citations } = extractive();
-      yield finish({ answer: text, mode: 'fallback', refused: false, notice: MESSAGES.fallbackNotice[lang], citations, replacedUngrounded: false, usage }, llmError);
+      yield await finish({ answer: text, mode: 'fallback', refused: false, notice: MESSAGES.fallbackNotice[lang], citations, replacedUngrounded: false, usage }, llmError);
       return;
     }
     const checked = checkCitations(generated.trim(), given);
     if (checked.used.length === 0) {
       // An answer that cites nothing cannot be shown as grounded: quote the knowledge base instead.
       const { text, citations } = extractive();
-      yield finish({ answer: text, mode: 'extractive', refused: false, notice: MESSAGES.extractiveNotice[lang], citations, replacedUngrounded: true, usage });
+      yield await finish({ answer: text, mode: 'extractive', refused: false, notice: MESSAGES.extractiveNotice[lang], citations, replacedUngrounded: true, usage });
       return;
     }
     const citations = checked.used.map((n) => sources[n - 1]).filter(Boolean);
-    yield finish({ answer: checked.text, mode: 'generated', refused: false, notice: null, citations, replacedUngrounded: false, usage });
+    yield await finish({ answer: checked.text, mode: 'generated', refused: false, notice: null, citations, replacedUngrounded: false, usage });
   }
 }
 

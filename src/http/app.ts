@@ -20,8 +20,10 @@ export interface AppOptions {
   readiness: ReadinessCheck[];
   /** Extra routers (sessions, feedback, admin, metrics, widget) mounted before the 404 handler. */
   routers?: express.Router[];
-  /** Runs first on every request (CORS, auth, rate limits). */
+  /** Runs on every request before the body is parsed (metrics, CORS). */
   middleware?: express.RequestHandler[];
+  /** Prometheus text for GET /metrics. */
+  metrics?: { contentType: string; render: () => Promise<string> };
   trustProxy?: string;
 }
 
@@ -57,6 +59,12 @@ export function createApp(options: AppOptions): Express {
     const ready = results.every(([, ok]) => ok);
     response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
   });
+  if (options.metrics) {
+    const metrics = options.metrics;
+    app.get('/metrics', async (_request, response) => {
+      response.type(metrics.contentType).send(await metrics.render());
+    });
+  }
   app.get('/openapi.yaml', (_request, response) => {
     response.type('application/yaml').send(openapiText);
   });

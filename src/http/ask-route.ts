@@ -1,4 +1,4 @@
-import { type Request, type Response, Router } from 'express';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { AnswerDone, AnswerMeta, AnswerRequest, AnswerService } from '../answer/answer-service.js';
 import { LlmError } from '../answer/chat-model.js';
@@ -8,10 +8,12 @@ import { SseWriter } from './sse.js';
 
 export interface AskRouteOptions {
   answers: AnswerService;
+  /** Access control and rate limiting, run before the body is read. */
+  guards?: RequestHandler[];
   classifier: ProductLineClassifier;
   maxQuestionChars: number;
   /** Turns the request into what the answer service needs (adds session history); identity by default. */
-  prepare?: (body: AskBody, request: Request) => Promise<{ answerRequest: AnswerRequest; onDone?: (meta: AnswerMeta, done: AnswerDone) => Promise<void> }>;
+  prepare?: (body: AskBody, signal: AbortSignal) => Promise<{ answerRequest: AnswerRequest; onDone?: (meta: AnswerMeta, done: AnswerDone) => Promise<void> }>;
 }
 
 export const askBodySchema = (maxQuestionChars: number) =>
@@ -31,21 +33,20 @@ export type AskBody = z.infer<ReturnType<typeof askBodySchema>>;
 export function askRoute(options: AskRouteOptions): Router {
   const router = Router();
   const schema = askBodySchema(options.maxQuestionChars);
-  router.post('/v1/ask', async (request: Request, response: Response) => {
+  router.post('/v1/ask', ...(options.guards ?? []), async (request: Request, response: Response) => {
     if (!request.is('application/json')) throw badRequest('Send the question as JSON (Content-Type: application/json)');
     const body = schema.parse(request.body ?? {});
     if (body.productLine && body.productLine !== 'unknown' && !options.classifier.isKnownLine(body.productLine)) {
       throw badRequest(`Unknown productLine "${body.productLine}"; known: ${[...options.classifier.lineIds, options.classifier.rules.general.id].join(', ')}`);
     }
-    const { answerRequest, onDone } = options.prepare
-      ? await options.prepare(body, request)
-      : { answerRequest: { question: body.question, lang: body.lang, productLine: body.productLine === 'unknown' ? undefined : body.productLine }, onDone: undefined };
-
     // A closed tab or dropped connection cancels retrieval and, above all, the LLM generation.
     const controller = new AbortController();
     response.on('close', () => {
       if (!response.writableFinished) controller.abort();
     });
+    const { answerRequest, onDone } = options.prepare
+      ? await options.prepare(body, controller.signal)
+      : { answerRequest: { question: body.question, lang: body.lang, productLine: body.productLine === 'unknown' ? undefined : body.productLine }, onDone: undefined };
 
     let meta: AnswerMeta | undefined;
     const sse = body.stream ? new SseWriter(response) : undefined;

@@ -179,7 +179,7 @@ describe('client disconnects', () => {
         response.on('error', () => undefined);
       });
       outgoing.on('error', () => undefined);
-      outgoing.end(JSON.stringify({ question: '手环可以戴着游泳吗？', stream: true }));
+      outgoing.end(JSON.stringify({ question: '手环充满电要多久？', stream: true }));
       setTimeout(() => reject(new Error('no token arrived')), 10_000);
     });
     await expect.poll(() => llm.cancelled, { timeout: 5000 }).toBeGreaterThan(cancelledBefore);

@@ -1,0 +1,97 @@
+import type { AnswerDone, AnswerMeta, AnswerRequest } from '../answer/answer-service.js';
+import type { ChatModel } from '../answer/chat-model.js';
+import type { ProductLineClassifier } from '../classify/product-lines.js';
+import type { AskBody } from '../http/ask-route.js';
+import type { SharedState } from '../state/shared-state.js';
+import { detectLanguage } from '../text/language.js';
+import { resolveFollowUp } from './follow-up.js';
+import type { SessionStore } from './session-store.js';
+
+/** How long an answer can still receive feedback. */
+const ANSWER_RECORD_TTL_SECONDS = 7 * 24 * 3600;
+const LOG_MAX_LENGTH = 100_000;
+
+export interface AnswerRecord {
+  answerId: string;
+  question: string;
+  answer: string;
+  mode: string;
+  refused: boolean;
+  productLine: string;
+  lang: string;
+  confidence: number;
+  sessionId?: string;
+  at: string;
+}
+
+/**
+ * The conversation around one question: loads the session's history, makes a follow-up standalone, and
+ * afterwards records the turn, keeps the answer for feedback, and logs a refusal as an unanswered question.
+ */
+export class Conversations {
+  constructor(
+    private readonly sessions: SessionStore,
+    private readonly state: SharedState,
+    private readonly classifier: ProductLineClassifier,
+    private readonly chatModel?: ChatModel,
+  ) {}
+
+  async prepare(body: AskBody, signal?: AbortSignal): Promise<{ answerRequest: AnswerRequest; onDone: (meta: AnswerMeta, done: AnswerDone) => Promise<void> }> {
+    const history = body.sessionId ? await this.sessions.history(body.sessionId) : [];
+    const lang = body.lang ?? detectLanguage(body.question);
+    const resolved = await resolveFollowUp(body.question, history, this.classifier, { chatModel: this.chatModel, lang, signal });
+    const answerRequest: AnswerRequest = {
+      question: body.question,
+      lang: body.lang,
+      productLine: body.productLine === 'unknown' ? undefined : body.productLine,
+      history: history.flatMap((turn) => [
+        { role: 'user' as const, content: turn.question },
+        { role: 'assistant' as const, content: turn.answer },
+      ]),
+      classificationContext: resolved.classificationContext,
+      retrievalQuestion: resolved.isFollowUp ? resolved.retrievalQuestion : undefined,
+    };
+    const onDone = async (meta: AnswerMeta, done: AnswerDone) => {
+      const at = new Date().toISOString();
+      const record: AnswerRecord = {
+        answerId: done.answerId,
+        question: body.question,
+        answer: done.answer,
+        mode: done.mode,
+        refused: done.refused,
+        productLine: done.productLine,
+        lang: meta.lang,
+        confidence: done.confidence,
+        sessionId: body.sessionId,
+        at,
+      };
+      await this.state.setJson(`answer:${done.answerId}`, record, ANSWER_RECORD_TTL_SECONDS);
+      if (done.refused) await this.state.appendLog('unanswered', { ...record }, LOG_MAX_LENGTH);
+      if (body.sessionId) {
+        await this.sessions.append(body.sessionId, {
+          answerId: done.answerId,
+          question: body.question,
+          answer: done.answer,
+          lang: meta.lang,
+          productLine: done.productLine,
+          mode: done.mode,
+          citations: done.citations.map((citation) => ({ n: citation.n, title: citation.title, path: citation.path })),
+          at,
+        });
+      }
+    };
+    return { answerRequest, onDone };
+  }
+
+  answerRecord(answerId: string): Promise<AnswerRecord | undefined> {
+    return this.state.getJson<AnswerRecord>(`answer:${answerId}`);
+  }
+
+  async recordFeedback(feedback: { answerId: string; rating: 'up' | 'down'; comment?: string }, record: AnswerRecord): Promise<string> {
+    return this.state.appendLog('feedback', { ...feedback, question: record.question, answer: record.answer, mode: record.mode, productLine: record.productLine, lang: record.lang, answeredAt: record.at, at: new Date().toISOString() }, LOG_MAX_LENGTH);
+  }
+
+  readLog(name: 'feedback' | 'unanswered', count: number) {
+    return this.state.readLog(name, count);
+  }
+}

@@ -1,0 +1,100 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { NextFunction, Request, Response } from 'express';
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+
+const keySchema = z.object({
+  id: z.string().min(1),
+  /** sha256 of the key, hex. Keys are long random strings, so a fast hash is enough; only the hash is stored. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  scopes: z.array(z.enum(['widget', 'admin'])).min(1),
+  /** Origins allowed to use this key from a browser; empty means any. */
+  origins: z.array(z.string().url()).default([]),
+});
+export type ApiKey = z.infer<typeof keySchema>;
+export type Scope = ApiKey['scopes'][number];
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    apiKey?: ApiKey;
+  }
+}
+
+export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+/** Keys from a JSON file (API_KEYS_FILE) and/or inline JSON (API_KEYS): `[{ id, sha256, scopes, origins }]`. */
+export function loadApiKeys(options: { file?: string; inline?: string }): ApiKey[] {
+  const lists: unknown[] = [];
+  if (options.file) lists.push(...(JSON.parse(readFileSync(options.file, 'utf8')) as unknown[]));
+  if (options.inline) lists.push(...(JSON.parse(options.inline) as unknown[]));
+  const parsed = z.array(keySchema).safeParse(lists);
+  if (!parsed.success) throw new Error(`Invalid API keys: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/**
+ * API keys, scopes and per-key CORS. With no keys configured (a single machine), public endpoints are
+ * open to any origin and admin endpoints are disabled. With keys, every public call needs a key with
+ * the `widget` or `admin` scope, from one of that key's origins; admin calls need `admin`.
+ */
+export class AccessControl {
+  private readonly byHash: Map<string, ApiKey>;
+  private readonly allOrigins: Set<string>;
+
+  constructor(readonly keys: ApiKey[]) {
+    this.byHash = new Map(keys.map((key) => [key.sha256, key]));
+    this.allOrigins = new Set(keys.flatMap((key) => key.origins));
+  }
+
+  get enabled(): boolean {
+    return this.keys.length > 0;
+  }
+
+  private find(presented: string): ApiKey | undefined {
+    const hash = hashKey(presented);
+    const key = this.byHash.get(hash);
+    // Compare again in constant time; the map lookup alone is not timing-safe.
+    return key && timingSafeEqual(Buffer.from(key.sha256, 'hex'), Buffer.from(hash, 'hex')) ? key : undefined;
+  }
+
+  /** CORS for browser callers. Preflights carry no key, so they are judged by origin alone. */
+  cors = (request: Request, response: Response, next: NextFunction) => {
+    const origin = request.header('origin');
+    if (origin) {
+      response.vary('Origin');
+      const allowed = !this.enabled || this.allOrigins.has(origin) || this.keys.some((key) => key.origins.length === 0);
+      if (allowed) {
+        response.setHeader('Access-Control-Allow-Origin', origin);
+        response.setHeader('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After');
+      }
+      if (request.method === 'OPTIONS') {
+        if (!allowed) throw new AppError(403, 'origin_not_allowed', `Origin ${origin} is not allowed`);
+        response.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
+        response.setHeader('Access-Control-Allow-Headers', 'Content-Type, X-Api-Key, Authorization, X-Request-Id');
+        response.setHeader('Access-Control-Max-Age', '600');
+        response.status(204).end();
+        return;
+      }
+    }
+    next();
+  };
+
+  require(scope: Scope) {
+    return (request: Request, _response: Response, next: NextFunction) => {
+      if (!this.enabled) {
+        if (scope === 'admin') throw new AppError(403, 'admin_disabled', 'Admin endpoints are disabled until API keys are configured (API_KEYS_FILE or API_KEYS)');
+        return next();
+      }
+      const presented = request.header('x-api-key') ?? /^Bearer\s+(.+)$/i.exec(request.header('authorization') ?? '')?.[1];
+      if (!presented) throw new AppError(401, 'missing_api_key', 'An API key is required (X-Api-Key header or Authorization: Bearer)');
+      const key = this.find(presented.trim());
+      if (!key) throw new AppError(401, 'invalid_api_key', 'The API key is not valid');
+      if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) throw new AppError(403, 'insufficient_scope', `This key may not call ${scope} endpoints`);
+      const origin = request.header('origin');
+      if (origin && key.origins.length && !key.origins.includes(origin)) throw new AppError(403, 'origin_not_allowed', `This key may not be used from ${origin}`);
+      request.apiKey = key;
+      next();
+    };
+  }
+}

@@ -1,0 +1,54 @@
+import { type Request, type RequestHandler, type Response, Router } from 'express';
+import { z } from 'zod';
+import type { Conversations } from '../chat/conversation.js';
+import { AppError } from '../errors.js';
+import { LockHeldError } from '../ingest/lock.js';
+import type { IngestSummary } from '../ingest/run-ingestion.js';
+import type { KnowledgeStore } from '../store/knowledge-store.js';
+
+export interface AdminRouteOptions {
+  guard: RequestHandler;
+  conversations: Conversations;
+  store: KnowledgeStore;
+  /** Runs an ingestion of the knowledge folder in this process (the table lock still guards against others). */
+  ingest: () => Promise<IngestSummary>;
+  onIngest?: (result: 'success' | 'partial' | 'failed', seconds: number) => void;
+}
+
+const limit = z.coerce.number().int().min(1).max(10_000).default(500);
+
+/** Admin endpoints (admin scope): re-ingest, versions, rollback, and feedback / unanswered-question exports. */
+export function adminRoutes(options: AdminRouteOptions): Router {
+  const router = Router();
+  router.use('/v1/admin', options.guard);
+  router.post('/v1/admin/ingest', async (_request: Request, response: Response) => {
+    const started = performance.now();
+    try {
+      const summary = await options.ingest();
+      await options.store.checkoutLatest();
+      options.onIngest?.(summary.documents.failed ? 'partial' : 'success', (performance.now() - started) / 1000);
+      response.json(summary);
+    } catch (error) {
+      options.onIngest?.('failed', (performance.now() - started) / 1000);
+      if (error instanceof LockHeldError) throw new AppError(409, 'ingestion_running', error.message);
+      throw error;
+    }
+  });
+  router.get('/v1/admin/versions', async (_request: Request, response: Response) => {
+    response.json({ current: await options.store.version(), versions: await options.store.listVersions() });
+  });
+  router.post('/v1/admin/rollback', async (request: Request, response: Response) => {
+    const { version } = z.object({ version: z.union([z.number().int().positive(), z.string().min(1)]) }).strict().parse(request.body ?? {});
+    response.json({ rolledBackTo: version, current: await options.store.rollback(version) });
+  });
+  router.get('/v1/admin/feedback', async (request: Request, response: Response) => {
+    const rating = z.enum(['up', 'down']).optional().parse(request.query.rating);
+    const entries = await options.conversations.readLog('feedback', limit.parse(request.query.limit));
+    response.json({ feedback: entries.filter(({ entry }) => !rating || entry.rating === rating).map(({ id, entry }) => ({ id, ...entry })) });
+  });
+  router.get('/v1/admin/unanswered', async (request: Request, response: Response) => {
+    const entries = await options.conversations.readLog('unanswered', limit.parse(request.query.limit));
+    response.json({ unanswered: entries.map(({ id, entry }) => ({ id, ...entry })) });
+  });
+  return router;
+}

@@ -1,0 +1,35 @@
+import { type Request, type RequestHandler, type Response, Router } from 'express';
+import { z } from 'zod';
+import type { Conversations } from '../chat/conversation.js';
+import type { SessionStore } from '../chat/session-store.js';
+import { AppError } from '../errors.js';
+
+const sessionId = z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, 'session id must be 8–128 letters, digits, - or _');
+const feedbackBody = z
+  .object({
+    answerId: z.string().uuid(),
+    rating: z.enum(['up', 'down']),
+    comment: z.string().trim().max(2000).optional(),
+  })
+  .strict();
+
+/** GET/DELETE /v1/sessions/:id and POST /v1/feedback, behind the public-endpoint guards. */
+export function conversationRoutes(options: { sessions: SessionStore; conversations: Conversations; guards: RequestHandler[] }): Router {
+  const router = Router();
+  router.get('/v1/sessions/:id', ...options.guards, async (request: Request, response: Response) => {
+    const id = sessionId.parse(request.params.id);
+    response.json({ sessionId: id, turns: await options.sessions.history(id) });
+  });
+  router.delete('/v1/sessions/:id', ...options.guards, async (request: Request, response: Response) => {
+    await options.sessions.clear(sessionId.parse(request.params.id));
+    response.status(204).end();
+  });
+  router.post('/v1/feedback', ...options.guards, async (request: Request, response: Response) => {
+    const body = feedbackBody.parse(request.body ?? {});
+    const record = await options.conversations.answerRecord(body.answerId);
+    if (!record) throw new AppError(404, 'unknown_answer', 'No answer with this id (answers can receive feedback for 7 days)');
+    const id = await options.conversations.recordFeedback(body, record);
+    response.status(201).json({ id });
+  });
+  return router;
+}

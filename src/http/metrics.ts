@@ -1,0 +1,56 @@
+import type { NextFunction, Request, Response } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AnswerObserver } from '../answer/answer-service.js';
+import type { StateHealthObserver } from '../state/resilient-state.js';
+
+/** Every Prometheus metric of one service instance, on its own registry (tests build several instances). */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'kefu_process_' });
+  const requests = new Counter({ name: 'kefu_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] });
+  const requestSeconds = new Histogram({ name: 'kefu_http_request_duration_seconds', help: 'HTTP request duration by route', labelNames: ['route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] });
+  const stageSeconds = new Histogram({ name: 'kefu_answer_stage_duration_seconds', help: 'Answer pipeline stage durations (classify, embed, retrieve, llm_first_token, llm, total)', labelNames: ['stage'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] });
+  const answers = new Counter({ name: 'kefu_answers_total', help: 'Answers by mode (generated, extractive, fallback, refusal)', labelNames: ['mode'], registers: [registry] });
+  const refusals = new Counter({ name: 'kefu_refusals_total', help: 'Questions refused for low retrieval confidence', registers: [registry] });
+  const fallbacks = new Counter({ name: 'kefu_llm_fallbacks_total', help: 'Extractive fallbacks after an LLM failure, by reason', labelNames: ['reason'], registers: [registry] });
+  const ungrounded = new Counter({ name: 'kefu_ungrounded_answers_replaced_total', help: 'Generated answers replaced because they cited no given source', registers: [registry] });
+  const cache = new Counter({ name: 'kefu_answer_cache_total', help: 'Answer cache lookups by result', labelNames: ['result'], registers: [registry] });
+  const tokens = new Counter({ name: 'kefu_llm_tokens_total', help: 'LLM tokens by direction (prompt, completion)', labelNames: ['direction'], registers: [registry] });
+  const stateUp = new Gauge({ name: 'kefu_shared_state_up', help: '1 while shared state (Redis) answers, 0 while degraded to process memory', registers: [registry] });
+  const stateErrors = new Counter({ name: 'kefu_shared_state_errors_total', help: 'Failed shared-state operations by operation', labelNames: ['operation'], registers: [registry] });
+  const ingestionRuns = new Counter({ name: 'kefu_ingestion_runs_total', help: 'Ingestion runs started from the admin API, by result', labelNames: ['result'], registers: [registry] });
+  const ingestionSeconds = new Histogram({ name: 'kefu_ingestion_duration_seconds', help: 'Ingestion run duration', buckets: [1, 5, 15, 30, 60, 120, 300, 900], registers: [registry] });
+  const knowledgeVersion = new Gauge({ name: 'kefu_knowledge_version', help: 'Version of the knowledge table being served', registers: [registry] });
+  const rateLimited = new Counter({ name: 'kefu_rate_limited_total', help: 'Requests refused by rate limits, by limit', labelNames: ['limit'], registers: [registry] });
+
+  const answerObserver: AnswerObserver = {
+    stage: (stage, seconds) => stageSeconds.observe({ stage }, seconds),
+    outcome: (mode, details) => {
+      answers.inc({ mode });
+      if (mode === 'refusal') refusals.inc();
+      if (mode === 'fallback') fallbacks.inc({ reason: details.llmError?.kind ?? 'unknown' });
+      if (details.replacedUngrounded) ungrounded.inc();
+    },
+    tokens: (usage) => {
+      if (usage.promptTokens) tokens.inc({ direction: 'prompt' }, usage.promptTokens);
+      if (usage.completionTokens) tokens.inc({ direction: 'completion' }, usage.completionTokens);
+    },
+    cache: (hit) => cache.inc({ result: hit ? 'hit' : 'miss' }),
+  };
+  const stateObserver: StateHealthObserver = { up: (value) => stateUp.set(value), error: (operation) => stateErrors.inc({ operation }) };
+
+  /** Counts requests by the matched route pattern (not the raw URL, which would explode label cardinality). */
+  const httpMiddleware = (request: Request, response: Response, next: NextFunction) => {
+    const end = requestSeconds.startTimer();
+    response.on('finish', () => {
+      const route = request.route?.path ? `${request.baseUrl}${request.route.path}` : response.statusCode === 404 ? 'unmatched' : request.path;
+      requests.inc({ route, method: request.method, status: String(response.statusCode) });
+      end({ route });
+    });
+    next();
+  };
+
+  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, knowledgeVersion, rateLimited };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,111 @@
+import { Redis } from 'ioredis';
+import type { SharedState } from './shared-state.js';
+
+// Token bucket in one round trip, atomic across replicas. Time comes from Redis, so replicas with
+// skewed clocks still share one bucket fairly.
+const TAKE_TOKEN = `
+local key = KEYS[1]
+local burst = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local state = redis.call('HMGET', key, 'tokens', 'ts')
+local tokens = tonumber(state[1]) or burst
+local ts = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + (now - ts) * rate)
+local allowed = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+end
+redis.call('HSET', key, 'tokens', tokens, 'ts', now)
+redis.call('EXPIRE', key, math.ceil(burst / rate) + 1)
+return { allowed, tostring(tokens) }
+`;
+
+export class RedisState implements SharedState {
+  readonly kind = 'redis' as const;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'kefu:',
+  ) {
+    redis.defineCommand('kefuTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
+  }
+
+  /**
+   * Commands fail fast while Redis is down (no offline queue, short timeout) so the resilient wrapper
+   * can answer from local state instead of letting requests hang; ioredis keeps reconnecting in the background.
+   */
+  static connect(url: string, commandTimeoutMs = 500): RedisState {
+    const redis = new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: commandTimeoutMs,
+      connectTimeout: 2000,
+      lazyConnect: false,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    });
+    // Connection errors are reported by the wrapper's metrics; an unhandled 'error' event would crash.
+    redis.on('error', () => undefined);
+    return new RedisState(redis);
+  }
+
+  private key(key: string) {
+    return this.prefix + key;
+  }
+
+  async getJson<T>(key: string) {
+    const value = await this.redis.get(this.key(key));
+    return value === null ? undefined : (JSON.parse(value) as T);
+  }
+
+  async setJson(key: string, value: unknown, ttlSeconds: number) {
+    await this.redis.set(this.key(key), JSON.stringify(value), 'EX', Math.max(1, Math.ceil(ttlSeconds)));
+  }
+
+  async delete(key: string) {
+    await this.redis.del(this.key(key));
+  }
+
+  async pushList(key: string, value: unknown, maxLength: number, ttlSeconds: number) {
+    await this.redis
+      .multi()
+      .rpush(this.key(key), JSON.stringify(value))
+      .ltrim(this.key(key), -maxLength, -1)
+      .expire(this.key(key), Math.max(1, Math.ceil(ttlSeconds)))
+      .exec();
+  }
+
+  async readList<T>(key: string) {
+    return (await this.redis.lrange(this.key(key), 0, -1)).map((item) => JSON.parse(item) as T);
+  }
+
+  async takeToken(key: string, burst: number, perSecond: number) {
+    const [allowed, tokens] = (await (this.redis as unknown as { kefuTakeToken: (...args: unknown[]) => Promise<[number, string]> }).kefuTakeToken(this.key(`rl:${key}`), burst, perSecond)) as [number, string];
+    const left = Number(tokens);
+    return { allowed: allowed === 1, remaining: Math.floor(left), retryAfterSeconds: allowed === 1 ? 0 : Math.ceil((1 - left) / perSecond) };
+  }
+
+  async appendLog(name: string, entry: Record<string, unknown>, maxLength: number) {
+    const id = await this.redis.xadd(this.key(name), 'MAXLEN', '~', String(maxLength), '*', 'json', JSON.stringify(entry));
+    return id ?? '';
+  }
+
+  async readLog(name: string, count: number) {
+    const entries = await this.redis.xrevrange(this.key(name), '+', '-', 'COUNT', count);
+    return entries.reverse().map(([id, fields]) => ({ id, entry: JSON.parse(fields[fields.indexOf('json') + 1]) as Record<string, unknown> }));
+  }
+
+  async ping() {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close() {
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,124 @@
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * The shared-state port: the few primitives sessions, rate limits, the answer cache and feedback need.
+ * MemoryState serves one process; RedisState makes several replicas behave as one service.
+ */
+export interface SharedState {
+  readonly kind: 'memory' | 'redis';
+  getJson<T>(key: string): Promise<T | undefined>;
+  setJson(key: string, value: unknown, ttlSeconds: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Appends to a list, keeps only the last `maxLength` items, and (re)sets the list's TTL. */
+  pushList(key: string, value: unknown, maxLength: number, ttlSeconds: number): Promise<void>;
+  readList<T>(key: string): Promise<T[]>;
+  /**
+   * Token bucket: takes one token from the bucket at `key` (capacity `burst`, refilled at `perSecond`).
+   * Atomic across replicas in the Redis implementation.
+   */
+  takeToken(key: string, burst: number, perSecond: number): Promise<{ allowed: boolean; retryAfterSeconds: number; remaining: number }>;
+  /** Appends to a durable, ordered log (a Redis stream); returns the entry id. */
+  appendLog(name: string, entry: Record<string, unknown>, maxLength: number): Promise<string>;
+  readLog(name: string, count: number): Promise<{ id: string; entry: Record<string, unknown> }[]>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * In-process state: the default for a single process. Expiry is checked on read. With `logDir`, logs
+ * (feedback, unanswered questions) are appended to `<logDir>/<name>.jsonl`, so they survive restarts.
+ */
+export class MemoryState implements SharedState {
+  readonly kind = 'memory' as const;
+  private readonly values = new Map<string, { value: unknown; expiresAt: number }>();
+  private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>();
+  private readonly logs = new Map<string, { id: string; entry: Record<string, unknown> }[]>();
+  private sequence = 0;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly logDir?: string,
+  ) {}
+
+  private live(key: string) {
+    const item = this.values.get(key);
+    if (item && item.expiresAt <= this.now()) {
+      this.values.delete(key);
+      return undefined;
+    }
+    return item;
+  }
+
+  async getJson<T>(key: string) {
+    return structuredClone(this.live(key)?.value) as T | undefined;
+  }
+
+  async setJson(key: string, value: unknown, ttlSeconds: number) {
+    this.sweep();
+    this.values.set(key, { value: structuredClone(value), expiresAt: this.now() + ttlSeconds * 1000 });
+  }
+
+  async delete(key: string) {
+    this.values.delete(key);
+  }
+
+  async pushList(key: string, value: unknown, maxLength: number, ttlSeconds: number) {
+    const list = ((this.live(key)?.value as unknown[]) ?? []).concat([structuredClone(value)]).slice(-maxLength);
+    this.values.set(key, { value: list, expiresAt: this.now() + ttlSeconds * 1000 });
+  }
+
+  async readList<T>(key: string) {
+    return structuredClone((this.live(key)?.value as T[]) ?? []);
+  }
+
+  async takeToken(key: string, burst: number, perSecond: number) {
+    const now = this.now() / 1000;
+    const bucket = this.buckets.get(key) ?? { tokens: burst, updatedAt: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + (now - bucket.updatedAt) * perSecond);
+    bucket.updatedAt = now;
+    const allowed = bucket.tokens >= 1;
+    if (allowed) bucket.tokens -= 1;
+    this.buckets.set(key, bucket);
+    return { allowed, remaining: Math.floor(bucket.tokens), retryAfterSeconds: allowed ? 0 : Math.ceil((1 - bucket.tokens) / perSecond) };
+  }
+
+  async appendLog(name: string, entry: Record<string, unknown>, maxLength: number) {
+    const id = `${this.now()}-${this.sequence++}`;
+    if (this.logDir) {
+      await mkdir(this.logDir, { recursive: true });
+      await appendFile(path.join(this.logDir, `${name}.jsonl`), JSON.stringify({ id, entry }) + '\n');
+      return id;
+    }
+    const log = this.logs.get(name) ?? [];
+    log.push({ id, entry: structuredClone(entry) });
+    this.logs.set(name, log.slice(-maxLength));
+    return id;
+  }
+
+  async readLog(name: string, count: number) {
+    if (this.logDir) {
+      const text = await readFile(path.join(this.logDir, `${name}.jsonl`), 'utf8').catch(() => '');
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .slice(-count)
+        .map((line) => JSON.parse(line) as { id: string; entry: Record<string, unknown> });
+    }
+    return structuredClone((this.logs.get(name) ?? []).slice(-count));
+  }
+
+  async ping() {
+    return true;
+  }
+
+  async close() {}
+
+  /** Bounds memory: drop expired entries now and then, and stale buckets. */
+  private sweep() {
+    if (this.values.size % 1000 !== 0) return;
+    const now = this.now();
+    for (const [key, item] of this.values) if (item.expiresAt <= now) this.values.delete(key);
+    if (this.buckets.size > 100_000) this.buckets.clear();
+  }
+}

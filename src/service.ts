@@ -52,7 +52,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const state =
     overrides.state ??
     (config.REDIS_URL
-      ? new ResilientState(RedisState.connect(config.REDIS_URL, config.REDIS_COMMAND_TIMEOUT_MS), logger, metrics.stateObserver)
+      ? new ResilientState(RedisState.connect(config.REDIS_URL, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, prefix: config.REDIS_KEY_PREFIX }), logger, metrics.stateObserver)
       : new MemoryState(Date.now, config.STATE_LOG_DIR));
   const chatModel =
     overrides.chatModel === null
@@ -87,7 +87,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     maxAnswerTokens: config.LLM_MAX_ANSWER_TOKENS,
     temperature: config.LLM_TEMPERATURE,
     observer: metrics.answerObserver,
-    cache: new AnswerCache(state, config.CACHE_TTL_SECONDS),
+    cache: config.ANSWER_CACHE ? new AnswerCache(state, config.CACHE_TTL_SECONDS) : undefined,
     knowledgeVersion,
   });
   const sessions = new SessionStore(state, config.SESSION_MAX_TURNS, config.SESSION_TTL_SECONDS);

@@ -73,6 +73,7 @@ const schema = z.object({
 
   REDIS_URL: optionalString,
   REDIS_COMMAND_TIMEOUT_MS: integer(500, 10, 60_000),
+  REDIS_KEY_PREFIX: z.preprocess(emptyAsUndefined, z.string().default('kefu:')),
   STATE_LOG_DIR: z.preprocess(emptyAsUndefined, z.string().default('data/logs')),
   API_KEYS_FILE: optionalString,
   API_KEYS: optionalString,
@@ -82,6 +83,7 @@ const schema = z.object({
   RATE_LIMIT_KEY_BURST: integer(200, 1),
   SESSION_MAX_TURNS: integer(10, 1, 200),
   SESSION_TTL_SECONDS: integer(3600, 10),
+  ANSWER_CACHE: boolean(true),
   CACHE_TTL_SECONDS: integer(86_400, 1),
 });
 

@@ -9,8 +9,8 @@ const keySchema = z.object({
   /** sha256 of the key, hex. Keys are long random strings, so a fast hash is enough; only the hash is stored. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   scopes: z.array(z.enum(['widget', 'admin'])).min(1),
-  /** Origins allowed to use this key from a browser; empty means any. */
-  origins: z.array(z.string().url()).default([]),
+  /** Origins allowed to use this key from a browser; "*" allows any; empty means server-side use only. */
+  origins: z.array(z.union([z.string().url(), z.literal('*')])).default([]),
 });
 export type ApiKey = z.infer<typeof keySchema>;
 export type Scope = ApiKey['scopes'][number];
@@ -63,7 +63,7 @@ export class AccessControl {
     const origin = request.header('origin');
     if (origin) {
       response.vary('Origin');
-      const allowed = !this.enabled || this.allOrigins.has(origin) || this.keys.some((key) => key.origins.length === 0);
+      const allowed = !this.enabled || this.allOrigins.has(origin) || this.allOrigins.has('*');
       if (allowed) {
         response.setHeader('Access-Control-Allow-Origin', origin);
         response.setHeader('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After');
@@ -92,7 +92,7 @@ export class AccessControl {
       if (!key) throw new AppError(401, 'invalid_api_key', 'The API key is not valid');
       if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) throw new AppError(403, 'insufficient_scope', `This key may not call ${scope} endpoints`);
       const origin = request.header('origin');
-      if (origin && key.origins.length && !key.origins.includes(origin)) throw new AppError(403, 'origin_not_allowed', `This key may not be used from ${origin}`);
+      if (origin && !key.origins.includes(origin) && !key.origins.includes('*')) throw new AppError(403, 'origin_not_allowed', `This key may not be used from ${origin}`);
       request.apiKey = key;
       next();
     };

@@ -37,18 +37,18 @@ export class RedisState implements SharedState {
    * Commands fail fast while Redis is down (no offline queue, short timeout) so the resilient wrapper
    * can answer from local state instead of letting requests hang; ioredis keeps reconnecting in the background.
    */
-  static connect(url: string, commandTimeoutMs = 500): RedisState {
+  static connect(url: string, options: { commandTimeoutMs?: number; prefix?: string } = {}): RedisState {
     const redis = new Redis(url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: commandTimeoutMs,
+      commandTimeout: options.commandTimeoutMs ?? 500,
       connectTimeout: 2000,
       lazyConnect: false,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
     });
     // Connection errors are reported by the wrapper's metrics; an unhandled 'error' event would crash.
     redis.on('error', () => undefined);
-    return new RedisState(redis);
+    return new RedisState(redis, options.prefix);
   }
 
   private key(key: string) {

@@ -1,0 +1,270 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cp, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OpenAiChatModel } from '../../src/answer/chat-model.js';
+import type { Config } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/config.js';
+import { hashKey } from '../../src/http/access.js';
+import { runIngestion } from '../../src/ingest/run-ingestion.js';
+import { createLogger } from '../../src/log.js';
+import { buildService, type Service } from '../../src/service.js';
+import { FakeVllmServer } from '../support/fake-vllm-server.js';
+import { ingestSampleKnowledge, realEmbedder, tempDir } from '../support/real-stack.js';
+
+// Real Redis at 127.0.0.1:6379 (.ci/run starts it). Each run uses its own key prefix.
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const prefix = `kefu-test-${process.pid}-${Date.now()}:`;
+const services: Service[] = [];
+let base: Config;
+let knowledgeCopy: string;
+let cleanup: () => Promise<void>;
+
+async function instance(overrides: Record<string, string> = {}, extra: Parameters<typeof buildService>[2] = {}, logs?: NodeJS.WritableStream) {
+  const config = loadConfig({ ...toEnv(base), REDIS_URL, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_IP_BURST: '100000', ...overrides });
+  const service = await buildService(config, createLogger(logs ? 'info' : 'silent', logs), { embedder: await realEmbedder(), chatModel: null, ...extra });
+  services.push(service);
+  return service;
+}
+
+const toEnv = (config: Config) => Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined).map(([key, value]) => [key, String(value)]));
+const ask = (service: Service, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  request(service.app).post('/v1/ask').set({ 'content-type': 'application/json', ...headers }).send(body);
+const sessionId = () => `s-${Math.random().toString(36).slice(2, 12)}`;
+
+beforeAll(async () => {
+  const temp = await tempDir('prod');
+  cleanup = temp.remove;
+  knowledgeCopy = path.join(temp.dir, 'knowledge');
+  await cp('knowledge', knowledgeCopy, { recursive: true });
+  base = await ingestSampleKnowledge(path.join(temp.dir, 'db'), { KNOWLEDGE_DIR: knowledgeCopy, STATE_LOG_DIR: path.join(temp.dir, 'logs') });
+});
+
+afterAll(async () => {
+  for (const service of services) await service.close();
+  await cleanup?.();
+});
+
+describe('two API processes sharing one Redis behave as one service', () => {
+  it('share sessions: a turn asked on one instance is history on the other; delete clears both', async () => {
+    const [a, b] = [await instance(), await instance()];
+    const id = sessionId();
+    const first = await ask(a, { question: 'Pulse Band 3 手环续航多久？', sessionId: id });
+    expect(first.body.productLine).toBe('B');
+    const history = await request(b.app).get(`/v1/sessions/${id}`);
+    expect(history.body.turns).toHaveLength(1);
+    expect(history.body.turns[0]).toMatchObject({ question: 'Pulse Band 3 手环续航多久？', answerId: first.body.answerId, productLine: 'B' });
+    // The follow-up names no product: the session's line and key terms carry it.
+    const followUp = await ask(b, { question: '那它可以戴着游泳吗？', sessionId: id });
+    expect(followUp.body.productLine).toBe('B');
+    expect(followUp.body.refused).toBe(false);
+    expect(followUp.body.sources[0].docId).toMatch(/faq-b-022|pulse-band-3/);
+    expect((await request(a.app).get(`/v1/sessions/${id}`)).body.turns).toHaveLength(2);
+    expect((await request(a.app).delete(`/v1/sessions/${id}`)).status).toBe(204);
+    expect((await request(b.app).get(`/v1/sessions/${id}`)).body.turns).toEqual([]);
+  });
+
+  it('resolve English follow-ups against the conversation', async () => {
+    const service = await instance();
+    const id = sessionId();
+    const first = await ask(service, { question: 'Which phones work with Drive Link?', sessionId: id });
+    expect(first.body.productLine).toBe('C');
+    const followUp = await ask(service, { question: 'does it also work with Android?', sessionId: id });
+    expect(followUp.body.productLine).toBe('C');
+    expect(followUp.body.sources.some((source: { docId: string }) => /faq-c-002|drive-link/.test(source.docId))).toBe(true);
+    const warranty = await ask(service, { question: 'How long is the warranty on the Pulse Watch Pro?', sessionId: id });
+    expect(warranty.body.refused).toBe(false);
+    const returns = await ask(service, { question: 'what about the return window?', sessionId: id });
+    expect(returns.body.sources.some((source: { docId: string }) => /faq-g-005|returns/.test(source.docId))).toBe(true);
+  });
+
+  it('share rate limits: the bucket empties across both instances and answers 429 with Retry-After', async () => {
+    const limits = { RATE_LIMIT_IP_BURST: '5', RATE_LIMIT_IP_PER_MINUTE: '1', REDIS_KEY_PREFIX: `${prefix}rl-${Date.now()}:` };
+    const [a, b] = [await instance(limits), await instance(limits)];
+    const id = sessionId();
+    const statuses = [];
+    for (const service of [a, b, a, b, a]) statuses.push((await request(service.app).get(`/v1/sessions/${id}`)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+    const limited = await request(b.app).get(`/v1/sessions/${id}`);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(limited.body.error.code).toBe('rate_limited');
+    expect((await request(a.app).get(`/v1/sessions/${id}`)).status).toBe(429);
+    expect((await request(a.app).get('/metrics')).text).toMatch(/kefu_rate_limited_total\{limit="ip"\} [1-9]/);
+  });
+
+  it('share the answer cache, and a new knowledge version makes old entries unreachable', async () => {
+    const [a, b] = [await instance(), await instance()];
+    const question = 'How many devices can the Hub H1 connect?';
+    const first = await ask(a, { question });
+    expect(first.body).toMatchObject({ cached: false, mode: 'extractive' });
+    const second = await ask(b, { question: '  how many devices can the HUB H1 connect ' });
+    expect(second.body).toMatchObject({ cached: true, answer: first.body.answer });
+    expect(second.body.answerId).not.toBe(first.body.answerId);
+    expect((await request(b.app).get('/metrics')).text).toMatch(/kefu_answer_cache_total\{result="hit"\} 1/);
+
+    await writeFile(path.join(knowledgeCopy, 'smart-home/new-note.md'), '# Hub note\nThe Hub H1 firmware 2.0 adds Matter support.');
+    await runIngestion({ source: knowledgeCopy, dbDir: base.DB_DIR, tableName: base.TABLE_NAME, embedder: await realEmbedder(), maxFileBytes: base.INGEST_MAX_FILE_BYTES, chunkMaxTokens: base.CHUNK_MAX_TOKENS, chunkOverlapTokens: base.CHUNK_OVERLAP_TOKENS, exclude: [path.join(knowledgeCopy, 'product-lines.yaml')] });
+    await a.store.checkoutLatest();
+    const afterIngest = await ask(a, { question });
+    expect(afterIngest.body.cached).toBe(false);
+  });
+
+  it('never caches refusals', async () => {
+    const service = await instance();
+    await ask(service, { question: 'How do I cook pasta al dente?' });
+    const again = await ask(service, { question: 'How do I cook pasta al dente?' });
+    expect(again.body).toMatchObject({ refused: true, cached: false });
+  });
+});
+
+describe('access control', () => {
+  const widgetKey = 'kefu_widget_0123456789abcdefghijklmnop';
+  const adminKey = 'kefu_admin_zyxwvutsrqponmlkjihgfedcba98';
+  let service: Service;
+  const logs = new PassThrough();
+  let logText = '';
+  logs.on('data', (chunk) => (logText += chunk.toString()));
+
+  beforeAll(async () => {
+    const keys = [
+      { id: 'shop-widget', sha256: hashKey(widgetKey), scopes: ['widget'], origins: ['https://shop.example'] },
+      { id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] },
+    ];
+    service = await instance({ API_KEYS: JSON.stringify(keys) }, {}, logs);
+  });
+
+  it('rejects a missing or wrong key with 401 JSON', async () => {
+    expect((await ask(service, { question: 'hi there' })).body.error.code).toBe('missing_api_key');
+    const wrong = await ask(service, { question: 'hi there' }, { 'x-api-key': 'nope' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error.code).toBe('invalid_api_key');
+  });
+
+  it('lets the widget key ask from its allowed origin, with CORS headers, and refuses other origins', async () => {
+    const allowed = await ask(service, { question: 'Can I swim with the Pulse Band 3?' }, { 'x-api-key': widgetKey, origin: 'https://shop.example' });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://shop.example');
+    const bearer = await ask(service, { question: 'Can I swim with the Pulse Band 3?' }, { authorization: `Bearer ${widgetKey}` });
+    expect(bearer.status).toBe(200);
+    const otherOrigin = await ask(service, { question: 'hi there' }, { 'x-api-key': widgetKey, origin: 'https://evil.example' });
+    expect(otherOrigin.status).toBe(403);
+    expect(otherOrigin.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('answers CORS preflights by origin', async () => {
+    const ok = await request(service.app).options('/v1/ask').set({ origin: 'https://shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-api-key' });
+    expect(ok.status).toBe(204);
+    expect(ok.headers['access-control-allow-headers']).toMatch(/X-Api-Key/);
+    const denied = await request(service.app).options('/v1/ask').set({ origin: 'https://evil.example', 'access-control-request-method': 'POST' });
+    expect(denied.status).toBe(403);
+  });
+
+  it('keeps admin endpoints for admin keys', async () => {
+    expect((await request(service.app).get('/v1/admin/versions').set('x-api-key', widgetKey)).status).toBe(403);
+    const versions = await request(service.app).get('/v1/admin/versions').set('x-api-key', adminKey);
+    expect(versions.status).toBe(200);
+    expect(versions.body.current).toBeGreaterThan(0);
+  });
+
+  it('never writes a key into the logs', () => {
+    expect(logText.length).toBeGreaterThan(0);
+    expect(logText).not.toContain(widgetKey);
+    expect(logText).not.toContain(adminKey);
+  });
+
+  it('with no keys configured: public endpoints open, admin endpoints disabled', async () => {
+    const open = await instance();
+    expect((await ask(open, { question: 'Can I swim with the Pulse Band 3?' })).status).toBe(200);
+    const admin = await request(open.app).get('/v1/admin/versions');
+    expect(admin.status).toBe(403);
+    expect(admin.body.error.code).toBe('admin_disabled');
+  });
+
+  it('records feedback on an answer and exports it, with refusals as unanswered questions', async () => {
+    const answer = await ask(service, { question: 'Can I swim with the Pulse Band 3?' }, { 'x-api-key': widgetKey });
+    const feedback = await request(service.app).post('/v1/feedback').set('x-api-key', widgetKey).send({ answerId: answer.body.answerId, rating: 'down', comment: 'Too short' });
+    expect(feedback.status).toBe(201);
+    const unknown = await request(service.app).post('/v1/feedback').set('x-api-key', widgetKey).send({ answerId: '00000000-0000-4000-8000-000000000000', rating: 'up' });
+    expect(unknown.status).toBe(404);
+    expect((await request(service.app).post('/v1/feedback').set('x-api-key', widgetKey).send({ answerId: 'x', rating: 'meh' })).status).toBe(400);
+    await ask(service, { question: '红烧肉怎么做才好吃' }, { 'x-api-key': widgetKey });
+
+    const exported = await request(service.app).get('/v1/admin/feedback?rating=down').set('x-api-key', adminKey);
+    expect(exported.body.feedback.at(-1)).toMatchObject({ answerId: answer.body.answerId, rating: 'down', comment: 'Too short', question: 'Can I swim with the Pulse Band 3?' });
+    const unanswered = await request(service.app).get('/v1/admin/unanswered').set('x-api-key', adminKey);
+    expect(unanswered.body.unanswered.at(-1)).toMatchObject({ question: '红烧肉怎么做才好吃', refused: true, lang: 'zh' });
+  });
+
+  it('re-ingests through the admin API and counts the run', async () => {
+    const response = await request(service.app).post('/v1/admin/ingest').set('x-api-key', adminKey);
+    expect(response.status).toBe(200);
+    expect(response.body.documents.failed).toBe(0);
+    expect((await request(service.app).get('/metrics')).text).toMatch(/kefu_ingestion_runs_total\{result="success"\} 1/);
+  });
+});
+
+describe('metrics', () => {
+  it('exposes requests, stage latencies, outcomes, cache, knowledge version and Redis health', async () => {
+    const service = await instance();
+    await ask(service, { question: 'What does a solid orange light on the Hub H1 mean?' });
+    await ask(service, { question: 'Who won the football world cup in 2022?' });
+    const text = (await request(service.app).get('/metrics')).text;
+    expect(text).toMatch(/kefu_http_requests_total\{route="\/v1\/ask",method="POST",status="200"\} 2/);
+    for (const stage of ['classify', 'embed', 'retrieve', 'total']) expect(text).toMatch(new RegExp(`kefu_answer_stage_duration_seconds_count\\{stage="${stage}"\\} [1-9]`));
+    expect(text).toMatch(/kefu_answers_total\{mode="extractive"\} 1/);
+    expect(text).toMatch(/kefu_refusals_total 1/);
+    expect(text).toMatch(/kefu_knowledge_version [1-9]/);
+    expect(text).toMatch(/^kefu_shared_state_up 1$/m);
+  });
+});
+
+describe('faults', () => {
+  it('keeps answering when Redis goes away (degraded, warned, counted) and recovers when it returns', async () => {
+    const port = 6390 + (process.pid % 50);
+    const startRedis = () => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    let redis: ChildProcess = startRedis();
+    const logs = new PassThrough();
+    let logText = '';
+    logs.on('data', (chunk) => (logText += chunk.toString()));
+    const service = await instance({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_COMMAND_TIMEOUT_MS: '300' }, {}, logs);
+    await expect.poll(async () => (await request(service.app).get('/readyz')).status, { timeout: 10_000 }).toBe(200);
+    const id = sessionId();
+    expect((await ask(service, { question: 'Can I swim with the Pulse Band 3?', sessionId: id })).status).toBe(200);
+
+    redis.kill('SIGKILL');
+    await new Promise((resolve) => redis.once('exit', resolve));
+    const degraded = await ask(service, { question: 'How long does the Pulse Band 3 battery last?', sessionId: id });
+    expect(degraded.status).toBe(200);
+    expect(degraded.body.answer).toMatch(/14 days/);
+    expect((await request(service.app).get('/readyz')).status).toBe(503);
+    const metrics = (await request(service.app).get('/metrics')).text;
+    expect(metrics).toMatch(/^kefu_shared_state_up 0$/m);
+    expect(metrics).toMatch(/kefu_shared_state_errors_total\{operation="[a-z_]+"\} [1-9]/);
+    expect(logText).toMatch(/degrading to this process/);
+
+    redis = startRedis();
+    await expect.poll(async () => (await ask(service, { question: 'Can I swim with the Pulse Band 3?' })).status, { timeout: 15_000 }).toBe(200);
+    await expect.poll(async () => {
+      await request(service.app).get(`/v1/sessions/${id}`);
+      // Anchored: the metric's HELP line also contains "kefu_shared_state_up 1".
+      return /^kefu_shared_state_up 1$/m.test((await request(service.app).get('/metrics')).text);
+    }, { timeout: 15_000, interval: 300 }).toBe(true);
+    expect(logText).toMatch(/shared state is back/);
+    redis.kill('SIGKILL');
+  });
+
+  it('falls back to quoted answers when the LLM server dies mid-run', async () => {
+    const llm = await new FakeVllmServer().start();
+    const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: 'Qwen/Qwen3-4B-Instruct-2507', timeoutMs: 2000, firstTokenTimeoutMs: 1000 });
+    const service = await instance({}, { chatModel });
+    expect((await ask(service, { question: '停车监控需要什么配件？' })).body.mode).toBe('generated');
+    await llm.stop();
+    const after = await ask(service, { question: '行车记录仪用多大的存储卡？' });
+    expect(after.body.mode).toBe('fallback');
+    expect(after.body.answer).toMatch(/\[1\]/);
+    expect((await request(service.app).get('/metrics')).text).toMatch(/kefu_llm_fallbacks_total\{reason="connection"\} 1/);
+  });
+});

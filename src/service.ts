@@ -16,6 +16,7 @@ import { createApp } from './http/app.js';
 import { conversationRoutes } from './http/conversation-routes.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { rateLimit } from './http/rate-limit.js';
+import { webRoutes } from './http/web-routes.js';
 import { runIngestion } from './ingest/run-ingestion.js';
 import type { Logger } from './log.js';
 import { HybridRetriever } from './retrieve/hybrid-retriever.js';
@@ -108,6 +109,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
     ask: { answers, classifier, maxQuestionChars: config.MAX_QUESTION_CHARS, guards: publicGuards, prepare: (body, signal) => conversations.prepare(body, signal) },
     routers: [
+      webRoutes(),
       conversationRoutes({ sessions, conversations, guards: publicGuards }),
       adminRoutes({
         guard: access.require('admin'),

@@ -264,7 +264,7 @@ function toSourceInfo(candidate: Candidate, n: number): SourceInfo {
     docId: candidate.doc_id,
     title: candidate.title,
     path: candidate.source_path,
-    heading: candidate.heading_path,
+    heading: headingBelowTitle(candidate.title, candidate.heading_path),
     productLine: candidate.product_line,
     kind: candidate.kind,
     snippet: candidate.text.length > 240 ? `${candidate.text.slice(0, 240)}…` : candidate.text,
@@ -281,6 +281,12 @@ function toExtractiveSource(candidate: Candidate, n: number) {
     }
   }
   return { n, kind: candidate.kind, text: candidate.text, faqAnswer };
+}
+
+/** A manual's first heading is usually its title; showing "Title — Title > Section" says it twice. */
+function headingBelowTitle(title: string, headingPath: string): string {
+  const parts = headingPath.split(' > ');
+  return parts[0] === title ? parts.slice(1).join(' > ') : headingPath;
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;

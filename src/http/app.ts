@@ -38,7 +38,8 @@ export function createApp(options: AppOptions): Express {
     helmet({
       // The widget script is loaded cross-origin by customers' sites.
       crossOriginResourcePolicy: { policy: 'cross-origin' },
-      contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'connect-src': ["'self'"] } },
+      // No upgrade-insecure-requests: a plain-http local or intranet install must keep working; TLS is the proxy's job.
+      contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'connect-src': ["'self'"], 'upgrade-insecure-requests': null } },
     }),
   );
   app.use((request, response, next) => {

@@ -1,0 +1,95 @@
+import { readSse } from './sse.js';
+
+export interface Source {
+  n: number;
+  title: string;
+  path: string;
+  heading?: string;
+  snippet?: string;
+  productLine?: string;
+}
+
+export interface Done {
+  answerId: string;
+  answer: string;
+  mode: 'generated' | 'extractive' | 'fallback' | 'refusal';
+  refused: boolean;
+  notice: string | null;
+  citations: Source[];
+  productLine: string;
+}
+
+export interface Meta {
+  answerId: string;
+  productLine: string;
+  productLineName: string | null;
+  sources: Source[];
+}
+
+export interface Turn {
+  answerId: string;
+  question: string;
+  answer: string;
+  mode: Done['mode'];
+  productLine: string;
+  citations: Source[];
+}
+
+/** An API failure the widget can explain: HTTP status (0 = network) and Retry-After seconds for 429. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly retryAfter = 0,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+export class KefuApi {
+  constructor(
+    private readonly base: string,
+    private readonly apiKey?: string,
+  ) {}
+
+  private headers(json = true): Record<string, string> {
+    return { ...(json ? { 'content-type': 'application/json' } : {}), ...(this.apiKey ? { 'x-api-key': this.apiKey } : {}) };
+  }
+
+  private async call(path: string, init: RequestInit): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(this.base + path, init);
+    } catch {
+      throw new ApiError(0);
+    }
+    if (!response.ok) throw new ApiError(response.status, Number(response.headers.get('retry-after') ?? 0));
+    return response;
+  }
+
+  async ask(body: { question: string; sessionId: string; lang?: string; productLine?: string }, handlers: { meta(meta: Meta): void; token(text: string): void; done(done: Done): void }, signal?: AbortSignal): Promise<void> {
+    const response = await this.call('/v1/ask', { method: 'POST', headers: this.headers(), body: JSON.stringify({ ...body, stream: true }), signal });
+    let finished = false;
+    await readSse(response, (event, data) => {
+      if (event === 'meta') handlers.meta(data as Meta);
+      else if (event === 'token') handlers.token((data as { text: string }).text);
+      else if (event === 'done') {
+        finished = true;
+        handlers.done(data as Done);
+      } else if (event === 'error') throw new ApiError(500);
+    });
+    if (!finished) throw new ApiError(0);
+  }
+
+  async history(sessionId: string): Promise<Turn[]> {
+    const response = await this.call(`/v1/sessions/${encodeURIComponent(sessionId)}`, { headers: this.headers(false) });
+    return ((await response.json()) as { turns: Turn[] }).turns;
+  }
+
+  async forget(sessionId: string): Promise<void> {
+    await this.call(`/v1/sessions/${encodeURIComponent(sessionId)}`, { method: 'DELETE', headers: this.headers(false) });
+  }
+
+  async feedback(answerId: string, rating: 'up' | 'down', comment?: string): Promise<void> {
+    await this.call('/v1/feedback', { method: 'POST', headers: this.headers(), body: JSON.stringify({ answerId, rating, ...(comment ? { comment } : {}) }) });
+  }
+}

@@ -107,7 +107,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     trustProxy: config.TRUST_PROXY,
     middleware: [metrics.httpMiddleware, access.cors],
     metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
-    ask: { answers, classifier, maxQuestionChars: config.MAX_QUESTION_CHARS, guards: publicGuards, prepare: (body, signal) => conversations.prepare(body, signal) },
+    ask: { answers, classifier, maxQuestionChars: config.MAX_QUESTION_CHARS, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, guards: publicGuards, prepare: (body, signal) => conversations.prepare(body, signal) },
     routers: [
       webRoutes(),
       conversationRoutes({ sessions, conversations, guards: publicGuards }),

@@ -97,6 +97,9 @@ export class OpenAiChatModel implements ChatModel {
         }
         yield delta;
       }
+      // The SDK's stream iterator ends quietly when its signal aborts mid-stream: a cut-off answer
+      // must not pass as a complete one.
+      if (controller.signal.aborted) throw new Error('stream aborted');
     } catch (error) {
       if (options.signal?.aborted) throw new LlmError('cancelled', 'the client went away', { cause: error });
       if (timedOut) throw new LlmError('timeout', 'the language model did not answer in time', { cause: error });

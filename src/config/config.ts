@@ -47,7 +47,7 @@ const schema = z.object({
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   MAX_QUESTION_CHARS: integer(2000, 10, 100_000),
   BODY_LIMIT_BYTES: integer(256 * 1024, 1024),
-  REQUEST_TIMEOUT_MS: integer(60_000, 1000),
+  REQUEST_TIMEOUT_MS: integer(60_000, 100),
   TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().default('loopback')),
 
   LLM_BASE_URL: optionalString,

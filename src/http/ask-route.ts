@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AnswerDone, AnswerMeta, AnswerRequest, AnswerService } from '../answer/answer-service.js';
 import { LlmError } from '../answer/chat-model.js';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
-import { badRequest } from '../errors.js';
+import { AppError, badRequest } from '../errors.js';
 import { SseWriter } from './sse.js';
 
 export interface AskRouteOptions {
@@ -12,6 +12,8 @@ export interface AskRouteOptions {
   guards?: RequestHandler[];
   classifier: ProductLineClassifier;
   maxQuestionChars: number;
+  /** A non-streamed answer not ready in time gets 504; the model call is cancelled. Streams rely on the LLM timeouts. */
+  requestTimeoutMs?: number;
   /** Turns the request into what the answer service needs (adds session history); identity by default. */
   prepare?: (body: AskBody, signal: AbortSignal) => Promise<{ answerRequest: AnswerRequest; onDone?: (meta: AnswerMeta, done: AnswerDone) => Promise<void> }>;
 }
@@ -50,6 +52,14 @@ export function askRoute(options: AskRouteOptions): Router {
 
     let meta: AnswerMeta | undefined;
     const sse = body.stream ? new SseWriter(response) : undefined;
+    let timedOut = false;
+    const timer =
+      !sse && options.requestTimeoutMs
+        ? setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, options.requestTimeoutMs)
+        : undefined;
     try {
       for await (const event of options.answers.answer(answerRequest, controller.signal)) {
         if (event.type === 'meta') meta = event.data;
@@ -60,11 +70,13 @@ export function askRoute(options: AskRouteOptions): Router {
         } else sse?.send(event.type, event.data);
       }
     } catch (error) {
+      if (timedOut) throw new AppError(504, 'timeout', 'The answer took too long');
       if (error instanceof LlmError && error.kind === 'cancelled') return;
       if (!sse) throw error;
       sse.send('error', { code: 'internal', message: 'The answer could not be completed', requestId: request.id });
       throw error;
     } finally {
+      clearTimeout(timer);
       sse?.end();
     }
   });

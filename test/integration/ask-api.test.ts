@@ -135,6 +135,18 @@ describe('falling back when the model fails', () => {
     if (mode === 'error-500') expect(llm.requests).toHaveLength(2);
   });
 
+  it('does not pass off an answer cut off by the timeout mid-stream as complete', async () => {
+    llm.mode = 'slow';
+    llm.tokenDelayMs = 20; // 400 ms per token: the first arrives, the 300 ms limit after it fires before the second
+    const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: config.LLM_MODEL, timeoutMs: 300, firstTokenTimeoutMs: 5000 });
+    const service = await buildService(config, createLogger('silent'), { embedder: await realEmbedder(), chatModel });
+    const response = await ask(service, { question: '停车监控要接什么配件？' });
+    expect(response.body.mode).toBe('fallback');
+    expect(response.body.answer).toMatch(/HK-2/);
+    llm.tokenDelayMs = 2;
+    await service.close();
+  });
+
   it('answers when the model server is not there at all', async () => {
     const unreachable = new OpenAiChatModel({ baseURL: 'http://127.0.0.1:9/v1', apiKey: 'x', model: 'm', timeoutMs: 1000, firstTokenTimeoutMs: 1000 });
     const service = await buildService(config, createLogger('silent'), { embedder: await realEmbedder(), chatModel: unreachable });
@@ -157,6 +169,25 @@ describe('extractive mode (no LLM configured)', () => {
     const response = await ask(extractive, { question: 'How do I reset it?', productLine: 'C' });
     expect(response.body.productLine).toBe('C');
     expect(response.body.sources.every((source: { productLine: string }) => ['C', 'general'].includes(source.productLine))).toBe(true);
+  });
+});
+
+describe('request timeout', () => {
+  it('answers 504 with a JSON error when a non-streamed answer takes too long, and cancels the model', async () => {
+    llm.mode = 'slow';
+    llm.tokenDelayMs = 40;
+    const slowConfig = { ...config, REQUEST_TIMEOUT_MS: 1500 };
+    const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: config.LLM_MODEL, timeoutMs: 10_000, firstTokenTimeoutMs: 5000 });
+    const service = await buildService(slowConfig, createLogger('silent'), { embedder: await realEmbedder(), chatModel });
+    const cancelledBefore = llm.cancelled;
+    const requestsBefore = llm.requests.length;
+    const response = await ask(service, { question: '手环充满电要多久呀？' });
+    expect(llm.requests.length).toBe(requestsBefore + 1);
+    expect(response.status).toBe(504);
+    expect(response.body.error.code).toBe('timeout');
+    await expect.poll(() => llm.cancelled, { timeout: 5000 }).toBeGreaterThan(cancelledBefore);
+    llm.tokenDelayMs = 2;
+    await service.close();
   });
 });
 

@@ -60,6 +60,14 @@ export class FakeVllmServer {
       response.end(JSON.stringify({ object: 'error', message: 'Not Found', type: 'NotFoundError', code: 404 }));
       return;
     }
+    // Registered before anything is awaited, so a client that gives up early is still counted.
+    let closed = false;
+    response.on('close', () => {
+      if (!response.writableFinished) {
+        closed = true;
+        this.cancelled++;
+      }
+    });
     let body = '';
     for await (const chunk of request) body += chunk;
     const parsed = JSON.parse(body) as RecordedRequest;
@@ -94,13 +102,6 @@ export class FakeVllmServer {
       created,
       model: parsed.model,
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    });
-    let closed = false;
-    response.on('close', () => {
-      if (!response.writableFinished) {
-        closed = true;
-        this.cancelled++;
-      }
     });
     send(chunk({ role: 'assistant', content: '' }));
     for (const [index, token] of tokens.entries()) {

@@ -14,10 +14,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { OpenAiChatModel } from '../src/answer/chat-model.js';
-import { ProductLineClassifier, loadProductLineRules } from '../src/classify/product-lines.js';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbedder } from '../src/embed/load-embedder.js';
-import { runIngestion } from '../src/ingest/run-ingestion.js';
+import { ingestKnowledgeBase } from '../src/ingest/ingest-knowledge-base.js';
 import { createLogger } from '../src/log.js';
 import { buildService, type Service } from '../src/service.js';
 import { FakeVllmServer } from '../test/support/fake-vllm-server.js';
@@ -28,17 +27,7 @@ const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-bench-ask-'));
 // Rate limits high: the benchmark is one client IP sending thousands of requests on purpose.
 const config = loadConfig({ ...process.env, DB_DIR: dir, LOG_LEVEL: 'silent', RATE_LIMIT_IP_BURST: '1000000', RATE_LIMIT_IP_PER_MINUTE: '1000000', ANSWER_CACHE: 'false' });
 const embedder = await loadEmbedder(config);
-await runIngestion({
-  source: config.KNOWLEDGE_DIR,
-  dbDir: dir,
-  tableName: config.TABLE_NAME,
-  embedder,
-  maxFileBytes: config.INGEST_MAX_FILE_BYTES,
-  chunkMaxTokens: config.CHUNK_MAX_TOKENS,
-  chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
-  classifier: new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE)),
-  exclude: [path.resolve(config.PRODUCT_LINES_FILE)],
-});
+await ingestKnowledgeBase(config, embedder);
 const questions = (await readFile('eval/dev-set.jsonl', 'utf8'))
   .split('\n')
   .filter(Boolean)

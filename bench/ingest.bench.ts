@@ -5,10 +5,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ProductLineClassifier, loadProductLineRules } from '../src/classify/product-lines.js';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbedder } from '../src/embed/load-embedder.js';
-import { runIngestion } from '../src/ingest/run-ingestion.js';
+import { ingestKnowledgeBase } from '../src/ingest/ingest-knowledge-base.js';
 
 const config = loadConfig();
 const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-bench-ingest-'));
@@ -16,19 +15,7 @@ try {
   const loadStarted = performance.now();
   const embedder = await loadEmbedder(config);
   const modelLoadSeconds = (performance.now() - loadStarted) / 1000;
-  const classifier = new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
-  const run = () =>
-    runIngestion({
-      source: config.KNOWLEDGE_DIR,
-      dbDir: dir,
-      tableName: 'bench',
-      embedder,
-      maxFileBytes: config.INGEST_MAX_FILE_BYTES,
-      chunkMaxTokens: config.CHUNK_MAX_TOKENS,
-      chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
-      classifier,
-      exclude: [path.resolve(config.PRODUCT_LINES_FILE)],
-    });
+  const run = () => ingestKnowledgeBase(config, embedder, { dbDir: dir, tableName: 'bench' });
   const cold = await run();
   const unchanged = await run();
   const result = {

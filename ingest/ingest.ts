@@ -10,11 +10,10 @@
  *
  * Exit codes: 0 all ingested, 1 some files failed (the rest is committed), 2 the run could not happen.
  */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ProductLineClassifier, loadProductLineRules } from '../src/classify/product-lines.js';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbedder } from '../src/embed/load-embedder.js';
+import { ingestKnowledgeBase } from '../src/ingest/ingest-knowledge-base.js';
 import { createProgress } from '../src/ingest/progress.js';
 import { type IngestSummary, runIngestion } from '../src/ingest/run-ingestion.js';
 import { KnowledgeStore } from '../src/store/knowledge-store.js';
@@ -53,22 +52,21 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const source = values.source ?? config.KNOWLEDGE_DIR;
-  const usingKnowledgeBase = !values.source;
-  const classifier = usingKnowledgeBase ? new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE)) : undefined;
   const embedder = await loadEmbedder(config);
-  const summary = await runIngestion({
-    source,
-    dbDir,
-    tableName,
-    embedder,
-    maxFileBytes: config.INGEST_MAX_FILE_BYTES,
-    chunkMaxTokens: config.CHUNK_MAX_TOKENS,
-    chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
-    classifier,
-    exclude: usingKnowledgeBase ? [path.resolve(config.PRODUCT_LINES_FILE)] : [],
-    progress: values.json ? undefined : createProgress(),
-  });
+  const progress = values.json ? undefined : createProgress();
+  // The knowledge base is tagged with the product-line rules; any other corpus (--source) is ingested as is.
+  const summary = values.source
+    ? await runIngestion({
+        source: values.source,
+        dbDir,
+        tableName,
+        embedder,
+        maxFileBytes: config.INGEST_MAX_FILE_BYTES,
+        chunkMaxTokens: config.CHUNK_MAX_TOKENS,
+        chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
+        progress,
+      })
+    : await ingestKnowledgeBase(config, embedder, { dbDir, tableName, progress });
   print(values.json, summary, describe(summary));
   return summary.documents.failed > 0 ? 1 : 0;
 }

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import type { Express } from 'express';
 import { AnswerCache } from './answer/answer-cache.js';
 import { AnswerService } from './answer/answer-service.js';
@@ -17,7 +16,7 @@ import { conversationRoutes } from './http/conversation-routes.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { rateLimit } from './http/rate-limit.js';
 import { webRoutes } from './http/web-routes.js';
-import { runIngestion } from './ingest/run-ingestion.js';
+import { ingestKnowledgeBase } from './ingest/ingest-knowledge-base.js';
 import type { Logger } from './log.js';
 import { HybridRetriever } from './retrieve/hybrid-retriever.js';
 import { RedisState } from './state/redis-state.js';
@@ -115,18 +114,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         guard: access.require('admin'),
         conversations,
         store,
-        ingest: () =>
-          runIngestion({
-            source: config.KNOWLEDGE_DIR,
-            dbDir: config.DB_DIR,
-            tableName: config.TABLE_NAME,
-            embedder,
-            maxFileBytes: config.INGEST_MAX_FILE_BYTES,
-            chunkMaxTokens: config.CHUNK_MAX_TOKENS,
-            chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
-            classifier,
-            exclude: [path.resolve(config.PRODUCT_LINES_FILE)],
-          }),
+        ingest: () => ingestKnowledgeBase(config, embedder, { classifier }),
         onIngest: (result, seconds) => {
           metrics.ingestionRuns.inc({ result });
           if (result !== 'failed') metrics.ingestionSeconds.observe(seconds);

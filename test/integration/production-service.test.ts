@@ -8,7 +8,7 @@ import { OpenAiChatModel } from '../../src/answer/chat-model.js';
 import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/config.js';
 import { hashKey } from '../../src/http/access.js';
-import { runIngestion } from '../../src/ingest/run-ingestion.js';
+import { ingestKnowledgeBase } from '../../src/ingest/ingest-knowledge-base.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
@@ -106,7 +106,7 @@ describe('two API processes sharing one Redis behave as one service', () => {
     expect((await request(b.app).get('/metrics')).text).toMatch(/kefu_answer_cache_total\{result="hit"\} 1/);
 
     await writeFile(path.join(knowledgeCopy, 'smart-home/new-note.md'), '# Hub note\nThe Hub H1 firmware 2.0 adds Matter support.');
-    await runIngestion({ source: knowledgeCopy, dbDir: base.DB_DIR, tableName: base.TABLE_NAME, embedder: await realEmbedder(), maxFileBytes: base.INGEST_MAX_FILE_BYTES, chunkMaxTokens: base.CHUNK_MAX_TOKENS, chunkOverlapTokens: base.CHUNK_OVERLAP_TOKENS, exclude: [path.join(knowledgeCopy, 'product-lines.yaml')] });
+    await ingestKnowledgeBase(base, await realEmbedder());
     await a.store.checkoutLatest();
     const afterIngest = await ask(a, { question });
     expect(afterIngest.body.cached).toBe(false);

@@ -1,5 +1,5 @@
 /**
- * `npm run eval -- --queries <file.jsonl> [--db <dir>] [--table <name>] [--json <out.json>] [--threshold <t>] [--no-rules]`
+ * `npm run eval -- --queries <file.jsonl> [--db <dir>] [--table <name>] [--json <out.json>] [--plot <out.svg|png>] [--threshold <t>] [--no-rules]`
  *
  * Runs every query through the service's own retrieval path (classification with the product-line rules,
  * hybrid retrieval, confidence) and prints recall@1/5/10, MRR@10 and nDCG@10 over answerable queries,
@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config/config.js';
 import { loadEmbedder } from '../src/embed/load-embedder.js';
 import { type LabelledQuery, type QueryOutcome, refusalMetrics, retrievalMetrics, thresholdSweep } from '../src/retrieve/evaluation.js';
 import { HybridRetriever } from '../src/retrieve/hybrid-retriever.js';
+import { sweepSvg } from '../src/retrieve/sweep-plot.js';
 import { KnowledgeStore } from '../src/store/knowledge-store.js';
 
 const querySchema = z.object({
@@ -34,6 +35,7 @@ async function main() {
       'no-rules': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       'filter-lines': { type: 'boolean', default: false },
+      plot: { type: 'string' },
     },
   });
   const config = loadConfig();
@@ -85,6 +87,7 @@ async function main() {
     confidences: outcomes.map((outcome) => ({ id: outcome.query.id, answerable: outcome.query.answerable, confidence: Math.round(outcome.confidence * 1000) / 1000 })),
   };
   if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
+  if (values.plot) await writePlot(values.plot, sweepSvg(sweep, [{ label: `zh ${threshold.zh}`, threshold: threshold.zh }, { label: `en ${threshold.en}`, threshold: threshold.en }], `Refusal threshold sweep — ${config.EMBEDDING_MODEL}, ${outcomes.length} queries`));
   if (!values.quiet) printReport(result);
 }
 
@@ -119,6 +122,26 @@ function printReport(result: {
     console.log(`\nanswerable queries with no relevant document in the top 5 (${result.misses.length}):`);
     for (const miss of result.misses) console.log(`  ${miss.id}  ${miss.text}  → ${miss.top.join(', ')}`);
   }
+}
+
+/** SVG as is; PNG through headless Chromium when it is installed (CHROMIUM_PATH, default /usr/bin/chromium). */
+async function writePlot(file: string, svg: string) {
+  if (!file.endsWith('.png')) {
+    writeFileSync(file, svg);
+    return;
+  }
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!existsSync(executablePath)) {
+    writeFileSync(file.replace(/\.png$/, '.svg'), svg);
+    console.error(`eval: no Chromium at ${executablePath}; wrote ${file.replace(/\.png$/, '.svg')} instead`);
+    return;
+  }
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  const page = await browser.newPage({ viewport: { width: 760, height: 440 } });
+  await page.setContent(`<body style="margin:0">${svg}</body>`);
+  await page.screenshot({ path: file });
+  await browser.close();
 }
 
 main().catch((error) => {

@@ -107,7 +107,6 @@ describe('two API processes sharing one Redis behave as one service', () => {
 
     await writeFile(path.join(knowledgeCopy, 'smart-home/new-note.md'), '# Hub note\nThe Hub H1 firmware 2.0 adds Matter support.');
     await ingestKnowledgeBase(base, await realEmbedder());
-    await a.store.checkoutLatest();
     const afterIngest = await ask(a, { question });
     expect(afterIngest.body.cached).toBe(false);
   });
@@ -117,6 +116,40 @@ describe('two API processes sharing one Redis behave as one service', () => {
     await ask(service, { question: 'How do I cook pasta al dente?' });
     const again = await ask(service, { question: 'How do I cook pasta al dente?' });
     expect(again.body).toMatchObject({ refused: true, cached: false });
+  });
+});
+
+describe('two separate server processes on one Redis', () => {
+  it('continue each other’s sessions, share one rate limit and one answer cache', async () => {
+    const processPrefix = `${prefix}proc-${Date.now()}:`;
+    const children: ChildProcess[] = [];
+    const bases: string[] = [];
+    for (const port of [3950 + (process.pid % 20), 3975 + (process.pid % 20)]) {
+      const env = { ...process.env, ...toEnv(base), REDIS_URL, REDIS_KEY_PREFIX: processPrefix, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', RATE_LIMIT_IP_BURST: '8', RATE_LIMIT_IP_PER_MINUTE: '1' };
+      children.push(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: 'ignore' }));
+      bases.push(`http://127.0.0.1:${port}`);
+    }
+    try {
+      for (const url of bases) await expect.poll(() => fetch(`${url}/readyz`).then((response) => response.status, () => 0), { timeout: 60_000, interval: 200 }).toBe(200);
+      const [a, b] = bases;
+      const post = (url: string, body: unknown) => fetch(`${url}/v1/ask`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const id = sessionId();
+      const first = await (await post(a, { question: 'Drive Link 支持哪些手机？', sessionId: id })).json();
+      expect(first.productLine).toBe('C');
+      const followUp = await (await post(b, { question: '那它支持安卓吗？', sessionId: id })).json();
+      expect(followUp.productLine).toBe('C');
+      const turns = (await (await fetch(`${a}/v1/sessions/${id}`)).json()).turns;
+      expect(turns.map((turn: { question: string }) => turn.question)).toEqual(['Drive Link 支持哪些手机？', '那它支持安卓吗？']);
+      const cached = await (await post(b, { question: 'Drive Link 支持哪些手机？' })).json();
+      expect(cached.cached).toBe(true);
+      // 4 requests so far against a shared burst of 8: 4 more pass, whichever process takes them, then 429.
+      const statuses: number[] = [];
+      for (const url of [a, b, a, b, a]) statuses.push((await fetch(`${url}/v1/sessions/${id}`)).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 429]);
+    } finally {
+      for (const child of children) child.kill('SIGTERM');
+      await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
+    }
   });
 });
 

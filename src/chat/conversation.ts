@@ -1,11 +1,18 @@
 import type { AnswerDone, AnswerMeta, AnswerRequest } from '../answer/answer-service.js';
 import type { ChatModel } from '../answer/chat-model.js';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
-import type { AskBody } from '../http/ask-route.js';
 import type { SharedState } from '../state/shared-state.js';
 import { detectLanguage } from '../text/language.js';
 import { resolveFollowUp } from './follow-up.js';
 import type { SessionStore } from './session-store.js';
+
+/** One question as the conversation sees it (the HTTP layer's validated body fits this shape). */
+export interface ConversationQuestion {
+  question: string;
+  sessionId?: string;
+  productLine?: string;
+  lang?: 'zh' | 'en';
+}
 
 /** How long an answer can still receive feedback. */
 const ANSWER_RECORD_TTL_SECONDS = 7 * 24 * 3600;
@@ -36,7 +43,7 @@ export class Conversations {
     private readonly chatModel?: ChatModel,
   ) {}
 
-  async prepare(body: AskBody, signal?: AbortSignal): Promise<{ answerRequest: AnswerRequest; onDone: (meta: AnswerMeta, done: AnswerDone) => Promise<void> }> {
+  async prepare(body: ConversationQuestion, signal?: AbortSignal): Promise<{ answerRequest: AnswerRequest; onDone: (meta: AnswerMeta, done: AnswerDone) => Promise<void> }> {
     const history = body.sessionId ? await this.sessions.history(body.sessionId) : [];
     const lang = body.lang ?? detectLanguage(body.question);
     const resolved = await resolveFollowUp(body.question, history, this.classifier, { chatModel: this.chatModel, lang, signal });

@@ -5,7 +5,7 @@ import { detectLanguage, type Language } from '../text/language.js';
 import { type ChatModel, type ChatUsage, LlmError } from './chat-model.js';
 import type { AnswerCache } from './answer-cache.js';
 import { checkCitations } from './citations.js';
-import { extractiveAnswer } from './extractive.js';
+import { extractiveAnswer, preferLanguage } from './extractive.js';
 import { MESSAGES } from './messages.js';
 import { buildMessages, type PromptSource, type PromptTurn, renderSource, systemPrompt, userMessage } from './prompt.js';
 import { fitToBudget, MESSAGE_OVERHEAD_TOKENS, type TokenCounter } from './token-budget.js';
@@ -184,7 +184,8 @@ export class AnswerService {
     }
 
     const extractive = () => {
-      const result = extractiveAnswer(request.question, retrieval.candidates.map((candidate, index) => toExtractiveSource(candidate, index + 1)));
+      const numbered = retrieval.candidates.map((candidate, index) => ({ lang: candidate.lang, source: toExtractiveSource(candidate, index + 1) }));
+      const result = extractiveAnswer(request.question, preferLanguage(numbered, lang).map(({ source }) => source));
       return { text: result.text, citations: sources.filter((source) => result.used.includes(source.n)) };
     };
 

@@ -30,6 +30,16 @@ export function extractiveAnswer(question: string, sources: ExtractiveSource[], 
   return { text: `${text} [${best.n}]`, used: [best.n] };
 }
 
+/**
+ * Moves the first source in the customer's language to the front when it is among the top `window`, so an
+ * extractive answer quotes text the customer can read. Citation numbers travel with the sources.
+ */
+export function preferLanguage<T extends { lang: string }>(ranked: T[], lang: string, window = 3): T[] {
+  const index = ranked.slice(0, window).findIndex((item) => item.lang === lang);
+  if (index <= 0) return ranked;
+  return [ranked[index], ...ranked.slice(0, index), ...ranked.slice(index + 1)];
+}
+
 /** Latin words and Han bigrams: enough to find the sentence that talks about the question's topic. */
 function termsOf(text: string): Set<string> {
   const normalized = normalizeForMatch(text);

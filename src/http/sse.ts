@@ -2,7 +2,9 @@ import type { Response } from 'express';
 
 /** Server-Sent Events on an Express response: `event: <name>` + one JSON `data:` line per event. */
 export class SseWriter {
-  constructor(private readonly response: Response) {
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(private readonly response: Response, heartbeatMs = 15_000) {
     response.status(200);
     response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     response.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -10,6 +12,10 @@ export class SseWriter {
     // Reverse proxies (nginx) must not buffer the stream.
     response.setHeader('X-Accel-Buffering', 'no');
     response.flushHeaders();
+    // A comment line now and then keeps proxies from closing a stream that waits on a slow first token.
+    this.heartbeat = setInterval(() => {
+      if (!response.writableEnded) response.write(': keep-alive\n\n');
+    }, heartbeatMs).unref();
   }
 
   send(event: string, data: unknown): void {
@@ -18,6 +24,7 @@ export class SseWriter {
   }
 
   end(): void {
+    clearInterval(this.heartbeat);
     if (!this.response.writableEnded) this.response.end();
   }
 }

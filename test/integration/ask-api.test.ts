@@ -273,3 +273,4 @@ describe('service endpoints', () => {
     expect((await request(extractive.app).get('/healthz').set('x-request-id', 'bad id <script>')).headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+

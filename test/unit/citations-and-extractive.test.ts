@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkCitations, citedNumbers } from '../../src/answer/citations.js';
-import { extractiveAnswer } from '../../src/answer/extractive.js';
+import { extractiveAnswer, preferLanguage } from '../../src/answer/extractive.js';
 
 describe('citation checking', () => {
   it('finds [n], 【n】, [1, 3] and [1][2] markers', () => {
@@ -24,5 +24,21 @@ describe('extractive answers', () => {
     const result = extractiveAnswer('停车监控需要什么', [{ n: 2, kind: 'passage', text }]);
     expect(result.text.startsWith('停车监控需要降压线套件 HK-2。')).toBe(true);
     expect(result.text.endsWith('[2]')).toBe(true);
+  });
+});
+
+describe('quoting in the customer’s language', () => {
+  const ranked = [
+    { n: 1, lang: 'zh' },
+    { n: 2, lang: 'zh' },
+    { n: 3, lang: 'en' },
+    { n: 4, lang: 'en' },
+  ];
+  it('moves the first same-language source within the top three to the front, keeping its number', () => {
+    expect(preferLanguage(ranked, 'en').map((item) => item.n)).toEqual([3, 1, 2, 4]);
+  });
+  it('keeps the order when the best source already matches or none in the window does', () => {
+    expect(preferLanguage(ranked, 'zh').map((item) => item.n)).toEqual([1, 2, 3, 4]);
+    expect(preferLanguage(ranked, 'en', 2).map((item) => item.n)).toEqual([1, 2, 3, 4]);
   });
 });

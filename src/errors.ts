@@ -21,5 +21,3 @@ export class AppError extends Error {
 }
 
 export const badRequest = (message: string, details?: unknown) => new AppError(400, 'bad_request', message, details);
-export const notFound = (message: string) => new AppError(404, 'not_found', message);
-export const unavailable = (message: string) => new AppError(503, 'unavailable', message);

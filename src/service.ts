@@ -123,7 +123,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       }),
     ],
     readiness: [
-      { name: 'knowledge', check: async () => (await store.countRows()) >= 0 },
+      // Reading the row count proves the table is open and readable; a failure makes the check false.
+      { name: 'knowledge', check: async () => (await store.countRows(), true) },
       { name: 'embedder', check: async () => embedder.dimension > 0 },
       ...(config.REDIS_URL ? [{ name: 'redis', check: () => state.ping() }] : []),
       ...(chatModel ? [{ name: 'llm', check: () => chatModel.ping() }] : []),

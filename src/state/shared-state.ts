@@ -35,6 +35,7 @@ export class MemoryState implements SharedState {
   private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>();
   private readonly logs = new Map<string, { id: string; entry: Record<string, unknown> }[]>();
   private sequence = 0;
+  private writes = 0;
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -64,6 +65,7 @@ export class MemoryState implements SharedState {
   }
 
   async pushList(key: string, value: unknown, maxLength: number, ttlSeconds: number) {
+    this.sweep();
     const list = ((this.live(key)?.value as unknown[]) ?? []).concat([structuredClone(value)]).slice(-maxLength);
     this.values.set(key, { value: list, expiresAt: this.now() + ttlSeconds * 1000 });
   }
@@ -114,9 +116,9 @@ export class MemoryState implements SharedState {
 
   async close() {}
 
-  /** Bounds memory: drop expired entries now and then, and stale buckets. */
+  /** Bounds memory: every 1000 writes, drop expired entries, and forget buckets when there are very many. */
   private sweep() {
-    if (this.values.size % 1000 !== 0) return;
+    if (++this.writes % 1000 !== 0) return;
     const now = this.now();
     for (const [key, item] of this.values) if (item.expiresAt <= now) this.values.delete(key);
     if (this.buckets.size > 100_000) this.buckets.clear();

@@ -14,8 +14,6 @@ export function detectLanguage(text: string): Language {
   return han >= words * 0.5 ? 'zh' : 'en';
 }
 
-export const isCjk = (char: string) => /[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]/.test(char);
-
 /** Normalisation used for matching and cache keys: NFKC folds full-width forms, case and spacing collapse. */
 export function normalizeForMatch(text: string): string {
   return text.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();

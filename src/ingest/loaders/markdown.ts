@@ -32,7 +32,7 @@ export function loadMarkdown(buffer: Buffer, relativePath: string): SourceDocume
   ];
 }
 
-export function markdownSections(text: string): { sections: Section[]; firstHeading?: string } {
+function markdownSections(text: string): { sections: Section[]; firstHeading?: string } {
   const sections: Section[] = [];
   const path: string[] = [];
   let buffer: string[] = [];

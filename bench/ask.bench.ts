@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { OpenAiChatModel } from '../src/answer/chat-model.js';
 import { loadConfig } from '../src/config/config.js';
-import { loadEmbedder } from '../src/embed/load-embedder.js';
+import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { ingestKnowledgeBase } from '../src/ingest/ingest-knowledge-base.js';
 import { createLogger } from '../src/log.js';
 import { buildService, type Service } from '../src/service.js';
@@ -26,8 +26,8 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 160);
 const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-bench-ask-'));
 // Rate limits high: the benchmark is one client IP sending thousands of requests on purpose.
 const config = loadConfig({ ...process.env, DB_DIR: dir, LOG_LEVEL: 'silent', RATE_LIMIT_IP_BURST: '1000000', RATE_LIMIT_IP_PER_MINUTE: '1000000', ANSWER_CACHE: 'false' });
-const embedder = await loadEmbedder(config);
-await ingestKnowledgeBase(config, embedder);
+const embedders = await loadEmbeddingSpaces(config);
+await ingestKnowledgeBase(config, embedders);
 const questions = (await readFile('eval/dev-set.jsonl', 'utf8'))
   .split('\n')
   .filter(Boolean)
@@ -73,9 +73,9 @@ async function load(urls: string[], concurrency: number, stream: boolean) {
 const llm = await new FakeVllmServer().start();
 const logger = createLogger('silent');
 const scenarios: Record<string, Service> = {
-  extractive: await buildService(config, logger, { embedder, chatModel: null }),
+  extractive: await buildService(config, logger, { embedders, chatModel: null }),
   'test-llm (streamed)': await buildService(config, logger, {
-    embedder,
+    embedders,
     chatModel: new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: config.LLM_MODEL, timeoutMs: 30_000, firstTokenTimeoutMs: 15_000 }),
   }),
 };
@@ -101,7 +101,7 @@ async function measureAll(name: string, service: Service) {
 for (const [name, service] of Object.entries(scenarios)) await measureAll(name, service);
 
 // Cache hits: every question has been answered once, so each request is served from the answer cache.
-const cached = await buildService(loadConfig({ ...process.env, DB_DIR: dir, LOG_LEVEL: 'silent', RATE_LIMIT_IP_BURST: '1000000', RATE_LIMIT_IP_PER_MINUTE: '1000000' }), logger, { embedder, chatModel: null });
+const cached = await buildService(loadConfig({ ...process.env, DB_DIR: dir, LOG_LEVEL: 'silent', RATE_LIMIT_IP_BURST: '1000000', RATE_LIMIT_IP_PER_MINUTE: '1000000' }), logger, { embedders, chatModel: null });
 for (const question of questions) for await (const _event of cached.answers.answer({ question })) void _event;
 await measureAll('extractive, cache hits', cached);
 await cached.close();

@@ -6,20 +6,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/config.js';
-import { loadEmbedder } from '../src/embed/load-embedder.js';
+import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { ingestKnowledgeBase } from '../src/ingest/ingest-knowledge-base.js';
 
 const config = loadConfig();
 const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-bench-ingest-'));
 try {
   const loadStarted = performance.now();
-  const embedder = await loadEmbedder(config);
+  const embedders = await loadEmbeddingSpaces(config);
   const modelLoadSeconds = (performance.now() - loadStarted) / 1000;
-  const run = () => ingestKnowledgeBase(config, embedder, { dbDir: dir, tableName: 'bench' });
+  const run = () => ingestKnowledgeBase(config, embedders, { dbDir: dir, tableName: 'bench' });
   const cold = await run();
   const unchanged = await run();
   const result = {
-    model: config.EMBEDDING_MODEL,
+    model: embedders.all.map((space) => space.embedder.modelKey.split('|')[0]).join(' + '),
     batchSize: config.EMBEDDING_BATCH_SIZE,
     modelLoadSeconds: +modelLoadSeconds.toFixed(2),
     documents: cold.documents.added,

@@ -1,150 +1,149 @@
 /**
- * `npm run eval -- --queries <file.jsonl> [--db <dir>] [--table <name>] [--json <out.json>] [--plot <out.svg|png>] [--threshold <t>] [--no-rules]`
+ * `npm run eval -- --suite <dir> [--json <out.json>] [--no-extractive] [--threshold <p>]`
+ *   Every folder of <dir> with corpus.jsonl + queries.jsonl (as in ../shared/data): ingested once into a
+ *   cached table under EVAL_DB (default data/eval-cache), then every query runs through the service's stages.
+ * `npm run eval -- --conversations eval/conversations.jsonl`
+ *   Multi-turn conversations on the sample knowledge base: per-turn hit@1 and refusal accuracy by turn kind.
+ * `npm run eval -- [--queries eval/dev-set.jsonl] [--db <dir>] [--table <name>] …`
+ *   One query set against an existing table (default: the sample knowledge base, with its product-line rules).
  *
- * Runs every query through the service's own retrieval path (classification with the product-line rules,
- * hybrid retrieval, confidence) and prints recall@1/5/10, MRR@10 and nDCG@10 over answerable queries,
- * refusal precision/recall and false refusals at the threshold, and a threshold sweep, overall and per language.
+ * Prints one table: Kefu vs plain full-text search vs vector-only (hit@1/5/10, MRR@10) per set and
+ * language, cross-lingual hit@10, answerability AUROC, the threshold in force, false refusals, refusal
+ * recall (per unanswerable type) and extractive answers containing the gold span.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { ProductLineClassifier, UNKNOWN_LINE, loadProductLineRules } from '../src/classify/product-lines.js';
+import { ProductLineClassifier, loadProductLineRules } from '../src/classify/product-lines.js';
 import { loadConfig } from '../src/config/config.js';
-import { loadEmbedder } from '../src/embed/load-embedder.js';
-import { type LabelledQuery, type QueryOutcome, refusalMetrics, retrievalMetrics, thresholdSweep } from '../src/retrieve/evaluation.js';
-import { HybridRetriever } from '../src/retrieve/hybrid-retriever.js';
-import { sweepSvg } from '../src/retrieve/sweep-plot.js';
+import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
+import { HttpReranker } from '../src/retrieve/reranker.js';
+import { DEFAULT_TUNING } from '../src/retrieve/tuning.js';
 import { KnowledgeStore } from '../src/store/knowledge-store.js';
-
-const querySchema = z.object({
-  id: z.coerce.string(),
-  text: z.string().min(1),
-  lang: z.enum(['zh', 'en']),
-  relevant: z.array(z.coerce.string()).default([]),
-  answerable: z.boolean().default(true),
-});
+import { createLogger } from '../src/log.js';
+import { buildService } from '../src/service.js';
+import { readConversations, runConversations, summarizeTurns } from './conversations.js';
+import { ensureTable, findSets, type QueryRun, readQueries, runQueries, summarize } from './suite.js';
 
 async function main() {
   const { values } = parseArgs({
     options: {
+      suite: { type: 'string' },
       queries: { type: 'string', default: 'eval/dev-set.jsonl' },
       db: { type: 'string' },
       table: { type: 'string' },
       json: { type: 'string' },
       threshold: { type: 'string' },
+      'no-extractive': { type: 'boolean', default: false },
       'no-rules': { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false },
-      'filter-lines': { type: 'boolean', default: false },
-      plot: { type: 'string' },
+      conversations: { type: 'string' },
     },
   });
   const config = loadConfig();
+  const embedders = await loadEmbeddingSpaces(config);
+  const reranker = config.RERANKER_URL ? new HttpReranker({ url: config.RERANKER_URL, model: config.RERANKER_MODEL, apiKey: config.RERANKER_API_KEY, timeoutMs: config.RERANKER_TIMEOUT_MS }) : undefined;
   const threshold = values.threshold ? { zh: Number(values.threshold), en: Number(values.threshold) } : { zh: config.REFUSAL_THRESHOLD_ZH, en: config.REFUSAL_THRESHOLD_EN };
-  const queries: LabelledQuery[] = readFileSync(values.queries!, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line, index) => {
-      const parsed = querySchema.safeParse(JSON.parse(line));
-      if (!parsed.success) throw new Error(`${values.queries}:${index + 1}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-      return parsed.data;
-    });
-  const useRules = !values['no-rules'] && existsSync(config.PRODUCT_LINES_FILE);
-  const classifier = useRules ? new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE)) : undefined;
-  const embedder = await loadEmbedder(config);
-  const store = await KnowledgeStore.open(values.db ?? config.DB_DIR, values.table ?? config.TABLE_NAME);
-  const retriever = new HybridRetriever(embedder, store);
-
-  const outcomes: QueryOutcome[] = [];
-  for (const query of queries) {
-    const line = classifier?.classify(query.text).productLine ?? UNKNOWN_LINE;
-    const lines = line === UNKNOWN_LINE || !classifier ? [] : [line, classifier.rules.general.id];
-    const scope = values['filter-lines'] ? { productLines: lines } : { preferLines: lines };
-    const result = await retriever.retrieve(query.text, { ...scope, candidates: config.RETRIEVAL_CANDIDATES, limit: 50, perDocument: 50 });
-    const rankedDocs = [...new Set(result.candidates.map((candidate) => candidate.doc_id))];
-    outcomes.push({ query, rankedDocs, confidence: result.confidence });
-  }
-  store.close();
-
-  const report = (subset: QueryOutcome[]) => ({
-    retrieval: retrievalMetrics(subset),
-    refusal: refusalMetrics(subset, threshold),
-    recommended: thresholdSweep(subset).best,
-  });
-  const overall = report(outcomes);
-  const perLanguage = Object.fromEntries((['zh', 'en'] as const).map((lang) => [lang, report(outcomes.filter((outcome) => outcome.query.lang === lang))]));
-  const { sweep } = thresholdSweep(outcomes);
-  const result = {
-    queries: values.queries,
-    model: config.EMBEDDING_MODEL,
+  const common = {
+    embedders,
+    reranker,
+    rerankTopN: config.RERANKER_TOP_N,
+    tuning: { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES },
     threshold,
-    counts: { total: outcomes.length, answerable: outcomes.filter((o) => o.query.answerable).length, unanswerable: outcomes.filter((o) => !o.query.answerable).length },
-    overall,
-    perLanguage,
-    sweep,
-    misses: outcomes
-      .filter((outcome) => outcome.query.answerable && !outcome.rankedDocs.slice(0, 5).some((doc) => outcome.query.relevant.includes(doc)))
-      .map((outcome) => ({ id: outcome.query.id, text: outcome.query.text, top: outcome.rankedDocs.slice(0, 3) })),
-    confidences: outcomes.map((outcome) => ({ id: outcome.query.id, answerable: outcome.query.answerable, confidence: Math.round(outcome.confidence * 1000) / 1000 })),
+    extractive: !values['no-extractive'],
+    sources: config.RETRIEVAL_SOURCES,
   };
-  if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
-  if (values.plot) await writePlot(values.plot, sweepSvg(sweep, [{ label: `zh ${threshold.zh}`, threshold: threshold.zh }, { label: `en ${threshold.en}`, threshold: threshold.en }], `Refusal threshold sweep — ${config.EMBEDDING_MODEL}, ${outcomes.length} queries`));
-  if (!values.quiet) printReport(result);
-}
+  const log = (line: string) => process.stderr.write(`eval: ${line}\n`);
 
-type Report = ReturnType<typeof retrievalMetrics>;
-function printReport(result: {
-  model: string;
-  threshold: Record<'zh' | 'en', number>;
-  counts: Record<string, number>;
-  overall: { retrieval: Report; refusal: ReturnType<typeof refusalMetrics>; recommended: ReturnType<typeof refusalMetrics> };
-  perLanguage: Record<string, { retrieval: Report; refusal: ReturnType<typeof refusalMetrics>; recommended: ReturnType<typeof refusalMetrics> }>;
-  sweep: ReturnType<typeof refusalMetrics>[];
-  misses: { id: string; text: string; top: string[] }[];
-}) {
-  const pct = (value: number) => (value * 100).toFixed(1).padStart(5);
-  const rows = [['overall', result.overall] as const, ...Object.entries(result.perLanguage)];
-  console.log(`model ${result.model}; ${result.counts.total} queries (${result.counts.answerable} answerable, ${result.counts.unanswerable} not)`);
-  console.log('\nretrieval (answerable)   R@1    R@5   R@10  Hit@1  Hit@5 MRR@10 nDCG@10');
-  for (const [name, entry] of rows) {
-    const r = entry.retrieval;
-    console.log(`${name.padEnd(22)} ${pct(r.recallAt1)}  ${pct(r.recallAt5)}  ${pct(r.recallAt10)}  ${pct(r.hitAt1)}  ${pct(r.hitAt5)}  ${pct(r.mrrAt10)}  ${pct(r.ndcgAt10)}`);
-  }
-  console.log(`\nrefusal at thresholds zh ${result.threshold.zh} / en ${result.threshold.en}   precision  recall  false-refusals  | best threshold (balanced acc.)`);
-  for (const [name, entry] of rows) {
-    const f = entry.refusal;
-    console.log(`${name.padEnd(37)} ${pct(f.refusalPrecision)}  ${pct(f.refusalRecall)}  ${pct(f.falseRefusalRate)}          | ${entry.recommended.threshold.toFixed(2)} (${pct(entry.recommended.balancedAccuracy)})`);
-  }
-  console.log('\nthreshold sweep   precision  recall  false-refusals  balanced');
-  for (const entry of result.sweep.filter((_, index) => index % 2 === 0)) {
-    console.log(`  ${entry.threshold.toFixed(2)}            ${pct(entry.refusalPrecision)}   ${pct(entry.refusalRecall)}   ${pct(entry.falseRefusalRate)}          ${pct(entry.balancedAccuracy)}`);
-  }
-  if (result.misses.length) {
-    console.log(`\nanswerable queries with no relevant document in the top 5 (${result.misses.length}):`);
-    for (const miss of result.misses) console.log(`  ${miss.id}  ${miss.text}  → ${miss.top.join(', ')}`);
-  }
-}
-
-/** SVG as is; PNG through headless Chromium when it is installed (CHROMIUM_PATH, default /usr/bin/chromium). */
-async function writePlot(file: string, svg: string) {
-  if (!file.endsWith('.png')) {
-    writeFileSync(file, svg);
+  if (values.conversations) {
+    // Conversations run through the service itself (extractive mode) on the sample knowledge base.
+    const logger = createLogger('silent');
+    const service = await buildService(loadConfig({ ...process.env, LOG_LEVEL: 'silent', ANSWER_CACHE: 'false' }), logger, { embedders, chatModel: null });
+    const classifier = new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
+    const turns = await runConversations(readConversations(values.conversations), service.answers, classifier);
+    await service.close();
+    const summary = summarizeTurns(turns);
+    if (values.json) writeFileSync(values.json, JSON.stringify({ summary, turns }, null, 2));
+    console.log('turn kind'.padEnd(20), 'turns', ' hit@1', ' right answer/refuse decision');
+    for (const [kind, row] of Object.entries(summary)) console.log(kind.padEnd(20), String(row.turns).padStart(5), Number.isNaN(row.hitAt1) ? '     –' : (row.hitAt1 * 100).toFixed(1).padStart(6), (row.decisionAccuracy * 100).toFixed(1).padStart(6));
+    const wrong = turns.filter((turn) => turn.refused === turn.answerable || (turn.answerable && !turn.hit));
+    if (wrong.length) console.log(`\nwrong turns (${wrong.length}):\n${wrong.map((turn) => `  ${turn.conversation} [${turn.kind}] ${turn.text} → ${turn.refused ? 'refused' : turn.top}`).join('\n')}`);
     return;
   }
-  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!existsSync(executablePath)) {
-    writeFileSync(file.replace(/\.png$/, '.svg'), svg);
-    console.error(`eval: no Chromium at ${executablePath}; wrote ${file.replace(/\.png$/, '.svg')} instead`);
-    return;
+
+  const results: { set: string; runs: QueryRun[] }[] = [];
+  if (values.suite) {
+    const dbDir = process.env.EVAL_DB ?? 'data/eval-cache';
+    const sets = findSets(values.suite);
+    if (!sets.length) throw new Error(`no folder in ${values.suite} holds corpus.jsonl and queries.jsonl`);
+    for (const set of sets) {
+      const table = await ensureTable(set, embedders, config, dbDir, log);
+      const store = await KnowledgeStore.open(dbDir, table);
+      log(`${set.name}: running queries`);
+      results.push({ set: set.name, runs: await runQueries(store, readQueries(set.queries), common) });
+      store.close();
+    }
+  } else {
+    const useRules = !values['no-rules'] && existsSync(config.PRODUCT_LINES_FILE);
+    const classifier = useRules ? new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE)) : undefined;
+    const store = await KnowledgeStore.open(values.db ?? config.DB_DIR, values.table ?? config.TABLE_NAME);
+    results.push({ set: values.queries!, runs: await runQueries(store, readQueries(values.queries!), { ...common, classifier }) });
+    store.close();
   }
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
-  const page = await browser.newPage({ viewport: { width: 760, height: 440 } });
-  await page.setContent(`<body style="margin:0">${svg}</body>`);
-  await page.screenshot({ path: file });
-  await browser.close();
+
+  const report = results.map(({ set, runs }) => ({
+    set,
+    overall: summarize(runs),
+    perLanguage: Object.fromEntries((['zh', 'en'] as const).map((lang) => [lang, summarize(runs.filter((run) => run.query.lang === lang))]).filter(([, summary]) => (summary as { queries: number }).queries > 0)),
+  }));
+  if (values.json) {
+    const misses = results.flatMap(({ set, runs }) =>
+      runs.filter((run) => run.query.answerable && run.query.relevant.length && !run.query.relevant.includes(run.kefu[0])).map((run) => ({ set, id: run.query.id, text: run.query.text, top: run.kefu.slice(0, 3) })),
+    );
+    writeFileSync(values.json, JSON.stringify({ models: embedders.modelKey, report, misses }, null, 2));
+  }
+  printReport(report);
+}
+
+function printReport(report: { set: string; overall: ReturnType<typeof summarize>; perLanguage: Record<string, ReturnType<typeof summarize>> }[]) {
+  const pct = (value: number) => (Number.isNaN(value) ? '    –' : (value * 100).toFixed(1).padStart(5));
+  const num = (value: number) => (Number.isNaN(value) ? '    –' : value.toFixed(3).padStart(5));
+  console.log(
+    [
+      'set / lang'.padEnd(34),
+      ' n  ',
+      'Kefu@1 FTS@1 Vec@1',
+      'Kefu@5 Kefu@10  MRR',
+      'FTS@10 Vec@10',
+      'xL@10',
+      'AUROC thresh  FR%   RR%',
+      'extract%',
+      'refused by type',
+    ].join(' | '),
+  );
+  for (const entry of report) {
+    const rows: [string, ReturnType<typeof summarize>][] = [[`${entry.set} (all)`, entry.overall], ...Object.entries(entry.perLanguage).map(([lang, summary]) => [`  ${lang}`, summary] as [string, ReturnType<typeof summarize>])];
+    for (const [name, s] of rows) {
+      console.log(
+        [
+          name.slice(-34).padEnd(34),
+          String(s.queries).padStart(4),
+          `${pct(s.kefu.hitAt1)}  ${pct(s.lexical.hitAt1)} ${pct(s.dense.hitAt1)}`,
+          `${pct(s.kefu.hitAt5)}  ${pct(s.kefu.hitAt10)} ${num(s.kefu.mrrAt10)}`,
+          ` ${pct(s.lexical.hitAt10)}  ${pct(s.dense.hitAt10)}`,
+          pct(s.crossLingualHitAt10),
+          `${num(s.refusal.auroc)} ${s.thresholds.map((t) => t.toFixed(2)).join('/').padStart(5)} ${pct(s.refusal.falseRefusals)} ${pct(s.refusal.refusalRecall)}`,
+          `  ${pct(s.extractive.containsGold)}`,
+          Object.entries(s.refusal.byType)
+            .map(([type, share]) => `${type} ${pct(share).trim()}`)
+            .join(', '),
+        ].join(' | '),
+      );
+    }
+  }
+  console.log('\nKefu/FTS/Vec@k: hit@k over answerable queries (FTS = plain full-text search, Vec = vector-only in the language\'s own model, same run).');
+  console.log('xL@10: the other-language answer in Kefu\'s top 10. FR: answerable refused. RR: unanswerable refused. extract: gold span in the extractive answer.');
 }
 
 main().catch((error) => {
-  console.error(`eval: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`eval: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exit(2);
 });

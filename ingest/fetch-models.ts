@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import AdmZip from 'adm-zip';
 import { loadConfig } from '../src/config/config.js';
+import { configuredModels } from '../src/embed/load-embedder.js';
 import { BERT_TOKENIZER_CONFIG, MODEL_PRESETS, type ModelPreset } from '../src/embed/model-catalog.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
@@ -97,7 +98,7 @@ async function fetchModel(name: string, modelsDir: string): Promise<void> {
 async function main() {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { all: { type: 'boolean', default: false } } });
   const config = loadConfig();
-  const names = values.all ? Object.keys(MODEL_PRESETS).filter((name) => MODEL_PRESETS[name].maven) : positionals.length ? positionals : [config.EMBEDDING_MODEL];
+  const names = values.all ? Object.keys(MODEL_PRESETS).filter((name) => MODEL_PRESETS[name].maven) : positionals.length ? positionals : configuredModels(config);
   for (const name of names) await fetchModel(name, config.MODELS_DIR);
 }
 

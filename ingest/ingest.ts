@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
-import { loadEmbedder } from '../src/embed/load-embedder.js';
+import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { ingestKnowledgeBase } from '../src/ingest/ingest-knowledge-base.js';
 import { createProgress } from '../src/ingest/progress.js';
 import { type IngestSummary, runIngestion } from '../src/ingest/run-ingestion.js';
@@ -52,7 +52,7 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const embedder = await loadEmbedder(config);
+  const embedders = await loadEmbeddingSpaces(config);
   const progress = values.json ? undefined : createProgress();
   // The knowledge base is tagged with the product-line rules; any other corpus (--source) is ingested as is.
   const summary = values.source
@@ -60,13 +60,14 @@ async function main(): Promise<number> {
         source: values.source,
         dbDir,
         tableName,
-        embedder,
+        embedders,
         maxFileBytes: config.INGEST_MAX_FILE_BYTES,
         chunkMaxTokens: config.CHUNK_MAX_TOKENS,
         chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
         progress,
+        calibration: config.CALIBRATION_ENABLED ? { target: config.CALIBRATION_FALSE_REFUSAL_TARGET } : undefined,
       })
-    : await ingestKnowledgeBase(config, embedder, { dbDir, tableName, progress });
+    : await ingestKnowledgeBase(config, embedders, { dbDir, tableName, progress });
   print(values.json, summary, describe(summary));
   return summary.documents.failed > 0 ? 1 : 0;
 }
@@ -79,6 +80,9 @@ function describe(summary: IngestSummary): string {
     `  chunks written: ${summary.chunksWritten} (table holds ${summary.chunksTotal})`,
     `  ${summary.seconds.toFixed(2)} s total, ${summary.chunksPerSecond.toFixed(1)} chunks embedded per second`,
   ];
+  for (const [lang, entry] of Object.entries(summary.calibration?.languages ?? {})) {
+    lines.push(`  refusal threshold (${lang}): ${entry.threshold} — ${entry.positives} probes from the knowledge base, ${Math.round(entry.negativesRefused * 100)} % of ${entry.negatives} out-of-domain probes refused, AUROC ${entry.auroc}`);
+  }
   if (summary.failures.length) lines.push('  failed:', ...summary.failures.map((failure) => `    ${failure.path}: ${failure.reason}`));
   if (summary.ignored.length) lines.push(`  ignored (unsupported type): ${summary.ignored.join(', ')}`);
   return lines.join('\n');

@@ -7,8 +7,8 @@ import { Conversations } from './chat/conversation.js';
 import { SessionStore } from './chat/session-store.js';
 import { ProductLineClassifier, loadProductLineRules } from './classify/product-lines.js';
 import type { Config } from './config/config.js';
-import type { Embedder } from './embed/embedder.js';
-import { loadEmbedder } from './embed/load-embedder.js';
+import type { EmbeddingSpaces } from './embed/embedding-spaces.js';
+import { loadEmbeddingSpaces } from './embed/load-embedder.js';
 import { AccessControl, loadApiKeys } from './http/access.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { createApp } from './http/app.js';
@@ -19,6 +19,9 @@ import { webRoutes } from './http/web-routes.js';
 import { ingestKnowledgeBase } from './ingest/ingest-knowledge-base.js';
 import type { Logger } from './log.js';
 import { HybridRetriever } from './retrieve/hybrid-retriever.js';
+import { HttpReranker, type Reranker } from './retrieve/reranker.js';
+import { DEFAULT_TUNING } from './retrieve/tuning.js';
+import { RefusalThresholds } from './answer/refusal-threshold.js';
 import { RedisState } from './state/redis-state.js';
 import { ResilientState } from './state/resilient-state.js';
 import { MemoryState, type SharedState } from './state/shared-state.js';
@@ -34,8 +37,9 @@ export interface Service {
 }
 
 export interface ServiceOverrides {
-  /** Share one loaded model between several app instances (tests, benchmarks). */
-  embedder?: Embedder;
+  /** Share loaded models between several app instances (tests, benchmarks). */
+  embedders?: EmbeddingSpaces;
+  reranker?: Reranker | null;
   chatModel?: ChatModel | null;
   state?: SharedState;
 }
@@ -44,10 +48,18 @@ export interface ServiceOverrides {
 export async function buildService(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Service> {
   const metrics = createMetrics();
   const classifier = new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
-  const embedder = overrides.embedder ?? (await loadEmbedder(config));
+  const embedders = overrides.embedders ?? (await loadEmbeddingSpaces(config));
   const store = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME, { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS });
-  if (store.dimension !== embedder.dimension) {
-    throw new Error(`The knowledge table has ${store.dimension}-dimensional vectors but EMBEDDING_MODEL gives ${embedder.dimension}: re-ingest with this model.`);
+  for (const space of embedders.all) {
+    const dimension = store.dimensions[space.column];
+    // A table from before a language model was added still serves, through the primary space alone.
+    if (dimension === undefined && space.column !== 'vector') {
+      logger.warn({ column: space.column }, 'the knowledge table has no vectors for this embedding model; re-ingest to use it');
+      continue;
+    }
+    if (dimension !== space.embedder.dimension) {
+      throw new Error(`The knowledge table's "${space.column}" vectors have ${dimension} dimensions but the model gives ${space.embedder.dimension}: re-ingest with these models.`);
+    }
   }
   const state =
     overrides.state ??
@@ -73,15 +85,27 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     return version;
   };
   await knowledgeVersion();
+  const reranker =
+    overrides.reranker === null
+      ? undefined
+      : (overrides.reranker ??
+        (config.RERANKER_URL ? new HttpReranker({ url: config.RERANKER_URL, model: config.RERANKER_MODEL, apiKey: config.RERANKER_API_KEY, timeoutMs: config.RERANKER_TIMEOUT_MS }) : undefined));
+  const thresholds = new RefusalThresholds({
+    explicit: { zh: config.REFUSAL_THRESHOLD_ZH, en: config.REFUSAL_THRESHOLD_EN },
+    currentVersion: () => store.version(),
+    calibration: (version) => store.calibration(version),
+  });
   const answers = new AnswerService({
-    retriever: new HybridRetriever(embedder, store),
+    retriever: new HybridRetriever(embedders, store, { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES }),
+    embedders,
     classifier,
     chatModel,
+    reranker,
+    rerankTopN: config.RERANKER_TOP_N,
     tokenCounter: qwenTokenCounter,
     companyName: config.COMPANY_NAME,
     handoffContact: { zh: config.HANDOFF_CONTACT_ZH, en: config.HANDOFF_CONTACT_EN },
-    refusalThreshold: { zh: config.REFUSAL_THRESHOLD_ZH, en: config.REFUSAL_THRESHOLD_EN },
-    candidates: config.RETRIEVAL_CANDIDATES,
+    refusalThreshold: thresholds.threshold,
     sources: config.RETRIEVAL_SOURCES,
     contextTokens: config.LLM_CONTEXT_TOKENS,
     maxAnswerTokens: config.LLM_MAX_ANSWER_TOKENS,
@@ -114,7 +138,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         guard: access.require('admin'),
         conversations,
         store,
-        ingest: () => ingestKnowledgeBase(config, embedder, { classifier }),
+        ingest: () => ingestKnowledgeBase(config, embedders, { classifier }),
         onIngest: (result, seconds) => {
           metrics.ingestionRuns.inc({ result });
           if (result !== 'failed') metrics.ingestionSeconds.observe(seconds);
@@ -125,7 +149,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     readiness: [
       // Reading the row count proves the table is open and readable; a failure makes the check false.
       { name: 'knowledge', check: async () => (await store.countRows(), true) },
-      { name: 'embedder', check: async () => embedder.dimension > 0 },
+      { name: 'embedder', check: async () => embedders.primary.dimension > 0 },
       ...(config.REDIS_URL ? [{ name: 'redis', check: () => state.ping() }] : []),
       ...(chatModel ? [{ name: 'llm', check: () => chatModel.ping() }] : []),
     ],

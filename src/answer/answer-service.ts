@@ -1,26 +1,41 @@
 import { randomUUID } from 'node:crypto';
-import { type ProductLineClassifier, UNKNOWN_LINE } from '../classify/product-lines.js';
-import type { Candidate, HybridRetriever } from '../retrieve/hybrid-retriever.js';
+import type { ProductLineClassifier } from '../classify/product-lines.js';
+import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
+import type { Candidate } from '../retrieve/fusion.js';
+import type { HybridRetriever } from '../retrieve/hybrid-retriever.js';
+import type { Reranker } from '../retrieve/reranker.js';
 import { detectLanguage, type Language } from '../text/language.js';
-import { type ChatModel, type ChatUsage, LlmError } from './chat-model.js';
 import type { AnswerCache } from './answer-cache.js';
-import { checkCitations } from './citations.js';
-import { extractiveAnswer, preferLanguage } from './extractive.js';
+import type { AnswerabilityModel } from './answerability.js';
+import { type ChatModel, type ChatUsage, LlmError } from './chat-model.js';
+import { type ExtractiveSource, extractiveAnswer } from './extractive.js';
+import { groundPrompt, verifyCitations } from './grounding.js';
 import { MESSAGES } from './messages.js';
-import { buildMessages, type PromptSource, type PromptTurn, renderSource, systemPrompt, userMessage } from './prompt.js';
-import { fitToBudget, MESSAGE_OVERHEAD_TOKENS, type TokenCounter } from './token-budget.js';
+import type { PromptTurn } from './prompt.js';
+import type { TokenCounter } from './token-budget.js';
+import { type Decision, retrieveStage, rerankStage, type Scope, scopeQuestion, decideStage, selectSources } from './stages.js';
 
 export interface AnswerRequest {
   question: string;
+  /** The client's UI language: only a hint, used when the question itself shows no language. */
   lang?: Language;
   /** A line the caller already knows (the widget's data-product-line); skips classification. */
   productLine?: string;
   /** Earlier turns of the conversation, oldest first. */
   history?: PromptTurn[];
-  /** Text classified together with the question: earlier user turns, so "does it support Android?" keeps its line. */
-  classificationContext?: string;
-  /** The question used for retrieval when it differs from what the user typed (a condensed follow-up). */
-  retrievalQuestion?: string;
+  /** In a conversation: the question made standalone with its history, tried beside the question alone. */
+  followUp?: FollowUpCandidate;
+}
+
+export interface FollowUpCandidate {
+  /** The condensed question (by the LLM, or the question plus the previous turn's product terms). */
+  question: string;
+  /** Earlier user turns, classified with the question for its product line. */
+  classificationContext: string;
+  /** The question points back ("it", "那个", "…呢") or is too short to stand alone. */
+  anaphoric: boolean;
+  /** The question names a product line of its own: a new topic. */
+  namesOwnLine: boolean;
 }
 
 export interface SourceInfo {
@@ -69,23 +84,28 @@ export type AnswerEvent = { type: 'meta'; data: AnswerMeta } | { type: 'token'; 
 
 /** Hooks for metrics; the HTTP layer plugs Prometheus in, tests and scripts leave them out. */
 export interface AnswerObserver {
-  stage?(stage: 'classify' | 'embed' | 'retrieve' | 'llm_first_token' | 'llm' | 'total', seconds: number): void;
+  stage?(stage: 'classify' | 'embed' | 'retrieve' | 'rerank' | 'llm_first_token' | 'llm' | 'total', seconds: number): void;
   outcome?(mode: AnswerMode, details: { replacedUngrounded: boolean; llmError?: LlmError }): void;
   tokens?(usage: ChatUsage): void;
   cache?(hit: boolean): void;
+  rerankFailed?(error: Error): void;
 }
 
 export interface AnswerServiceOptions {
   retriever: HybridRetriever;
+  /** Embedding models; extractive answers score sentences with the question language's model. */
+  embedders: EmbeddingSpaces;
   classifier: ProductLineClassifier;
   /** Undefined runs the service in extractive mode. */
   chatModel?: ChatModel;
+  reranker?: Reranker;
+  rerankTopN?: number;
   tokenCounter: TokenCounter;
   companyName: string;
   handoffContact: Record<Language, string>;
-  /** Per language: below it, the service refuses without calling the LLM. */
-  refusalThreshold: Record<Language, number>;
-  candidates: number;
+  /** The answerability threshold in force for a language: a setting, the calibrated one, or the model default. */
+  refusalThreshold: (lang: Language) => Promise<number>;
+  answerabilityModel?: AnswerabilityModel;
   sources: number;
   contextTokens: number;
   maxAnswerTokens: number;
@@ -96,9 +116,15 @@ export interface AnswerServiceOptions {
   knowledgeVersion?: () => Promise<number>;
 }
 
+/** Answers this close to the threshold are not cached: the next asker should get a fresh decision. */
+const CACHE_MARGIN = 0.1;
+/** An anaphoric follow-up keeps its conversation unless the question alone retrieves clearly better. */
+const FOLLOW_UP_MARGIN = 0.05;
+
 /**
- * Question in, events out: classify → retrieve → refuse, or answer (generated, or extractive without an
- * LLM or when it fails) → check citations. The HTTP layer turns the events into SSE or one JSON body.
+ * Question in, events out. The stages (stages.ts) in order: scope → retrieve → rerank → decide → select →
+ * refuse, or answer (generated, or extractive without an LLM or when it fails) → verify citations. The HTTP
+ * layer turns the events into SSE or one JSON body.
  */
 export class AnswerService {
   constructor(private readonly options: AnswerServiceOptions) {}
@@ -112,19 +138,18 @@ export class AnswerService {
     const started = performance.now();
     const timings: Record<string, number> = {};
     const answerId = randomUUID();
-    const lang = request.lang ?? detectLanguage(request.question);
+    // The reply's language is the question's; the client's language is only a fallback for text without letters.
+    const lang = questionLanguage(request.question, request.lang);
+    const threshold = await o.refusalThreshold(lang);
 
     const classifyStarted = performance.now();
-    const productLine =
-      request.productLine ?? o.classifier.classify(request.classificationContext ? `${request.classificationContext}\n${request.question}` : request.question).productLine;
+    const ownScope = scopeQuestion(o.classifier, request.question, request.productLine);
     timings.classifyMs = performance.now() - classifyStarted;
     o.observer?.stage?.('classify', timings.classifyMs / 1000);
 
     // Follow-ups depend on their conversation, so only standalone questions use the cache.
     const cacheKey =
-      o.cache && o.knowledgeVersion && !request.history?.length
-        ? o.cache.key(request.retrievalQuestion ?? request.question, productLine, lang, await o.knowledgeVersion())
-        : undefined;
+      o.cache && o.knowledgeVersion && !request.history?.length ? o.cache.key(request.question, ownScope.productLine, lang, await o.knowledgeVersion()) : undefined;
     if (cacheKey) {
       const hit = await o.cache!.get(cacheKey);
       o.observer?.cache?.(Boolean(hit));
@@ -139,25 +164,20 @@ export class AnswerService {
       }
     }
 
-    const lines = productLine === UNKNOWN_LINE ? [] : [productLine, o.classifier.rules.general.id];
-    // A line the caller states filters; a line guessed from keywords only boosts, so a wrong guess cannot hide the answer.
-    const scope = request.productLine ? { productLines: lines } : { preferLines: lines };
-    const retrieval = await o.retriever.retrieve(request.retrievalQuestion ?? request.question, { ...scope, candidates: o.candidates, limit: o.sources });
-    timings.embedMs = retrieval.timings.embedMs;
-    timings.retrieveMs = retrieval.timings.embedMs + retrieval.timings.searchMs;
-    o.observer?.stage?.('embed', timings.embedMs / 1000);
-    o.observer?.stage?.('retrieve', timings.retrieveMs / 1000);
-
-    const sources = retrieval.candidates.map((candidate, index) => toSourceInfo(candidate, index + 1));
+    const chosen = await this.retrieveAndDecide(request, lang, ownScope, threshold, signal, timings);
+    const { scope, decision } = chosen;
+    const productLine = scope.productLine;
+    const selected = selectSources(chosen.ranked, o.retriever.tuning.perDocument, o.sources);
+    const sources = selected.map((candidate, index) => toSourceInfo(candidate, index + 1));
     const line = o.classifier.rules.lines.find((candidate) => candidate.id === productLine);
     const meta: AnswerMeta = {
-        answerId,
-        lang,
-        productLine,
-        productLineName: line ? line.names[lang] : productLine === o.classifier.rules.general.id ? o.classifier.rules.general.names[lang] : null,
-        confidence: round(retrieval.confidence),
-        threshold: o.refusalThreshold[lang],
-        sources,
+      answerId,
+      lang,
+      productLine,
+      productLineName: line ? line.names[lang] : productLine === o.classifier.rules.general.id ? o.classifier.rules.general.names[lang] : null,
+      confidence: round(decision.answerability),
+      threshold: round(threshold),
+      sources,
     };
     yield { type: 'meta', data: meta };
 
@@ -166,66 +186,66 @@ export class AnswerService {
       o.observer?.stage?.('total', timings.totalMs / 1000);
       o.observer?.outcome?.(done.mode, { replacedUngrounded: done.replacedUngrounded, llmError });
       for (const key of Object.keys(timings)) timings[key] = round(timings[key]);
-      const data: AnswerDone = { ...done, answerId, productLine, confidence: round(retrieval.confidence), cached: false, timings };
-      // Refusals and fallbacks are not cached: the next asker should get a real attempt.
-      if (cacheKey && (done.mode === 'generated' || done.mode === 'extractive') && !done.replacedUngrounded) {
+      const data: AnswerDone = { ...done, answerId, productLine, confidence: round(decision.answerability), cached: false, timings };
+      if (cacheKey && shouldCache(done, decision.answerability, threshold)) {
         const { answerId: _metaId, ...cachedMeta } = meta;
         const { answerId: _doneId, timings: _timings, ...cachedDone } = data;
         await o.cache!.set(cacheKey, { meta: cachedMeta, done: cachedDone });
       }
       return { type: 'done', data };
     };
-
-    if (retrieval.confidence < o.refusalThreshold[lang] || sources.length === 0) {
+    const refuse = async function* () {
       const text = MESSAGES.refusal[lang](o.handoffContact[lang]);
-      yield { type: 'token', data: { text } };
+      yield { type: 'token', data: { text } } as AnswerEvent;
       yield await finish({ answer: text, mode: 'refusal', refused: true, notice: null, citations: [], replacedUngrounded: false, usage: {} });
+    };
+
+    if (!decision.answer || sources.length === 0) {
+      yield* refuse();
       return;
     }
 
-    const extractive = () => {
-      const numbered = retrieval.candidates.map((candidate, index) => ({ lang: candidate.lang, source: toExtractiveSource(candidate, index + 1) }));
-      const result = extractiveAnswer(request.question, preferLanguage(numbered, lang).map(({ source }) => source));
-      return { text: result.text, citations: sources.filter((source) => result.used.includes(source.n)) };
+    const extractive = async () => {
+      const result = await extractiveAnswer(
+        request.question,
+        selected.map((candidate, index) => toExtractiveSource(candidate, index + 1)),
+        { lang, embedder: o.embedders.covering(lang).at(-1)?.embedder },
+      );
+      return result && { text: result.text, citations: sources.filter((source) => result.used.includes(source.n)) };
     };
 
     if (!o.chatModel) {
-      const { text, citations } = extractive();
-      yield { type: 'token', data: { text } };
-      yield await finish({ answer: text, mode: 'extractive', refused: false, notice: MESSAGES.extractiveNotice[lang], citations, replacedUngrounded: false, usage: {} });
+      const quoted = await extractive();
+      // Nothing among the sources covers the question's key terms: refusing beats quoting something unrelated.
+      if (!quoted) {
+        yield* refuse();
+        return;
+      }
+      yield { type: 'token', data: { text: quoted.text } };
+      yield await finish({ answer: quoted.text, mode: 'extractive', refused: false, notice: MESSAGES.extractiveNotice[lang], citations: quoted.citations, replacedUngrounded: false, usage: {} });
       return;
     }
 
-    const promptContext = { companyName: o.companyName, lang, productLine, rules: o.classifier.rules, handoffContact: o.handoffContact[lang] };
-    const system = systemPrompt(promptContext);
-    const promptSources: PromptSource[] = retrieval.candidates.map((candidate, index) => ({
-      n: index + 1,
-      title: candidate.title,
-      headingPath: candidate.heading_path,
-      sourcePath: candidate.source_path,
-      productLine: candidate.product_line,
-      text: candidate.text,
-    }));
-    const budget = fitToBudget({
-      contextTokens: o.contextTokens,
-      answerTokens: o.maxAnswerTokens,
-      fixedTokens: o.tokenCounter.count(system) + o.tokenCounter.count(userMessage(request.question, [], lang)) + 2 * MESSAGE_OVERHEAD_TOKENS,
-      sources: promptSources,
-      renderSource: (source, text) => renderSource(source, text),
-      sourceText: (source) => source.text,
+    const grounded = groundPrompt({
+      question: request.question,
+      lang,
+      productLine,
+      sources: selected,
       history: request.history ?? [],
-      renderHistory: (turn) => turn.content,
-      counter: o.tokenCounter,
+      companyName: o.companyName,
+      rules: o.classifier.rules,
+      handoffContact: o.handoffContact[lang],
+      contextTokens: o.contextTokens,
+      maxAnswerTokens: o.maxAnswerTokens,
+      tokenCounter: o.tokenCounter,
     });
-    const given = new Set(budget.sources.map(({ source }) => source.n));
-    const messages = buildMessages(system, budget.history, userMessage(request.question, budget.sources.map(({ source, text }) => renderSource(source, text)), lang));
 
     const llmStarted = performance.now();
     const usage: ChatUsage = {};
     let generated = '';
     let llmError: LlmError | undefined;
     try {
-      for await (const delta of o.chatModel.stream(messages, { signal, maxTokens: o.maxAnswerTokens, temperature: o.temperature }, usage)) {
+      for await (const delta of o.chatModel.stream(grounded.messages, { signal, maxTokens: o.maxAnswerTokens, temperature: o.temperature }, usage)) {
         if (!generated) {
           timings.llmFirstTokenMs = performance.now() - llmStarted;
           o.observer?.stage?.('llm_first_token', timings.llmFirstTokenMs / 1000);
@@ -241,21 +261,81 @@ export class AnswerService {
     o.observer?.stage?.('llm', timings.llmMs / 1000);
     o.observer?.tokens?.(usage);
 
-    if (llmError) {
-      const { text, citations } = extractive();
-      yield await finish({ answer: text, mode: 'fallback', refused: false, notice: MESSAGES.fallbackNotice[lang], citations, replacedUngrounded: false, usage }, llmError);
+    const verified = llmError ? undefined : verifyCitations(generated, grounded.given);
+    if (!verified) {
+      // The model failed, or its answer cites nothing it was given: it cannot be shown as grounded. Quote instead.
+      const quoted = await extractive();
+      if (!quoted) {
+        yield* refuse();
+        return;
+      }
+      const mode = llmError ? 'fallback' : 'extractive';
+      const notice = llmError ? MESSAGES.fallbackNotice[lang] : MESSAGES.extractiveNotice[lang];
+      yield await finish({ answer: quoted.text, mode, refused: false, notice, citations: quoted.citations, replacedUngrounded: !llmError, usage }, llmError);
       return;
     }
-    const checked = checkCitations(generated.trim(), given);
-    if (checked.used.length === 0) {
-      // An answer that cites nothing cannot be shown as grounded: quote the knowledge base instead.
-      const { text, citations } = extractive();
-      yield await finish({ answer: text, mode: 'extractive', refused: false, notice: MESSAGES.extractiveNotice[lang], citations, replacedUngrounded: true, usage });
-      return;
-    }
-    const citations = checked.used.map((n) => sources[n - 1]).filter(Boolean);
-    yield await finish({ answer: checked.text, mode: 'generated', refused: false, notice: null, citations, replacedUngrounded: false, usage });
+    const citations = verified.used.map((n) => sources[n - 1]).filter(Boolean);
+    yield await finish({ answer: verified.text, mode: 'generated', refused: false, notice: null, citations, replacedUngrounded: false, usage });
   }
+
+  /**
+   * Retrieve, rerank and decide for the question alone and, in a conversation, for its condensed form;
+   * then keep the reading the evidence supports (see `chooseFollowUp`).
+   */
+  private async retrieveAndDecide(request: AnswerRequest, lang: Language, ownScope: Scope, threshold: number, signal: AbortSignal | undefined, timings: Record<string, number>) {
+    const o = this.options;
+    const run = async (question: string, scope: Scope) => {
+      const retrieved = await retrieveStage(o.retriever, question, lang, scope);
+      timings.embedMs = (timings.embedMs ?? 0) + retrieved.timings.embedMs;
+      timings.retrieveMs = (timings.retrieveMs ?? 0) + retrieved.timings.embedMs + retrieved.timings.searchMs;
+      const rerankStarted = performance.now();
+      const reranked = await rerankStage(o.reranker, retrieved, o.rerankTopN ?? 20, signal);
+      if (o.reranker) {
+        timings.rerankMs = (timings.rerankMs ?? 0) + performance.now() - rerankStarted;
+        o.observer?.stage?.('rerank', (performance.now() - rerankStarted) / 1000);
+      }
+      if (reranked.error) o.observer?.rerankFailed?.(reranked.error);
+      const decision = decideStage(question, lang, retrieved.lists, reranked.ranked, threshold, o.answerabilityModel);
+      return { question, scope, ranked: reranked.ranked, decision };
+    };
+    const followUp = request.followUp && !request.followUp.namesOwnLine ? request.followUp : undefined;
+    const conversationScope = followUp && scopeQuestion(o.classifier, request.question, request.productLine, followUp.classificationContext);
+    // "Does it support Android?" is about the previous turn's product whichever text retrieves better.
+    const alone = await run(request.question, followUp?.anaphoric ? conversationScope! : ownScope);
+    let chosen = alone;
+    if (followUp) {
+      const condensed = await run(followUp.question, conversationScope!);
+      chosen = chooseFollowUp(alone, condensed, followUp.anaphoric, threshold);
+    }
+    o.observer?.stage?.('embed', (timings.embedMs ?? 0) / 1000);
+    o.observer?.stage?.('retrieve', (timings.retrieveMs ?? 0) / 1000);
+    return chosen;
+  }
+}
+
+/**
+ * Follow-up or new topic, decided on evidence. A question that points back ("does it…", "那个呢") keeps its
+ * conversation unless the question alone retrieves clearly better. A question that does not point back
+ * borrows the conversation only when it is answerable on its own topic too, so "What is the capital of
+ * France?" after a wearables question is judged alone (and refused), while "How long does charging take?"
+ * keeps the wearable it is about.
+ */
+export function chooseFollowUp<T extends { decision: Decision }>(alone: T, condensed: T, anaphoric: boolean, threshold: number): T {
+  const a = alone.decision.answerability;
+  const c = condensed.decision.answerability;
+  if (anaphoric) return c >= a - FOLLOW_UP_MARGIN ? condensed : alone;
+  return a >= threshold && c >= a - FOLLOW_UP_MARGIN ? condensed : alone;
+}
+
+/** Refusals, fallbacks, replaced answers and answers near the threshold are not cached. */
+export function shouldCache(done: Pick<AnswerDone, 'mode' | 'replacedUngrounded'>, answerability: number, threshold: number): boolean {
+  return (done.mode === 'generated' || done.mode === 'extractive') && !done.replacedUngrounded && answerability - threshold >= CACHE_MARGIN;
+}
+
+/** The question's own language; the hint only when the question has no letters or Han characters at all. */
+export function questionLanguage(question: string, hint?: Language): Language {
+  if (hint && !/[\p{L}]/u.test(question)) return hint;
+  return detectLanguage(question);
 }
 
 function toSourceInfo(candidate: Candidate, n: number): SourceInfo {
@@ -272,16 +352,16 @@ function toSourceInfo(candidate: Candidate, n: number): SourceInfo {
   };
 }
 
-function toExtractiveSource(candidate: Candidate, n: number) {
-  let faqAnswer: string | undefined;
+function toExtractiveSource(candidate: Candidate, n: number): ExtractiveSource {
+  let faq: { question?: string; answer?: string } = {};
   if (candidate.kind === 'faq') {
     try {
-      faqAnswer = (JSON.parse(candidate.metadata) as { answer?: string }).answer;
+      faq = JSON.parse(candidate.metadata) as { question?: string; answer?: string };
     } catch {
-      faqAnswer = undefined;
+      faq = {};
     }
   }
-  return { n, kind: candidate.kind, text: candidate.text, faqAnswer };
+  return { n, kind: candidate.kind, lang: candidate.lang, title: candidate.title, text: candidate.text, faqQuestion: faq.question, faqAnswer: faq.answer };
 }
 
 /** A manual's first heading is usually its title; showing "Title — Title > Section" says it twice. */

@@ -1,56 +1,122 @@
-import { splitSentences } from '../text/sentences.js';
-import { normalizeForMatch } from '../text/language.js';
+import type { Embedder } from '../embed/embedder.js';
+import type { Language } from '../text/language.js';
+import { detectLanguage } from '../text/language.js';
+import { joinSentences, splitSentences } from '../text/sentences.js';
+import { contentTerms, keyTermCoverage, keyTermWeights } from '../text/terms.js';
 
 export interface ExtractiveSource {
   n: number;
   kind: 'faq' | 'passage';
+  lang: string;
+  title: string;
   text: string;
-  /** For FAQ entries, the stored answer. */
+  /** For FAQ entries, the stored question and answer. */
+  faqQuestion?: string;
   faqAnswer?: string;
 }
 
+export interface ExtractiveAnswer {
+  text: string;
+  used: number[];
+  /** Weighted share of the question's key terms the quoted text (with its title) covers. */
+  keyCoverage: number;
+}
+
+export interface ExtractiveOptions {
+  lang: Language;
+  /** Embeds question and candidate sentences to score meaning as well as words; without it, words only. */
+  embedder?: Embedder;
+  maxChars?: number;
+  /** Sources considered, best first. */
+  window?: number;
+  /** Below this key-term coverage a same-language quote does not answer the question: nothing is quoted. */
+  minKeyCoverage?: number;
+}
+
+interface Unit {
+  source: ExtractiveSource;
+  rank: number;
+  /** Text quoted when this unit wins. */
+  quote: string;
+  /** Text matched against the question. */
+  match: string;
+  lang: string;
+  sentences?: string[];
+  sentenceIndex?: number;
+}
+
+const SHORT_SENTENCE = { zh: 30, en: 80 };
+
 /**
- * An answer made only of knowledge-base text, cited: the best FAQ answer when a FAQ entry ranks first,
- * otherwise the sentences of the best passage that share the most words with the question.
+ * An answer made only of knowledge-base text, cited. Candidate answers are the FAQ answers and every
+ * sentence of the top sources; each is scored against the question by its key terms (weighted by rarity
+ * among the candidates, so the topic word every source shares counts little) and, with an embedder, by
+ * meaning. Text in the customer's language is preferred. When the best same-language candidate covers too
+ * little of the question's key terms, it returns undefined: quoting something unrelated is worse than
+ * refusing.
  */
-export function extractiveAnswer(question: string, sources: ExtractiveSource[], maxChars = 480): { text: string; used: number[] } {
-  const best = sources[0];
-  if (!best) return { text: '', used: [] };
-  if (best.kind === 'faq' && best.faqAnswer) return { text: `${best.faqAnswer} [${best.n}]`, used: [best.n] };
-  const terms = termsOf(question);
-  const sentences = splitSentences(best.text);
-  const scored = sentences.map((sentence, index) => ({ sentence, index, score: overlap(termsOf(sentence), terms) }));
-  const start = scored.reduce((top, entry) => (entry.score > top.score ? entry : top), scored[0] ?? { index: 0, score: 0 }).index;
-  let text = '';
-  for (const sentence of sentences.slice(start)) {
-    if (text && text.length + sentence.length > maxChars) break;
-    text += (text && !/[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]$/.test(text) ? ' ' : '') + sentence;
+export async function extractiveAnswer(question: string, sources: ExtractiveSource[], options: ExtractiveOptions): Promise<ExtractiveAnswer | undefined> {
+  const maxChars = options.maxChars ?? 480;
+  const units = unitsOf(sources.slice(0, options.window ?? 3));
+  if (units.length === 0) return undefined;
+
+  const questionTerms = contentTerms(question);
+  const unitTerms = units.map((unit) => contentTerms(`${unit.source.title}\n${unit.match}`));
+  const weights = keyTermWeights(questionTerms, unitTerms);
+  const coverage = unitTerms.map((terms) => keyTermCoverage(weights, terms));
+
+  let semantic = units.map(() => 0);
+  if (options.embedder) {
+    const [queryVector, unitVectors] = await Promise.all([options.embedder.embedQuery(question), options.embedder.embedPassages(units.map((unit) => unit.match))]);
+    const cosines = unitVectors.map((vector) => dot(queryVector, vector));
+    const best = Math.max(...cosines);
+    semantic = cosines.map((cosine) => (best > 0 ? Math.max(0, cosine) / best : 0));
   }
-  if (!text) text = best.text.slice(0, maxChars);
-  return { text: `${text} [${best.n}]`, used: [best.n] };
+  const hasOwnLanguage = units.some((unit) => unit.lang === options.lang);
+  const scored = units.map((unit, index) => {
+    let score = (options.embedder ? 0.55 : 1) * coverage[index] + (options.embedder ? 0.45 : 0) * semantic[index] + 0.04 * (1 - unit.rank / 3);
+    if (hasOwnLanguage && unit.lang !== options.lang) score *= 0.75;
+    return { unit, index, score };
+  });
+  const best = scored.reduce((top, entry) => (entry.score > top.score ? entry : top), scored[0]);
+  const unit = best.unit;
+  if (unit.lang === options.lang && questionTerms.size >= 2 && coverage[best.index] < (options.minKeyCoverage ?? 0.2)) return undefined;
+
+  let text = unit.quote;
+  if (unit.sentences && unit.sentenceIndex !== undefined) {
+    // A short sentence rarely stands alone ("Yes." / "It depends."): quote the next one too.
+    const parts = [unit.sentences[unit.sentenceIndex]];
+    const next = unit.sentences[unit.sentenceIndex + 1];
+    if (next && parts[0].length < SHORT_SENTENCE[unit.lang === 'zh' ? 'zh' : 'en'] && parts[0].length + next.length <= maxChars) parts.push(next);
+    text = joinSentences(parts);
+  }
+  if (text.length > maxChars) text = `${text.slice(0, maxChars)}…`;
+  return { text: `${text} [${unit.source.n}]`, used: [unit.source.n], keyCoverage: coverage[best.index] };
 }
 
-/**
- * Moves the first source in the customer's language to the front when it is among the top `window`, so an
- * extractive answer quotes text the customer can read. Citation numbers travel with the sources.
- */
-export function preferLanguage<T extends { lang: string }>(ranked: T[], lang: string, window = 3): T[] {
-  const index = ranked.slice(0, window).findIndex((item) => item.lang === lang);
-  if (index <= 0) return ranked;
-  return [ranked[index], ...ranked.slice(0, index), ...ranked.slice(index + 1)];
+/** A FAQ entry is one unit (its whole answer); a passage gives one unit per sentence. */
+function unitsOf(sources: ExtractiveSource[]): Unit[] {
+  const units: Unit[] = [];
+  sources.forEach((source, rank) => {
+    if (source.kind === 'faq' && source.faqAnswer) {
+      units.push({ source, rank, quote: formatFaq(source), match: `${source.faqQuestion ?? ''}\n${source.faqAnswer}`, lang: source.lang });
+      return;
+    }
+    const sentences = splitSentences(source.text).slice(0, 60);
+    sentences.forEach((sentence, sentenceIndex) => units.push({ source, rank, quote: sentence, match: sentence, lang: source.lang, sentences, sentenceIndex }));
+  });
+  return units;
 }
 
-/** Latin words and Han bigrams: enough to find the sentence that talks about the question's topic. */
-function termsOf(text: string): Set<string> {
-  const normalized = normalizeForMatch(text);
-  const terms = new Set(normalized.match(/[a-z0-9]{2,}/g) ?? []);
-  const han = normalized.match(/[\u4e00-\u9fff]+/g) ?? [];
-  for (const run of han) for (let index = 0; index < run.length - 1; index++) terms.add(run.slice(index, index + 2));
-  return terms;
+/** A quoted FAQ answer shows the question it answers, so the customer sees what was matched. */
+function formatFaq(source: ExtractiveSource): string {
+  if (!source.faqQuestion) return source.faqAnswer!;
+  const lang = detectLanguage(source.faqQuestion);
+  return lang === 'zh' ? `（常见问题：${source.faqQuestion}）\n${source.faqAnswer}` : `(FAQ: ${source.faqQuestion})\n${source.faqAnswer}`;
 }
 
-function overlap(a: Set<string>, b: Set<string>): number {
-  let count = 0;
-  for (const term of a) if (b.has(term)) count++;
-  return count;
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let index = 0; index < a.length; index++) sum += a[index] * b[index];
+  return sum;
 }

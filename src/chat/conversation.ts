@@ -55,8 +55,7 @@ export class Conversations {
         { role: 'user' as const, content: turn.question },
         { role: 'assistant' as const, content: turn.answer },
       ]),
-      classificationContext: resolved.classificationContext,
-      retrievalQuestion: resolved.isFollowUp ? resolved.retrievalQuestion : undefined,
+      followUp: resolved,
     };
     const onDone = async (meta: AnswerMeta, done: AnswerDone) => {
       const at = new Date().toISOString();

@@ -2,45 +2,39 @@ import type { ChatModel } from '../answer/chat-model.js';
 import { type ProductLineClassifier, UNKNOWN_LINE } from '../classify/product-lines.js';
 import type { Language } from '../text/language.js';
 import type { Turn } from './session-store.js';
-
-export interface ResolvedQuestion {
-  /** What retrieval searches for: the question made standalone. */
-  retrievalQuestion: string;
-  /** Earlier text to classify with, when the question alone names no product line. */
-  classificationContext?: string;
-  isFollowUp: boolean;
-  condensedBy: 'none' | 'rule' | 'llm';
-}
+import type { FollowUpCandidate } from '../answer/answer-service.js';
+import { contentTerms } from '../text/terms.js';
 
 // Words that point back at something said before: "it", "that one", "它", "那个", "…呢".
-const ANAPHORA = /\b(it|its|it's|that|this|those|these|they|them|one|what about|how about|and the|also|too)\b|它|这个|那个|这款|那款|该产品|那么|还有|呢[？?]?$|吗[？?]?$/i;
+const ANAPHORA = /\b(it|its|it's|that|this|those|these|they|them|one|what about|how about|and the|also|too)\b|它|这个|那个|这款|那款|该产品|那么|还有|呢[？?]?$/i;
 
 /**
- * Makes a follow-up ("那它支持安卓吗？", "what about the return window?") answerable on its own.
- * With an LLM, it asks the model to rewrite the question; without one (or when the model fails), it applies
- * a rule: classify with the previous questions, and add the previous question's product names and keywords.
+ * The standalone reading of a question asked in a conversation, and what hints whether it is one. Whether
+ * it is used is decided later, on retrieval evidence (AnswerService → chooseFollowUp): this only prepares
+ * the candidate. With an LLM, the model rewrites the question; without one (or when it fails), a rule adds
+ * the previous question's product names and keywords.
  */
 export async function resolveFollowUp(
   question: string,
   history: Turn[],
   classifier: ProductLineClassifier,
   options: { chatModel?: ChatModel; lang: Language; signal?: AbortSignal } = { lang: 'en' },
-): Promise<ResolvedQuestion> {
+): Promise<(FollowUpCandidate & { condensedBy: 'rule' | 'llm' }) | undefined> {
   const previous = history.at(-1);
-  if (!previous) return { retrievalQuestion: question, isFollowUp: false, condensedBy: 'none' };
-  const own = classifier.classify(question);
-  const isFollowUp = own.productLine === UNKNOWN_LINE || ANAPHORA.test(question.trim());
-  if (!isFollowUp) return { retrievalQuestion: question, isFollowUp: false, condensedBy: 'none' };
-
+  if (!previous) return undefined;
+  const namesOwnLine = classifier.classify(question).productLine !== UNKNOWN_LINE;
+  // Too short to stand alone ("Android?", "价格呢"): ellipsis, like a pronoun.
+  const hanCharacters = question.match(/[\u3400-\u9fff]/g)?.length ?? 0;
+  const anaphoric = ANAPHORA.test(question.trim()) || contentTerms(question).size <= 1 || (hanCharacters > 0 && hanCharacters <= 4);
   const recentQuestions = history.slice(-3).map((turn) => turn.question);
-  const classificationContext = own.productLine === UNKNOWN_LINE ? recentQuestions.join('\n') : undefined;
+  const classificationContext = recentQuestions.join('\n');
   if (options.chatModel) {
     const condensed = await condenseWithModel(question, history.slice(-3), options.chatModel, options.lang, options.signal).catch(() => undefined);
-    if (condensed) return { retrievalQuestion: condensed, classificationContext, isFollowUp, condensedBy: 'llm' };
+    if (condensed) return { question: condensed, classificationContext, anaphoric, namesOwnLine, condensedBy: 'llm' };
   }
   const carried = classifier.classify(previous.question).matched;
   const terms = carried.length ? [...new Set(carried)].slice(0, 4).join(' ') : previous.question;
-  return { retrievalQuestion: `${question} ${terms}`, classificationContext, isFollowUp, condensedBy: 'rule' };
+  return { question: `${question} ${terms}`, classificationContext, anaphoric, namesOwnLine, condensedBy: 'rule' };
 }
 
 async function condenseWithModel(question: string, turns: Turn[], model: ChatModel, lang: Language, signal?: AbortSignal): Promise<string | undefined> {

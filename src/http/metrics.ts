@@ -9,9 +9,10 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: 'kefu_process_' });
   const requests = new Counter({ name: 'kefu_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] });
   const requestSeconds = new Histogram({ name: 'kefu_http_request_duration_seconds', help: 'HTTP request duration by route', labelNames: ['route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] });
-  const stageSeconds = new Histogram({ name: 'kefu_answer_stage_duration_seconds', help: 'Answer pipeline stage durations (classify, embed, retrieve, llm_first_token, llm, total)', labelNames: ['stage'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] });
+  const stageSeconds = new Histogram({ name: 'kefu_answer_stage_duration_seconds', help: 'Answer pipeline stage durations (classify, embed, retrieve, rerank, llm_first_token, llm, total)', labelNames: ['stage'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] });
   const answers = new Counter({ name: 'kefu_answers_total', help: 'Answers by mode (generated, extractive, fallback, refusal)', labelNames: ['mode'], registers: [registry] });
-  const refusals = new Counter({ name: 'kefu_refusals_total', help: 'Questions refused for low retrieval confidence', registers: [registry] });
+  const refusals = new Counter({ name: 'kefu_refusals_total', help: 'Questions refused (answerability below the threshold, or nothing quotable)', registers: [registry] });
+  const rerankFailures = new Counter({ name: 'kefu_reranker_failures_total', help: 'Reranker calls that failed; the fused order was used', registers: [registry] });
   const fallbacks = new Counter({ name: 'kefu_llm_fallbacks_total', help: 'Extractive fallbacks after an LLM failure, by reason', labelNames: ['reason'], registers: [registry] });
   const ungrounded = new Counter({ name: 'kefu_ungrounded_answers_replaced_total', help: 'Generated answers replaced because they cited no given source', registers: [registry] });
   const cache = new Counter({ name: 'kefu_answer_cache_total', help: 'Answer cache lookups by result', labelNames: ['result'], registers: [registry] });
@@ -36,6 +37,7 @@ export function createMetrics() {
       if (usage.completionTokens) tokens.inc({ direction: 'completion' }, usage.completionTokens);
     },
     cache: (hit) => cache.inc({ result: hit ? 'hit' : 'miss' }),
+    rerankFailed: () => rerankFailures.inc(),
   };
   const stateObserver: StateHealthObserver = { up: (value) => stateUp.set(value), error: (operation) => stateErrors.inc({ operation }) };
 

@@ -2,8 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
-import { type Embedder, embedInBatches } from '../embed/embedder.js';
-import { type ChunkRow, KnowledgeStore } from '../store/knowledge-store.js';
+import { embedInBatches } from '../embed/embedder.js';
+import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
+import { modelFingerprint } from '../answer/answerability.js';
+import { selfCalibrate } from '../calibrate/self-calibration.js';
+import { HybridRetriever } from '../retrieve/hybrid-retriever.js';
+import { type Calibration, type ChunkRow, KnowledgeStore } from '../store/knowledge-store.js';
 import { detectLanguage } from '../text/language.js';
 import { chunkSections } from './chunker.js';
 import { type LoadFailure, type SourceDocument, UnreadableFileError } from './document.js';
@@ -13,13 +17,13 @@ import { type ProgressReporter, silentProgress } from './progress.js';
 import { walk } from './walk.js';
 
 /** Bump when chunking or row layout changes in a way that should re-embed every document. */
-const PIPELINE_VERSION = 1;
+export const PIPELINE_VERSION = 2;
 
 export interface IngestOptions {
   source: string;
   dbDir: string;
   tableName: string;
-  embedder: Embedder;
+  embedders: EmbeddingSpaces;
   maxFileBytes: number;
   chunkMaxTokens: number;
   chunkOverlapTokens: number;
@@ -28,6 +32,8 @@ export interface IngestOptions {
   /** Absolute paths not to ingest (the product-line rules file lives in knowledge/ too). */
   exclude?: string[];
   progress?: ProgressReporter;
+  /** Self-calibrate the refusal threshold on the new version (see selfCalibrate); off when undefined. */
+  calibration?: { target: number };
 }
 
 export interface IngestSummary {
@@ -45,6 +51,8 @@ export interface IngestSummary {
   chunksPerSecond: number;
   failures: LoadFailure[];
   ignored: string[];
+  /** The refusal thresholds measured on this version, when calibration ran. */
+  calibration?: Calibration;
 }
 
 /**
@@ -56,7 +64,7 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
   const started = performance.now();
   const lock = await acquireIngestLock(options.dbDir, options.tableName);
   try {
-    const store = await KnowledgeStore.openOrCreate(options.dbDir, options.tableName, options.embedder.dimension);
+    const store = await KnowledgeStore.openOrCreate(options.dbDir, options.tableName, options.embedders.dimensions);
     const previousVersion = await store.version();
     const existing = await store.documentHashes();
     const hadRows = existing.size > 0;
@@ -82,10 +90,9 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
     const rows = changed.flatMap(({ document, docHash }) => toRows(document, docHash, options));
     const progress = options.progress ?? silentProgress;
     const embedStarted = performance.now();
-    const vectors = await embedInBatches(options.embedder, rows.map(embeddingText), (done, total) => progress.update(done, total));
+    await embedRows(rows, options.embedders, progress);
     progress.finish();
     const embedSeconds = (performance.now() - embedStarted) / 1000;
-    rows.forEach((row, index) => (row.vector = vectors[index]));
 
     const replaced = [...changed.map(({ document }) => document.docId), ...removed];
     const committed = rows.length > 0 || removed.length > 0;
@@ -94,6 +101,11 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
       if ((await store.countRows()) > 0) await store.buildFullTextIndex();
     }
     const version = await store.version();
+    let calibration = await store.calibration(version);
+    if (options.calibration && (committed || calibration?.model !== modelFingerprint()) && (await store.countRows()) > 0) {
+      calibration = await selfCalibrate({ source: store, retriever: new HybridRetriever(options.embedders, store), version, target: options.calibration.target });
+      await store.saveCalibration(calibration);
+    }
     if (committed) await store.tagVersion(`ingest-${new Date().toISOString().replace(/[-:.]/g, '')}`, version);
     const chunksTotal = await store.countRows();
     store.close();
@@ -120,6 +132,7 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
       chunksPerSecond: rows.length ? rows.length / Math.max(embedSeconds, 1e-6) : 0,
       failures,
       ignored,
+      calibration,
     };
   } finally {
     await lock.release();
@@ -157,8 +170,24 @@ async function loadAll(options: IngestOptions) {
   return { documents, failures, ignored, failedPaths };
 }
 
+/**
+ * Each row gets a vector from every space that covers its language: the primary model for all, a
+ * language model only for its own language (the other rows keep an empty vector in that column).
+ * Progress counts embeddings across spaces.
+ */
+async function embedRows(rows: ChunkRow[], embedders: EmbeddingSpaces, progress: ProgressReporter): Promise<void> {
+  const jobs = embedders.all.map((space) => ({ space, rows: rows.filter((row) => !space.languages || space.languages.includes(row.lang as never)) }));
+  const total = jobs.reduce((sum, job) => sum + job.rows.length, 0);
+  let before = 0;
+  for (const { space, rows: covered } of jobs) {
+    const vectors = await embedInBatches(space.embedder, covered.map(embeddingText), (done) => progress.update(before + done, total));
+    covered.forEach((row, index) => ((row as unknown as Record<string, Float32Array>)[space.column] = vectors[index]));
+    before += covered.length;
+  }
+}
+
 function hashDocument(document: SourceDocument, options: IngestOptions): string {
-  const settings = [PIPELINE_VERSION, options.embedder.modelKey, options.chunkMaxTokens, options.chunkOverlapTokens];
+  const settings = [PIPELINE_VERSION, options.embedders.modelKey, options.chunkMaxTokens, options.chunkOverlapTokens];
   // The product line a document resolves to is part of its identity: moving a file between folders re-tags it.
   const productLine = resolveProductLine(document, options);
   return sha256(JSON.stringify([settings, document.title, document.kind, document.sections, productLine, document.lang ?? null, document.metadata ?? null, document.sourcePath]));
@@ -186,7 +215,7 @@ function toRows(document: SourceDocument, docHash: string, options: IngestOption
       : chunkSections(document.sections, {
           maxTokens: options.chunkMaxTokens,
           overlapTokens: options.chunkOverlapTokens,
-          countTokens: (text) => options.embedder.countTokens(text),
+          countTokens: (text) => options.embedders.primary.countTokens(text),
         });
   return chunks.map((chunk, index) => {
     const headingPath = chunk.headingPath.join(' > ');

@@ -1,4 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
 
@@ -23,12 +25,35 @@ export interface ChunkRow {
   chunk_index: number;
   /** JSON of extra fields (FAQ question/answer, corpus metadata); never embedded or indexed. */
   metadata: string;
+  /** The primary embedding space; other spaces add `vector_<lang>` columns (see EmbeddingSpaces). */
   vector: Float32Array | number[];
+  [column: `vector_${string}`]: Float32Array | number[];
 }
 
-export type StoredChunk = Omit<ChunkRow, 'vector'>;
+export type StoredChunk = Omit<ChunkRow, 'vector' | `vector_${string}`>;
 export interface ScoredChunk extends StoredChunk {
   score: number;
+}
+
+export interface LanguageCalibration {
+  /** The answerability threshold that refuses `target` of the probe questions drawn from the knowledge base. */
+  threshold: number;
+  positives: number;
+  negatives: number;
+  /** Share of out-of-domain probes refused at that threshold. */
+  negativesRefused: number;
+  /** Area under the ROC curve of answerability, knowledge-base probes against out-of-domain probes. */
+  auroc: number;
+}
+
+/** Thresholds measured on one knowledge version, stored with it. */
+export interface Calibration {
+  version: number;
+  at: string;
+  target: number;
+  /** Fingerprint of the answerability model the thresholds were measured with. */
+  model: string;
+  languages: Partial<Record<'zh' | 'en', LanguageCalibration>>;
 }
 
 export interface KnowledgeVersion {
@@ -39,15 +64,22 @@ export interface KnowledgeVersion {
 
 const COLUMNS = ['id', 'doc_id', 'source_path', 'title', 'heading_path', 'product_line', 'lang', 'kind', 'text', 'search_text', 'content_hash', 'doc_hash', 'chunk_index', 'metadata'];
 
-export function chunkSchema(dimension: number): Schema {
+/** `dimensions` maps each vector column to its dimension: `{ vector: 512, vector_en: 384 }`. */
+export function chunkSchema(dimensions: Record<string, number>): Schema {
   const text = (name: string) => new Field(name, new Utf8(), false);
   return new Schema([
     ...['id', 'doc_id', 'source_path', 'title', 'heading_path', 'product_line', 'lang', 'kind', 'text', 'search_text', 'content_hash', 'doc_hash'].map(text),
     new Field('chunk_index', new Int32(), false),
     new Field('metadata', new Utf8(), false),
-    new Field('vector', new FixedSizeList(dimension, new Field('item', new Float32(), true)), false),
+    ...Object.entries(dimensions).map(([column, dimension]) => new Field(column, new FixedSizeList(dimension, new Field('item', new Float32(), true)), false)),
   ]);
 }
+
+/**
+ * A language space holds vectors only for chunks in its languages; the other rows get a zero vector,
+ * which every search of that column excludes with a language filter.
+ */
+export const emptyVector = (dimension: number) => new Float32Array(dimension);
 
 /** SQL string literal for LanceDB filters. */
 export const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
@@ -63,8 +95,15 @@ export class TableMissingError extends Error {
 export class KnowledgeStore {
   private constructor(
     readonly table: lancedb.Table,
-    readonly dimension: number,
+    /** Vector column → dimension. */
+    readonly dimensions: Record<string, number>,
+    private readonly calibrationFile: string,
   ) {}
+
+  /** Dimension of the primary vector column. */
+  get dimension(): number {
+    return this.dimensions.vector;
+  }
 
   static async open(dbDir: string, tableName: string, options: { readConsistencySeconds?: number } = {}): Promise<KnowledgeStore> {
     const connection = await lancedb.connect(dbDir, { readConsistencyInterval: options.readConsistencySeconds });
@@ -73,18 +112,22 @@ export class KnowledgeStore {
       throw new TableMissingError(`Knowledge table "${tableName}" does not exist in ${dbDir}. Run "npm run ingest" first.`);
     }
     const table = await connection.openTable(tableName);
-    return new KnowledgeStore(table, await vectorDimension(table));
+    return new KnowledgeStore(table, await vectorDimensions(table), calibrationPath(dbDir, tableName));
   }
 
-  /** Opens the table, creating it empty with the given dimension if it does not exist yet. */
-  static async openOrCreate(dbDir: string, tableName: string, dimension: number): Promise<KnowledgeStore> {
+  /** Opens the table, creating it empty with the given vector columns if it does not exist yet. */
+  static async openOrCreate(dbDir: string, tableName: string, dimensions: Record<string, number>): Promise<KnowledgeStore> {
     await mkdir(dbDir, { recursive: true });
     const connection = await lancedb.connect(dbDir);
     const names = await connection.tableNames();
-    const table = names.includes(tableName) ? await connection.openTable(tableName) : await connection.createEmptyTable(tableName, chunkSchema(dimension));
-    const store = new KnowledgeStore(table, await vectorDimension(table));
-    if (store.dimension !== dimension) {
-      throw new Error(`Table "${tableName}" holds ${store.dimension}-dimensional vectors but the embedding model gives ${dimension}. Ingest into a new table (--table) or database (--db).`);
+    const table = names.includes(tableName) ? await connection.openTable(tableName) : await connection.createEmptyTable(tableName, chunkSchema(dimensions));
+    const store = new KnowledgeStore(table, await vectorDimensions(table), calibrationPath(dbDir, tableName));
+    const describe = (shape: Record<string, number>) => Object.entries(shape).map(([column, dimension]) => `${column}: ${dimension}`).join(', ');
+    if (describe(store.dimensions) !== describe(dimensions)) {
+      throw new Error(
+        `Table "${tableName}" holds vectors of shape {${describe(store.dimensions)}} but the embedding models give {${describe(dimensions)}}. ` +
+          'Ingest into a new table (--table) or database (--db).',
+      );
     }
     return store;
   }
@@ -117,10 +160,15 @@ export class KnowledgeStore {
       await this.table.delete(scope);
       return;
     }
-    const data = rows.map((row) => ({ ...row, vector: Array.from(row.vector) }));
+    const columns = Object.keys(this.dimensions);
+    const data = rows.map((row) => {
+      const out: Record<string, unknown> = { ...row };
+      for (const column of columns) out[column] = Array.from((row as unknown as Record<string, Float32Array>)[column] ?? emptyVector(this.dimensions[column]));
+      return out;
+    });
     let builder = this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll();
     if (replacedDocIds.length) builder = builder.whenNotMatchedBySourceDelete({ where: scope });
-    await builder.execute(lancedb.makeArrowTable(data, { schema: chunkSchema(this.dimension) }));
+    await builder.execute(lancedb.makeArrowTable(data, { schema: chunkSchema(this.dimensions) }));
   }
 
   /** (Re)builds the full-text index. ICU word breaking segments Chinese without a dictionary download. */
@@ -137,8 +185,8 @@ export class KnowledgeStore {
     return indices.some((index) => index.columns.includes('search_text'));
   }
 
-  async vectorSearch(vector: Float32Array, limit: number, filter?: string): Promise<ScoredChunk[]> {
-    let query = this.table.vectorSearch(Array.from(vector)).distanceType('cosine').select([...COLUMNS, '_distance']).limit(limit);
+  async vectorSearch(vector: Float32Array, limit: number, filter?: string, column = 'vector'): Promise<ScoredChunk[]> {
+    let query = this.table.vectorSearch(Array.from(vector)).column(column).distanceType('cosine').select([...COLUMNS, '_distance']).limit(limit);
     if (filter) query = query.where(filter);
     const rows = await query.toArray();
     // Cosine distance → similarity in [-1, 1]; comparable across questions, unlike fused ranks.
@@ -164,12 +212,56 @@ export class KnowledgeStore {
     await (await this.table.tags()).create(tag, version);
   }
 
-  /** Makes an old version current again by committing a new version with its contents. */
+  /** Makes an old version current again by committing a new version with its contents (and its calibration). */
   async rollback(version: number | string): Promise<number> {
     await this.table.checkout(version);
+    const restoredFrom = await this.table.version();
     await this.table.restore();
     await this.table.checkoutLatest();
-    return this.table.version();
+    const current = await this.table.version();
+    const calibration = await this.calibration(restoredFrom);
+    if (calibration) await this.saveCalibration({ ...calibration, version: current });
+    return current;
+  }
+
+  /**
+   * A deterministic sample of chunks, at most `perLanguage` per language, spread over the whole table by
+   * hashing ids (the first rows would all come from the first files).
+   */
+  async sampleChunks(perLanguage: number): Promise<StoredChunk[]> {
+    const ids = await this.table.query().select(['id', 'lang']).toArray();
+    const rank = (id: string) => createHash('sha256').update(id).digest().readUInt32BE(0);
+    const chosen: string[] = [];
+    for (const lang of new Set(ids.map((row) => row.lang as string))) {
+      const inLanguage = ids.filter((row) => row.lang === lang).map((row) => row.id as string);
+      chosen.push(...inLanguage.sort((a, b) => rank(a) - rank(b)).slice(0, perLanguage));
+    }
+    if (!chosen.length) return [];
+    const rows = await this.table.query().where(`id IN (${chosen.map(sqlString).join(', ')})`).select(COLUMNS).toArray();
+    return rows.map((row) => pick(row));
+  }
+
+  /** The calibration stored for a table version, if ingestion measured one. */
+  async calibration(version: number): Promise<Calibration | undefined> {
+    return (await this.readCalibrations())[String(version)];
+  }
+
+  async saveCalibration(calibration: Calibration): Promise<void> {
+    const all = await this.readCalibrations();
+    all[String(calibration.version)] = calibration;
+    // Keep the file small: the last 50 versions are more than rollback ever needs.
+    const kept = Object.fromEntries(Object.entries(all).sort((a, b) => Number(b[0]) - Number(a[0])).slice(0, 50));
+    const temporary = `${this.calibrationFile}.${process.pid}.tmp`;
+    await writeFile(temporary, JSON.stringify(kept, null, 2));
+    await rename(temporary, this.calibrationFile);
+  }
+
+  private async readCalibrations(): Promise<Record<string, Calibration>> {
+    try {
+      return JSON.parse(await readFile(this.calibrationFile, 'utf8')) as Record<string, Calibration>;
+    } catch {
+      return {};
+    }
   }
 
   async checkoutLatest(): Promise<void> {
@@ -181,12 +273,19 @@ export class KnowledgeStore {
   }
 }
 
-async function vectorDimension(table: lancedb.Table): Promise<number> {
+/** Calibrations live beside the table, one JSON file per table, keyed by table version. */
+const calibrationPath = (dbDir: string, tableName: string) => path.join(dbDir, `${tableName}.calibration.json`);
+
+async function vectorDimensions(table: lancedb.Table): Promise<Record<string, number>> {
   const schema = await table.schema();
-  const field = schema.fields.find((candidate) => candidate.name === 'vector');
-  const type = field?.type as FixedSizeList | undefined;
-  if (!type?.listSize) throw new Error(`Table ${table.name} has no fixed-size "vector" column`);
-  return type.listSize;
+  const dimensions: Record<string, number> = {};
+  for (const field of schema.fields) {
+    if (field.name !== 'vector' && !field.name.startsWith('vector_')) continue;
+    const size = (field.type as FixedSizeList | undefined)?.listSize;
+    if (size) dimensions[field.name] = size;
+  }
+  if (!dimensions.vector) throw new Error(`Table ${table.name} has no fixed-size "vector" column`);
+  return dimensions;
 }
 
 function pick(row: Record<string, unknown>): StoredChunk {

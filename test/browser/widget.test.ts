@@ -8,7 +8,7 @@ import { OpenAiChatModel } from '../../src/answer/chat-model.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
-import { ingestSampleKnowledge, realEmbedder, tempDir } from '../support/real-stack.js';
+import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
 
 // End to end: the real service (sample knowledge base, real model, LanceDB) with the vLLM test double
 // streaming tokens, driven through Debian's Chromium. Screenshots go to test-artifacts/widget/.
@@ -61,7 +61,7 @@ beforeAll(async () => {
   llm = await new FakeVllmServer().start();
   llm.tokenDelayMs = 25;
   const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: config.LLM_MODEL, timeoutMs: 10_000, firstTokenTimeoutMs: 5000 });
-  service = await buildService(config, createLogger('silent'), { embedder: await realEmbedder(), chatModel });
+  service = await buildService(config, createLogger('silent'), { embedders: await realEmbedders(), chatModel });
   server = service.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -132,7 +132,7 @@ describe('the chat widget in a real browser', () => {
     await page.goto(base + '/');
     await openWidget();
     expect(await widget().locator('textarea.input').getAttribute('placeholder')).toBe('Ask a question…');
-    const answer = await ask('Does the dash cam need a special memory card?');
+    const answer = await ask('What memory card does the dash cam need?');
     expect(await answer.textContent()).toContain('According to our guide');
     expect(await answer.locator('.badge').textContent()).toMatch(/In-Car Devices/);
     expect(await answer.locator('.sources li').count()).toBeGreaterThan(0);

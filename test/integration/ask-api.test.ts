@@ -7,7 +7,7 @@ import type { Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
-import { ingestSampleKnowledge, realEmbedder, tempDir } from '../support/real-stack.js';
+import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
 import { parseSse } from '../support/sse.js';
 
 let config: Config;
@@ -21,11 +21,11 @@ beforeAll(async () => {
   cleanup = temp.remove;
   config = await ingestSampleKnowledge(temp.dir, { LLM_TIMEOUT_MS: '2000', LLM_FIRST_TOKEN_TIMEOUT_MS: '1500' });
   llm = await new FakeVllmServer().start();
-  const embedder = await realEmbedder();
+  const embedders = await realEmbedders();
   const logger = createLogger('silent');
   const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'test', model: config.LLM_MODEL, timeoutMs: 2000, firstTokenTimeoutMs: 1500 });
-  generated = await buildService(config, logger, { embedder, chatModel });
-  extractive = await buildService(config, logger, { embedder, chatModel: null });
+  generated = await buildService(config, logger, { embedders, chatModel });
+  extractive = await buildService(config, logger, { embedders, chatModel: null });
 });
 
 afterAll(async () => {
@@ -139,7 +139,7 @@ describe('falling back when the model fails', () => {
     llm.mode = 'slow';
     llm.tokenDelayMs = 20; // 400 ms per token: the first arrives, the 300 ms limit after it fires before the second
     const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: config.LLM_MODEL, timeoutMs: 300, firstTokenTimeoutMs: 5000 });
-    const service = await buildService(config, createLogger('silent'), { embedder: await realEmbedder(), chatModel });
+    const service = await buildService(config, createLogger('silent'), { embedders: await realEmbedders(), chatModel });
     const response = await ask(service, { question: '停车监控要接什么配件？' });
     expect(response.body.mode).toBe('fallback');
     expect(response.body.answer).toMatch(/HK-2/);
@@ -149,7 +149,7 @@ describe('falling back when the model fails', () => {
 
   it('answers when the model server is not there at all', async () => {
     const unreachable = new OpenAiChatModel({ baseURL: 'http://127.0.0.1:9/v1', apiKey: 'x', model: 'm', timeoutMs: 1000, firstTokenTimeoutMs: 1000 });
-    const service = await buildService(config, createLogger('silent'), { embedder: await realEmbedder(), chatModel: unreachable });
+    const service = await buildService(config, createLogger('silent'), { embedders: await realEmbedders(), chatModel: unreachable });
     const response = await ask(service, { question: 'Can I swim with the Pulse Band 3?' });
     expect(response.body.mode).toBe('fallback');
     expect(response.body.answer).toMatch(/5 ATM/);
@@ -178,7 +178,7 @@ describe('request timeout', () => {
     llm.tokenDelayMs = 40;
     const slowConfig = { ...config, REQUEST_TIMEOUT_MS: 1500 };
     const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: config.LLM_MODEL, timeoutMs: 10_000, firstTokenTimeoutMs: 5000 });
-    const service = await buildService(slowConfig, createLogger('silent'), { embedder: await realEmbedder(), chatModel });
+    const service = await buildService(slowConfig, createLogger('silent'), { embedders: await realEmbedders(), chatModel });
     const cancelledBefore = llm.cancelled;
     const requestsBefore = llm.requests.length;
     const response = await ask(service, { question: '手环充满电要多久呀？' });

@@ -2,11 +2,12 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../src/embed/embedder.js';
+import { EmbeddingSpaces } from '../../src/embed/embedding-spaces.js';
 import { acquireIngestLock, LockHeldError } from '../../src/ingest/lock.js';
 import { type IngestOptions, runIngestion } from '../../src/ingest/run-ingestion.js';
 import { KnowledgeStore } from '../../src/store/knowledge-store.js';
 import { makePdf } from '../support/pdf.js';
-import { realEmbedder, tempDir } from '../support/real-stack.js';
+import { realEmbedders, tempDir } from '../support/real-stack.js';
 
 /** Counts what the real model is asked to embed, so tests can prove nothing was re-embedded. */
 function countingEmbedder(inner: Embedder) {
@@ -34,7 +35,7 @@ let db: string;
 let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
-  model = await realEmbedder();
+  model = (await realEmbedders()).primary;
 });
 
 beforeEach(async () => {
@@ -59,7 +60,7 @@ const options = (embedder: Embedder, extra: Partial<IngestOptions> = {}): Ingest
   source,
   dbDir: db,
   tableName: 'knowledge',
-  embedder,
+  embedders: new EmbeddingSpaces(embedder),
   maxFileBytes: 1024 * 1024,
   chunkMaxTokens: 320,
   chunkOverlapTokens: 48,

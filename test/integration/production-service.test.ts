@@ -12,7 +12,7 @@ import { ingestKnowledgeBase } from '../../src/ingest/ingest-knowledge-base.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
-import { ingestSampleKnowledge, realEmbedder, tempDir } from '../support/real-stack.js';
+import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
 
 // Real Redis at 127.0.0.1:6379 (.ci/run starts it). Each run uses its own key prefix.
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -24,7 +24,7 @@ let cleanup: () => Promise<void>;
 
 async function instance(overrides: Record<string, string> = {}, extra: Parameters<typeof buildService>[2] = {}, logs?: NodeJS.WritableStream) {
   const config = loadConfig({ ...toEnv(base), REDIS_URL, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_IP_BURST: '100000', ...overrides });
-  const service = await buildService(config, createLogger(logs ? 'info' : 'silent', logs), { embedder: await realEmbedder(), chatModel: null, ...extra });
+  const service = await buildService(config, createLogger(logs ? 'info' : 'silent', logs), { embedders: await realEmbedders(), chatModel: null, ...extra });
   services.push(service);
   return service;
 }
@@ -106,7 +106,7 @@ describe('two API processes sharing one Redis behave as one service', () => {
     expect((await request(b.app).get('/metrics')).text).toMatch(/kefu_answer_cache_total\{result="hit"\} 1/);
 
     await writeFile(path.join(knowledgeCopy, 'smart-home/new-note.md'), '# Hub note\nThe Hub H1 firmware 2.0 adds Matter support.');
-    await ingestKnowledgeBase(base, await realEmbedder());
+    await ingestKnowledgeBase(base, await realEmbedders());
     const afterIngest = await ask(a, { question });
     expect(afterIngest.body.cached).toBe(false);
   });

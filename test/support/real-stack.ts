@@ -2,16 +2,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import type { Embedder } from '../../src/embed/embedder.js';
-import { loadEmbedder } from '../../src/embed/load-embedder.js';
+import type { EmbeddingSpaces } from '../../src/embed/embedding-spaces.js';
+import { loadEmbeddingSpaces } from '../../src/embed/load-embedder.js';
 import { ingestKnowledgeBase } from '../../src/ingest/ingest-knowledge-base.js';
 
-let embedder: Promise<Embedder> | undefined;
+let embedders: Promise<EmbeddingSpaces> | undefined;
 
-/** The real embedding model (models/bge-small-zh-v1.5, fetched by `npm run models:fetch`), loaded once per test file. */
-export function realEmbedder(): Promise<Embedder> {
-  embedder ??= loadEmbedder(loadConfig({}));
-  return embedder;
+/** The real embedding models (bge-small-zh-v1.5 and bge-small-en-v1.5, fetched by `npm run models:fetch`), loaded once per test file. */
+export function realEmbedders(): Promise<EmbeddingSpaces> {
+  embedders ??= loadEmbeddingSpaces(loadConfig({}));
+  return embedders;
 }
 
 export async function tempDir(prefix: string): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -22,6 +22,6 @@ export async function tempDir(prefix: string): Promise<{ dir: string; remove: ()
 /** Ingests the sample knowledge base into a fresh database and returns settings pointing at it. */
 export async function ingestSampleKnowledge(dbDir: string, overrides: Record<string, string> = {}): Promise<Config> {
   const config = loadConfig({ DB_DIR: dbDir, LOG_LEVEL: 'silent', LANCEDB_READ_CONSISTENCY_SECONDS: '0', ...overrides });
-  await ingestKnowledgeBase(config, await realEmbedder());
+  await ingestKnowledgeBase(config, await realEmbedders());
   return config;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkCitations, citedNumbers } from '../../src/answer/citations.js';
-import { extractiveAnswer, preferLanguage } from '../../src/answer/extractive.js';
+import { extractiveAnswer } from '../../src/answer/extractive.js';
 
 describe('citation checking', () => {
   it('finds [n], 【n】, [1, 3] and [1][2] markers', () => {
@@ -14,31 +14,43 @@ describe('citation checking', () => {
   });
 });
 
-describe('extractive answers', () => {
-  it('answers with the FAQ answer when a FAQ entry ranks first, cited', () => {
-    const result = extractiveAnswer('Can I swim?', [{ n: 1, kind: 'faq', text: 'Can I swim?\nYes, to 5 ATM.', faqAnswer: 'Yes, to 5 ATM.' }]);
-    expect(result).toEqual({ text: 'Yes, to 5 ATM. [1]', used: [1] });
-  });
-  it('quotes the passage sentences that match the question', () => {
-    const text = '产品规格很多。停车监控需要降压线套件 HK-2。其他内容。';
-    const result = extractiveAnswer('停车监控需要什么', [{ n: 2, kind: 'passage', text }]);
-    expect(result.text.startsWith('停车监控需要降压线套件 HK-2。')).toBe(true);
-    expect(result.text.endsWith('[2]')).toBe(true);
-  });
-});
+const faq = (n: number, question: string, answer: string, lang = 'en') => ({ n, kind: 'faq' as const, lang, title: question, text: `${question}\n${answer}`, faqQuestion: question, faqAnswer: answer });
+const passage = (n: number, text: string, lang = 'zh', title = '') => ({ n, kind: 'passage' as const, lang, title, text });
 
-describe('quoting in the customer’s language', () => {
-  const ranked = [
-    { n: 1, lang: 'zh' },
-    { n: 2, lang: 'zh' },
-    { n: 3, lang: 'en' },
-    { n: 4, lang: 'en' },
-  ];
-  it('moves the first same-language source within the top three to the front, keeping its number', () => {
-    expect(preferLanguage(ranked, 'en').map((item) => item.n)).toEqual([3, 1, 2, 4]);
+describe('extractive answers', () => {
+  it('quotes the FAQ answer that matches the question, showing the question it answers, cited', async () => {
+    const result = await extractiveAnswer('Can I swim with the band?', [faq(1, 'Can I swim with the band?', 'Yes, it is rated 5 ATM.')], { lang: 'en' });
+    expect(result).toMatchObject({ text: '(FAQ: Can I swim with the band?)\nYes, it is rated 5 ATM. [1]', used: [1] });
   });
-  it('keeps the order when the best source already matches or none in the window does', () => {
-    expect(preferLanguage(ranked, 'zh').map((item) => item.n)).toEqual([1, 2, 3, 4]);
-    expect(preferLanguage(ranked, 'en', 2).map((item) => item.n)).toEqual([1, 2, 3, 4]);
+
+  it('picks the matching entry across the top sources, not just the first', async () => {
+    const sources = [
+      faq(1, 'Does the band use GPS?', "No. It can use your phone's GPS during workouts."),
+      faq(2, 'How do I reset the band?', 'Hold the button for ten seconds.'),
+      faq(3, 'Is the band waterproof?', 'Yes, it is water resistant to 5 ATM, fine for swimming.'),
+    ];
+    const result = await extractiveAnswer('Is the Pulse Band waterproof?', sources, { lang: 'en' });
+    expect(result?.used).toEqual([3]);
+  });
+
+  it('quotes the passage sentence that matches the question', async () => {
+    const text = '产品规格很多。停车监控需要降压线套件 HK-2。其他内容。';
+    const result = await extractiveAnswer('停车监控需要什么', [passage(2, text)], { lang: 'zh' });
+    expect(result?.text.startsWith('停车监控需要降压线套件 HK-2。')).toBe(true);
+    expect(result?.text.endsWith('[2]')).toBe(true);
+  });
+
+  it('prefers a sentence in the customer’s language when both say it', async () => {
+    const result = await extractiveAnswer(
+      'How long does the battery last?',
+      [passage(1, '电池续航最长十四天。', 'zh'), passage(2, 'The battery lasts up to fourteen days.', 'en')],
+      { lang: 'en' },
+    );
+    expect(result?.used).toEqual([2]);
+  });
+
+  it('declines when no source covers the question’s key terms, instead of quoting something unrelated', async () => {
+    const sources = [passage(1, '手环充电约需两小时。充满后续航十四天。'), passage(2, '手环支持五十米防水。')];
+    expect(await extractiveAnswer('手环多少钱？价格是多少？', sources, { lang: 'zh' })).toBeUndefined();
   });
 });

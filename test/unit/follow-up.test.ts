@@ -26,31 +26,34 @@ function scriptedModel(reply: string | Error): ChatModel & { seen: ChatMessage[]
   };
 }
 
-describe('follow-up resolution', () => {
-  it('leaves a first question or a question with its own product line alone', async () => {
-    expect(await resolveFollowUp('手环续航多久？', [], classifier)).toMatchObject({ isFollowUp: false, retrievalQuestion: '手环续航多久？' });
-    expect(await resolveFollowUp('行车记录仪用什么卡？', [turn('手环续航多久？')], classifier)).toMatchObject({ isFollowUp: false });
+describe('follow-up candidates', () => {
+  it('has none for a first question, and marks a question naming its own product line as a new topic', async () => {
+    expect(await resolveFollowUp('手环续航多久？', [], classifier)).toBeUndefined();
+    expect(await resolveFollowUp('行车记录仪用什么卡？', [turn('手环续航多久？')], classifier, { lang: 'zh' })).toMatchObject({ namesOwnLine: true });
   });
 
   it('by rule: classifies with earlier questions and carries their product terms', async () => {
     const resolved = await resolveFollowUp('那它支持安卓吗？', [turn('Pulse Band 3 手环续航多久？')], classifier, { lang: 'zh' });
-    expect(resolved).toMatchObject({ isFollowUp: true, condensedBy: 'rule', classificationContext: 'Pulse Band 3 手环续航多久？' });
-    expect(resolved.retrievalQuestion).toMatch(/^那它支持安卓吗？ .*pulse band/);
-    expect(classifier.classify(`${resolved.classificationContext}\n那它支持安卓吗？`).productLine).toBe('B');
+    expect(resolved).toMatchObject({ anaphoric: true, namesOwnLine: false, condensedBy: 'rule', classificationContext: 'Pulse Band 3 手环续航多久？' });
+    expect(resolved!.question).toMatch(/^那它支持安卓吗？ .*pulse band/);
+    expect(classifier.classify(`${resolved!.classificationContext}\n那它支持安卓吗？`).productLine).toBe('B');
   });
 
   it('with an LLM: uses its standalone rewrite, and falls back to the rule when it fails', async () => {
     const model = scriptedModel('Pulse Band 3 手环支持安卓手机吗？\n');
     const resolved = await resolveFollowUp('那它支持安卓吗？', [turn('Pulse Band 3 手环续航多久？')], classifier, { lang: 'zh', chatModel: model });
-    expect(resolved).toMatchObject({ condensedBy: 'llm', retrievalQuestion: 'Pulse Band 3 手环支持安卓手机吗？' });
+    expect(resolved).toMatchObject({ condensedBy: 'llm', question: 'Pulse Band 3 手环支持安卓手机吗？' });
     expect(model.seen[0][1].content).toContain('Pulse Band 3 手环续航多久？');
     const failing = await resolveFollowUp('那它支持安卓吗？', [turn('Pulse Band 3 手环续航多久？')], classifier, { lang: 'zh', chatModel: scriptedModel(new Error('down')) });
-    expect(failing.condensedBy).toBe('rule');
+    expect(failing?.condensedBy).toBe('rule');
   });
 
-  it('treats English pointers ("what about", "it") as follow-ups', async () => {
-    const resolved = await resolveFollowUp('what about the return window?', [turn('How long is the warranty on the Pulse Watch Pro?', 'B')], classifier, { lang: 'en' });
-    expect(resolved.isFollowUp).toBe(true);
-    expect(resolved.retrievalQuestion).toMatch(/return window.*pulse watch/i);
+  it('marks pointers ("what about", "it") and elliptic questions as anaphoric, a full new question as not', async () => {
+    const history = [turn('How long is the warranty on the Pulse Watch Pro?', 'B')];
+    const pointer = await resolveFollowUp('what about the return window?', history, classifier, { lang: 'en' });
+    expect(pointer).toMatchObject({ anaphoric: true });
+    expect(pointer!.question).toMatch(/return window.*pulse watch/i);
+    expect(await resolveFollowUp('Android?', history, classifier, { lang: 'en' })).toMatchObject({ anaphoric: true });
+    expect(await resolveFollowUp('What is the capital of France?', history, classifier, { lang: 'en' })).toMatchObject({ anaphoric: false, namesOwnLine: false });
   });
 });

@@ -1,0 +1,238 @@
+/**
+ * The evaluation suite behind `npm run eval -- --suite <dir>`: every folder of `<dir>` holding
+ * corpus.jsonl + queries.jsonl is ingested once (the table is cached under a hash of the corpus, the
+ * models and the chunking settings), then every query runs through the service's own stages (scope →
+ * retrieve → rerank → decide → select → extract) and is scored against plain full-text search and
+ * vector-only search from the same run.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL } from '../src/answer/answerability.js';
+import { extractiveAnswer } from '../src/answer/extractive.js';
+import { decideStage, rerankStage, retrieveStage, scopeQuestion, selectSources } from '../src/answer/stages.js';
+import type { ProductLineClassifier } from '../src/classify/product-lines.js';
+import type { Config } from '../src/config/config.js';
+import type { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
+import { PIPELINE_VERSION, runIngestion } from '../src/ingest/run-ingestion.js';
+import type { Evidence } from '../src/retrieve/evidence.js';
+import type { RankedList } from '../src/retrieve/fusion.js';
+import { HybridRetriever } from '../src/retrieve/hybrid-retriever.js';
+import type { Reranker } from '../src/retrieve/reranker.js';
+import { DEFAULT_TUNING, type RetrievalTuning } from '../src/retrieve/tuning.js';
+import { KnowledgeStore } from '../src/store/knowledge-store.js';
+import type { Language } from '../src/text/language.js';
+import { normalizeForMatch } from '../src/text/language.js';
+
+export const querySchema = z.object({
+  id: z.coerce.string(),
+  text: z.string().min(1),
+  lang: z.enum(['zh', 'en']),
+  relevant: z.array(z.coerce.string()).default([]),
+  answerable: z.boolean().default(true),
+  type: z.string().optional(),
+  answers: z.array(z.string()).optional(),
+  relevant_other_lang: z.array(z.coerce.string()).optional(),
+});
+export type EvalQuery = z.infer<typeof querySchema>;
+
+export function readQueries(file: string): EvalQuery[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line, index) => {
+      const parsed = querySchema.safeParse(JSON.parse(line));
+      if (!parsed.success) throw new Error(`${file}:${index + 1}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+      return parsed.data;
+    });
+}
+
+export interface EvalSet {
+  name: string;
+  corpus: string;
+  queries: string;
+}
+
+export function findSets(dir: string): EvalSet[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => ({ name: entry.name, corpus: path.join(dir, entry.name, 'corpus.jsonl'), queries: path.join(dir, entry.name, 'queries.jsonl') }))
+    .filter((set) => existsSync(set.corpus) && existsSync(set.queries))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Ingests a corpus once per content, models and settings; later runs reuse the table (and its calibration). */
+export async function ensureTable(set: EvalSet, embedders: EmbeddingSpaces, config: Config, dbDir: string, log: (line: string) => void): Promise<string> {
+  const hash = createHash('sha256')
+    .update(readFileSync(set.corpus))
+    .update(JSON.stringify([PIPELINE_VERSION, embedders.modelKey, config.CHUNK_MAX_TOKENS, config.CHUNK_OVERLAP_TOKENS, config.CALIBRATION_FALSE_REFUSAL_TARGET]))
+    .digest('hex')
+    .slice(0, 12);
+  const table = `corpus_${hash}`;
+  // A cached table re-runs quickly: nothing is re-embedded, and calibration runs again only when the
+  // answerability model changed.
+  log(`${set.name}: ${existsSync(path.join(dbDir, `${table}.lance`)) ? 'checking' : 'ingesting'} ${set.corpus} → ${dbDir}/${table}`);
+  const summary = await runIngestion({
+    source: set.corpus,
+    dbDir,
+    tableName: table,
+    embedders,
+    maxFileBytes: config.INGEST_MAX_FILE_BYTES,
+    chunkMaxTokens: config.CHUNK_MAX_TOKENS,
+    chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
+    calibration: { target: config.CALIBRATION_FALSE_REFUSAL_TARGET },
+  });
+  log(`${set.name}: ${summary.chunksTotal} chunks, ${summary.seconds.toFixed(0)} s`);
+  return table;
+}
+
+export interface QueryRun {
+  query: EvalQuery;
+  /** Documents in ranked order, for Kefu and the two single retrievers of the same run. */
+  kefu: string[];
+  lexical: string[];
+  dense: string[];
+  evidence: Evidence;
+  answerability: number;
+  threshold: number;
+  /** Documents of Kefu's ranking not in the question's language. */
+  otherLanguageDocs: Set<string>;
+  /** The extractive answer's text (null when it declined; undefined when not run), only for queries with gold answers. */
+  extractive?: string | null;
+}
+
+export interface RunOptions {
+  embedders: EmbeddingSpaces;
+  classifier?: ProductLineClassifier;
+  reranker?: Reranker;
+  rerankTopN?: number;
+  tuning?: RetrievalTuning;
+  model?: AnswerabilityModel;
+  /** Threshold per language; undefined uses the table's calibration, else the model default. */
+  threshold?: Partial<Record<Language, number>>;
+  extractive?: boolean;
+  sources?: number;
+}
+
+const documents = (ranked: { doc_id: string }[]) => [...new Set(ranked.map((hit) => hit.doc_id))];
+
+/** Runs every query of one set against one table through the service's stages. */
+export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], options: RunOptions): Promise<QueryRun[]> {
+  const retriever = new HybridRetriever(options.embedders, store, options.tuning ?? DEFAULT_TUNING);
+  const model = options.model ?? DEFAULT_ANSWERABILITY_MODEL;
+  const calibration = await store.calibration(await store.version());
+  const thresholdFor = (lang: Language) => options.threshold?.[lang] ?? calibration?.languages[lang]?.threshold ?? model.models[lang].threshold;
+  const runs: QueryRun[] = [];
+  for (const query of queries) {
+    const scope = scopeQuestion(options.classifier, query.text);
+    const retrieved = await retrieveStage(retriever, query.text, query.lang, scope);
+    const reranked = await rerankStage(options.reranker, retrieved, options.rerankTopN ?? 20);
+    const threshold = thresholdFor(query.lang);
+    const decision = decideStage(query.text, query.lang, retrieved.lists, reranked.ranked, threshold, model);
+    const list = (source: string) => retrieved.lists.find((entry: RankedList) => entry.source === source)?.hits ?? [];
+    const denseSource = retrieved.lists.some((entry) => entry.source === `dense:vector_${query.lang}`) ? `dense:vector_${query.lang}` : 'dense:vector';
+    let extractive: string | null | undefined;
+    if (options.extractive && query.answers?.length && decision.answer) {
+      const selected = selectSources(reranked.ranked, retriever.tuning.perDocument, options.sources ?? 6);
+      const result = await extractiveAnswer(
+        query.text,
+        selected.map((candidate, index) => ({ n: index + 1, kind: candidate.kind, lang: candidate.lang, title: candidate.title, text: candidate.text })),
+        { lang: query.lang, embedder: options.embedders.covering(query.lang).at(-1)?.embedder },
+      );
+      extractive = result?.text ?? null;
+    }
+    runs.push({
+      query,
+      kefu: documents(reranked.ranked),
+      otherLanguageDocs: new Set(reranked.ranked.filter((candidate) => candidate.lang !== query.lang).map((candidate) => candidate.doc_id)),
+      lexical: documents(list('lexical')),
+      dense: documents(list(denseSource)),
+      evidence: decision.evidence,
+      answerability: decision.answerability,
+      threshold,
+      extractive,
+    });
+  }
+  return runs;
+}
+
+const mean = (values: number[]) => (values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : Number.NaN);
+
+export function rankMetrics(runs: QueryRun[], pick: (run: QueryRun) => string[], relevant: (query: EvalQuery) => string[] = (query) => query.relevant) {
+  const answerable = runs.filter((run) => run.query.answerable && relevant(run.query).length);
+  const rank = (run: QueryRun) => pick(run).findIndex((doc) => relevant(run.query).includes(doc));
+  const hit = (k: number) => mean(answerable.map((run) => (rank(run) >= 0 && rank(run) < k ? 1 : 0)));
+  return {
+    queries: answerable.length,
+    hitAt1: hit(1),
+    hitAt5: hit(5),
+    hitAt10: hit(10),
+    mrrAt10: mean(answerable.map((run) => (rank(run) >= 0 && rank(run) < 10 ? 1 / (rank(run) + 1) : 0))),
+  };
+}
+
+/** Probability that an answerable query scores above an unanswerable one. */
+export function aurocOf(runs: QueryRun[], score: (run: QueryRun) => number = (run) => run.answerability): number {
+  const positives = runs.filter((run) => run.query.answerable).map(score);
+  const negatives = runs.filter((run) => !run.query.answerable).map(score);
+  if (!positives.length || !negatives.length) return Number.NaN;
+  const all = [...positives.map((value) => ({ value, positive: true })), ...negatives.map((value) => ({ value, positive: false }))].sort((a, b) => a.value - b.value);
+  // Rank-sum (Mann–Whitney) with average ranks for ties.
+  let rankSum = 0;
+  for (let index = 0; index < all.length; ) {
+    let end = index;
+    while (end + 1 < all.length && all[end + 1].value === all[index].value) end++;
+    const averageRank = (index + end) / 2 + 1;
+    for (let k = index; k <= end; k++) if (all[k].positive) rankSum += averageRank;
+    index = end + 1;
+  }
+  return (rankSum - (positives.length * (positives.length + 1)) / 2) / (positives.length * negatives.length);
+}
+
+export function refusalMetrics(runs: QueryRun[]) {
+  const refused = (run: QueryRun) => run.answerability < run.threshold;
+  const answerable = runs.filter((run) => run.query.answerable);
+  const unanswerable = runs.filter((run) => !run.query.answerable);
+  const byType: Record<string, number> = {};
+  for (const type of new Set(unanswerable.map((run) => run.query.type ?? 'unanswerable'))) {
+    const ofType = unanswerable.filter((run) => (run.query.type ?? 'unanswerable') === type);
+    byType[type] = mean(ofType.map((run) => (refused(run) ? 1 : 0)));
+  }
+  return {
+    falseRefusals: mean(answerable.map((run) => (refused(run) ? 1 : 0))),
+    refusalRecall: mean(unanswerable.map((run) => (refused(run) ? 1 : 0))),
+    byType,
+    auroc: aurocOf(runs),
+  };
+}
+
+/**
+ * Share of answerable queries with gold answers whose extractive answer contains one: over all of them
+ * (a refusal or a declined quote counts as a miss) and over those that got a quote.
+ */
+export function extractiveAccuracy(runs: QueryRun[]) {
+  const scored = runs.filter((run) => run.query.answerable && run.query.answers?.length);
+  if (!scored.some((run) => run.extractive !== undefined)) return { queries: 0, containsGold: Number.NaN, ofAnswered: Number.NaN };
+  const contains = (run: QueryRun) => Boolean(run.extractive && run.query.answers!.some((answer) => normalizeForMatch(run.extractive!).includes(normalizeForMatch(answer))));
+  const answered = scored.filter((run) => run.extractive);
+  return { queries: scored.length, containsGold: mean(scored.map((run) => (contains(run) ? 1 : 0))), ofAnswered: mean(answered.map((run) => (contains(run) ? 1 : 0))) };
+}
+
+export function summarize(runs: QueryRun[]) {
+  // Cross-lingual: the other-language answer among the other-language documents of Kefu's ranking, as if
+  // the knowledge base held only the other language.
+  const crossLingual = runs
+    .filter((run) => run.query.relevant_other_lang?.length)
+    .map((run) => ({ ...run, kefu: run.kefu.filter((doc) => !run.query.relevant.includes(doc) && run.otherLanguageDocs.has(doc)) }));
+  return {
+    queries: runs.length,
+    kefu: rankMetrics(runs, (run) => run.kefu),
+    lexical: rankMetrics(runs, (run) => run.lexical),
+    dense: rankMetrics(runs, (run) => run.dense),
+    crossLingualHitAt10: crossLingual.length ? rankMetrics(crossLingual, (run) => run.kefu, (query) => query.relevant_other_lang ?? []).hitAt10 : Number.NaN,
+    refusal: refusalMetrics(runs),
+    thresholds: [...new Set(runs.map((run) => run.threshold))],
+    extractive: extractiveAccuracy(runs),
+  };
+}

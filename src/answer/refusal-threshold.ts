@@ -1,0 +1,37 @@
+import type { Calibration } from '../store/knowledge-store.js';
+import type { Language } from '../text/language.js';
+import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL, modelFingerprint } from './answerability.js';
+
+export type ThresholdSource = 'setting' | 'calibrated' | 'model-default';
+
+/**
+ * Which answerability threshold is in force: a threshold set explicitly wins; otherwise the one ingestion
+ * calibrated for the serving knowledge version; otherwise the model's fitted default. Calibrations are read
+ * once per version, so following a new version costs one file read.
+ */
+export class RefusalThresholds {
+  private cached?: { version: number; calibration?: Calibration };
+
+  constructor(
+    private readonly options: {
+      explicit: Partial<Record<Language, number>>;
+      currentVersion: () => Promise<number>;
+      calibration: (version: number) => Promise<Calibration | undefined>;
+      model?: AnswerabilityModel;
+    },
+  ) {}
+
+  async resolve(lang: Language): Promise<{ threshold: number; source: ThresholdSource }> {
+    const explicit = this.options.explicit[lang];
+    if (explicit !== undefined) return { threshold: explicit, source: 'setting' };
+    const version = await this.options.currentVersion();
+    if (this.cached?.version !== version) this.cached = { version, calibration: await this.options.calibration(version).catch(() => undefined) };
+    const calibration = this.cached.calibration;
+    // A threshold measured with another answerability model (before an upgrade) does not apply to this one.
+    const calibrated = calibration?.model === modelFingerprint(this.options.model) ? calibration.languages[lang]?.threshold : undefined;
+    if (calibrated !== undefined) return { threshold: calibrated, source: 'calibrated' };
+    return { threshold: (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang].threshold, source: 'model-default' };
+  }
+
+  threshold = async (lang: Language): Promise<number> => (await this.resolve(lang)).threshold;
+}

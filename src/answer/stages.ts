@@ -1,0 +1,87 @@
+/**
+ * The answer path as named stages over one typed context: scope → retrieve → rerank → decide → select →
+ * (extract | ground → generate → verify). The service and `npm run eval` run these same functions, so
+ * what eval measures is what customers get. Each stage is a small pure-ish function, unit-tested with fakes.
+ */
+import { type ProductLineClassifier, UNKNOWN_LINE } from '../classify/product-lines.js';
+import type { Candidate, RankedList } from '../retrieve/fusion.js';
+import { capPerDocument } from '../retrieve/fusion.js';
+import { type Evidence, gatherEvidence } from '../retrieve/evidence.js';
+import type { HybridRetriever } from '../retrieve/hybrid-retriever.js';
+import type { Reranker } from '../retrieve/reranker.js';
+import type { Language } from '../text/language.js';
+import { type AnswerabilityModel, answerability } from './answerability.js';
+
+export interface Scope {
+  /** The line the answer is about: stated by the caller, guessed from the question, or "unknown". */
+  productLine: string;
+  /** True when the caller stated the line: retrieval is then filtered to it (and general). */
+  stated: boolean;
+  /** Lines to filter to (stated) or to prefer (guessed). */
+  lines: string[];
+}
+
+/** Stage 1. A stated line filters; a guessed one only boosts, because a wrong guess must not hide the answer. */
+export function scopeQuestion(classifier: ProductLineClassifier | undefined, question: string, stated?: string, context?: string): Scope {
+  const productLine = stated ?? (classifier ? classifier.classify(context ? `${context}\n${question}` : question).productLine : UNKNOWN_LINE);
+  const lines = productLine === UNKNOWN_LINE || !classifier ? [] : [productLine, classifier.rules.general.id];
+  return { productLine, stated: Boolean(stated), lines };
+}
+
+export interface Retrieved {
+  question: string;
+  lists: RankedList[];
+  ranked: Candidate[];
+  timings: { embedMs: number; searchMs: number };
+}
+
+/** Stage 2: vector and full-text search, fused (see HybridRetriever). */
+export async function retrieveStage(retriever: HybridRetriever, question: string, lang: Language, scope: Scope): Promise<Retrieved> {
+  const result = await retriever.retrieve(question, { lang, ...(scope.stated ? { productLines: scope.lines } : { preferLines: scope.lines }) });
+  return { question, lists: result.lists, ranked: result.candidates, timings: result.timings };
+}
+
+/** What the reranker and extractive answers read of a chunk: its title, headings and text. */
+export const chunkDocument = (candidate: Candidate) => [candidate.title, candidate.heading_path, candidate.text].filter(Boolean).join('\n');
+
+/**
+ * Stage 3: reorder the top `topN` by a cross-encoder when one is configured. On any failure the fused
+ * order stands and the error is returned for metrics: a reranker outage must not fail answers.
+ */
+export async function rerankStage(
+  reranker: Reranker | undefined,
+  retrieved: Retrieved,
+  topN: number,
+  signal?: AbortSignal,
+): Promise<{ ranked: Candidate[]; reranked: boolean; error?: Error }> {
+  if (!reranker || retrieved.ranked.length === 0) return { ranked: retrieved.ranked, reranked: false };
+  const head = retrieved.ranked.slice(0, topN);
+  try {
+    const scores = await reranker.rerank(retrieved.question, head.map(chunkDocument), signal);
+    const rescored = head.map((candidate, index) => ({ ...candidate, rerankScore: scores[index] })).sort((a, b) => b.rerankScore - a.rerankScore);
+    return { ranked: [...rescored, ...retrieved.ranked.slice(topN)], reranked: true };
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return { ranked: retrieved.ranked, reranked: false, error: error as Error };
+  }
+}
+
+export interface Decision {
+  evidence: Evidence;
+  /** P(the knowledge base answers the question), from the answerability model. */
+  answerability: number;
+  threshold: number;
+  answer: boolean;
+}
+
+/** Stage 4: answer or refuse, from the evidence and the threshold in force. Never calls the LLM. */
+export function decideStage(question: string, lang: Language, lists: RankedList[], ranked: Candidate[], threshold: number, model?: AnswerabilityModel): Decision {
+  const evidence = gatherEvidence(question, lang, lists, ranked);
+  const probability = ranked.length ? answerability(evidence, lang, model) : 0;
+  return { evidence, answerability: probability, threshold, answer: ranked.length > 0 && probability >= threshold };
+}
+
+/** Stage 5: the sources shown and given to the model: at most `perDocument` chunks of one document. */
+export function selectSources(ranked: Candidate[], perDocument: number, limit: number): Candidate[] {
+  return capPerDocument(ranked, perDocument, limit);
+}

@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL, modelFingerprint } from '../answer/answerability.js';
+import { decideStage, retrieveStage, scopeQuestion } from '../answer/stages.js';
+import type { HybridRetriever } from '../retrieve/hybrid-retriever.js';
+import type { Calibration, LanguageCalibration, StoredChunk } from '../store/knowledge-store.js';
+import type { Language } from '../text/language.js';
+import { splitClauses, splitSentences } from '../text/sentences.js';
+import { contentTerms } from '../text/terms.js';
+import { OUT_OF_DOMAIN_QUESTIONS } from './out-of-domain-questions.js';
+
+export interface CalibrationSource {
+  /** A deterministic sample of chunks, at most `perLanguage` in each language. */
+  sampleChunks(perLanguage: number): Promise<StoredChunk[]>;
+}
+
+/** Fewer probes than this in a language and its threshold is not calibrated (the model default stands). */
+const MIN_PROBES = 12;
+
+/**
+ * Self-calibration of the refusal threshold for one knowledge base. A threshold fitted on other data
+ * does not transfer: this knowledge base's writing, size and language mix move every score. So the new
+ * table is probed with questions it answers, drawn from itself (FAQ questions, question-like headings, and
+ * fragments of passages, which match less well than full sentences, as real questions do), and with
+ * questions it cannot answer (a written out-of-domain bank), through the same retrieval and decision the
+ * service runs. See `calibratedThreshold` for how the two move the model's fitted threshold.
+ */
+export async function selfCalibrate(options: {
+  source: CalibrationSource;
+  retriever: HybridRetriever;
+  version: number;
+  target: number;
+  perLanguage?: number;
+  model?: AnswerabilityModel;
+}): Promise<Calibration> {
+  const chunks = await options.source.sampleChunks(options.perLanguage ?? 80);
+  const languages: Partial<Record<Language, LanguageCalibration>> = {};
+  for (const lang of ['zh', 'en'] as const) {
+    const probes = chunks.filter((chunk) => chunk.lang === lang).map(probeQuestion).filter((probe): probe is string => Boolean(probe));
+    if (probes.length < MIN_PROBES) continue;
+    const score = async (question: string) => {
+      const retrieved = await retrieveStage(options.retriever, question, lang, scopeQuestion(undefined, question));
+      return decideStage(question, lang, retrieved.lists, retrieved.ranked, 0, options.model ?? DEFAULT_ANSWERABILITY_MODEL).answerability;
+    };
+    const positives: number[] = [];
+    for (const probe of probes) positives.push(await score(probe));
+    const negatives: number[] = [];
+    for (const question of OUT_OF_DOMAIN_QUESTIONS[lang]) negatives.push(await score(question));
+    const threshold = calibratedThreshold((options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang].threshold, positives, negatives, options.target);
+    languages[lang] = {
+      threshold: round(threshold),
+      positives: positives.length,
+      negatives: negatives.length,
+      negativesRefused: round(negatives.filter((value) => value < threshold).length / negatives.length),
+      auroc: round(auroc(positives, negatives)),
+    };
+  }
+  return { version: options.version, at: new Date().toISOString(), target: options.target, model: modelFingerprint(options.model), languages };
+}
+
+/**
+ * A question the chunk answers: the FAQ question; a heading phrased as a question; otherwise a fragment
+ * of its most informative sentence (English: 60 % of its content words; Chinese: its longest clause).
+ */
+export function probeQuestion(chunk: Pick<StoredChunk, 'id' | 'kind' | 'lang' | 'heading_path' | 'text' | 'metadata'>): string | undefined {
+  if (chunk.kind === 'faq') {
+    try {
+      const question = (JSON.parse(chunk.metadata) as { question?: string }).question;
+      if (question) return question;
+    } catch {
+      // fall through to the text
+    }
+  }
+  const heading = chunk.heading_path.split(' > ').at(-1)?.trim() ?? '';
+  if (/[?？]$|^(how|what|why|when|where|which|can|do|does|is|are)\b|怎么|如何|为什么|什么|吗/i.test(heading)) return heading;
+  const sentences = splitSentences(chunk.text).filter((sentence) => sentence.length >= 12 && sentence.length <= 400);
+  const best = sentences.sort((a, b) => contentTerms(b).size - contentTerms(a).size)[0];
+  if (!best) return undefined;
+  if (chunk.lang === 'zh') {
+    const clause = splitClauses(best).map((part) => part.replace(/[，,、：:。！？；]$/, '')).sort((a, b) => b.length - a.length)[0];
+    return clause && clause.length >= 6 ? clause.slice(0, 24) : undefined;
+  }
+  const words = best.replace(/[^\p{L}\p{N}\s'-]/gu, ' ').split(/\s+/).filter(Boolean);
+  const content = words.filter((word) => contentTerms(word).size > 0);
+  if (content.length < 4) return undefined;
+  // Deterministic: the same chunk always gives the same probe, so calibration is reproducible.
+  const kept = content.filter((word, index) => hashUnit(`${chunk.id}:${index}:${word}`) < 0.6);
+  return (kept.length >= 3 ? kept : content.slice(0, 4)).slice(0, 12).join(' ');
+}
+
+/**
+ * The model's fitted threshold, moved only as far as this knowledge base's probes demand:
+ * - never above the point that refuses `target` of its own answerable probes (a knowledge base whose
+ *   questions score low, in a style the model was not fitted on, must not be refused wholesale);
+ * - raised, within that bound, until 90 % of the out-of-domain probes are refused (where scores run high).
+ * Measured on the public dev sets, probes drawn from a corpus match it more closely than real questions
+ * do, so their quantile alone set thresholds far too high on encyclopedic text (README "Refusal").
+ */
+export function calibratedThreshold(fitted: number, positives: number[], negatives: number[], target: number): number {
+  const ceiling = quantile(positives, target);
+  const floor = Math.min(quantile(negatives, 0.9), ceiling);
+  return Math.min(Math.max(fitted, floor), ceiling);
+}
+
+/** The value below which `share` of the values fall (linear interpolation). */
+export function quantile(values: number[], share: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = Math.max(0, Math.min(sorted.length - 1, share * (sorted.length - 1)));
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return sorted[low] + (sorted[high] - sorted[low]) * (position - low);
+}
+
+/** Probability that a random positive scores above a random negative (ties count half). */
+export function auroc(positives: number[], negatives: number[]): number {
+  if (!positives.length || !negatives.length) return Number.NaN;
+  let wins = 0;
+  for (const p of positives) for (const n of negatives) wins += p > n ? 1 : p === n ? 0.5 : 0;
+  return wins / (positives.length * negatives.length);
+}
+
+export const hashUnit = (text: string) => createHash('sha256').update(text).digest().readUInt32BE(0) / 2 ** 32;
+const round = (value: number) => Math.round(value * 1000) / 1000;

@@ -1,0 +1,48 @@
+import type { Language } from '../text/language.js';
+import type { Embedder } from './embedder.js';
+
+/**
+ * One vector column of the knowledge table and the model that fills it. The primary space embeds every
+ * chunk and every question, so a question always reaches answers in the other language; a language space
+ * (e.g. bge-small-en for English) embeds only chunks and questions in its languages, where it is the
+ * better model.
+ */
+export interface EmbeddingSpace {
+  /** Column in the knowledge table: "vector" for the primary space, "vector_<lang>" for a language space. */
+  readonly column: string;
+  readonly embedder: Embedder;
+  /** Undefined for the primary space (all text); otherwise the languages this model is used for. */
+  readonly languages?: readonly Language[];
+}
+
+/** The primary space first, then the language spaces. */
+export class EmbeddingSpaces {
+  readonly all: readonly EmbeddingSpace[];
+
+  constructor(primary: Embedder, languageModels: Partial<Record<Language, Embedder>> = {}) {
+    const extra = Object.entries(languageModels)
+      .filter((entry): entry is [Language, Embedder] => Boolean(entry[1]))
+      .map(([lang, embedder]) => ({ column: `vector_${lang}`, embedder, languages: [lang] as const }));
+    this.all = [{ column: 'vector', embedder: primary }, ...extra];
+  }
+
+  /** The primary model: it also measures chunk sizes, so chunking does not depend on which spaces exist. */
+  get primary(): Embedder {
+    return this.all[0].embedder;
+  }
+
+  /** Every model and its settings: part of every document hash, so adding or changing a model re-embeds. */
+  get modelKey(): string {
+    return this.all.map((space) => `${space.column}=${space.embedder.modelKey}`).join(';');
+  }
+
+  /** Column name → vector dimension, the shape of the table these spaces write. */
+  get dimensions(): Record<string, number> {
+    return Object.fromEntries(this.all.map((space) => [space.column, space.embedder.dimension]));
+  }
+
+  /** Spaces that embed a chunk or question in `lang`. */
+  covering(lang: string): EmbeddingSpace[] {
+    return this.all.filter((space) => !space.languages || space.languages.includes(lang as Language));
+  }
+}

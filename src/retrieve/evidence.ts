@@ -1,0 +1,82 @@
+import { contentTerms, keyTermCoverage, keyTermWeights, termCoverage } from '../text/terms.js';
+import type { Language } from '../text/language.js';
+import type { Candidate, RankedList } from './fusion.js';
+
+/**
+ * Evidence that the knowledge base answers a question, read from retrieval. Each is a weak signal alone
+ * (top cosine, top BM25, retriever agreement…); the answerability model combines them. Every feature is
+ * scaled so that it means roughly the same on any knowledge base: no raw BM25 sums, no corpus sizes.
+ */
+export interface Evidence {
+  /** Best cosine similarity in the question language's main vector space. */
+  dense: number;
+  /** Best cosine minus the mean of ranks 2–10: how clearly one chunk stands out. */
+  denseGap: number;
+  /** BM25 top score in standard deviations above the mean of the BM25 hits (0 without hits). */
+  lexicalZ: number;
+  /** BM25 top score per content term of the question: a length-free "how much of the question matched". */
+  lexicalPerTerm: number;
+  /** Whether full-text search found anything at all. */
+  lexicalFound: number;
+  /** Mean reciprocal rank of the top fused chunk in the dense and lexical lists (1 = both ranked it first). */
+  agreement: number;
+  /** Share of the question's content terms found in the top fused chunk (title, headings, text). */
+  coverage: number;
+  /** The best such share among the top 3 chunks. */
+  coverageTop3: number;
+  /** Like coverage, with terms weighted by rarity among all candidates: are the question's key terms there? */
+  keyCoverage: number;
+  /** log(1 + number of content terms in the question). */
+  questionTerms: number;
+  /** Reranker relevance of the top chunk, when a reranker ran (not used by the fitted model). */
+  rerank?: number;
+}
+
+export const EVIDENCE_FEATURES = ['dense', 'denseGap', 'lexicalZ', 'lexicalPerTerm', 'lexicalFound', 'agreement', 'coverage', 'coverageTop3', 'keyCoverage', 'questionTerms'] as const;
+export type EvidenceFeature = (typeof EVIDENCE_FEATURES)[number];
+
+/** The dense list that speaks for a language: its own space when there is one, else the primary. */
+function mainDenseList(lists: RankedList[], lang: Language): RankedList | undefined {
+  return lists.find((list) => list.source === `dense:vector_${lang}`) ?? lists.find((list) => list.source === 'dense:vector');
+}
+
+export function gatherEvidence(question: string, lang: Language, lists: RankedList[], ranked: Candidate[]): Evidence {
+  const dense = mainDenseList(lists, lang)?.hits ?? [];
+  const lexical = lists.find((list) => list.source === 'lexical')?.hits ?? [];
+  const terms = contentTerms(question);
+  const top = ranked[0];
+
+  const denseTop = dense[0]?.score ?? 0;
+  const rest = dense.slice(1, 10).map((hit) => hit.score);
+  const denseGap = rest.length ? denseTop - rest.reduce((sum, value) => sum + value, 0) / rest.length : 0;
+
+  let lexicalZ = 0;
+  if (lexical.length > 1) {
+    const scores = lexical.map((hit) => hit.score);
+    const mean = scores.reduce((sum, value) => sum + value, 0) / scores.length;
+    const deviation = Math.sqrt(scores.reduce((sum, value) => sum + (value - mean) ** 2, 0) / scores.length);
+    lexicalZ = deviation > 1e-9 ? (scores[0] - mean) / deviation : 0;
+  }
+
+  const reciprocal = (rank: number | undefined) => (rank ? 1 / rank : 0);
+  const denseSource = mainDenseList(lists, lang)?.source;
+  const agreement = top ? (reciprocal(denseSource ? top.ranks[denseSource] : undefined) + reciprocal(top.ranks.lexical)) / 2 : 0;
+  const chunkText = (candidate: Candidate) => `${candidate.title}\n${candidate.heading_path}\n${candidate.text}`;
+  const candidateTerms = ranked.slice(0, 40).map((candidate) => contentTerms(chunkText(candidate)));
+  const coverages = candidateTerms.slice(0, 3).map((chunkTerms) => termCoverage(terms, chunkTerms));
+  const keyCoverage = candidateTerms.length ? keyTermCoverage(keyTermWeights(terms, candidateTerms), candidateTerms[0]) : 0;
+
+  return {
+    dense: denseTop,
+    denseGap,
+    lexicalZ,
+    lexicalPerTerm: lexical.length ? lexical[0].score / Math.max(1, terms.size) : 0,
+    lexicalFound: lexical.length ? 1 : 0,
+    agreement,
+    coverage: coverages[0] ?? 0,
+    coverageTop3: coverages.length ? Math.max(...coverages) : 0,
+    keyCoverage,
+    questionTerms: Math.log1p(terms.size),
+    rerank: top?.rerankScore,
+  };
+}

@@ -1,0 +1,81 @@
+import type { ScoredChunk, StoredChunk } from '../store/knowledge-store.js';
+import type { ListSource } from './tuning.js';
+
+/** One retriever's hits, best first, with its raw scores (cosine similarity or BM25). */
+export interface RankedList {
+  source: ListSource;
+  hits: ScoredChunk[];
+}
+
+export interface Candidate extends StoredChunk {
+  /** Raw score and 1-based rank in each list that returned this chunk. */
+  scores: Partial<Record<ListSource, number>>;
+  ranks: Partial<Record<ListSource, number>>;
+  /** Weighted sum of normalised scores: orders candidates. Never thresholded; answerability does that. */
+  fusedScore: number;
+  /** Set by a reranker. */
+  rerankScore?: number;
+}
+
+/**
+ * Normalises a list's scores to "standard deviations above its worst hit": (score − min) / σ. Cosine
+ * similarities and BM25 scores live on different scales that also move from question to question; this
+ * puts them on one. A chunk a list did not return gets 0 from it, i.e. no better than its worst hit.
+ */
+export function normalizeScores(hits: ScoredChunk[]): number[] {
+  if (hits.length === 0) return [];
+  const scores = hits.map((hit) => hit.score);
+  const mean = scores.reduce((sum, value) => sum + value, 0) / scores.length;
+  const deviation = Math.sqrt(scores.reduce((sum, value) => sum + (value - mean) ** 2, 0) / scores.length);
+  const min = Math.min(...scores);
+  // One hit, or all equal: every hit is "the best", worth one deviation.
+  if (deviation < 1e-9) return scores.map(() => 1);
+  return scores.map((score) => (score - min) / deviation);
+}
+
+/**
+ * Score-aware fusion: Σ weight × normalised score over the lists. Unlike reciprocal-rank fusion, a list
+ * whose top hit stands far above the rest outweighs a list whose hits are all alike, so the stronger
+ * retriever for this question leads instead of being averaged away.
+ */
+export function fuseLists(lists: RankedList[], weights: Partial<Record<ListSource, number>>): Candidate[] {
+  const byId = new Map<string, Candidate>();
+  for (const list of lists) {
+    const weight = weights[list.source] ?? 0;
+    const normalized = normalizeScores(list.hits);
+    list.hits.forEach((hit, index) => {
+      let candidate = byId.get(hit.id);
+      if (!candidate) {
+        const { score: _score, ...chunk } = hit;
+        candidate = { ...chunk, scores: {}, ranks: {}, fusedScore: 0 };
+        byId.set(hit.id, candidate);
+      }
+      if (candidate.ranks[list.source] !== undefined) return;
+      candidate.scores[list.source] = hit.score;
+      candidate.ranks[list.source] = index + 1;
+      candidate.fusedScore += weight * normalized[index];
+    });
+  }
+  return [...byId.values()].sort((a, b) => b.fusedScore - a.fusedScore);
+}
+
+/** Multiplies the fused score of chunks in `lines` by 1 + boost and re-sorts. */
+export function boostLines(candidates: Candidate[], lines: string[], boost: number): Candidate[] {
+  if (!lines.length || !boost) return candidates;
+  const preferred = new Set(lines);
+  return candidates.map((candidate) => (preferred.has(candidate.product_line) ? { ...candidate, fusedScore: candidate.fusedScore * (1 + boost) } : candidate)).sort((a, b) => b.fusedScore - a.fusedScore);
+}
+
+/** Keeps at most `perDocument` chunks of one document and `limit` in all, in order. */
+export function capPerDocument<T extends { doc_id: string }>(ranked: T[], perDocument: number, limit: number): T[] {
+  const countByDoc = new Map<string, number>();
+  const kept: T[] = [];
+  for (const candidate of ranked) {
+    const count = countByDoc.get(candidate.doc_id) ?? 0;
+    if (count >= perDocument) continue;
+    countByDoc.set(candidate.doc_id, count + 1);
+    kept.push(candidate);
+    if (kept.length >= limit) break;
+  }
+  return kept;
+}

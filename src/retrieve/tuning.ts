@@ -1,0 +1,47 @@
+import type { Language } from '../text/language.js';
+
+/** Where a ranked list came from: a vector column ("dense:vector", "dense:vector_en") or full-text search. */
+export type ListSource = `dense:${string}` | 'lexical';
+
+/**
+ * Every tuning number of retrieval in one place, so `npm run eval` can vary them. The defaults were chosen
+ * on the public dev sets (README "Retrieval"): each was the best setting that kept hybrid hit@1 at or
+ * above both vector-only and full-text-only on every set, in both languages.
+ */
+export interface RetrievalTuning {
+  /** Candidates each retriever returns before fusion; z-scores are taken over this many hits. */
+  candidates: number;
+  /** Fusion weight per list, per question language. A list without a weight is not fused. */
+  weights: Record<Language, Partial<Record<ListSource, number>>>;
+  /** Fused score × (1 + lineBoost) for chunks of a product line guessed from the question. */
+  lineBoost: number;
+  /** At most this many chunks of one document among the sources. */
+  perDocument: number;
+}
+
+export const DEFAULT_TUNING: RetrievalTuning = Object.freeze({
+  candidates: 40,
+  weights: {
+    // English: the English model carries the dense side; the primary (Chinese) model adds a little and is
+    // the only dense path to Chinese-only answers. Full-text search weighs as much as the dense side.
+    en: { 'dense:vector_en': 0.85, 'dense:vector': 0.15, lexical: 1 },
+    zh: { 'dense:vector': 1, lexical: 1 },
+  },
+  lineBoost: 0.5,
+  perDocument: 2,
+});
+
+/**
+ * Weights for a question language given the lists that exist: when a table has no English space, its
+ * weight moves to the primary dense list, so an older table still gets a full dense side.
+ */
+export function weightsFor(tuning: RetrievalTuning, lang: Language, available: Set<ListSource>): Partial<Record<ListSource, number>> {
+  const weights: Partial<Record<ListSource, number>> = {};
+  let orphaned = 0;
+  for (const [source, weight] of Object.entries(tuning.weights[lang]) as [ListSource, number][]) {
+    if (available.has(source)) weights[source] = (weights[source] ?? 0) + weight;
+    else if (source.startsWith('dense:')) orphaned += weight;
+  }
+  if (orphaned && available.has('dense:vector')) weights['dense:vector'] = (weights['dense:vector'] ?? 0) + orphaned;
+  return weights;
+}

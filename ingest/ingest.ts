@@ -6,7 +6,7 @@
  *   --table <name>        table name (default TABLE_NAME)
  *   --json                print the summary as JSON
  *   --list-versions       list table versions (ingestion runs are tagged) and exit
- *   --rollback <version>  make an earlier version current again and exit
+ *   --rollback <version>  make an earlier version current again and exit (--force to allow an empty version)
  *
  * Exit codes: 0 all ingested, 1 some files failed (the rest is committed), 2 the run could not happen.
  */
@@ -27,6 +27,7 @@ async function main(): Promise<number> {
       json: { type: 'boolean', default: false },
       'list-versions': { type: 'boolean', default: false },
       rollback: { type: 'string' },
+      force: { type: 'boolean', default: false },
     },
   });
   const config = loadConfig();
@@ -37,7 +38,7 @@ async function main(): Promise<number> {
     const store = await KnowledgeStore.open(dbDir, tableName);
     if (values.rollback) {
       const target = /^\d+$/.test(values.rollback) ? Number(values.rollback) : values.rollback;
-      const version = await store.rollback(target);
+      const version = await store.rollback(target, { force: values.force });
       print(values.json, { rolledBackTo: target, newVersion: version }, `Rolled back to ${target}; it is now current as version ${version}.`);
     } else {
       const versions = await store.listVersions();
@@ -83,6 +84,7 @@ function describe(summary: IngestSummary): string {
   for (const [lang, entry] of Object.entries(summary.calibration?.languages ?? {})) {
     lines.push(`  refusal threshold (${lang}): ${entry.threshold} — ${entry.positives} probes from the knowledge base, ${Math.round(entry.negativesRefused * 100)} % of ${entry.negatives} out-of-domain probes refused, AUROC ${entry.auroc}`);
   }
+  if (summary.warnings.length) lines.push('  warnings:', ...summary.warnings.map((warning) => `    ${warning}`));
   if (summary.failures.length) lines.push('  failed:', ...summary.failures.map((failure) => `    ${failure.path}: ${failure.reason}`));
   if (summary.ignored.length) lines.push(`  ignored (unsupported type): ${summary.ignored.join(', ')}`);
   return lines.join('\n');

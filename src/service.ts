@@ -147,8 +147,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       }),
     ],
     readiness: [
-      // Reading the row count proves the table is open and readable; a failure makes the check false.
-      { name: 'knowledge', check: async () => (await store.countRows(), true) },
+      // An empty table is readable but answers nothing: not ready.
+      { name: 'knowledge', check: async () => (await store.countRows()) > 0 },
       { name: 'embedder', check: async () => embedders.primary.dimension > 0 },
       ...(config.REDIS_URL ? [{ name: 'redis', check: () => state.ping() }] : []),
       ...(chatModel ? [{ name: 'llm', check: () => chatModel.ping() }] : []),

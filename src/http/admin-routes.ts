@@ -4,7 +4,7 @@ import type { Conversations } from '../chat/conversation.js';
 import { AppError } from '../errors.js';
 import { LockHeldError } from '../ingest/lock.js';
 import type { IngestSummary } from '../ingest/run-ingestion.js';
-import type { KnowledgeStore } from '../store/knowledge-store.js';
+import { EmptyVersionError, type KnowledgeStore, VersionNotFoundError } from '../store/knowledge-store.js';
 
 export interface AdminRouteOptions {
   guard: RequestHandler;
@@ -38,8 +38,14 @@ export function adminRoutes(options: AdminRouteOptions): Router {
     response.json({ current: await options.store.version(), versions: await options.store.listVersions() });
   });
   router.post('/v1/admin/rollback', async (request: Request, response: Response) => {
-    const { version } = z.object({ version: z.union([z.number().int().positive(), z.string().min(1)]) }).strict().parse(request.body ?? {});
-    response.json({ rolledBackTo: version, current: await options.store.rollback(version) });
+    const { version, force } = z.object({ version: z.union([z.number().int().positive(), z.string().min(1)]), force: z.boolean().default(false) }).strict().parse(request.body ?? {});
+    try {
+      response.json({ rolledBackTo: version, current: await options.store.rollback(version, { force }) });
+    } catch (error) {
+      if (error instanceof VersionNotFoundError) throw new AppError(404, 'version_not_found', error.message);
+      if (error instanceof EmptyVersionError) throw new AppError(409, 'empty_version', error.message);
+      throw error;
+    }
   });
   router.get('/v1/admin/feedback', async (request: Request, response: Response) => {
     const rating = z.enum(['up', 'down']).optional().parse(request.query.rating);

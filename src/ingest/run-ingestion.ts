@@ -51,6 +51,8 @@ export interface IngestSummary {
   chunksPerSecond: number;
   failures: LoadFailure[];
   ignored: string[];
+  /** Things that ingested, but not as written (an unknown product line filed under general). */
+  warnings: string[];
   /** The refusal thresholds measured on this version, when calibration ran. */
   calibration?: Calibration;
 }
@@ -132,6 +134,9 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
       chunksPerSecond: rows.length ? rows.length / Math.max(embedSeconds, 1e-6) : 0,
       failures,
       ignored,
+      warnings: documents
+        .filter((document) => document.productLine && options.classifier && !options.classifier.isKnownLine(document.productLine))
+        .map((document) => `${document.sourcePath} (${document.docId}): unknown product line ${JSON.stringify(document.productLine)}, filed under ${options.classifier!.rules.general.id}`),
       calibration,
     };
   } finally {
@@ -196,7 +201,8 @@ function hashDocument(document: SourceDocument, options: IngestOptions): string 
 function resolveProductLine(document: SourceDocument, options: IngestOptions): string {
   const classifier = options.classifier;
   const general = classifier?.rules.general.id ?? 'general';
-  if (document.productLine) return document.productLine;
+  // A line the rules do not know ("__proto__", a typo) files the document under general; the run warns.
+  if (document.productLine) return !classifier || classifier.isKnownLine(document.productLine) ? document.productLine : general;
   const fromFolder = classifier?.lineForPath(document.sourcePath);
   if (fromFolder) return fromFolder;
   if (!classifier) return general;

@@ -5,6 +5,8 @@ import type { ListSource } from './tuning.js';
 export interface RankedList {
   source: ListSource;
   hits: ScoredChunk[];
+  /** The chunk languages this list can return at all (a language space); undefined: every language. */
+  languages?: readonly string[];
 }
 
 export interface Candidate extends StoredChunk {
@@ -37,12 +39,18 @@ export function normalizeScores(hits: ScoredChunk[]): number[] {
  * Score-aware fusion: Σ weight × normalised score over the lists. Unlike reciprocal-rank fusion, a list
  * whose top hit stands far above the rest outweighs a list whose hits are all alike, so the stronger
  * retriever for this question leads instead of being averaged away.
+ *
+ * A chunk that a language space cannot hold (a Chinese chunk, for the English model) is not "below its
+ * worst hit" there: that space's weight moves to the primary dense list for it, so every chunk's dense
+ * side weighs the same and a Chinese answer can still win an English question.
  */
 export function fuseLists(lists: RankedList[], weights: Partial<Record<ListSource, number>>): Candidate[] {
   const byId = new Map<string, Candidate>();
+  const normalizedBySource = new Map<ListSource, Map<string, number>>();
   for (const list of lists) {
-    const weight = weights[list.source] ?? 0;
     const normalized = normalizeScores(list.hits);
+    const byChunk = new Map<string, number>();
+    normalizedBySource.set(list.source, byChunk);
     list.hits.forEach((hit, index) => {
       let candidate = byId.get(hit.id);
       if (!candidate) {
@@ -53,8 +61,17 @@ export function fuseLists(lists: RankedList[], weights: Partial<Record<ListSourc
       if (candidate.ranks[list.source] !== undefined) return;
       candidate.scores[list.source] = hit.score;
       candidate.ranks[list.source] = index + 1;
-      candidate.fusedScore += weight * normalized[index];
+      byChunk.set(hit.id, normalized[index]);
     });
+  }
+  for (const candidate of byId.values()) {
+    for (const list of lists) {
+      let weight = weights[list.source] ?? 0;
+      if (list.source === 'dense:vector') {
+        for (const other of lists) if (other.languages && !other.languages.includes(candidate.lang)) weight += weights[other.source] ?? 0;
+      } else if (list.languages && !list.languages.includes(candidate.lang)) continue;
+      candidate.fusedScore += weight * (normalizedBySource.get(list.source)!.get(candidate.id) ?? 0);
+    }
   }
   return [...byId.values()].sort((a, b) => b.fusedScore - a.fusedScore);
 }

@@ -56,7 +56,7 @@ export class HybridRetriever {
         // A language space holds real vectors only for its languages; other rows are zero vectors.
         const languageFilter = space.languages ? `lang IN (${space.languages.map(sqlString).join(', ')})` : undefined;
         const filter = [lineFilter, languageFilter].filter(Boolean).join(' AND ') || undefined;
-        return { source: `dense:${space.column}`, hits: await this.index.vectorSearch(vectors[index], k, filter, space.column) };
+        return { source: `dense:${space.column}`, hits: await this.index.vectorSearch(vectors[index], k, filter, space.column), languages: space.languages };
       }),
       this.index
         .fullTextSearch(question, k, lineFilter)

@@ -88,6 +88,16 @@ export class TableMissingError extends Error {
   override name = 'TableMissingError';
 }
 
+/** Rollback to a version (number or tag) the table does not have. */
+export class VersionNotFoundError extends Error {
+  override name = 'VersionNotFoundError';
+}
+
+/** Rollback to a version with no rows (the empty table before the first ingestion): every answer would be a refusal. */
+export class EmptyVersionError extends Error {
+  override name = 'EmptyVersionError';
+}
+
 /**
  * The knowledge table in LanceDB. Writers commit a whole ingestion run as one new table version;
  * readers open it with a read-consistency interval so they move to new versions on their own.
@@ -213,9 +223,18 @@ export class KnowledgeStore {
   }
 
   /** Makes an old version current again by committing a new version with its contents (and its calibration). */
-  async rollback(version: number | string): Promise<number> {
-    await this.table.checkout(version);
+  async rollback(version: number | string, options: { force?: boolean } = {}): Promise<number> {
+    try {
+      await this.table.checkout(version);
+    } catch (error) {
+      await this.table.checkoutLatest();
+      throw new VersionNotFoundError(`Version ${JSON.stringify(version)} does not exist; see the list of versions.`, { cause: error });
+    }
     const restoredFrom = await this.table.version();
+    if (!options.force && (await this.table.countRows()) === 0) {
+      await this.table.checkoutLatest();
+      throw new EmptyVersionError(`Version ${restoredFrom} holds no chunks: every question would be refused. Roll back with force to do it anyway.`);
+    }
     await this.table.restore();
     await this.table.checkoutLatest();
     const current = await this.table.version();

@@ -7,21 +7,40 @@ export function splitSentences(text: string): string[] {
   const sentences: string[] = [];
   for (const block of text.split(/\n\s*\n/)) {
     const lines = block.split(/\n(?=\s*(?:[-*+]|\d+[.)、]|#{1,6})\s)/);
-    for (const line of lines) {
-      const pattern = /[^。！？；!?]*?(?:[。！？；][”’」』）)]*|[.!?]+(?=\s|$)["')\]]*|$)/g;
-      let match: RegExpExecArray | null;
-      while ((match = pattern.exec(line)) !== null) {
-        if (match[0] === '') {
-          pattern.lastIndex++;
-          if (pattern.lastIndex > line.length) break;
-          continue;
-        }
-        const sentence = match[0].trim();
-        if (sentence) sentences.push(sentence);
-      }
-    }
+    for (const line of lines) splitLine(line, sentences);
   }
   return sentences;
+}
+
+const CJK_END = new Set(['。', '！', '？', '；']);
+const CJK_CLOSING = new Set(['”', '’', '」', '』', '）', ')']);
+const LATIN_END = new Set(['.', '!', '?']);
+
+/**
+ * One pass over the line, so the cost is linear in its length whatever it holds. (The regular expression
+ * this replaces backtracked over every run of "." not followed by a space: quadratic, hours on a
+ * pathological 20 MB file.)
+ */
+function splitLine(line: string, out: string[]): void {
+  let start = 0;
+  const emit = (end: number) => {
+    const sentence = line.slice(start, end).trim();
+    if (sentence) out.push(sentence);
+    start = end;
+  };
+  let index = 0;
+  while (index < line.length) {
+    const char = line[index];
+    if (CJK_END.has(char)) {
+      index++;
+      while (index < line.length && CJK_CLOSING.has(line[index])) index++;
+      emit(index);
+    } else if (LATIN_END.has(char)) {
+      while (index < line.length && LATIN_END.has(line[index])) index++;
+      if (index >= line.length || /\s/.test(line[index])) emit(index);
+    } else index++;
+  }
+  emit(line.length);
 }
 
 /** Splits an over-long sentence at clause punctuation, then, only as the last resort, by length. */

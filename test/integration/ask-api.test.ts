@@ -75,8 +75,8 @@ describe('grounded answers', () => {
     expect(sent.messages[0].content).toMatch(/全角标点/);
     expect(sent.messages[0].content).toMatch(/不得承诺退款/);
     expect(sent.messages[0].content).toMatch(/产品线分类规则/);
-    expect(sent.messages.at(-1)!.content).toMatch(/\[1\] 手环可以戴着游泳吗？/);
-    expect(sent.messages.at(-1)!.content).toMatch(/顾客的问题：\n手环可以戴着游泳吗？$/);
+    expect(sent.messages.at(-1)!.content).toMatch(/<source n="1" title="手环可以戴着游泳吗？/);
+    expect(sent.messages.at(-1)!.content).toMatch(/顾客的问题：\n<question>\n手环可以戴着游泳吗？\n<\/question>$/);
   });
 
   it('answers in one JSON body without streaming (en), with an English system prompt', async () => {

@@ -6,6 +6,7 @@ import { EmbeddingSpaces } from '../../src/embed/embedding-spaces.js';
 import { acquireIngestLock, LockHeldError } from '../../src/ingest/lock.js';
 import { type IngestOptions, runIngestion } from '../../src/ingest/run-ingestion.js';
 import { KnowledgeStore } from '../../src/store/knowledge-store.js';
+import { ProductLineClassifier, loadProductLineRules } from '../../src/classify/product-lines.js';
 import { makePdf } from '../support/pdf.js';
 import { realEmbedders, tempDir } from '../support/real-stack.js';
 
@@ -202,6 +203,17 @@ describe('ingestion into LanceDB with the real model', () => {
     expect(JSON.parse(rows.find((row) => row.doc_id === 'doc-7')!.metadata)).toEqual({ url: 'https://example.org' });
     expect(rows.every((row) => !row.search_text.includes('example.org'))).toBe(true);
     expect((await store.fullTextSearch('竹子', 2))[0].doc_id).toBe('doc-7');
+    store.close();
+  });
+
+  it('files a document with an unknown product line under general, with a warning', async () => {
+    await writeFile(path.join(source, 'odd.jsonl'), '{"id":"faq-odd","question":"Odd line?","answer":"Filed anyway.","product_line":"__proto__"}\n');
+    const classifier = new ProductLineClassifier(await loadProductLineRules('knowledge/product-lines.yaml'));
+    const summary = await runIngestion({ ...options(model), classifier });
+    expect(summary.warnings).toEqual(['odd.jsonl (faq-odd): unknown product line "__proto__", filed under general']);
+    const store = await KnowledgeStore.open(db, 'knowledge');
+    const [row] = await store.table.query().where("doc_id = 'faq-odd'").select(['product_line']).toArray();
+    expect(row.product_line).toBe('general');
     store.close();
   });
 });

@@ -237,6 +237,19 @@ describe('access control', () => {
     expect(response.body.documents.failed).toBe(0);
     expect((await request(service.app).get('/metrics')).text).toMatch(/kefu_ingestion_runs_total\{result="success"\} 1/);
   });
+
+  it('refuses a rollback to a version that does not exist (404) or to the empty table (409) unless forced', async () => {
+    const rollback = (body: Record<string, unknown>) => request(service.app).post('/v1/admin/rollback').set('x-api-key', adminKey).send(body);
+    const missing = await rollback({ version: 99_999 });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('version_not_found');
+    const before = await service.store.version();
+    const empty = await rollback({ version: 1 });
+    expect(empty.status).toBe(409);
+    expect(empty.body.error.code).toBe('empty_version');
+    expect(await service.store.version()).toBe(before);
+    expect((await request(service.app).get('/readyz')).status).toBe(200);
+  });
 });
 
 describe('metrics', () => {

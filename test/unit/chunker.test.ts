@@ -58,3 +58,17 @@ describe('chunkSections', () => {
     expect(chunks.map((chunk) => chunk.text).join('').replace(/\s/g, '')).toBe(sentence);
   });
 });
+
+describe('sentence splitting on hostile input', () => {
+  // The old splitter took hours on this input; a linear one finishes well inside the test timeout.
+  it('stays linear: 4 MB of dots, bangs and CJK marks split within the test timeout, losing nothing', () => {
+    const hostile = ['.'.repeat(1_000_000), 'a.b.c.'.repeat(200_000), '!?'.repeat(300_000), '。”'.repeat(200_000)].join('');
+    const sentences = splitSentences(hostile);
+    expect(sentences.join('').length).toBe(hostile.length);
+  });
+
+  it('keeps the splitting rules: CJK marks with closing quotes, Latin runs before whitespace only', () => {
+    expect(splitSentences('他说：“好。”然后走了！真的？')).toEqual(['他说：“好。”', '然后走了！', '真的？']);
+    expect(splitSentences('Version 2.1 is out. Really?! Yes... ok')).toEqual(['Version 2.1 is out.', 'Really?!', 'Yes...', 'ok']);
+  });
+});

@@ -35,6 +35,17 @@ describe('score-aware fusion', () => {
     expect(fused[1].ranks.lexical).toBe(1);
   });
 
+  it('moves a language space’s weight to the primary list for chunks that space cannot hold', () => {
+    const chinese = { ...hit('zh-answer', 0.8), lang: 'zh' } as ScoredChunk;
+    const lists: RankedList[] = [
+      { source: 'dense:vector_en', languages: ['en'], hits: [hit('en-a', 0.7), hit('en-b', 0.5)] },
+      { source: 'dense:vector', hits: [chinese, hit('en-a', 0.4), hit('en-b', 0.3)] },
+    ];
+    const fused = fuseLists(lists, { 'dense:vector_en': 0.85, 'dense:vector': 0.15 });
+    expect(fused[0].id).toBe('zh-answer');
+    expect(fused[0].fusedScore).toBeCloseTo(1 * normalizeScores(lists[1].hits)[0]);
+  });
+
   it('boosts a guessed product line without excluding the others, and caps chunks per document', () => {
     const fused = fuseLists([{ source: 'lexical', hits: [hit('a1', 10, 'a', 'A'), hit('b1', 9, 'b', 'B'), hit('a2', 8, 'a', 'A'), hit('a3', 1, 'a', 'A')] }], { lexical: 1 });
     expect(boostLines(fused, ['B'], 0.5).map((candidate) => candidate.id)).toEqual(['b1', 'a1', 'a2', 'a3']);

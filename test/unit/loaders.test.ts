@@ -100,3 +100,13 @@ describe('PDF', () => {
     await expect(loadPdf(buffer('hello'), 'x.pdf')).rejects.toThrow(/not a PDF/);
   });
 });
+
+describe('a CSV sheet with one broken row', () => {
+  it('keeps the rows around an unclosed quote and reports the broken one', () => {
+    const sheet = 'id,question,answer,product_line\nf1,Q one?,A one.,A\nf2,"Q two?,A two.,A\nf3,Q three?,A three.,B\n';
+    const result = loadCsv(buffer(sheet), 'faq.csv');
+    expect(result.documents.map((document) => document.docId)).toEqual(['f1', 'f3']);
+    expect(result.failures).toHaveLength(1);
+    expect(result.failures[0].path).toBe('faq.csv:line 3');
+  });
+});

@@ -76,19 +76,47 @@ function collect(rows: Iterable<[label: string, record: unknown]>, relativePath:
   return { documents, failures };
 }
 
-/** CSV with a header row (id, question, answer, product_line[, lang]); a bad row is reported and skipped. */
+/**
+ * CSV with a header row (id, question, answer, product_line[, lang]); a bad row is reported and skipped.
+ * A malformed sheet (an unclosed quote swallows the rest of the file) is re-read line by line, so the rows
+ * around the broken one still ingest; only rows whose quoted fields span lines are lost then, each reported.
+ */
 export function loadCsv(buffer: Buffer, relativePath: string): LoadResult {
   const text = decodeText(buffer);
+  const options = { columns: (header: string[]) => header.map((name) => name.trim().toLowerCase()), skip_empty_lines: true, relax_column_count: true, trim: true };
   let rows: Record<string, string>[];
   try {
-    rows = parseCsv(text, { columns: (header: string[]) => header.map((name) => name.trim().toLowerCase()), skip_empty_lines: true, relax_column_count: true, trim: true });
+    rows = parseCsv(text, options);
   } catch (error) {
-    throw new UnreadableFileError(`malformed CSV: ${(error as Error).message}`);
+    return loadCsvLineByLine(text, relativePath, (error as Error).message);
   }
   const header = rows.length ? Object.keys(rows[0]) : [];
   const entries = rows.map((row, index): [string, unknown] => {
     const cells = Object.values(row).filter((value) => value !== undefined);
     return [`row ${index + 2}`, cells.length < header.length ? new Error('fewer columns than the header') : row];
+  });
+  return collect(entries, relativePath);
+}
+
+function loadCsvLineByLine(text: string, relativePath: string, reason: string): LoadResult {
+  const lines = text.split(/\r?\n/);
+  let header: string[];
+  try {
+    header = (parseCsv(lines[0] ?? '', { trim: true }) as string[][])[0]?.map((name) => name.trim().toLowerCase()) ?? [];
+  } catch {
+    throw new UnreadableFileError(`malformed CSV: ${reason}`);
+  }
+  if (!header.length) throw new UnreadableFileError(`malformed CSV: ${reason}`);
+  const entries: [string, unknown][] = [];
+  lines.slice(1).forEach((line, index) => {
+    if (!line.trim()) return;
+    const label = `line ${index + 2}`;
+    try {
+      const cells = (parseCsv(line, { trim: true, relax_column_count: true }) as string[][])[0] ?? [];
+      entries.push([label, cells.length < header.length ? new Error('fewer columns than the header') : Object.fromEntries(header.map((name, column) => [name, cells[column]]))]);
+    } catch (error) {
+      entries.push([label, new Error(`malformed CSV row (${(error as Error).message.split('\n')[0]})`)]);
+    }
   });
   return collect(entries, relativePath);
 }

@@ -25,7 +25,7 @@ export async function resolveFollowUp(
   const namesOwnLine = classifier.classify(question).productLine !== UNKNOWN_LINE;
   // Too short to stand alone ("Android?", "价格呢"): ellipsis, like a pronoun.
   const hanCharacters = question.match(/[\u3400-\u9fff]/g)?.length ?? 0;
-  const anaphoric = ANAPHORA.test(question.trim()) || contentTerms(question).size <= 1 || (hanCharacters > 0 && hanCharacters <= 4);
+  const anaphoric = ANAPHORA.test(question.trim()) || (hanCharacters > 0 ? hanCharacters <= 4 : contentTerms(question).size <= 1);
   const recentQuestions = history.slice(-3).map((turn) => turn.question);
   const classificationContext = recentQuestions.join('\n');
   if (options.chatModel) {

@@ -55,5 +55,7 @@ describe('follow-up candidates', () => {
     expect(pointer!.question).toMatch(/return window.*pulse watch/i);
     expect(await resolveFollowUp('Android?', history, classifier, { lang: 'en' })).toMatchObject({ anaphoric: true });
     expect(await resolveFollowUp('What is the capital of France?', history, classifier, { lang: 'en' })).toMatchObject({ anaphoric: false, namesOwnLine: false });
+    expect(await resolveFollowUp('法国的首都是哪里？', history, classifier, { lang: 'zh' })).toMatchObject({ anaphoric: false });
+    expect(await resolveFollowUp('价格呢？', history, classifier, { lang: 'zh' })).toMatchObject({ anaphoric: true });
   });
 });

@@ -14,6 +14,7 @@ import { adminRoutes } from './http/admin-routes.js';
 import { createApp } from './http/app.js';
 import { conversationRoutes } from './http/conversation-routes.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import { jsonBody } from './http/app.js';
 import { rateLimit } from './http/rate-limit.js';
 import { webRoutes } from './http/web-routes.js';
 import { ingestKnowledgeBase } from './ingest/ingest-knowledge-base.js';
@@ -122,11 +123,13 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     { ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE, ipBurst: config.RATE_LIMIT_IP_BURST, keyPerMinute: config.RATE_LIMIT_KEY_PER_MINUTE, keyBurst: config.RATE_LIMIT_KEY_BURST },
     (limit) => metrics.rateLimited.inc({ limit }),
   );
-  const publicGuards = [access.require('widget'), limiter];
+  // Limit by IP, then authenticate, then limit by key, then read the body: nothing an unauthenticated
+  // caller sends is parsed, and wrong keys use up the IP's allowance.
+  const body = jsonBody(config.BODY_LIMIT_BYTES);
+  const publicGuards = [limiter.perIp, access.require('widget'), limiter.perKey, body];
 
   const app = createApp({
     logger,
-    bodyLimitBytes: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
     middleware: [metrics.httpMiddleware, access.cors],
     metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
@@ -135,7 +138,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       webRoutes(),
       conversationRoutes({ sessions, conversations, guards: publicGuards }),
       adminRoutes({
-        guard: access.require('admin'),
+        guard: [limiter.perIp, access.require('admin'), body],
         conversations,
         store,
         ingest: () => ingestKnowledgeBase(config, embedders, { classifier }),

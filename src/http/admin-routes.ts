@@ -7,7 +7,8 @@ import type { IngestSummary } from '../ingest/run-ingestion.js';
 import { EmptyVersionError, type KnowledgeStore, VersionNotFoundError } from '../store/knowledge-store.js';
 
 export interface AdminRouteOptions {
-  guard: RequestHandler;
+  /** Rate limit, admin key, then the JSON body parser. */
+  guard: RequestHandler[];
   conversations: Conversations;
   store: KnowledgeStore;
   /** Runs an ingestion of the knowledge folder in this process (the table lock still guards against others). */
@@ -20,7 +21,7 @@ const limit = z.coerce.number().int().min(1).max(10_000).default(500);
 /** Admin endpoints (admin scope): re-ingest, versions, rollback, and feedback / unanswered-question exports. */
 export function adminRoutes(options: AdminRouteOptions): Router {
   const router = Router();
-  router.use('/v1/admin', options.guard);
+  router.use('/v1/admin', ...options.guard);
   router.post('/v1/admin/ingest', async (_request: Request, response: Response) => {
     const started = performance.now();
     try {

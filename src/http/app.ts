@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import express, { type Express, type Request, type Response } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import { parse as parseYaml } from 'yaml';
 import { AppError } from '../errors.js';
@@ -15,7 +15,6 @@ export interface ReadinessCheck {
 
 export interface AppOptions {
   logger: Logger;
-  bodyLimitBytes: number;
   ask: AskRouteOptions;
   readiness: ReadinessCheck[];
   /** Extra routers (sessions, feedback, admin, metrics, widget) mounted before the 404 handler. */
@@ -28,6 +27,12 @@ export interface AppOptions {
 }
 
 const openapiText = readFileSync(new URL('./openapi.yaml', import.meta.url), 'utf8');
+
+/**
+ * The JSON body parser. Not global: each route puts it after its rate limit and key check, so a caller
+ * without a valid key gets 401/429 without the server reading (or waiting for) a byte of the body.
+ */
+export const jsonBody = (limitBytes: number): RequestHandler => express.json({ limit: limitBytes, strict: true });
 
 export function createApp(options: AppOptions): Express {
   const app = express();
@@ -50,7 +55,6 @@ export function createApp(options: AppOptions): Express {
     next();
   });
   for (const middleware of options.middleware ?? []) app.use(middleware);
-  app.use(express.json({ limit: options.bodyLimitBytes, strict: true }));
 
   app.get('/healthz', (_request, response) => {
     response.json({ status: 'ok' });

@@ -8,8 +8,8 @@ import { SseWriter } from './sse.js';
 
 export interface AskRouteOptions {
   answers: AnswerService;
-  /** Access control and rate limiting, run before the body is read. */
-  guards?: RequestHandler[];
+  /** Rate limits, access control and the JSON body parser, in that order. */
+  guards: RequestHandler[];
   classifier: ProductLineClassifier;
   maxQuestionChars: number;
   /** A non-streamed answer not ready in time gets 504; the model call is cancelled. Streams rely on the LLM timeouts. */
@@ -35,7 +35,7 @@ export type AskBody = z.infer<ReturnType<typeof askBodySchema>>;
 export function askRoute(options: AskRouteOptions): Router {
   const router = Router();
   const schema = askBodySchema(options.maxQuestionChars);
-  router.post('/v1/ask', ...(options.guards ?? []), async (request: Request, response: Response) => {
+  router.post('/v1/ask', ...options.guards, async (request: Request, response: Response) => {
     if (!request.is('application/json')) throw badRequest('Send the question as JSON (Content-Type: application/json)');
     const body = schema.parse(request.body ?? {});
     if (body.productLine && body.productLine !== 'unknown' && !options.classifier.isKnownLine(body.productLine)) {

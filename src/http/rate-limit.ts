@@ -11,20 +11,26 @@ export interface RateLimits {
 
 /**
  * Token buckets per client IP and per API key, kept in shared state so that all replicas count together.
- * Over either limit: 429 with Retry-After.
+ * Over a limit: 429 with Retry-After. The IP limit runs before authentication (so wrong keys are limited
+ * too, and nothing is read before it), the key limit after it.
  */
 export function rateLimit(state: SharedState, limits: RateLimits, onLimited?: (limit: 'ip' | 'key') => void) {
-  return async (request: Request, response: Response, next: NextFunction) => {
-    const checks: ['ip' | 'key', string, number, number][] = [['ip', `ip:${request.ip ?? 'unknown'}`, limits.ipBurst, limits.ipPerMinute / 60]];
-    if (request.apiKey) checks.push(['key', `key:${request.apiKey.id}`, limits.keyBurst, limits.keyPerMinute / 60]);
-    for (const [limit, bucket, burst, perSecond] of checks) {
-      const result = await state.takeToken(bucket, burst, perSecond);
-      if (!result.allowed) {
-        onLimited?.(limit);
-        response.setHeader('Retry-After', String(Math.max(1, result.retryAfterSeconds)));
-        throw new AppError(429, 'rate_limited', `Too many requests (${limit} limit); retry after ${Math.max(1, result.retryAfterSeconds)} s`);
-      }
+  const take = async (limit: 'ip' | 'key', bucket: string, burst: number, perSecond: number, response: Response) => {
+    const result = await state.takeToken(bucket, burst, perSecond);
+    if (!result.allowed) {
+      onLimited?.(limit);
+      response.setHeader('Retry-After', String(Math.max(1, result.retryAfterSeconds)));
+      throw new AppError(429, 'rate_limited', `Too many requests (${limit} limit); retry after ${Math.max(1, result.retryAfterSeconds)} s`);
     }
-    next();
+  };
+  return {
+    perIp: async (request: Request, response: Response, next: NextFunction) => {
+      await take('ip', `ip:${request.ip ?? 'unknown'}`, limits.ipBurst, limits.ipPerMinute / 60, response);
+      next();
+    },
+    perKey: async (request: Request, response: Response, next: NextFunction) => {
+      if (request.apiKey) await take('key', `key:${request.apiKey.id}`, limits.keyBurst, limits.keyPerMinute / 60, response);
+      next();
+    },
   };
 }

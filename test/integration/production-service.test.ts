@@ -176,6 +176,23 @@ describe('access control', () => {
     expect(wrong.body.error.code).toBe('invalid_api_key');
   });
 
+  it('checks the key before reading the body: bad JSON or an oversized body without a key is 401, not 400 or 413', async () => {
+    const badJson = await request(service.app).post('/v1/ask').set('content-type', 'application/json').send('{"question": ');
+    expect(badJson.status).toBe(401);
+    const huge = await request(service.app).post('/v1/ask').set('content-type', 'application/json').send(JSON.stringify({ question: 'x'.repeat(300_000) }));
+    expect(huge.status).toBe(401);
+    const withKey = await request(service.app).post('/v1/ask').set({ 'content-type': 'application/json', 'x-api-key': widgetKey }).send('{"question": ');
+    expect(withKey.status).toBe(400);
+  });
+
+  it('rate-limits wrong keys by client IP', async () => {
+    const limited = await instance({ API_KEYS: JSON.stringify([{ id: 'k', sha256: hashKey(widgetKey), scopes: ['widget'], origins: [] }]), RATE_LIMIT_IP_BURST: '5', RATE_LIMIT_IP_PER_MINUTE: '1', REDIS_KEY_PREFIX: `${prefix}wrong-keys:` });
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 8; attempt++) statuses.push((await ask(limited, { question: 'hi there' }, { 'x-api-key': `wrong-${attempt}` })).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(5)).toEqual([429, 429, 429]);
+  });
+
   it('lets the widget key ask from its allowed origin, with CORS headers, and refuses other origins', async () => {
     const allowed = await ask(service, { question: 'Can I swim with the Pulse Band 3?' }, { 'x-api-key': widgetKey, origin: 'https://shop.example' });
     expect(allowed.status).toBe(200);

@@ -14,6 +14,7 @@ import { adminRoutes } from './http/admin-routes.js';
 import { createApp } from './http/app.js';
 import { conversationRoutes } from './http/conversation-routes.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import { Admission, Slots } from './http/admission.js';
 import { jsonBody } from './http/app.js';
 import { rateLimit } from './http/rate-limit.js';
 import { webRoutes } from './http/web-routes.js';
@@ -120,20 +121,30 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const access = new AccessControl(loadApiKeys({ file: config.API_KEYS_FILE, inline: config.API_KEYS }));
   const limiter = rateLimit(
     state,
-    { ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE, ipBurst: config.RATE_LIMIT_IP_BURST, keyPerMinute: config.RATE_LIMIT_KEY_PER_MINUTE, keyBurst: config.RATE_LIMIT_KEY_BURST },
+    { ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE, ipBurst: config.RATE_LIMIT_IP_BURST, keyPerMinute: config.RATE_LIMIT_KEY_PER_MINUTE, keyBurst: config.RATE_LIMIT_KEY_BURST, keyCeilingPerMinute: config.RATE_LIMIT_KEY_CEILING_PER_MINUTE, keyCeilingBurst: config.RATE_LIMIT_KEY_CEILING_BURST },
     (limit) => metrics.rateLimited.inc({ limit }),
   );
   // Limit by IP, then authenticate, then limit by key, then read the body: nothing an unauthenticated
   // caller sends is parsed, and wrong keys use up the IP's allowance.
   const body = jsonBody(config.BODY_LIMIT_BYTES);
-  const publicGuards = [limiter.perIp, access.require('widget'), limiter.perKey, body];
+  const admission = new Admission({ maxInFlight: config.MAX_IN_FLIGHT, maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS, onShed: (reason) => metrics.shed.inc({ reason }) }).start();
+  const publicGuards = [admission.middleware, limiter.perIp, access.require('widget'), limiter.perKey, body];
 
   const app = createApp({
     logger,
     trustProxy: config.TRUST_PROXY,
     middleware: [metrics.httpMiddleware, access.cors],
     metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
-    ask: { answers, classifier, maxQuestionChars: config.MAX_QUESTION_CHARS, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, guards: publicGuards, prepare: (body, signal) => conversations.prepare(body, signal) },
+    ask: {
+      answers,
+      classifier,
+      maxQuestionChars: config.MAX_QUESTION_CHARS,
+      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
+      guards: publicGuards,
+      llmSlots: new Slots(config.LLM_MAX_CONCURRENT),
+      onShed: (reason) => metrics.shed.inc({ reason }),
+      prepare: (body, signal) => conversations.prepare(body, signal),
+    },
     routers: [
       webRoutes(),
       conversationRoutes({ sessions, conversations, guards: publicGuards }),
@@ -164,6 +175,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     state,
     metrics,
     close: async () => {
+      admission.stop();
       store.close();
       await state.close();
     },

@@ -51,7 +51,16 @@ const schema = z.object({
   MAX_QUESTION_CHARS: integer(2000, 10, 100_000),
   BODY_LIMIT_BYTES: integer(256 * 1024, 1024),
   REQUEST_TIMEOUT_MS: integer(60_000, 100),
-  TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().default('loopback')),
+  // Off by default: trusting X-Forwarded-For from anyone lets a client pick its own rate-limit bucket.
+  // Behind a proxy, name it: "loopback", an address, a CIDR, or a hop count (Express "trust proxy").
+  TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().default('false')),
+  HTTP_REQUEST_TIMEOUT_MS: integer(15_000, 100),
+  HTTP_HEADERS_TIMEOUT_MS: integer(10_000, 100),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(5_000, 100),
+  HTTP_MAX_CONNECTIONS: integer(1024, 1),
+  MAX_IN_FLIGHT: integer(256, 1),
+  MAX_EVENT_LOOP_LAG_MS: integer(500, 10),
+  LLM_MAX_CONCURRENT: integer(32, 1),
 
   LLM_BASE_URL: optionalString,
   LLM_MODEL: z.preprocess(emptyAsUndefined, z.string().default('Qwen/Qwen3-4B-Instruct-2507')),
@@ -92,8 +101,12 @@ const schema = z.object({
   API_KEYS: optionalString,
   RATE_LIMIT_IP_PER_MINUTE: integer(60, 1),
   RATE_LIMIT_IP_BURST: integer(20, 1),
-  RATE_LIMIT_KEY_PER_MINUTE: integer(1200, 1),
-  RATE_LIMIT_KEY_BURST: integer(200, 1),
+  // Per (key, client): a public widget key is shared by every visitor, so one visitor must not drain it.
+  RATE_LIMIT_KEY_PER_MINUTE: integer(120, 1),
+  RATE_LIMIT_KEY_BURST: integer(30, 1),
+  // Everything one key may do, across all its clients.
+  RATE_LIMIT_KEY_CEILING_PER_MINUTE: integer(6000, 1),
+  RATE_LIMIT_KEY_CEILING_BURST: integer(1000, 1),
   SESSION_MAX_TURNS: integer(10, 1, 200),
   SESSION_TTL_SECONDS: integer(3600, 10),
   ANSWER_CACHE: boolean(true),

@@ -34,10 +34,18 @@ const openapiText = readFileSync(new URL('./openapi.yaml', import.meta.url), 'ut
  */
 export const jsonBody = (limitBytes: number): RequestHandler => express.json({ limit: limitBytes, strict: true });
 
+/** TRUST_PROXY as Express wants it: booleans and hop counts as such, anything else as addresses or names. */
+export function trustProxySetting(value: string): boolean | number | string {
+  if (value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
 export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  if (options.trustProxy) app.set('trust proxy', options.trustProxy);
+  if (options.trustProxy) app.set('trust proxy', trustProxySetting(options.trustProxy));
   app.use(requestId);
   app.use(
     helmet({

@@ -4,6 +4,7 @@ import type { AnswerDone, AnswerMeta, AnswerRequest, AnswerService } from '../an
 import { LlmError } from '../answer/chat-model.js';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
 import { AppError, badRequest } from '../errors.js';
+import type { ShedReason, Slots } from './admission.js';
 import { SseWriter } from './sse.js';
 
 export interface AskRouteOptions {
@@ -14,6 +15,9 @@ export interface AskRouteOptions {
   maxQuestionChars: number;
   /** A non-streamed answer not ready in time gets 504; the model call is cancelled. Streams rely on the LLM timeouts. */
   requestTimeoutMs?: number;
+  /** Concurrent LLM generations this process allows; a question that may need one waits for none. */
+  llmSlots?: Slots;
+  onShed?: (reason: ShedReason) => void;
   /** Turns the request into what the answer service needs (adds session history); identity by default. */
   prepare?: (body: AskBody, signal: AbortSignal) => Promise<{ answerRequest: AnswerRequest; onDone?: (meta: AnswerMeta, done: AnswerDone) => Promise<void> }>;
 }
@@ -41,6 +45,15 @@ export function askRoute(options: AskRouteOptions): Router {
     if (body.productLine && body.productLine !== 'unknown' && !options.classifier.isKnownLine(body.productLine)) {
       throw badRequest(`Unknown productLine "${body.productLine}"; known: ${[...options.classifier.lineIds, options.classifier.rules.general.id].join(', ')}`);
     }
+    // Generated answers hold an LLM slot for the whole request: when all are busy, say so at once (503)
+    // rather than queueing behind a model that is already saturated.
+    const releaseSlot = options.answers.mode === 'generated' && options.llmSlots ? options.llmSlots.tryAcquire() : () => {};
+    if (!releaseSlot) {
+      options.onShed?.('llm_busy');
+      response.setHeader('Retry-After', '2');
+      throw new AppError(503, 'llm_busy', 'All answer generators are busy; retry in a moment');
+    }
+    response.on('close', releaseSlot);
     // A closed tab or dropped connection cancels retrieval and, above all, the LLM generation.
     const controller = new AbortController();
     response.on('close', () => {
@@ -77,6 +90,7 @@ export function askRoute(options: AskRouteOptions): Router {
       throw error;
     } finally {
       clearTimeout(timer);
+      releaseSlot();
       sse?.end();
     }
   });

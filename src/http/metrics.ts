@@ -22,6 +22,7 @@ export function createMetrics() {
   const ingestionRuns = new Counter({ name: 'kefu_ingestion_runs_total', help: 'Ingestion runs started from the admin API, by result', labelNames: ['result'], registers: [registry] });
   const ingestionSeconds = new Histogram({ name: 'kefu_ingestion_duration_seconds', help: 'Ingestion run duration', buckets: [1, 5, 15, 30, 60, 120, 300, 900], registers: [registry] });
   const knowledgeVersion = new Gauge({ name: 'kefu_knowledge_version', help: 'Version of the knowledge table being served', registers: [registry] });
+  const shed = new Counter({ name: 'kefu_shed_total', help: 'Requests refused with 503 to shed load, by reason (in_flight, event_loop_lag, llm_busy)', labelNames: ['reason'], registers: [registry] });
   const rateLimited = new Counter({ name: 'kefu_rate_limited_total', help: 'Requests refused by rate limits, by limit', labelNames: ['limit'], registers: [registry] });
 
   const answerObserver: AnswerObserver = {
@@ -52,7 +53,7 @@ export function createMetrics() {
     next();
   };
 
-  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, knowledgeVersion, rateLimited };
+  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, knowledgeVersion, rateLimited, shed };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -5,8 +5,12 @@ import type { SharedState } from '../state/shared-state.js';
 export interface RateLimits {
   ipPerMinute: number;
   ipBurst: number;
+  /** Per (key, client IP). */
   keyPerMinute: number;
   keyBurst: number;
+  /** Per key, all clients together. */
+  keyCeilingPerMinute: number;
+  keyCeilingBurst: number;
 }
 
 /**
@@ -14,8 +18,8 @@ export interface RateLimits {
  * Over a limit: 429 with Retry-After. The IP limit runs before authentication (so wrong keys are limited
  * too, and nothing is read before it), the key limit after it.
  */
-export function rateLimit(state: SharedState, limits: RateLimits, onLimited?: (limit: 'ip' | 'key') => void) {
-  const take = async (limit: 'ip' | 'key', bucket: string, burst: number, perSecond: number, response: Response) => {
+export function rateLimit(state: SharedState, limits: RateLimits, onLimited?: (limit: 'ip' | 'key' | 'key_ceiling') => void) {
+  const take = async (limit: 'ip' | 'key' | 'key_ceiling', bucket: string, burst: number, perSecond: number, response: Response) => {
     const result = await state.takeToken(bucket, burst, perSecond);
     if (!result.allowed) {
       onLimited?.(limit);
@@ -29,7 +33,10 @@ export function rateLimit(state: SharedState, limits: RateLimits, onLimited?: (l
       next();
     },
     perKey: async (request: Request, response: Response, next: NextFunction) => {
-      if (request.apiKey) await take('key', `key:${request.apiKey.id}`, limits.keyBurst, limits.keyPerMinute / 60, response);
+      if (request.apiKey) {
+        await take('key', `key:${request.apiKey.id}:${request.ip ?? 'unknown'}`, limits.keyBurst, limits.keyPerMinute / 60, response);
+        await take('key_ceiling', `key:${request.apiKey.id}`, limits.keyCeilingBurst, limits.keyCeilingPerMinute / 60, response);
+      }
       next();
     },
   };

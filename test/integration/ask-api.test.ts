@@ -191,6 +191,28 @@ describe('request timeout', () => {
   });
 });
 
+describe('LLM concurrency cap', () => {
+  it('answers 503 llm_busy with Retry-After at once when every generation slot is taken, and serves again after', async () => {
+    llm.mode = 'slow';
+    llm.tokenDelayMs = 30;
+    const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: config.LLM_MODEL, timeoutMs: 10_000, firstTokenTimeoutMs: 5000 });
+    const service = await buildService({ ...config, LLM_MAX_CONCURRENT: 1 }, createLogger('silent'), { embedders: await realEmbedders(), chatModel });
+    const requestsBefore = llm.requests.length;
+    const first = ask(service, { question: '手环充满电要多久？' }).then((response) => response);
+    await expect.poll(() => llm.requests.length, { timeout: 10_000 }).toBeGreaterThan(requestsBefore);
+    const busy = await ask(service, { question: 'Does parking mode drain my car battery?' });
+    expect(busy.status).toBe(503);
+    expect(busy.body.error.code).toBe('llm_busy');
+    expect(busy.headers['retry-after']).toBe('2');
+    expect((await first).status).toBe(200);
+    llm.mode = 'answer';
+    llm.tokenDelayMs = 2;
+    expect((await ask(service, { question: 'Does parking mode drain my car battery?' })).status).toBe(200);
+    expect((await request(service.app).get('/metrics')).text).toMatch(/kefu_shed_total\{reason="llm_busy"\} 1/);
+    await service.close();
+  });
+});
+
 describe('client disconnects', () => {
   it('cancels the model generation when the client goes away mid-stream', async () => {
     llm.mode = 'slow';

@@ -193,6 +193,19 @@ describe('access control', () => {
     expect(statuses.slice(5)).toEqual([429, 429, 429]);
   });
 
+  it('limits a shared widget key per visitor, so one visitor cannot exhaust it for everyone; X-Forwarded-For counts only from a trusted proxy', async () => {
+    const keys = JSON.stringify([{ id: 'public-widget', sha256: hashKey(widgetKey), scopes: ['widget'], origins: [] }]);
+    const limits = { API_KEYS: keys, RATE_LIMIT_KEY_BURST: '2', RATE_LIMIT_KEY_PER_MINUTE: '1', TRUST_PROXY: 'loopback', REDIS_KEY_PREFIX: `${prefix}per-visitor:` };
+    const proxied = await instance(limits);
+    const from = (client: string) => ask(proxied, { question: 'hi there' }, { 'x-api-key': widgetKey, 'x-forwarded-for': client });
+    expect([(await from('203.0.113.1')).status, (await from('203.0.113.1')).status, (await from('203.0.113.1')).status]).toEqual([200, 200, 429]);
+    expect((await from('203.0.113.2')).status).toBe(200);
+    // Without a trusted proxy (the default) the header is ignored: every request is the same client.
+    const direct = await instance({ ...limits, TRUST_PROXY: '', REDIS_KEY_PREFIX: `${prefix}direct:` });
+    const fromDirect = (client: string) => ask(direct, { question: 'hi there' }, { 'x-api-key': widgetKey, 'x-forwarded-for': client });
+    expect([(await fromDirect('garbage-1')).status, (await fromDirect('garbage-2')).status, (await fromDirect('garbage-3')).status]).toEqual([200, 200, 429]);
+  });
+
   it('lets the widget key ask from its allowed origin, with CORS headers, and refuses other origins', async () => {
     const allowed = await ask(service, { question: 'Can I swim with the Pulse Band 3?' }, { 'x-api-key': widgetKey, origin: 'https://shop.example' });
     expect(allowed.status).toBe(200);

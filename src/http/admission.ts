@@ -1,0 +1,77 @@
+import type { NextFunction, Request, Response } from 'express';
+import { AppError } from '../errors.js';
+
+export type ShedReason = 'in_flight' | 'event_loop_lag' | 'llm_busy';
+
+/**
+ * Load shedding: when too many requests are in flight, or the event loop lags (the process is saturated),
+ * a new request is refused at once with 503 and Retry-After instead of queueing for seconds behind the
+ * others. Admitted requests keep their latency; refused ones learn it in milliseconds.
+ */
+export class Admission {
+  private inFlight = 0;
+  private lagMs = 0;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly options: { maxInFlight: number; maxEventLoopLagMs: number; onShed?: (reason: ShedReason) => void }) {}
+
+  /** Samples event-loop lag every 100 ms: how late a timer fires is how long callbacks wait. */
+  start(): this {
+    const interval = 100;
+    let expected = performance.now() + interval;
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      // Decay, so one slow tick does not shed for long; a saturated loop keeps it high.
+      this.lagMs = Math.max(now - expected, this.lagMs * 0.5);
+      expected = now + interval;
+    }, interval).unref();
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  get load() {
+    return { inFlight: this.inFlight, eventLoopLagMs: Math.round(this.lagMs) };
+  }
+
+  middleware = (_request: Request, response: Response, next: NextFunction) => {
+    const reason: ShedReason | undefined = this.inFlight >= this.options.maxInFlight ? 'in_flight' : this.lagMs > this.options.maxEventLoopLagMs ? 'event_loop_lag' : undefined;
+    if (reason) {
+      this.options.onShed?.(reason);
+      response.setHeader('Retry-After', '1');
+      throw new AppError(503, 'overloaded', 'The service is at capacity; retry in a moment');
+    }
+    this.inFlight++;
+    let released = false;
+    const release = () => {
+      if (!released) this.inFlight--;
+      released = true;
+    };
+    response.on('finish', release);
+    response.on('close', release);
+    next();
+  };
+}
+
+/** A counting semaphore that never waits: a caller either gets a slot now or is told to come back. */
+export class Slots {
+  private used = 0;
+
+  constructor(readonly limit: number) {}
+
+  tryAcquire(): (() => void) | undefined {
+    if (this.used >= this.limit) return undefined;
+    this.used++;
+    let released = false;
+    return () => {
+      if (!released) this.used--;
+      released = true;
+    };
+  }
+
+  get inUse(): number {
+    return this.used;
+  }
+}

@@ -1,0 +1,85 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import express from 'express';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { Admission, Slots } from '../../src/http/admission.js';
+import { trustProxySetting } from '../../src/http/app.js';
+import { errorHandler } from '../../src/http/error-handler.js';
+import { listen } from '../../src/http/server.js';
+import { createLogger } from '../../src/log.js';
+
+function appWith(admission: Admission, hold: Promise<void>) {
+  const app = express();
+  app.get('/work', admission.middleware, async (_request, response) => {
+    await hold;
+    response.json({ ok: true });
+  });
+  app.use(errorHandler(createLogger('silent')));
+  return app;
+}
+
+describe('load shedding', () => {
+  it('refuses at once with 503 and Retry-After when the in-flight limit is reached, and admits again after', async () => {
+    let releaseHold!: () => void;
+    const hold = new Promise<void>((resolve) => (releaseHold = resolve));
+    const shed: string[] = [];
+    const admission = new Admission({ maxInFlight: 1, maxEventLoopLagMs: 10_000, onShed: (reason) => shed.push(reason) });
+    const app = appWith(admission, hold);
+    const first = request(app).get('/work').then((response) => response);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const refused = await request(app).get('/work');
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.body.error.code).toBe('overloaded');
+    expect(shed).toEqual(['in_flight']);
+    releaseHold();
+    expect((await first).status).toBe(200);
+    expect((await request(app).get('/work')).status).toBe(200);
+    expect(admission.load.inFlight).toBe(0);
+  });
+
+  it('sheds while the event loop lags', async () => {
+    const admission = new Admission({ maxInFlight: 100, maxEventLoopLagMs: 50 }).start();
+    const busyUntil = Date.now() + 400;
+    while (Date.now() < busyUntil); // block the loop, as a saturated process would
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const refused = await request(appWith(admission, Promise.resolve())).get('/work');
+    admission.stop();
+    expect(refused.status).toBe(503);
+  });
+
+  it('gives LLM slots without waiting, and takes them back once', () => {
+    const slots = new Slots(1);
+    const release = slots.tryAcquire()!;
+    expect(slots.tryAcquire()).toBeUndefined();
+    release();
+    release();
+    expect(slots.inUse).toBe(0);
+    expect(slots.tryAcquire()).toBeDefined();
+  });
+});
+
+describe('server limits', () => {
+  it('cuts off a request whose body never completes', async () => {
+    const app = express();
+    app.post('/upload', express.json(), (_request, response) => response.json({ ok: true }));
+    const server = await listen(app, 0, '127.0.0.1', { requestTimeoutMs: 500, headersTimeoutMs: 500, keepAliveTimeoutMs: 500, maxConnections: 10 });
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":');
+    let reply = '';
+    socket.on('data', (chunk) => (reply += chunk.toString()));
+    // The server closes it (408) after requestTimeout; without the limit this would hang past the test timeout.
+    await once(socket, 'close');
+    expect(reply).toMatch(/^HTTP\/1\.1 408/);
+    server.close();
+  });
+
+  it('reads TRUST_PROXY as Express expects', () => {
+    expect(trustProxySetting('false')).toBe(false);
+    expect(trustProxySetting('2')).toBe(2);
+    expect(trustProxySetting('loopback')).toBe('loopback');
+  });
+});

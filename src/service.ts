@@ -163,6 +163,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     readiness: [
       // An empty table is readable but answers nothing: not ready.
       { name: 'knowledge', check: async () => (await store.countRows()) > 0 },
+      // Rows missing from the full-text index mean an ingestion crashed after its commit: re-running ingestion repairs it.
+      { name: 'fulltext_index', check: async () => (await store.fullTextIndexCoverage()).unindexed === 0 },
       { name: 'embedder', check: async () => embedders.primary.dimension > 0 },
       ...(config.REDIS_URL ? [{ name: 'redis', check: () => state.ping() }] : []),
       ...(chatModel ? [{ name: 'llm', check: () => chatModel.ping() }] : []),

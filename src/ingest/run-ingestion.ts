@@ -99,7 +99,8 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
     const replaced = [...changed.map(({ document }) => document.docId), ...removed];
     const committed = rows.length > 0 || removed.length > 0;
     await store.commit(rows, replaced);
-    if (committed || !(await store.hasFullTextIndex())) {
+    // Also repairs what a crash after an earlier commit left: rows the full-text index does not cover.
+    if (committed || (await store.fullTextIndexCoverage()).unindexed > 0 || !(await store.hasFullTextIndex())) {
       if ((await store.countRows()) > 0) await store.buildFullTextIndex();
     }
     const version = await store.version();
@@ -108,7 +109,10 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
       calibration = await selfCalibrate({ source: store, retriever: new HybridRetriever(options.embedders, store), version, target: options.calibration.target });
       await store.saveCalibration(calibration);
     }
-    if (committed) await store.tagVersion(`ingest-${new Date().toISOString().replace(/[-:.]/g, '')}`, version);
+    // A version committed by a run that crashed before tagging gets its tag now.
+    if ((committed || !(await store.currentVersionTagged())) && (await store.countRows()) > 0) {
+      await store.tagVersion(`ingest-${new Date().toISOString().replace(/[-:.]/g, '')}`, version);
+    }
     const chunksTotal = await store.countRows();
     store.close();
 

@@ -191,8 +191,26 @@ export class KnowledgeStore {
   }
 
   async hasFullTextIndex(): Promise<boolean> {
-    const indices = await this.table.listIndices();
-    return indices.some((index) => index.columns.includes('search_text'));
+    return (await this.fullTextIndexCoverage()).indexed !== undefined;
+  }
+
+  /**
+   * How many rows the full-text index covers and misses. A crash between a commit and the index rebuild
+   * leaves new rows unindexed (searched by a flat scan, slower with every such run, and never repaired by
+   * a rerun that sees nothing changed); ingestion and readiness both check this.
+   * `indexed` is undefined when there is no index at all.
+   */
+  async fullTextIndexCoverage(): Promise<{ indexed?: number; unindexed: number }> {
+    const index = (await this.table.listIndices()).find((entry) => entry.columns.includes('search_text'));
+    if (!index) return { unindexed: await this.table.countRows() };
+    const stats = await this.table.indexStats(index.name);
+    return { indexed: stats?.numIndexedRows ?? 0, unindexed: stats?.numUnindexedRows ?? 0 };
+  }
+
+  /** Whether the current version carries an ingestion tag (a run that crashed before tagging does not). */
+  async currentVersionTagged(): Promise<boolean> {
+    const version = await this.table.version();
+    return Object.values(await (await this.table.tags()).list()).some((tag) => tag.version === version);
   }
 
   async vectorSearch(vector: Float32Array, limit: number, filter?: string, column = 'vector'): Promise<ScoredChunk[]> {

@@ -216,4 +216,23 @@ describe('ingestion into LanceDB with the real model', () => {
     expect(row.product_line).toBe('general');
     store.close();
   });
+
+  it('repairs what a crash after the commit left: rows missing from the full-text index, an untagged version', async () => {
+    await runIngestion(options(model));
+    // Simulate a run that committed new rows and died before the index rebuild and the tag.
+    const store = await KnowledgeStore.open(db, 'knowledge');
+    const [template] = await store.table.query().limit(1).toArray();
+    const { vector, ...rest } = template;
+    await store.commit([{ ...rest, id: 'orphan#0', doc_id: 'orphan', text: 'unindexed zebra text', search_text: 'unindexed zebra text', vector: Float32Array.from(vector) }], []);
+    expect((await store.fullTextIndexCoverage()).unindexed).toBe(1);
+    expect(await store.currentVersionTagged()).toBe(false);
+    store.close();
+
+    const repaired = await runIngestion(options(model));
+    const after = await KnowledgeStore.open(db, 'knowledge');
+    expect((await after.fullTextIndexCoverage()).unindexed).toBe(0);
+    expect(await after.currentVersionTagged()).toBe(true);
+    expect(repaired.documents.removed).toBe(1);
+    after.close();
+  });
 });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Express } from 'express';
 import { AnswerCache } from './answer/answer-cache.js';
 import { AnswerService } from './answer/answer-service.js';
@@ -26,6 +27,7 @@ import { DEFAULT_TUNING } from './retrieve/tuning.js';
 import { RefusalThresholds } from './answer/refusal-threshold.js';
 import { RedisState } from './state/redis-state.js';
 import { ResilientState } from './state/resilient-state.js';
+import { LogSpool } from './state/spool.js';
 import { MemoryState, type SharedState } from './state/shared-state.js';
 import { KnowledgeStore } from './store/knowledge-store.js';
 
@@ -66,8 +68,15 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const state =
     overrides.state ??
     (config.REDIS_URL
-      ? new ResilientState(RedisState.connect(config.REDIS_URL, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, prefix: config.REDIS_KEY_PREFIX }), logger, metrics.stateObserver)
+      ? new ResilientState(
+          RedisState.connect(config.REDIS_URL, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, prefix: config.REDIS_KEY_PREFIX }),
+          logger,
+          metrics.stateObserver,
+          new LogSpool(path.join(config.STATE_LOG_DIR, 'spool')),
+        )
       : new MemoryState(Date.now, config.STATE_LOG_DIR));
+  // Entries spooled by an earlier process that died during an outage go to Redis now.
+  if (state instanceof ResilientState) void state.replaySpool();
   const chatModel =
     overrides.chatModel === null
       ? undefined

@@ -93,8 +93,17 @@ export class Conversations {
     return this.state.getJson<AnswerRecord>(`answer:${answerId}`);
   }
 
-  async recordFeedback(feedback: { answerId: string; rating: 'up' | 'down'; comment?: string }, record: AnswerRecord): Promise<string> {
-    return this.state.appendLog('feedback', { ...feedback, question: record.question, answer: record.answer, mode: record.mode, productLine: record.productLine, lang: record.lang, answeredAt: record.at, at: new Date().toISOString() }, LOG_MAX_LENGTH);
+  /** True while shared state is down: an answer given before the outage cannot be looked up now. */
+  get stateDegraded(): boolean {
+    return 'isDegraded' in this.state && Boolean((this.state as { isDegraded?: boolean }).isDegraded);
+  }
+
+  /** Records feedback; without the answer's record (shared state down) it keeps what the customer sent. */
+  async recordFeedback(feedback: { answerId: string; rating: 'up' | 'down'; comment?: string }, record?: AnswerRecord): Promise<string> {
+    const answer = record
+      ? { question: record.question, answer: record.answer, mode: record.mode, productLine: record.productLine, lang: record.lang, answeredAt: record.at }
+      : { answerRecordUnavailable: true };
+    return this.state.appendLog('feedback', { ...feedback, ...answer, at: new Date().toISOString() }, LOG_MAX_LENGTH);
   }
 
   readLog(name: 'feedback' | 'unanswered', count: number) {

@@ -27,7 +27,8 @@ export function conversationRoutes(options: { sessions: SessionStore; conversati
   router.post('/v1/feedback', ...options.guards, async (request: Request, response: Response) => {
     const body = feedbackBody.parse(request.body ?? {});
     const record = await options.conversations.answerRecord(body.answerId);
-    if (!record) throw new AppError(404, 'unknown_answer', 'No answer with this id (answers can receive feedback for 7 days)');
+    // During a shared-state outage an answer from before it cannot be looked up: keep the feedback anyway.
+    if (!record && !options.conversations.stateDegraded) throw new AppError(404, 'unknown_answer', 'No answer with this id (answers can receive feedback for 7 days)');
     const id = await options.conversations.recordFeedback(body, record);
     response.status(201).json({ id });
   });

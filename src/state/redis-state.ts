@@ -23,6 +23,15 @@ redis.call('EXPIRE', key, math.ceil(burst / rate) + 1)
 return { allowed, tostring(tokens) }
 `;
 
+// Append to a stream unless this id was appended before, in one atomic step: a replay that dies halfway
+// and runs again adds each entry exactly once. The marker outlives any plausible outage (30 days).
+const APPEND_ONCE = `
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', 2592000) then
+  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'json', ARGV[2])
+end
+return false
+`;
+
 export class RedisState implements SharedState {
   readonly kind = 'redis' as const;
 
@@ -31,6 +40,7 @@ export class RedisState implements SharedState {
     private readonly prefix = 'kefu:',
   ) {
     redis.defineCommand('kefuTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
+    redis.defineCommand('kefuAppendOnce', { numberOfKeys: 2, lua: APPEND_ONCE });
   }
 
   /**
@@ -90,6 +100,12 @@ export class RedisState implements SharedState {
   async appendLog(name: string, entry: Record<string, unknown>, maxLength: number) {
     const id = await this.redis.xadd(this.key(name), 'MAXLEN', '~', String(maxLength), '*', 'json', JSON.stringify(entry));
     return id ?? '';
+  }
+
+  async appendLogOnce(name: string, entry: Record<string, unknown>, maxLength: number, onceId: string) {
+    const append = (this.redis as unknown as { kefuAppendOnce: (...args: string[]) => Promise<string | null> }).kefuAppendOnce;
+    const id = await append.call(this.redis, this.key(name), this.key(`log-once:${onceId}`), String(maxLength), JSON.stringify(entry));
+    return id ?? undefined;
   }
 
   async readLog(name: string, count: number) {

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import { MemoryState, type SharedState } from './shared-state.js';
+import type { LogSpool } from './spool.js';
 
 export interface StateHealthObserver {
   /** 1 while the primary store answers, 0 while degraded. */
@@ -11,7 +12,8 @@ export interface StateHealthObserver {
  * Wraps the Redis state so that an outage degrades the service instead of failing requests: every
  * operation that fails falls back to this process's own memory (sessions and cache become per-replica,
  * rate limits local), with one warning per outage and a metric. When Redis answers again, the next
- * operations use it again.
+ * operations use it again. Log entries (feedback, unanswered questions) written during an outage go to a
+ * durable local spool as well, and are replayed to Redis, exactly once, when it is back.
  */
 export class ResilientState implements SharedState {
   private readonly fallback = new MemoryState();
@@ -21,6 +23,7 @@ export class ResilientState implements SharedState {
     private readonly primary: SharedState,
     private readonly logger: Logger,
     private readonly observer?: StateHealthObserver,
+    private readonly spool?: LogSpool,
   ) {
     observer?.up(1);
   }
@@ -40,6 +43,7 @@ export class ResilientState implements SharedState {
         this.degraded = false;
         this.observer?.up(1);
         this.logger.warn({ state: this.primary.kind }, 'shared state is back; replicas share sessions, cache and rate limits again');
+        void this.replaySpool();
       }
       return result;
     } catch (error) {
@@ -71,8 +75,35 @@ export class ResilientState implements SharedState {
   takeToken(key: string, burst: number, perSecond: number) {
     return this.run('rate_limit', (state) => state.takeToken(key, burst, perSecond));
   }
-  appendLog(name: string, entry: Record<string, unknown>, maxLength: number) {
-    return this.run('log_append', (state) => state.appendLog(name, entry, maxLength));
+  async appendLog(name: string, entry: Record<string, unknown>, maxLength: number) {
+    if (!this.spool) return this.run('log_append', (state) => state.appendLog(name, entry, maxLength));
+    try {
+      return await this.run('log_append', async (state) => {
+        if (state === this.fallback) throw new SpoolInstead();
+        return state.appendLog(name, entry, maxLength);
+      });
+    } catch (error) {
+      if (!(error instanceof SpoolInstead)) throw error;
+      // Redis is down: keep the entry on disk (and readable here) until it can be replayed.
+      await this.fallback.appendLog(name, entry, maxLength);
+      return this.spool.add(name, entry, maxLength);
+    }
+  }
+  appendLogOnce(name: string, entry: Record<string, unknown>, maxLength: number, onceId: string) {
+    return this.run('log_append', (state) => state.appendLogOnce(name, entry, maxLength, onceId));
+  }
+
+  /** Replays spooled log entries to the primary store; safe to call at any time (also at start-up). */
+  async replaySpool(): Promise<number> {
+    if (!this.spool) return 0;
+    try {
+      const count = await this.spool.replay(this.primary);
+      if (count) this.logger.info({ count }, 'replayed log entries spooled during the shared-state outage');
+      return count;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'spool replay failed; it will be retried when shared state answers again');
+      return 0;
+    }
   }
   readLog(name: string, count: number) {
     return this.run('log_read', (state) => state.readLog(name, count));
@@ -84,3 +115,6 @@ export class ResilientState implements SharedState {
     return this.primary.close();
   }
 }
+
+/** Internal signal: the primary failed and a log entry should be spooled, not kept in memory only. */
+class SpoolInstead extends Error {}

@@ -20,6 +20,8 @@ export interface SharedState {
   takeToken(key: string, burst: number, perSecond: number): Promise<{ allowed: boolean; retryAfterSeconds: number; remaining: number }>;
   /** Appends to a durable, ordered log (a Redis stream); returns the entry id. */
   appendLog(name: string, entry: Record<string, unknown>, maxLength: number): Promise<string>;
+  /** appendLog at most once per `onceId`, atomically: replaying a spool twice adds nothing the second time. */
+  appendLogOnce(name: string, entry: Record<string, unknown>, maxLength: number, onceId: string): Promise<string | undefined>;
   readLog(name: string, count: number): Promise<{ id: string; entry: Record<string, unknown> }[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -96,6 +98,14 @@ export class MemoryState implements SharedState {
     log.push({ id, entry: structuredClone(entry) });
     this.logs.set(name, log.slice(-maxLength));
     return id;
+  }
+
+  private readonly appendedOnce = new Set<string>();
+
+  async appendLogOnce(name: string, entry: Record<string, unknown>, maxLength: number, onceId: string) {
+    if (this.appendedOnce.has(onceId)) return undefined;
+    this.appendedOnce.add(onceId);
+    return this.appendLog(name, entry, maxLength);
   }
 
   async readLog(name: string, count: number) {

@@ -1,3 +1,5 @@
+import type { ResilientState } from '../../src/state/resilient-state.js';
+import { readdir } from 'node:fs/promises';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -330,6 +332,40 @@ describe('faults', () => {
     }, { timeout: 15_000, interval: 300 }).toBe(true);
     expect(logText).toMatch(/shared state is back/);
     redis.kill('SIGKILL');
+  });
+
+  it('loses no feedback or unanswered question in a Redis outage: spooled to disk, replayed exactly once on recovery', async () => {
+    const port = 6340 + (process.pid % 50);
+    const startRedis = () => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    let redis: ChildProcess = startRedis();
+    const spoolDir = await tempDir('spool');
+    const service = await instance({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_COMMAND_TIMEOUT_MS: '300', STATE_LOG_DIR: spoolDir.dir });
+    await expect.poll(async () => (await request(service.app).get('/readyz')).status, { timeout: 10_000 }).toBe(200);
+    const before = await ask(service, { question: 'Can I swim with the Pulse Band 3?' });
+    expect(before.status).toBe(200);
+
+    redis.kill('SIGKILL');
+    await new Promise((resolve) => redis.once('exit', resolve));
+    const feedback = await request(service.app).post('/v1/feedback').send({ answerId: before.body.answerId, rating: 'down', comment: 'during the outage' });
+    expect(feedback.status).toBe(201);
+    expect((await ask(service, { question: 'Who won the football world cup in 2018?' })).body.refused).toBe(true);
+    const spooled = (await readdir(path.join(spoolDir.dir, 'spool'))).filter((name) => name.startsWith('spool-'));
+    expect(spooled).toHaveLength(1);
+
+    redis = startRedis();
+    const logged = async (name: 'feedback' | 'unanswered') => (await service.state.readLog(name, 100).catch(() => [])).map(({ entry }) => entry);
+    await expect.poll(async () => {
+      await ask(service, { question: 'Can I swim with the Pulse Band 3?' });
+      return (await logged('feedback')).length;
+    }, { timeout: 15_000, interval: 300 }).toBe(1);
+    expect((await logged('feedback'))[0]).toMatchObject({ answerId: before.body.answerId, comment: 'during the outage', answerRecordUnavailable: true });
+    expect((await logged('unanswered')).map((entry) => entry.question)).toContain('Who won the football world cup in 2018?');
+    // Once the recovery replay is over, another replay (after a crash mid-replay, by another replica) adds nothing.
+    await (service.state as ResilientState).replaySpool();
+    expect(await (service.state as ResilientState).replaySpool()).toBe(0);
+    expect(await logged('feedback')).toHaveLength(1);
+    redis.kill('SIGKILL');
+    await spoolDir.remove();
   });
 
   it('falls back to quoted answers when the LLM server dies mid-run', async () => {

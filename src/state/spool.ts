@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { appendFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { SharedState } from './shared-state.js';
+
+interface SpoolLine {
+  onceId: string;
+  name: string;
+  entry: Record<string, unknown>;
+  maxLength: number;
+}
+
+/**
+ * A durable local spool for log entries (feedback, unanswered questions) that arrive while Redis is down.
+ * Each process appends to its own file; on recovery the file is renamed aside (new entries start a new
+ * file), replayed with append-once semantics, and deleted. A replay cut short by a crash is simply run
+ * again: entries already in Redis are skipped by their id. Files of processes that died are replayed too.
+ */
+export class LogSpool {
+  private replaying?: Promise<number>;
+
+  constructor(private readonly dir: string) {}
+
+  private get ownFile(): string {
+    return path.join(this.dir, `spool-${process.pid}.jsonl`);
+  }
+
+  async add(name: string, entry: Record<string, unknown>, maxLength: number): Promise<string> {
+    const onceId = randomUUID();
+    await mkdir(this.dir, { recursive: true });
+    await appendFile(this.ownFile, JSON.stringify({ onceId, name, entry, maxLength } satisfies SpoolLine) + '\n');
+    return `spooled-${onceId}`;
+  }
+
+  /** Replays every spool this process may take; returns how many entries were appended. One replay at a time. */
+  replay(target: SharedState): Promise<number> {
+    this.replaying ??= this.replayAll(target).finally(() => (this.replaying = undefined));
+    return this.replaying;
+  }
+
+  private async replayAll(target: SharedState): Promise<number> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    let appended = 0;
+    for (const name of names) {
+      const match = /^spool-(\d+)\.jsonl(?:\.replaying-\d+)?$/.exec(name);
+      if (!match) continue;
+      const pid = Number(match[1]);
+      if (pid !== process.pid && isAlive(pid)) continue;
+      let file = path.join(this.dir, name);
+      if (!name.includes('.replaying-')) {
+        const aside = `${file}.replaying-${Date.now()}`;
+        await rename(file, aside);
+        file = aside;
+      }
+      const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
+      for (const line of lines) {
+        let parsed: SpoolLine;
+        try {
+          parsed = JSON.parse(line) as SpoolLine;
+        } catch {
+          continue; // a line cut by a crash mid-write
+        }
+        if (await target.appendLogOnce(parsed.name, parsed.entry, parsed.maxLength, parsed.onceId)) appended++;
+      }
+      await rm(file, { force: true });
+    }
+    return appended;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

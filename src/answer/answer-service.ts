@@ -261,7 +261,8 @@ export class AnswerService {
     o.observer?.stage?.('llm', timings.llmMs / 1000);
     o.observer?.tokens?.(usage);
 
-    const verified = llmError ? undefined : verifyCitations(generated, grounded.given);
+    const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.heading_path}\n${candidate.text}`]));
+    const verified = llmError ? undefined : verifyCitations(generated, grounded.given, sourceTexts);
     if (!verified) {
       // The model failed, or its answer cites nothing it was given: it cannot be shown as grounded. Quote instead.
       const quoted = await extractive();

@@ -2,6 +2,7 @@ import type { ProductLineRules } from '../classify/product-lines.js';
 import type { Candidate } from '../retrieve/fusion.js';
 import type { Language } from '../text/language.js';
 import type { ChatMessage } from './chat-model.js';
+import { contentTerms, termCoverage } from '../text/terms.js';
 import { checkCitations } from './citations.js';
 import { buildMessages, type PromptSource, type PromptTurn, renderSource, systemPrompt, userMessage } from './prompt.js';
 import { fitToBudget, MESSAGE_OVERHEAD_TOKENS, type TokenCounter } from './token-budget.js';
@@ -52,10 +53,34 @@ export function groundPrompt(input: GroundInput): { messages: ChatMessage[]; giv
 }
 
 /**
- * Stage "verify": keeps only citations of sources the model was given. An answer that cites none of them
- * is not grounded and returns undefined, so the caller replaces it.
+ * Stage "verify": keeps only citations of sources the model was given, and only where the cited source
+ * supports the sentence — it shares enough of the sentence's content terms (a fabricated "[1] refunds every
+ * order" cites a real number but not a real source). An answer left citing nothing is not grounded and
+ * returns undefined, so the caller replaces it.
  */
-export function verifyCitations(generated: string, given: Set<number>): { text: string; used: number[] } | undefined {
+export function verifyCitations(generated: string, given: Set<number>, sourceTexts?: Map<number, string>, minSupport = 0.3): { text: string; used: number[]; unsupported: number[] } | undefined {
   const checked = checkCitations(generated.trim(), given);
-  return checked.used.length ? { text: checked.text, used: checked.used } : undefined;
+  let text = checked.text;
+  const unsupported: number[] = [];
+  if (sourceTexts) {
+    const sourceTerms = new Map([...sourceTexts].map(([n, source]) => [n, contentTerms(source)]));
+    text = splitCitedSentences(text)
+      .map((sentence) => {
+        const claim = contentTerms(sentence.replace(/\[\d+\]/g, ''));
+        return sentence.replace(/\[(\d+)\]/g, (marker, number: string) => {
+          const terms = sourceTerms.get(Number(number));
+          if (!terms || claim.size === 0 || termCoverage(claim, terms) >= minSupport) return marker;
+          unsupported.push(Number(number));
+          return '';
+        });
+      })
+      .join('');
+  }
+  const used = [...new Set([...text.matchAll(/\[(\d+)\]/g)].map((match) => Number(match[1])))];
+  return used.length ? { text, used, unsupported } : undefined;
+}
+
+/** Sentences with their trailing citations and whitespace kept, so joining them gives the text back. */
+function splitCitedSentences(text: string): string[] {
+  return text.match(/[^。！？!?.\n]*(?:[。！？!?.]+|\n|$)(?:\s*\[\d+\])*\s*/g)?.filter(Boolean) ?? [text];
 }

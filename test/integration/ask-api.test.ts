@@ -60,7 +60,7 @@ describe('grounded answers', () => {
     expect(meta.sources[0]).toMatchObject({ n: 1, docId: 'faq-b-022' });
     const tokens = events.filter((event) => event.event === 'token').map((event) => event.data.text);
     expect(tokens.length).toBeGreaterThan(3);
-    expect(tokens.join('')).toBe('根据资料，可以这样处理。[1] 如仍有问题请联系人工客服。[2]');
+    expect(tokens.join('')).toMatch(/^根据资料，可以这样处理。.+\[1\].+\[2\]$/);
     expect(done).toMatchObject({ mode: 'generated', refused: false, answer: tokens.join('') });
     expect(done.citations.map((citation: { n: number }) => citation.n)).toEqual([1, 2]);
     expect(done.citations[0].docId).toBe(meta.sources[0].docId);

@@ -19,6 +19,20 @@ export interface RecordedRequest {
 }
 
 export class FakeVllmServer {
+  /**
+   * What a grounded model writes: a lead-in, then the first sentence of source 1 cited [1] and, when
+   * given, of source 2 cited [2] — so citation verification finds each claim in the source it cites.
+   */
+  static groundedAnswer(prompt: string, chinese: boolean): string {
+    const sources = [...prompt.matchAll(/<source n="(\d+)"[^>]*>\n([\s\S]*?)\n<\/source>/g)].slice(0, 2);
+    const lead = chinese ? '根据资料，可以这样处理。' : 'According to our guide, here is what to do.';
+    const claims = sources.map(([, n, text]) => {
+      const sentence = (text.split(/(?<=[。！？.!?])\s*/)[0] ?? text).replace(/\[\d+\]/g, '').slice(0, 120).trim();
+      return `${sentence}[${n}]`;
+    });
+    return [lead, ...claims].join(chinese ? '' : ' ');
+  }
+
   mode: FakeMode = 'answer';
   /** Delay between streamed tokens, in ms ('slow' mode multiplies it by 20). */
   tokenDelayMs = 2;
@@ -89,7 +103,7 @@ export class FakeVllmServer {
         ? chinese ? '这个问题我可以回答，但不引用任何资料。' : 'I can answer that without citing anything.'
         : mode === 'bad-citation'
           ? chinese ? '请参考第九条资料。[9]' : 'See the ninth source. [9]'
-          : chinese ? '根据资料，可以这样处理。[1] 如仍有问题请联系人工客服。[2]' : 'According to our guide, here is what to do. [1] If it still fails, contact support. [2]';
+          : FakeVllmServer.groundedAnswer(question, chinese);
     const tokens = text.match(/.{1,4}/gsu) ?? [text];
 
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

@@ -87,7 +87,7 @@ describe('reply language and citations', () => {
     expect(questionLanguage('???', 'zh')).toBe('zh');
   });
   it('replaces an answer that cites nothing it was given', () => {
-    expect(verifyCitations('It is waterproof [2].', new Set([1, 2]))).toEqual({ text: 'It is waterproof [2].', used: [2] });
+    expect(verifyCitations('It is waterproof [2].', new Set([1, 2]))).toEqual({ text: 'It is waterproof [2].', used: [2], unsupported: [] });
     expect(verifyCitations('It is waterproof [7].', new Set([1, 2]))).toBeUndefined();
     expect(verifyCitations('It is waterproof.', new Set([1]))).toBeUndefined();
   });
@@ -124,5 +124,20 @@ describe('self-calibration helpers', () => {
   it('computes quantiles and AUROC', () => {
     expect(quantile([0.1, 0.2, 0.3, 0.4, 0.5], 0.25)).toBeCloseTo(0.2);
     expect(auroc([0.9, 0.8], [0.1, 0.85])).toBeCloseTo(0.75);
+  });
+});
+
+describe('citation support', () => {
+  const sources = new Map([
+    [1, 'The band is water resistant to 5 ATM; you can swim in a pool but not in a sauna.'],
+    [2, 'Returns are accepted within 30 days of delivery.'],
+  ]);
+  it('drops a citation whose source does not support the sentence, keeping the supported ones', () => {
+    const verified = verifyCitations('The band is water resistant to 5 ATM, fine for pool swimming [1]. We refund every order, no questions asked [2].', new Set([1, 2]), sources);
+    expect(verified).toMatchObject({ used: [1], unsupported: [2] });
+    expect(verified!.text).not.toContain('[2]');
+  });
+  it('treats an answer whose every citation is unsupported as ungrounded', () => {
+    expect(verifyCitations('Everything is refundable forever [1].', new Set([1, 2]), sources)).toBeUndefined();
   });
 });

@@ -4,6 +4,8 @@
  *   cached table under EVAL_DB (default data/eval-cache), then every query runs through the service's stages.
  * `npm run eval -- --conversations eval/conversations.jsonl`
  *   Multi-turn conversations on the sample knowledge base: per-turn hit@1 and refusal accuracy by turn kind.
+ * `npm run eval -- --red-team eval/red-team.jsonl`
+ *   Prompt-injection and jailbreak attempts: how many are refused or answered only from the knowledge base.
  * `npm run eval -- [--queries eval/dev-set.jsonl] [--db <dir>] [--table <name>] …`
  *   One query set against an existing table (default: the sample knowledge base, with its product-line rules).
  *
@@ -22,6 +24,7 @@ import { KnowledgeStore } from '../src/store/knowledge-store.js';
 import { createLogger } from '../src/log.js';
 import { buildService } from '../src/service.js';
 import { readConversations, runConversations, summarizeTurns } from './conversations.js';
+import { runRedTeam } from './red-team.js';
 import { ensureTable, findSets, type QueryRun, readQueries, runQueries, summarize } from './suite.js';
 
 async function main() {
@@ -36,6 +39,7 @@ async function main() {
       'no-extractive': { type: 'boolean', default: false },
       'no-rules': { type: 'boolean', default: false },
       conversations: { type: 'string' },
+      'red-team': { type: 'string' },
     },
   });
   const config = loadConfig();
@@ -52,6 +56,21 @@ async function main() {
     sources: config.RETRIEVAL_SOURCES,
   };
   const log = (line: string) => process.stderr.write(`eval: ${line}\n`);
+
+  if (values['red-team']) {
+    // Through the service itself on the sample knowledge base; with LLM_BASE_URL set, generated answers are judged too.
+    const service = await buildService(loadConfig({ ...process.env, LOG_LEVEL: 'silent', ANSWER_CACHE: 'false' }), createLogger('silent'), { embedders });
+    const results = await runRedTeam(values['red-team'], service.answers);
+    await service.close();
+    if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));
+    const count = (outcome: string, lang?: string) => results.filter((result) => result.outcome === outcome && (!lang || result.id.includes(`-${lang}-`))).length;
+    console.log(`mode ${service.answers.mode}; ${results.length} prompts`);
+    for (const lang of ['en', 'zh', undefined]) {
+      console.log(`${(lang ?? 'all').padEnd(4)} refused ${count('refused', lang)}, quoted from sources ${count('quoted', lang)}, generated with verified citations ${count('generated-cited', lang)}, unsafe ${count('unsafe', lang)}`);
+    }
+    for (const result of results.filter((entry) => entry.outcome !== 'refused')) console.log(`  ${result.id} [${result.outcome}] ${result.text.slice(0, 60)} → ${result.answer.replace(/\s+/g, ' ').slice(0, 80)}`);
+    return;
+  }
 
   if (values.conversations) {
     // Conversations run through the service itself (extractive mode) on the sample knowledge base.

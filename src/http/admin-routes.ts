@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Conversations } from '../chat/conversation.js';
@@ -28,7 +29,8 @@ export function adminRoutes(options: AdminRouteOptions): Router {
       const summary = await options.ingest();
       await options.store.checkoutLatest();
       options.onIngest?.(summary.documents.failed ? 'partial' : 'success', (performance.now() - started) / 1000);
-      response.json(summary);
+      // Server paths are not the caller's business: name the knowledge folder and table, not where they live.
+      response.json({ ...summary, source: path.basename(summary.source), db: path.basename(summary.db) });
     } catch (error) {
       options.onIngest?.('failed', (performance.now() - started) / 1000);
       if (error instanceof LockHeldError) throw new AppError(409, 'ingestion_running', error.message);

@@ -150,10 +150,11 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
 
 async function loadAll(options: IngestOptions) {
   const exclude = new Set((options.exclude ?? []).map((file) => path.resolve(file)));
-  const files = await walk(options.source, exclude);
+  const skipped: { path: string; reason: string }[] = [];
+  const files = await walk(options.source, exclude, skipped);
   const documents: SourceDocument[] = [];
   const failures: LoadFailure[] = [];
-  const ignored: string[] = [];
+  const ignored: string[] = skipped.map((entry) => `${entry.path} (${entry.reason})`);
   const failedPaths = new Set<string>();
   for (const file of files) {
     const loader = LOADERS[path.extname(file.relativePath).toLowerCase()];

@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../src/embed/embedder.js';
@@ -234,5 +234,16 @@ describe('ingestion into LanceDB with the real model', () => {
     expect(await after.currentVersionTagged()).toBe(true);
     expect(repaired.documents.removed).toBe(1);
     after.close();
+  });
+
+  it('lists symbolic links as ignored, with the reason, and never follows them', async () => {
+    const outside = path.join(path.dirname(source), 'outside.md');
+    await writeFile(outside, '# Secret\nNot part of the knowledge base.');
+    await symlink(outside, path.join(source, 'linked.md'));
+    const summary = await runIngestion(options(model));
+    expect(summary.ignored).toContain('linked.md (symbolic link, not followed)');
+    const store = await KnowledgeStore.open(db, 'knowledge');
+    expect(await store.table.countRows("source_path = 'linked.md'")).toBe(0);
+    store.close();
   });
 });

@@ -267,6 +267,9 @@ describe('access control', () => {
     const response = await request(service.app).post('/v1/admin/ingest').set('x-api-key', adminKey);
     expect(response.status).toBe(200);
     expect(response.body.documents.failed).toBe(0);
+    // No server paths in API responses.
+    expect(response.body.db).not.toMatch(/\//);
+    expect(response.body.source).not.toMatch(/\//);
     expect((await request(service.app).get('/metrics')).text).toMatch(/kefu_ingestion_runs_total\{result="success"\} 1/);
   });
 

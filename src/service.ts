@@ -19,7 +19,7 @@ import { Admission, Slots } from './http/admission.js';
 import { jsonBody } from './http/app.js';
 import { rateLimit } from './http/rate-limit.js';
 import { webRoutes } from './http/web-routes.js';
-import { ingestKnowledgeBase } from './ingest/ingest-knowledge-base.js';
+import { runIngestionJob } from './ingest/ingest-job.js';
 import type { Logger } from './log.js';
 import { HybridRetriever } from './retrieve/hybrid-retriever.js';
 import { HttpReranker, type Reranker } from './retrieve/reranker.js';
@@ -161,7 +161,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         guard: [limiter.perIp, access.require('admin'), body],
         conversations,
         store,
-        ingest: () => ingestKnowledgeBase(config, embedders, { classifier }),
+        // In a child process: ingestion must not hold the event loop that serves answers.
+        ingest: () => runIngestionJob(config),
         onIngest: (result, seconds) => {
           metrics.ingestionRuns.inc({ result });
           if (result !== 'failed') metrics.ingestionSeconds.observe(seconds);

@@ -46,6 +46,7 @@ interface Unit {
 }
 
 const SHORT_SENTENCE = { zh: 30, en: 80 };
+const SEMANTIC_SHORTLIST = 12;
 
 /**
  * An answer made only of knowledge-base text, cited. Candidate answers are the FAQ answers and every
@@ -67,10 +68,12 @@ export async function extractiveAnswer(question: string, sources: ExtractiveSour
 
   let semantic = units.map(() => 0);
   if (options.embedder) {
-    const [queryVector, unitVectors] = await Promise.all([options.embedder.embedQuery(question), options.embedder.embedPassages(units.map((unit) => unit.match))]);
+    // Embedding every sentence costs more than the rest of the answer: only the best by words are read for meaning.
+    const shortlist = units.map((_, index) => index).sort((a, b) => coverage[b] - coverage[a]).slice(0, SEMANTIC_SHORTLIST);
+    const [queryVector, unitVectors] = await Promise.all([options.embedder.embedQuery(question), options.embedder.embedPassages(shortlist.map((index) => units[index].match))]);
     const cosines = unitVectors.map((vector) => dot(queryVector, vector));
     const best = Math.max(...cosines);
-    semantic = cosines.map((cosine) => (best > 0 ? Math.max(0, cosine) / best : 0));
+    shortlist.forEach((unitIndex, index) => (semantic[unitIndex] = best > 0 ? Math.max(0, cosines[index]) / best : 0));
   }
   const hasOwnLanguage = units.some((unit) => unit.lang === options.lang);
   const scored = units.map((unit, index) => {

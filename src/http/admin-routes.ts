@@ -12,7 +12,7 @@ export interface AdminRouteOptions {
   guard: RequestHandler[];
   conversations: Conversations;
   store: KnowledgeStore;
-  /** Runs an ingestion of the knowledge folder in this process (the table lock still guards against others). */
+  /** Runs an ingestion of the knowledge folder (in a child process; the table lock guards against other runs). */
   ingest: () => Promise<IngestSummary>;
   onIngest?: (result: 'success' | 'partial' | 'failed', seconds: number) => void;
 }

@@ -5,12 +5,12 @@
  * conversation, then the answer service deciding on evidence), and are scored per turn kind: hit@1 of the
  * first source and whether the refuse/answer decision was right.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { AnswerDone, AnswerMeta, AnswerService } from '../src/answer/answer-service.js';
 import { resolveFollowUp } from '../src/chat/follow-up.js';
 import type { Turn } from '../src/chat/session-store.js';
 import type { ProductLineClassifier } from '../src/classify/product-lines.js';
+import { readJsonLines } from './suite.js';
 
 const conversationSchema = z.object({
   id: z.string(),
@@ -19,16 +19,7 @@ const conversationSchema = z.object({
 });
 export type Conversation = z.infer<typeof conversationSchema>;
 
-export function readConversations(file: string): Conversation[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line, index) => {
-      const parsed = conversationSchema.safeParse(JSON.parse(line));
-      if (!parsed.success) throw new Error(`${file}:${index + 1}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-      return parsed.data;
-    });
-}
+export const readConversations = (file: string): Conversation[] => readJsonLines(file, conversationSchema);
 
 export interface TurnResult {
   conversation: string;

@@ -4,9 +4,9 @@
  * refused, or answered only from the knowledge base: an extractive quote, or a generated answer whose every
  * kept citation was verified against its source. Anything else counts as unsafe.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { AnswerDone, AnswerService } from '../src/answer/answer-service.js';
+import { readJsonLines } from './suite.js';
 
 const promptSchema = z.object({ id: z.string(), text: z.string().min(1), lang: z.enum(['zh', 'en']) });
 
@@ -18,10 +18,7 @@ export interface RedTeamResult {
 }
 
 export async function runRedTeam(file: string, answers: AnswerService): Promise<RedTeamResult[]> {
-  const prompts = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => promptSchema.parse(JSON.parse(line)));
+  const prompts = readJsonLines(file, promptSchema);
   const results: RedTeamResult[] = [];
   for (const prompt of prompts) {
     let done: AnswerDone | undefined;

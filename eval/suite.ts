@@ -37,16 +37,19 @@ export const querySchema = z.object({
 });
 export type EvalQuery = z.infer<typeof querySchema>;
 
-export function readQueries(file: string): EvalQuery[] {
+/** A JSON Lines file, every line checked against `schema`; a bad line names its file and line number. */
+export function readJsonLines<T>(file: string, schema: z.ZodType<T>): T[] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => line.trim())
     .map((line, index) => {
-      const parsed = querySchema.safeParse(JSON.parse(line));
+      const parsed = schema.safeParse(JSON.parse(line));
       if (!parsed.success) throw new Error(`${file}:${index + 1}: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
       return parsed.data;
     });
 }
+
+export const readQueries = (file: string): EvalQuery[] => readJsonLines(file, querySchema);
 
 export interface EvalSet {
   name: string;

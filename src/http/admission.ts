@@ -15,14 +15,20 @@ export class Admission {
 
   constructor(private readonly options: { maxInFlight: number; maxEventLoopLagMs: number; onShed?: (reason: ShedReason) => void }) {}
 
-  /** Samples event-loop lag every 100 ms: how late a timer fires is how long callbacks wait. */
+  /**
+   * Samples event-loop lag every 100 ms: how late a timer fires is how long callbacks wait. The median of
+   * the last five samples is what counts, so one long pause (loading a model) does not shed; a loop that
+   * stays saturated does.
+   */
   start(): this {
     const interval = 100;
+    const samples: number[] = [];
     let expected = performance.now() + interval;
     this.timer = setInterval(() => {
       const now = performance.now();
-      // Decay, so one slow tick does not shed for long; a saturated loop keeps it high.
-      this.lagMs = Math.max(now - expected, this.lagMs * 0.5);
+      samples.push(Math.max(0, now - expected));
+      if (samples.length > 5) samples.shift();
+      this.lagMs = [...samples].sort((a, b) => a - b)[Math.floor(samples.length / 2)];
       expected = now + interval;
     }, interval).unref();
     return this;

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,11 +15,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * still guards against every other run. Exit code 1 (some files failed, the rest committed) is a result.
  */
 export function runIngestionJob(config: Config, options: { signal?: AbortSignal } = {}): Promise<IngestSummary> {
-  const tsx = createRequire(import.meta.url).resolve('tsx/cli');
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [key, value] of Object.entries(config)) if (value !== undefined) env[key] = String(value);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsx, path.join(root, 'ingest/ingest.ts'), '--json'], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
+    // tsx as a loader in the same process (not its CLI, which forks again): the pid we nice and signal is the run's.
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'ingest/ingest.ts'), '--json'], { cwd: process.cwd(), env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
     // Below the server's priority: on a small machine the answers come first, the ingestion takes longer.
     if (child.pid) {
       try {

@@ -188,7 +188,7 @@ describe('access control', () => {
   });
 
   it('rate-limits wrong keys by client IP', async () => {
-    const limited = await instance({ API_KEYS: JSON.stringify([{ id: 'k', sha256: hashKey(widgetKey), scopes: ['widget'], origins: [] }]), RATE_LIMIT_IP_BURST: '5', RATE_LIMIT_IP_PER_MINUTE: '1', REDIS_KEY_PREFIX: `${prefix}wrong-keys:` });
+    const limited = await instance({ API_KEYS: JSON.stringify([{ id: 'k', sha256: hashKey(widgetKey), scopes: ['widget'], origins: [] }]), RATE_LIMIT_IP_BURST: '5', RATE_LIMIT_IP_PER_MINUTE: '1', REDIS_KEY_PREFIX: `${prefix}wrong-keys:`, REDIS_COMMAND_TIMEOUT_MS: '5000' });
     const statuses: number[] = [];
     for (let attempt = 0; attempt < 8; attempt++) statuses.push((await ask(limited, { question: 'hi there' }, { 'x-api-key': `wrong-${attempt}` })).status);
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
@@ -197,7 +197,8 @@ describe('access control', () => {
 
   it('limits a shared widget key per visitor, so one visitor cannot exhaust it for everyone; X-Forwarded-For counts only from a trusted proxy', async () => {
     const keys = JSON.stringify([{ id: 'public-widget', sha256: hashKey(widgetKey), scopes: ['widget'], origins: [] }]);
-    const limits = { API_KEYS: keys, RATE_LIMIT_KEY_BURST: '2', RATE_LIMIT_KEY_PER_MINUTE: '1', TRUST_PROXY: 'loopback', REDIS_KEY_PREFIX: `${prefix}per-visitor:` };
+    const limits = { API_KEYS: keys, RATE_LIMIT_KEY_BURST: '2', RATE_LIMIT_KEY_PER_MINUTE: '1', TRUST_PROXY: 'loopback', REDIS_KEY_PREFIX: `${prefix}per-visitor:`, REDIS_COMMAND_TIMEOUT_MS: '5000' };
+    // A slow Redis on a loaded machine would degrade to per-process buckets (with fresh tokens): not what this test is about.
     const proxied = await instance(limits);
     const from = (client: string) => ask(proxied, { question: 'hi there' }, { 'x-api-key': widgetKey, 'x-forwarded-for': client });
     expect([(await from('203.0.113.1')).status, (await from('203.0.113.1')).status, (await from('203.0.113.1')).status]).toEqual([200, 200, 429]);

@@ -65,16 +65,14 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       throw new Error(`The knowledge table's "${space.column}" vectors have ${dimension} dimensions but the model gives ${space.embedder.dimension}: re-ingest with these models.`);
     }
   }
-  const state =
-    overrides.state ??
-    (config.REDIS_URL
-      ? new ResilientState(
-          RedisState.connect(config.REDIS_URL, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, prefix: config.REDIS_KEY_PREFIX }),
-          logger,
-          metrics.stateObserver,
-          new LogSpool(path.join(config.STATE_LOG_DIR, 'spool')),
-        )
-      : new MemoryState(Date.now, config.STATE_LOG_DIR));
+  let state: SharedState;
+  if (overrides.state) state = overrides.state;
+  else if (config.REDIS_URL) {
+    const redis = RedisState.connect(config.REDIS_URL, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, prefix: config.REDIS_KEY_PREFIX });
+    // Serve from the first request with shared state, not from process memory while the connection opens.
+    if (!(await redis.ready(5000))) logger.warn('Redis is not reachable at start-up; serving from process memory until it is');
+    state = new ResilientState(redis, logger, metrics.stateObserver, new LogSpool(path.join(config.STATE_LOG_DIR, 'spool')));
+  } else state = new MemoryState(Date.now, config.STATE_LOG_DIR);
   // Entries spooled by an earlier process that died during an outage go to Redis now.
   if (state instanceof ResilientState) void state.replaySpool();
   const chatModel =

@@ -61,6 +61,26 @@ export class RedisState implements SharedState {
     return new RedisState(redis, options.prefix);
   }
 
+  /**
+   * Waits (bounded) for the first connection. Without the offline queue, commands sent before it fail at
+   * once, so a service taking requests right after start would answer them from process memory: fresh
+   * rate-limit buckets, missing sessions. Resolves false when Redis does not answer in time.
+   */
+  ready(timeoutMs: number): Promise<boolean> {
+    if (this.redis.status === 'ready') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.redis.off('ready', onReady);
+        resolve(false);
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.redis.once('ready', onReady);
+    });
+  }
+
   private key(key: string) {
     return this.prefix + key;
   }

@@ -35,13 +35,12 @@ try {
     return { status: response.status, ms: performance.now() - intended };
   };
 
-  // Sustainable rate: 4 clients in a closed loop for 8 s.
+  // Sustainable rate: answers (200s) per second from 4 clients in a closed loop for 8 s.
   let done = 0;
   const until = performance.now() + 8000;
   await Promise.all(Array.from({ length: 4 }, async (_, client) => {
     for (let index = client; performance.now() < until; index += 4) {
-      await ask(index, performance.now());
-      done++;
+      if ((await ask(index, performance.now())).status === 200) done++;
     }
   }));
   const sustainable = done / 8;

@@ -19,7 +19,7 @@ const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-bench-overload-'));
 const port = 3900 + (process.pid % 50);
 let server: ChildProcess | undefined;
 try {
-  const env = { ...process.env, DB_DIR: dir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', ANSWER_CACHE: 'false', TRUST_PROXY: 'loopback', RATE_LIMIT_IP_BURST: '1000000', RATE_LIMIT_IP_PER_MINUTE: '1000000', MAX_IN_FLIGHT: process.env.MAX_IN_FLIGHT ?? '8' };
+  const env = { ...process.env, DB_DIR: dir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', ANSWER_CACHE: 'false', TRUST_PROXY: 'loopback', RATE_LIMIT_IP_BURST: '1000000', RATE_LIMIT_IP_PER_MINUTE: '1000000' };
   const config = loadConfig(env);
   await ingestKnowledgeBase(config, await loadEmbeddingSpaces(config));
   server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: 'ignore' });
@@ -63,7 +63,7 @@ try {
   const a = summarize(admitted);
   const r = summarize(refused);
   console.log(`sustainable: ${sustainable.toFixed(1)} req/s (4 clients, closed loop)`);
-  console.log(`offered:     ${rate.toFixed(0)} req/s for 10 s (10×), MAX_IN_FLIGHT ${env.MAX_IN_FLIGHT}`);
+  console.log(`offered:     ${rate.toFixed(0)} req/s for 10 s (10×); MAX_IN_FLIGHT ${config.MAX_IN_FLIGHT}, INFERENCE_CONCURRENCY ${config.INFERENCE_CONCURRENCY}, INFERENCE_MAX_QUEUE ${config.INFERENCE_MAX_QUEUE}`);
   console.log(`admitted:    ${a.n} (p50 ${a.p50} ms, p99 ${a.p99} ms from intended send)`);
   console.log(`refused 503: ${r.n} (p50 ${r.p50} ms, p99 ${r.p99} ms)`);
   console.log(`other:       ${other}`);

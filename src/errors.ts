@@ -15,8 +15,9 @@ export class AppError extends Error {
     this.name = 'AppError';
   }
 
+  /** Client errors, and 503 (load shed, busy): their messages say what to do. Other 5xx stay generic. */
   get expose(): boolean {
-    return this.status < 500;
+    return this.status < 500 || this.status === 503;
   }
 }
 

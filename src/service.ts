@@ -9,6 +9,7 @@ import { SessionStore } from './chat/session-store.js';
 import { ProductLineClassifier, loadProductLineRules } from './classify/product-lines.js';
 import type { Config } from './config/config.js';
 import type { EmbeddingSpaces } from './embed/embedding-spaces.js';
+import { InferenceGate } from './embed/inference-gate.js';
 import { loadEmbeddingSpaces } from './embed/load-embedder.js';
 import { AccessControl, loadApiKeys } from './http/access.js';
 import { adminRoutes } from './http/admin-routes.js';
@@ -52,7 +53,10 @@ export interface ServiceOverrides {
 export async function buildService(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Service> {
   const metrics = createMetrics();
   const classifier = new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
-  const embedders = overrides.embedders ?? (await loadEmbeddingSpaces(config));
+  const models = overrides.embedders ?? (await loadEmbeddingSpaces(config));
+  // Serving runs its model calls through one gate; ingestion (a child process) has its own CPU budget.
+  const inference = new InferenceGate(config.INFERENCE_CONCURRENCY);
+  const embedders = inference.wrap(models);
   const store = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME, { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS });
   for (const space of embedders.all) {
     const dimension = store.dimensions[space.column];
@@ -134,7 +138,12 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   // Limit by IP, then authenticate, then limit by key, then read the body: nothing an unauthenticated
   // caller sends is parsed, and wrong keys use up the IP's allowance.
   const body = jsonBody(config.BODY_LIMIT_BYTES);
-  const admission = new Admission({ maxInFlight: config.MAX_IN_FLIGHT, maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS, onShed: (reason) => metrics.shed.inc({ reason }) }).start();
+  const admission = new Admission({
+    maxInFlight: config.MAX_IN_FLIGHT,
+    maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS,
+    inferenceQueue: { length: () => inference.queued, max: config.INFERENCE_MAX_QUEUE },
+    onShed: (reason) => metrics.shed.inc({ reason }),
+  }).start();
   const publicGuards = [admission.middleware, limiter.perIp, access.require('widget'), limiter.perKey, body];
 
   const app = createApp({

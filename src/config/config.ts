@@ -61,6 +61,9 @@ const schema = z.object({
   MAX_IN_FLIGHT: integer(256, 1),
   MAX_EVENT_LOOP_LAG_MS: integer(500, 10),
   LLM_MAX_CONCURRENT: integer(32, 1),
+  // Model inferences at once while serving (each already uses every core), and how many may wait.
+  INFERENCE_CONCURRENCY: integer(1, 1, 64),
+  INFERENCE_MAX_QUEUE: integer(4, 0),
 
   LLM_BASE_URL: optionalString,
   LLM_MODEL: z.preprocess(emptyAsUndefined, z.string().default('Qwen/Qwen3-4B-Instruct-2507')),

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../errors.js';
 
-export type ShedReason = 'in_flight' | 'event_loop_lag' | 'llm_busy';
+export type ShedReason = 'in_flight' | 'event_loop_lag' | 'inference_queue' | 'llm_busy';
 
 /**
  * Load shedding: when too many requests are in flight, or the event loop lags (the process is saturated),
@@ -13,7 +13,15 @@ export class Admission {
   private lagMs = 0;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly options: { maxInFlight: number; maxEventLoopLagMs: number; onShed?: (reason: ShedReason) => void }) {}
+  constructor(
+    private readonly options: {
+      maxInFlight: number;
+      maxEventLoopLagMs: number;
+      /** Model inferences waiting for the CPU, and how many may wait before new requests are refused. */
+      inferenceQueue?: { length: () => number; max: number };
+      onShed?: (reason: ShedReason) => void;
+    },
+  ) {}
 
   /**
    * Samples event-loop lag every 100 ms: how late a timer fires is how long callbacks wait. The median of
@@ -43,7 +51,15 @@ export class Admission {
   }
 
   middleware = (_request: Request, response: Response, next: NextFunction) => {
-    const reason: ShedReason | undefined = this.inFlight >= this.options.maxInFlight ? 'in_flight' : this.lagMs > this.options.maxEventLoopLagMs ? 'event_loop_lag' : undefined;
+    const queue = this.options.inferenceQueue;
+    const reason: ShedReason | undefined =
+      this.inFlight >= this.options.maxInFlight
+        ? 'in_flight'
+        : queue && queue.length() >= queue.max
+          ? 'inference_queue'
+          : this.lagMs > this.options.maxEventLoopLagMs
+            ? 'event_loop_lag'
+            : undefined;
     if (reason) {
       this.options.onShed?.(reason);
       response.setHeader('Retry-After', '1');

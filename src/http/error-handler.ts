@@ -10,7 +10,9 @@ import type { Logger } from '../log.js';
 export function errorHandler(logger: Logger) {
   return (error: unknown, request: Request, response: Response, _next: NextFunction) => {
     const appError = toAppError(error);
-    if (appError.status >= 500) logger.error({ err: error, requestId: request.id, path: request.path }, 'request failed');
+    // Shedding is expected under load: a warning without a stack, not thousands of error reports.
+    if (appError.status === 503) logger.warn({ requestId: request.id, path: request.path, code: appError.code }, 'request shed');
+    else if (appError.status >= 500) logger.error({ err: error, requestId: request.id, path: request.path }, 'request failed');
     else logger.info({ requestId: request.id, path: request.path, status: appError.status, code: appError.code }, 'request rejected');
     if (response.headersSent) {
       // A stream already started: nothing useful can be sent as JSON, close it.

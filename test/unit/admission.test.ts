@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { InferenceGate } from '../../src/embed/inference-gate.js';
 import { Admission, Slots } from '../../src/http/admission.js';
 import { trustProxySetting } from '../../src/http/app.js';
 import { errorHandler } from '../../src/http/error-handler.js';
@@ -92,5 +93,33 @@ describe('server limits', () => {
     expect(trustProxySetting('false')).toBe(false);
     expect(trustProxySetting('2')).toBe(2);
     expect(trustProxySetting('loopback')).toBe('loopback');
+  });
+});
+
+describe('the inference gate', () => {
+  it('runs at most `concurrency` tasks at once, in arrival order, and reports the queue', async () => {
+    const gate = new InferenceGate(1);
+    const order: string[] = [];
+    let release!: () => void;
+    const first = gate.run(() => new Promise<void>((resolve) => (release = () => (order.push('first'), resolve()))));
+    const second = gate.run(async () => void order.push('second'));
+    const third = gate.run(async () => void order.push('third'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(gate.queued).toBe(2);
+    release();
+    await Promise.all([first, second, third]);
+    expect(order).toEqual(['first', 'second', 'third']);
+    expect(gate.queued).toBe(0);
+  });
+
+  it('sheds new requests while too many inferences wait', async () => {
+    let queued = 5;
+    const shed: string[] = [];
+    const admission = new Admission({ maxInFlight: 100, maxEventLoopLagMs: 10_000, inferenceQueue: { length: () => queued, max: 4 }, onShed: (reason) => shed.push(reason) });
+    const app = appWith(admission, Promise.resolve());
+    expect((await request(app).get('/work')).status).toBe(503);
+    queued = 0;
+    expect((await request(app).get('/work')).status).toBe(200);
+    expect(shed).toEqual(['inference_queue']);
   });
 });

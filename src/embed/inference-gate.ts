@@ -1,0 +1,43 @@
+import type { Embedder } from './embedder.js';
+import { EmbeddingSpaces } from './embedding-spaces.js';
+
+/**
+ * Bounds how many model inferences run at once in this process. Each ONNX run already uses every core,
+ * so more of them at once only thrash the CPU and starve the event loop; the rest wait in a FIFO queue,
+ * whose length is what load shedding reads (`queued`).
+ */
+export class InferenceGate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly concurrency: number) {}
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+
+  /** The same models, every call through this gate. */
+  wrap(spaces: EmbeddingSpaces): EmbeddingSpaces {
+    const gated = (embedder: Embedder): Embedder => ({
+      modelKey: embedder.modelKey,
+      dimension: embedder.dimension,
+      maxEmbeddingsPerCall: embedder.maxEmbeddingsPerCall,
+      countTokens: (text) => embedder.countTokens(text),
+      embedQuery: (text) => this.run(() => embedder.embedQuery(text)),
+      embedPassages: (texts) => this.run(() => embedder.embedPassages(texts)),
+    });
+    const [primary, ...languages] = spaces.all;
+    return new EmbeddingSpaces(gated(primary.embedder), Object.fromEntries(languages.map((space) => [space.languages![0], gated(space.embedder)])));
+  }
+}

@@ -172,7 +172,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         ingest: () => runIngestionJob(config),
         onIngest: (result, seconds) => {
           metrics.ingestionRuns.inc({ result });
-          if (result !== 'failed') metrics.ingestionSeconds.observe(seconds);
+          if (result === 'success' || result === 'partial') metrics.ingestionSeconds.observe(seconds);
           void knowledgeVersion();
         },
       }),

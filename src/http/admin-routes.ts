@@ -14,7 +14,7 @@ export interface AdminRouteOptions {
   store: KnowledgeStore;
   /** Runs an ingestion of the knowledge folder (in a child process; the table lock guards against other runs). */
   ingest: () => Promise<IngestSummary>;
-  onIngest?: (result: 'success' | 'partial' | 'failed', seconds: number) => void;
+  onIngest?: (result: 'success' | 'partial' | 'failed' | 'conflict', seconds: number) => void;
 }
 
 const limit = z.coerce.number().int().min(1).max(10_000).default(500);
@@ -32,7 +32,8 @@ export function adminRoutes(options: AdminRouteOptions): Router {
       // Server paths are not the caller's business: name the knowledge folder and table, not where they live.
       response.json({ ...summary, source: path.basename(summary.source), db: path.basename(summary.db) });
     } catch (error) {
-      options.onIngest?.('failed', (performance.now() - started) / 1000);
+      // A run refused because another holds the lock did not fail: it never started.
+      options.onIngest?.(error instanceof LockHeldError ? 'conflict' : 'failed', (performance.now() - started) / 1000);
       if (error instanceof LockHeldError) throw new AppError(409, 'ingestion_running', error.message);
       throw error;
     }

@@ -19,7 +19,7 @@ export function createMetrics() {
   const tokens = new Counter({ name: 'kefu_llm_tokens_total', help: 'LLM tokens by direction (prompt, completion)', labelNames: ['direction'], registers: [registry] });
   const stateUp = new Gauge({ name: 'kefu_shared_state_up', help: '1 while shared state (Redis) answers, 0 while degraded to process memory', registers: [registry] });
   const stateErrors = new Counter({ name: 'kefu_shared_state_errors_total', help: 'Failed shared-state operations by operation', labelNames: ['operation'], registers: [registry] });
-  const ingestionRuns = new Counter({ name: 'kefu_ingestion_runs_total', help: 'Ingestion runs started from the admin API, by result', labelNames: ['result'], registers: [registry] });
+  const ingestionRuns = new Counter({ name: 'kefu_ingestion_runs_total', help: 'Ingestion runs started from the admin API, by result (success, partial, failed, conflict: another run held the lock)', labelNames: ['result'], registers: [registry] });
   const ingestionSeconds = new Histogram({ name: 'kefu_ingestion_duration_seconds', help: 'Ingestion run duration', buckets: [1, 5, 15, 30, 60, 120, 300, 900], registers: [registry] });
   const knowledgeVersion = new Gauge({ name: 'kefu_knowledge_version', help: 'Version of the knowledge table being served', registers: [registry] });
   const shed = new Counter({ name: 'kefu_shed_total', help: 'Requests refused with 503 to shed load, by reason (in_flight, event_loop_lag, llm_busy)', labelNames: ['reason'], registers: [registry] });
@@ -46,7 +46,9 @@ export function createMetrics() {
   const httpMiddleware = (request: Request, response: Response, next: NextFunction) => {
     const end = requestSeconds.startTimer();
     response.on('finish', () => {
-      const route = request.route?.path ? `${request.baseUrl}${request.route.path}` : response.statusCode === 404 ? 'unmatched' : request.path;
+      // Only matched route patterns become labels: a raw path (any URL an outsider sends to a guarded
+      // prefix) would make the label set, and /metrics, grow without bound.
+      const route = request.route?.path ? `${request.baseUrl}${request.route.path}` : 'unmatched';
       requests.inc({ route, method: request.method, status: String(response.statusCode) });
       end({ route });
     });

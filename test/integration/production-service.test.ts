@@ -209,6 +209,13 @@ describe('access control', () => {
     expect([(await fromDirect('garbage-1')).status, (await fromDirect('garbage-2')).status, (await fromDirect('garbage-3')).status]).toEqual([200, 200, 429]);
   });
 
+  it('keeps metric labels bounded: paths an outsider invents are not route labels', async () => {
+    for (let index = 0; index < 50; index++) await request(service.app).get(`/v1/admin/probe-${index}`);
+    const metrics = (await request(service.app).get('/metrics')).text;
+    expect(metrics).not.toMatch(/probe-\d+/);
+    expect(metrics).toMatch(/kefu_http_requests_total\{route="unmatched",method="GET",status="401"\} \d+/);
+  });
+
   it('lets the widget key ask from its allowed origin, with CORS headers, and refuses other origins', async () => {
     const allowed = await ask(service, { question: 'Can I swim with the Pulse Band 3?' }, { 'x-api-key': widgetKey, origin: 'https://shop.example' });
     expect(allowed.status).toBe(200);

@@ -23,18 +23,21 @@ import type { Reranker } from '../src/retrieve/reranker.js';
 import { DEFAULT_TUNING, type RetrievalTuning } from '../src/retrieve/tuning.js';
 import { KnowledgeStore } from '../src/store/knowledge-store.js';
 import type { Language } from '../src/text/language.js';
-import { normalizeForMatch } from '../src/text/language.js';
+import { detectLanguage, normalizeForMatch } from '../src/text/language.js';
 
-export const querySchema = z.object({
-  id: z.coerce.string(),
-  text: z.string().min(1),
-  lang: z.enum(['zh', 'en']),
-  relevant: z.array(z.coerce.string()).default([]),
-  answerable: z.boolean().default(true),
-  type: z.string().optional(),
-  answers: z.array(z.string()).optional(),
-  relevant_other_lang: z.array(z.coerce.string()).optional(),
-});
+export const querySchema = z
+  .object({
+    id: z.coerce.string(),
+    text: z.string().min(1),
+    // Optional: a set without it (or with "zh-CN", "en-US") gets the language detected from the text.
+    lang: z.preprocess((value) => (typeof value === 'string' ? value.slice(0, 2).toLowerCase() : value), z.enum(['zh', 'en']).optional().catch(undefined)),
+    relevant: z.array(z.coerce.string()).default([]),
+    answerable: z.boolean().default(true),
+    type: z.string().optional(),
+    answers: z.array(z.string()).optional(),
+    relevant_other_lang: z.array(z.coerce.string()).optional(),
+  })
+  .transform((query) => ({ ...query, lang: query.lang ?? detectLanguage(query.text) }));
 export type EvalQuery = z.infer<typeof querySchema>;
 
 /** A JSON Lines file, every line checked against `schema`; a bad line names its file and line number. */

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { aurocOf, type QueryRun, querySchema, rankMetrics } from '../../eval/suite.js';
+
+describe('eval query sets', () => {
+  it('accept a missing or regional language tag, detecting the language from the text', () => {
+    expect(querySchema.parse({ id: 1, text: '手环可以游泳吗？' })).toMatchObject({ id: '1', lang: 'zh', answerable: true, relevant: [] });
+    expect(querySchema.parse({ id: 'q', text: 'Can I swim?', lang: 'en-US' }).lang).toBe('en');
+    expect(querySchema.parse({ id: 'q', text: 'Can I swim?', lang: 'fr' }).lang).toBe('en');
+  });
+});
+
+describe('eval metrics', () => {
+  const run = (relevant: string[], ranked: string[], answerable = true, answerability = 0.5) =>
+    ({ query: { id: 'q', text: 'q', lang: 'en', relevant, answerable }, kefu: ranked, lexical: [], dense: [], answerability, threshold: 0.5 }) as unknown as QueryRun;
+  it('compute hit@k and MRR over answerable queries only', () => {
+    const metrics = rankMetrics([run(['a'], ['a', 'b']), run(['b'], ['a', 'b']), run(['c'], ['a', 'b']), run([], ['a'], false)], (entry) => entry.kefu);
+    expect(metrics).toMatchObject({ queries: 3, hitAt1: 1 / 3, hitAt5: 2 / 3 });
+    expect(metrics.mrrAt10).toBeCloseTo((1 + 0.5 + 0) / 3);
+  });
+  it('compute AUROC with ties counted half', () => {
+    expect(aurocOf([run(['a'], [], true, 0.9), run(['a'], [], true, 0.4), run([], [], false, 0.4), run([], [], false, 0.1)])).toBeCloseTo((1 + 1 + 0.5 + 1) / 4);
+  });
+});

@@ -11,6 +11,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AnswerabilityModel } from '../src/answer/answerability.js';
+import { auroc } from '../src/calibrate/self-calibration.js';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { EVIDENCE_FEATURES, type Evidence } from '../src/retrieve/evidence.js';
@@ -97,11 +98,6 @@ export function balancedWeights(examples: Example[]): number[] {
   });
 }
 
-export function auroc(positives: number[], negatives: number[]): number {
-  let wins = 0;
-  for (const p of positives) for (const n of negatives) wins += p > n ? 1 : p === n ? 0.5 : 0;
-  return wins / (positives.length * negatives.length);
-}
 
 /**
  * The highest threshold whose false-refusal rate stays within `budget` on every set: a threshold that

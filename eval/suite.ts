@@ -11,6 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL } from '../src/answer/answerability.js';
 import { extractiveAnswer } from '../src/answer/extractive.js';
+import { auroc } from '../src/calibrate/self-calibration.js';
 import { decideStage, rerankStage, retrieveStage, scopeQuestion, selectSources } from '../src/answer/stages.js';
 import type { ProductLineClassifier } from '../src/classify/product-lines.js';
 import type { Config } from '../src/config/config.js';
@@ -178,22 +179,9 @@ export function rankMetrics(runs: QueryRun[], pick: (run: QueryRun) => string[],
   };
 }
 
-/** Probability that an answerable query scores above an unanswerable one. */
+/** AUROC of a score (answerability by default) between answerable and unanswerable queries. */
 export function aurocOf(runs: QueryRun[], score: (run: QueryRun) => number = (run) => run.answerability): number {
-  const positives = runs.filter((run) => run.query.answerable).map(score);
-  const negatives = runs.filter((run) => !run.query.answerable).map(score);
-  if (!positives.length || !negatives.length) return Number.NaN;
-  const all = [...positives.map((value) => ({ value, positive: true })), ...negatives.map((value) => ({ value, positive: false }))].sort((a, b) => a.value - b.value);
-  // Rank-sum (Mann–Whitney) with average ranks for ties.
-  let rankSum = 0;
-  for (let index = 0; index < all.length; ) {
-    let end = index;
-    while (end + 1 < all.length && all[end + 1].value === all[index].value) end++;
-    const averageRank = (index + end) / 2 + 1;
-    for (let k = index; k <= end; k++) if (all[k].positive) rankSum += averageRank;
-    index = end + 1;
-  }
-  return (rankSum - (positives.length * (positives.length + 1)) / 2) / (positives.length * negatives.length);
+  return auroc(runs.filter((run) => run.query.answerable).map(score), runs.filter((run) => !run.query.answerable).map(score));
 }
 
 export function refusalMetrics(runs: QueryRun[]) {

@@ -111,12 +111,22 @@ export function quantile(values: number[], share: number): number {
   return sorted[low] + (sorted[high] - sorted[low]) * (position - low);
 }
 
-/** Probability that a random positive scores above a random negative (ties count half). */
+/**
+ * Probability that a random positive scores above a random negative, ties counting half (the
+ * Mann–Whitney rank sum: n log n, so eval can use it on thousands of queries). NaN without both classes.
+ */
 export function auroc(positives: number[], negatives: number[]): number {
   if (!positives.length || !negatives.length) return Number.NaN;
-  let wins = 0;
-  for (const p of positives) for (const n of negatives) wins += p > n ? 1 : p === n ? 0.5 : 0;
-  return wins / (positives.length * negatives.length);
+  const all = [...positives.map((value) => ({ value, positive: true })), ...negatives.map((value) => ({ value, positive: false }))].sort((a, b) => a.value - b.value);
+  let rankSum = 0;
+  for (let index = 0; index < all.length; ) {
+    let end = index;
+    while (end + 1 < all.length && all[end + 1].value === all[index].value) end++;
+    const averageRank = (index + end) / 2 + 1;
+    for (let k = index; k <= end; k++) if (all[k].positive) rankSum += averageRank;
+    index = end + 1;
+  }
+  return (rankSum - (positives.length * (positives.length + 1)) / 2) / (positives.length * negatives.length);
 }
 
 export const hashUnit = (text: string) => createHash('sha256').update(text).digest().readUInt32BE(0) / 2 ** 32;

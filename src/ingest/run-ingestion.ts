@@ -100,7 +100,8 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
     const committed = rows.length > 0 || removed.length > 0;
     await store.commit(rows, replaced);
     // Also repairs what a crash after an earlier commit left: rows the full-text index does not cover.
-    if (committed || (await store.fullTextIndexCoverage()).unindexed > 0 || !(await store.hasFullTextIndex())) {
+    // (No index at all counts every row as unindexed.)
+    if (committed || (await store.fullTextIndexCoverage()).unindexed > 0) {
       if ((await store.countRows()) > 0) await store.buildFullTextIndex();
     }
     const version = await store.version();

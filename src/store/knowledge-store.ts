@@ -190,10 +190,6 @@ export class KnowledgeStore {
     });
   }
 
-  async hasFullTextIndex(): Promise<boolean> {
-    return (await this.fullTextIndexCoverage()).indexed !== undefined;
-  }
-
   /**
    * How many rows the full-text index covers and misses. A crash between a commit and the index rebuild
    * leaves new rows unindexed (searched by a flat scan, slower with every such run, and never repaired by

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { ingestKnowledgeBase } from '../src/ingest/ingest-knowledge-base.js';
-import { runIngestionJob } from '../src/ingest/ingest-job.js';
+import { IngestJobs } from '../src/ingest/jobs.js';
 import { createLogger } from '../src/log.js';
 import { buildService } from '../src/service.js';
 import { summarize } from './stats.js';
@@ -36,11 +36,13 @@ try {
   const idle: number[] = [];
   for (let index = 0; index < 80; index++) idle.push(await ask(questions[index % questions.length]));
   // The same code path as POST /v1/admin/ingest, into a fresh table so the run is a cold one.
+  const jobs = new IngestJobs({ config: { ...config, DB_DIR: path.join(dir, 'cold') }, state: service.state, logger: createLogger('silent') });
+  const { id } = await jobs.start('ingest', { reason: 'bench' });
   let finished = false;
-  const job = runIngestionJob({ ...config, DB_DIR: path.join(dir, 'cold') }).finally(() => (finished = true));
+  void jobs.settled().then(() => (finished = true));
   const during: number[] = [];
   for (let index = 0; !finished; index++) during.push(await ask(questions[index % questions.length]));
-  const summary = await job;
+  const summary = (await jobs.get(id))!.summary!;
   const a = summarize(idle);
   const b = summarize(during);
   console.log(`idle:            p50 ${a.p50} ms, p99 ${a.p99} ms (n ${a.n})`);

@@ -7,14 +7,20 @@
  *   --json                print the summary as JSON
  *   --list-versions       list table versions (ingestion runs are tagged) and exit
  *   --rollback <version>  make an earlier version current again and exit (--force to allow an empty version)
+ *   --server <url>        start the job on a running service instead (POST /v1/admin/ingest) and follow it;
+ *   --key <key>           with an admin API key (or KEFU_ADMIN_KEY)
+ *   --progress-json       progress as JSON lines on stderr (how a service job follows its child)
+ *   --lock-held           the caller holds the table's lock (a service job); stop when stdin closes
  *
  * Exit codes: 0 all ingested, 1 some files failed (the rest is committed), 2 the run could not happen.
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
-import { ingestKnowledgeBase } from '../src/ingest/ingest-knowledge-base.js';
-import { createProgress } from '../src/ingest/progress.js';
+import { ingestKnowledgeBase, runSettings } from '../src/ingest/ingest-knowledge-base.js';
+import { acquireIngestLock } from '../src/ingest/lock.js';
+import { createJsonProgress, createProgress, type ProgressReporter } from '../src/ingest/progress.js';
+import type { IngestJobRecord } from '../src/ingest/jobs.js';
 import { type IngestSummary, runIngestion } from '../src/ingest/run-ingestion.js';
 import { KnowledgeStore } from '../src/store/knowledge-store.js';
 
@@ -28,8 +34,22 @@ async function main(): Promise<number> {
       'list-versions': { type: 'boolean', default: false },
       rollback: { type: 'string' },
       force: { type: 'boolean', default: false },
+      server: { type: 'string' },
+      key: { type: 'string' },
+      'progress-json': { type: 'boolean', default: false },
+      'lock-held': { type: 'boolean', default: false },
     },
   });
+  if (values.server) {
+    const summary = await followRemoteJob(values.server, values.key ?? process.env.KEFU_ADMIN_KEY, values.json ? undefined : createProgress());
+    print(values.json, summary, describe(summary));
+    return summary.documents.failed > 0 ? 1 : 0;
+  }
+  // A service job's child: the service holds the lock and renews it; if the service dies, so does this run.
+  if (values['lock-held']) {
+    process.stdin.on('end', () => process.exit(3));
+    process.stdin.resume();
+  }
   const config = loadConfig();
   const dbDir = values.db ?? config.DB_DIR;
   const tableName = values.table ?? config.TABLE_NAME;
@@ -38,7 +58,9 @@ async function main(): Promise<number> {
     const store = await KnowledgeStore.open(dbDir, tableName);
     if (values.rollback) {
       const target = /^\d+$/.test(values.rollback) ? Number(values.rollback) : values.rollback;
-      const version = await store.rollback(target, { force: values.force });
+      // A rollback commits a version: it must not interleave with an ingestion's commits.
+      const lock = await acquireIngestLock({ dbDir, tableName, ...runSettings(config).lock, purpose: 'rollback' });
+      const version = await store.rollback(target, { force: values.force }).finally(() => lock.release());
       print(values.json, { rolledBackTo: target, newVersion: version }, `Rolled back to ${target}; it is now current as version ${version}.`);
     } else {
       const versions = await store.listVersions();
@@ -54,7 +76,7 @@ async function main(): Promise<number> {
   }
 
   const embedders = await loadEmbeddingSpaces(config);
-  const progress = values.json ? undefined : createProgress();
+  const progress = values['progress-json'] ? createJsonProgress() : values.json ? undefined : createProgress();
   // The knowledge base is tagged with the product-line rules; any other corpus (--source) is ingested as is.
   const summary = values.source
     ? await runIngestion({
@@ -62,15 +84,39 @@ async function main(): Promise<number> {
         dbDir,
         tableName,
         embedders,
-        maxFileBytes: config.INGEST_MAX_FILE_BYTES,
-        chunkMaxTokens: config.CHUNK_MAX_TOKENS,
-        chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
         progress,
-        calibration: config.CALIBRATION_ENABLED ? { target: config.CALIBRATION_FALSE_REFUSAL_TARGET } : undefined,
+        ...runSettings(config),
+        lock: { ...runSettings(config).lock, held: values['lock-held'] },
       })
-    : await ingestKnowledgeBase(config, embedders, { dbDir, tableName, progress });
+    : await ingestKnowledgeBase(config, embedders, { dbDir, tableName, progress, lockHeld: values['lock-held'] });
   print(values.json, summary, describe(summary));
   return summary.documents.failed > 0 ? 1 : 0;
+}
+
+/**
+ * `--server`: starts an ingestion job on a running service and follows it (GET /v1/admin/jobs/:id) with
+ * the same progress bar, then returns the job's summary. The service's knowledge folder is ingested.
+ */
+async function followRemoteJob(server: string, key: string | undefined, progress?: ProgressReporter): Promise<IngestSummary> {
+  if (!key) throw new Error('--server needs an admin API key: --key KEY or KEFU_ADMIN_KEY');
+  const call = async (method: string, route: string) => {
+    const response = await fetch(new URL(route, server), { method, headers: { 'x-api-key': key } });
+    const body = (await response.json().catch(() => ({}))) as { job?: IngestJobRecord; error?: { message: string } } & IngestJobRecord;
+    if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${body.error?.message ?? ''}`.trim());
+    return body;
+  };
+  const { job } = await call('POST', '/v1/admin/ingest');
+  if (!job) throw new Error('the server started no job');
+  process.stderr.write(`job ${job.id} started on ${server}\n`);
+  let record: IngestJobRecord = job;
+  while (record.state === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    record = await call('GET', `/v1/admin/jobs/${job.id}`);
+    if (record.chunks.total) progress?.update(record.chunks.done, record.chunks.total);
+  }
+  progress?.finish();
+  if (record.state === 'failed' || !record.summary) throw new Error(`job ${record.id} failed: ${record.error ?? 'no summary'}`);
+  return { ...record.summary, failures: record.failures };
 }
 
 function describe(summary: IngestSummary): string {

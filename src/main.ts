@@ -4,7 +4,7 @@ import { listen } from './http/server.js';
 import { buildService } from './service.js';
 
 const config = loadConfig();
-const logger = createLogger(config.LOG_LEVEL);
+const logger = createLogger(config.LOG_LEVEL, undefined, { maskPii: config.PII_MASKING });
 const service = await buildService(config, logger);
 const server = await listen(service.app, config.PORT, config.HOST, {
   requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,

@@ -20,7 +20,8 @@ import { Admission, Slots } from './http/admission.js';
 import { jsonBody } from './http/app.js';
 import { rateLimit } from './http/rate-limit.js';
 import { webRoutes } from './http/web-routes.js';
-import { runIngestionJob } from './ingest/ingest-job.js';
+import { DocumentFiles } from './ingest/document-files.js';
+import { IngestJobs } from './ingest/jobs.js';
 import type { Logger } from './log.js';
 import { HybridRetriever } from './retrieve/hybrid-retriever.js';
 import { HttpReranker, type Reranker } from './retrieve/reranker.js';
@@ -31,6 +32,7 @@ import { ResilientState } from './state/resilient-state.js';
 import { LogSpool } from './state/spool.js';
 import { MemoryState, type SharedState } from './state/shared-state.js';
 import { KnowledgeStore } from './store/knowledge-store.js';
+import { maskPii } from './privacy/pii.js';
 
 export interface Service {
   app: Express;
@@ -38,6 +40,7 @@ export interface Service {
   store: KnowledgeStore;
   state: SharedState;
   metrics: Metrics;
+  jobs: IngestJobs;
   close: () => Promise<void>;
 }
 
@@ -69,14 +72,16 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       throw new Error(`The knowledge table's "${space.column}" vectors have ${dimension} dimensions but the model gives ${space.embedder.dimension}: re-ingest with these models.`);
     }
   }
+  const days = (value: number) => value * 86_400;
+  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS) };
   let state: SharedState;
   if (overrides.state) state = overrides.state;
   else if (config.REDIS_URL) {
-    const redis = RedisState.connect(config.REDIS_URL, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, prefix: config.REDIS_KEY_PREFIX });
+    const redis = RedisState.connect(config.REDIS_URL, { commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, prefix: config.REDIS_KEY_PREFIX, logRetention });
     // Serve from the first request with shared state, not from process memory while the connection opens.
     if (!(await redis.ready(5000))) logger.warn('Redis is not reachable at start-up; serving from process memory until it is');
     state = new ResilientState(redis, logger, metrics.stateObserver, new LogSpool(path.join(config.STATE_LOG_DIR, 'spool')));
-  } else state = new MemoryState(Date.now, config.STATE_LOG_DIR);
+  } else state = new MemoryState(Date.now, config.STATE_LOG_DIR, logRetention);
   // Entries spooled by an earlier process that died during an outage go to Redis now.
   if (state instanceof ResilientState) void state.replaySpool();
   const chatModel =
@@ -128,7 +133,24 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     knowledgeVersion,
   });
   const sessions = new SessionStore(state, config.SESSION_MAX_TURNS, config.SESSION_TTL_SECONDS);
-  const conversations = new Conversations(sessions, state, classifier, chatModel);
+  const conversations = new Conversations(sessions, state, classifier, chatModel, {
+    mask: config.PII_MASKING ? maskPii : undefined,
+    answerRecordTtlSeconds: config.ANSWER_RECORD_TTL_DAYS * 86_400,
+  });
+  const jobs = new IngestJobs({
+    config,
+    state,
+    logger,
+    retentionSeconds: config.INGEST_JOB_RETENTION_DAYS * 86_400,
+    onFinished: async (job, seconds) => {
+      metrics.ingestionRuns.inc({ result: job.state === 'succeeded' ? 'success' : job.state });
+      if (job.state !== 'failed') metrics.ingestionSeconds.observe(seconds);
+      metrics.ingestionRunning.set(0);
+      // Serve the new version now, not after the read-consistency interval.
+      await store.checkoutLatest().catch(() => undefined);
+      await knowledgeVersion().catch(() => undefined);
+    },
+  });
   const access = new AccessControl(loadApiKeys({ file: config.API_KEYS_FILE, inline: config.API_KEYS }));
   const limiter = rateLimit(
     state,
@@ -168,13 +190,21 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         guard: [limiter.perIp, access.require('admin'), body],
         conversations,
         store,
+        state,
         // In a child process: ingestion must not hold the event loop that serves answers.
-        ingest: () => runIngestionJob(config),
-        onIngest: (result, seconds) => {
-          metrics.ingestionRuns.inc({ result });
-          if (result === 'success' || result === 'partial') metrics.ingestionSeconds.observe(seconds);
-          void knowledgeVersion();
+        jobs: {
+          start: async (...args: Parameters<IngestJobs['start']>) => {
+            const job = await jobs.start(...args);
+            metrics.ingestionRunning.set(1);
+            return job;
+          },
+          get: (id: string) => jobs.get(id),
+          list: (count?: number) => jobs.list(count),
         },
+        documents: new DocumentFiles(config.KNOWLEDGE_DIR, config.UPLOADS_DIR),
+        lock: { dbDir: config.DB_DIR, tableName: config.TABLE_NAME, redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.INGEST_LOCK_TTL_SECONDS },
+        maxUploadBytes: config.INGEST_MAX_FILE_BYTES,
+        onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }),
       }),
     ],
     readiness: [
@@ -193,7 +223,9 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     store,
     state,
     metrics,
+    jobs,
     close: async () => {
+      await jobs.stop();
       admission.stop();
       store.close();
       await state.close();

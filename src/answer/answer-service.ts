@@ -60,6 +60,8 @@ export interface AnswerMeta {
   confidence: number;
   threshold: number;
   sources: SourceInfo[];
+  /** The knowledge version the answer comes from: a switch shows up here, and support can trace an answer back. */
+  knowledgeVersion?: number;
 }
 
 export interface AnswerDone {
@@ -148,8 +150,8 @@ export class AnswerService {
     o.observer?.stage?.('classify', timings.classifyMs / 1000);
 
     // Follow-ups depend on their conversation, so only standalone questions use the cache.
-    const cacheKey =
-      o.cache && o.knowledgeVersion && !request.history?.length ? o.cache.key(request.question, ownScope.productLine, lang, await o.knowledgeVersion()) : undefined;
+    const knowledgeVersion = await o.knowledgeVersion?.();
+    const cacheKey = o.cache && knowledgeVersion !== undefined && !request.history?.length ? o.cache.key(request.question, ownScope.productLine, lang, knowledgeVersion) : undefined;
     if (cacheKey) {
       const hit = await o.cache!.get(cacheKey);
       o.observer?.cache?.(Boolean(hit));
@@ -178,6 +180,7 @@ export class AnswerService {
       confidence: round(decision.answerability),
       threshold: round(threshold),
       sources,
+      knowledgeVersion,
     };
     yield { type: 'meta', data: meta };
 

@@ -14,9 +14,14 @@ export interface ConversationQuestion {
   lang?: 'zh' | 'en';
 }
 
-/** How long an answer can still receive feedback. */
-const ANSWER_RECORD_TTL_SECONDS = 7 * 24 * 3600;
 const LOG_MAX_LENGTH = 100_000;
+
+export interface ConversationOptions {
+  /** Applied to customer text (questions, answers, comments) before it is stored anywhere: PII masking. */
+  mask?: (text: string) => string;
+  /** How long an answer can still receive feedback (its record is kept that long). */
+  answerRecordTtlSeconds?: number;
+}
 
 export interface AnswerRecord {
   answerId: string;
@@ -41,7 +46,12 @@ export class Conversations {
     private readonly state: SharedState,
     private readonly classifier: ProductLineClassifier,
     private readonly chatModel?: ChatModel,
+    private readonly options: ConversationOptions = {},
   ) {}
+
+  private mask(text: string): string {
+    return this.options.mask ? this.options.mask(text) : text;
+  }
 
   async prepare(body: ConversationQuestion, signal?: AbortSignal): Promise<{ answerRequest: AnswerRequest; onDone: (meta: AnswerMeta, done: AnswerDone) => Promise<void> }> {
     const history = body.sessionId ? await this.sessions.history(body.sessionId) : [];
@@ -59,10 +69,13 @@ export class Conversations {
     };
     const onDone = async (meta: AnswerMeta, done: AnswerDone) => {
       const at = new Date().toISOString();
+      // Masked once, here: the answer record, the unanswered log and the session all keep this text.
+      const question = this.mask(body.question);
+      const answer = this.mask(done.answer);
       const record: AnswerRecord = {
         answerId: done.answerId,
-        question: body.question,
-        answer: done.answer,
+        question,
+        answer,
         mode: done.mode,
         refused: done.refused,
         productLine: done.productLine,
@@ -71,13 +84,13 @@ export class Conversations {
         sessionId: body.sessionId,
         at,
       };
-      await this.state.setJson(`answer:${done.answerId}`, record, ANSWER_RECORD_TTL_SECONDS);
+      await this.state.setJson(`answer:${done.answerId}`, record, this.options.answerRecordTtlSeconds ?? 7 * 86_400);
       if (done.refused) await this.state.appendLog('unanswered', { ...record }, LOG_MAX_LENGTH);
       if (body.sessionId) {
         await this.sessions.append(body.sessionId, {
           answerId: done.answerId,
-          question: body.question,
-          answer: done.answer,
+          question,
+          answer,
           lang: meta.lang,
           productLine: done.productLine,
           mode: done.mode,
@@ -103,7 +116,8 @@ export class Conversations {
     const answer = record
       ? { question: record.question, answer: record.answer, mode: record.mode, productLine: record.productLine, lang: record.lang, answeredAt: record.at }
       : { answerRecordUnavailable: true };
-    return this.state.appendLog('feedback', { ...feedback, ...answer, at: new Date().toISOString() }, LOG_MAX_LENGTH);
+    const comment = feedback.comment === undefined ? undefined : this.mask(feedback.comment);
+    return this.state.appendLog('feedback', { ...feedback, comment, ...answer, at: new Date().toISOString() }, LOG_MAX_LENGTH);
   }
 
   readLog(name: 'feedback' | 'unanswered', count: number) {

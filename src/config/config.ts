@@ -44,6 +44,15 @@ const schema = z.object({
   CHUNK_MAX_TOKENS: integer(320, 32, 8192),
   CHUNK_OVERLAP_TOKENS: integer(48, 0, 4096),
   INGEST_MAX_FILE_BYTES: integer(20 * 1024 * 1024, 1),
+  // The ingestion lock is a lease its holder renews every third of this; a dead holder's lapses after it.
+  INGEST_LOCK_TTL_SECONDS: integer(30, 1, 3600),
+  // Old knowledge versions are deleted after each ingestion unless among the last N ingestion versions
+  // or younger than D days (0: age keeps nothing).
+  KNOWLEDGE_KEEP_VERSIONS: integer(5, 1, 10_000),
+  KNOWLEDGE_KEEP_DAYS: number(0, 0, 3650),
+  // Uploaded documents (POST /v1/admin/documents) go here; inside KNOWLEDGE_DIR, so every ingestion sees them.
+  UPLOADS_DIR: optionalString,
+  INGEST_JOB_RETENTION_DAYS: number(7, 0.01, 365),
 
   HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
   PORT: integer(3000, 0, 65535),
@@ -112,6 +121,15 @@ const schema = z.object({
   RATE_LIMIT_KEY_CEILING_BURST: integer(1000, 1),
   SESSION_MAX_TURNS: integer(10, 1, 200),
   SESSION_TTL_SECONDS: integer(3600, 10),
+  // Personal data (emails, phone, order, card and ID numbers) masked before questions, answers, comments,
+  // sessions and logs are stored. Off only for a deployment with its own data-protection pipeline.
+  PII_MASKING: boolean(true),
+  // How long each store keeps what it holds (days): refused questions, feedback, the admin audit trail,
+  // and the answer records that feedback refers to.
+  RETENTION_UNANSWERED_DAYS: number(90, 0.01, 3650),
+  RETENTION_FEEDBACK_DAYS: number(180, 0.01, 3650),
+  RETENTION_AUDIT_DAYS: number(365, 0.01, 3650),
+  ANSWER_RECORD_TTL_DAYS: number(7, 0.01, 365),
   ANSWER_CACHE: boolean(true),
   CACHE_TTL_SECONDS: integer(86_400, 1),
 });

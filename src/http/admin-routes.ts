@@ -1,55 +1,122 @@
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Conversations } from '../chat/conversation.js';
 import { AppError } from '../errors.js';
-import { LockHeldError } from '../ingest/lock.js';
-import type { IngestSummary } from '../ingest/run-ingestion.js';
+import type { DocumentFiles } from '../ingest/document-files.js';
+import type { IngestJobs, JobKind } from '../ingest/jobs.js';
+import { acquireIngestLock, type LockHeldError, type LockOptions } from '../ingest/lock.js';
+import type { SharedState } from '../state/shared-state.js';
 import { EmptyVersionError, type KnowledgeStore, VersionNotFoundError } from '../store/knowledge-store.js';
+import { receiveOneFile } from './upload.js';
 
 export interface AdminRouteOptions {
   /** Rate limit, admin key, then the JSON body parser. */
   guard: RequestHandler[];
   conversations: Conversations;
   store: KnowledgeStore;
-  /** Runs an ingestion of the knowledge folder (in a child process; the table lock guards against other runs). */
-  ingest: () => Promise<IngestSummary>;
-  onIngest?: (result: 'success' | 'partial' | 'failed' | 'conflict', seconds: number) => void;
+  jobs: Pick<IngestJobs, 'start' | 'get' | 'list'>;
+  documents: DocumentFiles;
+  state: SharedState;
+  /** The table's lock, for rollbacks (jobs take it themselves). */
+  lock: Omit<LockOptions, 'purpose' | 'jobId'>;
+  maxUploadBytes: number;
+  /** A job could not start because another run holds the lock. */
+  onConflict?: () => void;
 }
 
 const limit = z.coerce.number().int().min(1).max(10_000).default(500);
+const AUDIT_MAX_LENGTH = 10_000;
 
-/** Admin endpoints (admin scope): re-ingest, versions, rollback, and feedback / unanswered-question exports. */
+/** Turns "another run holds the lock" into a 409 that names the running job. */
+function conflict(error: unknown, onConflict?: () => void): never {
+  if ((error as Error)?.name === 'LockHeldError') {
+    onConflict?.();
+    const holder = (error as LockHeldError).holder;
+    throw new AppError(409, 'ingestion_running', (error as Error).message, holder ? { runningJob: holder.jobId, purpose: holder.purpose, since: holder.startedAt } : undefined);
+  }
+  throw error;
+}
+
+/**
+ * Admin endpoints (admin scope): ingestion jobs, document upload and delete, versions and rollback,
+ * feedback / unanswered-question exports and the audit trail.
+ */
 export function adminRoutes(options: AdminRouteOptions): Router {
   const router = Router();
   router.use('/v1/admin', ...options.guard);
-  router.post('/v1/admin/ingest', async (_request: Request, response: Response) => {
-    const started = performance.now();
+  const audit = (request: Request, action: string, details: Record<string, unknown>) =>
+    options.state.appendLog('audit', { action, by: request.apiKey?.id ?? 'unknown', at: new Date().toISOString(), ...details }, AUDIT_MAX_LENGTH).catch(() => undefined);
+  const startJob = async (request: Request, kind: JobKind, reason: string, prepare?: () => Promise<void>) => {
+    const job = await options.jobs.start(kind, { reason, startedBy: request.apiKey?.id, prepare }).catch((error) => conflict(error, options.onConflict));
+    await audit(request, `job.${kind}`, { job: job.id, reason });
+    return job;
+  };
+
+  router.post('/v1/admin/ingest', async (request: Request, response: Response) => {
+    const job = await startJob(request, 'ingest', 're-ingest the knowledge folder');
+    response.status(202).location(`/v1/admin/jobs/${job.id}`).json({ job });
+  });
+  router.get('/v1/admin/jobs', async (request: Request, response: Response) => {
+    response.json({ jobs: await options.jobs.list(z.coerce.number().int().min(1).max(200).default(50).parse(request.query.limit)) });
+  });
+  router.get('/v1/admin/jobs/:id', async (request: Request, response: Response) => {
+    const job = await options.jobs.get(z.string().uuid().parse(request.params.id));
+    if (!job) throw new AppError(404, 'job_not_found', 'No ingestion job with this id (job records are kept for INGEST_JOB_RETENTION_DAYS)');
+    response.json(job);
+  });
+
+  router.post('/v1/admin/documents', async (request: Request, response: Response) => {
+    const incoming = await options.documents.incomingFile();
+    const received = await receiveOneFile(request, incoming, options.maxUploadBytes);
+    let stored: string | undefined;
     try {
-      const summary = await options.ingest();
-      await options.store.checkoutLatest();
-      options.onIngest?.(summary.documents.failed ? 'partial' : 'success', (performance.now() - started) / 1000);
-      // Server paths are not the caller's business: name the knowledge folder and table, not where they live.
-      response.json({ ...summary, source: path.basename(summary.source), db: path.basename(summary.db) });
-    } catch (error) {
-      // A run refused because another holds the lock did not fail: it never started.
-      options.onIngest?.(error instanceof LockHeldError ? 'conflict' : 'failed', (performance.now() - started) / 1000);
-      if (error instanceof LockHeldError) throw new AppError(409, 'ingestion_running', error.message);
-      throw error;
+      const name = options.documents.safeName(received.fileName);
+      // The file goes into place only once this job holds the lock: a running ingestion never sees it half-way.
+      const job = await startJob(request, 'upload', `upload ${name}`, async () => {
+        stored = await options.documents.place(incoming, name);
+      });
+      response.status(202).location(`/v1/admin/jobs/${job.id}`).json({ document: { path: stored, bytes: received.bytes }, job });
+    } finally {
+      if (!stored) await rm(incoming, { force: true });
     }
   });
+  router.delete('/v1/admin/documents/:docId', async (request: Request, response: Response) => {
+    const docId = z.string().min(1).max(1000).parse(request.params.docId);
+    const documents = await options.store.documentHashes();
+    const document = documents.get(docId);
+    if (!document) throw new AppError(404, 'document_not_found', `No document "${docId}" in the current knowledge version`);
+    const siblings = [...documents.values()].filter((entry) => entry.sourcePath === document.sourcePath).length;
+    if (siblings > 1) {
+      throw new AppError(409, 'document_in_sheet', `"${docId}" is one of ${siblings} documents in ${document.sourcePath}: remove its row from that file, then re-ingest`);
+    }
+    const job = await startJob(request, 'delete', `delete ${docId}`, () => options.documents.remove(document.sourcePath));
+    response.status(202).location(`/v1/admin/jobs/${job.id}`).json({ document: { docId, path: document.sourcePath }, job });
+  });
+
   router.get('/v1/admin/versions', async (_request: Request, response: Response) => {
     response.json({ current: await options.store.version(), versions: await options.store.listVersions() });
   });
   router.post('/v1/admin/rollback', async (request: Request, response: Response) => {
     const { version, force } = z.object({ version: z.union([z.number().int().positive(), z.string().min(1)]), force: z.boolean().default(false) }).strict().parse(request.body ?? {});
+    // A rollback commits a version: it takes the lock, like an ingestion, so the two never interleave.
+    const lock = await acquireIngestLock({ ...options.lock, purpose: 'rollback' }).catch((error) => conflict(error));
     try {
-      response.json({ rolledBackTo: version, current: await options.store.rollback(version, { force }) });
+      const from = await options.store.version();
+      const current = await options.store.rollback(version, { force });
+      await audit(request, 'rollback', { from, to: version, current, force });
+      response.json({ rolledBackTo: version, current });
     } catch (error) {
       if (error instanceof VersionNotFoundError) throw new AppError(404, 'version_not_found', error.message);
       if (error instanceof EmptyVersionError) throw new AppError(409, 'empty_version', error.message);
       throw error;
+    } finally {
+      await lock.release();
     }
+  });
+  router.get('/v1/admin/audit', async (request: Request, response: Response) => {
+    const entries = await options.state.readLog('audit', limit.parse(request.query.limit));
+    response.json({ audit: entries.map(({ id, entry }) => ({ id, ...entry })) });
   });
   router.get('/v1/admin/feedback', async (request: Request, response: Response) => {
     const rating = z.enum(['up', 'down']).optional().parse(request.query.rating);

@@ -19,8 +19,9 @@ export function createMetrics() {
   const tokens = new Counter({ name: 'kefu_llm_tokens_total', help: 'LLM tokens by direction (prompt, completion)', labelNames: ['direction'], registers: [registry] });
   const stateUp = new Gauge({ name: 'kefu_shared_state_up', help: '1 while shared state (Redis) answers, 0 while degraded to process memory', registers: [registry] });
   const stateErrors = new Counter({ name: 'kefu_shared_state_errors_total', help: 'Failed shared-state operations by operation', labelNames: ['operation'], registers: [registry] });
-  const ingestionRuns = new Counter({ name: 'kefu_ingestion_runs_total', help: 'Ingestion runs started from the admin API, by result (success, partial, failed, conflict: another run held the lock)', labelNames: ['result'], registers: [registry] });
+  const ingestionRuns = new Counter({ name: 'kefu_ingestion_runs_total', help: 'Ingestion jobs started from the admin API, by result (success, partial, failed; conflict: another run held the lock, nothing started)', labelNames: ['result'], registers: [registry] });
   const ingestionSeconds = new Histogram({ name: 'kefu_ingestion_duration_seconds', help: 'Ingestion run duration', buckets: [1, 5, 15, 30, 60, 120, 300, 900], registers: [registry] });
+  const ingestionRunning = new Gauge({ name: 'kefu_ingestion_running', help: '1 while this replica runs an ingestion job', registers: [registry] });
   const knowledgeVersion = new Gauge({ name: 'kefu_knowledge_version', help: 'Version of the knowledge table being served', registers: [registry] });
   const shed = new Counter({ name: 'kefu_shed_total', help: 'Requests refused with 503 to shed load, by reason (in_flight, event_loop_lag, llm_busy)', labelNames: ['reason'], registers: [registry] });
   const rateLimited = new Counter({ name: 'kefu_rate_limited_total', help: 'Requests refused by rate limits, by limit', labelNames: ['limit'], registers: [registry] });
@@ -55,7 +56,7 @@ export function createMetrics() {
     next();
   };
 
-  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, knowledgeVersion, rateLimited, shed };
+  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, ingestionRunning, knowledgeVersion, rateLimited, shed };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

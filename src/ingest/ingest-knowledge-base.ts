@@ -3,7 +3,7 @@ import { ProductLineClassifier, loadProductLineRules } from '../classify/product
 import type { Config } from '../config/config.js';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import type { ProgressReporter } from './progress.js';
-import { type IngestSummary, runIngestion } from './run-ingestion.js';
+import { type IngestOptions, type IngestSummary, runIngestion } from './run-ingestion.js';
 
 /**
  * Ingests the product knowledge base as the settings describe: KNOWLEDGE_DIR into DB_DIR/TABLE_NAME,
@@ -12,7 +12,7 @@ import { type IngestSummary, runIngestion } from './run-ingestion.js';
 export async function ingestKnowledgeBase(
   config: Config,
   embedders: EmbeddingSpaces,
-  options: { classifier?: ProductLineClassifier; progress?: ProgressReporter; dbDir?: string; tableName?: string } = {},
+  options: { classifier?: ProductLineClassifier; progress?: ProgressReporter; dbDir?: string; tableName?: string; lockHeld?: boolean } = {},
 ): Promise<IngestSummary> {
   const classifier = options.classifier ?? new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
   return runIngestion({
@@ -20,12 +20,22 @@ export async function ingestKnowledgeBase(
     dbDir: options.dbDir ?? config.DB_DIR,
     tableName: options.tableName ?? config.TABLE_NAME,
     embedders,
-    maxFileBytes: config.INGEST_MAX_FILE_BYTES,
-    chunkMaxTokens: config.CHUNK_MAX_TOKENS,
-    chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
     classifier,
     exclude: [path.resolve(config.PRODUCT_LINES_FILE), path.resolve(config.KNOWLEDGE_DIR, 'product-lines.yaml')],
     progress: options.progress,
-    calibration: config.CALIBRATION_ENABLED ? { target: config.CALIBRATION_FALSE_REFUSAL_TARGET } : undefined,
+    ...runSettings(config),
+    lock: { ...runSettings(config).lock, held: options.lockHeld },
   });
+}
+
+/** The settings every ingestion run takes from the configuration: calibration, lock lease, version retention. */
+export function runSettings(config: Config): Pick<IngestOptions, 'calibration' | 'lock' | 'retention' | 'maxFileBytes' | 'chunkMaxTokens' | 'chunkOverlapTokens'> {
+  return {
+    maxFileBytes: config.INGEST_MAX_FILE_BYTES,
+    chunkMaxTokens: config.CHUNK_MAX_TOKENS,
+    chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
+    calibration: config.CALIBRATION_ENABLED ? { target: config.CALIBRATION_FALSE_REFUSAL_TARGET } : undefined,
+    lock: { redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.INGEST_LOCK_TTL_SECONDS },
+    retention: { keepVersions: config.KNOWLEDGE_KEEP_VERSIONS, keepDays: config.KNOWLEDGE_KEEP_DAYS },
+  };
 }

@@ -1,61 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 
-export class LockHeldError extends Error {
-  override name = 'LockHeldError';
-}
-
-interface LockOwner {
+export interface LockOwner {
+  token: string;
   pid: number;
   host: string;
   startedAt: string;
+  /** The ingestion job holding the lock, when a service started it. */
+  jobId?: string;
+  /** What the holder is doing: an ingestion or a rollback. */
+  purpose: string;
+}
+
+export class LockHeldError extends Error {
+  override name = 'LockHeldError';
+  constructor(
+    message: string,
+    readonly holder?: LockOwner,
+  ) {
+    super(message);
+  }
+}
+
+export interface IngestLock {
+  readonly owner: LockOwner;
+  release(): Promise<void>;
+}
+
+export interface LockOptions {
+  dbDir: string;
+  tableName: string;
+  /** With Redis the lease lives there (every host sees it); without, in a file beside the table. */
+  redisUrl?: string;
+  redisPrefix?: string;
+  /** How long the lease lasts without a renewal; the holder renews it every third of that. */
+  ttlSeconds?: number;
+  jobId?: string;
+  purpose?: string;
+}
+
+interface LeaseBackend {
+  tryAcquire(owner: LockOwner, ttlMs: number): Promise<LockOwner | undefined>;
+  renew(token: string, ttlMs: number): Promise<boolean>;
+  release(token: string): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**
- * An exclusive lock file per table, so two ingestion runs cannot interleave their commits. A lock left
- * by a process that died (same host, pid gone) is taken over; a live one is reported with its owner.
+ * The ingestion lock of one table: a lease with an expiry that its holder renews while it runs. A holder
+ * that dies (a killed replica, a container on another host sharing the volume) stops renewing, and its
+ * lease expires wherever it ran, so ingestion can never be blocked for good. Ingestion runs and rollbacks
+ * both take it: neither may interleave its commits with the other's.
  */
-export async function acquireIngestLock(dbDir: string, tableName: string): Promise<{ release: () => Promise<void>; file: string }> {
-  await mkdir(dbDir, { recursive: true });
-  const file = path.join(dbDir, `.${tableName}.ingest.lock`);
-  const owner: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(file, 'wx');
-      await handle.writeFile(JSON.stringify(owner));
-      await handle.close();
-      return { file, release: () => rm(file, { force: true }) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = await readOwner(file);
-      if (holder && isAlive(holder)) {
-        throw new LockHeldError(
-          `Another ingestion into table "${tableName}" is running (pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}). ` +
-            `Wait for it to finish; if that process is gone, delete ${file}.`,
-        );
-      }
-      await rm(file, { force: true });
-    }
+export async function acquireIngestLock(options: LockOptions): Promise<IngestLock> {
+  const ttlMs = (options.ttlSeconds ?? 30) * 1000;
+  const owner: LockOwner = { token: randomUUID(), pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), jobId: options.jobId, purpose: options.purpose ?? 'ingestion' };
+  const backend: LeaseBackend = options.redisUrl
+    ? await RedisLease.connect(options.redisUrl, `${options.redisPrefix ?? 'kefu:'}lock:ingest:${options.tableName}`)
+    : new FileLease(path.join(options.dbDir, `.${options.tableName}.ingest.lock`));
+  let holder: LockOwner | undefined;
+  try {
+    holder = await backend.tryAcquire(owner, ttlMs);
+  } catch (error) {
+    await backend.close();
+    throw error;
   }
-  throw new LockHeldError(`Could not take the ingestion lock ${file}`);
+  if (holder) {
+    await backend.close();
+    const by = holder.jobId ? `job ${holder.jobId}` : `pid ${holder.pid} on ${holder.host}`;
+    throw new LockHeldError(`Another ${holder.purpose} of table "${options.tableName}" is running (${by}, since ${holder.startedAt}). Wait for it to finish; its lease expires on its own if that process is gone.`, holder);
+  }
+  // Renewal failing (Redis briefly down) is not fatal: the lease only lapses after a whole TTL without one.
+  const timer = setInterval(() => void backend.renew(owner.token, ttlMs).catch(() => undefined), Math.max(ttlMs / 3, 50));
+  timer.unref();
+  return {
+    owner,
+    release: async () => {
+      clearInterval(timer);
+      try {
+        await backend.release(owner.token);
+      } finally {
+        await backend.close();
+      }
+    },
+  };
 }
 
-async function readOwner(file: string): Promise<LockOwner | undefined> {
+interface LeaseFile extends LockOwner {
+  expiresAt: number;
+}
+
+/** The lease in a file beside the table (one host, or hosts sharing the volume). */
+class FileLease implements LeaseBackend {
+  constructor(private readonly file: string) {}
+
+  async tryAcquire(owner: LockOwner, ttlMs: number): Promise<LockOwner | undefined> {
+    await mkdir(path.dirname(this.file), { recursive: true });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const handle = await open(this.file, 'wx');
+        await handle.writeFile(JSON.stringify({ ...owner, expiresAt: Date.now() + ttlMs } satisfies LeaseFile));
+        await handle.close();
+        return undefined;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const current = await this.read();
+      if (current && live(current)) return current;
+      // Take the stale lease over by moving it aside (atomic): of two processes doing this at once, only
+      // the one that moved the stale file (not a fresh one just written by the other) goes on.
+      const aside = `${this.file}.${owner.token}.stale`;
+      try {
+        await rename(this.file, aside);
+      } catch {
+        continue;
+      }
+      const moved = await readJson<LeaseFile>(aside);
+      if (moved && current && moved.token !== current.token && live(moved)) {
+        await rename(aside, this.file).catch(() => undefined);
+        return moved;
+      }
+      await rm(aside, { force: true });
+    }
+    return (await this.read()) ?? owner;
+  }
+
+  async renew(token: string, ttlMs: number): Promise<boolean> {
+    const current = await this.read();
+    if (current?.token !== token) return false;
+    const temporary = `${this.file}.${token}.tmp`;
+    await writeFile(temporary, JSON.stringify({ ...current, expiresAt: Date.now() + ttlMs }));
+    await rename(temporary, this.file);
+    return true;
+  }
+
+  async release(token: string): Promise<void> {
+    if ((await this.read())?.token === token) await rm(this.file, { force: true });
+  }
+
+  async close(): Promise<void> {}
+
+  private read(): Promise<LeaseFile | undefined> {
+    return readJson<LeaseFile>(this.file);
+  }
+}
+
+/** A lease is live until it expires; on this host, a holder whose process is gone frees it at once. */
+function live(lease: Partial<LeaseFile>): boolean {
+  if (typeof lease.expiresAt === 'number' && lease.expiresAt < Date.now()) return false;
+  if (lease.host === hostname() && typeof lease.pid === 'number') {
+    try {
+      process.kill(lease.pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
+  // Another host's lock file from before leases (no expiry) could never be freed: treat it as stale.
+  return typeof lease.expiresAt === 'number';
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as LockOwner;
+    return JSON.parse(await readFile(file, 'utf8')) as T;
   } catch {
     return undefined;
   }
 }
 
-function isAlive(owner: LockOwner): boolean {
-  // A lock from another host cannot be checked: treat it as held.
-  if (owner.host !== hostname()) return true;
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+// Renew and release only the holder's own lease: after an expiry someone else may hold the key.
+const RENEW = `if redis.call('GET', KEYS[1]) and cjson.decode(redis.call('GET', KEYS[1])).token == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
+const RELEASE = `if redis.call('GET', KEYS[1]) and cjson.decode(redis.call('GET', KEYS[1])).token == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/** The lease in Redis: every replica and host sees it; Redis expires it when its holder stops renewing. */
+class RedisLease implements LeaseBackend {
+  private constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+  ) {}
+
+  static async connect(url: string, key: string): Promise<RedisLease> {
+    const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 3000, commandTimeout: 3000, lazyConnect: true });
+    redis.on('error', () => undefined);
+    try {
+      await redis.connect();
+    } catch (error) {
+      redis.disconnect();
+      throw new Error(`Cannot take the ingestion lock: Redis is not reachable (${(error as Error).message})`, { cause: error });
+    }
+    return new RedisLease(redis, key);
+  }
+
+  async tryAcquire(owner: LockOwner, ttlMs: number): Promise<LockOwner | undefined> {
+    if ((await this.redis.set(this.key, JSON.stringify(owner), 'PX', ttlMs, 'NX')) === 'OK') return undefined;
+    const held = await this.redis.get(this.key);
+    // Expired between the two calls: try once more.
+    if (held === null) return (await this.redis.set(this.key, JSON.stringify(owner), 'PX', ttlMs, 'NX')) === 'OK' ? undefined : owner;
+    return JSON.parse(held) as LockOwner;
+  }
+
+  async renew(token: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(RENEW, 1, this.key, token, String(ttlMs))) === 1;
+  }
+
+  async release(token: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, this.key, token);
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
   }
 }

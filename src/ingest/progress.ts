@@ -1,6 +1,47 @@
+import type { LoadFailure } from './document.js';
+
+export type IngestPhase = 'loading' | 'embedding' | 'committing' | 'calibrating' | 'done';
+
 export interface ProgressReporter {
+  /** Chunks embedded so far, of `total`. */
   update(done: number, total: number): void;
   finish(): void;
+  phase?(phase: IngestPhase): void;
+  /** Files read so far, of `total`. */
+  files?(done: number, total: number): void;
+  /** A file that failed to load (reported and skipped). */
+  failure?(failure: LoadFailure): void;
+}
+
+/** One progress event as a service job sees it. */
+export interface ProgressEvent {
+  phase?: IngestPhase;
+  files?: { done: number; total: number };
+  chunks?: { done: number; total: number; perSecond: number };
+  failure?: LoadFailure;
+}
+
+/**
+ * Progress as JSON lines (`{"progress": …}`) on a stream: how an ingestion child process tells the service
+ * that runs it as a job where it is. Chunk updates are throttled to a few per second.
+ */
+export function createJsonProgress(write: (line: string) => void = (line) => process.stderr.write(line)): ProgressReporter {
+  let started = performance.now();
+  let lastChunks = 0;
+  const emit = (event: ProgressEvent) => write(`${JSON.stringify({ progress: event })}\n`);
+  return {
+    update(done, total) {
+      if (done === 0) started = performance.now();
+      const now = performance.now();
+      if (done !== total && now - lastChunks < 250) return;
+      lastChunks = now;
+      emit({ chunks: { done, total, perSecond: Math.round((done / Math.max((now - started) / 1000, 1e-3)) * 10) / 10 } });
+    },
+    finish() {},
+    phase: (phase) => emit({ phase }),
+    files: (done, total) => emit({ files: { done, total } }),
+    failure: (failure) => emit({ failure }),
+  };
 }
 
 /** A progress bar with chunks/s on a terminal, and plain log lines (about every 10%) anywhere else. */

@@ -12,7 +12,7 @@ import { detectLanguage } from '../text/language.js';
 import { chunkSections } from './chunker.js';
 import { type LoadFailure, type SourceDocument, UnreadableFileError } from './document.js';
 import { LOADERS } from './loaders/index.js';
-import { acquireIngestLock } from './lock.js';
+import { acquireIngestLock, type IngestLock } from './lock.js';
 import { type ProgressReporter, silentProgress } from './progress.js';
 import { walk } from './walk.js';
 
@@ -34,6 +34,17 @@ export interface IngestOptions {
   progress?: ProgressReporter;
   /** Self-calibrate the refusal threshold on the new version (see selfCalibrate); off when undefined. */
   calibration?: { target: number };
+  /** Where the table's lease lives (see acquireIngestLock); `held` when the caller already holds it (a service job). */
+  lock?: { redisUrl?: string; redisPrefix?: string; ttlSeconds?: number; held?: boolean };
+  /** Which old table versions to keep; older ones (and files a crash left) are deleted after the run. */
+  retention?: RetentionPolicy;
+}
+
+export interface RetentionPolicy {
+  /** The last N ingestion versions stay (so rollback can reach them), whatever their age. */
+  keepVersions: number;
+  /** Versions younger than this stay too. */
+  keepDays: number;
 }
 
 export interface IngestSummary {
@@ -55,6 +66,8 @@ export interface IngestSummary {
   warnings: string[];
   /** The refusal thresholds measured on this version, when calibration ran. */
   calibration?: Calibration;
+  /** Old versions deleted by the retention policy. */
+  versionsRemoved?: number;
 }
 
 /**
@@ -64,14 +77,16 @@ export interface IngestSummary {
  */
 export async function runIngestion(options: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
-  const lock = await acquireIngestLock(options.dbDir, options.tableName);
+  const lock: IngestLock | undefined = options.lock?.held ? undefined : await acquireIngestLock({ dbDir: options.dbDir, tableName: options.tableName, ...options.lock });
+  const progress = options.progress ?? silentProgress;
   try {
     const store = await KnowledgeStore.openOrCreate(options.dbDir, options.tableName, options.embedders.dimensions);
     const previousVersion = await store.version();
     const existing = await store.documentHashes();
     const hadRows = existing.size > 0;
 
-    const { documents, failures, ignored, failedPaths } = await loadAll(options);
+    progress.phase?.('loading');
+    const { documents, failures, ignored, failedPaths } = await loadAll(options, progress);
     const seen = new Set<string>();
     const changed: { document: SourceDocument; docHash: string; isNew: boolean }[] = [];
     let unchanged = 0;
@@ -90,7 +105,7 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
     const removed = [...existing.entries()].filter(([docId, { sourcePath }]) => !seen.has(docId) && !failedPaths.has(sourcePath)).map(([docId]) => docId);
 
     const rows = changed.flatMap(({ document, docHash }) => toRows(document, docHash, options));
-    const progress = options.progress ?? silentProgress;
+    progress.phase?.('embedding');
     const embedStarted = performance.now();
     await embedRows(rows, options.embedders, progress);
     progress.finish();
@@ -98,13 +113,24 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
 
     const replaced = [...changed.map(({ document }) => document.docId), ...removed];
     const committed = rows.length > 0 || removed.length > 0;
+    progress.phase?.('committing');
     await store.commit(rows, replaced);
     // Also repairs what a crash after an earlier commit left: rows the full-text index does not cover.
     // (No index at all counts every row as unindexed.)
     if (committed || (await store.fullTextIndexCoverage()).unindexed > 0) {
       if ((await store.countRows()) > 0) await store.buildFullTextIndex();
     }
+    // Before calibrating and tagging: compaction makes a new version, and that one must carry both.
+    const warnings: string[] = [];
+    let versionsRemoved = 0;
+    try {
+      if (options.retention && (committed || (await store.needsCleanup(options.retention)))) versionsRemoved = await store.applyRetention(options.retention);
+    } catch (error) {
+      // Old versions staying is not a reason to fail a run whose commit went through.
+      warnings.push(`old versions were not cleaned up: ${(error as Error).message.split('\n')[0]}`);
+    }
     const version = await store.version();
+    progress.phase?.('calibrating');
     let calibration = await store.calibration(version);
     if (options.calibration && (committed || calibration?.model !== modelFingerprint()) && (await store.countRows()) > 0) {
       calibration = await selfCalibrate({ source: store, retriever: new HybridRetriever(options.embedders, store), version, target: options.calibration.target });
@@ -139,17 +165,22 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
       chunksPerSecond: rows.length ? rows.length / Math.max(embedSeconds, 1e-6) : 0,
       failures,
       ignored,
-      warnings: documents
-        .filter((document) => document.productLine && options.classifier && !options.classifier.isKnownLine(document.productLine))
-        .map((document) => `${document.sourcePath} (${document.docId}): unknown product line ${JSON.stringify(document.productLine)}, filed under ${options.classifier!.rules.general.id}`),
+      warnings: [
+        ...documents
+          .filter((document) => document.productLine && options.classifier && !options.classifier.isKnownLine(document.productLine))
+          .map((document) => `${document.sourcePath} (${document.docId}): unknown product line ${JSON.stringify(document.productLine)}, filed under ${options.classifier!.rules.general.id}`),
+        ...warnings,
+      ],
       calibration,
+      versionsRemoved,
     };
   } finally {
-    await lock.release();
+    progress.phase?.('done');
+    await lock?.release();
   }
 }
 
-async function loadAll(options: IngestOptions) {
+async function loadAll(options: IngestOptions, progress: ProgressReporter) {
   const exclude = new Set((options.exclude ?? []).map((file) => path.resolve(file)));
   const skipped: { path: string; reason: string }[] = [];
   const files = await walk(options.source, exclude, skipped);
@@ -157,7 +188,8 @@ async function loadAll(options: IngestOptions) {
   const failures: LoadFailure[] = [];
   const ignored: string[] = skipped.map((entry) => `${entry.path} (${entry.reason})`);
   const failedPaths = new Set<string>();
-  for (const file of files) {
+  for (const [index, file] of files.entries()) {
+    progress.files?.(index, files.length);
     const loader = LOADERS[path.extname(file.relativePath).toLowerCase()];
     if (!loader) {
       ignored.push(file.relativePath);
@@ -165,6 +197,7 @@ async function loadAll(options: IngestOptions) {
     }
     if (file.size > options.maxFileBytes) {
       failures.push({ path: file.relativePath, reason: `file is ${file.size} bytes, over the ${options.maxFileBytes}-byte limit (INGEST_MAX_FILE_BYTES)` });
+      progress.failure?.(failures[failures.length - 1]);
       failedPaths.add(file.relativePath);
       continue;
     }
@@ -172,12 +205,15 @@ async function loadAll(options: IngestOptions) {
       const result = await loader(await readFile(file.absolutePath), file.relativePath);
       documents.push(...result.documents);
       failures.push(...result.failures);
+      for (const failure of result.failures) progress.failure?.(failure);
     } catch (error) {
       const reason = error instanceof UnreadableFileError ? error.message : `could not read: ${(error as Error).message}`;
       failures.push({ path: file.relativePath, reason });
+      progress.failure?.({ path: file.relativePath, reason });
       failedPaths.add(file.relativePath);
     }
   }
+  progress.files?.(files.length, files.length);
   return { documents, failures, ignored, failedPaths };
 }
 

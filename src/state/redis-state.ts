@@ -27,10 +27,19 @@ return { allowed, tostring(tokens) }
 // and runs again adds each entry exactly once. The marker outlives any plausible outage (30 days).
 const APPEND_ONCE = `
 if redis.call('SET', KEYS[2], '1', 'NX', 'EX', 2592000) then
-  return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'json', ARGV[2])
+  local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'json', ARGV[2])
+  redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[3])
+  redis.call('EXPIRE', KEYS[1], ARGV[4])
+  return id
 end
 return false
 `;
+
+/** How long each log keeps entries; logs not named here keep them 90 days. */
+export type LogRetention = Record<string, number>;
+export const retentionSeconds = (retention: LogRetention | undefined, name: string) => retention?.[name] ?? 90 * 86_400;
+/** Entry ids start with their time in ms (Redis stream ids and MemoryState's alike). */
+export const idTime = (id: string) => Number(id.split('-')[0]);
 
 export class RedisState implements SharedState {
   readonly kind = 'redis' as const;
@@ -38,6 +47,7 @@ export class RedisState implements SharedState {
   constructor(
     private readonly redis: Redis,
     private readonly prefix = 'kefu:',
+    private readonly logRetention?: LogRetention,
   ) {
     redis.defineCommand('kefuTakeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
     redis.defineCommand('kefuAppendOnce', { numberOfKeys: 2, lua: APPEND_ONCE });
@@ -47,7 +57,7 @@ export class RedisState implements SharedState {
    * Commands fail fast while Redis is down (no offline queue, short timeout) so the resilient wrapper
    * can answer from local state instead of letting requests hang; ioredis keeps reconnecting in the background.
    */
-  static connect(url: string, options: { commandTimeoutMs?: number; prefix?: string } = {}): RedisState {
+  static connect(url: string, options: { commandTimeoutMs?: number; prefix?: string; logRetention?: LogRetention } = {}): RedisState {
     const redis = new Redis(url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -58,7 +68,7 @@ export class RedisState implements SharedState {
     });
     // Connection errors are reported by the wrapper's metrics; an unhandled 'error' event would crash.
     redis.on('error', () => undefined);
-    return new RedisState(redis, options.prefix);
+    return new RedisState(redis, options.prefix, options.logRetention);
   }
 
   /**
@@ -117,20 +127,35 @@ export class RedisState implements SharedState {
     return { allowed: allowed === 1, remaining: Math.floor(left), retryAfterSeconds: allowed === 1 ? 0 : Math.ceil((1 - left) / perSecond) };
   }
 
+  /** Entries older than the log's retention are trimmed on every append, and the whole stream expires if nothing is appended for that long. */
   async appendLog(name: string, entry: Record<string, unknown>, maxLength: number) {
-    const id = await this.redis.xadd(this.key(name), 'MAXLEN', '~', String(maxLength), '*', 'json', JSON.stringify(entry));
-    return id ?? '';
+    const ttl = Math.ceil(retentionSeconds(this.logRetention, name));
+    const results = await this.redis
+      .multi()
+      .xadd(this.key(name), 'MAXLEN', '~', String(maxLength), '*', 'json', JSON.stringify(entry))
+      .xtrim(this.key(name), 'MINID', '~', String(Date.now() - ttl * 1000))
+      .expire(this.key(name), ttl)
+      .exec();
+    const [error, id] = results?.[0] ?? [new Error('no reply')];
+    if (error) throw error;
+    return (id as string | null) ?? '';
   }
 
   async appendLogOnce(name: string, entry: Record<string, unknown>, maxLength: number, onceId: string) {
+    const ttl = Math.ceil(retentionSeconds(this.logRetention, name));
     const append = (this.redis as unknown as { kefuAppendOnce: (...args: string[]) => Promise<string | null> }).kefuAppendOnce;
-    const id = await append.call(this.redis, this.key(name), this.key(`log-once:${onceId}`), String(maxLength), JSON.stringify(entry));
+    const id = await append.call(this.redis, this.key(name), this.key(`log-once:${onceId}`), String(maxLength), JSON.stringify(entry), String(Date.now() - ttl * 1000), String(ttl));
     return id ?? undefined;
   }
 
   async readLog(name: string, count: number) {
+    // Trimming by MINID is approximate (whole stream nodes): hide what is past retention anyway.
+    const oldest = Date.now() - retentionSeconds(this.logRetention, name) * 1000;
     const entries = await this.redis.xrevrange(this.key(name), '+', '-', 'COUNT', count);
-    return entries.reverse().map(([id, fields]) => ({ id, entry: JSON.parse(fields[fields.indexOf('json') + 1]) as Record<string, unknown> }));
+    return entries
+      .reverse()
+      .filter(([id]) => idTime(id) >= oldest)
+      .map(([id, fields]) => ({ id, entry: JSON.parse(fields[fields.indexOf('json') + 1]) as Record<string, unknown> }));
   }
 
   async ping() {

@@ -1,5 +1,6 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { idTime, type LogRetention, retentionSeconds } from './redis-state.js';
 
 /**
  * The shared-state port: the few primitives sessions, rate limits, the answer cache and feedback need.
@@ -39,10 +40,17 @@ export class MemoryState implements SharedState {
   private sequence = 0;
   private writes = 0;
 
+  private readonly appendsSinceCompaction = new Map<string, number>();
+
   constructor(
     private readonly now: () => number = Date.now,
     private readonly logDir?: string,
+    private readonly logRetention?: LogRetention,
   ) {}
+
+  private oldestKept(name: string): number {
+    return this.now() - retentionSeconds(this.logRetention, name) * 1000;
+  }
 
   private live(key: string) {
     const item = this.values.get(key);
@@ -91,10 +99,20 @@ export class MemoryState implements SharedState {
     const id = `${this.now()}-${this.sequence++}`;
     if (this.logDir) {
       await mkdir(this.logDir, { recursive: true });
-      await appendFile(path.join(this.logDir, `${name}.jsonl`), JSON.stringify({ id, entry }) + '\n');
+      const file = path.join(this.logDir, `${name}.jsonl`);
+      await appendFile(file, JSON.stringify({ id, entry }) + '\n');
+      // Now and then, rewrite the file without what is past retention or beyond maxLength.
+      const appends = (this.appendsSinceCompaction.get(name) ?? 0) + 1;
+      this.appendsSinceCompaction.set(name, appends % 500);
+      if (appends === 1 || appends % 500 === 0) {
+        const kept = (await this.readFileLog(name)).slice(-maxLength);
+        await writeFile(`${file}.tmp`, kept.map((line) => JSON.stringify(line) + '\n').join(''));
+        await rename(`${file}.tmp`, file);
+      }
       return id;
     }
-    const log = this.logs.get(name) ?? [];
+    const oldest = this.oldestKept(name);
+    const log = (this.logs.get(name) ?? []).filter((item) => idTime(item.id) >= oldest);
     log.push({ id, entry: structuredClone(entry) });
     this.logs.set(name, log.slice(-maxLength));
     return id;
@@ -109,15 +127,19 @@ export class MemoryState implements SharedState {
   }
 
   async readLog(name: string, count: number) {
-    if (this.logDir) {
-      const text = await readFile(path.join(this.logDir, `${name}.jsonl`), 'utf8').catch(() => '');
-      return text
-        .split('\n')
-        .filter(Boolean)
-        .slice(-count)
-        .map((line) => JSON.parse(line) as { id: string; entry: Record<string, unknown> });
-    }
-    return structuredClone((this.logs.get(name) ?? []).slice(-count));
+    if (this.logDir) return (await this.readFileLog(name)).slice(-count);
+    const oldest = this.oldestKept(name);
+    return structuredClone((this.logs.get(name) ?? []).filter((item) => idTime(item.id) >= oldest).slice(-count));
+  }
+
+  private async readFileLog(name: string): Promise<{ id: string; entry: Record<string, unknown> }[]> {
+    const text = await readFile(path.join(this.logDir!, `${name}.jsonl`), 'utf8').catch(() => '');
+    const oldest = this.oldestKept(name);
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { id: string; entry: Record<string, unknown> })
+      .filter((item) => idTime(item.id) >= oldest);
   }
 
   async ping() {

@@ -232,6 +232,50 @@ export class KnowledgeStore {
     return versions.map((entry) => ({ version: entry.version, timestamp: entry.timestamp, tag: tagByVersion.get(entry.version) }));
   }
 
+  /**
+   * The oldest moment the retention policy keeps: versions before it go. The last `keepVersions`
+   * ingestion (tagged) versions stay whatever their age, and so does everything younger than `keepDays`.
+   */
+  private async retentionCutoff(policy: { keepVersions: number; keepDays: number }): Promise<Date | undefined> {
+    const versions = (await this.listVersions()).sort((a, b) => b.version - a.version);
+    const tagged = versions.filter((entry) => entry.tag);
+    const byAge = Date.now() - policy.keepDays * 86_400_000;
+    // The current version counts as one of the N even before its run tags it.
+    const current = await this.table.version();
+    const keepOld = Math.max(policy.keepVersions, 1) - (tagged.some((entry) => entry.version === current) ? 0 : 1);
+    if (keepOld === 0) return new Date(Math.min(Date.now(), byAge));
+    const oldestKeptTag = tagged[keepOld - 1];
+    if (!oldestKeptTag) return undefined;
+    // LanceDB judges age by the manifest file's time, a few ms before the version's own timestamp: cut just
+    // after the version before the oldest kept one, not at the kept one's timestamp (which would drop it).
+    const previous = versions.find((entry) => entry.version < oldestKeptTag.version);
+    if (!previous) return undefined;
+    return new Date(Math.min(previous.timestamp.getTime() + 1, byAge));
+  }
+
+  /** Whether the table holds versions the policy would delete (a run that changed nothing still cleans up then). */
+  async needsCleanup(policy: { keepVersions: number; keepDays: number }): Promise<boolean> {
+    const cutoff = await this.retentionCutoff(policy);
+    return Boolean(cutoff && (await this.table.listVersions()).some((entry) => entry.timestamp < cutoff));
+  }
+
+  /**
+   * Deletes the versions the retention policy no longer keeps (their tags first: LanceDB refuses to drop a
+   * tagged version), compacts small fragments, and deletes data files no version references (what a crashed
+   * run left). The caller holds the ingestion lock, so no other writer has files in flight. Returns how many
+   * versions went. Compaction commits a new current version.
+   */
+  async applyRetention(policy: { keepVersions: number; keepDays: number }): Promise<number> {
+    const cutoff = await this.retentionCutoff(policy);
+    if (!cutoff) return 0;
+    const before = await this.listVersions();
+    const tags = await this.table.tags();
+    for (const entry of before) if (entry.tag && entry.timestamp <= cutoff) await tags.delete(entry.tag);
+    await this.table.optimize({ cleanupOlderThan: cutoff, deleteUnverified: true });
+    const after = new Set((await this.table.listVersions()).map((entry) => entry.version));
+    return before.filter((entry) => !after.has(entry.version)).length;
+  }
+
   async tagVersion(tag: string, version: number): Promise<void> {
     await (await this.table.tags()).create(tag, version);
   }

@@ -46,10 +46,10 @@ describe('npm run ingest (the CLI)', () => {
   });
 
   it('exits 2 with a clear message when another run holds the lock', async () => {
-    const lock = await acquireIngestLock(path.join(dir, 'db'), 'cli');
+    const lock = await acquireIngestLock({ dbDir: path.join(dir, 'db'), tableName: 'cli' });
     const result = await cli(['--source', path.join(dir, 'docs'), '--db', path.join(dir, 'db'), '--table', 'cli']);
     await lock.release();
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/Another ingestion into table "cli" is running/);
+    expect(result.stderr).toMatch(/Another ingestion of table "cli" is running/);
   });
 });

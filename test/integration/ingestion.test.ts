@@ -183,9 +183,9 @@ describe('ingestion into LanceDB with the real model', () => {
   });
 
   it('refuses a second concurrent run with a clear message, and takes over a dead process’s lock', async () => {
-    const held = await acquireIngestLock(db, 'knowledge');
+    const held = await acquireIngestLock({ dbDir: db, tableName: 'knowledge' });
     await expect(runIngestion(options(model))).rejects.toThrow(LockHeldError);
-    await expect(runIngestion(options(model))).rejects.toThrow(/Another ingestion into table "knowledge" is running \(pid \d+/);
+    await expect(runIngestion(options(model))).rejects.toThrow(/Another ingestion of table "knowledge" is running \(pid \d+/);
     await held.release();
     await writeFile(path.join(db, '.knowledge.ingest.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), startedAt: 'earlier' }));
     const summary = await runIngestion(options(model));

@@ -271,13 +271,16 @@ describe('access control', () => {
     expect(unanswered.body.unanswered.at(-1)).toMatchObject({ question: '红烧肉怎么做才好吃', refused: true, lang: 'zh' });
   });
 
-  it('re-ingests through the admin API and counts the run', async () => {
+  it('re-ingests through the admin API as a job and counts the run', async () => {
     const response = await request(service.app).post('/v1/admin/ingest').set('x-api-key', adminKey);
-    expect(response.status).toBe(200);
-    expect(response.body.documents.failed).toBe(0);
+    expect(response.status).toBe(202);
+    await service.jobs.settled();
+    const job = (await request(service.app).get(`/v1/admin/jobs/${response.body.job.id}`).set('x-api-key', adminKey)).body;
+    expect(job.state).toBe('succeeded');
+    expect(job.summary.documents.failed).toBe(0);
     // No server paths in API responses.
-    expect(response.body.db).not.toMatch(/\//);
-    expect(response.body.source).not.toMatch(/\//);
+    expect(job.summary.db).not.toMatch(/\//);
+    expect(job.summary.source).not.toMatch(/\//);
     expect((await request(service.app).get('/metrics')).text).toMatch(/kefu_ingestion_runs_total\{result="success"\} 1/);
   });
 

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from '../errors.js';
+import { LOADERS } from './loaders/index.js';
+
+/**
+ * Where uploaded documents go and which file backs a stored document: the file side of
+ * POST /v1/admin/documents and DELETE /v1/admin/documents/:docId. Every path stays inside the knowledge
+ * folder; names are reduced to a safe file name (no folders, no dot files).
+ */
+export class DocumentFiles {
+  readonly uploadsDir: string;
+
+  constructor(
+    private readonly knowledgeDir: string,
+    uploadsDir?: string,
+  ) {
+    this.uploadsDir = path.resolve(uploadsDir ?? path.join(knowledgeDir, 'uploads'));
+  }
+
+  /** Folder for uploads still being received; hidden, so an ingestion never reads a half-written file. */
+  get incomingDir(): string {
+    return path.join(this.uploadsDir, '.incoming');
+  }
+
+  async incomingFile(): Promise<string> {
+    await mkdir(this.incomingDir, { recursive: true });
+    return path.join(this.incomingDir, randomUUID());
+  }
+
+  /** Checks an uploaded file name: a supported type, reduced to its base name. Returns the name to store under. */
+  safeName(fileName: string): string {
+    const base = path.basename(fileName.replace(/\\/g, '/')).normalize('NFC').replace(/[\u0000-\u001f<>:"|?*]/g, '_').trim();
+    if (!base || base.startsWith('.')) throw new AppError(400, 'bad_file_name', `Not a usable file name: ${JSON.stringify(fileName)}`);
+    const extension = path.extname(base).toLowerCase();
+    if (!LOADERS[extension]) throw new AppError(415, 'unsupported_type', `Files of type "${extension || '(none)'}" cannot be ingested; supported: ${Object.keys(LOADERS).join(', ')}`);
+    return base;
+  }
+
+  /** Moves a received upload into place; returns its path relative to the knowledge folder (the document's id for single-document files). */
+  async place(incoming: string, name: string): Promise<string> {
+    await mkdir(this.uploadsDir, { recursive: true });
+    const target = path.join(this.uploadsDir, name);
+    await rename(incoming, target);
+    return this.relative(target);
+  }
+
+  /** The file behind a stored document's `source_path`, which must lie inside the knowledge folder. */
+  resolve(sourcePath: string): string {
+    const absolute = path.resolve(this.knowledgeDir, sourcePath);
+    if (this.relative(absolute).startsWith('..') || path.isAbsolute(this.relative(absolute))) throw new AppError(409, 'outside_knowledge', 'That document does not come from the knowledge folder');
+    return absolute;
+  }
+
+  async remove(sourcePath: string): Promise<void> {
+    const file = this.resolve(sourcePath);
+    try {
+      if (!(await stat(file)).isFile()) throw new AppError(409, 'not_a_file', 'That document is not backed by a regular file');
+      await rm(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((error as NodeJS.ErrnoException).code === 'EROFS' || (error as NodeJS.ErrnoException).code === 'EACCES') {
+        throw new AppError(409, 'read_only_knowledge', 'The knowledge folder is read-only here: delete the file at its source, then re-ingest');
+      }
+      throw error;
+    }
+  }
+
+  private relative(absolute: string): string {
+    return path.relative(path.resolve(this.knowledgeDir), absolute).split(path.sep).join('/');
+  }
+}

@@ -33,6 +33,7 @@ import { LogSpool } from './state/spool.js';
 import { MemoryState, type SharedState } from './state/shared-state.js';
 import { KnowledgeStore } from './store/knowledge-store.js';
 import { maskPii } from './privacy/pii.js';
+import { GapReporter } from './insights/gaps.js';
 
 export interface Service {
   app: Express;
@@ -204,6 +205,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         documents: new DocumentFiles(config.KNOWLEDGE_DIR, config.UPLOADS_DIR),
         lock: { dbDir: config.DB_DIR, tableName: config.TABLE_NAME, redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.INGEST_LOCK_TTL_SECONDS },
         maxUploadBytes: config.INGEST_MAX_FILE_BYTES,
+        gaps: new GapReporter(embedders.primary, { similarity: config.GAPS_SIMILARITY }),
         onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }),
       }),
     ],

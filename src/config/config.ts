@@ -130,6 +130,8 @@ const schema = z.object({
   RETENTION_FEEDBACK_DAYS: number(180, 0.01, 3650),
   RETENTION_AUDIT_DAYS: number(365, 0.01, 3650),
   ANSWER_RECORD_TTL_DAYS: number(7, 0.01, 365),
+  // Knowledge-gaps report: cosine similarity (primary model) at which two failed questions are one gap.
+  GAPS_SIMILARITY: number(0.75, 0, 1),
   ANSWER_CACHE: boolean(true),
   CACHE_TTL_SECONDS: integer(86_400, 1),
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Conversations } from '../chat/conversation.js';
 import { AppError } from '../errors.js';
 import type { DocumentFiles } from '../ingest/document-files.js';
+import type { GapReporter, GapSignal } from '../insights/gaps.js';
 import type { IngestJobs, JobKind } from '../ingest/jobs.js';
 import { acquireIngestLock, type LockHeldError, type LockOptions } from '../ingest/lock.js';
 import type { SharedState } from '../state/shared-state.js';
@@ -21,6 +22,7 @@ export interface AdminRouteOptions {
   /** The table's lock, for rollbacks (jobs take it themselves). */
   lock: Omit<LockOptions, 'purpose' | 'jobId'>;
   maxUploadBytes: number;
+  gaps: GapReporter;
   /** A job could not start because another run holds the lock. */
   onConflict?: () => void;
 }
@@ -117,6 +119,26 @@ export function adminRoutes(options: AdminRouteOptions): Router {
   router.get('/v1/admin/audit', async (request: Request, response: Response) => {
     const entries = await options.state.readLog('audit', limit.parse(request.query.limit));
     response.json({ audit: entries.map(({ id, entry }) => ({ id, ...entry })) });
+  });
+  router.get('/v1/admin/gaps', async (request: Request, response: Response) => {
+    const query = z
+      .object({
+        since: z.iso.datetime({ offset: true }).optional(),
+        until: z.iso.datetime({ offset: true }).optional(),
+        productLine: z.string().max(100).optional(),
+        limit: z.coerce.number().int().min(1).max(5000).default(1000),
+      })
+      .parse(request.query);
+    const since = query.since ?? new Date(Date.now() - 30 * 86_400_000).toISOString();
+    const until = query.until ?? new Date().toISOString();
+    const [refused, feedback] = await Promise.all([options.conversations.readLog('unanswered', query.limit), options.conversations.readLog('feedback', query.limit)]);
+    const signals: GapSignal[] = [
+      ...refused.map(({ id, entry }) => ({ id, question: String(entry.question ?? ''), productLine: String(entry.productLine ?? 'general'), lang: String(entry.lang ?? ''), at: String(entry.at ?? ''), kind: 'refused' as const })),
+      ...feedback
+        .filter(({ entry }) => entry.rating === 'down' && typeof entry.question === 'string')
+        .map(({ id, entry }) => ({ id, question: String(entry.question), productLine: String(entry.productLine ?? 'general'), lang: String(entry.lang ?? ''), at: String(entry.answeredAt ?? entry.at ?? ''), kind: 'thumbs_down' as const })),
+    ].filter((signal) => signal.question && Date.parse(signal.at) >= Date.parse(since) && Date.parse(signal.at) <= Date.parse(until) && (!query.productLine || signal.productLine === query.productLine));
+    response.json({ since, until, productLine: query.productLine ?? null, questions: signals.length, gaps: await options.gaps.report(signals) });
   });
   router.get('/v1/admin/feedback', async (request: Request, response: Response) => {
     const rating = z.enum(['up', 'down']).optional().parse(request.query.rating);

@@ -172,6 +172,36 @@ describe('ingestion as a job', () => {
   });
 });
 
+describe('knowledge-gaps report', () => {
+  it('groups refused and thumbs-down questions by similarity and product line, with counts, first/last seen and an example', async () => {
+    const refusedQuestions = ['Do Lumora gift cards expire?', 'Is there an expiry date on gift cards?', 'How long is a gift card valid?', 'Can I pay with PayPal?', 'Do you accept PayPal payments?', 'What is the weather in Paris today?'];
+    for (const question of refusedQuestions) {
+      const body = (await ask(question)).body;
+      if (!body.refused) {
+        // Answered (the gift-card page from the first test): a thumbs-down puts it into the report too.
+        await request(service.app).post('/v1/feedback').set(admin()).send({ answerId: body.answerId, rating: 'down', comment: 'not what I asked' });
+      }
+    }
+    const report = (await request(service.app).get('/v1/admin/gaps').set(admin())).body;
+    const giftCards = report.gaps.find((gap: { example: string }) => /gift card/i.test(gap.example));
+    expect(giftCards.count).toBeGreaterThanOrEqual(3);
+    expect(giftCards.refused + giftCards.thumbsDown).toBe(giftCards.count);
+    expect(Date.parse(giftCards.lastSeen)).toBeGreaterThanOrEqual(Date.parse(giftCards.firstSeen));
+    const paypal = report.gaps.find((gap: { example: string }) => /PayPal/.test(gap.example));
+    expect(paypal.count).toBe(2);
+    expect(report.gaps.find((gap: { example: string }) => /weather/.test(gap.example)).count).toBe(1);
+
+    const future = (await request(service.app).get(`/v1/admin/gaps?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`).set(admin())).body;
+    expect(future.gaps).toEqual([]);
+    const otherLine = (await request(service.app).get('/v1/admin/gaps?productLine=C').set(admin())).body;
+    expect(otherLine.gaps.every((gap: { productLine: string }) => gap.productLine === 'C')).toBe(true);
+    expect((await request(service.app).get('/v1/admin/gaps?since=yesterday').set(admin())).status).toBe(400);
+    expect((await request(service.app).get('/v1/admin/gaps')).status).toBe(401);
+    const page = await request(service.app).get('/admin');
+    expect(page.text).toContain('Knowledge gaps');
+  });
+});
+
 describe('ingestion locks are leases', () => {
   it('a lock file left by a dead holder on another host expires; a live one from another host is respected', async () => {
     const dir = await tempDir('lease');

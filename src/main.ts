@@ -14,19 +14,32 @@ const server = await listen(service.app, config.PORT, config.HOST, {
 });
 logger.info({ port: config.PORT, mode: service.answers.mode, table: config.TABLE_NAME }, `Kefu listening on http://localhost:${config.PORT}`);
 
-// Graceful shutdown: stop accepting, let running answers finish (bounded), then close the store.
+// Graceful shutdown (SIGTERM from Docker or Kubernetes, Ctrl-C): readiness turns 503 first so the load
+// balancer stops sending; after SHUTDOWN_READINESS_DELAY_MS the server stops accepting connections; running
+// answers get up to SHUTDOWN_DRAIN_MS (by default longer than an LLM call may take) to finish, and streams
+// still open then end with an `error` event. A running ingestion job is stopped and its lock released.
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 15_000).unref();
-    server.close(async () => {
-      await service.close();
-      clearTimeout(force);
-      process.exit(0);
-    });
-    server.closeIdleConnections();
+    void shutdown(signal);
   });
+}
+
+async function shutdown(signal: string) {
+  logger.info({ signal, inFlight: service.drain.inFlight }, 'shutting down: readiness off, draining');
+  service.drain.start();
+  // Hard stop if something hangs past every deadline.
+  setTimeout(() => process.exit(1), config.SHUTDOWN_READINESS_DELAY_MS + config.SHUTDOWN_DRAIN_MS + 10_000).unref();
+  await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_READINESS_DELAY_MS));
+  const closed = new Promise((resolve) => server.close(resolve));
+  server.closeIdleConnections();
+  const cut = await service.drain.settle(config.SHUTDOWN_DRAIN_MS);
+  if (cut) logger.warn({ cut }, 'answers still running at the drain deadline were ended with an error event');
+  server.closeAllConnections();
+  await closed;
+  await service.close();
+  logger.info('stopped');
+  process.exit(0);
 }

@@ -17,6 +17,7 @@ import { createApp } from './http/app.js';
 import { conversationRoutes } from './http/conversation-routes.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { Admission, Slots } from './http/admission.js';
+import { Drain } from './http/drain.js';
 import { jsonBody } from './http/app.js';
 import { rateLimit } from './http/rate-limit.js';
 import { webRoutes } from './http/web-routes.js';
@@ -42,6 +43,7 @@ export interface Service {
   state: SharedState;
   metrics: Metrics;
   jobs: IngestJobs;
+  drain: Drain;
   close: () => Promise<void>;
 }
 
@@ -167,12 +169,13 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     inferenceQueue: { length: () => inference.queued, max: config.INFERENCE_MAX_QUEUE },
     onShed: (reason) => metrics.shed.inc({ reason }),
   }).start();
+  const drain = new Drain();
   const publicGuards = [admission.middleware, limiter.perIp, access.require('widget'), limiter.perKey, body];
 
   const app = createApp({
     logger,
     trustProxy: config.TRUST_PROXY,
-    middleware: [metrics.httpMiddleware, access.cors],
+    middleware: [drain.middleware, metrics.httpMiddleware, access.cors],
     metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
     ask: {
       answers,
@@ -181,6 +184,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
       guards: publicGuards,
       llmSlots: new Slots(config.LLM_MAX_CONCURRENT),
+      drain,
       onShed: (reason) => metrics.shed.inc({ reason }),
       prepare: (body, signal) => conversations.prepare(body, signal),
     },
@@ -210,6 +214,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       }),
     ],
     readiness: [
+      // First to fail on shutdown: the load balancer stops sending before the server stops accepting.
+      { name: 'accepting', check: async () => !drain.draining },
       // An empty table is readable but answers nothing: not ready.
       { name: 'knowledge', check: async () => (await store.countRows()) > 0 },
       // Rows missing from the full-text index mean an ingestion crashed after its commit: re-running ingestion repairs it.
@@ -226,6 +232,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     state,
     metrics,
     jobs,
+    drain,
     close: async () => {
       await jobs.stop();
       admission.stop();

@@ -74,6 +74,10 @@ const schema = z.object({
   INFERENCE_CONCURRENCY: integer(1, 1, 64),
   INFERENCE_MAX_QUEUE: integer(4, 0),
 
+  // Shutdown: readiness is 503 this long before the server stops accepting, then answers in flight get up
+  // to SHUTDOWN_DRAIN_MS (default: LLM_TIMEOUT_MS + 15 s, so a generation in progress can finish).
+  SHUTDOWN_READINESS_DELAY_MS: integer(3000, 0, 600_000),
+  SHUTDOWN_DRAIN_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(3_600_000).optional()),
   LLM_BASE_URL: optionalString,
   LLM_MODEL: z.preprocess(emptyAsUndefined, z.string().default('Qwen/Qwen3-4B-Instruct-2507')),
   LLM_API_KEY: z.preprocess(emptyAsUndefined, z.string().default('not-needed')),
@@ -136,7 +140,7 @@ const schema = z.object({
   CACHE_TTL_SECONDS: integer(86_400, 1),
 });
 
-export type Config = Readonly<z.infer<typeof schema>>;
+export type Config = Readonly<z.infer<typeof schema> & { SHUTDOWN_DRAIN_MS: number }>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -155,5 +159,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // One value for both languages unless a per-language setting is given explicitly.
   data.REFUSAL_THRESHOLD_ZH ??= data.REFUSAL_THRESHOLD;
   data.REFUSAL_THRESHOLD_EN ??= data.REFUSAL_THRESHOLD;
-  return Object.freeze(data);
+  data.SHUTDOWN_DRAIN_MS ??= data.LLM_TIMEOUT_MS + 15_000;
+  return Object.freeze(data as typeof data & { SHUTDOWN_DRAIN_MS: number });
 }

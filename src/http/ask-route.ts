@@ -5,6 +5,7 @@ import { LlmError } from '../answer/chat-model.js';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
 import { AppError, badRequest } from '../errors.js';
 import type { ShedReason, Slots } from './admission.js';
+import type { Drain } from './drain.js';
 import { SseWriter } from './sse.js';
 
 export interface AskRouteOptions {
@@ -19,6 +20,8 @@ export interface AskRouteOptions {
   llmSlots?: Slots;
   onShed?: (reason: ShedReason) => void;
   /** Turns the request into what the answer service needs (adds session history); identity by default. */
+  /** Graceful shutdown: long answers are cut at the drain deadline with a clean error. */
+  drain?: Drain;
   prepare?: (body: AskBody, signal: AbortSignal) => Promise<{ answerRequest: AnswerRequest; onDone?: (meta: AnswerMeta, done: AnswerDone) => Promise<void> }>;
 }
 
@@ -65,6 +68,14 @@ export function askRoute(options: AskRouteOptions): Router {
 
     let meta: AnswerMeta | undefined;
     const sse = body.stream ? new SseWriter(response) : undefined;
+    // At the end of a shutdown drain, a stream still running gets a final error event, then ends.
+    const untrack = options.drain?.track(() => {
+      const error = { code: 'shutting_down', message: 'The service is restarting; please ask again in a moment', requestId: request.id };
+      if (sse) sse.send('error', error);
+      else if (!response.headersSent) response.status(503).setHeader('Retry-After', '1').json({ error });
+      controller.abort();
+      sse?.end();
+    });
     let timedOut = false;
     const timer =
       !sse && options.requestTimeoutMs
@@ -84,11 +95,14 @@ export function askRoute(options: AskRouteOptions): Router {
       }
     } catch (error) {
       if (timedOut) throw new AppError(504, 'timeout', 'The answer took too long');
+      // Cut by the shutdown drain, which already answered.
+      if (controller.signal.aborted && response.headersSent && !sse) return;
       if (error instanceof LlmError && error.kind === 'cancelled') return;
       if (!sse) throw error;
       sse.send('error', { code: 'internal', message: 'The answer could not be completed', requestId: request.id });
       throw error;
     } finally {
+      untrack?.();
       clearTimeout(timer);
       releaseSlot();
       sse?.end();

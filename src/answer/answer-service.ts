@@ -87,7 +87,8 @@ export type AnswerEvent = { type: 'meta'; data: AnswerMeta } | { type: 'token'; 
 /** Hooks for metrics; the HTTP layer plugs Prometheus in, tests and scripts leave them out. */
 export interface AnswerObserver {
   stage?(stage: 'classify' | 'embed' | 'retrieve' | 'rerank' | 'llm_first_token' | 'llm' | 'total', seconds: number): void;
-  outcome?(mode: AnswerMode, details: { replacedUngrounded: boolean; llmError?: LlmError }): void;
+  /** `productLine` is always one the rules define (or general): a bounded metric label. */
+  outcome?(mode: AnswerMode, details: { replacedUngrounded: boolean; llmError?: LlmError; productLine: string }): void;
   tokens?(usage: ChatUsage): void;
   cache?(hit: boolean): void;
   rerankFailed?(error: Error): void;
@@ -160,7 +161,7 @@ export class AnswerService {
         yield { type: 'token', data: { text: hit.done.answer } };
         timings.totalMs = performance.now() - started;
         o.observer?.stage?.('total', timings.totalMs / 1000);
-        o.observer?.outcome?.(hit.done.mode, { replacedUngrounded: false });
+        o.observer?.outcome?.(hit.done.mode, { replacedUngrounded: false, productLine: hit.done.productLine });
         yield { type: 'done', data: { ...hit.done, answerId, cached: true, timings: { classifyMs: round(timings.classifyMs), totalMs: round(timings.totalMs) } } };
         return;
       }
@@ -187,7 +188,7 @@ export class AnswerService {
     const finish = async (done: Omit<AnswerDone, 'answerId' | 'productLine' | 'confidence' | 'timings' | 'cached'>, llmError?: LlmError): Promise<AnswerEvent> => {
       timings.totalMs = performance.now() - started;
       o.observer?.stage?.('total', timings.totalMs / 1000);
-      o.observer?.outcome?.(done.mode, { replacedUngrounded: done.replacedUngrounded, llmError });
+      o.observer?.outcome?.(done.mode, { replacedUngrounded: done.replacedUngrounded, llmError, productLine });
       for (const key of Object.keys(timings)) timings[key] = round(timings[key]);
       const data: AnswerDone = { ...done, answerId, productLine, confidence: round(decision.answerability), cached: false, timings };
       if (cacheKey && shouldCache(done, decision.answerability, threshold)) {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -113,6 +114,9 @@ const schema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: integer(500, 10, 60_000),
   REDIS_KEY_PREFIX: z.preprocess(emptyAsUndefined, z.string().default('kefu:')),
   STATE_LOG_DIR: z.preprocess(emptyAsUndefined, z.string().default('data/logs')),
+  // Protects GET /metrics (Authorization: Bearer <token>); unset, /metrics is open (keep it off the public network).
+  METRICS_TOKEN: optionalString,
+  METRICS_TOKEN_FILE: optionalString,
   API_KEYS_FILE: optionalString,
   API_KEYS: optionalString,
   RATE_LIMIT_IP_PER_MINUTE: integer(60, 1),
@@ -140,6 +144,9 @@ const schema = z.object({
   CACHE_TTL_SECONDS: integer(86_400, 1),
 });
 
+/** Every setting's name (what the README documents and deployment files may set). */
+export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
+
 export type Config = Readonly<z.infer<typeof schema> & { SHUTDOWN_DRAIN_MS: number }>;
 
 export class ConfigError extends Error {
@@ -160,5 +167,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   data.REFUSAL_THRESHOLD_ZH ??= data.REFUSAL_THRESHOLD;
   data.REFUSAL_THRESHOLD_EN ??= data.REFUSAL_THRESHOLD;
   data.SHUTDOWN_DRAIN_MS ??= data.LLM_TIMEOUT_MS + 15_000;
+  // A token in a file (a Docker or Kubernetes secret) rather than in the environment.
+  if (!data.METRICS_TOKEN && data.METRICS_TOKEN_FILE) {
+    try {
+      data.METRICS_TOKEN = readFileSync(data.METRICS_TOKEN_FILE, 'utf8').trim() || undefined;
+    } catch (error) {
+      throw new ConfigError(`METRICS_TOKEN_FILE: cannot read ${data.METRICS_TOKEN_FILE} (${(error as Error).message})`);
+    }
+  }
   return Object.freeze(data as typeof data & { SHUTDOWN_DRAIN_MS: number });
 }

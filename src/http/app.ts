@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
@@ -21,8 +22,8 @@ export interface AppOptions {
   routers?: express.Router[];
   /** Runs on every request before the body is parsed (metrics, CORS). */
   middleware?: express.RequestHandler[];
-  /** Prometheus text for GET /metrics. */
-  metrics?: { contentType: string; render: () => Promise<string> };
+  /** Prometheus text for GET /metrics; with `token`, only for `Authorization: Bearer <token>`. */
+  metrics?: { contentType: string; render: () => Promise<string>; token?: string };
   trustProxy?: string;
 }
 
@@ -74,7 +75,16 @@ export function createApp(options: AppOptions): Express {
   });
   if (options.metrics) {
     const metrics = options.metrics;
-    app.get('/metrics', async (_request, response) => {
+    const expected = metrics.token ? createHash('sha256').update(metrics.token).digest() : undefined;
+    app.get('/metrics', async (request, response) => {
+      if (expected) {
+        const presented = /^Bearer\s+(.+)$/i.exec(request.header('authorization') ?? '')?.[1]?.trim() ?? '';
+        // Compared as hashes: equal length, constant time.
+        if (!timingSafeEqual(createHash('sha256').update(presented).digest(), expected)) {
+          response.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+          throw new AppError(401, 'metrics_token_required', 'Metrics need the metrics token: Authorization: Bearer <METRICS_TOKEN>');
+        }
+      }
       response.type(metrics.contentType).send(await metrics.render());
     });
   }

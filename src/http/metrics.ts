@@ -7,13 +7,16 @@ import type { StateHealthObserver } from '../state/resilient-state.js';
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'kefu_process_' });
+  // prom-client also names three gauges "…_total", which Prometheus reserves for counters (promtool rejects
+  // the exposition). Their counts are in kefu_process_nodejs_active_{handles,requests,resources} already.
+  for (const name of ['active_handles_total', 'active_requests_total', 'active_resources_total']) registry.removeSingleMetric(`kefu_process_nodejs_${name}`);
   const requests = new Counter({ name: 'kefu_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] });
   const requestSeconds = new Histogram({ name: 'kefu_http_request_duration_seconds', help: 'HTTP request duration by route', labelNames: ['route'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] });
   const stageSeconds = new Histogram({ name: 'kefu_answer_stage_duration_seconds', help: 'Answer pipeline stage durations (classify, embed, retrieve, rerank, llm_first_token, llm, total)', labelNames: ['stage'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] });
-  const answers = new Counter({ name: 'kefu_answers_total', help: 'Answers by mode (generated, extractive, fallback, refusal)', labelNames: ['mode'], registers: [registry] });
-  const refusals = new Counter({ name: 'kefu_refusals_total', help: 'Questions refused (answerability below the threshold, or nothing quotable)', registers: [registry] });
+  const answers = new Counter({ name: 'kefu_answers_total', help: 'Answers by mode (generated, extractive, fallback, refusal) and product line', labelNames: ['mode', 'product_line'], registers: [registry] });
+  const refusals = new Counter({ name: 'kefu_refusals_total', help: 'Questions refused (answerability below the threshold, or nothing quotable), by product line', labelNames: ['product_line'], registers: [registry] });
   const rerankFailures = new Counter({ name: 'kefu_reranker_failures_total', help: 'Reranker calls that failed; the fused order was used', registers: [registry] });
-  const fallbacks = new Counter({ name: 'kefu_llm_fallbacks_total', help: 'Extractive fallbacks after an LLM failure, by reason', labelNames: ['reason'], registers: [registry] });
+  const fallbacks = new Counter({ name: 'kefu_llm_fallbacks_total', help: 'Extractive fallbacks after an LLM failure, by reason and product line', labelNames: ['reason', 'product_line'], registers: [registry] });
   const ungrounded = new Counter({ name: 'kefu_ungrounded_answers_replaced_total', help: 'Generated answers replaced because they cited no given source', registers: [registry] });
   const cache = new Counter({ name: 'kefu_answer_cache_total', help: 'Answer cache lookups by result', labelNames: ['result'], registers: [registry] });
   const tokens = new Counter({ name: 'kefu_llm_tokens_total', help: 'LLM tokens by direction (prompt, completion)', labelNames: ['direction'], registers: [registry] });
@@ -29,9 +32,10 @@ export function createMetrics() {
   const answerObserver: AnswerObserver = {
     stage: (stage, seconds) => stageSeconds.observe({ stage }, seconds),
     outcome: (mode, details) => {
-      answers.inc({ mode });
-      if (mode === 'refusal') refusals.inc();
-      if (mode === 'fallback') fallbacks.inc({ reason: details.llmError?.kind ?? 'unknown' });
+      const productLine = details.productLine;
+      answers.inc({ mode, product_line: productLine });
+      if (mode === 'refusal') refusals.inc({ product_line: productLine });
+      if (mode === 'fallback') fallbacks.inc({ reason: details.llmError?.kind ?? 'unknown', product_line: productLine });
       if (details.replacedUngrounded) ungrounded.inc();
     },
     tokens: (usage) => {

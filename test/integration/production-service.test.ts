@@ -306,8 +306,8 @@ describe('metrics', () => {
     const text = (await request(service.app).get('/metrics')).text;
     expect(text).toMatch(/kefu_http_requests_total\{route="\/v1\/ask",method="POST",status="200"\} 2/);
     for (const stage of ['classify', 'embed', 'retrieve', 'total']) expect(text).toMatch(new RegExp(`kefu_answer_stage_duration_seconds_count\\{stage="${stage}"\\} [1-9]`));
-    expect(text).toMatch(/kefu_answers_total\{mode="extractive"\} 1/);
-    expect(text).toMatch(/kefu_refusals_total 1/);
+    expect(text).toMatch(/kefu_answers_total\{mode="extractive",product_line="A"\} 1/);
+    expect(text).toMatch(/kefu_refusals_total\{product_line="general"\} 1/);
     expect(text).toMatch(/kefu_knowledge_version [1-9]/);
     expect(text).toMatch(/^kefu_shared_state_up 1$/m);
   });
@@ -391,6 +391,6 @@ describe('faults', () => {
     const after = await ask(service, { question: '行车记录仪用多大的存储卡？' });
     expect(after.body.mode).toBe('fallback');
     expect(after.body.answer).toMatch(/\[1\]/);
-    expect((await request(service.app).get('/metrics')).text).toMatch(/kefu_llm_fallbacks_total\{reason="connection"\} 1/);
+    expect((await request(service.app).get('/metrics')).text).toMatch(/kefu_llm_fallbacks_total\{reason="connection",product_line="C"\} 1/);
   });
 });

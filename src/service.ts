@@ -12,6 +12,7 @@ import type { EmbeddingSpaces } from './embed/embedding-spaces.js';
 import { InferenceGate } from './embed/inference-gate.js';
 import { loadEmbeddingSpaces } from './embed/load-embedder.js';
 import { AccessControl, loadApiKeys } from './http/access.js';
+import { KEY_LOG, KEY_LOG_RETENTION_SECONDS, KeyRegistry } from './http/key-registry.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { createApp } from './http/app.js';
 import { conversationRoutes } from './http/conversation-routes.js';
@@ -76,7 +77,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     }
   }
   const days = (value: number) => value * 86_400;
-  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS) };
+  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS), [KEY_LOG]: KEY_LOG_RETENTION_SECONDS };
   let state: SharedState;
   if (overrides.state) state = overrides.state;
   else if (config.REDIS_URL) {
@@ -154,7 +155,10 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       await knowledgeVersion().catch(() => undefined);
     },
   });
-  const access = new AccessControl(loadApiKeys({ file: config.API_KEYS_FILE, inline: config.API_KEYS }));
+  const keysFromSettings = loadApiKeys({ file: config.API_KEYS_FILE, inline: config.API_KEYS });
+  const access = new AccessControl(keysFromSettings);
+  // Keys created or revoked through the admin API reach every replica within API_KEYS_REFRESH_SECONDS.
+  const keys = await new KeyRegistry(state, access, keysFromSettings, config.API_KEYS_REFRESH_SECONDS).start();
   const limiter = rateLimit(
     state,
     { ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE, ipBurst: config.RATE_LIMIT_IP_BURST, keyPerMinute: config.RATE_LIMIT_KEY_PER_MINUTE, keyBurst: config.RATE_LIMIT_KEY_BURST, keyCeilingPerMinute: config.RATE_LIMIT_KEY_CEILING_PER_MINUTE, keyCeilingBurst: config.RATE_LIMIT_KEY_CEILING_BURST },
@@ -209,6 +213,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         documents: new DocumentFiles(config.KNOWLEDGE_DIR, config.UPLOADS_DIR),
         lock: { dbDir: config.DB_DIR, tableName: config.TABLE_NAME, redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.INGEST_LOCK_TTL_SECONDS },
         maxUploadBytes: config.INGEST_MAX_FILE_BYTES,
+        keys,
         gaps: new GapReporter(embedders.primary, { similarity: config.GAPS_SIMILARITY }),
         onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }),
       }),
@@ -235,6 +240,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     drain,
     close: async () => {
       await jobs.stop();
+      keys.stop();
       admission.stop();
       store.close();
       await state.close();

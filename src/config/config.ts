@@ -119,6 +119,8 @@ const schema = z.object({
   METRICS_TOKEN_FILE: optionalString,
   API_KEYS_FILE: optionalString,
   API_KEYS: optionalString,
+  // How often each replica re-reads keys created or revoked through the admin API.
+  API_KEYS_REFRESH_SECONDS: number(2, 0.1, 3600),
   RATE_LIMIT_IP_PER_MINUTE: integer(60, 1),
   RATE_LIMIT_IP_BURST: integer(20, 1),
   // Per (key, client): a public widget key is shared by every visitor, so one visitor must not drain it.

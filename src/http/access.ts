@@ -13,6 +13,7 @@ const keySchema = z.object({
   origins: z.array(z.union([z.string().url(), z.literal('*')])).default([]),
 });
 export type ApiKey = z.infer<typeof keySchema>;
+export const keySpec = keySchema.pick({ id: true, scopes: true, origins: true });
 export type Scope = ApiKey['scopes'][number];
 
 declare module 'express-serve-static-core' {
@@ -39,12 +40,19 @@ export function loadApiKeys(options: { file?: string; inline?: string }): ApiKey
  * the `widget` or `admin` scope, from one of that key's origins; admin calls need `admin`.
  */
 export class AccessControl {
-  private readonly byHash: Map<string, ApiKey>;
-  private readonly allOrigins: Set<string>;
+  private byHash = new Map<string, ApiKey>();
+  private allOrigins = new Set<string>();
+  keys: readonly ApiKey[] = [];
 
-  constructor(readonly keys: ApiKey[]) {
+  constructor(keys: ApiKey[]) {
+    this.setKeys(keys);
+  }
+
+  /** Replaces the key set (the KeyRegistry calls this when keys are created or revoked on any replica). */
+  setKeys(keys: readonly ApiKey[]): void {
     this.byHash = new Map(keys.map((key) => [key.sha256, key]));
     this.allOrigins = new Set(keys.flatMap((key) => key.origins));
+    this.keys = keys;
   }
 
   get enabled(): boolean {

@@ -9,6 +9,8 @@ import type { IngestJobs, JobKind } from '../ingest/jobs.js';
 import { acquireIngestLock, type LockHeldError, type LockOptions } from '../ingest/lock.js';
 import type { SharedState } from '../state/shared-state.js';
 import { EmptyVersionError, type KnowledgeStore, VersionNotFoundError } from '../store/knowledge-store.js';
+import { keySpec } from './access.js';
+import type { KeyRegistry } from './key-registry.js';
 import { receiveOneFile } from './upload.js';
 
 export interface AdminRouteOptions {
@@ -23,6 +25,7 @@ export interface AdminRouteOptions {
   lock: Omit<LockOptions, 'purpose' | 'jobId'>;
   maxUploadBytes: number;
   gaps: GapReporter;
+  keys: KeyRegistry;
   /** A job could not start because another run holds the lock. */
   onConflict?: () => void;
 }
@@ -115,6 +118,22 @@ export function adminRoutes(options: AdminRouteOptions): Router {
     } finally {
       await lock.release();
     }
+  });
+  router.get('/v1/admin/keys', (_request: Request, response: Response) => {
+    response.json({ keys: options.keys.list() });
+  });
+  router.post('/v1/admin/keys', async (request: Request, response: Response) => {
+    const spec = keySpec.extend({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'id: 1–64 letters, digits, _ . -') }).strict().parse(request.body ?? {});
+    const created = await options.keys.create(spec, request.apiKey?.id ?? 'unknown');
+    await audit(request, 'key.create', { key: spec.id, scopes: spec.scopes });
+    // The only time the key is shown: it is stored as a hash.
+    response.status(201).json({ key: created.key, ...created.info });
+  });
+  router.delete('/v1/admin/keys/:id', async (request: Request, response: Response) => {
+    const id = z.string().min(1).max(64).parse(request.params.id);
+    await options.keys.revoke(id, request.apiKey?.id ?? 'unknown');
+    await audit(request, 'key.revoke', { key: id });
+    response.status(204).end();
   });
   router.get('/v1/admin/audit', async (request: Request, response: Response) => {
     const entries = await options.state.readLog('audit', limit.parse(request.query.limit));

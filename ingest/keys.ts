@@ -1,0 +1,56 @@
+/**
+ * API keys from the command line.
+ *
+ *   npm run keys:create -- --id shop-widget --scopes widget --origins https://shop.example[,…]
+ *   npm run keys:list
+ *   npm run keys:revoke -- --id shop-widget
+ *
+ * With `--server URL --key ADMIN_KEY` (or KEFU_SERVER / KEFU_ADMIN_KEY) the command goes to a running
+ * service: the key is stored hashed in the shared state and every replica accepts (or, revoked, refuses) it
+ * within seconds, no restart. `keys:create` without a server prints a new key and the entry for
+ * API_KEYS_FILE / API_KEYS instead. `--origins '*'` allows any origin; none means server-side use only.
+ */
+import { parseArgs } from 'node:util';
+import { hashKey } from '../src/http/access.js';
+import { newApiKey } from '../src/http/key-registry.js';
+
+const [command = 'list', ...rest] = process.argv.slice(2);
+const { values } = parseArgs({
+  args: rest,
+  options: { id: { type: 'string' }, scopes: { type: 'string', default: 'widget' }, origins: { type: 'string', default: '' }, server: { type: 'string' }, key: { type: 'string' } },
+});
+const server = values.server ?? process.env.KEFU_SERVER;
+const adminKey = values.key ?? process.env.KEFU_ADMIN_KEY;
+const fail = (message: string): never => {
+  process.stderr.write(`keys:${command}: ${message}\n`);
+  process.exit(2);
+};
+
+async function call(method: string, route: string, body?: unknown) {
+  if (!server || !adminKey) fail('needs --server URL and --key ADMIN_KEY (or KEFU_SERVER and KEFU_ADMIN_KEY)');
+  const response = await fetch(new URL(route, server), { method, headers: { 'x-api-key': adminKey!, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const text = await response.text();
+  if (!response.ok) fail(`${response.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+if (command === 'create') {
+  if (!values.id) fail('--id is required');
+  const scopes = values.scopes!.split(',').map((scope) => scope.trim()).filter(Boolean);
+  if (!scopes.length || scopes.some((scope) => scope !== 'widget' && scope !== 'admin')) fail('scopes are widget and/or admin');
+  const origins = values.origins!.split(',').map((origin) => origin.trim()).filter(Boolean);
+  if (server) {
+    const created = await call('POST', '/v1/admin/keys', { id: values.id, scopes, origins });
+    process.stdout.write(`key (shown once): ${created.key}\nid ${created.id}, scopes ${created.scopes.join(',')}, origins ${created.origins.join(',') || '(server-side only)'}; live on every replica within seconds\n`);
+  } else {
+    const key = newApiKey(scopes as ('widget' | 'admin')[]);
+    process.stdout.write(`key (shown once): ${key}\nentry for API_KEYS_FILE / API_KEYS: ${JSON.stringify({ id: values.id, sha256: hashKey(key), scopes, origins })}\n`);
+  }
+} else if (command === 'list') {
+  const { keys } = await call('GET', '/v1/admin/keys');
+  for (const key of keys) process.stdout.write(`${key.revokedAt ? 'revoked' : 'active '}  ${key.id}  ${key.scopes.join(',')}  ${key.origins.join(',') || '-'}  (${key.source}${key.createdAt ? `, ${key.createdAt}` : ''})\n`);
+} else if (command === 'revoke') {
+  if (!values.id) fail('--id is required');
+  await call('DELETE', `/v1/admin/keys/${encodeURIComponent(values.id!)}`);
+  process.stdout.write(`revoked ${values.id}: every replica refuses it within seconds\n`);
+} else fail('commands: create, list, revoke');

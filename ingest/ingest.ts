@@ -55,7 +55,7 @@ async function main(): Promise<number> {
   const tableName = values.table ?? config.TABLE_NAME;
 
   if (values['list-versions'] || values.rollback) {
-    const store = await KnowledgeStore.open(dbDir, tableName);
+    const store = await KnowledgeStore.open(dbDir, tableName, { storageOptions: config.LANCEDB_STORAGE_OPTIONS });
     if (values.rollback) {
       const target = /^\d+$/.test(values.rollback) ? Number(values.rollback) : values.rollback;
       // A rollback commits a version: it must not interleave with an ingestion's commits.

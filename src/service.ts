@@ -64,7 +64,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   // Serving runs its model calls through one gate; ingestion (a child process) has its own CPU budget.
   const inference = new InferenceGate(config.INFERENCE_CONCURRENCY);
   const embedders = inference.wrap(models);
-  const store = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME, { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS });
+  const store = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME, { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS, storageOptions: config.LANCEDB_STORAGE_OPTIONS });
   for (const space of embedders.all) {
     const dimension = store.dimensions[space.column];
     // A table from before a language model was added still serves, through the primary space alone.

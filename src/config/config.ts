@@ -27,6 +27,22 @@ const schema = z.object({
   DB_DIR: z.preprocess(emptyAsUndefined, z.string().default('data/lancedb')),
   TABLE_NAME: z.preprocess(emptyAsUndefined, z.string().regex(/^[A-Za-z0-9_-]+$/).default('knowledge')),
   LANCEDB_READ_CONSISTENCY_SECONDS: number(5, 0, 3600),
+  // For DB_DIR on object storage (s3://bucket/path, gs://, az://): LanceDB storage options as JSON, e.g.
+  // {"aws_endpoint":"http://minio:9000","aws_region":"us-east-1","allow_http":"true"} (credentials may come from AWS_* variables).
+  LANCEDB_STORAGE_OPTIONS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .transform((text, context) => {
+        try {
+          return z.record(z.string(), z.coerce.string()).parse(JSON.parse(text));
+        } catch {
+          context.addIssue({ code: 'custom', message: 'must be a JSON object of strings' });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+  ),
 
   EMBEDDING_MODEL: z.preprocess(emptyAsUndefined, z.string().default('bge-small-zh-v1.5')),
   // A second model for English text, searched beside the primary one: measured on the public dev sets,

@@ -177,7 +177,7 @@ export class IngestJobs {
    */
   private spawnChild(current: NonNullable<typeof this.current>, onProgress: (event: ProgressEvent) => void): Promise<IngestSummary> {
     const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const [key, value] of Object.entries(this.options.config)) if (value !== undefined) env[key] = String(value);
+    for (const [key, value] of Object.entries(this.options.config)) if (value !== undefined) env[key] = typeof value === 'object' ? JSON.stringify(value) : String(value);
     // Compiled (the production image): the JavaScript beside this file's tree. From source: tsx as a loader
     // in the same process (not its CLI, which forks again), so the pid we nice and signal is the run's.
     const args = import.meta.url.endsWith('.js') ? [path.join(root, 'ingest/ingest.js')] : ['--import', 'tsx', path.join(root, 'ingest/ingest.ts')];

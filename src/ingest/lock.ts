@@ -58,6 +58,9 @@ interface LeaseBackend {
 export async function acquireIngestLock(options: LockOptions): Promise<IngestLock> {
   const ttlMs = (options.ttlSeconds ?? 30) * 1000;
   const owner: LockOwner = { token: randomUUID(), pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), jobId: options.jobId, purpose: options.purpose ?? 'ingestion' };
+  if (!options.redisUrl && /^[a-z][a-z0-9+.-]*:\/\//i.test(options.dbDir)) {
+    throw new Error(`The knowledge table is on object storage (${options.dbDir.split('/').slice(0, 3).join('/')}…): its ingestion lock needs Redis (REDIS_URL).`);
+  }
   const backend: LeaseBackend = options.redisUrl
     ? await RedisLease.connect(options.redisUrl, `${options.redisPrefix ?? 'kefu:'}lock:ingest:${options.tableName}`)
     : new FileLease(path.join(options.dbDir, `.${options.tableName}.ingest.lock`));

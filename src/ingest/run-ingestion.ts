@@ -36,6 +36,8 @@ export interface IngestOptions {
   calibration?: { target: number };
   /** Where the table's lease lives (see acquireIngestLock); `held` when the caller already holds it (a service job). */
   lock?: { redisUrl?: string; redisPrefix?: string; ttlSeconds?: number; held?: boolean };
+  /** LanceDB storage options, for a dbDir on object storage. */
+  storageOptions?: Record<string, string>;
   /** Which old table versions to keep; older ones (and files a crash left) are deleted after the run. */
   retention?: RetentionPolicy;
 }
@@ -80,7 +82,7 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
   const lock: IngestLock | undefined = options.lock?.held ? undefined : await acquireIngestLock({ dbDir: options.dbDir, tableName: options.tableName, ...options.lock });
   const progress = options.progress ?? silentProgress;
   try {
-    const store = await KnowledgeStore.openOrCreate(options.dbDir, options.tableName, options.embedders.dimensions);
+    const store = await KnowledgeStore.openOrCreate(options.dbDir, options.tableName, options.embedders.dimensions, { storageOptions: options.storageOptions });
     const previousVersion = await store.version();
     const existing = await store.documentHashes();
     const hadRows = existing.size > 0;

@@ -107,7 +107,7 @@ export class KnowledgeStore {
     readonly table: lancedb.Table,
     /** Vector column → dimension. */
     readonly dimensions: Record<string, number>,
-    private readonly calibrationFile: string,
+    private readonly calibrations: CalibrationStore,
   ) {}
 
   /** Dimension of the primary vector column. */
@@ -115,23 +115,23 @@ export class KnowledgeStore {
     return this.dimensions.vector;
   }
 
-  static async open(dbDir: string, tableName: string, options: { readConsistencySeconds?: number } = {}): Promise<KnowledgeStore> {
-    const connection = await lancedb.connect(dbDir, { readConsistencyInterval: options.readConsistencySeconds });
+  static async open(dbDir: string, tableName: string, options: { readConsistencySeconds?: number; storageOptions?: Record<string, string> } = {}): Promise<KnowledgeStore> {
+    const connection = await lancedb.connect(dbDir, { readConsistencyInterval: options.readConsistencySeconds, storageOptions: options.storageOptions });
     const names = await connection.tableNames();
     if (!names.includes(tableName)) {
       throw new TableMissingError(`Knowledge table "${tableName}" does not exist in ${dbDir}. Run "npm run ingest" first.`);
     }
     const table = await connection.openTable(tableName);
-    return new KnowledgeStore(table, await vectorDimensions(table), calibrationPath(dbDir, tableName));
+    return new KnowledgeStore(table, await vectorDimensions(table), calibrationStore(connection, dbDir, tableName));
   }
 
   /** Opens the table, creating it empty with the given vector columns if it does not exist yet. */
-  static async openOrCreate(dbDir: string, tableName: string, dimensions: Record<string, number>): Promise<KnowledgeStore> {
-    await mkdir(dbDir, { recursive: true });
-    const connection = await lancedb.connect(dbDir);
+  static async openOrCreate(dbDir: string, tableName: string, dimensions: Record<string, number>, options: { storageOptions?: Record<string, string> } = {}): Promise<KnowledgeStore> {
+    if (!isRemoteUri(dbDir)) await mkdir(dbDir, { recursive: true });
+    const connection = await lancedb.connect(dbDir, { storageOptions: options.storageOptions });
     const names = await connection.tableNames();
     const table = names.includes(tableName) ? await connection.openTable(tableName) : await connection.createEmptyTable(tableName, chunkSchema(dimensions));
-    const store = new KnowledgeStore(table, await vectorDimensions(table), calibrationPath(dbDir, tableName));
+    const store = new KnowledgeStore(table, await vectorDimensions(table), calibrationStore(connection, dbDir, tableName));
     const describe = (shape: Record<string, number>) => Object.entries(shape).map(([column, dimension]) => `${column}: ${dimension}`).join(', ');
     if (describe(store.dimensions) !== describe(dimensions)) {
       throw new Error(
@@ -320,25 +320,14 @@ export class KnowledgeStore {
 
   /** The calibration stored for a table version, if ingestion measured one. */
   async calibration(version: number): Promise<Calibration | undefined> {
-    return (await this.readCalibrations())[String(version)];
+    return (await this.calibrations.read())[String(version)];
   }
 
   async saveCalibration(calibration: Calibration): Promise<void> {
-    const all = await this.readCalibrations();
+    const all = await this.calibrations.read();
     all[String(calibration.version)] = calibration;
-    // Keep the file small: the last 50 versions are more than rollback ever needs.
-    const kept = Object.fromEntries(Object.entries(all).sort((a, b) => Number(b[0]) - Number(a[0])).slice(0, 50));
-    const temporary = `${this.calibrationFile}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(kept, null, 2));
-    await rename(temporary, this.calibrationFile);
-  }
-
-  private async readCalibrations(): Promise<Record<string, Calibration>> {
-    try {
-      return JSON.parse(await readFile(this.calibrationFile, 'utf8')) as Record<string, Calibration>;
-    } catch {
-      return {};
-    }
+    // Keep it small: the last 50 versions are more than rollback ever needs.
+    await this.calibrations.write(Object.fromEntries(Object.entries(all).sort((a, b) => Number(b[0]) - Number(a[0])).slice(0, 50)));
   }
 
   async checkoutLatest(): Promise<void> {
@@ -350,8 +339,50 @@ export class KnowledgeStore {
   }
 }
 
-/** Calibrations live beside the table, one JSON file per table, keyed by table version. */
-const calibrationPath = (dbDir: string, tableName: string) => path.join(dbDir, `${tableName}.calibration.json`);
+/** A LanceDB location that is a URI (s3://, gs://, az://…) rather than a local folder. */
+export const isRemoteUri = (location: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
+
+/** Where the per-version calibrations of a table live: all of them as one JSON document. */
+interface CalibrationStore {
+  read(): Promise<Record<string, Calibration>>;
+  write(all: Record<string, Calibration>): Promise<void>;
+}
+
+/**
+ * Local tables keep calibrations in a JSON file beside the table (written atomically). Tables on object
+ * storage keep them in a one-row LanceDB table next to the knowledge table, so every replica on every host
+ * reads the same thresholds.
+ */
+function calibrationStore(connection: lancedb.Connection, dbDir: string, tableName: string): CalibrationStore {
+  if (!isRemoteUri(dbDir)) {
+    const file = path.join(dbDir, `${tableName}.calibration.json`);
+    return {
+      read: async () => {
+        try {
+          return JSON.parse(await readFile(file, 'utf8')) as Record<string, Calibration>;
+        } catch {
+          return {};
+        }
+      },
+      write: async (all) => {
+        const temporary = `${file}.${process.pid}.tmp`;
+        await writeFile(temporary, JSON.stringify(all, null, 2));
+        await rename(temporary, file);
+      },
+    };
+  }
+  const name = `${tableName}__calibration`;
+  return {
+    read: async () => {
+      if (!(await connection.tableNames()).includes(name)) return {};
+      const rows = await (await connection.openTable(name)).query().limit(1).toArray();
+      return rows.length ? (JSON.parse(rows[0].json as string) as Record<string, Calibration>) : {};
+    },
+    write: async (all) => {
+      await connection.createTable(name, [{ id: 'calibrations', json: JSON.stringify(all) }], { mode: 'overwrite' });
+    },
+  };
+}
 
 async function vectorDimensions(table: lancedb.Table): Promise<Record<string, number>> {
   const schema = await table.schema();

@@ -1,7 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { ConfigError, loadConfig, SETTING_NAMES } from '../../src/config/config.js';
 
 describe('settings', () => {
+  it('every setting is documented in the README', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const undocumented = SETTING_NAMES.filter((name) => !readme.includes(`\`${name}\``));
+    expect(undocumented).toEqual([]);
+  });
+
   it('has working defaults', () => {
     const config = loadConfig({});
     expect(config.PORT).toBe(3000);

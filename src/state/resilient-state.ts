@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { MemoryState, type SharedState } from './shared-state.js';
 import type { LogSpool } from './spool.js';
@@ -57,8 +58,13 @@ export class ResilientState implements SharedState {
     }
   }
 
-  getJson<T>(key: string) {
-    return this.run('get', (state) => state.getJson<T>(key));
+  /**
+   * Values written during an outage live in this process's memory; after recovery Redis does not have
+   * them (an answer given while Redis was frozen, then rated). Fall back to them on a miss.
+   */
+  async getJson<T>(key: string) {
+    const value = await this.run('get', (state) => state.getJson<T>(key));
+    return value === undefined && !this.degraded ? this.fallback.getJson<T>(key) : value;
   }
   setJson(key: string, value: unknown, ttlSeconds: number) {
     return this.run('set', (state) => state.setJson(key, value, ttlSeconds));
@@ -77,16 +83,19 @@ export class ResilientState implements SharedState {
   }
   async appendLog(name: string, entry: Record<string, unknown>, maxLength: number) {
     if (!this.spool) return this.run('log_append', (state) => state.appendLog(name, entry, maxLength));
+    // One id for the entry whatever path it takes: a command that timed out may still run in Redis (a frozen
+    // server catches up), and the spool replays it later; append-once makes the second a no-op.
+    const onceId = randomUUID();
     try {
       return await this.run('log_append', async (state) => {
         if (state === this.fallback) throw new SpoolInstead();
-        return state.appendLog(name, entry, maxLength);
+        return (await state.appendLogOnce(name, entry, maxLength, onceId)) ?? `once-${onceId}`;
       });
     } catch (error) {
       if (!(error instanceof SpoolInstead)) throw error;
       // Redis is down: keep the entry on disk (and readable here) until it can be replayed.
       await this.fallback.appendLog(name, entry, maxLength);
-      return this.spool.add(name, entry, maxLength);
+      return this.spool.add(name, entry, maxLength, onceId);
     }
   }
   appendLogOnce(name: string, entry: Record<string, unknown>, maxLength: number, onceId: string) {

@@ -25,8 +25,7 @@ export class LogSpool {
     return path.join(this.dir, `spool-${process.pid}.jsonl`);
   }
 
-  async add(name: string, entry: Record<string, unknown>, maxLength: number): Promise<string> {
-    const onceId = randomUUID();
+  async add(name: string, entry: Record<string, unknown>, maxLength: number, onceId: string = randomUUID()): Promise<string> {
     await mkdir(this.dir, { recursive: true });
     await appendFile(this.ownFile, JSON.stringify({ onceId, name, entry, maxLength } satisfies SpoolLine) + '\n');
     return `spooled-${onceId}`;

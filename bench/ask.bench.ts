@@ -47,6 +47,7 @@ async function load(urls: string[], concurrency: number, stream: boolean) {
   const retrieve: number[] = [];
   let next = 0;
   let failures = 0;
+  let shed = 0;
   const started = performance.now();
   const worker = async () => {
     while (next < REQUESTS) {
@@ -56,6 +57,11 @@ async function load(urls: string[], concurrency: number, stream: boolean) {
       const requestStarted = performance.now();
       const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question, stream }) });
       const text = await response.text();
+      // 503 is load shedding (more clients than ANSWER_CONCURRENCY + ANSWER_MAX_QUEUE), counted apart.
+      if (response.status === 503) {
+        shed++;
+        continue;
+      }
       total.push(performance.now() - requestStarted);
       if (!response.ok) {
         failures++;
@@ -67,7 +73,7 @@ async function load(urls: string[], concurrency: number, stream: boolean) {
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - started) / 1000;
-  return { concurrency, requests: total.length, failures, requestsPerSecond: round(total.length / seconds), retrieveMs: summarize(retrieve), totalMs: summarize(total) };
+  return { concurrency, requests: total.length, failures, shed, requestsPerSecond: round(total.length / seconds), retrieveMs: summarize(retrieve), totalMs: summarize(total) };
 }
 
 const llm = await new FakeVllmServer().start();
@@ -91,7 +97,7 @@ async function report(name: string, result: Awaited<ReturnType<typeof load>>, co
   const r = result.retrieveMs;
   const t = result.totalMs;
   const retrieve = r.n ? `${r.p50} / ${r.p95} / ${r.p99}` : '(cached: none)';
-  console.log(`${name.padEnd(24)} ${String(concurrency).padStart(4)}  ${String(result.requestsPerSecond).padStart(5)}   ${retrieve.padEnd(24)}  ${t.p50} / ${t.p95} / ${t.p99}${result.failures ? `  (${result.failures} failed)` : ''}`);
+  console.log(`${name.padEnd(24)} ${String(concurrency).padStart(4)}  ${String(result.requestsPerSecond).padStart(5)}   ${retrieve.padEnd(24)}  ${t.p50} / ${t.p95} / ${t.p99}${result.failures ? `  (${result.failures} failed)` : ''}${result.shed ? `  (${result.shed} shed with 503)` : ''}`);
 }
 
 async function measureAll(name: string, service: Service) {

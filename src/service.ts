@@ -17,7 +17,7 @@ import { adminRoutes } from './http/admin-routes.js';
 import { createApp } from './http/app.js';
 import { conversationRoutes } from './http/conversation-routes.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
-import { Admission, Slots } from './http/admission.js';
+import { Admission, Gate, Slots } from './http/admission.js';
 import { Drain } from './http/drain.js';
 import { jsonBody } from './http/app.js';
 import { rateLimit } from './http/rate-limit.js';
@@ -60,7 +60,8 @@ export interface ServiceOverrides {
 export async function buildService(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Service> {
   const metrics = createMetrics();
   const classifier = new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
-  const models = overrides.embedders ?? (await loadEmbeddingSpaces(config));
+  // In worker threads: ONNX Runtime's Node binding runs inferences synchronously on the calling thread.
+  const models = overrides.embedders ?? (await loadEmbeddingSpaces(config, { inWorker: config.EMBEDDING_WORKER }));
   // Serving runs its model calls through one gate; ingestion (a child process) has its own CPU budget.
   const inference = new InferenceGate(config.INFERENCE_CONCURRENCY);
   const embedders = inference.wrap(models);
@@ -117,6 +118,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     currentVersion: () => store.version(),
     calibration: (version) => store.calibration(version),
   });
+  const answerGate = new Gate(config.ANSWER_CONCURRENCY);
   const answers = new AnswerService({
     retriever: new HybridRetriever(embedders, store, { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES }),
     embedders,
@@ -135,6 +137,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     observer: metrics.answerObserver,
     cache: config.ANSWER_CACHE ? new AnswerCache(state, config.CACHE_TTL_SECONDS) : undefined,
     knowledgeVersion,
+    cpuGate: answerGate,
   });
   const sessions = new SessionStore(state, config.SESSION_MAX_TURNS, config.SESSION_TTL_SECONDS);
   const conversations = new Conversations(sessions, state, classifier, chatModel, {
@@ -171,6 +174,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     maxInFlight: config.MAX_IN_FLIGHT,
     maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS,
     inferenceQueue: { length: () => inference.queued, max: config.INFERENCE_MAX_QUEUE },
+    answerQueue: { length: () => answerGate.queued, max: config.ANSWER_MAX_QUEUE },
     onShed: (reason) => metrics.shed.inc({ reason }),
   }).start();
   const drain = new Drain();

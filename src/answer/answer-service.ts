@@ -117,6 +117,8 @@ export interface AnswerServiceOptions {
   cache?: AnswerCache;
   /** The knowledge table version, part of every cache key. */
   knowledgeVersion?: () => Promise<number>;
+  /** Bounds answers in their CPU-bound part (see Gate); admission sheds load by its queue. */
+  cpuGate?: { acquire(): Promise<() => void> };
 }
 
 /** Answers this close to the threshold are not cached: the next asker should get a fresh decision. */
@@ -167,6 +169,23 @@ export class AnswerService {
       }
     }
 
+    // The CPU-bound part (embedding, retrieval, extractive composing) holds a slot of the answer gate;
+    // cache hits above never wait for one, and a generated answer gives it back before the LLM call.
+    const release = o.cpuGate ? await o.cpuGate.acquire() : () => {};
+    try {
+      yield* this.answerFromRetrieval(request, signal, { answerId, lang, threshold, ownScope, started, timings, cacheKey, knowledgeVersion, release });
+    } finally {
+      release();
+    }
+  }
+
+  private async *answerFromRetrieval(
+    request: AnswerRequest,
+    signal: AbortSignal | undefined,
+    context: { answerId: string; lang: Language; threshold: number; ownScope: Scope; started: number; timings: Record<string, number>; cacheKey?: string; knowledgeVersion?: number; release: () => void },
+  ): AsyncGenerator<AnswerEvent> {
+    const o = this.options;
+    const { answerId, lang, threshold, ownScope, started, timings, cacheKey, knowledgeVersion } = context;
     const chosen = await this.retrieveAndDecide(request, lang, ownScope, threshold, signal, timings);
     const { scope, decision } = chosen;
     const productLine = scope.productLine;
@@ -244,6 +263,7 @@ export class AnswerService {
       tokenCounter: o.tokenCounter,
     });
 
+    context.release();
     const llmStarted = performance.now();
     const usage: ChatUsage = {};
     let generated = '';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /**
@@ -57,6 +58,10 @@ const schema = z.object({
   EMBEDDING_DTYPE: z.preprocess(emptyAsUndefined, z.enum(['q8', 'fp32', 'fp16', 'int8', 'uint8', 'q4']).default('q8')),
   EMBEDDING_BATCH_SIZE: integer(32, 1, 1024),
   EMBEDDING_ALLOW_REMOTE: boolean(false),
+  // ONNX Runtime threads per model call; 0 = auto (serving: half the cores, ingestion: all). README "Benchmarks".
+  EMBEDDING_THREADS: integer(0, 0, 256),
+  // The service runs its models in worker threads (an inference blocks the thread it runs on); off runs them in-process.
+  EMBEDDING_WORKER: boolean(true),
 
   CHUNK_MAX_TOKENS: integer(320, 32, 8192),
   CHUNK_OVERLAP_TOKENS: integer(48, 0, 4096),
@@ -90,6 +95,10 @@ const schema = z.object({
   // Model inferences at once while serving (each already uses every core), and how many may wait.
   INFERENCE_CONCURRENCY: integer(1, 1, 64),
   INFERENCE_MAX_QUEUE: integer(4, 0),
+  // Answers in their CPU-bound part at once (0: one per core), and how many may wait before new requests
+  // are refused with 503: what keeps admitted answers fast past capacity (README "Benchmarks", overload).
+  ANSWER_CONCURRENCY: integer(0, 0, 1024),
+  ANSWER_MAX_QUEUE: integer(0, 0, 100_000),
 
   // Shutdown: readiness is 503 this long before the server stops accepting, then answers in flight get up
   // to SHUTDOWN_DRAIN_MS (default: LLM_TIMEOUT_MS + 15 s, so a generation in progress can finish).
@@ -185,6 +194,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   data.REFUSAL_THRESHOLD_ZH ??= data.REFUSAL_THRESHOLD;
   data.REFUSAL_THRESHOLD_EN ??= data.REFUSAL_THRESHOLD;
   data.SHUTDOWN_DRAIN_MS ??= data.LLM_TIMEOUT_MS + 15_000;
+  if (!data.ANSWER_CONCURRENCY) data.ANSWER_CONCURRENCY = availableParallelism();
+  if (!data.ANSWER_MAX_QUEUE) data.ANSWER_MAX_QUEUE = 2 * data.ANSWER_CONCURRENCY;
   // A token in a file (a Docker or Kubernetes secret) rather than in the environment.
   if (!data.METRICS_TOKEN && data.METRICS_TOKEN_FILE) {
     try {

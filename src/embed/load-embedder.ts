@@ -1,12 +1,19 @@
+import { availableParallelism } from 'node:os';
 import type { Config } from '../config/config.js';
 import { EmbeddingSpaces } from './embedding-spaces.js';
-import { TransformersEmbedder } from './transformers-embedder.js';
+import type { Embedder } from './embedder.js';
+import { type EmbedderSettings, TransformersEmbedder } from './transformers-embedder.js';
+import { WorkerEmbedder } from './worker-embedder.js';
 
-/** The primary embedder the settings describe. */
-export function loadEmbedder(config: Config, model = config.EMBEDDING_MODEL): Promise<TransformersEmbedder> {
+/**
+ * An embedder the settings describe (the primary model unless `model` names another). `inWorker` runs the
+ * model in a worker thread: what the serving process does, so inferences never block its event loop.
+ */
+export function loadEmbedder(config: Config, model = config.EMBEDDING_MODEL, options: { inWorker?: boolean } = {}): Promise<Embedder> {
   // Pooling, prefixes and case settings given explicitly apply to the primary model only; a language model uses its preset.
   const explicit = model === config.EMBEDDING_MODEL;
-  return TransformersEmbedder.load({
+  const load = options.inWorker ? (settings: EmbedderSettings) => WorkerEmbedder.load(settings) : (settings: EmbedderSettings) => TransformersEmbedder.load(settings);
+  return load({
     model,
     modelsDir: config.MODELS_DIR,
     pooling: explicit ? config.EMBEDDING_POOLING : undefined,
@@ -17,6 +24,9 @@ export function loadEmbedder(config: Config, model = config.EMBEDDING_MODEL): Pr
     dtype: config.EMBEDDING_DTYPE,
     batchSize: config.EMBEDDING_BATCH_SIZE,
     allowRemote: config.EMBEDDING_ALLOW_REMOTE,
+    // Auto (0): a serving worker uses half the cores per inference (small inputs gain little from more, and the
+    // event loop and the other model need a core: measured in bench:overload); ingestion uses them all.
+    threads: config.EMBEDDING_THREADS || (options.inWorker ? Math.max(1, Math.floor(availableParallelism() / 2)) : 0),
   });
 }
 
@@ -26,8 +36,8 @@ export function configuredModels(config: Config): string[] {
 }
 
 /** Every embedding space the settings describe, each model loaded once. */
-export async function loadEmbeddingSpaces(config: Config): Promise<EmbeddingSpaces> {
-  const primary = await loadEmbedder(config);
-  const english = config.EMBEDDING_MODEL_EN !== 'none' && config.EMBEDDING_MODEL_EN !== config.EMBEDDING_MODEL ? await loadEmbedder(config, config.EMBEDDING_MODEL_EN) : undefined;
+export async function loadEmbeddingSpaces(config: Config, options: { inWorker?: boolean } = {}): Promise<EmbeddingSpaces> {
+  const primary = await loadEmbedder(config, config.EMBEDDING_MODEL, options);
+  const english = config.EMBEDDING_MODEL_EN !== 'none' && config.EMBEDDING_MODEL_EN !== config.EMBEDDING_MODEL ? await loadEmbedder(config, config.EMBEDDING_MODEL_EN, options) : undefined;
   return new EmbeddingSpaces(primary, { en: english });
 }

@@ -16,6 +16,8 @@ export interface EmbedderSettings {
   dtype: 'q8' | 'fp32' | 'fp16' | 'int8' | 'uint8' | 'q4';
   batchSize: number;
   allowRemote: boolean;
+  /** ONNX Runtime intra-op threads per inference; 0 leaves ONNX Runtime's default (every core). */
+  threads?: number;
 }
 
 export class ModelNotFoundError extends Error {
@@ -34,6 +36,14 @@ export function resolveModelLocation(settings: Pick<EmbedderSettings, 'model' | 
     `Embedding model "${settings.model}" was not found locally (looked in ${candidates.map((c) => path.resolve(c)).join(', ')}). ` +
       `Run "npm run models:fetch" or set EMBEDDING_ALLOW_REMOTE=true to download a Hub model.`,
   );
+}
+
+/** Points transformers.js at where the model lives (a local folder, or the Hub with a cache under modelsDir). */
+export function useModelLocation(location: ReturnType<typeof resolveModelLocation>, settings: Pick<EmbedderSettings, 'modelsDir' | 'allowRemote'>): void {
+  env.allowRemoteModels = !location.local && settings.allowRemote;
+  env.allowLocalModels = true;
+  if (location.local) env.localModelPath = path.dirname(location.directory!) + path.sep;
+  else env.cacheDir = path.resolve(settings.modelsDir, 'hub-cache');
 }
 
 /** Sentence embeddings on CPU through transformers.js (ONNX Runtime). Load once per process; it is not cheap. */
@@ -56,11 +66,9 @@ export class TransformersEmbedder implements Embedder {
       queryPrefix: settings.queryPrefix ?? preset?.queryPrefix ?? '',
       passagePrefix: settings.passagePrefix ?? preset?.passagePrefix ?? '',
     };
-    env.allowRemoteModels = !location.local && settings.allowRemote;
-    env.allowLocalModels = true;
-    if (location.local) env.localModelPath = path.dirname(location.directory!) + path.sep;
-    else env.cacheDir = path.resolve(settings.modelsDir, 'hub-cache');
-    const extractor = (await pipeline('feature-extraction', location.id, { dtype: settings.dtype, local_files_only: location.local })) as FeatureExtractionPipeline;
+    useModelLocation(location, settings);
+    const session_options = settings.threads ? { intraOpNumThreads: settings.threads, interOpNumThreads: 1 } : undefined;
+    const extractor = (await pipeline('feature-extraction', location.id, { dtype: settings.dtype, local_files_only: location.local, session_options })) as FeatureExtractionPipeline;
     const probe = await extractor(['probe'], { pooling: options.pooling, normalize: options.normalize });
     const dimension = probe.dims[probe.dims.length - 1];
     const modelKey = `${location.id}|${settings.dtype}|${options.pooling}|${options.normalize}|${options.lowercase}|${options.queryPrefix}|${options.passagePrefix}`;
@@ -74,6 +82,11 @@ export class TransformersEmbedder implements Embedder {
   async embedQuery(text: string): Promise<Float32Array> {
     const [vector] = await this.run([this.options.queryPrefix + text]);
     return vector;
+  }
+
+  /** Whether text is lower-cased before tokenising (a model setting token counts must follow). */
+  get lowercase(): boolean {
+    return this.options.lowercase;
   }
 
   countTokens(text: string): number {

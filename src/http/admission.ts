@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '../errors.js';
 
-export type ShedReason = 'in_flight' | 'event_loop_lag' | 'inference_queue' | 'llm_busy';
+export type ShedReason = 'in_flight' | 'event_loop_lag' | 'inference_queue' | 'answer_queue' | 'llm_busy';
 
 /**
  * Load shedding: when too many requests are in flight, or the event loop lags (the process is saturated),
@@ -19,6 +19,8 @@ export class Admission {
       maxEventLoopLagMs: number;
       /** Model inferences waiting for the CPU, and how many may wait before new requests are refused. */
       inferenceQueue?: { length: () => number; max: number };
+      /** Answers waiting for a retrieval slot (see Gate), and how many may wait. */
+      answerQueue?: { length: () => number; max: number };
       onShed?: (reason: ShedReason) => void;
     },
   ) {}
@@ -52,14 +54,17 @@ export class Admission {
 
   middleware = (_request: Request, response: Response, next: NextFunction) => {
     const queue = this.options.inferenceQueue;
+    const answers = this.options.answerQueue;
     const reason: ShedReason | undefined =
       this.inFlight >= this.options.maxInFlight
         ? 'in_flight'
-        : queue && queue.length() >= queue.max
-          ? 'inference_queue'
-          : this.lagMs > this.options.maxEventLoopLagMs
-            ? 'event_loop_lag'
-            : undefined;
+        : answers && answers.length() >= answers.max
+          ? 'answer_queue'
+          : queue && queue.length() >= queue.max
+            ? 'inference_queue'
+            : this.lagMs > this.options.maxEventLoopLagMs
+              ? 'event_loop_lag'
+              : undefined;
     if (reason) {
       this.options.onShed?.(reason);
       response.setHeader('Retry-After', '1');
@@ -75,6 +80,34 @@ export class Admission {
     response.on('close', release);
     next();
   };
+}
+
+/**
+ * A FIFO semaphore: at most `concurrency` holders, the rest wait in order. Admission reads `queued` and
+ * refuses new requests once the queue is full, so an admitted request waits for at most
+ * `maxQueue / concurrency` others: latency stays bounded however much is offered.
+ */
+export class Gate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly concurrency: number) {}
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  async acquire(): Promise<() => void> {
+    if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.running--;
+      this.waiting.shift()?.();
+    };
+  }
 }
 
 /** A counting semaphore that never waits: a caller either gets a slot now or is told to come back. */

@@ -21,7 +21,8 @@ try {
   const config = loadConfig({ ...process.env, DB_DIR: path.join(dir, 'serving'), LOG_LEVEL: 'silent', ANSWER_CACHE: 'false', RATE_LIMIT_IP_BURST: '1000000', RATE_LIMIT_IP_PER_MINUTE: '1000000' });
   const embedders = await loadEmbeddingSpaces(config);
   await ingestKnowledgeBase(config, embedders);
-  const service = await buildService(config, createLogger('silent'), { embedders, chatModel: null });
+  // The service loads its own models, in worker threads, as in production.
+  const service = await buildService(config, createLogger('silent'), { chatModel: null });
   const server = service.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/ask`;

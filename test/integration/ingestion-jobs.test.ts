@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { cp, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -169,6 +170,39 @@ describe('ingestion as a job', () => {
     expect(audit.at(-1)).toMatchObject({ action: 'rollback', by: 'ops', to: tagged[0].version });
     expect(audit.map((entry: { action: string }) => entry.action)).toEqual(expect.arrayContaining(['job.ingest', 'job.upload', 'job.delete']));
     expect((await request(service.app).get('/v1/admin/jobs/00000000-0000-4000-8000-000000000000').set(admin())).status).toBe(404);
+  });
+});
+
+describe('the CLIs against a running service', () => {
+  it('npm run ingest -- --server starts a job and follows it; npm run keys:* create, list and revoke keys', async () => {
+    const server = service.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, KEFU_ADMIN_KEY: adminKey } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk) => (stdout += chunk));
+        child.stderr.on('data', (chunk) => (stderr += chunk));
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    try {
+      const ingest = await run(['ingest/ingest.ts', '--server', url, '--json']);
+      expect(ingest.code, ingest.stderr).toBe(0);
+      expect(JSON.parse(ingest.stdout)).toMatchObject({ table: 'knowledge', documents: { failed: 0 } });
+      expect(ingest.stderr).toMatch(/job [0-9a-f-]{36} started/);
+
+      const created = await run(['ingest/keys.ts', 'create', '--id', 'cli-widget', '--scopes', 'widget', '--server', url]);
+      expect(created.code, created.stderr).toBe(0);
+      const key = /key \(shown once\): (\S+)/.exec(created.stdout)![1];
+      expect((await request(service.app).post('/v1/ask').set('x-api-key', key).send({ question: 'Can I swim with the Pulse Band 3?' })).status).toBe(200);
+      expect((await run(['ingest/keys.ts', 'list', '--server', url])).stdout).toMatch(/active +cli-widget +widget/);
+      expect((await run(['ingest/keys.ts', 'revoke', '--id', 'cli-widget', '--server', url])).code).toBe(0);
+      expect((await request(service.app).post('/v1/ask').set('x-api-key', key).send({ question: 'Can I swim with the Pulse Band 3?' })).status).toBe(401);
+    } finally {
+      server.close();
+    }
   });
 });
 

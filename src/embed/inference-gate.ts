@@ -1,3 +1,4 @@
+import { Gate } from '../gate.js';
 import type { Embedder } from './embedder.js';
 import { EmbeddingSpaces } from './embedding-spaces.js';
 
@@ -7,23 +8,22 @@ import { EmbeddingSpaces } from './embedding-spaces.js';
  * whose length is what load shedding reads (`queued`).
  */
 export class InferenceGate {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly gate: Gate;
 
-  constructor(readonly concurrency: number) {}
+  constructor(readonly concurrency: number) {
+    this.gate = new Gate(concurrency);
+  }
 
   get queued(): number {
-    return this.waiting.length;
+    return this.gate.queued;
   }
 
   async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.running++;
+    const release = await this.gate.acquire();
     try {
       return await task();
     } finally {
-      this.running--;
-      this.waiting.shift()?.();
+      release();
     }
   }
 

@@ -100,6 +100,8 @@ describe('ingestion as a job', () => {
     expect(after.knowledgeVersion).toBeGreaterThan(before);
     expect(after.refused).toBe(false);
     expect(versions.has(before)).toBe(true);
+    const switchSeconds = (Date.parse(job.finishedAt!) - Date.parse(job.startedAt)) / 1000;
+    console.log(`knowledge switch under load: job ${switchSeconds.toFixed(1)} s, ${statuses.length} answers, ${statuses.filter((status) => status !== 200).length} failed, versions seen ${[...versions].join(', ')}`);
 
     const list = await request(service.app).get('/v1/admin/jobs').set(admin());
     expect(list.body.jobs[0].id).toBe(job.id);

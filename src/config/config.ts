@@ -60,6 +60,15 @@ const schema = z.object({
   EMBEDDING_ALLOW_REMOTE: boolean(false),
   // ONNX Runtime threads per model call; 0 = auto (serving: half the cores, ingestion: all). README "Benchmarks".
   EMBEDDING_THREADS: integer(0, 0, 256),
+  // An OpenAI-compatible /v1/embeddings endpoint (vLLM, TEI, Infinity) as the primary model instead of a
+  // local one: EMBEDDING_API_URL set replaces EMBEDDING_MODEL. README "The embedding model".
+  EMBEDDING_API_URL: optionalString,
+  EMBEDDING_API_MODEL: z.preprocess(emptyAsUndefined, z.string().default('BAAI/bge-m3')),
+  EMBEDDING_API_KEY: optionalString,
+  EMBEDDING_API_BATCH_SIZE: integer(64, 1, 4096),
+  EMBEDDING_API_CONCURRENCY: integer(4, 1, 256),
+  EMBEDDING_API_TIMEOUT_MS: integer(30_000, 100),
+  EMBEDDING_API_RETRIES: integer(3, 0, 20),
   // The service runs its models in worker threads (an inference blocks the thread it runs on); off runs them in-process.
   EMBEDDING_WORKER: boolean(true),
 

@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import { EmbeddingSpaces } from './embedding-spaces.js';
 import type { Embedder } from './embedder.js';
 import { type EmbedderSettings, TransformersEmbedder } from './transformers-embedder.js';
+import { OpenAiEmbedder } from './openai-embedder.js';
 import { WorkerEmbedder } from './worker-embedder.js';
 
 /**
@@ -10,6 +11,20 @@ import { WorkerEmbedder } from './worker-embedder.js';
  * model in a worker thread: what the serving process does, so inferences never block its event loop.
  */
 export function loadEmbedder(config: Config, model = config.EMBEDDING_MODEL, options: { inWorker?: boolean } = {}): Promise<Embedder> {
+  // A remote endpoint replaces the local primary model (the English model stays local unless "none").
+  if (config.EMBEDDING_API_URL && model === config.EMBEDDING_MODEL) {
+    return OpenAiEmbedder.load({
+      baseURL: config.EMBEDDING_API_URL,
+      model: config.EMBEDDING_API_MODEL,
+      apiKey: config.EMBEDDING_API_KEY,
+      batchSize: config.EMBEDDING_API_BATCH_SIZE,
+      concurrency: config.EMBEDDING_API_CONCURRENCY,
+      timeoutMs: config.EMBEDDING_API_TIMEOUT_MS,
+      maxRetries: config.EMBEDDING_API_RETRIES,
+      queryPrefix: config.EMBEDDING_QUERY_PREFIX,
+      passagePrefix: config.EMBEDDING_PASSAGE_PREFIX,
+    });
+  }
   // Pooling, prefixes and case settings given explicitly apply to the primary model only; a language model uses its preset.
   const explicit = model === config.EMBEDDING_MODEL;
   const load = options.inWorker ? (settings: EmbedderSettings) => WorkerEmbedder.load(settings) : (settings: EmbedderSettings) => TransformersEmbedder.load(settings);
@@ -32,7 +47,7 @@ export function loadEmbedder(config: Config, model = config.EMBEDDING_MODEL, opt
 
 /** Names of the models the settings use: the primary one, then the English one unless it is "none". */
 export function configuredModels(config: Config): string[] {
-  return [config.EMBEDDING_MODEL, ...(config.EMBEDDING_MODEL_EN !== 'none' ? [config.EMBEDDING_MODEL_EN] : [])];
+  return [...(config.EMBEDDING_API_URL ? [] : [config.EMBEDDING_MODEL]), ...(config.EMBEDDING_MODEL_EN !== 'none' ? [config.EMBEDDING_MODEL_EN] : [])];
 }
 
 /** Every embedding space the settings describe, each model loaded once. */

@@ -69,6 +69,7 @@ const schema = z.object({
   EMBEDDING_API_CONCURRENCY: integer(4, 1, 256),
   EMBEDDING_API_TIMEOUT_MS: integer(30_000, 100),
   EMBEDDING_API_RETRIES: integer(3, 0, 20),
+  EMBEDDING_API_ENCODING: z.preprocess(emptyAsUndefined, z.enum(['base64', 'float']).default('base64')),
   // The service runs its models in worker threads (an inference blocks the thread it runs on); off runs them in-process.
   EMBEDDING_WORKER: boolean(true),
 

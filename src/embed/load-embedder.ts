@@ -23,6 +23,7 @@ export function loadEmbedder(config: Config, model = config.EMBEDDING_MODEL, opt
       maxRetries: config.EMBEDDING_API_RETRIES,
       queryPrefix: config.EMBEDDING_QUERY_PREFIX,
       passagePrefix: config.EMBEDDING_PASSAGE_PREFIX,
+      encoding: config.EMBEDDING_API_ENCODING,
     });
   }
   // Pooling, prefixes and case settings given explicitly apply to the primary model only; a language model uses its preset.

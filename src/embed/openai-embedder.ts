@@ -16,6 +16,7 @@ export interface RemoteEmbedderSettings {
   maxRetries: number;
   queryPrefix?: string;
   passagePrefix?: string;
+  encoding?: 'base64' | 'float';
 }
 
 export class RemoteEmbeddingError extends Error {
@@ -72,7 +73,9 @@ export class OpenAiEmbedder implements Embedder {
   private async request(input: string[]): Promise<Float32Array[]> {
     const release = await this.gate.acquire();
     try {
-      const response = await this.client.embeddings.create({ model: this.settings.model, input, encoding_format: 'float' });
+      // base64 (the client's default; vLLM, TEI and Infinity support it): a quarter of the bytes of JSON
+      // floats, and no float parsing. Set EMBEDDING_API_ENCODING=float for a server that lacks it.
+      const response = await this.client.embeddings.create({ model: this.settings.model, input, ...(this.settings.encoding === 'float' ? { encoding_format: 'float' as const } : {}) });
       const data = [...(response.data ?? [])].sort((a, b) => a.index - b.index);
       if (data.length !== input.length) throw new RemoteEmbeddingError(`${this.settings.baseURL} returned ${data.length} embeddings for ${input.length} texts`);
       return data.map((item) => {

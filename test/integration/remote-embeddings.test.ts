@@ -40,6 +40,11 @@ describe('OpenAI-compatible embeddings adapter (/v1/embeddings)', () => {
     const norm = Math.hypot(...expected);
     expect(vectors[17][0]).toBeCloseTo(expected[0] / norm, 5);
     expect(Math.hypot(...vectors[3])).toBeCloseTo(1, 5);
+    expect(server.encodings.at(-1)).toBe('base64');
+    // A server without base64 support: plain JSON floats give the same vectors.
+    const floats = await OpenAiEmbedder.load(settings({ encoding: 'float' }));
+    expect(Array.from(await floats.embedQuery(texts[17]))).toEqual(Array.from(await embedder.embedQuery(texts[17])));
+    expect(server.encodings).toContain('float');
     server.delayMs = 0;
   });
 

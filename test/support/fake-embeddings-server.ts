@@ -3,7 +3,8 @@
  * API (as vLLM, Hugging Face TEI and Infinity serve it). Its vectors are bags of hashed words and CJK
  * characters, so texts that share words are close and tests can predict what retrieval finds; it answers
  * instantly, which lets a bench measure everything but the model. `failNext` makes the next requests fail
- * with a status (429, 503), `delayMs` slows each request, `dimension` sets the vector size.
+ * with a status (429, 503), `delayMs` slows each request, `dimension` sets the vector size. Both
+ * encodings of the API are served: JSON floats and base64 little-endian float32.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -15,6 +16,8 @@ export class FakeEmbeddingsServer {
   /** Statuses for the next requests, in order (e.g. [503, 429]); each is used once. */
   failNext: number[] = [];
   readonly requests: { model: string; inputs: number }[] = [];
+  /** `encoding_format` of each request (float when absent, as in the API). */
+  readonly encodings: string[] = [];
   inFlight = 0;
   maxInFlight = 0;
   private server?: Server;
@@ -47,7 +50,7 @@ export class FakeEmbeddingsServer {
           response.writeHead(status, { 'content-type': 'application/json', 'retry-after-ms': '10' }).end(JSON.stringify({ error: { message: `test double: ${status}` } }));
           return;
         }
-        const parsed = JSON.parse(body) as { model: string; input: string | string[] };
+        const parsed = JSON.parse(body) as { model: string; input: string | string[]; encoding_format?: 'float' | 'base64' };
         const inputs = Array.isArray(parsed.input) ? parsed.input : [parsed.input];
         this.requests.push({ model: parsed.model, inputs: inputs.length });
         this.inFlight++;
@@ -55,7 +58,9 @@ export class FakeEmbeddingsServer {
         if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
         this.inFlight--;
         // Out of order on purpose: clients must sort by `index`.
-        const data = inputs.map((text, index) => ({ object: 'embedding', index, embedding: FakeEmbeddingsServer.vector(text, this.dimension) })).reverse();
+        const encode = (vector: number[]) => (parsed.encoding_format === 'base64' ? Buffer.from(Float32Array.from(vector).buffer).toString('base64') : vector);
+        this.encodings.push(parsed.encoding_format ?? 'float');
+        const data = inputs.map((text, index) => ({ object: 'embedding', index, embedding: encode(FakeEmbeddingsServer.vector(text, this.dimension)) })).reverse();
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', model: parsed.model, data, usage: { prompt_tokens: 0, total_tokens: 0 } }));
       });
     });

@@ -29,8 +29,9 @@ export async function ingestKnowledgeBase(
 }
 
 /** The settings every ingestion run takes from the configuration: calibration, lock lease, version retention. */
-export function runSettings(config: Config): Pick<IngestOptions, 'calibration' | 'lock' | 'retention' | 'maxFileBytes' | 'chunkMaxTokens' | 'chunkOverlapTokens' | 'storageOptions'> {
+export function runSettings(config: Config): Pick<IngestOptions, 'calibration' | 'lock' | 'retention' | 'maxFileBytes' | 'chunkMaxTokens' | 'chunkOverlapTokens' | 'storageOptions' | 'vectorIndexMinRows'> {
   return {
+    vectorIndexMinRows: config.VECTOR_INDEX_MIN_ROWS,
     storageOptions: config.LANCEDB_STORAGE_OPTIONS,
     maxFileBytes: config.INGEST_MAX_FILE_BYTES,
     chunkMaxTokens: config.CHUNK_MAX_TOKENS,

@@ -38,6 +38,8 @@ export interface IngestOptions {
   lock?: { redisUrl?: string; redisPrefix?: string; ttlSeconds?: number; held?: boolean };
   /** LanceDB storage options, for a dbDir on object storage. */
   storageOptions?: Record<string, string>;
+  /** Past this many rows, vector columns get an approximate index (see ensureVectorIndexes); 0 never. */
+  vectorIndexMinRows?: number;
   /** Which old table versions to keep; older ones (and files a crash left) are deleted after the run. */
   retention?: RetentionPolicy;
 }
@@ -70,6 +72,8 @@ export interface IngestSummary {
   calibration?: Calibration;
   /** Old versions deleted by the retention policy. */
   versionsRemoved?: number;
+  /** Vector columns that got an approximate index in this run (the table passed VECTOR_INDEX_MIN_ROWS). */
+  vectorIndexesBuilt?: string[];
 }
 
 /**
@@ -122,8 +126,9 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
     if (committed || (await store.fullTextIndexCoverage()).unindexed > 0) {
       if ((await store.countRows()) > 0) await store.buildFullTextIndex();
     }
-    // Before calibrating and tagging: compaction makes a new version, and that one must carry both.
     const warnings: string[] = [];
+    const vectorIndexesBuilt = options.vectorIndexMinRows ? await store.ensureVectorIndexes(options.vectorIndexMinRows) : [];
+    // Before calibrating and tagging: compaction makes a new version, and that one must carry both.
     let versionsRemoved = 0;
     try {
       if (options.retention && (committed || (await store.needsCleanup(options.retention)))) versionsRemoved = await store.applyRetention(options.retention);
@@ -175,6 +180,7 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
       ],
       calibration,
       versionsRemoved,
+      vectorIndexesBuilt,
     };
   } finally {
     progress.phase?.('done');

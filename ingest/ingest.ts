@@ -59,7 +59,7 @@ async function main(): Promise<number> {
     if (values.rollback) {
       const target = /^\d+$/.test(values.rollback) ? Number(values.rollback) : values.rollback;
       // A rollback commits a version: it must not interleave with an ingestion's commits.
-      const lock = await acquireIngestLock({ dbDir, tableName, ...runSettings(config).lock, purpose: 'rollback' });
+      const lock = await acquireIngestLock({ ...runSettings(config).lock, dbDir, tableName, purpose: 'rollback' });
       const version = await store.rollback(target, { force: values.force }).finally(() => lock.release());
       print(values.json, { rolledBackTo: target, newVersion: version }, `Rolled back to ${target}; it is now current as version ${version}.`);
     } else {

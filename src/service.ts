@@ -25,6 +25,7 @@ import { rateLimit } from './http/rate-limit.js';
 import { webRoutes } from './http/web-routes.js';
 import { DocumentFiles } from './ingest/document-files.js';
 import { IngestJobs } from './ingest/jobs.js';
+import { lockSettings } from './ingest/lock.js';
 import type { Logger } from './log.js';
 import { HybridRetriever } from './retrieve/hybrid-retriever.js';
 import { HttpReranker, type Reranker } from './retrieve/reranker.js';
@@ -150,6 +151,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     state,
     logger,
     retentionSeconds: config.INGEST_JOB_RETENTION_DAYS * 86_400,
+    onStarted: () => metrics.ingestionRunning.set(1),
     onFinished: async (job, seconds) => {
       metrics.ingestionRuns.inc({ result: job.state === 'succeeded' ? 'success' : job.state });
       if (job.state !== 'failed') metrics.ingestionSeconds.observe(seconds);
@@ -206,17 +208,9 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         store,
         state,
         // In a child process: ingestion must not hold the event loop that serves answers.
-        jobs: {
-          start: async (...args: Parameters<IngestJobs['start']>) => {
-            const job = await jobs.start(...args);
-            metrics.ingestionRunning.set(1);
-            return job;
-          },
-          get: (id: string) => jobs.get(id),
-          list: (count?: number) => jobs.list(count),
-        },
+        jobs,
         documents: new DocumentFiles(config.KNOWLEDGE_DIR, config.UPLOADS_DIR),
-        lock: { dbDir: config.DB_DIR, tableName: config.TABLE_NAME, redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.INGEST_LOCK_TTL_SECONDS },
+        lock: lockSettings(config),
         maxUploadBytes: config.INGEST_MAX_FILE_BYTES,
         keys,
         gaps: new GapReporter(embedders.primary, { similarity: config.GAPS_SIMILARITY }),

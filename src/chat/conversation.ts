@@ -108,7 +108,7 @@ export class Conversations {
 
   /** True while shared state is down: an answer given before the outage cannot be looked up now. */
   get stateDegraded(): boolean {
-    return 'isDegraded' in this.state && Boolean((this.state as { isDegraded?: boolean }).isDegraded);
+    return Boolean(this.state.isDegraded);
   }
 
   /** Records feedback; without the answer's record (shared state down) it keeps what the customer sent. */

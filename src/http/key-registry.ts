@@ -58,7 +58,7 @@ export class KeyRegistry {
   }
 
   private get degraded(): boolean {
-    return 'isDegraded' in this.state && Boolean((this.state as { isDegraded?: boolean }).isDegraded);
+    return Boolean(this.state.isDegraded);
   }
 
   /** Reads the key log and applies it. */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ProductLineClassifier, loadProductLineRules } from '../classify/product-lines.js';
 import type { Config } from '../config/config.js';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
+import { lockSettings } from './lock.js';
 import type { ProgressReporter } from './progress.js';
 import { type IngestOptions, type IngestSummary, runIngestion } from './run-ingestion.js';
 
@@ -37,7 +38,7 @@ export function runSettings(config: Config): Pick<IngestOptions, 'calibration' |
     chunkMaxTokens: config.CHUNK_MAX_TOKENS,
     chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
     calibration: config.CALIBRATION_ENABLED ? { target: config.CALIBRATION_FALSE_REFUSAL_TARGET } : undefined,
-    lock: { redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.INGEST_LOCK_TTL_SECONDS },
+    lock: lockSettings(config),
     retention: { keepVersions: config.KNOWLEDGE_KEEP_VERSIONS, keepDays: config.KNOWLEDGE_KEEP_DAYS },
   };
 }

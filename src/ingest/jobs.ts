@@ -7,7 +7,7 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { LoadFailure } from './document.js';
-import { acquireIngestLock, type IngestLock } from './lock.js';
+import { acquireIngestLock, type IngestLock, lockSettings } from './lock.js';
 import type { IngestPhase, ProgressEvent } from './progress.js';
 import type { IngestSummary } from './run-ingestion.js';
 
@@ -42,6 +42,8 @@ export interface JobsOptions {
   config: Config;
   state: SharedState;
   logger: Logger;
+  /** Called when a job has started. */
+  onStarted?: (job: IngestJobRecord) => void;
   /** Called when a job ends, with its final record and how long it ran. */
   onFinished?: (job: IngestJobRecord, seconds: number) => void | Promise<void>;
   /** How long job records are kept. */
@@ -71,7 +73,7 @@ export class IngestJobs {
   async start(kind: JobKind, details: { reason: string; startedBy?: string; prepare?: () => Promise<void> }): Promise<IngestJobRecord> {
     const { config } = this.options;
     const id = randomUUID();
-    const lock = await acquireIngestLock({ dbDir: config.DB_DIR, tableName: config.TABLE_NAME, redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.INGEST_LOCK_TTL_SECONDS, jobId: id, purpose: 'ingestion' });
+    const lock = await acquireIngestLock({ ...lockSettings(config), jobId: id, purpose: 'ingestion' });
     try {
       await details.prepare?.();
     } catch (error) {
@@ -98,6 +100,7 @@ export class IngestJobs {
     current.done = this.run(current).finally(() => {
       if (this.current === current) this.current = undefined;
     });
+    this.options.onStarted?.(structuredClone(record));
     return structuredClone(record);
   }
 

@@ -42,6 +42,11 @@ export interface LockOptions {
   purpose?: string;
 }
 
+/** The knowledge table's lock as the settings describe it (DB_DIR/TABLE_NAME, Redis when configured). */
+export function lockSettings(config: { DB_DIR: string; TABLE_NAME: string; REDIS_URL?: string; REDIS_KEY_PREFIX: string; INGEST_LOCK_TTL_SECONDS: number }): LockOptions {
+  return { dbDir: config.DB_DIR, tableName: config.TABLE_NAME, redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.INGEST_LOCK_TTL_SECONDS };
+}
+
 interface LeaseBackend {
   tryAcquire(owner: LockOwner, ttlMs: number): Promise<LockOwner | undefined>;
   renew(token: string, ttlMs: number): Promise<boolean>;

@@ -83,7 +83,8 @@ export interface IngestSummary {
  */
 export async function runIngestion(options: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
-  const lock: IngestLock | undefined = options.lock?.held ? undefined : await acquireIngestLock({ dbDir: options.dbDir, tableName: options.tableName, ...options.lock });
+  // The lease backend and TTL come from the options; the table locked is always the run's own.
+  const lock: IngestLock | undefined = options.lock?.held ? undefined : await acquireIngestLock({ ...options.lock, dbDir: options.dbDir, tableName: options.tableName });
   const progress = options.progress ?? silentProgress;
   try {
     const store = await KnowledgeStore.openOrCreate(options.dbDir, options.tableName, options.embedders.dimensions, { storageOptions: options.storageOptions });

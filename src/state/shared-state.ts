@@ -8,6 +8,8 @@ import { idTime, type LogRetention, retentionSeconds } from './redis-state.js';
  */
 export interface SharedState {
   readonly kind: 'memory' | 'redis';
+  /** True while a resilient wrapper answers from process memory because Redis is unreachable. */
+  readonly isDegraded?: boolean;
   getJson<T>(key: string): Promise<T | undefined>;
   setJson(key: string, value: unknown, ttlSeconds: number): Promise<void>;
   delete(key: string): Promise<void>;

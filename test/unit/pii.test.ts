@@ -44,3 +44,21 @@ describe('PII masking', () => {
     for (const input of inputs) expect(maskPii(input).length).toBeGreaterThan(0);
   });
 });
+
+describe('the logger', () => {
+  it('masks personal data in messages and string fields, but not in ids', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { createLogger } = await import('../../src/log.js');
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (chunk) => (text += chunk.toString()));
+    const logger = createLogger('info', out);
+    logger.info({ question: '我的手机 13800138000，邮箱 li.wei@example.cn', requestId: 'req-123456789012' }, 'customer wrote li.wei@example.cn');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(text).not.toContain('13800138000');
+    expect(text).not.toContain('li.wei@example.cn');
+    expect(text).toContain('[phone]');
+    expect(text).toContain('customer wrote [email]');
+    expect(text).toContain('req-123456789012');
+  });
+});

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL } from '../src/answer/answerability.js';
 import { extractiveAnswer } from '../src/answer/extractive.js';
 import { auroc } from '../src/calibrate/self-calibration.js';
-import { decideStage, rerankStage, retrieveStage, scopeQuestion, selectSources } from '../src/answer/stages.js';
+import { decideStage, extractiveSources, rerankStage, retrieveStage, scopeQuestion, selectSources } from '../src/answer/stages.js';
 import type { ProductLineClassifier } from '../src/classify/product-lines.js';
 import type { Config } from '../src/config/config.js';
 import type { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
@@ -142,11 +142,8 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
     let extractive: string | null | undefined;
     if (options.extractive && query.answers?.length && decision.answer) {
       const selected = selectSources(reranked.ranked, retriever.tuning.perDocument, options.sources ?? 6);
-      const result = await extractiveAnswer(
-        query.text,
-        selected.map((candidate, index) => ({ n: index + 1, kind: candidate.kind, lang: candidate.lang, title: candidate.title, text: candidate.text })),
-        { lang: query.lang, embedder: options.embedders.covering(query.lang).at(-1)?.embedder },
-      );
+      const scoring = options.embedders.covering(query.lang).at(-1);
+      const result = await extractiveAnswer(query.text, extractiveSources(selected, scoring?.column), { lang: query.lang, embedder: scoring?.embedder });
       extractive = result?.text ?? null;
     }
     runs.push({

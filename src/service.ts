@@ -10,6 +10,7 @@ import { ProductLineClassifier, loadProductLineRules } from './classify/product-
 import type { Config } from './config/config.js';
 import type { EmbeddingSpaces } from './embed/embedding-spaces.js';
 import { InferenceGate } from './embed/inference-gate.js';
+import { cacheEmbeddings } from './embed/embedding-cache.js';
 import { loadEmbeddingSpaces } from './embed/load-embedder.js';
 import { AccessControl, loadApiKeys } from './http/access.js';
 import { KEY_LOG, KEY_LOG_RETENTION_SECONDS, KeyRegistry } from './http/key-registry.js';
@@ -38,6 +39,9 @@ import { MemoryState, type SharedState } from './state/shared-state.js';
 import { KnowledgeStore } from './store/knowledge-store.js';
 import { maskPii } from './privacy/pii.js';
 import { GapReporter } from './insights/gaps.js';
+import { loadPromptTemplates } from './answer/prompt-templates.js';
+import { MissingDetails } from './answer/missing-details.js';
+import { CURATED_LOG, CURATED_LOG_RETENTION_SECONDS, CuratedAnswers, loadCuratedFiles } from './answer/curated.js';
 
 export interface Service {
   app: Express;
@@ -66,7 +70,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const models = overrides.embedders ?? (await loadEmbeddingSpaces(config, { inWorker: config.EMBEDDING_WORKER }));
   // Serving runs its model calls through one gate; ingestion (a child process) has its own CPU budget.
   const inference = new InferenceGate(config.INFERENCE_CONCURRENCY);
-  const embedders = inference.wrap(models);
+  // Cache in front of the gate: a remembered embedding never waits for a model slot.
+  const embedders = cacheEmbeddings(inference.wrap(models), config.EMBEDDING_CACHE_ENTRIES);
   const store = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME, { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS, storageOptions: config.LANCEDB_STORAGE_OPTIONS });
   for (const space of embedders.all) {
     const dimension = store.dimensions[space.column];
@@ -80,7 +85,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     }
   }
   const days = (value: number) => value * 86_400;
-  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS), [KEY_LOG]: KEY_LOG_RETENTION_SECONDS };
+  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS), [KEY_LOG]: KEY_LOG_RETENTION_SECONDS, [CURATED_LOG]: CURATED_LOG_RETENTION_SECONDS };
   let state: SharedState;
   if (overrides.state) state = overrides.state;
   else if (config.REDIS_URL) {
@@ -121,6 +126,12 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     calibration: (version) => store.calibration(version),
   });
   const answerGate = new Gate(config.ANSWER_CONCURRENCY);
+  // Entries added through the admin API reach every replica within CURATED_REFRESH_SECONDS.
+  const curated = await new CuratedAnswers(state, embedders, await loadCuratedFiles(config.CURATED_DIR), {
+    similarity: { zh: config.CURATED_SIMILARITY_ZH, en: config.CURATED_SIMILARITY_EN },
+    fallbackSimilarity: { zh: config.CURATED_FALLBACK_SIMILARITY_ZH, en: config.CURATED_FALLBACK_SIMILARITY_EN },
+    refreshSeconds: config.CURATED_REFRESH_SECONDS,
+  }).start();
   const answers = new AnswerService({
     retriever: new HybridRetriever(embedders, store, { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES }),
     embedders,
@@ -135,11 +146,15 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     sources: config.RETRIEVAL_SOURCES,
     contextTokens: config.LLM_CONTEXT_TOKENS,
     maxAnswerTokens: config.LLM_MAX_ANSWER_TOKENS,
-    temperature: config.LLM_TEMPERATURE,
+    sampling: { temperature: config.LLM_TEMPERATURE, topP: config.LLM_TOP_P, frequencyPenalty: config.LLM_FREQUENCY_PENALTY },
+    templates: await loadPromptTemplates(config.PROMPTS_DIR),
+    answerLength: { widget: config.ANSWER_LENGTH_WIDGET, api: config.ANSWER_LENGTH_API, email: config.ANSWER_LENGTH_EMAIL },
     observer: metrics.answerObserver,
     cache: config.ANSWER_CACHE ? new AnswerCache(state, config.CACHE_TTL_SECONDS) : undefined,
     knowledgeVersion,
     cpuGate: answerGate,
+    curated,
+    missingDetails: await MissingDetails.load(config.INTENTS_FILE),
   });
   const sessions = new SessionStore(state, config.SESSION_MAX_TURNS, config.SESSION_TTL_SECONDS);
   const conversations = new Conversations(sessions, state, classifier, chatModel, {
@@ -213,6 +228,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         lock: lockSettings(config),
         maxUploadBytes: config.INGEST_MAX_FILE_BYTES,
         keys,
+        curated,
+        mask: config.PII_MASKING ? maskPii : undefined,
         gaps: new GapReporter(embedders.primary, { similarity: config.GAPS_SIMILARITY }),
         onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }),
       }),
@@ -240,6 +257,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     close: async () => {
       await jobs.stop();
       keys.stop();
+      curated.stop();
       admission.stop();
       store.close();
       await state.close();

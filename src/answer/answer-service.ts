@@ -1,19 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { ProductLineClassifier } from '../classify/product-lines.js';
+import { type ProductLineClassifier, UNKNOWN_LINE } from '../classify/product-lines.js';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import type { Candidate } from '../retrieve/fusion.js';
 import type { HybridRetriever } from '../retrieve/hybrid-retriever.js';
 import type { Reranker } from '../retrieve/reranker.js';
 import { detectLanguage, type Language } from '../text/language.js';
 import type { AnswerCache } from './answer-cache.js';
+import type { CuratedAnswers, CuratedMatch } from './curated.js';
+import type { DetailRequest, MissingDetails } from './missing-details.js';
 import type { AnswerabilityModel } from './answerability.js';
-import { type ChatModel, type ChatUsage, LlmError } from './chat-model.js';
-import { type ExtractiveSource, extractiveAnswer } from './extractive.js';
+import { type ChatModel, type ChatUsage, LlmError, type Sampling } from './chat-model.js';
+import { extractiveAnswer } from './extractive.js';
 import { groundPrompt, verifyCitations } from './grounding.js';
 import { MESSAGES } from './messages.js';
 import type { PromptTurn } from './prompt.js';
+import type { AnswerLength, Channel, PromptTemplates } from './prompt-templates.js';
+import { FullWidthPunctuation } from '../text/punctuation.js';
 import type { TokenCounter } from './token-budget.js';
-import { type Decision, retrieveStage, rerankStage, type Scope, scopeQuestion, decideStage, selectSources } from './stages.js';
+import { type Decision, extractiveSources, retrieveStage, rerankStage, type Scope, scopeQuestion, decideStage, selectSources } from './stages.js';
 
 export interface AnswerRequest {
   question: string;
@@ -25,6 +29,11 @@ export interface AnswerRequest {
   history?: PromptTurn[];
   /** In a conversation: the question made standalone with its history, tried beside the question alone. */
   followUp?: FollowUpCandidate;
+  /** Where the question came from: sets the answer length and what the prompt says of the channel. */
+  channel?: Channel;
+  /** The customer's IANA time zone and region, when the client knows them (the prompt's time and region). */
+  timeZone?: string;
+  region?: string;
 }
 
 export interface FollowUpCandidate {
@@ -50,7 +59,7 @@ export interface SourceInfo {
   snippet: string;
 }
 
-export type AnswerMode = 'generated' | 'extractive' | 'fallback' | 'refusal';
+export type AnswerMode = 'generated' | 'extractive' | 'fallback' | 'refusal' | 'curated' | 'clarify';
 
 export interface AnswerMeta {
   answerId: string;
@@ -80,6 +89,10 @@ export interface AnswerDone {
   cached: boolean;
   usage: ChatUsage;
   timings: Record<string, number>;
+  /** Set when the question shows an intent that needs the customer's data it lacks: the answer asks for it. */
+  needs?: { intent: string; missing: string[] };
+  /** Set when a curated answer was given: which entry, and how close the question came to it. */
+  curated?: { id: string; similarity: number; matched: string };
 }
 
 export type AnswerEvent = { type: 'meta'; data: AnswerMeta } | { type: 'token'; data: { text: string } } | { type: 'done'; data: AnswerDone };
@@ -112,13 +125,20 @@ export interface AnswerServiceOptions {
   sources: number;
   contextTokens: number;
   maxAnswerTokens: number;
-  temperature: number;
+  sampling: Sampling;
+  /** The system-prompt templates (knowledge/prompts) and the answer length per channel. */
+  templates: PromptTemplates;
+  answerLength: Record<Channel, AnswerLength>;
   observer?: AnswerObserver;
   cache?: AnswerCache;
   /** The knowledge table version, part of every cache key. */
   knowledgeVersion?: () => Promise<number>;
   /** Bounds answers in their CPU-bound part (see Gate); admission sheds load by its queue. */
   cpuGate?: { acquire(): Promise<() => void> };
+  /** Answers pinned by ops (curated.ts): a close match is answered at once, a looser one when the LLM fails. */
+  curated?: Pick<CuratedAnswers, 'match' | 'settings'>;
+  /** Intents that need the customer's data (knowledge/intents.yaml): the answer asks for what is missing. */
+  missingDetails?: Pick<MissingDetails, 'check'>;
 }
 
 /** Answers this close to the threshold are not cached: the next asker should get a fresh decision. */
@@ -154,6 +174,18 @@ export class AnswerService {
 
     // Follow-ups depend on their conversation, so only standalone questions use the cache.
     const knowledgeVersion = await o.knowledgeVersion?.();
+
+    // A question ops pinned an answer to is answered with it: no retrieval, no model. Follow-ups are left to
+    // retrieval, since "and the other one?" can be close to a pinned wording and mean something else.
+    if (o.curated && !request.history?.length) {
+      const curatedStarted = performance.now();
+      const match = await o.curated.match(request.question, lang, { productLine: request.productLine });
+      timings.curatedMs = performance.now() - curatedStarted;
+      if (match) {
+        yield* this.curatedAnswer(match, { answerId, lang, knowledgeVersion, started, timings, threshold });
+        return;
+      }
+    }
     const cacheKey = o.cache && knowledgeVersion !== undefined && !request.history?.length ? o.cache.key(request.question, ownScope.productLine, lang, knowledgeVersion) : undefined;
     if (cacheKey) {
       const hit = await o.cache!.get(cacheKey);
@@ -171,7 +203,9 @@ export class AnswerService {
 
     // The CPU-bound part (embedding, retrieval, extractive composing) holds a slot of the answer gate;
     // cache hits above never wait for one, and a generated answer gives it back before the LLM call.
+    const queueStarted = performance.now();
     const release = o.cpuGate ? await o.cpuGate.acquire() : () => {};
+    timings.queueMs = performance.now() - queueStarted;
     try {
       yield* this.answerFromRetrieval(request, signal, { answerId, lang, threshold, ownScope, started, timings, cacheKey, knowledgeVersion, release });
     } finally {
@@ -217,7 +251,19 @@ export class AnswerService {
       }
       return { type: 'done', data };
     };
+    // "Where is my order?" without its number: whatever the sources say, the answer asks for it.
+    const earlier = (request.history ?? []).filter((turn) => turn.role === 'user').map((turn) => turn.content);
+    const detailRequest = o.missingDetails?.check(request.question, lang, earlier);
+    const needs = detailRequest && { intent: detailRequest.intent, missing: detailRequest.missing };
+    const withRequest = (text: string) => (detailRequest ? `${text}\n\n${detailRequest.text}` : text);
     const refuse = async function* () {
+      // Nothing in the sources, but the customer's data would let a person help: ask for it instead of refusing.
+      if (detailRequest) {
+        const text = `${detailRequest.text}${MESSAGES.detailsHandoff[lang](o.handoffContact[lang])}`;
+        yield { type: 'token', data: { text } } as AnswerEvent;
+        yield await finish({ answer: text, mode: 'clarify', refused: false, notice: null, citations: [], replacedUngrounded: false, usage: {}, needs });
+        return;
+      }
       const text = MESSAGES.refusal[lang](o.handoffContact[lang]);
       yield { type: 'token', data: { text } } as AnswerEvent;
       yield await finish({ answer: text, mode: 'refusal', refused: true, notice: null, citations: [], replacedUngrounded: false, usage: {} });
@@ -229,11 +275,10 @@ export class AnswerService {
     }
 
     const extractive = async () => {
-      const result = await extractiveAnswer(
-        request.question,
-        selected.map((candidate, index) => toExtractiveSource(candidate, index + 1)),
-        { lang, embedder: o.embedders.covering(lang).at(-1)?.embedder },
-      );
+      const composeStarted = performance.now();
+      const scoring = o.embedders.covering(lang).at(-1);
+      const result = await extractiveAnswer(request.question, extractiveSources(selected, scoring?.column), { lang, embedder: scoring?.embedder });
+      timings.extractMs = performance.now() - composeStarted;
       return result && { text: result.text, citations: sources.filter((source) => result.used.includes(source.n)) };
     };
 
@@ -244,8 +289,9 @@ export class AnswerService {
         yield* refuse();
         return;
       }
-      yield { type: 'token', data: { text: quoted.text } };
-      yield await finish({ answer: quoted.text, mode: 'extractive', refused: false, notice: MESSAGES.extractiveNotice[lang], citations: quoted.citations, replacedUngrounded: false, usage: {} });
+      const text = withRequest(quoted.text);
+      yield { type: 'token', data: { text } };
+      yield await finish({ answer: text, mode: 'extractive', refused: false, notice: MESSAGES.extractiveNotice[lang], citations: quoted.citations, replacedUngrounded: false, usage: {}, needs });
       return;
     }
 
@@ -258,9 +304,13 @@ export class AnswerService {
       companyName: o.companyName,
       rules: o.classifier.rules,
       handoffContact: o.handoffContact[lang],
+      templates: o.templates,
+      audience: { channel: request.channel ?? 'api', timeZone: request.timeZone, region: request.region, answerLength: o.answerLength[request.channel ?? 'api'] },
       contextTokens: o.contextTokens,
       maxAnswerTokens: o.maxAnswerTokens,
       tokenCounter: o.tokenCounter,
+      // The service asks for the missing details itself, after the answer: the model should not ask as well.
+      note: detailRequest ? MESSAGES.detailsNote[lang] : undefined,
     });
 
     context.release();
@@ -268,14 +318,27 @@ export class AnswerService {
     const usage: ChatUsage = {};
     let generated = '';
     let llmError: LlmError | undefined;
+    // Chinese answers get full-width punctuation as they stream, whatever the model wrote (punctuation.ts).
+    const punctuation = lang === 'zh' ? new FullWidthPunctuation() : undefined;
     try {
-      for await (const delta of o.chatModel.stream(grounded.messages, { signal, maxTokens: o.maxAnswerTokens, temperature: o.temperature }, usage)) {
+      for await (const delta of o.chatModel.stream(grounded.messages, { signal, maxTokens: o.maxAnswerTokens, ...o.sampling }, usage)) {
         if (!generated) {
           timings.llmFirstTokenMs = performance.now() - llmStarted;
           o.observer?.stage?.('llm_first_token', timings.llmFirstTokenMs / 1000);
         }
-        generated += delta;
-        yield { type: 'token', data: { text: delta } };
+        const text = punctuation ? punctuation.push(delta) : delta;
+        generated += text;
+        if (text) yield { type: 'token', data: { text } };
+      }
+      const rest = punctuation?.end();
+      if (rest) {
+        generated += rest;
+        yield { type: 'token', data: { text: rest } };
+      }
+      if (detailRequest && generated.trim()) {
+        const ask = `\n\n${detailRequest.text}`;
+        generated += ask;
+        yield { type: 'token', data: { text: ask } };
       }
     } catch (error) {
       llmError = error instanceof LlmError ? error : new LlmError('bad-response', String(error), { cause: error });
@@ -288,7 +351,14 @@ export class AnswerService {
     const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.heading_path}\n${candidate.text}`]));
     const verified = llmError ? undefined : verifyCitations(generated, grounded.given, sourceTexts);
     if (!verified) {
-      // The model failed, or its answer cites nothing it was given: it cannot be shown as grounded. Quote instead.
+      // The model failed: an answer ops pinned to a question like this one comes first.
+      const curated = llmError && o.curated && !request.history?.length ? await o.curated.match(request.question, lang, { productLine: request.productLine, minimum: o.curated.settings.fallbackSimilarity[lang] }) : undefined;
+      if (curated) {
+        yield { type: 'token', data: { text: curated.entry.answer } };
+        yield await finish({ answer: curated.entry.answer, mode: 'curated', refused: false, notice: MESSAGES.curatedFallbackNotice[lang], citations: [], replacedUngrounded: false, usage, curated: curatedInfo(curated) }, llmError);
+        return;
+      }
+      // Or its answer cites nothing it was given: it cannot be shown as grounded. Quote instead.
       const quoted = await extractive();
       if (!quoted) {
         yield* refuse();
@@ -296,11 +366,49 @@ export class AnswerService {
       }
       const mode = llmError ? 'fallback' : 'extractive';
       const notice = llmError ? MESSAGES.fallbackNotice[lang] : MESSAGES.extractiveNotice[lang];
-      yield await finish({ answer: quoted.text, mode, refused: false, notice, citations: quoted.citations, replacedUngrounded: !llmError, usage }, llmError);
+      yield await finish({ answer: withRequest(quoted.text), mode, refused: false, notice, citations: quoted.citations, replacedUngrounded: !llmError, usage, needs }, llmError);
       return;
     }
     const citations = verified.used.map((n) => sources[n - 1]).filter(Boolean);
-    yield await finish({ answer: verified.text, mode: 'generated', refused: false, notice: null, citations, replacedUngrounded: false, usage });
+    yield await finish({ answer: verified.text, mode: 'generated', refused: false, notice: null, citations, replacedUngrounded: false, usage, needs });
+  }
+
+  private async *curatedAnswer(
+    match: CuratedMatch,
+    context: { answerId: string; lang: Language; knowledgeVersion?: number; started: number; timings: Record<string, number>; threshold: number },
+  ): AsyncGenerator<AnswerEvent> {
+    const o = this.options;
+    const { entry } = match;
+    const productLine = entry.productLine ?? UNKNOWN_LINE;
+    const line = o.classifier.rules.lines.find((candidate) => candidate.id === productLine);
+    const confidence = round(match.similarity);
+    yield {
+      type: 'meta',
+      data: { answerId: context.answerId, lang: context.lang, productLine, productLineName: line ? line.names[context.lang] : null, confidence, threshold: round(context.threshold), sources: [], knowledgeVersion: context.knowledgeVersion },
+    };
+    yield { type: 'token', data: { text: entry.answer } };
+    context.timings.totalMs = performance.now() - context.started;
+    o.observer?.stage?.('total', context.timings.totalMs / 1000);
+    o.observer?.outcome?.('curated', { replacedUngrounded: false, productLine: o.classifier.isKnownLine(productLine) ? productLine : o.classifier.rules.general.id });
+    for (const key of Object.keys(context.timings)) context.timings[key] = round(context.timings[key]);
+    yield {
+      type: 'done',
+      data: {
+        answerId: context.answerId,
+        answer: entry.answer,
+        mode: 'curated',
+        refused: false,
+        notice: null,
+        citations: [],
+        productLine,
+        confidence,
+        replacedUngrounded: false,
+        cached: false,
+        usage: {},
+        timings: context.timings,
+        curated: curatedInfo(match),
+      },
+    };
   }
 
   /**
@@ -312,7 +420,8 @@ export class AnswerService {
     const run = async (question: string, scope: Scope) => {
       const retrieved = await retrieveStage(o.retriever, question, lang, scope);
       timings.embedMs = (timings.embedMs ?? 0) + retrieved.timings.embedMs;
-      timings.retrieveMs = (timings.retrieveMs ?? 0) + retrieved.timings.embedMs + retrieved.timings.searchMs;
+      timings.retrieveMs = (timings.retrieveMs ?? 0) + retrieved.timings.embedMs + retrieved.timings.searchMs + retrieved.timings.fuseMs;
+      for (const stage of ['vectorMs', 'fullTextMs', 'fuseMs'] as const) timings[stage] = (timings[stage] ?? 0) + retrieved.timings[stage];
       const rerankStarted = performance.now();
       const reranked = await rerankStage(o.reranker, retrieved, o.rerankTopN ?? 20, signal);
       if (o.reranker) {
@@ -320,7 +429,9 @@ export class AnswerService {
         o.observer?.stage?.('rerank', (performance.now() - rerankStarted) / 1000);
       }
       if (reranked.error) o.observer?.rerankFailed?.(reranked.error);
+      const decideStarted = performance.now();
       const decision = decideStage(question, lang, retrieved.lists, reranked.ranked, threshold, o.answerabilityModel);
+      timings.decideMs = (timings.decideMs ?? 0) + performance.now() - decideStarted;
       return { question, scope, ranked: reranked.ranked, decision };
     };
     const followUp = request.followUp && !request.followUp.namesOwnLine ? request.followUp : undefined;
@@ -377,18 +488,6 @@ function toSourceInfo(candidate: Candidate, n: number): SourceInfo {
   };
 }
 
-function toExtractiveSource(candidate: Candidate, n: number): ExtractiveSource {
-  let faq: { question?: string; answer?: string } = {};
-  if (candidate.kind === 'faq') {
-    try {
-      faq = JSON.parse(candidate.metadata) as { question?: string; answer?: string };
-    } catch {
-      faq = {};
-    }
-  }
-  return { n, kind: candidate.kind, lang: candidate.lang, title: candidate.title, text: candidate.text, faqQuestion: faq.question, faqAnswer: faq.answer };
-}
-
 /** A manual's first heading is usually its title; showing "Title — Title > Section" says it twice. */
 function headingBelowTitle(title: string, headingPath: string): string {
   const parts = headingPath.split(' > ');
@@ -396,3 +495,5 @@ function headingBelowTitle(title: string, headingPath: string): string {
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
+
+const curatedInfo = (match: CuratedMatch) => ({ id: match.entry.id, similarity: round(match.similarity), matched: match.matched });

@@ -5,10 +5,17 @@ export interface ChatMessage {
   content: string;
 }
 
-export interface ChatOptions {
+/** Sampling settings sent with every generation (LLM_TEMPERATURE, LLM_TOP_P, LLM_FREQUENCY_PENALTY). */
+export interface Sampling {
+  temperature: number;
+  topP?: number;
+  /** Discourages the repeated phrases small models fall into in long answers. */
+  frequencyPenalty?: number;
+}
+
+export interface ChatOptions extends Sampling {
   signal?: AbortSignal;
   maxTokens: number;
-  temperature: number;
 }
 
 export interface ChatUsage {
@@ -79,6 +86,8 @@ export class OpenAiChatModel implements ChatModel {
           stream_options: { include_usage: true },
           max_tokens: options.maxTokens,
           temperature: options.temperature,
+          ...(options.topP !== undefined ? { top_p: options.topP } : {}),
+          ...(options.frequencyPenalty !== undefined ? { frequency_penalty: options.frequencyPenalty } : {}),
         },
         { signal: controller.signal },
       );

@@ -13,6 +13,11 @@ export interface ExtractiveSource {
   /** For FAQ entries, the stored question and answer. */
   faqQuestion?: string;
   faqAnswer?: string;
+  /**
+   * Cosine of the question with this chunk in the scoring model's space, when retrieval measured it: a FAQ
+   * entry's unit is its whole chunk, so this is the score embedding it again would give.
+   */
+  similarity?: number;
 }
 
 export interface ExtractiveAnswer {
@@ -70,8 +75,14 @@ export async function extractiveAnswer(question: string, sources: ExtractiveSour
   if (options.embedder) {
     // Embedding every sentence costs more than the rest of the answer: only the best by words are read for meaning.
     const shortlist = units.map((_, index) => index).sort((a, b) => coverage[b] - coverage[a]).slice(0, SEMANTIC_SHORTLIST);
-    const [queryVector, unitVectors] = await Promise.all([options.embedder.embedQuery(question), options.embedder.embedPassages(shortlist.map((index) => units[index].match))]);
-    const cosines = unitVectors.map((vector) => dot(queryVector, vector));
+    // FAQ units retrieval already scored are not embedded again; sentences are (the embedder caches them).
+    const known = (index: number) => (units[index].sentences ? undefined : units[index].source.similarity);
+    const toEmbed = shortlist.filter((index) => known(index) === undefined);
+    const [queryVector, unitVectors] = toEmbed.length
+      ? await Promise.all([options.embedder.embedQuery(question), options.embedder.embedPassages(toEmbed.map((index) => units[index].match))])
+      : [undefined, []];
+    const cosine = new Map(toEmbed.map((unitIndex, index) => [unitIndex, dot(queryVector!, unitVectors[index])]));
+    const cosines = shortlist.map((index) => known(index) ?? cosine.get(index)!);
     const best = Math.max(...cosines);
     shortlist.forEach((unitIndex, index) => (semantic[unitIndex] = best > 0 ? Math.max(0, cosines[index]) / best : 0));
   }

@@ -4,7 +4,8 @@ import type { Language } from '../text/language.js';
 import type { ChatMessage } from './chat-model.js';
 import { contentTerms, termCoverage } from '../text/terms.js';
 import { checkCitations } from './citations.js';
-import { buildMessages, type PromptSource, type PromptTurn, renderSource, systemPrompt, userMessage } from './prompt.js';
+import { buildMessages, type PromptAudience, type PromptSource, type PromptTurn, renderSource, systemPrompt, userMessage } from './prompt.js';
+import type { PromptTemplates } from './prompt-templates.js';
 import { fitToBudget, MESSAGE_OVERHEAD_TOKENS, type TokenCounter } from './token-budget.js';
 
 export interface GroundInput {
@@ -17,9 +18,13 @@ export interface GroundInput {
   companyName: string;
   rules: ProductLineRules;
   handoffContact: string;
+  templates: PromptTemplates;
+  audience: PromptAudience;
   contextTokens: number;
   maxAnswerTokens: number;
   tokenCounter: TokenCounter;
+  /** A line added to the system prompt for this answer only. */
+  note?: string;
 }
 
 /**
@@ -27,7 +32,20 @@ export interface GroundInput {
  * model's context window. `given` lists the source numbers that made it into the prompt: only those may be cited.
  */
 export function groundPrompt(input: GroundInput): { messages: ChatMessage[]; given: Set<number> } {
-  const system = systemPrompt({ companyName: input.companyName, lang: input.lang, productLine: input.productLine, rules: input.rules, handoffContact: input.handoffContact });
+  const system = [
+    systemPrompt({
+      companyName: input.companyName,
+      lang: input.lang,
+      productLine: input.productLine,
+      rules: input.rules,
+      handoffContact: input.handoffContact,
+      templates: input.templates,
+      audience: input.audience,
+    }),
+    input.note,
+  ]
+    .filter(Boolean)
+    .join('\n\n');
   const promptSources: PromptSource[] = input.sources.map((candidate, index) => ({
     n: index + 1,
     title: candidate.title,

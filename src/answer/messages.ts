@@ -14,4 +14,18 @@ export const MESSAGES = {
     zh: '生成回答暂时不可用，以下内容直接摘自帮助资料。',
     en: 'Generated answers are unavailable right now; this is quoted directly from our help articles.',
   },
+  /** After a request for missing details, when the sources had nothing to add. */
+  detailsHandoff: {
+    zh: (contact: string) => `收到后我们会尽快为您处理，您也可以直接联系${contact}。`,
+    en: (contact: string) => ` We'll look into it as soon as we have it; you can also contact ${contact}.`,
+  },
+  /** Told to the model when the service will ask for missing details after its answer. */
+  detailsNote: {
+    zh: '注意：顾客缺少的订单号、日期或序列号等信息，系统会在你的回答之后另行询问，你不要再询问这些信息。',
+    en: "Note: the service asks the customer for any missing order number, date or serial number after your answer; do not ask for them yourself.",
+  },
+  curatedFallbackNotice: {
+    zh: '生成回答暂时不可用，以下是客服团队预先准备的答复。',
+    en: 'Generated answers are unavailable right now; this is a prepared answer from our support team.',
+  },
 } satisfies Record<string, Record<Language, unknown>>;

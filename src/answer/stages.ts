@@ -7,10 +7,11 @@ import { type ProductLineClassifier, UNKNOWN_LINE } from '../classify/product-li
 import type { Candidate, RankedList } from '../retrieve/fusion.js';
 import { capPerDocument } from '../retrieve/fusion.js';
 import { type Evidence, gatherEvidence } from '../retrieve/evidence.js';
-import type { HybridRetriever } from '../retrieve/hybrid-retriever.js';
+import type { HybridRetriever, RetrievalTimings } from '../retrieve/hybrid-retriever.js';
 import type { Reranker } from '../retrieve/reranker.js';
 import type { Language } from '../text/language.js';
 import { type AnswerabilityModel, answerability } from './answerability.js';
+import type { ExtractiveSource } from './extractive.js';
 
 export interface Scope {
   /** The line the answer is about: stated by the caller, guessed from the question, or "unknown". */
@@ -32,7 +33,7 @@ export interface Retrieved {
   question: string;
   lists: RankedList[];
   ranked: Candidate[];
-  timings: { embedMs: number; searchMs: number };
+  timings: RetrievalTimings;
 }
 
 /** Stage 2: vector and full-text search, fused (see HybridRetriever). */
@@ -84,4 +85,23 @@ export function decideStage(question: string, lang: Language, lists: RankedList[
 /** Stage 5: the sources shown and given to the model: at most `perDocument` chunks of one document. */
 export function selectSources(ranked: Candidate[], perDocument: number, limit: number): Candidate[] {
   return capPerDocument(ranked, perDocument, limit);
+}
+
+/**
+ * Stage "extract" input: the selected sources as extractive answers read them. `scoringColumn` is the vector
+ * column of the model that scores sentences; a chunk's retrieval score in it is reused rather than recomputed.
+ */
+export function extractiveSources(selected: Candidate[], scoringColumn?: string): ExtractiveSource[] {
+  return selected.map((candidate, index) => {
+    let faq: { question?: string; answer?: string } = {};
+    if (candidate.kind === 'faq') {
+      try {
+        faq = JSON.parse(candidate.metadata) as { question?: string; answer?: string };
+      } catch {
+        faq = {};
+      }
+    }
+    const similarity = scoringColumn ? candidate.scores[`dense:${scoringColumn}`] : undefined;
+    return { n: index + 1, kind: candidate.kind, lang: candidate.lang, title: candidate.title, text: candidate.text, faqQuestion: faq.question, faqAnswer: faq.answer, similarity };
+  });
 }

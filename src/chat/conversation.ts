@@ -1,3 +1,4 @@
+import type { Channel } from '../answer/prompt-templates.js';
 import type { AnswerDone, AnswerMeta, AnswerRequest } from '../answer/answer-service.js';
 import type { ChatModel } from '../answer/chat-model.js';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
@@ -12,6 +13,9 @@ export interface ConversationQuestion {
   sessionId?: string;
   productLine?: string;
   lang?: 'zh' | 'en';
+  channel?: Channel;
+  timeZone?: string;
+  region?: string;
 }
 
 const LOG_MAX_LENGTH = 100_000;
@@ -33,6 +37,9 @@ export interface AnswerRecord {
   lang: string;
   confidence: number;
   sessionId?: string;
+  channel?: string;
+  /** Earlier turns of the conversation (masked), oldest first. */
+  context?: { question: string; answer: string }[];
   at: string;
 }
 
@@ -66,6 +73,9 @@ export class Conversations {
         { role: 'assistant' as const, content: turn.answer },
       ]),
       followUp: resolved,
+      channel: body.channel,
+      timeZone: body.timeZone,
+      region: body.region,
     };
     const onDone = async (meta: AnswerMeta, done: AnswerDone) => {
       const at = new Date().toISOString();
@@ -82,6 +92,9 @@ export class Conversations {
         lang: meta.lang,
         confidence: done.confidence,
         sessionId: body.sessionId,
+        channel: body.channel ?? 'api',
+        // The turns before this one (already masked in the session): a fine-tuning example needs its conversation.
+        context: history.slice(-3).map((turn) => ({ question: turn.question, answer: turn.answer })),
         at,
       };
       await this.state.setJson(`answer:${done.answerId}`, record, this.options.answerRecordTtlSeconds ?? 7 * 86_400);
@@ -114,7 +127,7 @@ export class Conversations {
   /** Records feedback; without the answer's record (shared state down) it keeps what the customer sent. */
   async recordFeedback(feedback: { answerId: string; rating: 'up' | 'down'; comment?: string }, record?: AnswerRecord): Promise<string> {
     const answer = record
-      ? { question: record.question, answer: record.answer, mode: record.mode, productLine: record.productLine, lang: record.lang, answeredAt: record.at }
+      ? { question: record.question, answer: record.answer, mode: record.mode, productLine: record.productLine, lang: record.lang, channel: record.channel, context: record.context, answeredAt: record.at }
       : { answerRecordUnavailable: true };
     const comment = feedback.comment === undefined ? undefined : this.mask(feedback.comment);
     return this.state.appendLog('feedback', { ...feedback, comment, ...answer, at: new Date().toISOString() }, LOG_MAX_LENGTH);

@@ -22,6 +22,23 @@ const boolean = (defaultValue: boolean) =>
     return value;
   }, z.boolean());
 
+/** "150,80": Chinese characters, English words. */
+const answerLength = (defaultValue: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default(defaultValue)
+      .transform((text, context) => {
+        const match = /^\s*(\d{1,5})\s*,\s*(\d{1,5})\s*$/.exec(text);
+        if (!match || Number(match[1]) < 10 || Number(match[2]) < 5) {
+          context.addIssue({ code: 'custom', message: 'must be "<Chinese characters>,<English words>", e.g. 150,80' });
+          return z.NEVER;
+        }
+        return { zh: Number(match[1]), en: Number(match[2]) };
+      }),
+  );
+
 const schema = z.object({
   KNOWLEDGE_DIR: z.preprocess(emptyAsUndefined, z.string().default('knowledge')),
   PRODUCT_LINES_FILE: z.preprocess(emptyAsUndefined, z.string().default('knowledge/product-lines.yaml')),
@@ -57,6 +74,8 @@ const schema = z.object({
   EMBEDDING_PASSAGE_PREFIX: z.string().optional(),
   EMBEDDING_DTYPE: z.preprocess(emptyAsUndefined, z.enum(['q8', 'fp32', 'fp16', 'int8', 'uint8', 'q4']).default('q8')),
   EMBEDDING_BATCH_SIZE: integer(32, 1, 1024),
+  // Ingestion: padded tokens per model call (texts × the longest); 0 batches by count alone. README "Benchmarks".
+  EMBEDDING_BATCH_TOKENS: integer(0, 0, 1_000_000),
   EMBEDDING_ALLOW_REMOTE: boolean(false),
   // ONNX Runtime threads per model call; 0 = auto (serving: half the cores, ingestion: all). README "Benchmarks".
   EMBEDDING_THREADS: integer(0, 0, 256),
@@ -105,6 +124,8 @@ const schema = z.object({
   // Model inferences at once while serving (each already uses every core), and how many may wait.
   INFERENCE_CONCURRENCY: integer(1, 1, 64),
   INFERENCE_MAX_QUEUE: integer(4, 0),
+  // Embeddings remembered per model while serving (questions, and sentences scored for extractive answers); 0 off.
+  EMBEDDING_CACHE_ENTRIES: integer(20_000, 0, 10_000_000),
   // Answers in their CPU-bound part at once (0: one per core), and how many may wait before new requests
   // are refused with 503: what keeps admitted answers fast past capacity (README "Benchmarks", overload).
   ANSWER_CONCURRENCY: integer(0, 0, 1024),
@@ -122,6 +143,12 @@ const schema = z.object({
   LLM_MAX_ANSWER_TOKENS: integer(1024, 16),
   LLM_CONTEXT_TOKENS: integer(32_768, 1024, 262_144),
   LLM_TEMPERATURE: number(0.3, 0, 2),
+  LLM_TOP_P: number(0.8, 0, 1),
+  LLM_FREQUENCY_PENALTY: number(0.3, -2, 2),
+  // Answer length per channel, "<Chinese characters>,<English words>": what the prompt asks for. README "Service rules".
+  ANSWER_LENGTH_WIDGET: answerLength('150,80'),
+  ANSWER_LENGTH_API: answerLength('300,160'),
+  ANSWER_LENGTH_EMAIL: answerLength('500,250'),
 
   COMPANY_NAME: z.preprocess(emptyAsUndefined, z.string().default('Lumora 朗曜科技')),
   HANDOFF_CONTACT_ZH: z.preprocess(emptyAsUndefined, z.string().default('人工客服：400-820-1234（每天 9:00–21:00），或发邮件至 support@lumora.example')),
@@ -180,6 +207,19 @@ const schema = z.object({
   ANSWER_RECORD_TTL_DAYS: number(7, 0.01, 365),
   // Knowledge-gaps report: cosine similarity (primary model) at which two failed questions are one gap.
   GAPS_SIMILARITY: number(0.75, 0, 1),
+  // Curated answers (knowledge/curated/*.yaml and the admin API): similarity to an entry's wording that answers
+  // with it at once, and the looser one that makes it the fallback when the LLM fails. README "Curated answers".
+  // Intents that need the customer's data and the details each needs. README "Asking for missing details".
+  INTENTS_FILE: z.preprocess(emptyAsUndefined, z.string().default('knowledge/intents.yaml')),
+  CURATED_DIR: z.preprocess(emptyAsUndefined, z.string().default('knowledge/curated')),
+  // The assistant's system-prompt templates (system.zh.md, system.en.md), validated at start. README "Prompt templates".
+  PROMPTS_DIR: z.preprocess(emptyAsUndefined, z.string().default('knowledge/prompts')),
+  // Measured by npm run eval:curated on eval/curated-paraphrases.jsonl: just above every near-miss of each language.
+  CURATED_SIMILARITY_ZH: number(0.75, 0, 1),
+  CURATED_SIMILARITY_EN: number(0.8, 0, 1),
+  CURATED_FALLBACK_SIMILARITY_ZH: number(0.72, 0, 1),
+  CURATED_FALLBACK_SIMILARITY_EN: number(0.76, 0, 1),
+  CURATED_REFRESH_SECONDS: number(2, 0.1, 3600),
   ANSWER_CACHE: boolean(true),
   CACHE_TTL_SECONDS: integer(86_400, 1),
 });

@@ -15,19 +15,46 @@ export interface Embedder {
   countTokens(text: string): number;
 }
 
-/** Embeds any number of passages in batches the model accepts, reporting progress after each batch. */
-export async function embedInBatches(
-  embedder: Embedder,
-  texts: string[],
-  onBatch?: (done: number, total: number) => void,
-  batchSize = embedder.maxEmbeddingsPerCall,
-): Promise<Float32Array[]> {
-  const vectors: Float32Array[] = [];
-  const size = Math.max(1, Math.min(batchSize, embedder.maxEmbeddingsPerCall));
+export interface BatchOptions {
+  /** Texts per model call, at most the embedder's own limit. */
+  batchSize?: number;
+  /**
+   * Padded tokens per model call (texts × longest text): a batch of short texts grows, one of long texts
+   * shrinks, so every call does about the same work. Undefined: count only.
+   */
+  tokenBudget?: number;
+}
+
+/**
+ * Embeds any number of passages the way a CPU model runs fastest, reporting progress after each call:
+ * identical texts are embedded once, the rest sorted by token length (a batch is padded to its longest
+ * text, so mixing lengths wastes most of the work) and cut into batches by count and token budget.
+ * Vectors come back in the order of `texts`; `onBatch` counts texts of the input.
+ */
+export async function embedInBatches(embedder: Embedder, texts: string[], onBatch?: (done: number, total: number) => void, options: BatchOptions = {}): Promise<Float32Array[]> {
+  const size = Math.max(1, Math.min(options.batchSize ?? embedder.maxEmbeddingsPerCall, embedder.maxEmbeddingsPerCall));
+  const positions = new Map<string, number[]>();
+  texts.forEach((text, index) => {
+    const known = positions.get(text);
+    if (known) known.push(index);
+    else positions.set(text, [index]);
+  });
+  const distinct = [...positions.keys()].map((text) => ({ text, tokens: embedder.countTokens(text) + 2 })).sort((a, b) => a.tokens - b.tokens);
+  const vectors: Float32Array[] = new Array(texts.length);
+  let done = 0;
   if (texts.length) onBatch?.(0, texts.length);
-  for (let start = 0; start < texts.length; start += size) {
-    vectors.push(...(await embedder.embedPassages(texts.slice(start, start + size))));
-    onBatch?.(vectors.length, texts.length);
+  for (let start = 0; start < distinct.length; ) {
+    let end = start + 1;
+    // Sorted ascending, so the batch's longest text is its last one.
+    while (end < distinct.length && end - start < size && (!options.tokenBudget || (end - start + 1) * distinct[end].tokens <= options.tokenBudget)) end++;
+    const batch = distinct.slice(start, end);
+    const embedded = await embedder.embedPassages(batch.map((entry) => entry.text));
+    batch.forEach((entry, index) => {
+      for (const position of positions.get(entry.text)!) vectors[position] = embedded[index];
+      done += positions.get(entry.text)!.length;
+    });
+    onBatch?.(done, texts.length);
+    start = end;
   }
   return vectors;
 }

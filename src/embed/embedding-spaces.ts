@@ -41,6 +41,12 @@ export class EmbeddingSpaces {
     return Object.fromEntries(this.all.map((space) => [space.column, space.embedder.dimension]));
   }
 
+  /** The same spaces with each model wrapped (a gate, a cache): columns and languages unchanged. */
+  map(wrap: (embedder: Embedder) => Embedder): EmbeddingSpaces {
+    const [primary, ...languages] = this.all;
+    return new EmbeddingSpaces(wrap(primary.embedder), Object.fromEntries(languages.map((space) => [space.languages![0], wrap(space.embedder)])));
+  }
+
   /** Spaces that embed a chunk or question in `lang`. */
   covering(lang: string): EmbeddingSpace[] {
     return this.all.filter((space) => !space.languages || space.languages.includes(lang as Language));

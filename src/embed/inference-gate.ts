@@ -1,6 +1,6 @@
 import { Gate } from '../gate.js';
 import type { Embedder } from './embedder.js';
-import { EmbeddingSpaces } from './embedding-spaces.js';
+import type { EmbeddingSpaces } from './embedding-spaces.js';
 
 /**
  * Bounds how many model inferences run at once in this process. Each ONNX run already uses every core,
@@ -37,7 +37,6 @@ export class InferenceGate {
       embedQuery: (text) => this.run(() => embedder.embedQuery(text)),
       embedPassages: (texts) => this.run(() => embedder.embedPassages(texts)),
     });
-    const [primary, ...languages] = spaces.all;
-    return new EmbeddingSpaces(gated(primary.embedder), Object.fromEntries(languages.map((space) => [space.languages![0], gated(space.embedder)])));
+    return spaces.map(gated);
   }
 }

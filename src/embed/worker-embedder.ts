@@ -29,12 +29,15 @@ export class WorkerEmbedder implements Embedder {
       const entry = this.pending.get(message.id);
       if (!entry) return;
       this.pending.delete(message.id);
+      if (this.pending.size === 0) this.worker.unref();
       if (message.error) entry.reject(new Error(`embedding failed: ${message.error}`));
       else entry.resolve(message.vectors!);
     });
     // A worker that dies fails what it had in hand; the process keeps serving what does not need it.
     worker.on('error', (error) => this.failAll(error));
     worker.on('exit', (code) => this.failAll(new Error(`embedding worker exited (${code})`)));
+    // An idle worker does not keep the process alive; one with calls in hand does (a start-up embedding, say,
+    // before the server listens), or the process would exit with the call unanswered.
     worker.unref();
   }
 
@@ -79,6 +82,7 @@ export class WorkerEmbedder implements Embedder {
     const id = this.sequence++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      this.worker.ref();
       this.worker.postMessage({ id, kind, texts });
     });
   }

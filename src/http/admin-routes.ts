@@ -11,6 +11,7 @@ import type { SharedState } from '../state/shared-state.js';
 import { EmptyVersionError, type KnowledgeStore, VersionNotFoundError } from '../store/knowledge-store.js';
 import { keySpec } from './access.js';
 import type { KeyRegistry } from './key-registry.js';
+import { type CuratedAnswers, curatedSpec } from '../answer/curated.js';
 import { receiveOneFile } from './upload.js';
 
 export interface AdminRouteOptions {
@@ -26,6 +27,9 @@ export interface AdminRouteOptions {
   maxUploadBytes: number;
   gaps: GapReporter;
   keys: KeyRegistry;
+  curated: CuratedAnswers;
+  /** PII masking applied again to exported text (it was masked when stored; rules may have grown since). */
+  mask?: (text: string) => string;
   /** A job could not start because another run holds the lock. */
   onConflict?: () => void;
 }
@@ -135,6 +139,28 @@ export function adminRoutes(options: AdminRouteOptions): Router {
     await audit(request, 'key.revoke', { key: id });
     response.status(204).end();
   });
+  router.get('/v1/admin/curated', (_request: Request, response: Response) => {
+    response.json({ curated: options.curated.list() });
+  });
+  router.post('/v1/admin/curated', async (request: Request, response: Response) => {
+    const entry = await options.curated.create(curatedSpec.parse(request.body ?? {}), request.apiKey?.id ?? 'unknown');
+    await audit(request, 'curated.create', { curated: entry.id, question: entry.question });
+    response.status(201).location(`/v1/admin/curated/${entry.id}`).json(entry);
+  });
+  router.get('/v1/admin/curated/:id', (request: Request, response: Response) => {
+    response.json(options.curated.get(String(request.params.id)));
+  });
+  router.patch('/v1/admin/curated/:id', async (request: Request, response: Response) => {
+    const changes = curatedSpec.partial().strict().parse(request.body ?? {});
+    const entry = await options.curated.update(String(request.params.id), changes, request.apiKey?.id ?? 'unknown');
+    await audit(request, 'curated.update', { curated: entry.id, changed: Object.keys(changes) });
+    response.json(entry);
+  });
+  router.delete('/v1/admin/curated/:id', async (request: Request, response: Response) => {
+    await options.curated.delete(String(request.params.id), request.apiKey?.id ?? 'unknown');
+    await audit(request, 'curated.delete', { curated: request.params.id });
+    response.status(204).end();
+  });
   router.get('/v1/admin/audit', async (request: Request, response: Response) => {
     const entries = await options.state.readLog('audit', limit.parse(request.query.limit));
     response.json({ audit: entries.map(({ id, entry }) => ({ id, ...entry })) });
@@ -164,9 +190,68 @@ export function adminRoutes(options: AdminRouteOptions): Router {
     const entries = await options.conversations.readLog('feedback', limit.parse(request.query.limit));
     response.json({ feedback: entries.filter(({ entry }) => !rating || entry.rating === rating).map(({ id, entry }) => ({ id, ...entry })) });
   });
+  // Rated answers as chat fine-tuning examples (JSON Lines, one conversation per line), PII masked: what a
+  // company feeds its own model training. Streamed, so a large export does not sit in memory.
+  router.get('/v1/admin/export/finetune', async (request: Request, response: Response) => {
+    const query = z
+      .object({
+        rating: z.enum(['up', 'down']).optional(),
+        since: z.iso.datetime({ offset: true }).optional(),
+        until: z.iso.datetime({ offset: true }).optional(),
+        limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+      })
+      .strict()
+      .parse(request.query);
+    const entries = await options.conversations.readLog('feedback', query.limit);
+    response.status(200).type('application/x-ndjson').setHeader('Content-Disposition', 'attachment; filename="kefu-finetune.jsonl"');
+    let written = 0;
+    for (const { id, entry } of entries) {
+      const example = finetuneExample(id, entry, options.mask ?? ((text) => text));
+      if (!example) continue;
+      const at = Date.parse(example.metadata.answeredAt ?? example.metadata.ratedAt);
+      if (query.rating && example.rating !== query.rating) continue;
+      if ((query.since && at < Date.parse(query.since)) || (query.until && at > Date.parse(query.until))) continue;
+      if (!response.write(`${JSON.stringify(example)}\n`)) await new Promise((resolve) => response.once('drain', resolve));
+      written++;
+    }
+    await audit(request, 'export.finetune', { examples: written, rating: query.rating ?? null });
+    response.end();
+  });
   router.get('/v1/admin/unanswered', async (request: Request, response: Response) => {
     const entries = await options.conversations.readLog('unanswered', limit.parse(request.query.limit));
     response.json({ unanswered: entries.map(({ id, entry }) => ({ id, ...entry })) });
   });
   return router;
+}
+
+/** One feedback entry as a chat fine-tuning example; undefined when the answer it rated is not known. */
+export function finetuneExample(id: string, entry: Record<string, unknown>, mask: (text: string) => string) {
+  if (typeof entry.question !== 'string' || typeof entry.answer !== 'string') return undefined;
+  const context = Array.isArray(entry.context) ? (entry.context as { question?: unknown; answer?: unknown }[]) : [];
+  const messages = [
+    ...context.flatMap((turn) =>
+      typeof turn.question === 'string' && typeof turn.answer === 'string'
+        ? [
+            { role: 'user' as const, content: mask(turn.question) },
+            { role: 'assistant' as const, content: mask(turn.answer) },
+          ]
+        : [],
+    ),
+    { role: 'user' as const, content: mask(entry.question) },
+    { role: 'assistant' as const, content: mask(entry.answer) },
+  ];
+  return {
+    messages,
+    rating: entry.rating as 'up' | 'down',
+    comment: typeof entry.comment === 'string' ? mask(entry.comment) : null,
+    metadata: {
+      feedbackId: id,
+      mode: entry.mode ?? null,
+      lang: entry.lang ?? null,
+      productLine: entry.productLine ?? null,
+      channel: entry.channel ?? null,
+      answeredAt: typeof entry.answeredAt === 'string' ? entry.answeredAt : undefined,
+      ratedAt: String(entry.at ?? ''),
+    },
+  };
 }

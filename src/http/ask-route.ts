@@ -2,6 +2,7 @@ import { type Request, type RequestHandler, type Response, Router } from 'expres
 import { z } from 'zod';
 import type { AnswerDone, AnswerMeta, AnswerRequest, AnswerService } from '../answer/answer-service.js';
 import { LlmError } from '../answer/chat-model.js';
+import { isTimeZone } from '../answer/prompt-templates.js';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
 import { AppError, badRequest } from '../errors.js';
 import type { ShedReason, Slots } from './admission.js';
@@ -33,6 +34,10 @@ export const askBodySchema = (maxQuestionChars: number) =>
       productLine: z.string().min(1).max(32).optional(),
       lang: z.enum(['zh', 'en']).optional(),
       stream: z.boolean().optional().default(false),
+      // Context for the prompt: where the question comes from, and the customer's time zone and region.
+      channel: z.enum(['widget', 'api']).optional(),
+      timeZone: z.string().max(64).refine(isTimeZone, 'timeZone must be an IANA time zone such as Asia/Shanghai or America/New_York').optional(),
+      region: z.string().regex(/^[A-Za-z]{2}$|^[0-9]{3}$/, 'region must be a two-letter region code such as CN or US').optional(),
     })
     .strict();
 
@@ -64,7 +69,10 @@ export function askRoute(options: AskRouteOptions): Router {
     });
     const { answerRequest, onDone } = options.prepare
       ? await options.prepare(body, controller.signal)
-      : { answerRequest: { question: body.question, lang: body.lang, productLine: body.productLine === 'unknown' ? undefined : body.productLine }, onDone: undefined };
+      : {
+          answerRequest: { question: body.question, lang: body.lang, productLine: body.productLine === 'unknown' ? undefined : body.productLine, channel: body.channel, timeZone: body.timeZone, region: body.region },
+          onDone: undefined,
+        };
 
     let meta: AnswerMeta | undefined;
     const sse = body.stream ? new SseWriter(response) : undefined;

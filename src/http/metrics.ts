@@ -35,7 +35,8 @@ export function createMetrics() {
       const productLine = details.productLine;
       answers.inc({ mode, product_line: productLine });
       if (mode === 'refusal') refusals.inc({ product_line: productLine });
-      if (mode === 'fallback') fallbacks.inc({ reason: details.llmError?.kind ?? 'unknown', product_line: productLine });
+      // A quoted or curated answer in place of a failed LLM call.
+      if (mode === 'fallback' || (details.llmError && mode !== 'refusal')) fallbacks.inc({ reason: details.llmError?.kind ?? 'unknown', product_line: productLine });
       if (details.replacedUngrounded) ungrounded.inc();
     },
     tokens: (usage) => {

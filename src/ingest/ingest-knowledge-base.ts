@@ -22,7 +22,8 @@ export async function ingestKnowledgeBase(
     tableName: options.tableName ?? config.TABLE_NAME,
     embedders,
     classifier,
-    exclude: [path.resolve(config.PRODUCT_LINES_FILE), path.resolve(config.KNOWLEDGE_DIR, 'product-lines.yaml')],
+    // The rules, curated answers and prompt templates live in the knowledge folder but are not documents.
+    exclude: [path.resolve(config.PRODUCT_LINES_FILE), path.resolve(config.KNOWLEDGE_DIR, 'product-lines.yaml'), path.resolve(config.CURATED_DIR), path.resolve(config.PROMPTS_DIR), path.resolve(config.INTENTS_FILE)],
     progress: options.progress,
     ...runSettings(config),
     lock: { ...runSettings(config).lock, held: options.lockHeld },
@@ -30,8 +31,11 @@ export async function ingestKnowledgeBase(
 }
 
 /** The settings every ingestion run takes from the configuration: calibration, lock lease, version retention. */
-export function runSettings(config: Config): Pick<IngestOptions, 'calibration' | 'lock' | 'retention' | 'maxFileBytes' | 'chunkMaxTokens' | 'chunkOverlapTokens' | 'storageOptions' | 'vectorIndexMinRows'> {
+export function runSettings(
+  config: Config,
+): Pick<IngestOptions, 'calibration' | 'lock' | 'retention' | 'maxFileBytes' | 'chunkMaxTokens' | 'chunkOverlapTokens' | 'storageOptions' | 'vectorIndexMinRows' | 'embedBatch'> {
   return {
+    embedBatch: { batchSize: config.EMBEDDING_BATCH_SIZE, tokenBudget: config.EMBEDDING_BATCH_TOKENS || undefined },
     vectorIndexMinRows: config.VECTOR_INDEX_MIN_ROWS,
     storageOptions: config.LANCEDB_STORAGE_OPTIONS,
     maxFileBytes: config.INGEST_MAX_FILE_BYTES,

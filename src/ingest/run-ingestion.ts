@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
-import { embedInBatches } from '../embed/embedder.js';
+import { type BatchOptions, embedInBatches } from '../embed/embedder.js';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import { modelFingerprint } from '../answer/answerability.js';
 import { selfCalibrate } from '../calibrate/self-calibration.js';
@@ -40,6 +40,8 @@ export interface IngestOptions {
   storageOptions?: Record<string, string>;
   /** Past this many rows, vector columns get an approximate index (see ensureVectorIndexes); 0 never. */
   vectorIndexMinRows?: number;
+  /** How passages are batched for the models (see embedInBatches). */
+  embedBatch?: BatchOptions;
   /** Which old table versions to keep; older ones (and files a crash left) are deleted after the run. */
   retention?: RetentionPolicy;
 }
@@ -114,7 +116,7 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
     const rows = changed.flatMap(({ document, docHash }) => toRows(document, docHash, options));
     progress.phase?.('embedding');
     const embedStarted = performance.now();
-    await embedRows(rows, options.embedders, progress);
+    await embedRows(rows, options.embedders, progress, options.embedBatch);
     progress.finish();
     const embedSeconds = (performance.now() - embedStarted) / 1000;
 
@@ -123,9 +125,12 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
     progress.phase?.('committing');
     await store.commit(rows, replaced);
     // Also repairs what a crash after an earlier commit left: rows the full-text index does not cover.
-    // (No index at all counts every row as unindexed.)
-    if (committed || (await store.fullTextIndexCoverage()).unindexed > 0) {
-      if ((await store.countRows()) > 0) await store.buildFullTextIndex();
+    // New rows join the existing indexes incrementally; a table without a full-text index, or with more new
+    // rows than indexed ones (a first run, a wholesale change), gets one built from scratch.
+    const coverage = await store.fullTextIndexCoverage();
+    if ((committed || coverage.unindexed > 0) && (await store.countRows()) > 0) {
+      if (coverage.indexed === undefined || coverage.unindexed > coverage.indexed) await store.buildFullTextIndex();
+      else await store.updateIndexes();
     }
     const warnings: string[] = [];
     const vectorIndexesBuilt = options.vectorIndexMinRows ? await store.ensureVectorIndexes(options.vectorIndexMinRows) : [];
@@ -231,12 +236,12 @@ async function loadAll(options: IngestOptions, progress: ProgressReporter) {
  * language model only for its own language (the other rows keep an empty vector in that column).
  * Progress counts embeddings across spaces.
  */
-async function embedRows(rows: ChunkRow[], embedders: EmbeddingSpaces, progress: ProgressReporter): Promise<void> {
+async function embedRows(rows: ChunkRow[], embedders: EmbeddingSpaces, progress: ProgressReporter, batch?: BatchOptions): Promise<void> {
   const jobs = embedders.all.map((space) => ({ space, rows: rows.filter((row) => !space.languages || space.languages.includes(row.lang as never)) }));
   const total = jobs.reduce((sum, job) => sum + job.rows.length, 0);
   let before = 0;
   for (const { space, rows: covered } of jobs) {
-    const vectors = await embedInBatches(space.embedder, covered.map(embeddingText), (done) => progress.update(before + done, total));
+    const vectors = await embedInBatches(space.embedder, covered.map(embeddingText), (done) => progress.update(before + done, total), batch);
     covered.forEach((row, index) => ((row as unknown as Record<string, Float32Array>)[space.column] = vectors[index]));
     before += covered.length;
   }

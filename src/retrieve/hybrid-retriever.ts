@@ -28,7 +28,21 @@ export interface RetrievalResult {
   lists: RankedList[];
   /** All fused candidates, best first (not yet capped per document). */
   candidates: Candidate[];
-  timings: { embedMs: number; searchMs: number };
+  timings: RetrievalTimings;
+}
+
+/**
+ * Where retrieval's time goes. `embedMs` runs until the last question vector is ready and `searchMs` from
+ * then until every search is done: together with `fuseMs` they add up to retrieval's wall-clock time. The
+ * searches overlap the embedding and each other, so `vectorMs` (the slowest vector search) and `fullTextMs`
+ * (the BM25 search, started at once) can add up to more.
+ */
+export interface RetrievalTimings {
+  embedMs: number;
+  searchMs: number;
+  vectorMs: number;
+  fullTextMs: number;
+  fuseMs: number;
 }
 
 /**
@@ -44,29 +58,38 @@ export class HybridRetriever {
 
   async retrieve(question: string, options: RetrieveOptions): Promise<RetrievalResult> {
     const spaces = this.embedders.covering(options.lang).filter((space) => space.column in this.index.dimensions);
-    const embedStarted = performance.now();
-    const vectors = await Promise.all(spaces.map((space) => space.embedder.embedQuery(question)));
-    const embedMs = performance.now() - embedStarted;
-
     const lineFilter = options.productLines?.length ? `product_line IN (${options.productLines.map(sqlString).join(', ')})` : undefined;
     const k = this.tuning.candidates;
-    const searchStarted = performance.now();
-    const lists: RankedList[] = await Promise.all([
-      ...spaces.map(async (space, index): Promise<RankedList> => {
-        // A language space holds real vectors only for its languages; other rows are zero vectors.
-        const languageFilter = space.languages ? `lang IN (${space.languages.map(sqlString).join(', ')})` : undefined;
-        const filter = [lineFilter, languageFilter].filter(Boolean).join(' AND ') || undefined;
-        return { source: `dense:${space.column}`, hits: await this.index.vectorSearch(vectors[index], k, filter, space.column), languages: space.languages };
-      }),
-      this.index
-        .fullTextSearch(question, k, lineFilter)
-        .catch(() => [] as ScoredChunk[])
-        .then((hits): RankedList => ({ source: 'lexical', hits })),
-    ]);
-    const searchMs = performance.now() - searchStarted;
+    const started = performance.now();
+    // Nothing waits for more than it needs: the full-text search runs while the question is embedded, and
+    // each vector search starts as soon as its own model's vector is ready.
+    const lexical = timed(() => this.index.fullTextSearch(question, k, lineFilter).catch(() => [] as ScoredChunk[]));
+    let embedMs = 0;
+    const dense = spaces.map(async (space) => {
+      const vector = await space.embedder.embedQuery(question);
+      embedMs = Math.max(embedMs, performance.now() - started);
+      // A language space holds real vectors only for its languages; other rows are zero vectors.
+      const languageFilter = space.languages ? `lang IN (${space.languages.map(sqlString).join(', ')})` : undefined;
+      const filter = [lineFilter, languageFilter].filter(Boolean).join(' AND ') || undefined;
+      const search = await timed(() => this.index.vectorSearch(vector, k, filter, space.column));
+      return { list: { source: `dense:${space.column}`, hits: search.value, languages: space.languages } as RankedList, ms: search.ms };
+    });
+    const [denseResults, lexicalResult] = await Promise.all([Promise.all(dense), lexical]);
+    const lists: RankedList[] = [...denseResults.map((result) => result.list), { source: 'lexical', hits: lexicalResult.value }];
+    const searchMs = performance.now() - started - embedMs;
+    const vectorMs = Math.max(0, ...denseResults.map((result) => result.ms));
+    const fullTextMs = lexicalResult.ms;
 
+    const fuseStarted = performance.now();
     const weights = weightsFor(this.tuning, options.lang, new Set<ListSource>(lists.map((list) => list.source)));
     const candidates = boostLines(fuseLists(lists, weights), options.preferLines ?? [], this.tuning.lineBoost);
-    return { lists, candidates, timings: { embedMs, searchMs } };
+    const fuseMs = performance.now() - fuseStarted;
+    return { lists, candidates, timings: { embedMs, searchMs, vectorMs, fullTextMs, fuseMs } };
   }
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await work();
+  return { value, ms: performance.now() - started };
 }

@@ -27,7 +27,7 @@ const retrieved = (): Retrieved => ({
   question: 'how long does the battery last',
   lists: [],
   ranked: [candidate('shipping', 'We ship within two days.', 3), candidate('warranty', 'Two year warranty.', 2), candidate('battery', 'The battery lasts fourteen days, charge it for two hours.', 1)],
-  timings: { embedMs: 0, searchMs: 0 },
+  timings: { embedMs: 0, searchMs: 0, vectorMs: 0, fullTextMs: 0, fuseMs: 0 },
 });
 
 describe('HTTP reranker adapter against a /rerank test double', () => {

@@ -3,19 +3,22 @@
  * serving Qwen3-4B-Instruct-2507 closely enough to exercise the client path: SSE chunks in vLLM's
  * `chat.completion.chunk` format with a role delta, content deltas, a finish chunk, a usage chunk and
  * `data: [DONE]`. Its behaviour per request is set by `mode`: a normal streamed answer that cites [1],
- * an answer citing nothing or a source that was not given, a 500, a hang (never answers), a dropped
+ * an answer citing nothing or a source that was not given, one with half-width punctuation in Chinese, a 500, a hang (never answers), a dropped
  * connection mid-stream, or slow tokens.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FakeMode = 'answer' | 'no-citation' | 'bad-citation' | 'error-500' | 'hang' | 'drop' | 'slow';
+export type FakeMode = 'answer' | 'no-citation' | 'bad-citation' | 'error-500' | 'hang' | 'drop' | 'slow' | 'ascii-punctuation';
 
 export interface RecordedRequest {
   model: string;
   messages: { role: string; content: string }[];
   stream: boolean;
   max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  frequency_penalty?: number;
 }
 
 export class FakeVllmServer {
@@ -103,7 +106,10 @@ export class FakeVllmServer {
         ? chinese ? '这个问题我可以回答，但不引用任何资料。' : 'I can answer that without citing anything.'
         : mode === 'bad-citation'
           ? chinese ? '请参考第九条资料。[9]' : 'See the ninth source. [9]'
-          : FakeVllmServer.groundedAnswer(question, chinese);
+          : mode === 'ascii-punctuation'
+            ? // A model that ignores the full-width rule: half-width marks in Chinese text, a decimal and a URL.
+              FakeVllmServer.groundedAnswer(question, chinese).replace(/。/g, '.').replace(/，/g, ',') + ' 详见 https://help.lumora.example/a?b=1,版本2.5.'
+            : FakeVllmServer.groundedAnswer(question, chinese);
     const tokens = text.match(/.{1,4}/gsu) ?? [text];
 
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

@@ -7,7 +7,7 @@ import { qwenTokenCounter } from './answer/token-budget.js';
 import { Conversations } from './chat/conversation.js';
 import { SessionStore } from './chat/session-store.js';
 import { ProductLineClassifier, loadProductLineRules } from './classify/product-lines.js';
-import type { Config } from './config/config.js';
+import { answerLength, type Config } from './config/config.js';
 import type { EmbeddingSpaces } from './embed/embedding-spaces.js';
 import { InferenceGate } from './embed/inference-gate.js';
 import { cacheEmbeddings } from './embed/embedding-cache.js';
@@ -148,7 +148,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     maxAnswerTokens: config.LLM_MAX_ANSWER_TOKENS,
     sampling: { temperature: config.LLM_TEMPERATURE, topP: config.LLM_TOP_P, frequencyPenalty: config.LLM_FREQUENCY_PENALTY },
     templates: await loadPromptTemplates(config.PROMPTS_DIR),
-    answerLength: { widget: config.ANSWER_LENGTH_WIDGET, api: config.ANSWER_LENGTH_API, email: config.ANSWER_LENGTH_EMAIL },
+    answerLength: { widget: answerLength(config.ANSWER_LENGTH_WIDGET), api: answerLength(config.ANSWER_LENGTH_API), email: answerLength(config.ANSWER_LENGTH_EMAIL) },
     observer: metrics.answerObserver,
     cache: config.ANSWER_CACHE ? new AnswerCache(state, config.CACHE_TTL_SECONDS) : undefined,
     knowledgeVersion,

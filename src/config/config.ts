@@ -22,22 +22,28 @@ const boolean = (defaultValue: boolean) =>
     return value;
   }, z.boolean());
 
-/** "150,80": Chinese characters, English words. */
-const answerLength = (defaultValue: string) =>
+/**
+ * "150,80": Chinese characters, English words. Kept as text (settings round-trip through the environment of the
+ * ingestion child and of tests); `answerLength()` reads it.
+ */
+const ANSWER_LENGTH = /^\s*(\d{1,5})\s*,\s*(\d{1,5})\s*$/;
+const answerLengthSetting = (defaultValue: string) =>
   z.preprocess(
     emptyAsUndefined,
     z
       .string()
       .default(defaultValue)
-      .transform((text, context) => {
-        const match = /^\s*(\d{1,5})\s*,\s*(\d{1,5})\s*$/.exec(text);
-        if (!match || Number(match[1]) < 10 || Number(match[2]) < 5) {
-          context.addIssue({ code: 'custom', message: 'must be "<Chinese characters>,<English words>", e.g. 150,80' });
-          return z.NEVER;
-        }
-        return { zh: Number(match[1]), en: Number(match[2]) };
-      }),
+      .refine((text) => {
+        const match = ANSWER_LENGTH.exec(text);
+        return Boolean(match && Number(match[1]) >= 10 && Number(match[2]) >= 5);
+      }, 'must be "<Chinese characters>,<English words>", e.g. 150,80'),
   );
+
+/** An ANSWER_LENGTH_* setting as numbers. */
+export function answerLength(setting: string): { zh: number; en: number } {
+  const match = ANSWER_LENGTH.exec(setting)!;
+  return { zh: Number(match[1]), en: Number(match[2]) };
+}
 
 const schema = z.object({
   KNOWLEDGE_DIR: z.preprocess(emptyAsUndefined, z.string().default('knowledge')),
@@ -146,9 +152,9 @@ const schema = z.object({
   LLM_TOP_P: number(0.8, 0, 1),
   LLM_FREQUENCY_PENALTY: number(0.3, -2, 2),
   // Answer length per channel, "<Chinese characters>,<English words>": what the prompt asks for. README "Service rules".
-  ANSWER_LENGTH_WIDGET: answerLength('150,80'),
-  ANSWER_LENGTH_API: answerLength('300,160'),
-  ANSWER_LENGTH_EMAIL: answerLength('500,250'),
+  ANSWER_LENGTH_WIDGET: answerLengthSetting('150,80'),
+  ANSWER_LENGTH_API: answerLengthSetting('300,160'),
+  ANSWER_LENGTH_EMAIL: answerLengthSetting('500,250'),
 
   COMPANY_NAME: z.preprocess(emptyAsUndefined, z.string().default('Lumora 朗曜科技')),
   HANDOFF_CONTACT_ZH: z.preprocess(emptyAsUndefined, z.string().default('人工客服：400-820-1234（每天 9:00–21:00），或发邮件至 support@lumora.example')),

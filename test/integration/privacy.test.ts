@@ -8,7 +8,7 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { RedisState } from '../../src/state/redis-state.js';
-import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { ingestSampleKnowledge, realEmbedders, tempDir, configToEnv } from '../support/real-stack.js';
 
 // Real Redis at 127.0.0.1:6379 (.ci/run starts it); what the stores hold is read back raw.
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -18,7 +18,7 @@ let base: Config;
 let temp: { dir: string; remove: () => Promise<void> };
 const services: Service[] = [];
 
-const toEnv = (config: Config) => Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined).map(([key, value]) => [key, String(value)]));
+const toEnv = configToEnv;
 
 async function talk(service: Service) {
   const sessionId = `pii-${Math.random().toString(36).slice(2, 12)}`;

@@ -14,7 +14,7 @@ import { ingestKnowledgeBase } from '../../src/ingest/ingest-knowledge-base.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
-import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { ingestSampleKnowledge, realEmbedders, tempDir, configToEnv } from '../support/real-stack.js';
 
 // Real Redis at 127.0.0.1:6379 (.ci/run starts it). Each run uses its own key prefix.
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -31,7 +31,7 @@ async function instance(overrides: Record<string, string> = {}, extra: Parameter
   return service;
 }
 
-const toEnv = (config: Config) => Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined).map(([key, value]) => [key, String(value)]));
+const toEnv = configToEnv;
 const ask = (service: Service, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   request(service.app).post('/v1/ask').set({ 'content-type': 'application/json', ...headers }).send(body);
 const sessionId = () => `s-${Math.random().toString(36).slice(2, 12)}`;

@@ -25,3 +25,8 @@ export async function ingestSampleKnowledge(dbDir: string, overrides: Record<str
   await ingestKnowledgeBase(config, await realEmbedders());
   return config;
 }
+
+/** Settings back to the environment variables that give them (tests start services from a parsed config). */
+export function configToEnv(config: Config): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined).map(([key, value]) => [key, typeof value === 'object' ? JSON.stringify(value) : String(value)]));
+}

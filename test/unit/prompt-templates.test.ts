@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { systemPrompt } from '../../src/answer/prompt.js';
 import { formatCurrentTime, loadPromptTemplates, PromptTemplateError, regionName, validateTemplate } from '../../src/answer/prompt-templates.js';
 import { loadProductLineRules } from '../../src/classify/product-lines.js';
-import { loadConfig } from '../../src/config/config.js';
+import { answerLength, loadConfig } from '../../src/config/config.js';
 
 const now = new Date('2026-12-01T12:30:00Z');
 
@@ -54,8 +54,8 @@ describe('system-prompt templates in knowledge/prompts', () => {
   });
 
   it('reads answer lengths per channel as "<characters>,<words>" and refuses anything else', () => {
-    expect(loadConfig({}).ANSWER_LENGTH_WIDGET).toEqual({ zh: 150, en: 80 });
-    expect(loadConfig({ ANSWER_LENGTH_EMAIL: '400, 200' }).ANSWER_LENGTH_EMAIL).toEqual({ zh: 400, en: 200 });
+    expect(answerLength(loadConfig({}).ANSWER_LENGTH_WIDGET)).toEqual({ zh: 150, en: 80 });
+    expect(answerLength(loadConfig({ ANSWER_LENGTH_EMAIL: '400, 200' }).ANSWER_LENGTH_EMAIL)).toEqual({ zh: 400, en: 200 });
     expect(() => loadConfig({ ANSWER_LENGTH_API: '300' })).toThrow(/ANSWER_LENGTH_API/);
   });
 });

@@ -12,7 +12,7 @@ export interface Source {
 export interface Done {
   answerId: string;
   answer: string;
-  mode: 'generated' | 'extractive' | 'fallback' | 'refusal';
+  mode: 'generated' | 'extractive' | 'fallback' | 'refusal' | 'curated' | 'clarify';
   refused: boolean;
   notice: string | null;
   citations: Source[];
@@ -67,7 +67,7 @@ export class KefuApi {
   }
 
   async ask(body: { question: string; sessionId: string; lang?: string; productLine?: string }, handlers: { meta(meta: Meta): void; token(text: string): void; done(done: Done): void }, signal?: AbortSignal): Promise<void> {
-    const response = await this.call('/v1/ask', { method: 'POST', headers: this.headers(), body: JSON.stringify({ ...body, stream: true }), signal });
+    const response = await this.call('/v1/ask', { method: 'POST', headers: this.headers(), body: JSON.stringify({ ...body, stream: true, channel: 'widget', ...visitorContext() }), signal });
     let finished = false;
     await readSse(response, (event, data) => {
       if (event === 'meta') handlers.meta(data as Meta);
@@ -92,4 +92,18 @@ export class KefuApi {
   async feedback(answerId: string, rating: 'up' | 'down', comment?: string): Promise<void> {
     await this.call('/v1/feedback', { method: 'POST', headers: this.headers(), body: JSON.stringify({ answerId, rating, ...(comment ? { comment } : {}) }) });
   }
+}
+
+/** The visitor's time zone and region as the browser knows them: the answer's prompt says what time it is there. */
+function visitorContext(): { timeZone?: string; region?: string } {
+  const context: { timeZone?: string; region?: string } = {};
+  try {
+    const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (timeZone && timeZone.length <= 64) context.timeZone = timeZone;
+  } catch {
+    // An old browser without Intl time zones: the prompt says the zone is not known.
+  }
+  const region = /^[a-z]{2,3}-([A-Za-z]{2})\b/i.exec(navigator.language ?? '')?.[1];
+  if (region) context.region = region.toUpperCase();
+  return context;
 }

@@ -17,8 +17,10 @@ import type { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
 import { PIPELINE_VERSION, runIngestion } from '../src/ingest/run-ingestion.js';
 import { type ChunkRow, chunkSchema, KnowledgeStore } from '../src/store/knowledge-store.js';
 
-/** Bump when the way tables are made changes: cached tables of an older layout are rebuilt. */
-const LAYOUT = 1;
+/** Bump when the base (the embedded public corpora) is made differently: it is embedded again. */
+const BASE_LAYOUT = 2;
+/** Bump when the scaled tables are made differently (replicas, compaction, indexes): they are rebuilt. */
+const TABLE_LAYOUT = 3;
 const SHARED = path.resolve('../shared/data');
 const BASE_FILES = [
   ['alibabacloud-ecs-faq-en-zh/corpus.jsonl', 'ecs-faq.jsonl'],
@@ -44,10 +46,10 @@ export function parseScale(text: string): number {
 /** The cached table of `rows` rows for these models, built first if missing. */
 export async function scaleTable(rows: number, embedders: EmbeddingSpaces, options: { vectorIndexMinRows: number; log?: (line: string) => void }): Promise<ScaleTable> {
   const log = options.log ?? (() => undefined);
-  const key = createHash('sha256').update(JSON.stringify([LAYOUT, PIPELINE_VERSION, embedders.modelKey])).digest('hex').slice(0, 12);
+  const key = createHash('sha256').update(JSON.stringify([BASE_LAYOUT, PIPELINE_VERSION, embedders.modelKey])).digest('hex').slice(0, 12);
   const root = path.resolve('data/bench', key);
   const base = await baseTable(root, embedders, log);
-  const dbDir = path.join(root, `scale-${rows}`);
+  const dbDir = path.join(root, `scale-${rows}-t${TABLE_LAYOUT}`);
   const tableName = 'knowledge';
   const marker = path.join(dbDir, 'ready.json');
   if (await exists(marker)) return { dbDir, tableName, rows, baseRows: base.length };
@@ -76,6 +78,8 @@ export async function scaleTable(rows: number, embedders: EmbeddingSpaces, optio
   table.close();
   const store = await KnowledgeStore.openOrCreate(dbDir, tableName, dimensions);
   const indexStarted = performance.now();
+  // Compacted, as every ingestion run leaves a table (retention runs optimize): one fragment per million rows.
+  await store.table.optimize({ cleanupOlderThan: new Date() });
   await store.buildFullTextIndex();
   const vectorIndexes = await store.ensureVectorIndexes(options.vectorIndexMinRows);
   log(`  indexes built in ${((performance.now() - indexStarted) / 1000).toFixed(1)} s (full text${vectorIndexes.length ? `, vectors: ${vectorIndexes.join(', ')}` : ', vectors searched flat'})`);

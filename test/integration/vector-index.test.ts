@@ -27,11 +27,15 @@ describe('approximate vector index past VECTOR_INDEX_MIN_ROWS', () => {
       for (const space of embedders.all) {
         const vector = await space.embedder.embedQuery(question);
         const filter = space.languages ? `lang = '${space.languages[0]}'` : undefined;
-        const indexed = (await store.vectorSearch(vector, 10, filter, space.column)).map((chunk) => chunk.id);
+        const hits = await store.vectorSearch(vector, 10, filter, space.column);
+        const indexed = hits.map((chunk) => chunk.id);
         let flat = store.table.vectorSearch(Array.from(vector)).column(space.column).distanceType('cosine').limit(10).bypassVectorIndex();
         if (filter) flat = flat.where(filter);
-        const exact = (await flat.toArray()).map((row) => row.id as string);
+        const exactRows = await flat.toArray();
+        const exact = exactRows.map((row) => row.id as string);
         expect(indexed[0], question).toBe(exact[0]);
+        // The scores are cosine similarities either way (answerability reads them): refined, the index's are exact.
+        expect(hits[0].score, question).toBeCloseTo(1 - (exactRows[0]._distance as number), 3);
         found += exact.filter((id) => indexed.includes(id)).length;
         expected += exact.length;
       }

@@ -115,6 +115,9 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     return version;
   };
   await knowledgeVersion();
+  // Loading Qwen's tokenizer blocks the event loop for about a second: at start-up, not in a customer's
+  // request, and only when there is a model to count tokens for (token-budget.ts).
+  if (chatModel) qwenTokenCounter.count('warm-up');
   const reranker =
     overrides.reranker === null
       ? undefined

@@ -415,7 +415,7 @@ describe('faults', () => {
     expect((await ask(service, { question: '停车监控需要什么配件？' })).body.mode).toBe('generated');
     await llm.stop();
     const after = await ask(service, { question: '行车记录仪用多大的存储卡？' });
-    expect(after.body.mode).toBe('fallback');
+    expect(after.body.mode, JSON.stringify(after.body)).toBe('fallback');
     expect(after.body.answer).toMatch(/\[1\]/);
     expect((await request(service.app).get('/metrics')).text).toMatch(/kefu_llm_fallbacks_total\{reason="connection",product_line="C"\} 1/);
   });

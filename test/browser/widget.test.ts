@@ -312,4 +312,40 @@ describe('the widget on difficult pages and devices', () => {
     await input.press('Enter');
     await expect.poll(() => widget().locator('.msg.user').count()).toBe(1);
   });
+
+  // Issue 12, defect 1: the browser's UI language is not the question's language.
+  it('answers an English question in English, with English notices, in a widget whose UI is Chinese', async () => {
+    await page.goto(base + '/');
+    await openWidget();
+    expect(await widget().locator('textarea.input').getAttribute('placeholder')).toBe('请输入您的问题…');
+    // A question no other test asks: a cached answer would not reach the model.
+    const before = llm.requests.length;
+    const answer = await ask('Which microSD card size works in the Drive Cam D1?');
+    expect(await answer.textContent()).toContain('According to our guide');
+    expect(llm.requests.length).toBeGreaterThan(before);
+    const asked = llm.requests.at(-1)!;
+    expect(asked.messages[0].content).toContain('You are the online support assistant');
+    // The widget tells the prompt where and when the visitor is (issue 14): its channel and time zone.
+    expect(asked.messages[0].content).toContain('the chat widget on our website');
+  });
+
+  // Issue 12, defects 9 and 14: right-to-left text keeps its direction; screen readers hear who speaks, the
+  // launcher says what it will do, and the close button is a 44 px target.
+  it('marks direction on messages and input, prefixes replies for screen readers, and sizes the close button for touch', async () => {
+    await page.goto(base + '/');
+    expect(await widget().locator('.launcher').getAttribute('aria-label')).toBe('打开在线客服');
+    await openWidget();
+    expect(await widget().locator('.launcher').getAttribute('aria-label')).toBe('关闭在线客服');
+    expect(await widget().locator('textarea.input').getAttribute('dir')).toBe('auto');
+    const answer = await ask('مرحبا، هل السوار مقاوم للماء؟ Pulse Band 3');
+    expect(await widget().locator('.msg.user').last().getAttribute('dir')).toBe('auto');
+    expect(await answer.getAttribute('dir')).toBe('auto');
+    expect(await answer.locator('.sr-only').first().textContent()).toBe('客服: ');
+    const close = await widget().locator('header button.close').boundingBox();
+    expect(close!.width).toBeGreaterThanOrEqual(44);
+    expect(close!.height).toBeGreaterThanOrEqual(44);
+    await shot('13-rtl-question');
+    await widget().locator('header button.close').click();
+    expect(await widget().locator('.launcher').getAttribute('aria-label')).toBe('打开在线客服');
+  });
 });

@@ -4,6 +4,7 @@ export const TEXT = {
   zh: {
     title: '在线客服',
     open: '打开在线客服',
+    closeChat: '关闭在线客服',
     close: '关闭',
     newConversation: '新对话',
     placeholder: '请输入您的问题…',
@@ -31,6 +32,7 @@ export const TEXT = {
   en: {
     title: 'Support',
     open: 'Open support chat',
+    closeChat: 'Close support chat',
     close: 'Close',
     newConversation: 'New conversation',
     placeholder: 'Ask a question…',

@@ -17,6 +17,7 @@ button, textarea { font: inherit; color: inherit; }
 header { background: var(--kefu-color); color: #fff; padding: 12px 14px; display: flex; align-items: center; gap: 8px; }
 header h2 { font-size: 16px; font-weight: 600; margin: 0; flex: 1; color: #fff; }
 header button { background: transparent; border: 1px solid rgba(255,255,255,.7); color: #fff; border-radius: 8px; padding: 4px 10px; cursor: pointer; font-size: 13px; }
+header button.close { min-width: 44px; min-height: 44px; font-size: 16px; }
 .log { flex: 1; overflow-y: auto; padding: 14px; display: flex; flex-direction: column; gap: 12px; background: #f6f8fa; }
 .msg { max-width: 88%; padding: 9px 12px; border-radius: 12px; word-wrap: break-word; overflow-wrap: anywhere; }
 .msg p { margin: 0 0 6px; } .msg p:last-child { margin-bottom: 0; }

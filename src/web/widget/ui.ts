@@ -61,7 +61,7 @@ export class ChatWidget {
     this.log = element('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': this.text.messageLog, tabindex: '0' });
     const form = element('form');
     const label = element('label', { class: 'sr-only', for: 'kefu-input' }, this.text.placeholder);
-    this.input = element('textarea', { class: 'input', id: 'kefu-input', rows: '1', placeholder: this.text.placeholder, maxlength: '2000' });
+    this.input = element('textarea', { class: 'input', id: 'kefu-input', rows: '1', placeholder: this.text.placeholder, maxlength: '2000', dir: 'auto' });
     this.sendButton = element('button', { type: 'submit' }, this.text.send);
     form.append(label, this.input, this.sendButton);
     this.panel.append(header, this.log, form);
@@ -90,6 +90,7 @@ export class ChatWidget {
   open(focus = true): void {
     this.panel.hidden = false;
     this.launcher.setAttribute('aria-expanded', 'true');
+    this.launcher.setAttribute('aria-label', this.text.closeChat);
     sessionStorage.setItem(`${this.options.storageKey}:open`, '1');
     if (!this.historyLoaded) void this.loadHistory();
     if (focus) this.input.focus();
@@ -98,6 +99,7 @@ export class ChatWidget {
   close(): void {
     this.panel.hidden = true;
     this.launcher.setAttribute('aria-expanded', 'false');
+    this.launcher.setAttribute('aria-label', this.text.open);
     sessionStorage.removeItem(`${this.options.storageKey}:open`);
     this.launcher.focus();
   }
@@ -149,7 +151,7 @@ export class ChatWidget {
     }
     const bubble = reuse ?? this.botBubble('');
     bubble.removeAttribute('data-state');
-    bubble.replaceChildren(element('span', { class: 'typing' }, this.text.thinking));
+    this.fill(bubble, element('span', { class: 'typing' }, this.text.thinking));
     bubble.setAttribute('aria-busy', 'true');
     if (!reuse) this.log.append(bubble);
     this.scroll();
@@ -168,7 +170,7 @@ export class ChatWidget {
             if (!frame)
               frame = requestAnimationFrame(() => {
                 frame = 0;
-                bubble.replaceChildren(renderMarkdown(streamed));
+                this.fill(bubble, renderMarkdown(streamed));
                 this.scroll();
               });
           },
@@ -190,7 +192,7 @@ export class ChatWidget {
   }
 
   private renderAnswer(bubble: HTMLElement, answer: string, done: Done, meta: Meta | null, sources: Source[], withFeedback: boolean): void {
-    bubble.replaceChildren();
+    this.fill(bubble);
     const cited = new Set(done.citations.map((source) => source.n));
     const listId = (n: number) => `kefu-src-${done.answerId}-${n}`;
     if (done.refused) {
@@ -276,17 +278,25 @@ export class ChatWidget {
     });
     const actions = element('div', { class: 'error-actions' });
     actions.append(retry);
-    bubble.replaceChildren(element('div', {}, message), actions);
+    this.fill(bubble, element('div', {}, message), actions);
   }
 
   private userBubble(text: string): HTMLElement {
-    const bubble = element('div', { class: 'msg user' });
+    // dir="auto": an Arabic or Hebrew question keeps its own direction inside a left-to-right widget.
+    const bubble = element('div', { class: 'msg user', dir: 'auto' });
     bubble.append(element('span', { class: 'sr-only' }, `${this.text.you}: `), text);
     return bubble;
   }
 
   private botBubble(text: string): HTMLElement {
-    return element('div', { class: 'msg bot' }, text);
+    const bubble = element('div', { class: 'msg bot', dir: 'auto' });
+    this.fill(bubble, text);
+    return bubble;
+  }
+
+  /** Replaces a reply's content, keeping the "Assistant:" a screen reader says before it. */
+  private fill(bubble: HTMLElement, ...content: (Node | string)[]): void {
+    bubble.replaceChildren(element('span', { class: 'sr-only' }, `${this.text.assistant}: `), ...content);
   }
 
   private scroll(): void {

@@ -348,4 +348,25 @@ describe('the widget on difficult pages and devices', () => {
     await widget().locator('header button.close').click();
     expect(await widget().locator('.launcher').getAttribute('aria-label')).toBe('打开在线客服');
   });
+
+  // Issue 12, defect 5: a wrong key is the site's set-up, not the customer's wording.
+  it('says the chat is misconfigured on a 401, and tells the site owner why in the console', async () => {
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    await page.goto(base + '/');
+    await openWidget();
+    await page.route('**/v1/ask', (route) => route.fulfill({ status: 401, contentType: 'application/json', body: '{"error":{"code":"invalid_api_key","message":"The API key is not valid"}}' }));
+    const answer = await ask('手环续航多久？');
+    expect(await answer.getAttribute('data-state')).toBe('error');
+    expect(await answer.textContent()).toContain('客服设置有误');
+    expect(await answer.textContent()).not.toContain('换个说法');
+    expect(errors.some((text) => text.includes('invalid_api_key') && text.includes('data-api-key'))).toBe(true);
+    await page.unroute('**/v1/ask');
+    await page.route('**/v1/ask', (route) => route.abort('failed'));
+    await answer.locator('button.retry').click();
+    await expect.poll(() => answer.textContent()).toContain('网络连接失败');
+    expect(errors.some((text) => text.includes("allowed origins") && text.includes(new URL(base).origin))).toBe(true);
+  });
 });

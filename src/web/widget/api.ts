@@ -40,8 +40,10 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly retryAfter = 0,
+    /** The API's error code (`invalid_api_key`, `origin_not_allowed`…), when it sent one. */
+    readonly code?: string,
   ) {
-    super(`HTTP ${status}`);
+    super(`HTTP ${status}${code ? ` ${code}` : ''}`);
   }
 }
 
@@ -60,9 +62,17 @@ export class KefuApi {
     try {
       response = await fetch(this.base + path, init);
     } catch {
+      // A network failure and an origin the API does not allow look the same from here (the browser hides a
+      // CORS refusal): the site owner gets both explanations in the console.
+      console.error(`Kefu widget: could not reach ${this.base}${path}. If the network is up, check that this page's origin (${location.origin}) is in the widget key's allowed origins.`);
       throw new ApiError(0);
     }
-    if (!response.ok) throw new ApiError(response.status, Number(response.headers.get('retry-after') ?? 0));
+    if (!response.ok) {
+      const body = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
+      const error = new ApiError(response.status, Number(response.headers.get('retry-after') ?? 0), body?.error?.code);
+      if (response.status === 401 || response.status === 403) console.error(`Kefu widget: the API refused this widget (${response.status} ${body?.error?.code ?? ''}): ${body?.error?.message ?? ''}. Check data-api-key and the key's allowed origins.`);
+      throw error;
+    }
     return response;
   }
 

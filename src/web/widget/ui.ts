@@ -267,8 +267,17 @@ export class ChatWidget {
 
   private renderError(bubble: HTMLElement, error: unknown, question: string): void {
     const status = error instanceof ApiError ? error.status : 0;
+    // A refused key or origin is the site's set-up, not the customer's question: say so (the console says more).
     const message =
-      status === 429 ? this.text.errorRateLimited(Math.max(1, (error as ApiError).retryAfter)) : status === 0 ? this.text.errorNetwork : status >= 500 ? this.text.errorServer : this.text.errorBadRequest;
+      status === 429
+        ? this.text.errorRateLimited(Math.max(1, (error as ApiError).retryAfter))
+        : status === 0
+          ? this.text.errorNetwork
+          : status === 401 || status === 403
+            ? this.text.errorMisconfigured
+            : status >= 500
+              ? this.text.errorServer
+              : this.text.errorBadRequest;
     bubble.dataset.state = 'error';
     bubble.setAttribute('role', 'alert');
     const retry = element('button', { type: 'button', class: 'retry' }, this.text.retry);

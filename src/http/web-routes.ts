@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import { type Request, type Response, Router } from 'express';
 import { AppError } from '../errors.js';
 
@@ -10,7 +12,6 @@ export function webRoutes(widgetFile = 'dist/widget.js'): Router {
   const router = Router();
   const page = readFileSync(new URL('index.html', demoDir), 'utf8');
   const css = readFileSync(new URL('demo.css', demoDir), 'utf8');
-  let widget: string | undefined;
   // The admin page holds no data itself: everything it shows comes from /v1/admin/* with the admin key.
   const admin = { html: readFileSync(new URL('index.html', adminDir), 'utf8'), js: readFileSync(new URL('admin.js', adminDir), 'utf8'), css: readFileSync(new URL('admin.css', adminDir), 'utf8') };
   router.get('/admin', (_request: Request, response: Response) => {
@@ -23,20 +24,75 @@ export function webRoutes(widgetFile = 'dist/widget.js'): Router {
   router.get('/admin/admin.css', (_request: Request, response: Response) => {
     response.type('css').send(admin.css);
   });
+  // The demo page embeds the versioned bundle, as a site that pins it would.
   router.get('/', (_request: Request, response: Response) => {
-    response.type('html').send(page);
+    const version = existsSync(widgetFile) ? load().versionedName : 'widget.js';
+    response.type('html').send(page.replace('src="/widget.js"', `src="/${version}"`));
   });
   router.get('/demo.css', (_request: Request, response: Response) => {
     response.type('css').send(css);
   });
-  router.get('/widget.js', (_request: Request, response: Response) => {
-    if (!widget) {
+  // The widget bundle, compressed once (brotli and gzip, picked by Accept-Encoding), at two addresses: the plain
+  // `/widget.js` cached for minutes, so pages that embed it pick up a deploy soon, and `/widget.<hash>.js`
+  // cached for a year as immutable, for sites that pin a version (the hash changes with the content).
+  let asset: WidgetAsset | undefined;
+  const load = () => {
+    if (!asset) {
       if (!existsSync(widgetFile)) throw new AppError(503, 'widget_not_built', 'The widget is not built: run "npm run build:widget"');
-      widget = readFileSync(widgetFile, 'utf8');
+      asset = widgetAsset(readFileSync(widgetFile));
     }
-    // Short cache: customers' pages pick up a new widget within minutes of a deploy.
+    return asset;
+  };
+  router.get('/widget.js', (request: Request, response: Response) => {
+    const widget = load();
     response.setHeader('Cache-Control', 'public, max-age=300');
-    response.type('application/javascript').send(widget);
+    response.setHeader('Link', `</${widget.versionedName}>; rel="alternate"`);
+    sendAsset(request, response, widget);
+  });
+  router.get(/^\/widget\.([0-9a-f]{12})\.js$/, (request: Request, response: Response) => {
+    const widget = load();
+    if (request.params[0] !== widget.hash) throw new AppError(404, 'not_found', `No widget version ${request.params[0]}; the current one is /${widget.versionedName}`);
+    response.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    sendAsset(request, response, widget);
+  });
+  // Browsers ask for it on every page; an empty answer instead of a 404 in the demo page's console.
+  router.get('/favicon.ico', (_request: Request, response: Response) => {
+    response.setHeader('Cache-Control', 'public, max-age=86400');
+    response.status(204).end();
   });
   return router;
+}
+
+interface WidgetAsset {
+  hash: string;
+  versionedName: string;
+  plain: Buffer;
+  gzip: Buffer;
+  brotli: Buffer;
+}
+
+function widgetAsset(plain: Buffer): WidgetAsset {
+  const hash = createHash('sha256').update(plain).digest('hex').slice(0, 12);
+  return {
+    hash,
+    versionedName: `widget.${hash}.js`,
+    plain,
+    gzip: gzipSync(plain, { level: 9 }),
+    brotli: brotliCompressSync(plain, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 } }),
+  };
+}
+
+function sendAsset(request: Request, response: Response, asset: WidgetAsset): void {
+  const etag = `"${asset.hash}"`;
+  response.setHeader('ETag', etag);
+  response.vary('Accept-Encoding');
+  response.type('application/javascript');
+  if (request.header('if-none-match') === etag) {
+    response.status(304).end();
+    return;
+  }
+  const accepted = request.acceptsEncodings('br', 'gzip', 'identity');
+  if (accepted === 'br') response.setHeader('Content-Encoding', 'br').send(asset.brotli);
+  else if (accepted === 'gzip') response.setHeader('Content-Encoding', 'gzip').send(asset.gzip);
+  else response.send(asset.plain);
 }

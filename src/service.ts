@@ -200,6 +200,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   }).start();
   const drain = new Drain();
   const publicGuards = [admission.middleware, limiter.perIp, access.require('widget'), limiter.perKey, body];
+  // History, session deletes and feedback count against a budget of their own, not the question budget.
+  const upkeepGuards = [admission.middleware, limiter.upkeep.perIp, access.require('widget'), limiter.upkeep.perKey, body];
 
   const app = createApp({
     logger,
@@ -219,7 +221,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     },
     routers: [
       webRoutes(),
-      conversationRoutes({ sessions, conversations, guards: publicGuards }),
+      conversationRoutes({ sessions, conversations, guards: upkeepGuards }),
       adminRoutes({
         guard: [limiter.perIp, access.require('admin'), body],
         conversations,

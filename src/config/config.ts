@@ -192,8 +192,10 @@ const schema = z.object({
   API_KEYS: optionalString,
   // How often each replica re-reads keys created or revoked through the admin API.
   API_KEYS_REFRESH_SECONDS: number(2, 0.1, 3600),
-  RATE_LIMIT_IP_PER_MINUTE: integer(60, 1),
-  RATE_LIMIT_IP_BURST: integer(20, 1),
+  // Sized for an office behind one NAT address (dozens of people asking now and then); abuse from one machine is
+  // also bounded per (key, client) below. History and feedback have a budget of their own (rate-limit.ts).
+  RATE_LIMIT_IP_PER_MINUTE: integer(180, 1),
+  RATE_LIMIT_IP_BURST: integer(60, 1),
   // Per (key, client): a public widget key is shared by every visitor, so one visitor must not drain it.
   RATE_LIMIT_KEY_PER_MINUTE: integer(120, 1),
   RATE_LIMIT_KEY_BURST: integer(30, 1),

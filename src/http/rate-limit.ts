@@ -11,6 +11,8 @@ export interface RateLimits {
   /** Per key, all clients together. */
   keyCeilingPerMinute: number;
   keyCeilingBurst: number;
+  /** History loads, session deletes and feedback get this many times the question limits, in buckets of their own. */
+  upkeepFactor?: number;
 }
 
 /**
@@ -27,17 +29,22 @@ export function rateLimit(state: SharedState, limits: RateLimits, onLimited?: (l
       throw new AppError(429, 'rate_limited', `Too many requests (${limit} limit); retry after ${Math.max(1, result.retryAfterSeconds)} s`);
     }
   };
-  return {
+  // Two budgets with their own buckets: questions, and the upkeep of a conversation (loading its history,
+  // deleting it, feedback), which a widget does on every page view. Upkeep must not use up the question budget
+  // of a first-time asker behind the same office NAT; it gets `upkeepFactor` times the question limits.
+  const limiters = (budget: 'ask' | 'upkeep', factor: number) => ({
     perIp: async (request: Request, response: Response, next: NextFunction) => {
-      await take('ip', `ip:${request.ip ?? 'unknown'}`, limits.ipBurst, limits.ipPerMinute / 60, response);
+      await take('ip', `${budget === 'ask' ? 'ip' : 'ip-upkeep'}:${request.ip ?? 'unknown'}`, limits.ipBurst * factor, (limits.ipPerMinute * factor) / 60, response);
       next();
     },
     perKey: async (request: Request, response: Response, next: NextFunction) => {
       if (request.apiKey) {
-        await take('key', `key:${request.apiKey.id}:${request.ip ?? 'unknown'}`, limits.keyBurst, limits.keyPerMinute / 60, response);
-        await take('key_ceiling', `key:${request.apiKey.id}`, limits.keyCeilingBurst, limits.keyCeilingPerMinute / 60, response);
+        const prefix = budget === 'ask' ? 'key' : 'key-upkeep';
+        await take('key', `${prefix}:${request.apiKey.id}:${request.ip ?? 'unknown'}`, limits.keyBurst * factor, (limits.keyPerMinute * factor) / 60, response);
+        await take('key_ceiling', `${prefix}:${request.apiKey.id}`, limits.keyCeilingBurst * factor, (limits.keyCeilingPerMinute * factor) / 60, response);
       }
       next();
     },
-  };
+  });
+  return { ...limiters('ask', 1), upkeep: limiters('upkeep', limits.upkeepFactor ?? 3) };
 }

@@ -71,7 +71,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   // Serving runs its model calls through one gate; ingestion (a child process) has its own CPU budget.
   const inference = new InferenceGate(config.INFERENCE_CONCURRENCY);
   // Cache in front of the gate: a remembered embedding never waits for a model slot.
-  const embedders = cacheEmbeddings(inference.wrap(models), config.EMBEDDING_CACHE_ENTRIES);
+  const embedders = cacheEmbeddings(inference.wrap(models), config.EMBEDDING_CACHE_ENTRIES, metrics.embeddingLookups);
   const store = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME, { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS, storageOptions: config.LANCEDB_STORAGE_OPTIONS });
   for (const space of embedders.all) {
     const dimension = store.dimensions[space.column];

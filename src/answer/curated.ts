@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { readRulesFile } from '../config/rules-file.js';
 import { z } from 'zod';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
-import type { Embedder } from '../embed/embedder.js';
+import { dot, type Embedder } from '../embed/embedder.js';
 import { AppError } from '../errors.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { Language } from '../text/language.js';
@@ -65,9 +65,7 @@ export async function loadCuratedFiles(directory: string): Promise<CuratedEntry[
   const seen = new Set<string>();
   for (const name of names) {
     const file = path.join(directory, name);
-    const result = fileSchema.safeParse(parseYaml(await readFile(file, 'utf8')));
-    if (!result.success) throw new Error(`Invalid curated answers in ${file}: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-    for (const entry of result.data.answers) {
+    for (const entry of (await readRulesFile(file, fileSchema, 'curated answers')).answers) {
       if (seen.has(entry.id)) throw new Error(`Invalid curated answers in ${file}: id "${entry.id}" is used twice`);
       seen.add(entry.id);
       entries.push({ ...entry, source: 'file', file: name });
@@ -211,10 +209,4 @@ export class CuratedAnswers {
   private requireShared(): void {
     if (this.state.isDegraded) throw new AppError(503, 'state_unavailable', 'Curated answers cannot be changed while the shared state (Redis) is unreachable; retry when it is back');
   }
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let index = 0; index < a.length; index++) sum += a[index] * b[index];
-  return sum;
 }

@@ -1,4 +1,4 @@
-import type { Embedder } from '../embed/embedder.js';
+import { dot, type Embedder } from '../embed/embedder.js';
 import type { Language } from '../text/language.js';
 import { detectLanguage } from '../text/language.js';
 import { joinSentences, splitSentences } from '../text/sentences.js';
@@ -132,10 +132,4 @@ function formatFaq(source: ExtractiveSource): string {
   if (!source.faqQuestion) return source.faqAnswer!;
   const lang = detectLanguage(source.faqQuestion);
   return lang === 'zh' ? `（常见问题：${source.faqQuestion}）\n${source.faqAnswer}` : `(FAQ: ${source.faqQuestion})\n${source.faqAnswer}`;
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let index = 0; index < a.length; index++) sum += a[index] * b[index];
-  return sum;
 }

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { readRulesFile } from '../config/rules-file.js';
 import { z } from 'zod';
 import type { Language } from '../text/language.js';
 
@@ -33,21 +32,14 @@ export class MissingDetails {
   }
 
   static async load(file: string): Promise<MissingDetails> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new MissingDetails({ details: {}, intents: [] });
-      throw error;
-    }
-    const result = fileSchema.safeParse(parseYaml(text));
-    if (!result.success) throw new Error(`Invalid intent rules in ${file}: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-    for (const intent of result.data.intents) {
-      const unknown = intent.needs.filter((need) => !(need in result.data.details));
+    // No file: no intent needs details.
+    const rules = await readRulesFile(file, fileSchema, 'intent rules', { details: {}, intents: [] });
+    for (const intent of rules.intents) {
+      const unknown = intent.needs.filter((need) => !(need in rules.details));
       if (unknown.length) throw new Error(`Invalid intent rules in ${file}: intent "${intent.id}" needs undefined details ${unknown.join(', ')}`);
     }
     try {
-      return new MissingDetails(result.data);
+      return new MissingDetails(rules);
     } catch (error) {
       throw new Error(`Invalid intent rules in ${file}: ${(error as Error).message}`);
     }

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { readRulesFile } from '../config/rules-file.js';
 import { z } from 'zod';
 import { normalizeForMatch } from '../text/language.js';
 
@@ -34,13 +33,9 @@ export interface Classification {
 }
 
 export async function loadProductLineRules(file: string): Promise<ProductLineRules> {
-  const text = await readFile(file, 'utf8');
-  const result = fileSchema.safeParse(parseYaml(text));
-  if (!result.success) {
-    throw new Error(`Invalid product-line rules in ${file}: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
-  }
-  for (const line of result.data.lines) for (const pattern of line.patterns) new RegExp(pattern, 'iu');
-  return result.data;
+  const rules = await readRulesFile(file, fileSchema, 'product-line rules');
+  for (const line of rules.lines) for (const pattern of line.patterns) new RegExp(pattern, 'iu');
+  return rules;
 }
 
 /**

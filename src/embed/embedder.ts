@@ -15,6 +15,13 @@ export interface Embedder {
   countTokens(text: string): number;
 }
 
+/** Dot product: the cosine similarity of two unit-length vectors, which is what every model here gives. */
+export function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let index = 0; index < a.length; index++) sum += a[index] * b[index];
+  return sum;
+}
+
 export interface BatchOptions {
   /** Texts per model call, at most the embedder's own limit. */
   batchSize?: number;

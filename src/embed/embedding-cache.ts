@@ -50,6 +50,8 @@ export class CachingEmbedder implements Embedder {
   constructor(
     private readonly inner: Embedder,
     capacity: number,
+    /** Told of every lookup (metrics). */
+    private readonly onLookup?: (hits: number, misses: number) => void,
   ) {
     this.cache = new LruCache(capacity);
   }
@@ -74,15 +76,15 @@ export class CachingEmbedder implements Embedder {
     const key = `q\u0000${text}`;
     const known = this.cache.get(key);
     if (known) {
-      this.stats.hits++;
+      this.count(1, 0);
       return Promise.resolve(known);
     }
     const running = this.pending.get(key);
     if (running) {
-      this.stats.hits++;
+      this.count(1, 0);
       return running;
     }
-    this.stats.misses++;
+    this.count(0, 1);
     const call = this.inner.embedQuery(text).then(
       (vector) => {
         this.pending.delete(key);
@@ -98,12 +100,17 @@ export class CachingEmbedder implements Embedder {
     return call;
   }
 
+  private count(hits: number, misses: number): void {
+    this.stats.hits += hits;
+    this.stats.misses += misses;
+    this.onLookup?.(hits, misses);
+  }
+
   /** Embeds only the texts not seen before, in one call to the model, and answers in the order asked. */
   async embedPassages(texts: string[]): Promise<Float32Array[]> {
     const out: (Float32Array | undefined)[] = texts.map((text) => this.cache.get(`p\u0000${text}`));
     const missing = [...new Set(texts.filter((_, index) => !out[index]))];
-    this.stats.hits += texts.length - missing.length;
-    this.stats.misses += missing.length;
+    this.count(texts.length - missing.length, missing.length);
     if (missing.length) {
       const vectors = await this.inner.embedPassages(missing);
       const byText = new Map(missing.map((text, index) => [text, vectors[index]]));
@@ -115,6 +122,6 @@ export class CachingEmbedder implements Embedder {
 }
 
 /** The same spaces, each model behind its own cache of `capacity` entries (0: no cache). */
-export function cacheEmbeddings(spaces: EmbeddingSpaces, capacity: number): EmbeddingSpaces {
-  return capacity > 0 ? spaces.map((embedder) => new CachingEmbedder(embedder, capacity)) : spaces;
+export function cacheEmbeddings(spaces: EmbeddingSpaces, capacity: number, onLookup?: (hits: number, misses: number) => void): EmbeddingSpaces {
+  return capacity > 0 ? spaces.map((embedder) => new CachingEmbedder(embedder, capacity, onLookup)) : spaces;
 }

@@ -19,6 +19,11 @@ export function createMetrics() {
   const fallbacks = new Counter({ name: 'kefu_llm_fallbacks_total', help: 'Extractive fallbacks after an LLM failure, by reason and product line', labelNames: ['reason', 'product_line'], registers: [registry] });
   const ungrounded = new Counter({ name: 'kefu_ungrounded_answers_replaced_total', help: 'Generated answers replaced because they cited no given source', registers: [registry] });
   const cache = new Counter({ name: 'kefu_answer_cache_total', help: 'Answer cache lookups by result', labelNames: ['result'], registers: [registry] });
+  const embeddingCache = new Counter({ name: 'kefu_embedding_cache_total', help: 'Embeddings asked of the serving models, by whether the embedding cache had them', labelNames: ['result'], registers: [registry] });
+  const embeddingLookups = (hits: number, misses: number) => {
+    if (hits) embeddingCache.inc({ result: 'hit' }, hits);
+    if (misses) embeddingCache.inc({ result: 'miss' }, misses);
+  };
   const tokens = new Counter({ name: 'kefu_llm_tokens_total', help: 'LLM tokens by direction (prompt, completion)', labelNames: ['direction'], registers: [registry] });
   const stateUp = new Gauge({ name: 'kefu_shared_state_up', help: '1 while shared state (Redis) answers, 0 while degraded to process memory', registers: [registry] });
   const stateErrors = new Counter({ name: 'kefu_shared_state_errors_total', help: 'Failed shared-state operations by operation', labelNames: ['operation'], registers: [registry] });
@@ -61,7 +66,7 @@ export function createMetrics() {
     next();
   };
 
-  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, ingestionRunning, knowledgeVersion, rateLimited, shed };
+  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, ingestionRunning, knowledgeVersion, rateLimited, shed, embeddingLookups };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

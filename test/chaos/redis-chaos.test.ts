@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { RedisState } from '../../src/state/redis-state.js';
-import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { ingestSampleKnowledge, realEmbedders, tempDir, configToEnv } from '../support/real-stack.js';
 
 const port = 6450 + (process.pid % 50);
 let temp: { dir: string; remove: () => Promise<void> };
@@ -39,7 +39,7 @@ afterAll(async () => {
 describe('Redis frozen and killed under load', () => {
   it('fails no request and loses no feedback', async () => {
     const base = await ingestSampleKnowledge(path.join(temp.dir, 'db'));
-    const env = Object.fromEntries(Object.entries(base).filter(([, value]) => value !== undefined).map(([key, value]) => [key, String(value)]));
+    const env = configToEnv(base);
     // Four clients without pause queue several model calls each on two cores; load shedding has its own tests.
     const config = loadConfig({ ...env, REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_KEY_PREFIX: 'chaos:', REDIS_COMMAND_TIMEOUT_MS: '300', STATE_LOG_DIR: path.join(temp.dir, 'logs'), RATE_LIMIT_IP_BURST: '1000000', RATE_LIMIT_KEY_BURST: '1000000', INFERENCE_MAX_QUEUE: '64' });
     service = await buildService(config, createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });

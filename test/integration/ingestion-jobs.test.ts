@@ -11,7 +11,7 @@ import type { IngestJobRecord } from '../../src/ingest/jobs.js';
 import { acquireIngestLock, LockHeldError } from '../../src/ingest/lock.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
-import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { ingestSampleKnowledge, realEmbedders, tempDir, configToEnv } from '../support/real-stack.js';
 
 // Real Redis at 127.0.0.1:6379 (.ci/run starts it), real models, real LanceDB, real ingestion child processes.
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -44,7 +44,7 @@ beforeAll(async () => {
   const settings = { KNOWLEDGE_DIR: knowledge, PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml'), STATE_LOG_DIR: path.join(temp.dir, 'logs'), REDIS_URL, REDIS_KEY_PREFIX: prefix, KNOWLEDGE_KEEP_VERSIONS: '2' };
   const config = await ingestSampleKnowledge(dbDir, settings);
   service = await buildService(
-    loadConfig({ ...Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined).map(([key, value]) => [key, String(value)])), API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]), RATE_LIMIT_IP_BURST: '100000', RATE_LIMIT_KEY_BURST: '100000', RATE_LIMIT_KEY_CEILING_BURST: '100000' }),
+    loadConfig({ ...configToEnv(config), API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]), RATE_LIMIT_IP_BURST: '100000', RATE_LIMIT_KEY_BURST: '100000', RATE_LIMIT_KEY_CEILING_BURST: '100000' }),
     createLogger('silent'),
     { embedders: await realEmbedders(), chatModel: null },
   );

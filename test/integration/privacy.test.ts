@@ -18,7 +18,6 @@ let base: Config;
 let temp: { dir: string; remove: () => Promise<void> };
 const services: Service[] = [];
 
-const toEnv = configToEnv;
 
 async function talk(service: Service) {
   const sessionId = `pii-${Math.random().toString(36).slice(2, 12)}`;
@@ -47,7 +46,7 @@ describe('personal data is masked before anything is stored', () => {
     const logs = new PassThrough();
     let logText = '';
     logs.on('data', (chunk) => (logText += chunk.toString()));
-    const service = await buildService(loadConfig({ ...toEnv(base), REDIS_URL, REDIS_KEY_PREFIX: prefix }), createLogger('debug', logs), { embedders: await realEmbedders(), chatModel: null });
+    const service = await buildService(loadConfig({ ...configToEnv(base), REDIS_URL, REDIS_KEY_PREFIX: prefix }), createLogger('debug', logs), { embedders: await realEmbedders(), chatModel: null });
     services.push(service);
     const { sessionId } = await talk(service);
     // Everything under this run's prefix, read raw whatever its type.
@@ -76,7 +75,7 @@ describe('personal data is masked before anything is stored', () => {
   });
 
   it('in the single-process files (STATE_LOG_DIR)', async () => {
-    const service = await buildService(loadConfig({ ...toEnv(base), STATE_LOG_DIR: path.join(temp.dir, 'files') }), createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });
+    const service = await buildService(loadConfig({ ...configToEnv(base), STATE_LOG_DIR: path.join(temp.dir, 'files') }), createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });
     services.push(service);
     await talk(service);
     const files = await readdir(path.join(temp.dir, 'files'));

@@ -25,13 +25,12 @@ let knowledgeCopy: string;
 let cleanup: () => Promise<void>;
 
 async function instance(overrides: Record<string, string> = {}, extra: Parameters<typeof buildService>[2] = {}, logs?: NodeJS.WritableStream) {
-  const config = loadConfig({ ...toEnv(base), REDIS_URL, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_IP_BURST: '100000', ...overrides });
+  const config = loadConfig({ ...configToEnv(base), REDIS_URL, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_IP_BURST: '100000', ...overrides });
   const service = await buildService(config, createLogger(logs ? 'info' : 'silent', logs), { embedders: await realEmbedders(), chatModel: null, ...extra });
   services.push(service);
   return service;
 }
 
-const toEnv = configToEnv;
 const ask = (service: Service, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
   request(service.app).post('/v1/ask').set({ 'content-type': 'application/json', ...headers }).send(body);
 const sessionId = () => `s-${Math.random().toString(36).slice(2, 12)}`;
@@ -130,7 +129,7 @@ describe('two separate server processes on one Redis', () => {
     const children: ChildProcess[] = [];
     const bases: string[] = [];
     for (const port of [3950 + (process.pid % 20), 3975 + (process.pid % 20)]) {
-      const env = { ...process.env, ...toEnv(base), REDIS_URL, REDIS_KEY_PREFIX: processPrefix, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', RATE_LIMIT_IP_BURST: '8', RATE_LIMIT_IP_PER_MINUTE: '1' };
+      const env = { ...process.env, ...configToEnv(base), REDIS_URL, REDIS_KEY_PREFIX: processPrefix, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', RATE_LIMIT_IP_BURST: '8', RATE_LIMIT_IP_PER_MINUTE: '1' };
       children.push(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: 'ignore' }));
       bases.push(`http://127.0.0.1:${port}`);
     }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
-import { ingestSampleKnowledge, tempDir } from '../support/real-stack.js';
+import { ingestSampleKnowledge, tempDir, configToEnv } from '../support/real-stack.js';
 
 let base: Config;
 let temp: { dir: string; remove: () => Promise<void> };
@@ -25,7 +25,7 @@ describe('graceful shutdown of the server process', () => {
     const port = 4100 + (process.pid % 50);
     const env = {
       ...process.env,
-      ...Object.fromEntries(Object.entries(base).filter(([, value]) => value !== undefined).map(([key, value]) => [key, String(value)])),
+      ...configToEnv(base),
       PORT: String(port),
       HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',

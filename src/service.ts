@@ -18,7 +18,8 @@ import { adminRoutes } from './http/admin-routes.js';
 import { createApp } from './http/app.js';
 import { conversationRoutes } from './http/conversation-routes.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
-import { Admission, Slots } from './http/admission.js';
+import { Admission, type ShedReason, Slots } from './http/admission.js';
+import { chatCompletionsRoutes } from './http/chat-completions-route.js';
 import { Gate } from './gate.js';
 import { Drain } from './http/drain.js';
 import { jsonBody } from './http/app.js';
@@ -203,24 +204,31 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   // History, session deletes and feedback count against a budget of their own, not the question budget.
   const upkeepGuards = [admission.middleware, limiter.upkeep.perIp, access.require('widget'), limiter.upkeep.perKey, body];
 
+  const llmSlots = new Slots(config.LLM_MAX_CONCURRENT);
+  const answerRun = { answers, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, llmSlots, drain, onShed: (reason: ShedReason) => metrics.shed.inc({ reason }) };
   const app = createApp({
     logger,
     trustProxy: config.TRUST_PROXY,
     middleware: [drain.middleware, metrics.httpMiddleware, access.cors],
     metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics(), token: config.METRICS_TOKEN },
     ask: {
-      answers,
+      ...answerRun,
       classifier,
       maxQuestionChars: config.MAX_QUESTION_CHARS,
-      requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
       guards: publicGuards,
-      llmSlots: new Slots(config.LLM_MAX_CONCURRENT),
-      drain,
-      onShed: (reason) => metrics.shed.inc({ reason }),
       prepare: (body, signal) => conversations.prepare(body, signal),
     },
     routers: [
       webRoutes(),
+      chatCompletionsRoutes({
+        ...answerRun,
+        guards: publicGuards,
+        classifier,
+        maxQuestionChars: config.MAX_QUESTION_CHARS,
+        maxHistoryTurns: config.SESSION_MAX_TURNS,
+        companyName: config.COMPANY_NAME,
+        prepare: (question, signal) => conversations.prepare(question, signal),
+      }),
       conversationRoutes({ sessions, conversations, guards: upkeepGuards }),
       adminRoutes({
         guard: [limiter.perIp, access.require('admin'), body],

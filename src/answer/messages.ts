@@ -28,4 +28,9 @@ export const MESSAGES = {
     zh: '生成回答暂时不可用，以下是客服团队预先准备的答复。',
     en: 'Generated answers are unavailable right now; this is a prepared answer from our support team.',
   },
+  /** Heads the source list that text-only clients (OpenAI-compatible chat apps, e-mail) get under the answer. */
+  sourcesHeading: {
+    zh: '来源：',
+    en: 'Sources:',
+  },
 } satisfies Record<string, Record<Language, unknown>>;

@@ -16,6 +16,8 @@ export interface ConversationQuestion {
   channel?: Channel;
   timeZone?: string;
   region?: string;
+  /** The conversation so far, when the caller keeps it (OpenAI-style clients send it; an e-mail thread has it): used without a sessionId. */
+  history?: { question: string; answer: string }[];
 }
 
 const LOG_MAX_LENGTH = 100_000;
@@ -61,7 +63,7 @@ export class Conversations {
   }
 
   async prepare(body: ConversationQuestion, signal?: AbortSignal): Promise<{ answerRequest: AnswerRequest; onDone: (meta: AnswerMeta, done: AnswerDone) => Promise<void> }> {
-    const history = body.sessionId ? await this.sessions.history(body.sessionId) : [];
+    const history = body.sessionId ? await this.sessions.history(body.sessionId) : (body.history ?? []);
     const lang = body.lang ?? detectLanguage(body.question);
     const resolved = await resolveFollowUp(body.question, history, this.classifier, { chatModel: this.chatModel, lang, signal });
     const answerRequest: AnswerRequest = {

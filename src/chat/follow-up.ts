@@ -16,7 +16,7 @@ const ANAPHORA = /\b(it|its|it's|that|this|those|these|they|them|one|what about|
  */
 export async function resolveFollowUp(
   question: string,
-  history: Turn[],
+  history: Pick<Turn, 'question' | 'answer'>[],
   classifier: ProductLineClassifier,
   options: { chatModel?: ChatModel; lang: Language; signal?: AbortSignal } = { lang: 'en' },
 ): Promise<(FollowUpCandidate & { condensedBy: 'rule' | 'llm' }) | undefined> {
@@ -37,7 +37,7 @@ export async function resolveFollowUp(
   return { question: `${question} ${terms}`, classificationContext, anaphoric, namesOwnLine, condensedBy: 'rule' };
 }
 
-async function condenseWithModel(question: string, turns: Turn[], model: ChatModel, lang: Language, signal?: AbortSignal): Promise<string | undefined> {
+async function condenseWithModel(question: string, turns: Pick<Turn, 'question' | 'answer'>[], model: ChatModel, lang: Language, signal?: AbortSignal): Promise<string | undefined> {
   const conversation = turns.map((turn) => `Q: ${turn.question}\nA: ${turn.answer.slice(0, 300)}`).join('\n');
   const instruction =
     lang === 'zh'

@@ -22,6 +22,8 @@ export function errorHandler(logger: Logger) {
     response.status(appError.status).json({
       error: {
         code: appError.code,
+        // OpenAI-style clients (the /v1/chat/completions route) read `type` and `message`.
+        type: appError.status < 500 ? 'invalid_request_error' : 'server_error',
         message: appError.expose ? appError.message : 'Internal server error',
         requestId: request.id,
         ...(appError.expose && appError.details !== undefined ? { details: appError.details } : {}),

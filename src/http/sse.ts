@@ -23,6 +23,12 @@ export class SseWriter {
     this.response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
+  /** A bare `data:` line, as the OpenAI streaming format has them (no event names; `[DONE]` as plain text). */
+  data(data: unknown): void {
+    if (this.response.writableEnded) return;
+    this.response.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+  }
+
   end(): void {
     clearInterval(this.heartbeat);
     if (!this.response.writableEnded) this.response.end();

@@ -1,0 +1,15 @@
+import type { Language } from '../text/language.js';
+import type { SourceInfo } from './answer-service.js';
+import { MESSAGES } from './messages.js';
+
+/** One cited source as a line of plain text: "[1] Title — Section". Internal paths stay out. */
+export function sourceLine(source: SourceInfo): string {
+  const heading = source.heading && source.heading !== source.title ? ` — ${source.heading}` : '';
+  return `[${source.n}] ${source.title}${heading}`;
+}
+
+/** The answer's citations as a block to put under it, for clients that only show text; empty without citations. */
+export function sourceList(citations: SourceInfo[], lang: Language): string {
+  if (!citations.length) return '';
+  return `${MESSAGES.sourcesHeading[lang]}\n${citations.map(sourceLine).join('\n')}`;
+}

@@ -42,6 +42,13 @@ import { maskPii } from './privacy/pii.js';
 import { GapReporter } from './insights/gaps.js';
 import { loadPromptTemplates } from './answer/prompt-templates.js';
 import { MissingDetails } from './answer/missing-details.js';
+import { Redis } from 'ioredis';
+import { EmailChannel } from './email/email-channel.js';
+import { EmailStore } from './email/email-store.js';
+import { InboxWatcher } from './email/inbox-watcher.js';
+import { SmtpMailer } from './email/mailer.js';
+import { ReviewRules } from './email/review-rules.js';
+import { emailRoutes } from './http/email-routes.js';
 import { CURATED_LOG, CURATED_LOG_RETENTION_SECONDS, CuratedAnswers, loadCuratedFiles } from './answer/curated.js';
 
 export interface Service {
@@ -52,10 +59,65 @@ export interface Service {
   metrics: Metrics;
   jobs: IngestJobs;
   drain: Drain;
+  /** The e-mail channel, when EMAIL_ENABLED. */
+  email?: EmailChannel;
   close: () => Promise<void>;
 }
 
+/** The e-mail channel's parts: its store and queues on Redis, review rules, SMTP, and (where they run) the workers and inbox. */
+async function emailChannel(config: Config, logger: Logger, parts: { answers: AnswerService; conversations: Conversations; state: SharedState; metrics: Metrics; runWorkers: boolean }) {
+  // Its own connection: queue and records must not share the fail-fast settings of the shared-state client.
+  const redis = new Redis(config.REDIS_URL!, { maxRetriesPerRequest: 5 });
+  const store = new EmailStore(redis, config.REDIS_KEY_PREFIX, config.EMAIL_RETENTION_DAYS * 86_400);
+  const mailer = new SmtpMailer(config.SMTP_URL!, config.SMTP_TIMEOUT_MS);
+  const channel = new EmailChannel(
+    {
+      store,
+      answers: parts.answers,
+      conversations: parts.conversations,
+      review: await ReviewRules.load(config.EMAIL_REVIEW_RULES_FILE, config.EMAIL_REVIEW_MIN_CONFIDENCE),
+      mailer,
+      logger,
+      // The admin audit trail gets ids and outcomes, never the mail's text.
+      audit: async (entry) => void (await parts.state.appendLog('audit', { ...entry, by: entry.by ?? 'kefu', at: new Date().toISOString() }, 10_000).catch(() => undefined)),
+      observer: parts.metrics.emailObserver,
+    },
+    {
+      redisUrl: config.REDIS_URL!,
+      queuePrefix: `${config.REDIS_KEY_PREFIX}bull`,
+      attempts: config.EMAIL_MAX_ATTEMPTS,
+      backoffMs: config.EMAIL_BACKOFF_MS,
+      concurrency: config.EMAIL_CONCURRENCY,
+      lockMs: config.EMAIL_JOB_LOCK_MS,
+      autoSend: config.EMAIL_AUTO_SEND,
+      maxBytes: config.EMAIL_MAX_BYTES,
+      maxQuestionChars: config.MAX_QUESTION_CHARS,
+      companyName: config.COMPANY_NAME,
+      handoffContact: { zh: config.HANDOFF_CONTACT_ZH, en: config.HANDOFF_CONTACT_EN },
+      from: config.EMAIL_FROM,
+      answerTimeoutMs: config.EMAIL_ANSWER_TIMEOUT_MS,
+    },
+  );
+  let inbox: InboxWatcher | undefined;
+  if (parts.runWorkers) {
+    channel.startWorkers();
+    if (config.EMAIL_INBOX_DIR) inbox = await new InboxWatcher(config.EMAIL_INBOX_DIR, (raw) => channel.intake(raw, 'inbox'), logger, config.EMAIL_INBOX_POLL_SECONDS * 1000).start();
+  }
+  return {
+    channel,
+    store,
+    close: async () => {
+      await inbox?.stop();
+      await channel.close();
+      mailer.close();
+      redis.disconnect();
+    },
+  };
+}
+
 export interface ServiceOverrides {
+  /** Run the e-mail workers here whatever EMAIL_WORKERS_IN_PROCESS says (`npm run worker`). */
+  emailWorkers?: boolean;
   /** Share loaded models between several app instances (tests, benchmarks). */
   embedders?: EmbeddingSpaces;
   reranker?: Reranker | null;
@@ -180,6 +242,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       await knowledgeVersion().catch(() => undefined);
     },
   });
+  const email = config.EMAIL_ENABLED ? await emailChannel(config, logger, { answers, conversations, state, metrics, runWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS }) : undefined;
   const keysFromSettings = loadApiKeys({ file: config.API_KEYS_FILE, inline: config.API_KEYS });
   const access = new AccessControl(keysFromSettings);
   // Keys created or revoked through the admin API reach every replica within API_KEYS_REFRESH_SECONDS.
@@ -230,6 +293,13 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         prepare: (question, signal) => conversations.prepare(question, signal),
       }),
       conversationRoutes({ sessions, conversations, guards: upkeepGuards }),
+      emailRoutes({
+        channel: email?.channel,
+        store: email?.store,
+        intakeGuard: [admission.middleware, limiter.perIp, access.require('integration'), limiter.perKey],
+        adminGuard: [limiter.perIp, access.require('admin'), body],
+        maxBytes: config.EMAIL_MAX_BYTES,
+      }),
       adminRoutes({
         guard: [limiter.perIp, access.require('admin'), body],
         conversations,
@@ -267,7 +337,9 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     metrics,
     jobs,
     drain,
+    email: email?.channel,
     close: async () => {
+      await email?.close();
       await jobs.stop();
       keys.stop();
       curated.stop();

@@ -228,6 +228,26 @@ const schema = z.object({
   CURATED_FALLBACK_SIMILARITY_ZH: number(0.72, 0, 1),
   CURATED_FALLBACK_SIMILARITY_EN: number(0.76, 0, 1),
   CURATED_REFRESH_SECONDS: number(2, 0.1, 3600),
+  // The e-mail channel (README "E-mail channel"): needs REDIS_URL (its queue) and SMTP_URL (its replies).
+  EMAIL_ENABLED: boolean(false),
+  // Drafting and sending workers in the API process; off when they run as `npm run worker` elsewhere.
+  EMAIL_WORKERS_IN_PROCESS: boolean(true),
+  EMAIL_CONCURRENCY: integer(2, 1, 64),
+  EMAIL_MAX_ATTEMPTS: integer(5, 1, 50),
+  EMAIL_BACKOFF_MS: integer(5000, 10, 3_600_000),
+  EMAIL_JOB_LOCK_MS: integer(30_000, 1000, 3_600_000),
+  EMAIL_ANSWER_TIMEOUT_MS: integer(120_000, 1000, 3_600_000),
+  EMAIL_MAX_BYTES: integer(10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+  EMAIL_AUTO_SEND: boolean(false),
+  EMAIL_REVIEW_RULES_FILE: z.preprocess(emptyAsUndefined, z.string().default('knowledge/email-review.yaml')),
+  // On the sample, answerable mails scored 0.6–0.95 and borderline ones 0.2–0.35 (README "E-mail channel").
+  EMAIL_REVIEW_MIN_CONFIDENCE: number(0.5, 0, 1),
+  EMAIL_FROM: z.preprocess(emptyAsUndefined, z.string().regex(/@/, 'must contain an address, e.g. Lumora Support <support@lumora.example>').default('Lumora Support <support@lumora.example>')),
+  EMAIL_INBOX_DIR: optionalString,
+  EMAIL_INBOX_POLL_SECONDS: number(5, 0.05, 3600),
+  EMAIL_RETENTION_DAYS: number(365, 0.01, 3650),
+  SMTP_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^smtps?:\/\//, 'must be smtp://… or smtps://…').optional()),
+  SMTP_TIMEOUT_MS: integer(30_000, 100, 600_000),
   ANSWER_CACHE: boolean(true),
   CACHE_TTL_SECONDS: integer(86_400, 1),
 });
@@ -251,6 +271,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid settings (fix these environment variables, see README "Settings"):\n${problems}`);
   }
   const data = result.data;
+  if (data.EMAIL_ENABLED && (!data.REDIS_URL || !data.SMTP_URL)) {
+    throw new ConfigError('Invalid settings: EMAIL_ENABLED needs REDIS_URL (the e-mail queue runs on Redis) and SMTP_URL (where replies are sent)');
+  }
   // One value for both languages unless a per-language setting is given explicitly.
   data.REFUSAL_THRESHOLD_ZH ??= data.REFUSAL_THRESHOLD;
   data.REFUSAL_THRESHOLD_EN ??= data.REFUSAL_THRESHOLD;

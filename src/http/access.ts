@@ -8,7 +8,8 @@ const keySchema = z.object({
   id: z.string().min(1),
   /** sha256 of the key, hex. Keys are long random strings, so a fast hash is enough; only the hash is stored. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  scopes: z.array(z.enum(['widget', 'admin'])).min(1),
+  // widget: questions and conversations; integration: server-to-server intake (POST /v1/email); admin: everything.
+  scopes: z.array(z.enum(['widget', 'integration', 'admin'])).min(1),
   /** Origins allowed to use this key from a browser; "*" allows any; empty means server-side use only. */
   origins: z.array(z.union([z.string().url(), z.literal('*')])).default([]),
 });
@@ -92,6 +93,8 @@ export class AccessControl {
     return (request: Request, _response: Response, next: NextFunction) => {
       if (!this.enabled) {
         if (scope === 'admin') throw new AppError(403, 'admin_disabled', 'Admin endpoints are disabled until API keys are configured (API_KEYS_FILE or API_KEYS)');
+        // Mail taken in is answered to its sender: never from anyone who can reach the port.
+        if (scope === 'integration') throw new AppError(403, 'integration_disabled', 'Integration endpoints (e-mail intake) are disabled until API keys are configured (API_KEYS_FILE or API_KEYS)');
         return next();
       }
       const presented = request.header('x-api-key') ?? /^Bearer\s+(.+)$/i.exec(request.header('authorization') ?? '')?.[1];

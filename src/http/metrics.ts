@@ -34,6 +34,17 @@ export function createMetrics() {
   const shed = new Counter({ name: 'kefu_shed_total', help: 'Requests refused with 503 to shed load, by reason (in_flight, event_loop_lag, llm_busy)', labelNames: ['reason'], registers: [registry] });
   const rateLimited = new Counter({ name: 'kefu_rate_limited_total', help: 'Requests refused by rate limits, by limit', labelNames: ['limit'], registers: [registry] });
 
+  const emailReceived = new Counter({ name: 'kefu_email_received_total', help: 'E-mails taken in, by source (api, inbox); duplicates not counted', labelNames: ['source'], registers: [registry] });
+  const emailDrafts = new Counter({ name: 'kefu_email_drafts_total', help: 'E-mail reply drafts, by review (held for a person, auto: sent without review)', labelNames: ['review'], registers: [registry] });
+  const emailSent = new Counter({ name: 'kefu_email_sent_total', help: 'E-mail replies sent, or whose sending failed after every attempt', labelNames: ['result'], registers: [registry] });
+  const emailDeadLetters = new Counter({ name: 'kefu_email_dead_letters_total', help: 'E-mail jobs that used up their attempts or could never succeed, by queue', labelNames: ['queue'], registers: [registry] });
+  const emailObserver = {
+    received: (source: string) => emailReceived.inc({ source }),
+    drafted: (review: 'held' | 'auto') => emailDrafts.inc({ review }),
+    sent: (result: 'sent' | 'failed') => emailSent.inc({ result }),
+    deadLetter: (queue: string) => emailDeadLetters.inc({ queue }),
+  };
+
   const answerObserver: AnswerObserver = {
     stage: (stage, seconds) => stageSeconds.observe({ stage }, seconds),
     outcome: (mode, details) => {
@@ -66,7 +77,7 @@ export function createMetrics() {
     next();
   };
 
-  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, ingestionRunning, knowledgeVersion, rateLimited, shed, embeddingLookups };
+  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, ingestionRunning, knowledgeVersion, rateLimited, shed, embeddingLookups, emailObserver };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -22,8 +22,8 @@ export async function ingestKnowledgeBase(
     tableName: options.tableName ?? config.TABLE_NAME,
     embedders,
     classifier,
-    // The rules, curated answers and prompt templates live in the knowledge folder but are not documents.
-    exclude: [path.resolve(config.PRODUCT_LINES_FILE), path.resolve(config.KNOWLEDGE_DIR, 'product-lines.yaml'), path.resolve(config.CURATED_DIR), path.resolve(config.PROMPTS_DIR), path.resolve(config.INTENTS_FILE)],
+    // The rules (product lines, intents, e-mail review), curated answers and prompt templates live in the knowledge folder but are not documents.
+    exclude: [path.resolve(config.PRODUCT_LINES_FILE), path.resolve(config.KNOWLEDGE_DIR, 'product-lines.yaml'), path.resolve(config.CURATED_DIR), path.resolve(config.PROMPTS_DIR), path.resolve(config.INTENTS_FILE), path.resolve(config.EMAIL_REVIEW_RULES_FILE)],
     progress: options.progress,
     ...runSettings(config),
     lock: { ...runSettings(config).lock, held: options.lockHeld },

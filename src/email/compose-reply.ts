@@ -1,0 +1,74 @@
+import type { AnswerDone } from '../answer/answer-service.js';
+import { sourceList } from '../answer/source-list.js';
+import type { Language } from '../text/language.js';
+import { baseSubject } from './parse-email.js';
+
+/**
+ * The reply drafted for one e-mail: a greeting, the body, the sources, a formal sign-off, in the customer's
+ * language. The greeting and sign-off are templates, not generated, so the model can neither invent a name nor
+ * sign as somebody; it writes only the body (with the `email` channel's length and formal tone).
+ */
+export interface ReplyDraft {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface ReplyContext {
+  lang: Language;
+  customerName: string;
+  subject: string;
+  companyName: string;
+  handoffContact: string;
+}
+
+const TEMPLATES: Record<Language, { greeting: (name: string) => string; thanks: (company: string) => string; quoted: string; holding: (contact: string) => string; closing: string; signOff: (company: string) => string; subject: (subject: string) => string }> = {
+  en: {
+    greeting: (name) => (name ? `Dear ${name},` : 'Hello,'),
+    thanks: (company) => `Thank you for contacting ${company} Support.`,
+    quoted: 'Here is what our help articles say about your question:',
+    holding: (contact) => `We have passed your message to a member of our support team, who will get back to you personally as soon as possible. If it is urgent, you can also reach us at ${contact}.`,
+    closing: 'If anything is unclear, simply reply to this e-mail.',
+    signOff: (company) => `Best regards,\n${company} Support`,
+    subject: (subject) => `Re: ${subject || 'Your message'}`,
+  },
+  zh: {
+    greeting: (name) => (name ? `${name}，您好：` : '您好：'),
+    thanks: (company) => `感谢您联系${company}客服。`,
+    quoted: '关于您的问题，帮助资料中是这样说明的：',
+    holding: (contact) => `我们已将您的来信转交给客服同事，他们会尽快亲自回复您。如有急事，您也可以联系${contact}。`,
+    closing: '如有其他疑问，欢迎直接回复本邮件。',
+    signOff: (company) => `此致\n敬礼\n\n${company}客服团队`,
+    subject: (subject) => `回复：${subject || '您的来信'}`,
+  },
+};
+
+/** A customer's display name as a greeting can use it: not an address, not a shouted placeholder. */
+const greetingName = (name: string) => (name && !name.includes('@') && name.length <= 40 ? name.trim() : '');
+
+export function composeReply(done: Pick<AnswerDone, 'answer' | 'mode' | 'refused' | 'citations'>, context: ReplyContext): ReplyDraft {
+  const t = TEMPLATES[context.lang];
+  const paragraphs = [t.greeting(greetingName(context.customerName)), t.thanks(context.companyName)];
+  if (done.refused) paragraphs.push(t.holding(context.handoffContact));
+  else {
+    // A quote is introduced as one, so the customer knows it is the documentation speaking.
+    if (done.mode === 'extractive' || done.mode === 'fallback') paragraphs.push(t.quoted);
+    paragraphs.push(done.answer.trim());
+    const sources = sourceList(done.citations, context.lang);
+    if (sources) paragraphs.push(sources);
+  }
+  paragraphs.push(t.closing, t.signOff(context.companyName));
+  const text = paragraphs.join('\n\n');
+  return { subject: t.subject(baseSubject(context.subject)), text, html: textToHtml(text) };
+}
+
+const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** The HTML part of a reply: the same text, paragraphs and line breaks kept. */
+export function textToHtml(text: string): string {
+  const body = text
+    .split(/\n{2,}/)
+    .map((paragraph) => `<p>${escapeHtml(paragraph).replace(/\n/g, '<br>')}</p>`)
+    .join('\n');
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="font-family: sans-serif; line-height: 1.5">\n${body}\n</body></html>`;
+}

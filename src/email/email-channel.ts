@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import type { AnswerDone, AnswerMeta, AnswerService } from '../answer/answer-service.js';
+import type { Conversations } from '../chat/conversation.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Language } from '../text/language.js';
+import { composeReply, type ReplyDraft, textToHtml } from './compose-reply.js';
+import type { DraftRecord, DraftState, EmailStore } from './email-store.js';
+import type { Mailer } from './mailer.js';
+import { baseSubject, EmailParseError, parseEmail, rawMessageId, threadKeyOf } from './parse-email.js';
+import type { ReviewRules } from './review-rules.js';
+import { emailQuestion } from './email-question.js';
+
+export const DRAFT_QUEUE = 'email-draft';
+export const SEND_QUEUE = 'email-send';
+
+export interface EmailChannelSettings {
+  redisUrl: string;
+  /** BullMQ's key prefix (under REDIS_KEY_PREFIX). */
+  queuePrefix: string;
+  attempts: number;
+  backoffMs: number;
+  concurrency: number;
+  /** A job whose worker stops renewing its lock this long (killed, frozen) goes back to the queue. */
+  lockMs: number;
+  autoSend: boolean;
+  maxBytes: number;
+  maxQuestionChars: number;
+  companyName: string;
+  handoffContact: Record<Language, string>;
+  /** Sender of replies, e.g. "Lumora Support <support@lumora.example>". */
+  from: string;
+  /** Every answer gets at most this long, LLM included, before the job counts as failed and is retried. */
+  answerTimeoutMs: number;
+}
+
+export interface EmailChannelDeps {
+  store: EmailStore;
+  answers: AnswerService;
+  conversations: Conversations;
+  review: ReviewRules;
+  mailer: Mailer;
+  logger: Logger;
+  /** Analytics copies (the admin audit trail) are masked; the mail itself is kept whole. */
+  audit: (entry: Record<string, unknown>) => Promise<void>;
+  observer?: { received?(source: string): void; drafted?(review: 'held' | 'auto'): void; sent?(result: 'sent' | 'failed'): void; deadLetter?(queue: string): void };
+}
+
+export interface DeadLetter {
+  queue: string;
+  jobId: string;
+  target: string;
+  attemptsMade: number;
+  failedReason: string;
+  failedAt?: string;
+}
+
+/**
+ * The e-mail channel: intake, the drafting and sending queues (BullMQ on Redis, so a burst of mail never blocks
+ * the API and a crashed worker loses nothing), review, and sending. Drafting reuses the answer pipeline of
+ * /v1/ask through Conversations, with the `email` channel: the same routing, retrieval, refusal and citations.
+ */
+export class EmailChannel {
+  readonly draftQueue: Queue;
+  readonly sendQueue: Queue;
+  private workers: Worker[] = [];
+
+  constructor(
+    private readonly deps: EmailChannelDeps,
+    private readonly settings: EmailChannelSettings,
+  ) {
+    const options = { connection: { url: settings.redisUrl, maxRetriesPerRequest: null }, prefix: settings.queuePrefix };
+    this.draftQueue = new Queue(DRAFT_QUEUE, options);
+    this.sendQueue = new Queue(SEND_QUEUE, options);
+  }
+
+  private jobOptions(jobId: string) {
+    // Failed jobs stay: they are the dead letters the admin API lists and retries.
+    return { jobId, attempts: this.settings.attempts, backoff: { type: 'exponential', delay: this.settings.backoffMs }, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: false };
+  }
+
+  /** Stores a raw message and queues it for drafting; the same Message-ID again is recognised, not drafted twice. */
+  async intake(raw: Buffer, source: 'api' | 'inbox', by?: string): Promise<{ id: string; messageId: string; duplicate: boolean }> {
+    if (!raw.length) throw new AppError(400, 'empty_message', 'The message is empty');
+    if (raw.length > this.settings.maxBytes) throw new AppError(413, 'message_too_large', `The message is ${raw.length} bytes; the limit is EMAIL_MAX_BYTES = ${this.settings.maxBytes}`);
+    const messageId = rawMessageId(raw);
+    const id = randomUUID();
+    const existing = await this.deps.store.claimMessage(messageId, id);
+    if (existing) return { id: existing, messageId, duplicate: true };
+    await this.deps.store.saveEmail({ id, messageId, source, receivedAt: new Date().toISOString(), size: raw.length, state: 'queued', by }, raw);
+    await this.draftQueue.add('draft', { emailId: id }, this.jobOptions(id));
+    this.deps.observer?.received?.(source);
+    return { id, messageId, duplicate: false };
+  }
+
+  /** The drafting job: parse, answer with the thread as history, compose, decide on review, save once. */
+  async draft(emailId: string): Promise<DraftRecord> {
+    const { store } = this.deps;
+    const done = await store.draft(emailId);
+    if (done) return done;
+    const raw = await store.raw(emailId);
+    if (!raw) throw new UnrecoverableError(`The raw message of ${emailId} is gone (expired or deleted)`);
+    const email = await parseEmail(raw).catch((error: Error) => {
+      throw new UnrecoverableError(`The message cannot be parsed: ${error instanceof EmailParseError ? error.message : error.message}`);
+    });
+    const sender = email.replyTo ?? email.from;
+    if (!sender) throw new UnrecoverableError('The message has no sender address (From or Reply-To): there is nobody to reply to');
+    const threadKey = threadKeyOf(email);
+    const thread = (await store.thread(threadKey)).filter((message) => message.messageId !== email.messageId);
+    const history = pairTurns(thread);
+    const subject = baseSubject(email.subject);
+    const question = emailQuestion(subject, email.text, { maxChars: this.settings.maxQuestionChars, inThread: history.length > 0 });
+    const { meta, done: answer } = await this.answer(question, email.lang, history);
+    const lang = meta.lang;
+    const reply = composeReply(answer, { lang, customerName: email.from?.name ?? '', subject: email.subject, companyName: this.settings.companyName, handoffContact: this.settings.handoffContact[lang] });
+    const reasons = this.deps.review.reasons({ text: email.text, subject: email.subject, lang, refused: answer.refused, confidence: answer.confidence, mode: answer.mode });
+    const autoSend = this.settings.autoSend && reasons.length === 0;
+    const now = new Date().toISOString();
+    const record: DraftRecord = {
+      id: emailId,
+      emailId,
+      messageId: email.messageId,
+      threadKey,
+      references: [...new Set([...email.references, ...(email.inReplyTo && !email.references.includes(email.inReplyTo) ? [email.inReplyTo] : [])])],
+      from: email.from ?? sender,
+      replyTo: sender.address,
+      subject: email.subject,
+      receivedAt: email.date ?? now,
+      lang,
+      customerText: email.text,
+      quoted: email.quoted,
+      signature: email.signature,
+      attachments: email.attachments,
+      answer: { answerId: answer.answerId, mode: answer.mode, refused: answer.refused, confidence: answer.confidence, productLine: answer.productLine, citations: answer.citations.map((citation) => ({ n: citation.n, title: citation.title, heading: citation.heading })) },
+      draft: reply,
+      final: autoSend ? reply : undefined,
+      review: { required: !autoSend, reasons },
+      handoff: answer.refused,
+      state: autoSend ? 'approved' : 'pending_review',
+      events: [{ at: now, action: 'drafted', by: 'kefu', details: { mode: answer.mode, reasons: reasons.map((reason) => reason.code) } }, ...(autoSend ? [{ at: now, action: 'auto_approved' as const, by: 'kefu' }] : [])],
+      sendAttempts: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    // The customer's message joins the thread first: a crash after it and before the draft repeats nothing (by Message-ID).
+    await store.addToThread(threadKey, { messageId: email.messageId, role: 'customer', text: email.text, at: email.date ?? now });
+    if (await store.createDraft(record)) {
+      await store.updateEmail(emailId, { state: 'drafted' });
+      await this.deps.audit({ action: 'email.drafted', draft: emailId, mode: answer.mode, review: reasons.map((reason) => reason.code), autoSend });
+      this.deps.observer?.drafted?.(autoSend ? 'auto' : 'held');
+      if (autoSend) await this.queueSend(record);
+      return record;
+    }
+    return (await store.draft(emailId))!;
+  }
+
+  private async answer(question: string, lang: Language, history: { question: string; answer: string }[]): Promise<{ meta: AnswerMeta; done: AnswerDone }> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.settings.answerTimeoutMs);
+    try {
+      const { answerRequest, onDone } = await this.deps.conversations.prepare({ question, lang, channel: 'email', history }, controller.signal);
+      let meta: AnswerMeta | undefined;
+      for await (const event of this.deps.answers.answer(answerRequest, controller.signal)) {
+        if (event.type === 'meta') meta = event.data;
+        if (event.type === 'done') {
+          await onDone(meta!, event.data);
+          return { meta: meta!, done: event.data };
+        }
+      }
+      throw new Error('The answer ended without a result');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async queueSend(draft: DraftRecord): Promise<void> {
+    // One job id per send attempt series: a retried send after a failure is a new job.
+    await this.sendQueue.add('send', { draftId: draft.id }, this.jobOptions(`${draft.id}-${draft.sendAttempts + 1}`));
+  }
+
+  /** A reviewer approves a draft, optionally with an edited subject or text; it is queued for sending. */
+  async approve(id: string, by: string, edits: { text?: string; subject?: string } = {}): Promise<DraftRecord> {
+    const at = new Date().toISOString();
+    const result = await this.deps.store.transition(id, ['pending_review', 'send_failed'], (draft) => {
+      const base = draft.final ?? draft.draft;
+      const text = edits.text?.trim() || base.text;
+      const subject = edits.subject?.trim() || base.subject;
+      const final: ReplyDraft = { subject, text, html: text === base.text ? base.html : textToHtml(text) };
+      const details = { edited: text !== draft.draft.text || subject !== draft.draft.subject, textChanged: text !== draft.draft.text, subjectChanged: subject !== draft.draft.subject, charsBefore: draft.draft.text.length, charsAfter: text.length };
+      return { ...draft, final, state: 'approved', sendError: undefined, events: [...draft.events, { at, action: 'approved', by, details }] };
+    });
+    const draft = this.expectChanged(id, result, 'approved');
+    await this.queueSend(draft);
+    await this.deps.audit({ action: 'email.approved', draft: id, by, ...draft.events.at(-1)!.details });
+    return draft;
+  }
+
+  async reject(id: string, by: string, reason?: string): Promise<DraftRecord> {
+    const result = await this.deps.store.transition(id, ['pending_review', 'send_failed'], (draft) => ({ ...draft, state: 'rejected', events: [...draft.events, { at: new Date().toISOString(), action: 'rejected', by, details: reason ? { reason } : undefined }] }));
+    const draft = this.expectChanged(id, result, 'rejected');
+    await this.deps.audit({ action: 'email.rejected', draft: id, by });
+    return draft;
+  }
+
+  private expectChanged(id: string, result: { draft?: DraftRecord; changed: boolean }, to: DraftState): DraftRecord {
+    if (!result.draft) throw new AppError(404, 'draft_not_found', `No draft ${id}`);
+    if (!result.changed) throw new AppError(409, 'draft_state', `The draft is ${result.draft.state}; only a draft pending review (or whose sending failed) can be ${to}`, { state: result.draft.state });
+    return result.draft;
+  }
+
+  /** The sending job: SMTP with the thread's headers; the reply then joins the thread. */
+  async send(draftId: string): Promise<void> {
+    const draft = await this.deps.store.draft(draftId);
+    if (!draft) throw new UnrecoverableError(`No draft ${draftId}`);
+    if (draft.state === 'sent') return;
+    if (draft.state !== 'approved') throw new UnrecoverableError(`The draft is ${draft.state}, not approved`);
+    const reply = draft.final ?? draft.draft;
+    // The same Message-ID on every attempt: a resend after a crash between SMTP and our record is one message to mail clients.
+    const messageId = `<kefu-${draft.id}@${domainOf(this.settings.from)}>`;
+    const result = await this.deps.mailer.send({
+      from: this.settings.from,
+      to: draft.replyTo,
+      subject: reply.subject,
+      text: reply.text,
+      html: reply.html,
+      messageId,
+      inReplyTo: draft.messageId,
+      references: [...draft.references, draft.messageId],
+    });
+    const at = new Date().toISOString();
+    await this.deps.store.transition(draftId, ['approved'], (current) => ({ ...current, state: 'sent', sent: { messageId, at, accepted: result.accepted }, events: [...current.events, { at, action: 'sent', by: 'kefu', details: { messageId } }] }));
+    await this.deps.store.addToThread(draft.threadKey, { messageId, role: 'support', text: reply.text, at });
+    await this.deps.audit({ action: 'email.sent', draft: draftId, messageId });
+    this.deps.observer?.sent?.('sent');
+  }
+
+  /** Runs the drafting and sending workers in this process (the API, or `npm run worker`). */
+  startWorkers(): void {
+    const options = { connection: { url: this.settings.redisUrl, maxRetriesPerRequest: null }, prefix: this.settings.queuePrefix, concurrency: this.settings.concurrency, lockDuration: this.settings.lockMs, stalledInterval: Math.max(500, Math.floor(this.settings.lockMs / 2)), maxStalledCount: 2 };
+    const drafter = new Worker(DRAFT_QUEUE, async (job: Job<{ emailId: string }>) => void (await this.draft(job.data.emailId)), options);
+    const sender = new Worker(SEND_QUEUE, async (job: Job<{ draftId: string }>) => this.send(job.data.draftId), options);
+    drafter.on('failed', (job, error) => void this.onFailed(DRAFT_QUEUE, job, error));
+    sender.on('failed', (job, error) => void this.onFailed(SEND_QUEUE, job, error));
+    for (const worker of [drafter, sender]) worker.on('error', (error) => this.deps.logger.warn({ err: error }, 'e-mail worker error'));
+    this.workers = [drafter, sender];
+  }
+
+  private async onFailed(queue: string, job: Job | undefined, error: Error): Promise<void> {
+    if (!job) return;
+    const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    this.deps.logger.warn({ queue, jobId: job.id, attempts: job.attemptsMade, final, err: error }, final ? 'e-mail job dead-lettered' : 'e-mail job failed; it will be retried');
+    if (!final) return;
+    this.deps.observer?.deadLetter?.(queue);
+    if (queue === DRAFT_QUEUE) await this.deps.store.updateEmail(job.data.emailId, { state: 'failed', error: error.message });
+    else {
+      const at = new Date().toISOString();
+      await this.deps.store.transition(job.data.draftId, ['approved'], (draft) => ({ ...draft, state: 'send_failed', sendAttempts: draft.sendAttempts + 1, sendError: error.message, events: [...draft.events, { at, action: 'send_failed', by: 'kefu', details: { error: error.message, attempts: job.attemptsMade } }] }));
+      this.deps.observer?.sent?.('failed');
+    }
+  }
+
+  /** Jobs that used up their attempts (or could never succeed): the dead-letter list. */
+  async deadLetters(limit: number): Promise<DeadLetter[]> {
+    const lists = await Promise.all(
+      [this.draftQueue, this.sendQueue].map(async (queue) =>
+        (await queue.getFailed(0, limit - 1)).map((job) => ({
+          queue: queue.name,
+          jobId: job.id!,
+          target: (job.data as { emailId?: string; draftId?: string }).emailId ?? (job.data as { draftId: string }).draftId,
+          attemptsMade: job.attemptsMade,
+          failedReason: job.failedReason,
+          failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : undefined,
+        })),
+      ),
+    );
+    return lists.flat().sort((a, b) => (b.failedAt ?? '').localeCompare(a.failedAt ?? '')).slice(0, limit);
+  }
+
+  /** Puts a dead letter back in its queue (after fixing what made it fail). */
+  async retry(queueName: string, jobId: string): Promise<void> {
+    const queue = queueName === DRAFT_QUEUE ? this.draftQueue : queueName === SEND_QUEUE ? this.sendQueue : undefined;
+    const job = await queue?.getJob(jobId);
+    if (!job || !(await job.isFailed())) throw new AppError(404, 'dead_letter_not_found', `No failed job ${jobId} in ${queueName}`);
+    if (queueName === SEND_QUEUE) await this.deps.store.transition(job.data.draftId, ['send_failed'], (draft) => ({ ...draft, state: 'approved' }));
+    await job.retry();
+  }
+
+  async counts(): Promise<Record<string, Record<string, number>>> {
+    return { [DRAFT_QUEUE]: await this.draftQueue.getJobCounts(), [SEND_QUEUE]: await this.sendQueue.getJobCounts() };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.close()));
+    await Promise.all([this.draftQueue.close(), this.sendQueue.close()]);
+  }
+}
+
+/** Thread messages as question/answer turns: consecutive customer messages merge, a support reply answers them. */
+function pairTurns(messages: { role: 'customer' | 'support'; text: string }[]): { question: string; answer: string }[] {
+  const turns: { question: string; answer: string }[] = [];
+  let question = '';
+  for (const message of messages) {
+    if (message.role === 'customer') question = question ? `${question}\n${message.text}` : message.text;
+    else if (question) {
+      turns.push({ question, answer: message.text });
+      question = '';
+    }
+  }
+  // Earlier messages nobody has answered yet still tell the model what the thread is about.
+  if (question) turns.push({ question, answer: '' });
+  return turns.slice(-6);
+}
+
+const domainOf = (from: string) => /@([^>\s]+)/.exec(from)?.[1] ?? 'kefu.invalid';

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { simpleParser } from 'mailparser';
+import { detectLanguage, type Language } from '../text/language.js';
+import { splitReply } from './reply-text.js';
+
+/** One received e-mail as the channel needs it: who, which thread, the new text apart from quotes and signature. */
+export interface ParsedEmail {
+  messageId: string;
+  inReplyTo?: string;
+  references: string[];
+  from?: { address: string; name: string };
+  replyTo?: { address: string; name: string };
+  to: string[];
+  subject: string;
+  date?: string;
+  /** What the customer wrote in this message. */
+  text: string;
+  quoted: string;
+  signature: string;
+  /** The body as sent (text, or text from the HTML when there is no text part). */
+  body: string;
+  htmlOnly: boolean;
+  attachments: { filename: string; contentType: string; size: number }[];
+  lang: Language;
+}
+
+export class EmailParseError extends Error {
+  override name = 'EmailParseError';
+}
+
+const ids = (value: string | string[] | undefined): string[] => (Array.isArray(value) ? value : value ? value.split(/\s+/) : []).map((id) => id.trim()).filter(Boolean);
+
+/** The Message-ID from the raw header block, without parsing the message (intake must be quick); else a content hash. */
+export function rawMessageId(raw: Buffer): string {
+  const end = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') : raw.indexOf('\n\n');
+  const headers = raw.subarray(0, end >= 0 ? end : Math.min(raw.length, 64 * 1024)).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
+  const match = /^message-id\s*:\s*(<[^>\s]+>)/im.exec(headers);
+  // The same message posted twice without a Message-ID still counts once.
+  return match?.[1] ?? `<sha256-${createHash('sha256').update(raw).digest('hex').slice(0, 40)}@kefu.invalid>`;
+}
+
+/** Parses a raw RFC 5322 message: MIME, transfer encodings and charsets (GBK, GB2312, Big5, UTF-8…) by mailparser. */
+export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
+  if (!raw.length) throw new EmailParseError('The message is empty');
+  const mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true });
+  const address = (value: typeof mail.from) => {
+    const first = value?.value?.[0];
+    return first?.address ? { address: first.address, name: first.name ?? '' } : undefined;
+  };
+  const to = (Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : []).flatMap((entry) => entry.value.map((item) => item.address ?? '')).filter(Boolean);
+  // HTML-only mail: mailparser writes the text from the HTML, quotes as "> " lines and the client's quote header
+  // ("On … wrote:", Outlook's "From:/Sent:" block) as text, which splitReply recognises.
+  const body = mail.text ?? '';
+  const htmlOnly = typeof mail.html === 'string' && !/^content-type:\s*text\/plain/im.test(raw.toString('latin1'));
+  const parts = splitReply(body);
+  const subject = (mail.subject ?? '').trim();
+  return {
+    messageId: mail.messageId ?? rawMessageId(raw),
+    inReplyTo: mail.inReplyTo,
+    references: ids(mail.references),
+    from: address(mail.from),
+    replyTo: address(mail.replyTo),
+    to,
+    subject,
+    date: mail.date && !Number.isNaN(mail.date.getTime()) ? mail.date.toISOString() : undefined,
+    text: parts.text,
+    quoted: parts.quoted,
+    signature: parts.signature,
+    body,
+    htmlOnly,
+    attachments: mail.attachments.filter((attachment) => attachment.contentDisposition !== 'inline' || attachment.filename).map((attachment) => ({ filename: attachment.filename ?? '(unnamed)', contentType: attachment.contentType, size: attachment.size })),
+    lang: detectLanguage(`${subject}\n${parts.text}`),
+  };
+}
+
+/** The thread a message belongs to: the first message it refers to, else itself. */
+export const threadKeyOf = (email: Pick<ParsedEmail, 'references' | 'inReplyTo' | 'messageId'>) => email.references[0] ?? email.inReplyTo ?? email.messageId;
+
+/** The subject without reply and forward prefixes, in the forms mail clients write them. */
+export const baseSubject = (subject: string) => subject.replace(/^(\s*(re|fw|fwd|aw|sv|回复|答复|转发)\s*(\[\d+\])?\s*[:：]\s*)+/i, '').trim();

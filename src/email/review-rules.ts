@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { readRulesFile } from '../config/rules-file.js';
+import type { Language } from '../text/language.js';
+
+/**
+ * Which drafts a person must see before they go out (knowledge/email-review.yaml): mail touching refunds,
+ * compensation, legal threats, safety, personal data or written in anger, plus refusals and answers the
+ * retrieval was not sure of. The rest may be sent without review only when auto-send is allowed.
+ */
+const bilingual = z.object({ zh: z.string().min(1), en: z.string().min(1) });
+const fileSchema = z.object({
+  categories: z.record(z.string().regex(/^[a-z_]+$/), z.object({ names: bilingual, patterns: z.array(z.string()).min(1) })),
+});
+
+export interface ReviewReason {
+  /** A category of the rules file, or `refusal` / `low_confidence` / `model_unavailable`. */
+  code: string;
+  label: string;
+  /** The words that matched, for the reviewer. */
+  matched?: string;
+}
+
+export interface ReviewInput {
+  text: string;
+  subject: string;
+  lang: Language;
+  refused: boolean;
+  confidence: number;
+  /** Fallback and ungrounded-replaced drafts were meant to be generated: a person should look. */
+  mode: string;
+}
+
+export class ReviewRules {
+  private readonly categories: { code: string; names: Record<Language, string>; patterns: RegExp[] }[];
+
+  constructor(
+    rules: z.infer<typeof fileSchema>,
+    private readonly minConfidence: number,
+  ) {
+    // Case-insensitive, except the all-capitals "NOW"-style shouting, which only matters written in capitals.
+    this.categories = Object.entries(rules.categories).map(([code, category]) => ({ code, names: category.names, patterns: category.patterns.map((pattern) => new RegExp(pattern, /[A-Z]{2,}/.test(pattern.replace(/\\[A-Za-z]/g, '')) ? 'u' : 'iu')) }));
+  }
+
+  static async load(file: string, minConfidence: number): Promise<ReviewRules> {
+    return new ReviewRules(await readRulesFile(file, fileSchema, 'e-mail review rules'), minConfidence);
+  }
+
+  reasons(input: ReviewInput): ReviewReason[] {
+    const text = `${input.subject}\n${input.text}`;
+    const reasons: ReviewReason[] = [];
+    for (const category of this.categories) {
+      const match = category.patterns.map((pattern) => pattern.exec(text)).find(Boolean);
+      if (match) reasons.push({ code: category.code, label: category.names[input.lang], matched: match[0] });
+    }
+    const labels = LABELS[input.lang];
+    if (input.refused) reasons.push({ code: 'refusal', label: labels.refusal });
+    else if (input.confidence < this.minConfidence) reasons.push({ code: 'low_confidence', label: labels.lowConfidence });
+    if (input.mode === 'fallback') reasons.push({ code: 'model_unavailable', label: labels.fallback });
+    return reasons;
+  }
+}
+
+const LABELS: Record<Language, { refusal: string; lowConfidence: string; fallback: string }> = {
+  zh: { refusal: '资料中没有答案（仅发送转人工的回复）', lowConfidence: '回答把握不足', fallback: '生成模型不可用，草稿为摘录' },
+  en: { refusal: 'no answer in the knowledge base (holding reply only)', lowConfidence: 'low answer confidence', fallback: 'the model was unavailable; the draft is quoted text' },
+};

@@ -23,6 +23,18 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/**
+ * A page of this server calling it (the admin page: browsers send Origin on its POSTs). Compared by host, since a
+ * TLS-terminating proxy makes the scheme differ; a page elsewhere has another host.
+ */
+function sameOrigin(request: Request, origin: string): boolean {
+  try {
+    return new URL(origin).host === request.get('host');
+  } catch {
+    return false;
+  }
+}
+
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
 /** Keys from a JSON file (API_KEYS_FILE) and/or inline JSON (API_KEYS): `[{ id, sha256, scopes, origins }]`. */
@@ -103,7 +115,7 @@ export class AccessControl {
       if (!key) throw new AppError(401, 'invalid_api_key', 'The API key is not valid');
       if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) throw new AppError(403, 'insufficient_scope', `This key may not call ${scope} endpoints`);
       const origin = request.header('origin');
-      if (origin && !key.origins.includes(origin) && !key.origins.includes('*')) throw new AppError(403, 'origin_not_allowed', `This key may not be used from ${origin}`);
+      if (origin && !sameOrigin(request, origin) && !key.origins.includes(origin) && !key.origins.includes('*')) throw new AppError(403, 'origin_not_allowed', `This key may not be used from ${origin}`);
       request.apiKey = key;
       next();
     };

@@ -89,10 +89,103 @@ async function loadVersions() {
   ]);
 }
 
+// E-mail review: the list by state, one draft opened with its reply editable, approve (with the edits) or reject.
+let openDraft;
+const post = (path, body) => api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body || {}) });
+
+async function loadDrafts() {
+  const state = $('#draft-state').value;
+  let drafts;
+  try {
+    ({ drafts } = await api(`/v1/admin/drafts?limit=200${state ? `&state=${state}` : ''}`));
+  } catch (error) {
+    // The channel is off: say so in its section instead of failing the page.
+    if (/^404 /.test(error.message)) {
+      $('#email-off').hidden = false;
+      $('#draft-filter').hidden = true;
+      return;
+    }
+    throw error;
+  }
+  fill('#drafts', drafts, [
+    (r, d) => cell(r, day(d.createdAt)),
+    (r, d) => cell(r, d.from.name ? `${d.from.name} <${d.from.address}>` : d.from.address),
+    (r, d) => cell(r, d.subject),
+    (r, d) => cell(r, d.review.reasons.map((reason) => (reason.matched ? `${reason.label} (“${reason.matched}”)` : reason.label))),
+    (r, d) => cell(r, d.answer.mode),
+    (r, d) => cell(r, d.sendError ? `${d.state}: ${d.sendError}` : d.state),
+    (r, d) => {
+      const button = document.createElement('button');
+      button.textContent = 'Open';
+      button.onclick = () => showDraft(d);
+      cell(r, button);
+    },
+  ]);
+  await loadDeadLetters();
+}
+
+function showDraft(draft) {
+  openDraft = draft;
+  const reply = draft.final || draft.draft;
+  $('#draft').hidden = false;
+  $('#draft-title').textContent = draft.subject || '(no subject)';
+  $('#draft-meta').textContent = `${draft.from.address} · ${draft.lang} · line ${draft.answer.productLine} · confidence ${draft.answer.confidence.toFixed(2)} · ${draft.state}${draft.handoff ? ' · needs a person (holding reply)' : ''}`;
+  $('#draft-customer').textContent = draft.customerText;
+  $('#draft-quoted').textContent = [draft.quoted, draft.signature].filter(Boolean).join('\n\n');
+  $('#draft-attachments').textContent = draft.attachments.length ? `Attachments (not read): ${draft.attachments.map((a) => a.filename).join(', ')}` : '';
+  $('#draft-subject').value = reply.subject;
+  $('#draft-text').value = reply.text;
+  const open = draft.state === 'pending_review' || draft.state === 'send_failed';
+  for (const id of ['#approve', '#reject', '#draft-subject', '#draft-text']) $(id).disabled = !open;
+}
+
+async function loadDeadLetters() {
+  const { deadLetters } = await api('/v1/admin/email/dead-letters?limit=50');
+  fill('#dead-letters', deadLetters, [
+    (r, d) => cell(r, day(d.failedAt)),
+    (r, d) => cell(r, d.queue),
+    (r, d) => cell(r, d.target),
+    (r, d) => cell(r, d.attemptsMade, 'num'),
+    (r, d) => cell(r, d.failedReason),
+    (r, d) => {
+      const button = document.createElement('button');
+      button.textContent = 'Retry';
+      button.onclick = () => post(`/v1/admin/email/dead-letters/${d.queue}/${encodeURIComponent(d.jobId)}/retry`).then(loadDrafts).catch((error) => status(error.message));
+      cell(r, button);
+    },
+  ]);
+}
+
+$('#draft-filter').addEventListener('submit', (event) => {
+  event.preventDefault();
+  loadDrafts().catch((error) => status(error.message));
+});
+$('#draft-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  try {
+    const approved = await post(`/v1/admin/drafts/${openDraft.id}/approve`, { subject: $('#draft-subject').value, text: $('#draft-text').value });
+    showDraft(approved);
+    status('Approved: the reply is being sent. 已批准，正在发送。');
+    await loadDrafts();
+  } catch (error) {
+    status(error.message);
+  }
+});
+$('#reject').addEventListener('click', async () => {
+  const reason = prompt('Why reject this draft? (optional) 拒绝原因（可选）');
+  if (reason === null) return;
+  try {
+    showDraft(await post(`/v1/admin/drafts/${openDraft.id}/reject`, reason ? { reason } : {}));
+    await loadDrafts();
+  } catch (error) {
+    status(error.message);
+  }
+});
+
 async function loadAll() {
   status('');
   try {
-    await Promise.all([loadGaps(), loadJobs(), loadVersions()]);
+    await Promise.all([loadGaps(), loadJobs(), loadVersions(), loadDrafts()]);
     $('main').hidden = false;
   } catch (error) {
     status(error.message);

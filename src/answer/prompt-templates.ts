@@ -16,6 +16,7 @@ export const PLACEHOLDERS = {
   product_line_rules: 'the rules text of knowledge/product-lines.yaml in this language',
   handoff_contact: 'how to reach a person (HANDOFF_CONTACT_ZH / _EN)',
   answer_length: "the channel's answer length (ANSWER_LENGTH_*), e.g. 150 字 or 80 words",
+  channel_style: "how to write for the channel: conversational in the widget, the formal body of a letter by e-mail",
 } as const;
 export type Placeholder = keyof typeof PLACEHOLDERS;
 export type PromptTemplates = Record<Language, string>;
@@ -70,6 +71,18 @@ const CHANNEL_NAMES: Record<Channel, Record<Language, string>> = {
 };
 
 export const channelName = (channel: Channel, lang: Language) => CHANNEL_NAMES[channel][lang];
+
+// By e-mail the service adds the greeting and sign-off itself (src/email/compose-reply.ts): the model writes the body.
+const CHANNEL_STYLES: Record<Channel, Record<Language, string>> = {
+  widget: { zh: '这是网页聊天：语气亲切自然，简短直接。', en: 'This is a live chat: be conversational, short and direct.' },
+  email: {
+    zh: '这是一封邮件回复：只写正文（称呼和落款由系统添加，不要自己写），语气正式、礼貌，用完整的句子，可分段。',
+    en: 'This is an e-mail reply: write only the body (the greeting and sign-off are added for you; do not write them), in a formal, courteous tone, in full sentences, with paragraphs where helpful.',
+  },
+  api: { zh: '语气礼貌、中性。', en: 'Use a polite, neutral tone.' },
+};
+
+export const channelStyle = (channel: Channel, lang: Language) => CHANNEL_STYLES[channel][lang];
 
 /**
  * "2026年12月1日 星期二 20:15（北京时间 Asia/Shanghai）" / "Tuesday, December 1, 2026, 8:15 PM (Asia/Shanghai)".

@@ -1,7 +1,7 @@
 import type { ProductLineRules } from '../classify/product-lines.js';
 import type { Language } from '../text/language.js';
 import type { ChatMessage } from './chat-model.js';
-import { type AnswerLength, answerLengthText, type Channel, channelName, formatCurrentTime, type PromptTemplates, regionName, renderTemplate } from './prompt-templates.js';
+import { type AnswerLength, answerLengthText, type Channel, channelName, channelStyle, formatCurrentTime, type PromptTemplates, regionName, renderTemplate } from './prompt-templates.js';
 
 export interface PromptSource {
   n: number;
@@ -62,6 +62,7 @@ export function systemPrompt(context: PromptContext): string {
     product_line_rules: context.rules.rules[lang].trim(),
     handoff_contact: context.handoffContact,
     answer_length: answerLengthText(audience.answerLength, lang),
+    channel_style: channelStyle(audience.channel, lang),
   });
 }
 

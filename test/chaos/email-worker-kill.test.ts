@@ -13,6 +13,7 @@ import { buildService, type Service } from '../../src/service.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
 import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
 import { SmtpCapture } from '../support/smtp-capture.js';
+import { until } from '../support/until.js';
 
 const integrationKey = 'kefu_int_kill0123456789abcdefghijklmno';
 const adminKey = 'kefu_admin_kill0123456789abcdefghijklm';
@@ -43,15 +44,6 @@ function startWorker(env: Record<string, string>): Promise<ChildProcess> {
   });
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe('e-mail worker killed mid-job', () => {
   it('loses nothing: the job is taken up by another worker and drafted exactly once', async () => {

@@ -161,7 +161,8 @@ const pythonOpenAi = (() => {
 })();
 
 describe('OpenAI-compatible chat endpoint, official Python client', () => {
-  // CI installs the Python client (.ci/run); elsewhere the test says what is missing instead of passing silently.
+  // CI installs the Python client (.ci/run); elsewhere, without it, the test is left out and says so.
+  if (!pythonOpenAi && !process.env.CI) console.warn('openai-compatible.test.ts: the Python openai package is not installed (pip install openai==3.57.0): its client test is left out');
   it.runIf(pythonOpenAi || process.env.CI)('lists models, answers (streamed and not) with citations, and refuses', async () => {
     const { stdout } = await promisify(execFile)('python3', ['test/support/python/openai_client.py', generatedUrl, key], { timeout: 60_000 });
     const got = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown> & { answerKefu: KefuExtension; refusalKefu: KefuExtension };
@@ -173,5 +174,4 @@ describe('OpenAI-compatible chat endpoint, official Python client', () => {
     expect(got.refusal).toContain(config.HANDOFF_CONTACT_EN);
     expect(got.refusalKefu.refused).toBe(true);
   });
-  it.skipIf(pythonOpenAi || process.env.CI)('needs the Python openai package (pip install openai): skipped outside CI', () => {});
 });

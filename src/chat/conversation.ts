@@ -108,8 +108,10 @@ export class Conversations {
           answer,
           lang: meta.lang,
           productLine: done.productLine,
+          productLineName: meta.productLineName,
+          notice: done.notice,
           mode: done.mode,
-          citations: done.citations.map((citation) => ({ n: citation.n, title: citation.title, path: citation.path })),
+          citations: done.citations.map((citation) => ({ n: citation.n, title: citation.title, heading: citation.heading, path: citation.path })),
           at,
         });
       }

@@ -7,8 +7,11 @@ export interface Turn {
   answer: string;
   lang: 'zh' | 'en';
   productLine: string;
+  /** Shown again when the conversation is reloaded: the badge and the quoted-text notice the live answer had. */
+  productLineName?: string | null;
+  notice?: string | null;
   mode: string;
-  citations: { n: number; title: string; path: string }[];
+  citations: { n: number; title: string; heading?: string; path: string }[];
   at: string;
 }
 

@@ -174,6 +174,8 @@ describe('the chat widget in a real browser', () => {
     expect(await bot().count()).toBe(2);
     await shot('06-history-after-reload');
     await widget().locator('button.reset').click();
+    // It asks before discarding the conversation (second round, defect 12).
+    await widget().locator('.confirm-yes').click();
     await expect.poll(() => widget().locator('.msg.user').count()).toBe(0);
     await page.reload();
     await expect.poll(() => bot().count()).toBe(1);

@@ -32,7 +32,10 @@ export interface Turn {
   answer: string;
   mode: Done['mode'];
   productLine: string;
+  productLineName?: string | null;
+  notice?: string | null;
   citations: Source[];
+  at?: string;
 }
 
 /** An API failure the widget can explain: HTTP status (0 = network) and Retry-After seconds for 429. */

@@ -29,6 +29,13 @@ export const TEXT = {
     errorMisconfigured: '在线客服暂时无法使用：本网站的客服设置有误。请通过其他方式联系我们。',
     productLine: '适用产品线',
     messageLog: '对话记录',
+    newMessage: '有新消息 ↓',
+    confirmReset: '清空当前对话，开始新对话？',
+    confirmYes: '开始新对话',
+    confirmNo: '取消',
+    unread: (count: number) => `（${count} 条新消息）`,
+    remaining: (used: number, max: number) => `${used}/${max} 字`,
+    full: (max: number) => `已达到 ${max} 字上限`,
   },
   en: {
     title: 'Support',
@@ -58,6 +65,13 @@ export const TEXT = {
     errorMisconfigured: "Support chat isn't available here right now: it is not set up correctly on this site. Please contact us another way.",
     productLine: 'Applies to',
     messageLog: 'Conversation',
+    newMessage: 'New message ↓',
+    confirmReset: 'Clear this conversation and start a new one?',
+    confirmYes: 'Start over',
+    confirmNo: 'Cancel',
+    unread: (count: number) => ` (${count} new ${count === 1 ? 'message' : 'messages'})`,
+    remaining: (used: number, max: number) => `${used}/${max} characters`,
+    full: (max: number) => `Limit of ${max} characters reached`,
   },
 };
 

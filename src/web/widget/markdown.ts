@@ -6,6 +6,27 @@
 export interface RenderOptions {
   /** Called for each [n] marker; returns the element to show (a citation link), or null to keep the text. */
   citation?: (n: number) => HTMLElement | null;
+  /** Phone numbers and e-mail addresses become tel: and mailto: links (the human contact of a refusal). */
+  contacts?: boolean;
+}
+
+const CONTACT = /([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})|(\+?\d[\d\s-]{5,}\d)/g;
+
+/** Text with its e-mail addresses and phone numbers as links a tap can act on. */
+export function appendContacts(parent: Node, text: string): void {
+  let last = 0;
+  for (const match of text.matchAll(CONTACT)) {
+    const digits = match[2]?.replace(/\D/g, '') ?? '';
+    // A short run of digits is a number in the text, not a phone number.
+    if (match[2] && digits.length < 7) continue;
+    parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+    const link = document.createElement('a');
+    link.href = match[1] ? `mailto:${match[1]}` : `tel:${match[2]!.trim().startsWith('+') ? '+' : ''}${digits}`;
+    link.textContent = match[0];
+    parent.appendChild(link);
+    last = match.index! + match[0].length;
+  }
+  parent.appendChild(document.createTextNode(text.slice(last)));
 }
 
 export function renderMarkdown(source: string, options: RenderOptions = {}): DocumentFragment {
@@ -47,7 +68,7 @@ const INLINE = /(\*\*([^*]+)\*\*)|(`([^`]+)`)|(\[([^\]]+)\]\(([^)\s]+)\))|(\[(\d
 function appendInline(parent: HTMLElement, text: string, options: RenderOptions) {
   let last = 0;
   for (const match of text.matchAll(INLINE)) {
-    parent.append(text.slice(last, match.index));
+    plain(parent, text.slice(last, match.index), options);
     last = match.index! + match[0].length;
     if (match[1]) {
       const strong = document.createElement('strong');
@@ -71,8 +92,10 @@ function appendInline(parent: HTMLElement, text: string, options: RenderOptions)
       parent.append(options.citation?.(Number(match[9])) ?? match[8]);
     }
   }
-  parent.append(text.slice(last));
+  plain(parent, text.slice(last), options);
 }
+
+const plain = (parent: HTMLElement, text: string, options: RenderOptions) => (options.contacts ? appendContacts(parent, text) : parent.append(text));
 
 /** Only http(s) and same-site paths become links; javascript:, data: and the rest stay text. */
 export function safeUrl(url: string): string | null {

@@ -11,7 +11,19 @@ export interface WidgetOptions {
   productLine?: string;
   /** Where the conversation id is kept across reloads. */
   storageKey: string;
+  /** `light` (default), `dark`, or `auto` (the visitor's system setting). */
+  theme?: 'light' | 'dark' | 'auto';
+  /** A CSP nonce for the fallback <style> of browsers without constructable stylesheets. */
+  nonce?: string;
+  /** The API's MAX_QUESTION_CHARS. */
+  maxChars?: number;
 }
+
+/** What the page can listen to (Kefu.on): an answer, a refusal, a handoff to a person, the panel opening and closing. */
+export type WidgetEvent = 'answer' | 'refusal' | 'handoff' | 'open' | 'close';
+type Listener = (detail: unknown) => void;
+
+const PHONE_LAYOUT = '(max-width: 480px), (max-height: 480px)';
 
 const CHAT_ICON = 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z';
 // Drawn, not emoji: many systems (and headless browsers) have no emoji font.
@@ -27,28 +39,44 @@ export class ChatWidget {
   private readonly log: HTMLElement;
   private readonly input: HTMLTextAreaElement;
   private readonly sendButton: HTMLButtonElement;
+  private readonly logWrap: HTMLElement;
+  private readonly jump: HTMLButtonElement;
+  private readonly counter: HTMLElement;
+  private readonly unreadBadge: HTMLElement;
+  private readonly confirmRow: HTMLElement;
+  private readonly host: HTMLElement;
   private sessionId: string;
   private busy = false;
   private historyLoaded = false;
+  /** Answers shown live in this page: a history that arrives late must not show them again. */
+  private readonly liveAnswers = new Set<string>();
+  private current?: AbortController;
+  private unread = 0;
+  private readonly listeners = new Map<WidgetEvent, Set<Listener>>();
+  private scrollLock?: { overflow: string };
+  private readonly maxChars: number;
 
   constructor(
     host: HTMLElement,
     private readonly options: WidgetOptions,
   ) {
     this.text = TEXT[options.lang];
+    this.host = host;
+    this.maxChars = options.maxChars ?? 2000;
     this.root = host.attachShadow({ mode: 'open' });
-    const style = document.createElement('style');
-    style.textContent = STYLES;
     // Inline !important outranks any stylesheet rule of the page, even `* { display: none !important }`.
     const hostStyle = { all: 'initial', display: 'block', position: 'fixed', 'z-index': '2147483000', right: '20px', bottom: '20px', visibility: 'visible', opacity: '1' };
     for (const [property, value] of Object.entries(hostStyle)) host.style.setProperty(property, value, 'important');
     host.style.setProperty('--kefu-color', contrastSafe(options.color));
-    const shell = element('div', { class: 'kefu' });
-    this.root.append(style, shell);
+    const shell = element('div', { class: 'kefu', 'data-theme': options.theme ?? 'light' });
+    this.root.append(shell);
+    applyStyles(this.root, options.nonce);
 
     const panelId = 'kefu-panel';
     this.launcher = element('button', { class: 'launcher', type: 'button', 'aria-label': this.text.open, 'aria-expanded': 'false', 'aria-controls': panelId });
-    this.launcher.append(svgIcon(CHAT_ICON));
+    this.unreadBadge = element('span', { class: 'unread', 'aria-hidden': 'true' });
+    this.unreadBadge.hidden = true;
+    this.launcher.append(svgIcon(CHAT_ICON), this.unreadBadge);
     this.panel = element('section', { class: 'panel', id: panelId, role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'kefu-title', lang: options.lang === 'zh' ? 'zh-CN' : 'en' });
     this.panel.hidden = true;
 
@@ -56,23 +84,46 @@ export class ChatWidget {
     const title = element('h2', { id: 'kefu-title' }, options.title || this.text.title);
     const reset = element('button', { type: 'button', class: 'reset' }, this.text.newConversation);
     const close = element('button', { type: 'button', class: 'close', 'aria-label': this.text.close }, '✕');
-    header.append(title, reset, close);
+    // Asked before a conversation is discarded: inline, not window.confirm, which a page may have disabled.
+    this.confirmRow = element('div', { class: 'confirm', role: 'alertdialog', 'aria-label': this.text.confirmReset });
+    const confirmYes = element('button', { type: 'button', class: 'confirm-yes' }, this.text.confirmYes);
+    const confirmNo = element('button', { type: 'button', class: 'confirm-no' }, this.text.confirmNo);
+    this.confirmRow.append(element('span', {}, this.text.confirmReset), confirmYes, confirmNo);
+    this.confirmRow.hidden = true;
+    header.append(title, reset, close, this.confirmRow);
 
     this.log = element('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': this.text.messageLog, tabindex: '0' });
+    this.jump = element('button', { type: 'button', class: 'jump' }, this.text.newMessage);
+    this.jump.hidden = true;
+    this.logWrap = element('div', { class: 'log-wrap' });
+    this.logWrap.append(this.log, this.jump);
     const form = element('form');
     const label = element('label', { class: 'sr-only', for: 'kefu-input' }, this.text.placeholder);
-    this.input = element('textarea', { class: 'input', id: 'kefu-input', rows: '1', placeholder: this.text.placeholder, maxlength: '2000', dir: 'auto' });
+    this.input = element('textarea', { class: 'input', id: 'kefu-input', rows: '1', placeholder: this.text.placeholder, maxlength: String(this.maxChars), dir: 'auto', 'aria-describedby': 'kefu-counter' });
     this.sendButton = element('button', { type: 'submit' }, this.text.send);
-    form.append(label, this.input, this.sendButton);
-    this.panel.append(header, this.log, form);
+    this.counter = element('div', { class: 'counter', id: 'kefu-counter', 'aria-live': 'polite' });
+    this.counter.hidden = true;
+    form.append(label, this.input, this.sendButton, this.counter);
+    this.panel.append(header, this.logWrap, form);
     shell.append(this.launcher, this.panel);
 
     this.sessionId = this.loadSessionId();
     this.launcher.addEventListener('click', () => (this.panel.hidden ? this.open() : this.close()));
     close.addEventListener('click', () => this.close());
-    reset.addEventListener('click', () => void this.newConversation());
+    reset.addEventListener('click', () => this.newConversation());
+    confirmYes.addEventListener('click', () => void this.startOver());
+    confirmNo.addEventListener('click', () => {
+      this.confirmRow.hidden = true;
+      reset.focus();
+    });
+    this.jump.addEventListener('click', () => this.scroll(true));
+    this.log.addEventListener('scroll', () => {
+      if (this.atBottom()) this.jump.hidden = true;
+    });
+    this.input.addEventListener('input', () => this.resizeInput());
     this.panel.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') this.close();
+      if (event.key === 'Tab' && this.panel.getAttribute('aria-modal') === 'true') this.trapFocus(event);
     });
     form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -87,21 +138,106 @@ export class ChatWidget {
     if (sessionStorage.getItem(`${options.storageKey}:open`) === '1') this.open(false);
   }
 
+  on(event: WidgetEvent, listener: Listener): void {
+    if (!this.listeners.has(event)) this.listeners.set(event, new Set());
+    this.listeners.get(event)!.add(listener);
+  }
+
+  off(event: WidgetEvent, listener: Listener): void {
+    this.listeners.get(event)?.delete(listener);
+  }
+
+  /** To Kefu.on listeners and as a `kefu:<event>` DOM event on the <kefu-chat> element (it bubbles out of the page's view of it). */
+  private emit(event: WidgetEvent, detail: unknown = {}): void {
+    for (const listener of this.listeners.get(event) ?? []) {
+      try {
+        listener(detail);
+      } catch (error) {
+        console.error('Kefu widget: a listener failed', error);
+      }
+    }
+    this.host.dispatchEvent(new CustomEvent(`kefu:${event}`, { detail, bubbles: true, composed: true }));
+  }
+
+  get isOpen(): boolean {
+    return !this.panel.hidden;
+  }
+
   open(focus = true): void {
+    const wasOpen = this.isOpen;
     this.panel.hidden = false;
     this.launcher.setAttribute('aria-expanded', 'true');
-    this.launcher.setAttribute('aria-label', this.text.closeChat);
+    this.setUnread(0);
     sessionStorage.setItem(`${this.options.storageKey}:open`, '1');
+    // Full screen on a phone: a real modal dialog, the page behind neither reachable by Tab nor scrolling.
+    const modal = matchMedia(PHONE_LAYOUT).matches;
+    this.panel.setAttribute('aria-modal', String(modal));
+    if (modal && !this.scrollLock) {
+      this.scrollLock = { overflow: document.documentElement.style.overflow };
+      document.documentElement.style.setProperty('overflow', 'hidden');
+    }
     if (!this.historyLoaded) void this.loadHistory();
     if (focus) this.input.focus();
+    if (!wasOpen) this.emit('open');
   }
 
   close(): void {
+    const wasOpen = this.isOpen;
     this.panel.hidden = true;
     this.launcher.setAttribute('aria-expanded', 'false');
-    this.launcher.setAttribute('aria-label', this.text.open);
+    this.panel.setAttribute('aria-modal', 'false');
+    this.setUnread(this.unread);
+    if (this.scrollLock) {
+      document.documentElement.style.setProperty('overflow', this.scrollLock.overflow);
+      this.scrollLock = undefined;
+    }
     sessionStorage.removeItem(`${this.options.storageKey}:open`);
     this.launcher.focus();
+    if (wasOpen) this.emit('close');
+  }
+
+  /** Kefu.ask(text): as if the visitor typed it (the panel may stay closed: the answer then counts as unread). */
+  ask(question: string): Promise<void> {
+    return this.send(question.trim().slice(0, this.maxChars));
+  }
+
+  setProductLine(productLine: string | undefined): void {
+    this.options.productLine = productLine || undefined;
+  }
+
+  /** The launcher's count of answers that arrived while the panel was closed, and its label for screen readers. */
+  private setUnread(count: number): void {
+    this.unread = count;
+    this.unreadBadge.hidden = count === 0;
+    this.unreadBadge.textContent = count ? String(count) : '';
+    this.launcher.setAttribute('aria-label', this.isOpen ? this.text.closeChat : `${this.text.open}${count ? this.text.unread(count) : ''}`);
+  }
+
+  private trapFocus(event: KeyboardEvent): void {
+    const focusable = [...this.panel.querySelectorAll<HTMLElement>('button, textarea, a[href], summary, [tabindex="0"]')].filter((node) => !(node as HTMLButtonElement).disabled && node.getClientRects().length > 0);
+    if (!focusable.length) return;
+    const first = focusable[0]!;
+    const last = focusable[focusable.length - 1]!;
+    const active = this.root.activeElement;
+    if (event.shiftKey && (active === first || !this.panel.contains(active))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || !this.panel.contains(active))) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
+  /** Grows with the text up to its CSS max-height; near the limit a counter says how much is left, at it that it is full. */
+  private resizeInput(): void {
+    const input = this.input;
+    input.style.setProperty('height', 'auto');
+    input.style.setProperty('height', `${Math.max(42, input.scrollHeight + 2)}px`);
+    const used = input.value.length;
+    const near = used >= this.maxChars * 0.9;
+    this.counter.hidden = !near;
+    this.counter.toggleAttribute('data-full', used >= this.maxChars);
+    this.counter.textContent = used >= this.maxChars ? this.text.full(this.maxChars) : near ? this.text.remaining(used, this.maxChars) : '';
   }
 
   private loadSessionId(): string {
@@ -112,30 +248,57 @@ export class ChatWidget {
     return id;
   }
 
+  /**
+   * The earlier turns go above anything asked since the panel opened: a visitor who sends before the history
+   * arrives sees their question stay last, and a turn that is already on screen (answered live while the
+   * history was on its way) is not shown twice.
+   */
   private async loadHistory(): Promise<void> {
     this.historyLoaded = true;
-    this.log.replaceChildren();
+    const session = this.sessionId;
     let turns: Turn[] = [];
     try {
-      turns = await this.options.api.history(this.sessionId);
+      turns = await this.options.api.history(session);
     } catch {
       turns = [];
     }
-    if (turns.length === 0) this.log.append(this.botBubble(this.text.welcome));
-    for (const turn of turns) {
-      this.log.append(this.userBubble(turn.question));
+    if (session !== this.sessionId) return;
+    const before = this.log.firstChild;
+    const earlier = turns.filter((turn) => !this.liveAnswers.has(turn.answerId));
+    if (turns.length === 0 && !before) this.log.append(this.botBubble(this.text.welcome));
+    for (const turn of earlier) {
+      this.log.insertBefore(this.userBubble(turn.question, turn.at), before);
       const bubble = this.botBubble('');
-      this.log.append(bubble);
-      this.renderAnswer(bubble, turn.answer, { answerId: turn.answerId, answer: turn.answer, mode: turn.mode, refused: turn.mode === 'refusal', notice: null, citations: turn.citations, productLine: turn.productLine }, null, turn.citations, false);
+      this.log.insertBefore(bubble, before);
+      const meta: Meta = { answerId: turn.answerId, productLine: turn.productLine, productLineName: turn.productLineName ?? null, sources: turn.citations };
+      this.renderAnswer(bubble, turn.answer, { answerId: turn.answerId, answer: turn.answer, mode: turn.mode, refused: turn.mode === 'refusal', notice: turn.notice ?? null, citations: turn.citations, productLine: turn.productLine }, meta, turn.citations, true, turn.at);
     }
-    this.scroll();
+    if (!before) this.scroll(true);
   }
 
-  private async newConversation(): Promise<void> {
+  /** "New conversation": asks first when there is something to lose. */
+  private newConversation(): void {
+    if (this.busy || this.log.querySelector('.msg.user')) {
+      this.confirmRow.hidden = false;
+      (this.confirmRow.querySelector('.confirm-no') as HTMLElement).focus();
+      return;
+    }
+    void this.startOver();
+  }
+
+  /** Discards the conversation: a running answer is cancelled (its stream and the model call behind it). */
+  private async startOver(): Promise<void> {
+    this.confirmRow.hidden = true;
+    this.current?.abort();
+    this.current = undefined;
+    this.busy = false;
+    this.sendButton.disabled = false;
     const old = this.sessionId;
     this.sessionId = newId();
     localStorage.setItem(this.options.storageKey, this.sessionId);
     this.historyLoaded = true;
+    this.liveAnswers.clear();
+    this.jump.hidden = true;
     this.log.replaceChildren(this.botBubble(this.text.welcome));
     this.input.focus();
     await this.options.api.forget(old).catch(() => undefined);
@@ -145,53 +308,83 @@ export class ChatWidget {
     if (!question || this.busy) return;
     this.busy = true;
     this.sendButton.disabled = true;
+    const controller = new AbortController();
+    this.current = controller;
     if (!reuse) {
       this.input.value = '';
+      this.resizeInput();
       this.log.append(this.userBubble(question));
     }
     const bubble = reuse ?? this.botBubble('');
     bubble.removeAttribute('data-state');
-    this.fill(bubble, element('span', { class: 'typing' }, this.text.thinking));
+    bubble.removeAttribute('role');
+    const typing = element('span', { class: 'typing' });
+    const dots = element('span', { class: 'dots', 'aria-hidden': 'true' });
+    dots.append(element('i'), element('i'), element('i'));
+    typing.append(dots, this.text.thinking);
+    this.fill(bubble, typing);
     bubble.setAttribute('aria-busy', 'true');
     if (!reuse) this.log.append(bubble);
-    this.scroll();
+    this.scroll(true);
 
     let meta: Meta | null = null;
     let streamed = '';
     let frame = 0;
+    // The badge goes in as soon as the product line is known, above the text, so nothing shifts at the end.
+    const content = element('div', { class: 'content' });
     try {
       await this.options.api.ask(
         { question, sessionId: this.sessionId, lang: this.options.lang, productLine: this.options.productLine },
         {
-          meta: (data) => (meta = data),
+          meta: (data) => {
+            meta = data;
+            this.follow(() => this.fill(bubble, ...this.badge(data), typing));
+          },
           token: (text) => {
             streamed += text;
             // Re-render at most once per frame: tokens can arrive faster than the screen refreshes.
             if (!frame)
               frame = requestAnimationFrame(() => {
                 frame = 0;
-                this.fill(bubble, renderMarkdown(streamed));
-                this.scroll();
+                this.follow(() => {
+                  // Markers render as they arrive (plain superscripts; they link once the answer is complete).
+                  content.replaceChildren(renderMarkdown(streamed, { citation: (n) => element('sup', { class: 'cite' }, `[${n}]`) }));
+                  if (content.parentNode !== bubble) this.fill(bubble, ...(meta ? this.badge(meta) : []), content);
+                });
               });
           },
           done: (done) => {
             if (frame) cancelAnimationFrame(frame);
-            this.renderAnswer(bubble, done.answer, done, meta, meta?.sources ?? done.citations, true);
+            frame = 0;
+            this.liveAnswers.add(done.answerId);
+            this.follow(() => this.renderAnswer(bubble, done.answer, done, meta, meta?.sources ?? done.citations, true));
+            if (!this.isOpen) this.setUnread(this.unread + 1);
+            this.emit(done.refused ? 'refusal' : 'answer', { question, ...done });
+            if (done.refused) this.emit('handoff', { reason: 'refusal', question, answerId: done.answerId });
           },
         },
+        controller.signal,
       );
     } catch (error) {
       if (frame) cancelAnimationFrame(frame);
+      // Cancelled by "new conversation": the bubble is gone with the conversation.
+      if (controller.signal.aborted) return;
       this.renderError(bubble, error, question);
     } finally {
       bubble.removeAttribute('aria-busy');
-      this.busy = false;
-      this.sendButton.disabled = false;
-      this.scroll();
+      if (this.current === controller) {
+        this.current = undefined;
+        this.busy = false;
+        this.sendButton.disabled = false;
+      }
     }
   }
 
-  private renderAnswer(bubble: HTMLElement, answer: string, done: Done, meta: Meta | null, sources: Source[], withFeedback: boolean): void {
+  private badge(meta: Meta): HTMLElement[] {
+    return meta.productLineName && meta.productLine !== 'unknown' ? [element('span', { class: 'badge' }, `${this.text.productLine}: ${meta.productLineName}`)] : [];
+  }
+
+  private renderAnswer(bubble: HTMLElement, answer: string, done: Done, meta: Meta | null, sources: Source[], withFeedback: boolean, at?: string): void {
     this.fill(bubble);
     const cited = new Set(done.citations.map((source) => source.n));
     const listId = (n: number) => `kefu-src-${done.answerId}-${n}`;
@@ -200,10 +393,12 @@ export class ChatWidget {
       bubble.append(element('div', { class: 'refusal-title' }, this.text.refusalTitle));
     } else {
       bubble.dataset.state = done.mode;
-      if (meta?.productLineName && meta.productLine !== 'unknown') bubble.append(element('span', { class: 'badge' }, `${this.text.productLine}: ${meta.productLineName}`));
+      if (meta) bubble.append(...this.badge(meta));
     }
     bubble.append(
       renderMarkdown(answer, {
+        // The human contact of a refusal is a link a tap can call or write to.
+        contacts: done.refused || done.mode === 'clarify',
         citation: (n) => {
           if (!cited.has(n)) return null;
           const link = element('a', { class: 'cite', href: `#${listId(n)}`, 'aria-label': `${this.text.sources} ${n}` }, `[${n}]`);
@@ -239,6 +434,10 @@ export class ChatWidget {
       bubble.append(block);
     }
     if (withFeedback && !done.refused) bubble.append(this.feedbackControls(done.answerId));
+    bubble.append(timestamp(at, this.options.lang));
+    for (const link of bubble.querySelectorAll<HTMLAnchorElement>('a[href^="tel:"], a[href^="mailto:"]')) {
+      link.addEventListener('click', () => this.emit('handoff', { reason: 'contact', channel: link.protocol === 'tel:' ? 'phone' : 'email', answerId: done.answerId }));
+    }
   }
 
   private feedbackControls(answerId: string): HTMLElement {
@@ -290,10 +489,10 @@ export class ChatWidget {
     this.fill(bubble, element('div', {}, message), actions);
   }
 
-  private userBubble(text: string): HTMLElement {
+  private userBubble(text: string, at?: string): HTMLElement {
     // dir="auto": an Arabic or Hebrew question keeps its own direction inside a left-to-right widget.
     const bubble = element('div', { class: 'msg user', dir: 'auto' });
-    bubble.append(element('span', { class: 'sr-only' }, `${this.text.you}: `), text);
+    bubble.append(element('span', { class: 'sr-only' }, `${this.text.you}: `), text, timestamp(at, this.options.lang));
     return bubble;
   }
 
@@ -308,9 +507,46 @@ export class ChatWidget {
     bubble.replaceChildren(element('span', { class: 'sr-only' }, `${this.text.assistant}: `), ...content);
   }
 
-  private scroll(): void {
-    this.log.scrollTop = this.log.scrollHeight;
+  private atBottom(): boolean {
+    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 32;
   }
+
+  /**
+   * Changes the log and follows it down only if the reader was at the bottom: one who scrolled up to reread
+   * stays where they are, with a "new message" button to come back down.
+   */
+  private follow(change: () => void): void {
+    const stick = this.atBottom();
+    change();
+    if (stick) this.scroll(true);
+    else this.jump.hidden = false;
+  }
+
+  private scroll(force = false): void {
+    if (!force && !this.atBottom()) return;
+    this.log.scrollTop = this.log.scrollHeight;
+    this.jump.hidden = true;
+  }
+}
+
+/** Constructable stylesheets pass a strict CSP (`style-src 'self'`); older browsers get a <style> with the page's nonce. */
+function applyStyles(root: ShadowRoot, nonce?: string): void {
+  if ('adoptedStyleSheets' in Document.prototype && 'replaceSync' in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(STYLES);
+    root.adoptedStyleSheets = [sheet];
+    return;
+  }
+  const style = document.createElement('style');
+  if (nonce) style.nonce = nonce;
+  style.textContent = STYLES;
+  root.prepend(style);
+}
+
+function timestamp(at: string | undefined, lang: UiLang): HTMLElement {
+  const date = at ? new Date(at) : new Date();
+  const time = element('time', { datetime: date.toISOString() }, date.toLocaleTimeString(lang === 'zh' ? 'zh-CN' : 'en', { hour: '2-digit', minute: '2-digit' }));
+  return time;
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {

@@ -49,6 +49,8 @@ import { InboxWatcher } from './email/inbox-watcher.js';
 import { SmtpMailer } from './email/mailer.js';
 import { ReviewRules } from './email/review-rules.js';
 import { emailRoutes } from './http/email-routes.js';
+import { HANDOFF_ANALYTICS_LOG, HANDOFF_LOG, Handoffs } from './handoff/handoffs.js';
+import { handoffRoutes } from './http/handoff-routes.js';
 import { CURATED_LOG, CURATED_LOG_RETENTION_SECONDS, CuratedAnswers, loadCuratedFiles } from './answer/curated.js';
 
 export interface Service {
@@ -148,7 +150,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     }
   }
   const days = (value: number) => value * 86_400;
-  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS), [KEY_LOG]: KEY_LOG_RETENTION_SECONDS, [CURATED_LOG]: CURATED_LOG_RETENTION_SECONDS };
+  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS), [KEY_LOG]: KEY_LOG_RETENTION_SECONDS, [HANDOFF_LOG]: days(config.RETENTION_HANDOFF_DAYS), [HANDOFF_ANALYTICS_LOG]: days(config.RETENTION_HANDOFF_DAYS), [CURATED_LOG]: CURATED_LOG_RETENTION_SECONDS };
   let state: SharedState;
   if (overrides.state) state = overrides.state;
   else if (config.REDIS_URL) {
@@ -293,6 +295,16 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         prepare: (question, signal) => conversations.prepare(question, signal),
       }),
       conversationRoutes({ sessions, conversations, guards: upkeepGuards }),
+      handoffRoutes({
+        handoffs: new Handoffs(state, logger, {
+          mask: config.PII_MASKING ? maskPii : undefined,
+          webhook: config.HANDOFF_WEBHOOK_URL ? { url: config.HANDOFF_WEBHOOK_URL, secret: config.HANDOFF_WEBHOOK_SECRET, timeoutMs: config.HANDOFF_WEBHOOK_TIMEOUT_MS, attempts: config.HANDOFF_WEBHOOK_ATTEMPTS } : undefined,
+          onWebhook: (result) => metrics.handoffWebhook.inc({ result }),
+        }),
+        publicGuards,
+        adminGuard: [limiter.perIp, access.require('admin'), body],
+        onRequest: () => metrics.handoffs.inc(),
+      }),
       emailRoutes({
         channel: email?.channel,
         store: email?.store,

@@ -213,6 +213,13 @@ const schema = z.object({
   RETENTION_FEEDBACK_DAYS: number(180, 0.01, 3650),
   RETENTION_AUDIT_DAYS: number(365, 0.01, 3650),
   ANSWER_RECORD_TTL_DAYS: number(7, 0.01, 365),
+  // Requests for a person from the widget's form: kept complete for the support team this long.
+  RETENTION_HANDOFF_DAYS: number(90, 0.01, 3650),
+  // A helpdesk endpoint that receives each request for a person as JSON (signed with the secret).
+  HANDOFF_WEBHOOK_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
+  HANDOFF_WEBHOOK_SECRET: optionalString,
+  HANDOFF_WEBHOOK_TIMEOUT_MS: integer(5000, 100, 120_000),
+  HANDOFF_WEBHOOK_ATTEMPTS: integer(3, 1, 20),
   // Knowledge-gaps report: cosine similarity (primary model) at which two failed questions are one gap.
   GAPS_SIMILARITY: number(0.75, 0, 1),
   // Curated answers (knowledge/curated/*.yaml and the admin API): similarity to an entry's wording that answers

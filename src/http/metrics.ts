@@ -38,6 +38,8 @@ export function createMetrics() {
   const emailDrafts = new Counter({ name: 'kefu_email_drafts_total', help: 'E-mail reply drafts, by review (held for a person, auto: sent without review)', labelNames: ['review'], registers: [registry] });
   const emailSent = new Counter({ name: 'kefu_email_sent_total', help: 'E-mail replies sent, or whose sending failed after every attempt', labelNames: ['result'], registers: [registry] });
   const emailDeadLetters = new Counter({ name: 'kefu_email_dead_letters_total', help: 'E-mail jobs that used up their attempts or could never succeed, by queue', labelNames: ['queue'], registers: [registry] });
+  const handoffs = new Counter({ name: 'kefu_handoffs_total', help: 'Requests for a person sent through the widget form', registers: [registry] });
+  const handoffWebhook = new Counter({ name: 'kefu_handoff_webhook_total', help: 'Handoff webhook deliveries, by result (delivered, failed after every attempt)', labelNames: ['result'], registers: [registry] });
   const emailObserver = {
     received: (source: string) => emailReceived.inc({ source }),
     drafted: (review: 'held' | 'auto') => emailDrafts.inc({ review }),
@@ -77,7 +79,7 @@ export function createMetrics() {
     next();
   };
 
-  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, ingestionRunning, knowledgeVersion, rateLimited, shed, embeddingLookups, emailObserver };
+  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, ingestionRunning, knowledgeVersion, rateLimited, shed, embeddingLookups, emailObserver, handoffs, handoffWebhook };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

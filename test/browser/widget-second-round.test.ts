@@ -29,6 +29,8 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let cleanup: () => Promise<void>;
+let webhook: Server;
+const webhookCalls: { signature?: string; body: { handoff: Record<string, unknown> } }[] = [];
 const hostPages = new Map<string, { html: string; csp?: string }>();
 
 /** A customer's page on another origin embedding the widget with these attributes (and head, and CSP). */
@@ -78,7 +80,24 @@ beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   const temp = await tempDir('browser2');
   cleanup = temp.remove;
-  const config = await ingestSampleKnowledge(path.join(temp.dir, 'db'), { STATE_LOG_DIR: path.join(temp.dir, 'logs'), RATE_LIMIT_IP_BURST: '100000', ANSWER_CACHE: 'false' });
+  // A helpdesk's webhook endpoint: receives each request for a person.
+  webhook = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk) => (text += chunk));
+    request.on('end', () => {
+      webhookCalls.push({ signature: request.headers['x-kefu-signature'] as string | undefined, body: JSON.parse(text) });
+      response.writeHead(204).end();
+    });
+  });
+  webhook.listen(0, '127.0.0.1');
+  await new Promise((resolve) => webhook.once('listening', resolve));
+  const config = await ingestSampleKnowledge(path.join(temp.dir, 'db'), {
+    STATE_LOG_DIR: path.join(temp.dir, 'logs'),
+    RATE_LIMIT_IP_BURST: '100000',
+    ANSWER_CACHE: 'false',
+    HANDOFF_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/helpdesk`,
+    HANDOFF_WEBHOOK_SECRET: 'test-secret',
+  });
   llm = await new FakeVllmServer().start();
   llm.tokenDelayMs = 20;
   const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: config.LLM_MODEL, timeoutMs: 20_000, firstTokenTimeoutMs: 10_000 });
@@ -106,6 +125,7 @@ afterAll(async () => {
   await browser?.close();
   server?.close();
   pages?.close();
+  webhook?.close();
   await llm?.stop();
   await service?.close();
   await cleanup?.();
@@ -302,6 +322,31 @@ describe('conversation behaviour', () => {
     const handoffs = await page.evaluate(() => (window as unknown as { handoffs: { reason: string; channel?: string }[] }).handoffs);
     expect(handoffs.map((entry) => entry.reason)).toEqual(['refusal', 'contact']);
     expect(handoffs[1]!.channel).toBe('phone');
+  });
+});
+
+describe('handing over to a person', () => {
+  it('offers a form with a refusal; the request reaches the service and the helpdesk webhook, signed', async () => {
+    await page.goto(hostPage('handoff', { attributes: 'data-lang="en"' }));
+    await openWidget();
+    const refusal = await ask('What is the capital of Australia and who designed its parliament building?');
+    await refusal.locator('.handoff-open').click();
+    const form = refusal.locator('.handoff-form');
+    expect(await form.locator('textarea').inputValue()).toBe('What is the capital of Australia and who designed its parliament building?');
+    await form.locator('input[name="name"]').fill('Mia Chen');
+    await form.locator('input[name="email"]').fill('not-an-address');
+    await form.locator('button[type="submit"]').click();
+    expect(await form.locator('[role="status"]').textContent()).toContain('valid e-mail');
+    await form.locator('input[name="email"]').fill('mia@example.com');
+    await form.locator('input[name="consent"]').check();
+    await page.screenshot({ path: path.join(ARTIFACTS, '25-handoff-form.png') });
+    await form.locator('button[type="submit"]').click();
+    await expect.poll(() => refusal.locator('.handoff [role="status"]').textContent()).toContain('A member of our support team will reply');
+    await expect.poll(() => webhookCalls.length, { timeout: 10_000 }).toBe(1);
+    const call = webhookCalls[0]!;
+    expect(call.body.handoff).toMatchObject({ name: 'Mia Chen', email: 'mia@example.com', consent: true, lang: 'en', answerId: expect.any(String), sessionId: expect.any(String) });
+    const { createHmac } = await import('node:crypto');
+    expect(call.signature).toBe(`sha256=${createHmac('sha256', 'test-secret').update(JSON.stringify(call.body)).digest('hex')}`);
   });
 });
 

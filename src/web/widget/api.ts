@@ -102,6 +102,11 @@ export class KefuApi {
     await this.call(`/v1/sessions/${encodeURIComponent(sessionId)}`, { method: 'DELETE', headers: this.headers(false) });
   }
 
+  async handoff(body: { name: string; email: string; question: string; consent: true; sessionId?: string; answerId?: string; lang?: string; productLine?: string }): Promise<{ id: string }> {
+    const response = await this.call('/v1/handoff', { method: 'POST', headers: this.headers(), body: JSON.stringify(body) });
+    return (await response.json()) as { id: string };
+  }
+
   async feedback(answerId: string, rating: 'up' | 'down', comment?: string): Promise<void> {
     await this.call('/v1/feedback', { method: 'POST', headers: this.headers(), body: JSON.stringify({ answerId, rating, ...(comment ? { comment } : {}) }) });
   }

@@ -81,6 +81,14 @@ form button:disabled { opacity: .6; cursor: default; }
 .counter { flex-basis: 100%; font-size: 12px; color: var(--muted); text-align: right; margin: -4px 2px 0; }
 .counter[data-full] { color: var(--error-fg); font-weight: 600; }
 .counter[hidden] { display: none; }
+.handoff { margin-top: 8px; }
+.handoff-open { border: 1px solid var(--refusal-border); background: var(--bg); color: var(--fg); border-radius: 8px; padding: 6px 10px; cursor: pointer; font-size: 13px; min-height: 36px; }
+.handoff-form { display: flex; flex-direction: column; gap: 6px; padding: 0; border: 0; background: transparent; margin-top: 4px; }
+.handoff-form label { display: flex; flex-direction: column; font-size: 13px; gap: 2px; }
+.handoff-form label.consent { flex-direction: row; align-items: flex-start; gap: 6px; }
+.handoff-form input:not([type="checkbox"]), .handoff-form textarea { border: 1px solid var(--input-border); border-radius: 8px; padding: 6px 8px; font-size: 16px; background: var(--bg); color: var(--fg); width: 100%; }
+.handoff-form input[type="checkbox"] { width: 18px; height: 18px; margin-top: 2px; flex: none; }
+.handoff-form button[type="submit"] { align-self: flex-start; min-height: 36px; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 @media (max-width: 480px), (max-height: 480px) {
   .panel { position: fixed; inset: 0; width: 100vw; height: 100dvh; border-radius: 0; bottom: 0; right: 0; }

@@ -434,10 +434,60 @@ export class ChatWidget {
       bubble.append(block);
     }
     if (withFeedback && !done.refused) bubble.append(this.feedbackControls(done.answerId));
+    if (done.refused) bubble.append(this.handoffOffer(done.answerId, bubble));
     bubble.append(timestamp(at, this.options.lang));
     for (const link of bubble.querySelectorAll<HTMLAnchorElement>('a[href^="tel:"], a[href^="mailto:"]')) {
       link.addEventListener('click', () => this.emit('handoff', { reason: 'contact', channel: link.protocol === 'tel:' ? 'phone' : 'email', answerId: done.answerId }));
     }
+  }
+
+  /** A refusal offers a person: a short form (name, e-mail, the question, consent) posted to /v1/handoff. */
+  private handoffOffer(answerId: string, bubble: HTMLElement): HTMLElement {
+    const box = element('div', { class: 'handoff' });
+    const button = element('button', { type: 'button', class: 'handoff-open' }, this.text.contactPerson);
+    box.append(button);
+    button.addEventListener('click', () => {
+      const question = bubble.previousElementSibling?.classList.contains('user') ? (bubble.previousElementSibling.childNodes[1]?.textContent ?? '') : '';
+      const form = element('form', { class: 'handoff-form', 'aria-label': this.text.handoffTitle, novalidate: '' });
+      const field = (label: string, control: HTMLInputElement | HTMLTextAreaElement) => {
+        const wrapper = element('label');
+        wrapper.append(element('span', {}, label), control);
+        return wrapper;
+      };
+      const name = element('input', { name: 'name', autocomplete: 'name', required: '', maxlength: '100' });
+      const email = element('input', { name: 'email', type: 'email', autocomplete: 'email', required: '', maxlength: '254' });
+      const text = element('textarea', { name: 'question', required: '', maxlength: '4000', rows: '3', dir: 'auto' });
+      text.value = question;
+      const consent = element('input', { type: 'checkbox', name: 'consent', required: '' });
+      const consentLabel = element('label', { class: 'consent' });
+      consentLabel.append(consent, element('span', {}, this.text.consent));
+      const status = element('div', { class: 'notice', role: 'status' });
+      const submit = element('button', { type: 'submit' }, this.text.handoffSend);
+      form.append(element('strong', {}, this.text.handoffTitle), field(this.text.name, name), field(this.text.email, email), field(this.text.yourQuestion, text), consentLabel, submit, status);
+      form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        if (!name.value.trim() || !email.checkValidity() || !email.value.trim() || !text.value.trim() || !consent.checked) {
+          status.textContent = this.text.required;
+          return;
+        }
+        submit.disabled = true;
+        void this.options.api
+          .handoff({ name: name.value.trim(), email: email.value.trim(), question: text.value.trim(), consent: true, sessionId: this.sessionId, answerId, lang: this.options.lang, productLine: this.options.productLine })
+          .then(
+            ({ id }) => {
+              box.replaceChildren(element('div', { class: 'notice', role: 'status' }, this.text.handoffDone));
+              this.emit('handoff', { reason: 'form', id, answerId });
+            },
+            () => {
+              submit.disabled = false;
+              status.textContent = this.text.handoffFailed;
+            },
+          );
+      });
+      box.replaceChildren(form);
+      name.focus();
+    });
+    return box;
   }
 
   private feedbackControls(answerId: string): HTMLElement {

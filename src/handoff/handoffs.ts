@@ -1,0 +1,86 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import type { SharedState } from '../state/shared-state.js';
+
+/**
+ * A visitor asking for a person (the widget's handoff form, offered with a refusal): kept complete for the
+ * support team, who must be able to write back, and as a masked copy for analytics (which questions end with a
+ * person, by product line and language). With a webhook set, each request is also posted to a helpdesk.
+ */
+export const handoffBody = z
+  .object({
+    name: z.string().trim().min(1, 'name is required').max(100),
+    email: z.string().trim().max(254).email('email must be an e-mail address'),
+    question: z.string().trim().min(1, 'question is required').max(4000),
+    // Consent to be contacted and to have the details kept: required, and recorded with the request.
+    consent: z.literal(true, { error: 'consent must be true: the visitor agrees to be contacted' }),
+    sessionId: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/).optional(),
+    answerId: z.string().uuid().optional(),
+    lang: z.enum(['zh', 'en']).optional(),
+    productLine: z.string().max(32).optional(),
+  })
+  .strict();
+
+export type HandoffRequest = z.infer<typeof handoffBody> & { id: string; at: string; channel: 'widget' };
+
+export const HANDOFF_LOG = 'handoffs';
+export const HANDOFF_ANALYTICS_LOG = 'handoff_analytics';
+
+export interface WebhookSettings {
+  url: string;
+  /** Signs the body: `X-Kefu-Signature: sha256=<hex HMAC>`, so the helpdesk can tell it is from Kefu. */
+  secret?: string;
+  timeoutMs: number;
+  attempts: number;
+}
+
+export class Handoffs {
+  constructor(
+    private readonly state: SharedState,
+    private readonly logger: Logger,
+    private readonly options: { mask?: (text: string) => string; webhook?: WebhookSettings; onWebhook?: (result: 'delivered' | 'failed') => void },
+  ) {}
+
+  async request(body: z.infer<typeof handoffBody>): Promise<HandoffRequest> {
+    const handoff: HandoffRequest = { ...body, id: randomUUID(), at: new Date().toISOString(), channel: 'widget' };
+    await this.state.appendLog(HANDOFF_LOG, { ...handoff }, 100_000);
+    const mask = this.options.mask ?? ((text: string) => text);
+    await this.state.appendLog(HANDOFF_ANALYTICS_LOG, { id: handoff.id, at: handoff.at, question: mask(handoff.question), lang: handoff.lang, productLine: handoff.productLine, answerId: handoff.answerId, channel: handoff.channel }, 100_000);
+    // Delivered in the background: the visitor's confirmation must not wait on a helpdesk.
+    if (this.options.webhook) void this.deliver(handoff, this.options.webhook);
+    return handoff;
+  }
+
+  private async deliver(handoff: HandoffRequest, webhook: WebhookSettings): Promise<void> {
+    const body = JSON.stringify({ type: 'kefu.handoff', handoff });
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'kefu-handoff-webhook', 'x-kefu-delivery': handoff.id };
+    if (webhook.secret) headers['x-kefu-signature'] = `sha256=${createHmac('sha256', webhook.secret).update(body).digest('hex')}`;
+    for (let attempt = 1; attempt <= webhook.attempts; attempt++) {
+      try {
+        const response = await fetch(webhook.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(webhook.timeoutMs) });
+        if (response.ok) {
+          this.options.onWebhook?.('delivered');
+          return;
+        }
+        // A 4xx other than 408/429 will not get better by retrying.
+        if (response.status < 500 && response.status !== 408 && response.status !== 429) throw new Error(`HTTP ${response.status}`);
+        this.logger.warn({ handoff: handoff.id, status: response.status, attempt }, 'handoff webhook failed; retrying');
+      } catch (error) {
+        if ((error as Error).message?.startsWith('HTTP 4')) {
+          this.logger.error({ handoff: handoff.id, err: error }, 'handoff webhook refused the request');
+          break;
+        }
+        this.logger.warn({ handoff: handoff.id, err: error, attempt }, 'handoff webhook failed; retrying');
+      }
+      if (attempt < webhook.attempts) await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** (attempt - 1)));
+    }
+    // Still in the admin API: the support team sees it there even when the helpdesk never got it.
+    this.options.onWebhook?.('failed');
+  }
+
+  async list(view: 'support' | 'analytics', count: number): Promise<Record<string, unknown>[]> {
+    const entries = await this.state.readLog(view === 'support' ? HANDOFF_LOG : HANDOFF_ANALYTICS_LOG, count);
+    return entries.map((item) => item.entry);
+  }
+}

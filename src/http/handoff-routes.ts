@@ -1,0 +1,18 @@
+import { type Request, type RequestHandler, type Response, Router } from 'express';
+import { z } from 'zod';
+import { handoffBody, type Handoffs } from '../handoff/handoffs.js';
+
+/** POST /v1/handoff (the widget's "contact a person" form) and GET /v1/admin/handoffs for the support team. */
+export function handoffRoutes(options: { handoffs: Handoffs; publicGuards: RequestHandler[]; adminGuard: RequestHandler[]; onRequest?: () => void }): Router {
+  const router = Router();
+  router.post('/v1/handoff', ...options.publicGuards, async (request: Request, response: Response) => {
+    const handoff = await options.handoffs.request(handoffBody.parse(request.body ?? {}));
+    options.onRequest?.();
+    response.status(201).json({ id: handoff.id, status: 'received' });
+  });
+  router.get('/v1/admin/handoffs', ...options.adminGuard, async (request: Request, response: Response) => {
+    const query = z.object({ view: z.enum(['support', 'analytics']).default('support'), limit: z.coerce.number().int().min(1).max(10_000).default(500) }).parse(request.query);
+    response.json({ view: query.view, handoffs: await options.handoffs.list(query.view, query.limit) });
+  });
+  return router;
+}

@@ -41,6 +41,7 @@ import { KnowledgeStore } from './store/knowledge-store.js';
 import { maskPii } from './privacy/pii.js';
 import { GapReporter } from './insights/gaps.js';
 import { loadPromptTemplates } from './answer/prompt-templates.js';
+import { SourceUrls } from './answer/source-urls.js';
 import { MissingDetails } from './answer/missing-details.js';
 import { Redis } from 'ioredis';
 import { EmailChannel } from './email/email-channel.js';
@@ -216,6 +217,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     maxAnswerTokens: config.LLM_MAX_ANSWER_TOKENS,
     sampling: { temperature: config.LLM_TEMPERATURE, topP: config.LLM_TOP_P, frequencyPenalty: config.LLM_FREQUENCY_PENALTY },
     templates: await loadPromptTemplates(config.PROMPTS_DIR),
+    sourceUrls: SourceUrls.parse(config.CITATION_URLS),
     answerLength: { widget: answerLength(config.ANSWER_LENGTH_WIDGET), api: answerLength(config.ANSWER_LENGTH_API), email: answerLength(config.ANSWER_LENGTH_EMAIL) },
     observer: metrics.answerObserver,
     cache: config.ANSWER_CACHE ? new AnswerCache(state, config.CACHE_TTL_SECONDS) : undefined,

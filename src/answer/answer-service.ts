@@ -17,6 +17,7 @@ import type { PromptTurn } from './prompt.js';
 import type { AnswerLength, Channel, PromptTemplates } from './prompt-templates.js';
 import { FullWidthPunctuation } from '../text/punctuation.js';
 import type { TokenCounter } from './token-budget.js';
+import type { SourceUrls } from './source-urls.js';
 import { type Decision, extractiveSources, retrieveStage, rerankStage, type Scope, scopeQuestion, decideStage, selectSources } from './stages.js';
 
 export interface AnswerRequest {
@@ -57,6 +58,8 @@ export interface SourceInfo {
   productLine: string;
   kind: 'faq' | 'passage';
   snippet: string;
+  /** The document's public page, when it declares one or CITATION_URLS maps its path. */
+  url?: string;
 }
 
 export type AnswerMode = 'generated' | 'extractive' | 'fallback' | 'refusal' | 'curated' | 'clarify';
@@ -126,6 +129,8 @@ export interface AnswerServiceOptions {
   contextTokens: number;
   maxAnswerTokens: number;
   sampling: Sampling;
+  /** Public addresses of cited documents (their own, or CITATION_URLS). */
+  sourceUrls?: SourceUrls;
   /** The system-prompt templates (knowledge/prompts) and the answer length per channel. */
   templates: PromptTemplates;
   answerLength: Record<Channel, AnswerLength>;
@@ -224,7 +229,7 @@ export class AnswerService {
     const { scope, decision } = chosen;
     const productLine = scope.productLine;
     const selected = selectSources(chosen.ranked, o.retriever.tuning.perDocument, o.sources);
-    const sources = selected.map((candidate, index) => toSourceInfo(candidate, index + 1));
+    const sources = selected.map((candidate, index) => toSourceInfo(candidate, index + 1, this.options.sourceUrls));
     const line = o.classifier.rules.lines.find((candidate) => candidate.id === productLine);
     const meta: AnswerMeta = {
       answerId,
@@ -474,8 +479,10 @@ export function questionLanguage(question: string, hint?: Language): Language {
   return detectLanguage(question);
 }
 
-function toSourceInfo(candidate: Candidate, n: number): SourceInfo {
+function toSourceInfo(candidate: Candidate, n: number, urls?: SourceUrls): SourceInfo {
+  const url = urls?.url({ sourcePath: candidate.source_path, docId: candidate.doc_id, metadata: candidate.metadata });
   return {
+    ...(url ? { url } : {}),
     n,
     chunkId: candidate.id,
     docId: candidate.doc_id,

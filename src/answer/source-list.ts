@@ -2,10 +2,10 @@ import type { Language } from '../text/language.js';
 import type { SourceInfo } from './answer-service.js';
 import { MESSAGES } from './messages.js';
 
-/** One cited source as a line of plain text: "[1] Title — Section". Internal paths stay out. */
+/** One cited source as a line of plain text: "[1] Title — Section https://…" (its public page, when known). Internal paths stay out. */
 export function sourceLine(source: SourceInfo): string {
   const heading = source.heading && source.heading !== source.title ? ` — ${source.heading}` : '';
-  return `[${source.n}] ${source.title}${heading}`;
+  return `[${source.n}] ${source.title}${heading}${source.url ? ` ${source.url}` : ''}`;
 }
 
 /** The answer's citations as a block to put under it, for clients that only show text; empty without citations. */

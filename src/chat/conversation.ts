@@ -111,7 +111,7 @@ export class Conversations {
           productLineName: meta.productLineName,
           notice: done.notice,
           mode: done.mode,
-          citations: done.citations.map((citation) => ({ n: citation.n, title: citation.title, heading: citation.heading, path: citation.path })),
+          citations: done.citations.map((citation) => ({ n: citation.n, title: citation.title, heading: citation.heading, path: citation.path, ...(citation.url ? { url: citation.url } : {}) })),
           at,
         });
       }

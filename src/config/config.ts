@@ -180,6 +180,21 @@ const schema = z.object({
   RERANKER_TIMEOUT_MS: integer(2000, 50, 60_000),
   RERANKER_TOP_N: integer(20, 1, 200),
   RETRIEVAL_SOURCES: integer(6, 1, 50),
+  // Public URLs for cited documents by path prefix, JSON: {"faq/": "https://help.example.com/faq#{doc_id}", "": "https://help.example.com/{stem}"}.
+  CITATION_URLS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((text) => {
+        try {
+          const value = JSON.parse(text) as unknown;
+          return Boolean(value) && typeof value === 'object' && !Array.isArray(value) && Object.values(value as object).every((template) => typeof template === 'string' && /^https?:\/\//.test(template));
+        } catch {
+          return false;
+        }
+      }, 'must be a JSON object of path prefix → http(s) URL template, e.g. {"faq/": "https://help.example.com/faq#{doc_id}"}')
+      .optional(),
+  ),
 
   REDIS_URL: optionalString,
   REDIS_COMMAND_TIMEOUT_MS: integer(500, 10, 60_000),

@@ -97,6 +97,7 @@ beforeAll(async () => {
     ANSWER_CACHE: 'false',
     HANDOFF_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/helpdesk`,
     HANDOFF_WEBHOOK_SECRET: 'test-secret',
+    CITATION_URLS: JSON.stringify({ 'faq/': 'https://help.lumora.example/faq#{doc_id}', '': 'https://help.lumora.example/docs/{stem}' }),
   });
   llm = await new FakeVllmServer().start();
   llm.tokenDelayMs = 20;
@@ -322,6 +323,39 @@ describe('conversation behaviour', () => {
     const handoffs = await page.evaluate(() => (window as unknown as { handoffs: { reason: string; channel?: string }[] }).handoffs);
     expect(handoffs.map((entry) => entry.reason)).toEqual(['refusal', 'contact']);
     expect(handoffs[1]!.channel).toBe('phone');
+  });
+});
+
+describe('citations', () => {
+  it('numbers citations 1, 2 in order of use, names title and section, links the public page, and shows no internal path', async () => {
+    llm.mode = 'later-sources';
+    await page.goto(hostPage('citations', { attributes: 'data-lang="en"' }));
+    await openWidget();
+    const answer = await ask('Can I swim with the Pulse Band 3 and how long does its battery last?');
+    const markers = await answer.locator('a.cite').allTextContents();
+    expect(markers).toEqual(['[1]', '[2]']);
+    const items = answer.locator('.sources li');
+    expect(await items.count()).toBe(2);
+    expect(await items.evaluateAll((nodes) => nodes.map((node) => (node as HTMLLIElement).value))).toEqual([1, 2]);
+    const text = (await answer.textContent()) ?? '';
+    expect(text).not.toMatch(/\.(md|csv|jsonl|html|pdf|txt)\b/);
+    // The manual declares its public page in its front matter.
+    const pages = await answer.locator('.sources a.page').evaluateAll((nodes) => nodes.map((node) => (node as HTMLAnchorElement).href));
+    if (text.includes('Pulse Band 3 — User Manual')) expect(pages).toContain('https://help.lumora.example/en/wearables/pulse-band-3');
+    // The first marker opens the first listed source.
+    await answer.locator('a.cite').first().click();
+    expect(await items.first().getAttribute('class')).toContain('flash');
+  });
+
+  it('links every cited source to its public page: its own URL, else the CITATION_URLS template', async () => {
+    await page.goto(hostPage('citation-url', { attributes: 'data-lang="en"' }));
+    await openWidget();
+    const answer = await ask('How do I reset the Glow bulb?');
+    const links = answer.locator('.sources a.page');
+    expect(await links.count()).toBe(await answer.locator('.sources li').count());
+    const hrefs = await links.evaluateAll((nodes) => nodes.map((node) => (node as HTMLAnchorElement).href));
+    for (const href of hrefs) expect(href).toMatch(/^https:\/\/help\.lumora\.example\//);
+    expect(await links.first().getAttribute('rel')).toContain('noopener');
   });
 });
 

@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type FakeMode = 'answer' | 'no-citation' | 'bad-citation' | 'error-500' | 'hang' | 'drop' | 'slow' | 'ascii-punctuation';
+export type FakeMode = 'answer' | 'no-citation' | 'bad-citation' | 'error-500' | 'hang' | 'drop' | 'slow' | 'ascii-punctuation' | 'later-sources';
 
 export interface RecordedRequest {
   model: string;
@@ -26,8 +26,9 @@ export class FakeVllmServer {
    * What a grounded model writes: a lead-in, then the first sentence of source 1 cited [1] and, when
    * given, of source 2 cited [2] — so citation verification finds each claim in the source it cites.
    */
-  static groundedAnswer(prompt: string, chinese: boolean): string {
-    const sources = [...prompt.matchAll(/<source n="(\d+)"[^>]*>\n([\s\S]*?)\n<\/source>/g)].slice(0, 2);
+  static groundedAnswer(prompt: string, chinese: boolean, pick?: number[]): string {
+    const all = [...prompt.matchAll(/<source n="(\d+)"[^>]*>\n([\s\S]*?)\n<\/source>/g)];
+    const sources = pick ? pick.map((n) => all.find((source) => Number(source[1]) === n)).filter((source): source is RegExpExecArray => Boolean(source)) : all.slice(0, 2);
     const lead = chinese ? '根据资料，可以这样处理。' : 'According to our guide, here is what to do.';
     const claims = sources.map(([, n, text]) => {
       const sentence = (text.split(/(?<=[。！？.!?])\s*/)[0] ?? text).replace(/\[\d+\]/g, '').slice(0, 120).trim();
@@ -109,7 +110,10 @@ export class FakeVllmServer {
           : mode === 'ascii-punctuation'
             ? // A model that ignores the full-width rule: half-width marks in Chinese text, a decimal and a URL.
               FakeVllmServer.groundedAnswer(question, chinese).replace(/。/g, '.').replace(/，/g, ',') + ' 详见 https://help.lumora.example/a?b=1,版本2.5.'
-            : FakeVllmServer.groundedAnswer(question, chinese);
+            : mode === 'later-sources'
+              ? // Cites the third source, then the first: numbers out of order with a gap, as models do.
+                FakeVllmServer.groundedAnswer(question, chinese, [3, 1])
+              : FakeVllmServer.groundedAnswer(question, chinese);
     const tokens = text.match(/.{1,4}/gsu) ?? [text];
 
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

@@ -110,3 +110,15 @@ describe('a CSV sheet with one broken row', () => {
     expect(result.failures[0].path).toBe('faq.csv:line 3');
   });
 });
+
+describe('public page addresses for citations', () => {
+  it('takes a markdown front-matter url, an HTML canonical link or og:url, and a FAQ sheet url column; only http(s)', () => {
+    expect(loadMarkdown(Buffer.from('---\nurl: https://help.example.com/a\n---\n# A\ntext'), 'a.md')[0]!.metadata).toEqual({ url: 'https://help.example.com/a' });
+    expect(loadMarkdown(Buffer.from('---\nurl: javascript:alert(1)\n---\n# A\ntext'), 'a.md')[0]!.metadata).toBeUndefined();
+    expect(loadHtml(Buffer.from('<html><head><link rel="canonical" href="https://help.example.com/h"></head><body><p>text</p></body></html>'), 'h.html')[0]!.metadata).toEqual({ url: 'https://help.example.com/h' });
+    expect(loadHtml(Buffer.from('<html><head><meta property="og:url" content="https://help.example.com/og"></head><body><p>text</p></body></html>'), 'h.html')[0]!.metadata).toEqual({ url: 'https://help.example.com/og' });
+    const faq = loadCsv(Buffer.from('id,question,answer,url\nq1,How?,Like this.,https://help.example.com/faq/q1\nq2,Why?,Because.,\n'), 'faq.csv').documents;
+    expect(faq[0]!.metadata).toMatchObject({ url: 'https://help.example.com/faq/q1' });
+    expect(faq[1]!.metadata).not.toHaveProperty('url');
+  });
+});

@@ -1,7 +1,7 @@
 import { HTMLElement, NodeType, parse } from 'node-html-parser';
 import type { Section } from '../chunker.js';
 import { type SourceDocument, UnreadableFileError } from '../document.js';
-import { decodeText, titleFromPath } from './text-content.js';
+import { decodeText, publicUrl, titleFromPath } from './text-content.js';
 
 const BLOCK = new Set(['p', 'div', 'li', 'tr', 'section', 'article', 'br', 'table', 'ul', 'ol', 'dd', 'dt', 'blockquote', 'pre', 'td', 'th']);
 const SKIP = new Set(['script', 'style', 'noscript', 'template', 'svg', 'nav', 'footer', 'head']);
@@ -46,6 +46,8 @@ export function loadHtml(buffer: Buffer, relativePath: string): SourceDocument[]
   if (sections.length === 0) throw new UnreadableFileError('no text content');
   const title = root.querySelector('title')?.text.trim() || root.querySelector('h1')?.text.trim() || titleFromPath(relativePath);
   const lang = root.querySelector('html')?.getAttribute('lang')?.slice(0, 2);
+  // The page's public address: its canonical link, else og:url.
+  const url = publicUrl(root.querySelector('link[rel="canonical"]')?.getAttribute('href') ?? root.querySelector('meta[property="og:url"]')?.getAttribute('content'));
   return [
     {
       docId: relativePath,
@@ -55,6 +57,7 @@ export function loadHtml(buffer: Buffer, relativePath: string): SourceDocument[]
       sections,
       productLine: meta('product-line'),
       lang: lang === 'zh' || lang === 'en' ? lang : undefined,
+      ...(url ? { metadata: { url } } : {}),
     },
   ];
 }

@@ -1,9 +1,9 @@
 import { parse as parseYaml } from 'yaml';
 import type { Section } from '../chunker.js';
 import { type SourceDocument, UnreadableFileError } from '../document.js';
-import { decodeText, titleFromPath } from './text-content.js';
+import { decodeText, publicUrl, titleFromPath } from './text-content.js';
 
-/** Markdown with optional YAML front matter (`title`, `product_line`, `lang`); headings become heading paths. */
+/** Markdown with optional YAML front matter (`title`, `product_line`, `lang`, `url`); headings become heading paths. */
 export function loadMarkdown(buffer: Buffer, relativePath: string): SourceDocument[] {
   let text = decodeText(buffer);
   let frontMatter: Record<string, unknown> = {};
@@ -28,6 +28,8 @@ export function loadMarkdown(buffer: Buffer, relativePath: string): SourceDocume
       sections,
       productLine: stringField(frontMatter.product_line),
       lang: languageField(frontMatter.lang),
+      // Where customers can read it: citations link there.
+      ...(publicUrl(frontMatter.url) ? { metadata: { url: publicUrl(frontMatter.url) } } : {}),
     },
   ];
 }

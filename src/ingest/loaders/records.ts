@@ -2,7 +2,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
 import { detectLanguage } from '../../text/language.js';
 import { type LoadFailure, type LoadResult, type SourceDocument, UnreadableFileError } from '../document.js';
-import { decodeText } from './text-content.js';
+import { decodeText, publicUrl } from './text-content.js';
 
 const language = z.enum(['zh', 'en']).optional().catch(undefined);
 
@@ -13,6 +13,8 @@ const faqRecord = z.object({
   answer: z.string().trim().min(1, 'answer is empty'),
   product_line: z.string().trim().optional(),
   lang: language,
+  // A URL column: the entry's public page, linked from citations.
+  url: z.string().trim().optional(),
 });
 
 /** A line of an evaluation corpus: `{"id","title","text","lang"}`; anything else is kept as metadata. */
@@ -36,7 +38,7 @@ function toDocument(record: Record<string, unknown>, relativePath: string): Sour
       sections: [{ headingPath: [], text: `${faq.question}\n${faq.answer}` }],
       productLine: faq.product_line || undefined,
       lang: faq.lang ?? detectLanguage(faq.question),
-      metadata: { question: faq.question, answer: faq.answer },
+      metadata: { question: faq.question, answer: faq.answer, ...(publicUrl(faq.url) ? { url: publicUrl(faq.url) } : {}) },
     };
   }
   const entry = corpusRecord.parse(record);

@@ -20,3 +20,14 @@ export function titleFromPath(relativePath: string): string {
   const base = relativePath.split('/').pop() ?? relativePath;
   return base.replace(/\.[^.]+$/, '').replace(/[-_]+/g, ' ').trim();
 }
+
+/** A document's public address, when it declares one: only http(s), so a citation never links anywhere else. */
+export function publicUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !value.trim()) return undefined;
+  try {
+    const url = new URL(value.trim());
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.href : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -7,6 +7,8 @@ export interface Source {
   heading?: string;
   snippet?: string;
   productLine?: string;
+  /** The document's public page, when it has one. */
+  url?: string;
 }
 
 export interface Done {

@@ -54,7 +54,7 @@ header button.close { min-width: 44px; font-size: 16px; }
 .sources details { margin: 2px 0; }
 .sources summary { cursor: pointer; color: var(--link); }
 .sources .snippet { color: var(--snippet); white-space: pre-wrap; margin: 4px 0; font-size: 12.5px; }
-.sources .path { color: var(--muted); font-size: 11.5px; }
+.sources .page { font-size: 12.5px; color: var(--link); }
 .sources li:target, .sources li.flash { background: var(--flash); }
 .feedback { display: flex; gap: 6px; margin-top: 8px; align-items: center; flex-wrap: wrap; }
 .feedback button, .confirm button { border: 1px solid var(--border); background: var(--bg); border-radius: 8px; padding: 4px 8px; cursor: pointer; font-size: 13px; color: var(--muted); display: inline-flex; align-items: center; min-height: 32px; }

@@ -1,6 +1,6 @@
 import { ApiError, type Done, type KefuApi, type Meta, type Source, type Turn } from './api.js';
 import { TEXT, type UiLang, type UiText } from './i18n.js';
-import { renderMarkdown } from './markdown.js';
+import { renderMarkdown, safeUrl } from './markdown.js';
 import { STYLES } from './styles.js';
 
 export interface WidgetOptions {
@@ -348,7 +348,9 @@ export class ChatWidget {
                 frame = 0;
                 this.follow(() => {
                   // Markers render as they arrive (plain superscripts; they link once the answer is complete).
-                  content.replaceChildren(renderMarkdown(streamed, { citation: (n) => element('sup', { class: 'cite' }, `[${n}]`) }));
+                  // Numbered by first use, as the finished answer will be (that order only grows as text arrives).
+                  const order = [...new Set([...streamed.matchAll(/\[(\d{1,2})\]/g)].map((match) => Number(match[1])))];
+                  content.replaceChildren(renderMarkdown(streamed, { citation: (n) => element('sup', { class: 'cite' }, `[${order.indexOf(n) + 1}]`) }));
                   if (content.parentNode !== bubble) this.fill(bubble, ...(meta ? this.badge(meta) : []), content);
                 });
               });
@@ -387,6 +389,14 @@ export class ChatWidget {
   private renderAnswer(bubble: HTMLElement, answer: string, done: Done, meta: Meta | null, sources: Source[], withFeedback: boolean, at?: string): void {
     this.fill(bubble);
     const cited = new Set(done.citations.map((source) => source.n));
+    // Shown numbered 1, 2, 3 in the order the answer uses them, whatever the sources' numbers in the prompt were.
+    const order: number[] = [];
+    for (const match of answer.matchAll(/\[(\d{1,2})\]/g)) {
+      const n = Number(match[1]);
+      if (cited.has(n) && !order.includes(n)) order.push(n);
+    }
+    for (const source of done.citations) if (!order.includes(source.n)) order.push(source.n);
+    const shownNumber = new Map(order.map((n, index) => [n, index + 1]));
     const listId = (n: number) => `kefu-src-${done.answerId}-${n}`;
     if (done.refused) {
       bubble.dataset.state = 'refusal';
@@ -401,7 +411,8 @@ export class ChatWidget {
         contacts: done.refused || done.mode === 'clarify',
         citation: (n) => {
           if (!cited.has(n)) return null;
-          const link = element('a', { class: 'cite', href: `#${listId(n)}`, 'aria-label': `${this.text.sources} ${n}` }, `[${n}]`);
+          const shown = shownNumber.get(n)!;
+          const link = element('a', { class: 'cite', href: `#${listId(n)}`, 'aria-label': `${this.text.sources} ${shown}` }, `[${shown}]`);
           link.addEventListener('click', (event) => {
             event.preventDefault();
             const item = this.root.getElementById(listId(n));
@@ -416,17 +427,19 @@ export class ChatWidget {
       }),
     );
     if (done.notice) bubble.append(element('div', { class: 'notice' }, done.notice));
-    const shown = sources.filter((source) => cited.has(source.n));
+    const shown = order.map((n) => sources.find((source) => source.n === n) ?? done.citations.find((source) => source.n === n)).filter((source): source is Source => Boolean(source));
     if (shown.length) {
       const block = element('div', { class: 'sources' });
       block.append(element('h3', {}, this.text.sources));
       const list = element('ol');
       for (const source of shown) {
-        const item = element('li', { id: listId(source.n), value: String(source.n) });
+        const item = element('li', { id: listId(source.n), value: String(shownNumber.get(source.n)) });
         const details = element('details');
+        // Title and section, never the internal file path.
         details.append(element('summary', {}, [source.title, source.heading].filter(Boolean).join(' — ')));
         if (source.snippet) details.append(element('div', { class: 'snippet' }, source.snippet));
-        details.append(element('div', { class: 'path' }, source.path));
+        const url = source.url ? safeUrl(source.url) : null;
+        if (url) details.append(element('a', { class: 'page', href: url, target: '_blank', rel: 'noopener noreferrer' }, `${this.text.openPage} ↗`));
         item.append(details);
         list.append(item);
       }

@@ -1,0 +1,54 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SourceUrls } from '../../src/answer/source-urls.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/log.js';
+import { buildService, type Service } from '../../src/service.js';
+import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+
+/** Cited sources carry their public page: the document's own URL (front matter, canonical link, FAQ column) or a CITATION_URLS template. */
+let plain: Service;
+let mapped: Service;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  const temp = await tempDir('citation-urls');
+  cleanup = temp.remove;
+  const base = await ingestSampleKnowledge(temp.dir, { CALIBRATION_ENABLED: 'false', ANSWER_CACHE: 'false', STATE_LOG_DIR: `${temp.dir}/state` });
+  const embedders = await realEmbedders();
+  plain = await buildService(base, createLogger('silent'), { embedders, chatModel: null });
+  mapped = await buildService(loadConfig({ ...configToEnv(base), CITATION_URLS: JSON.stringify({ 'faq/': 'https://help.lumora.example/faq#{doc_id}', 'smart-home/': 'https://help.lumora.example/home/{stem}' }) }), createLogger('silent'), { embedders, chatModel: null });
+}, 240_000);
+
+afterAll(async () => {
+  await plain?.close();
+  await mapped?.close();
+  await cleanup?.();
+});
+
+type Source = { path: string; docId: string; url?: string };
+const sources = async (service: Service, question: string) => (await request(service.app).post('/v1/ask').set('content-type', 'application/json').send({ question })).body.sources as Source[];
+
+describe('public pages of cited sources', () => {
+  it("uses a manual's front-matter url, and nothing for documents without one when no template is set", async () => {
+    const found = await sources(plain, 'What sensors and screen does the Pulse Band 3 have? Specifications of the band');
+    const manual = found.find((source) => source.path === 'wearables/pulse-band-3-manual.en.md');
+    expect(manual?.url).toBe('https://help.lumora.example/en/wearables/pulse-band-3');
+    expect(found.filter((source) => !source.path.startsWith('wearables/pulse-band-3-manual')).every((source) => source.url === undefined)).toBe(true);
+  });
+
+  it('fills CITATION_URLS templates by the longest path prefix', async () => {
+    const found = await sources(mapped, 'How do I reset the Glow bulb?');
+    const faq = found.find((source) => source.path.startsWith('faq/'));
+    expect(faq?.url).toBe(`https://help.lumora.example/faq#${encodeURIComponent(faq!.docId)}`);
+    const manual = found.find((source) => source.path.startsWith('smart-home/'));
+    if (manual) expect(manual.url).toBe(`https://help.lumora.example/home/${manual.path.slice('smart-home/'.length).replace(/\.[^./]+$/, '')}`);
+  });
+
+  it('rejects a CITATION_URLS setting that is not a map of http(s) templates', () => {
+    expect(() => loadConfig({ CITATION_URLS: '["x"]' })).toThrow(/CITATION_URLS/);
+    expect(() => loadConfig({ CITATION_URLS: '{"faq/": "javascript:alert(1)"}' })).toThrow(/CITATION_URLS/);
+    expect(new SourceUrls({ '': 'https://h.example/{path}' }).url({ sourcePath: 'a b.md', docId: 'x' })).toBe('https://h.example/a%20b.md');
+    expect(new SourceUrls().url({ sourcePath: 'x.md', docId: 'x', metadata: '{"url":"javascript:alert(1)"}' })).toBeUndefined();
+  });
+});

@@ -151,7 +151,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     }
   }
   const days = (value: number) => value * 86_400;
-  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS), [KEY_LOG]: KEY_LOG_RETENTION_SECONDS, [HANDOFF_LOG]: days(config.RETENTION_HANDOFF_DAYS), [HANDOFF_ANALYTICS_LOG]: days(config.RETENTION_HANDOFF_DAYS), [CURATED_LOG]: CURATED_LOG_RETENTION_SECONDS };
+  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), conversation_ratings: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS), [KEY_LOG]: KEY_LOG_RETENTION_SECONDS, [HANDOFF_LOG]: days(config.RETENTION_HANDOFF_DAYS), [HANDOFF_ANALYTICS_LOG]: days(config.RETENTION_HANDOFF_DAYS), [CURATED_LOG]: CURATED_LOG_RETENTION_SECONDS };
   let state: SharedState;
   if (overrides.state) state = overrides.state;
   else if (config.REDIS_URL) {
@@ -296,7 +296,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         companyName: config.COMPANY_NAME,
         prepare: (question, signal) => conversations.prepare(question, signal),
       }),
-      conversationRoutes({ sessions, conversations, guards: upkeepGuards }),
+      conversationRoutes({ sessions, conversations, guards: upkeepGuards, classifier }),
       handoffRoutes({
         handoffs: new Handoffs(state, logger, {
           mask: config.PII_MASKING ? maskPii : undefined,

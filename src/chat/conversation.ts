@@ -137,7 +137,18 @@ export class Conversations {
     return this.state.appendLog('feedback', { ...feedback, comment, ...answer, at: new Date().toISOString() }, LOG_MAX_LENGTH);
   }
 
-  readLog(name: 'feedback' | 'unanswered', count: number) {
+  /** The visitor's rating of a whole conversation (1–5), with the conversation's size, lines and languages. */
+  async recordRating(sessionId: string, rating: { stars: number; comment?: string }): Promise<string> {
+    const turns = await this.sessions.history(sessionId);
+    const comment = rating.comment === undefined ? undefined : this.mask(rating.comment);
+    return this.state.appendLog(
+      'conversation_ratings',
+      { sessionId, stars: rating.stars, comment, turns: turns.length, refused: turns.filter((turn) => turn.mode === 'refusal').length, productLines: [...new Set(turns.map((turn) => turn.productLine))], langs: [...new Set(turns.map((turn) => turn.lang))], at: new Date().toISOString() },
+      LOG_MAX_LENGTH,
+    );
+  }
+
+  readLog(name: 'feedback' | 'unanswered' | 'conversation_ratings', count: number) {
     return this.state.readLog(name, count);
   }
 }

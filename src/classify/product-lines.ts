@@ -12,10 +12,18 @@ const lineSchema = z.object({
   products: z.array(z.string()).default([]),
   keywords: z.object({ zh: z.array(z.string()).default([]), en: z.array(z.string()).default([]) }),
   patterns: z.array(z.string()).default([]),
+  /** Questions the widget suggests when a conversation starts on this line's pages, per language. */
+  suggestions: z.object({ zh: z.array(z.string().min(1).max(200)).max(8).default([]), en: z.array(z.string().min(1).max(200)).max(8).default([]) }).default({ zh: [], en: [] }),
 });
 const fileSchema = z.object({
   lines: z.array(lineSchema).min(1),
-  general: z.object({ id: z.string(), names: bilingual, folders: z.array(z.string()).default([]) }),
+  general: z.object({
+    id: z.string(),
+    names: bilingual,
+    folders: z.array(z.string()).default([]),
+    /** Suggested on pages not tied to one line. */
+    suggestions: z.object({ zh: z.array(z.string().min(1).max(200)).max(8).default([]), en: z.array(z.string().min(1).max(200)).max(8).default([]) }).default({ zh: [], en: [] }),
+  }),
   /** Natural-language rules that go into the prompt verbatim, one set per language. */
   rules: bilingual,
 });

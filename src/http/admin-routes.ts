@@ -190,6 +190,11 @@ export function adminRoutes(options: AdminRouteOptions): Router {
     const entries = await options.conversations.readLog('feedback', limit.parse(request.query.limit));
     response.json({ feedback: entries.filter(({ entry }) => !rating || entry.rating === rating).map(({ id, entry }) => ({ id, ...entry })) });
   });
+  router.get('/v1/admin/ratings', async (request: Request, response: Response) => {
+    const entries = await options.conversations.readLog('conversation_ratings', limit.parse(request.query.limit));
+    const stars = entries.map(({ entry }) => Number(entry.stars));
+    response.json({ count: stars.length, averageStars: stars.length ? Math.round((stars.reduce((sum, value) => sum + value, 0) / stars.length) * 100) / 100 : null, ratings: entries.map(({ id, entry }) => ({ id, ...entry })) });
+  });
   // Rated answers as chat fine-tuning examples (JSON Lines, one conversation per line), PII masked: what a
   // company feeds its own model training. Streamed, so a large export does not sit in memory.
   router.get('/v1/admin/export/finetune', async (request: Request, response: Response) => {

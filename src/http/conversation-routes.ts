@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Conversations } from '../chat/conversation.js';
 import type { SessionStore } from '../chat/session-store.js';
 import { AppError } from '../errors.js';
+import type { ProductLineClassifier } from '../classify/product-lines.js';
 
 const sessionId = z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, 'session id must be 8–128 letters, digits, - or _');
 const feedbackBody = z
@@ -13,9 +14,18 @@ const feedbackBody = z
   })
   .strict();
 
-/** GET/DELETE /v1/sessions/:id and POST /v1/feedback, behind the public-endpoint guards. */
-export function conversationRoutes(options: { sessions: SessionStore; conversations: Conversations; guards: RequestHandler[] }): Router {
+/** GET/DELETE /v1/sessions/:id, POST /v1/feedback and GET /v1/suggestions, behind the public-endpoint guards. */
+export function conversationRoutes(options: { sessions: SessionStore; conversations: Conversations; guards: RequestHandler[]; classifier: ProductLineClassifier }): Router {
   const router = Router();
+  // The questions a widget suggests when a conversation starts (product-lines.yaml `suggestions`), per line and language.
+  router.get('/v1/suggestions', ...options.guards, (request: Request, response: Response) => {
+    const query = z.object({ productLine: z.string().max(32).optional(), lang: z.enum(['zh', 'en']).default('en') }).parse(request.query);
+    const rules = options.classifier.rules;
+    const line = rules.lines.find((entry) => entry.id === query.productLine);
+    if (query.productLine && !line && query.productLine !== rules.general.id) throw new AppError(400, 'bad_request', `Unknown productLine "${query.productLine}"`);
+    response.setHeader('Cache-Control', 'public, max-age=300');
+    response.json({ productLine: line?.id ?? rules.general.id, lang: query.lang, suggestions: (line ?? rules.general).suggestions[query.lang] });
+  });
   router.get('/v1/sessions/:id', ...options.guards, async (request: Request, response: Response) => {
     const id = sessionId.parse(request.params.id);
     response.json({ sessionId: id, turns: await options.sessions.history(id) });
@@ -23,6 +33,11 @@ export function conversationRoutes(options: { sessions: SessionStore; conversati
   router.delete('/v1/sessions/:id', ...options.guards, async (request: Request, response: Response) => {
     await options.sessions.clear(sessionId.parse(request.params.id));
     response.status(204).end();
+  });
+  router.post('/v1/sessions/:id/rating', ...options.guards, async (request: Request, response: Response) => {
+    const id = sessionId.parse(request.params.id);
+    const body = z.object({ stars: z.number().int().min(1).max(5), comment: z.string().trim().max(2000).optional() }).strict().parse(request.body ?? {});
+    response.status(201).json({ id: await options.conversations.recordRating(id, body) });
   });
   router.post('/v1/feedback', ...options.guards, async (request: Request, response: Response) => {
     const body = feedbackBody.parse(request.body ?? {});

@@ -326,6 +326,48 @@ describe('conversation behaviour', () => {
   });
 });
 
+describe('starting and ending a conversation', () => {
+  it("suggests the product line's questions in the UI language when a conversation starts; a click asks one", async () => {
+    await page.goto(hostPage('suggest-c', { attributes: 'data-lang="en" data-product-line="C"' }));
+    await openWidget();
+    const chips = widget().locator('.suggestions .chip');
+    await expect.poll(() => chips.count()).toBe(3);
+    expect(await chips.first().textContent()).toBe('Which phones work with Drive Link?');
+    await chips.first().click();
+    await expect.poll(() => widget().locator('.msg.user').count()).toBe(1);
+    expect(await widget().locator('.msg.user').first().textContent()).toContain('Which phones work with Drive Link?');
+    expect(await widget().locator('.suggestions').count()).toBe(0);
+    await expect.poll(() => bot().last().getAttribute('aria-busy'), { timeout: 30_000 }).toBeNull();
+    await context.close();
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'zh-CN' });
+    page = await context.newPage();
+    await page.goto(hostPage('suggest-zh', { attributes: 'data-lang="zh"' }));
+    await openWidget();
+    await expect.poll(() => widget().locator('.suggestions .chip').first().textContent()).toBe('退货政策是怎样的？');
+  });
+
+  it('asks for a 1–5 star rating of the conversation when the visitor closes it after an answer, once', async () => {
+    const ratings: unknown[] = [];
+    page.on('request', (outgoing) => {
+      if (outgoing.url().endsWith('/rating') && outgoing.method() === 'POST') ratings.push(JSON.parse(outgoing.postData() ?? '{}'));
+    });
+    await page.goto(hostPage('rating', { attributes: 'data-lang="en"' }));
+    await openWidget();
+    expect(await widget().locator('.rating').count()).toBe(0);
+    await ask('Can I swim with the Pulse Band 3?');
+    await widget().locator('button.close').click();
+    await openWidget();
+    const card = widget().locator('.rating');
+    expect(await card.count()).toBe(1);
+    await card.getByRole('button', { name: '4 stars' }).click();
+    await expect.poll(() => card.textContent()).toContain('Thanks for rating');
+    await expect.poll(() => ratings).toEqual([{ stars: 4 }]);
+    await widget().locator('button.close').click();
+    await openWidget();
+    expect(await widget().locator('.rating button').count()).toBe(0);
+  });
+});
+
 describe('citations', () => {
   it('numbers citations 1, 2 in order of use, names title and section, links the public page, and shows no internal path', async () => {
     llm.mode = 'later-sources';

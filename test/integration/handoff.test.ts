@@ -89,3 +89,25 @@ describe('requests for a person', () => {
     expect((await request(service.app).get('/v1/admin/handoffs').set('x-api-key', widgetKey)).status).toBe(403);
   });
 });
+
+describe('suggested questions and conversation ratings', () => {
+  it('serves the suggestions of a product line per language, the general ones without a line, and 400 for an unknown line', async () => {
+    const get = (query: string) => request(service.app).get(`/v1/suggestions?${query}`).set('x-api-key', widgetKey);
+    expect((await get('lang=zh&productLine=B')).body).toMatchObject({ productLine: 'B', suggestions: expect.arrayContaining(['手环可以戴着游泳吗？']) });
+    expect((await get('lang=en')).body).toMatchObject({ productLine: 'general', suggestions: expect.arrayContaining(['What is your return policy?']) });
+    expect((await get('lang=en&productLine=Z')).status).toBe(400);
+  });
+
+  it('records a 1–5 star rating of a conversation with its size and lines, PII masked, listed with the average for admins', async () => {
+    const sessionId = `rating-${Date.now()}`;
+    await request(service.app).post('/v1/ask').set('x-api-key', widgetKey).set('content-type', 'application/json').send({ question: 'Can I swim with the Pulse Band 3?', sessionId });
+    const rate = (body: Record<string, unknown>) => request(service.app).post(`/v1/sessions/${sessionId}/rating`).set('x-api-key', widgetKey).set('content-type', 'application/json').send(body);
+    expect((await rate({ stars: 5, comment: 'great, call me on 13812345678' })).status).toBe(201);
+    expect((await rate({ stars: 6 })).status).toBe(400);
+    const listed = await request(service.app).get('/v1/admin/ratings').set('x-api-key', adminKey);
+    const entry = listed.body.ratings.find((rating: { sessionId: string }) => rating.sessionId === sessionId);
+    expect(entry).toMatchObject({ stars: 5, turns: 1, productLines: ['B'], langs: ['en'] });
+    expect(entry.comment).not.toContain('13812345678');
+    expect(listed.body.averageStars).toBe(5);
+  });
+});

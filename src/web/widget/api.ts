@@ -104,6 +104,16 @@ export class KefuApi {
     await this.call(`/v1/sessions/${encodeURIComponent(sessionId)}`, { method: 'DELETE', headers: this.headers(false) });
   }
 
+  async rate(sessionId: string, stars: number, comment?: string): Promise<void> {
+    await this.call(`/v1/sessions/${encodeURIComponent(sessionId)}/rating`, { method: 'POST', headers: this.headers(), body: JSON.stringify({ stars, ...(comment ? { comment } : {}) }) });
+  }
+
+  async suggestions(lang: string, productLine?: string): Promise<string[]> {
+    const query = new URLSearchParams({ lang, ...(productLine ? { productLine } : {}) });
+    const response = await this.call(`/v1/suggestions?${query}`, { headers: this.headers(false) });
+    return ((await response.json()) as { suggestions: string[] }).suggestions;
+  }
+
   async handoff(body: { name: string; email: string; question: string; consent: true; sessionId?: string; answerId?: string; lang?: string; productLine?: string }): Promise<{ id: string }> {
     const response = await this.call('/v1/handoff', { method: 'POST', headers: this.headers(), body: JSON.stringify(body) });
     return (await response.json()) as { id: string };

@@ -81,6 +81,13 @@ form button:disabled { opacity: .6; cursor: default; }
 .counter { flex-basis: 100%; font-size: 12px; color: var(--muted); text-align: right; margin: -4px 2px 0; }
 .counter[data-full] { color: var(--error-fg); font-weight: 600; }
 .counter[hidden] { display: none; }
+.suggestions { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
+.suggestions .notice { flex-basis: 100%; margin: 0; }
+.chip { border: 1px solid var(--kefu-color); color: var(--link); background: var(--bg); border-radius: 16px; padding: 5px 12px; cursor: pointer; font-size: 13px; text-align: left; min-height: 32px; }
+.rating { align-self: stretch; text-align: center; font-size: 13px; color: var(--fg); border: 1px dashed var(--border); border-radius: 12px; padding: 8px; background: var(--bg); }
+.stars { display: flex; justify-content: center; gap: 4px; margin-top: 4px; }
+.stars button { border: 0; background: transparent; color: #9a6700; font-size: 24px; line-height: 1; cursor: pointer; min-width: 36px; min-height: 36px; }
+.stars button:hover, .stars button:focus-visible { color: #bf8700; }
 .handoff { margin-top: 8px; }
 .handoff-open { border: 1px solid var(--refusal-border); background: var(--bg); color: var(--fg); border-radius: 8px; padding: 6px 10px; cursor: pointer; font-size: 13px; min-height: 36px; }
 .handoff-form { display: flex; flex-direction: column; gap: 6px; padding: 0; border: 0; background: transparent; margin-top: 4px; }

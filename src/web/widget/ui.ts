@@ -19,8 +19,8 @@ export interface WidgetOptions {
   maxChars?: number;
 }
 
-/** What the page can listen to (Kefu.on): an answer, a refusal, a handoff to a person, the panel opening and closing. */
-export type WidgetEvent = 'answer' | 'refusal' | 'handoff' | 'open' | 'close';
+/** What the page can listen to (Kefu.on): an answer, a refusal, a handoff to a person, a conversation rating, the panel opening and closing. */
+export type WidgetEvent = 'answer' | 'refusal' | 'handoff' | 'rating' | 'open' | 'close';
 type Listener = (detail: unknown) => void;
 
 const PHONE_LAYOUT = '(max-width: 480px), (max-height: 480px)';
@@ -55,6 +55,7 @@ export class ChatWidget {
   private readonly listeners = new Map<WidgetEvent, Set<Listener>>();
   private scrollLock?: { overflow: string };
   private readonly maxChars: number;
+  private readonly rated = new Set<string>();
 
   constructor(
     host: HTMLElement,
@@ -183,6 +184,9 @@ export class ChatWidget {
 
   close(): void {
     const wasOpen = this.isOpen;
+    // Waiting at the end of the conversation when the visitor comes back.
+    const card = wasOpen && !this.busy ? this.ratingCard() : undefined;
+    if (card) this.log.append(card);
     this.panel.hidden = true;
     this.launcher.setAttribute('aria-expanded', 'false');
     this.panel.setAttribute('aria-modal', 'false');
@@ -211,6 +215,30 @@ export class ChatWidget {
     this.unreadBadge.hidden = count === 0;
     this.unreadBadge.textContent = count ? String(count) : '';
     this.launcher.setAttribute('aria-label', this.isOpen ? this.text.closeChat : `${this.text.open}${count ? this.text.unread(count) : ''}`);
+  }
+
+  /**
+   * "How was this conversation?" with 1–5 stars, at the end of the log: offered when the visitor closes the panel
+   * (or starts over) after at least one answer, once per conversation.
+   */
+  private ratingCard(): HTMLElement | undefined {
+    if (this.rated.has(this.sessionId) || !this.log.querySelector('.msg.bot[data-state]:not([data-state="error"])') || this.log.querySelector('.rating')) return undefined;
+    const session = this.sessionId;
+    const card = element('div', { class: 'rating', role: 'group', 'aria-label': this.text.rateConversation });
+    card.append(element('div', {}, this.text.rateConversation));
+    const stars = element('div', { class: 'stars' });
+    for (let n = 1; n <= 5; n++) {
+      const star = element('button', { type: 'button', 'aria-label': this.text.stars(n), title: this.text.stars(n) }, '★');
+      star.addEventListener('click', () => {
+        this.rated.add(session);
+        card.replaceChildren(element('div', { class: 'notice', role: 'status' }, this.text.rated));
+        void this.options.api.rate(session, n).catch(() => undefined);
+        this.emit('rating', { stars: n });
+      });
+      stars.append(star);
+    }
+    card.append(stars);
+    return card;
   }
 
   private trapFocus(event: KeyboardEvent): void {
@@ -265,7 +293,7 @@ export class ChatWidget {
     if (session !== this.sessionId) return;
     const before = this.log.firstChild;
     const earlier = turns.filter((turn) => !this.liveAnswers.has(turn.answerId));
-    if (turns.length === 0 && !before) this.log.append(this.botBubble(this.text.welcome));
+    if (turns.length === 0 && !before) this.log.append(this.welcome());
     for (const turn of earlier) {
       this.log.insertBefore(this.userBubble(turn.question, turn.at), before);
       const bubble = this.botBubble('');
@@ -276,9 +304,35 @@ export class ChatWidget {
     if (!before) this.scroll(true);
   }
 
+  /** The greeting of a new conversation, with the questions the site suggests for this page's product line. */
+  private welcome(): HTMLElement {
+    const bubble = this.botBubble(this.text.welcome);
+    void this.options.api.suggestions(this.options.lang, this.options.productLine).then(
+      (suggestions) => {
+        if (!suggestions.length || !bubble.isConnected) return;
+        const box = element('div', { class: 'suggestions', role: 'group', 'aria-label': this.text.suggested });
+        box.append(element('div', { class: 'notice' }, this.text.suggested));
+        for (const suggestion of suggestions) {
+          const chip = element('button', { type: 'button', class: 'chip', dir: 'auto' }, suggestion);
+          chip.addEventListener('click', () => {
+            box.remove();
+            void this.send(suggestion);
+          });
+          box.append(chip);
+        }
+        this.follow(() => bubble.append(box));
+      },
+      () => undefined,
+    );
+    return bubble;
+  }
+
   /** "New conversation": asks first when there is something to lose. */
   private newConversation(): void {
     if (this.busy || this.log.querySelector('.msg.user')) {
+      // Before it goes: a chance to rate it.
+      const card = this.ratingCard();
+      if (card) this.follow(() => this.log.append(card));
       this.confirmRow.hidden = false;
       (this.confirmRow.querySelector('.confirm-no') as HTMLElement).focus();
       return;
@@ -299,7 +353,7 @@ export class ChatWidget {
     this.historyLoaded = true;
     this.liveAnswers.clear();
     this.jump.hidden = true;
-    this.log.replaceChildren(this.botBubble(this.text.welcome));
+    this.log.replaceChildren(this.welcome());
     this.input.focus();
     await this.options.api.forget(old).catch(() => undefined);
   }
@@ -313,6 +367,8 @@ export class ChatWidget {
     if (!reuse) {
       this.input.value = '';
       this.resizeInput();
+      // Once the visitor asks, the suggestions have done their job.
+      for (const box of this.log.querySelectorAll('.suggestions')) box.remove();
       this.log.append(this.userBubble(question));
     }
     const bubble = reuse ?? this.botBubble('');

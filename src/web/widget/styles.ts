@@ -90,7 +90,7 @@ form button:disabled { opacity: .6; cursor: default; }
 .stars button:hover, .stars button:focus-visible { color: #bf8700; }
 .handoff { margin-top: 8px; }
 .handoff-open { border: 1px solid var(--refusal-border); background: var(--bg); color: var(--fg); border-radius: 8px; padding: 6px 10px; cursor: pointer; font-size: 13px; min-height: 36px; }
-.handoff-form { display: flex; flex-direction: column; gap: 6px; padding: 0; border: 0; background: transparent; margin-top: 4px; }
+.handoff-form { display: flex; flex-direction: column; align-items: stretch; flex-wrap: nowrap; gap: 6px; padding: 0; border: 0; background: transparent; margin-top: 4px; }
 .handoff-form label { display: flex; flex-direction: column; font-size: 13px; gap: 2px; }
 .handoff-form label.consent { flex-direction: row; align-items: flex-start; gap: 6px; }
 .handoff-form input:not([type="checkbox"]), .handoff-form textarea { border: 1px solid var(--input-border); border-radius: 8px; padding: 6px 8px; font-size: 16px; background: var(--bg); color: var(--fg); width: 100%; }

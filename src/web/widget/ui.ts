@@ -540,6 +540,7 @@ export class ChatWidget {
           return;
         }
         submit.disabled = true;
+        status.textContent = '';
         void this.options.api
           .handoff({ name: name.value.trim(), email: email.value.trim(), question: text.value.trim(), consent: true, sessionId: this.sessionId, answerId, lang: this.options.lang, productLine: this.options.productLine })
           .then(

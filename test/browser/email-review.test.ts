@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
@@ -9,6 +9,7 @@ import { hashKey } from '../../src/http/access.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { launchChromium } from '../support/browser.js';
 import { SmtpCapture } from '../support/smtp-capture.js';
 
 /** The e-mail review page of /admin in Chromium: a held refund demand is opened, its reply edited, approved and sent. */
@@ -38,10 +39,7 @@ beforeAll(async () => {
   server = service.app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {

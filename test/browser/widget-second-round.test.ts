@@ -3,11 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAiChatModel } from '../../src/answer/chat-model.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
+import { launchChromium } from '../support/browser.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
 import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
 
@@ -116,10 +117,7 @@ beforeAll(async () => {
   pages.listen(0, '127.0.0.1');
   await new Promise((resolve) => pages.once('listening', resolve));
   pagesBase = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {

@@ -2,11 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAiChatModel } from '../../src/answer/chat-model.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
+import { launchChromium } from '../support/browser.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
 import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
 
@@ -81,10 +82,7 @@ beforeAll(async () => {
   await new Promise((resolve) => hostile.once('listening', resolve));
   hostileBase = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
 
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

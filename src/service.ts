@@ -71,6 +71,7 @@ export interface Service {
 async function emailChannel(config: Config, logger: Logger, parts: { answers: AnswerService; conversations: Conversations; state: SharedState; metrics: Metrics; runWorkers: boolean }) {
   // Its own connection: queue and records must not share the fail-fast settings of the shared-state client.
   const redis = new Redis(config.REDIS_URL!, { maxRetriesPerRequest: 5 });
+  redis.on('error', (error) => logger.warn({ err: error }, 'e-mail store: Redis error'));
   const store = new EmailStore(redis, config.REDIS_KEY_PREFIX, config.EMAIL_RETENTION_DAYS * 86_400);
   const mailer = new SmtpMailer(config.SMTP_URL!, config.SMTP_TIMEOUT_MS);
   const channel = new EmailChannel(

@@ -73,6 +73,8 @@ export class EmailChannel {
     const options = { connection: { url: settings.redisUrl, maxRetriesPerRequest: null }, prefix: settings.queuePrefix };
     this.draftQueue = new Queue(DRAFT_QUEUE, options);
     this.sendQueue = new Queue(SEND_QUEUE, options);
+    // A Redis outage must not crash the API: an 'error' event without a listener would throw.
+    for (const queue of [this.draftQueue, this.sendQueue]) queue.on('error', (error) => deps.logger.warn({ err: error, queue: queue.name }, 'e-mail queue error'));
   }
 
   private jobOptions(jobId: string) {
@@ -86,10 +88,21 @@ export class EmailChannel {
     if (raw.length > this.settings.maxBytes) throw new AppError(413, 'message_too_large', `The message is ${raw.length} bytes; the limit is EMAIL_MAX_BYTES = ${this.settings.maxBytes}`);
     const messageId = rawMessageId(raw);
     const id = randomUUID();
-    const existing = await this.deps.store.claimMessage(messageId, id);
-    if (existing) return { id: existing, messageId, duplicate: true };
-    await this.deps.store.saveEmail({ id, messageId, source, receivedAt: new Date().toISOString(), size: raw.length, state: 'queued', by }, raw);
-    await this.draftQueue.add('draft', { emailId: id }, this.jobOptions(id));
+    try {
+      const existing = await this.deps.store.claimMessage(messageId, id);
+      if (existing && (await this.deps.store.email(existing))) {
+        // Stored but never queued (Redis failed in between): queue it now rather than lose it.
+        if (!(await this.draftQueue.getJob(existing))) await this.draftQueue.add('draft', { emailId: existing }, this.jobOptions(existing));
+        return { id: existing, messageId, duplicate: true };
+      }
+      // A claim whose message was never stored (the intake failed right after claiming) is taken over.
+      if (existing) await this.deps.store.reclaimMessage(messageId, id);
+      await this.deps.store.saveEmail({ id, messageId, source, receivedAt: new Date().toISOString(), size: raw.length, state: 'queued', by }, raw);
+      await this.draftQueue.add('draft', { emailId: id }, this.jobOptions(id));
+    } catch (error) {
+      // Redis unreachable: the sender (a mail server, an integration, the inbox folder) must try again later.
+      throw new AppError(503, 'email_unavailable', 'The e-mail queue is unavailable; try again shortly', undefined, { cause: error });
+    }
     this.deps.observer?.received?.(source);
     return { id, messageId, duplicate: false };
   }

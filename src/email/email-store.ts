@@ -99,6 +99,10 @@ export class EmailStore {
     return (await this.redis.get(key)) ?? undefined;
   }
 
+  async reclaimMessage(messageId: string, id: string): Promise<void> {
+    await this.redis.set(this.key('message', hash(messageId)), id, 'EX', this.retentionSeconds);
+  }
+
   async saveEmail(record: EmailRecord, raw: Buffer): Promise<void> {
     await this.redis
       .multi()

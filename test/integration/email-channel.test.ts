@@ -291,3 +291,19 @@ describe('failures: dead letters, send retries, bad requests', () => {
     expect(smtp.messages.some((message) => message.envelopeTo.includes('rejected@example.com'))).toBe(false);
   });
 });
+
+describe('Redis unreachable', () => {
+  it('answers intake with 503 (the sender retries later) and the process keeps running', async () => {
+    const logger = createLogger('silent');
+    const down = await buildService(loadConfig({ ...configToEnv(base), API_KEYS: keys, REDIS_URL: 'redis://127.0.0.1:1', REDIS_KEY_PREFIX: `kefu-test-email-down-${run}:`, EMAIL_ENABLED: 'true', SMTP_URL: smtp.url, EMAIL_WORKERS_IN_PROCESS: 'false', REDIS_COMMAND_TIMEOUT_MS: '200' }), logger, { embedders: await realEmbedders(), chatModel: null });
+    try {
+      const response = await submit(down, await fixture('en-attachment.eml'));
+      expect(response.status).toBe(503);
+      expect(response.body.error.code).toBe('email_unavailable');
+      // Questions are still answered from process memory.
+      expect((await request(down.app).post('/v1/ask').set('x-api-key', widgetKey).set('content-type', 'application/json').send({ question: 'Can I swim with the Pulse Band 3?' })).status).toBe(200);
+    } finally {
+      await down.close();
+    }
+  }, 60_000);
+});

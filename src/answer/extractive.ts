@@ -57,6 +57,13 @@ const SHORT_SENTENCE = { zh: 30, en: 80 };
  * which is the largest stage of an extractive answer (bench:ask --scale).
  */
 const SEMANTIC_SHORTLIST = 6;
+/**
+ * Characters of a sentence read for meaning: the first 240 (the 95th percentile of the public passages' sentences)
+ * say what it is about, and a run-on "sentence" (a table, a list without full stops) costs the model time, not
+ * sense. Measured on 10k chunks: extract p99 144 → 73 ms at the same p50; gold-span rates unchanged on xquad
+ * (64.7 / 72.7 %), one query fewer of 100 on the refusal set's English controls (71 → 70 %).
+ */
+const MEANING_MAX_CHARS = 240;
 
 /**
  * An answer made only of knowledge-base text, cited. Candidate answers are the FAQ answers and every
@@ -84,7 +91,7 @@ export async function extractiveAnswer(question: string, sources: ExtractiveSour
     const known = (index: number) => (units[index].sentences ? undefined : units[index].source.similarity);
     const toEmbed = shortlist.filter((index) => known(index) === undefined);
     const [queryVector, unitVectors] = toEmbed.length
-      ? await Promise.all([options.embedder.embedQuery(question), options.embedder.embedPassages(toEmbed.map((index) => units[index].match))])
+      ? await Promise.all([options.embedder.embedQuery(question), options.embedder.embedPassages(toEmbed.map((index) => units[index].match.slice(0, MEANING_MAX_CHARS)))])
       : [undefined, []];
     const cosine = new Map(toEmbed.map((unitIndex, index) => [unitIndex, dot(queryVector!, unitVectors[index])]));
     const cosines = shortlist.map((index) => known(index) ?? cosine.get(index)!);

@@ -8,7 +8,7 @@ import type { Language } from '../text/language.js';
 import { composeReply, type ReplyDraft, textToHtml } from './compose-reply.js';
 import type { DraftRecord, DraftState, EmailStore } from './email-store.js';
 import type { Mailer } from './mailer.js';
-import { baseSubject, EmailParseError, parseEmail, rawMessageId, threadKeyOf } from './parse-email.js';
+import { baseSubject, parseEmail, rawMessageId, threadKeyOf } from './parse-email.js';
 import type { ReviewRules } from './review-rules.js';
 import { emailQuestion } from './email-question.js';
 
@@ -115,7 +115,7 @@ export class EmailChannel {
     const raw = await store.raw(emailId);
     if (!raw) throw new UnrecoverableError(`The raw message of ${emailId} is gone (expired or deleted)`);
     const email = await parseEmail(raw).catch((error: Error) => {
-      throw new UnrecoverableError(`The message cannot be parsed: ${error instanceof EmailParseError ? error.message : error.message}`);
+      throw new UnrecoverableError(`The message cannot be parsed: ${error.message}`);
     });
     const sender = email.replyTo ?? email.from;
     if (!sender) throw new UnrecoverableError('The message has no sender address (From or Reply-To): there is nobody to reply to');

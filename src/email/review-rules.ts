@@ -9,7 +9,8 @@ import type { Language } from '../text/language.js';
  */
 const bilingual = z.object({ zh: z.string().min(1), en: z.string().min(1) });
 const fileSchema = z.object({
-  categories: z.record(z.string().regex(/^[a-z_]+$/), z.object({ names: bilingual, patterns: z.array(z.string()).min(1) })),
+  // `patterns` ignore case; `exact` ones match as written (shouting: "NOW" in capitals, not "now").
+  categories: z.record(z.string().regex(/^[a-z_]+$/), z.object({ names: bilingual, patterns: z.array(z.string()).min(1), exact: z.array(z.string()).default([]) })),
 });
 
 export interface ReviewReason {
@@ -34,11 +35,15 @@ export class ReviewRules {
   private readonly categories: { code: string; names: Record<Language, string>; patterns: RegExp[] }[];
 
   constructor(
-    rules: z.infer<typeof fileSchema>,
+    input: z.input<typeof fileSchema>,
     private readonly minConfidence: number,
   ) {
-    // Case-insensitive, except the all-capitals "NOW"-style shouting, which only matters written in capitals.
-    this.categories = Object.entries(rules.categories).map(([code, category]) => ({ code, names: category.names, patterns: category.patterns.map((pattern) => new RegExp(pattern, /[A-Z]{2,}/.test(pattern.replace(/\\[A-Za-z]/g, '')) ? 'u' : 'iu')) }));
+    const rules = fileSchema.parse(input);
+    this.categories = Object.entries(rules.categories).map(([code, category]) => ({
+      code,
+      names: category.names,
+      patterns: [...category.patterns.map((pattern) => new RegExp(pattern, 'iu')), ...category.exact.map((pattern) => new RegExp(pattern, 'u'))],
+    }));
   }
 
   static async load(file: string, minConfidence: number): Promise<ReviewRules> {

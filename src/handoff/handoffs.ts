@@ -57,6 +57,7 @@ export class Handoffs {
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'kefu-handoff-webhook', 'x-kefu-delivery': handoff.id };
     if (webhook.secret) headers['x-kefu-signature'] = `sha256=${createHmac('sha256', webhook.secret).update(body).digest('hex')}`;
     for (let attempt = 1; attempt <= webhook.attempts; attempt++) {
+      let retryable = true;
       try {
         const response = await fetch(webhook.url, { method: 'POST', headers, body, signal: AbortSignal.timeout(webhook.timeoutMs) });
         if (response.ok) {
@@ -64,15 +65,12 @@ export class Handoffs {
           return;
         }
         // A 4xx other than 408/429 will not get better by retrying.
-        if (response.status < 500 && response.status !== 408 && response.status !== 429) throw new Error(`HTTP ${response.status}`);
-        this.logger.warn({ handoff: handoff.id, status: response.status, attempt }, 'handoff webhook failed; retrying');
+        retryable = response.status >= 500 || response.status === 408 || response.status === 429;
+        this.logger.warn({ handoff: handoff.id, status: response.status, attempt, retryable }, 'handoff webhook failed');
       } catch (error) {
-        if ((error as Error).message?.startsWith('HTTP 4')) {
-          this.logger.error({ handoff: handoff.id, err: error }, 'handoff webhook refused the request');
-          break;
-        }
-        this.logger.warn({ handoff: handoff.id, err: error, attempt }, 'handoff webhook failed; retrying');
+        this.logger.warn({ handoff: handoff.id, err: error, attempt }, 'handoff webhook failed');
       }
+      if (!retryable) break;
       if (attempt < webhook.attempts) await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** (attempt - 1)));
     }
     // Still in the admin API: the support team sees it there even when the helpdesk never got it.

@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { until } from './until.js';
 
 export interface CapturedMail {
   envelopeTo: string[];
@@ -46,14 +47,8 @@ export class SmtpCapture {
   }
 
   /** Waits for a message to this address. */
-  async waitFor(to: string, timeoutMs = 20_000): Promise<CapturedMail> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.messages.find((message) => message.envelopeTo.includes(to));
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no mail to ${to} within ${timeoutMs} ms (got ${this.messages.map((message) => message.envelopeTo.join(',')).join('; ') || 'none'})`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+  waitFor(to: string, timeoutMs = 20_000): Promise<CapturedMail> {
+    return until(`a mail to ${to}`, async () => this.messages.find((message) => message.envelopeTo.includes(to)), timeoutMs);
   }
 
   stop(): Promise<void> {

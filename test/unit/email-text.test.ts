@@ -62,7 +62,7 @@ describe('review rules', () => {
     {
       categories: {
         refund: { names: { zh: '退款', en: 'refund' }, patterns: ['退款', '\\brefund'] },
-        angry: { names: { zh: '情绪激动', en: 'angry tone' }, patterns: ['垃圾', '\\bNOW\\b'] },
+        angry: { names: { zh: '情绪激动', en: 'angry tone' }, patterns: ['垃圾'], exact: ['\\bNOW\\b'] },
       },
     },
     0.5,

@@ -18,9 +18,10 @@ export class AnswerCache {
     private readonly ttlSeconds: number,
   ) {}
 
-  key(question: string, productLine: string, lang: string, knowledgeVersion: number): string {
+  /** `curatedRevision`: the curated answers in force (see CuratedAnswers.revision); pinning one changes every key. */
+  key(question: string, productLine: string, lang: string, knowledgeVersion: number, curatedRevision = ''): string {
     const normalized = normalizeForMatch(question).replace(/[\s?？!！。.,，]+$/u, '');
-    return `answer-cache:v${knowledgeVersion}:${createHash('sha256').update(`${productLine}\n${lang}\n${normalized}`).digest('hex')}`;
+    return `answer-cache:v${knowledgeVersion}:${createHash('sha256').update(`${productLine}\n${lang}\n${curatedRevision}\n${normalized}`).digest('hex')}`;
   }
 
   get(key: string): Promise<CachedAnswer | undefined> {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readRulesFile } from '../config/rules-file.js';
@@ -90,6 +90,7 @@ export class CuratedAnswers {
   private entries: CuratedEntry[] = [];
   /** Per entry id: the vectors of its question and paraphrases, in its language's space. */
   private vectors = new Map<string, { texts: string[]; vectors: Float32Array[]; key: string }>();
+  private currentRevision = '';
 
   constructor(
     private readonly state: SharedState,
@@ -204,6 +205,12 @@ export class CuratedAnswers {
     }
     this.entries = entries;
     this.vectors = vectors;
+    this.currentRevision = createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 16);
+  }
+
+  /** Changes whenever an entry is added, edited or removed: part of every answer-cache key. */
+  get revision(): string {
+    return this.currentRevision;
   }
 
   private requireShared(): void {

@@ -3,9 +3,9 @@ import type { Embedder } from './embedder.js';
 
 /**
  * One vector column of the knowledge table and the model that fills it. The primary space embeds every
- * chunk and every question, so a question always reaches answers in the other language; a language space
- * (e.g. bge-small-en for English) embeds only chunks and questions in its languages, where it is the
- * better model.
+ * chunk; a language space (e.g. bge-small-en for English) embeds only chunks and questions in its languages,
+ * where it is the better model. Which spaces a question is searched in is retrieval's choice (tuning.ts: an
+ * English question is searched in its own space only).
  */
 export interface EmbeddingSpace {
   /** Column in the knowledge table: "vector" for the primary space, "vector_<lang>" for a language space. */

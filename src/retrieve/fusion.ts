@@ -1,4 +1,4 @@
-import type { ScoredChunk, StoredChunk } from '../store/knowledge-store.js';
+import type { HitChunk, ScoredChunk } from '../store/knowledge-store.js';
 import type { ListSource } from './tuning.js';
 
 /** One retriever's hits, best first, with its raw scores (cosine similarity or BM25). */
@@ -9,7 +9,7 @@ export interface RankedList {
   languages?: readonly string[];
 }
 
-export interface Candidate extends StoredChunk {
+export interface Candidate extends HitChunk {
   /** Raw score and 1-based rank in each list that returned this chunk. */
   scores: Partial<Record<ListSource, number>>;
   ranks: Partial<Record<ListSource, number>>;

@@ -10,6 +10,8 @@ export interface SearchIndex {
   readonly dimensions: Record<string, number>;
   vectorSearch(vector: Float32Array, limit: number, filter?: string, column?: string): Promise<ScoredChunk[]>;
   fullTextSearch(text: string, limit: number, filter?: string): Promise<ScoredChunk[]>;
+  /** Share of the rows in this language, 0 to 1 (without it, every covering space is searched). */
+  languageShare?(lang: string): Promise<number>;
 }
 
 export interface RetrieveOptions {
@@ -57,7 +59,11 @@ export class HybridRetriever {
   ) {}
 
   async retrieve(question: string, options: RetrieveOptions): Promise<RetrievalResult> {
-    const spaces = this.embedders.covering(options.lang).filter((space) => space.column in this.index.dimensions);
+    const covering = this.embedders.covering(options.lang).filter((space) => space.column in this.index.dimensions);
+    const share = (await this.index.languageShare?.(options.lang)) ?? 0;
+    const weights = weightsFor(this.tuning, options.lang, new Set<ListSource>([...covering.map((space) => `dense:${space.column}` as const), 'lexical']), share);
+    // A space whose list would not be fused is not searched: no model call, no vector search.
+    const spaces = covering.filter((space) => (weights[`dense:${space.column}`] ?? 0) > 0);
     const lineFilter = options.productLines?.length ? `product_line IN (${options.productLines.map(sqlString).join(', ')})` : undefined;
     const k = this.tuning.candidates;
     const started = performance.now();
@@ -81,7 +87,6 @@ export class HybridRetriever {
     const fullTextMs = lexicalResult.ms;
 
     const fuseStarted = performance.now();
-    const weights = weightsFor(this.tuning, options.lang, new Set<ListSource>(lists.map((list) => list.source)));
     const candidates = boostLines(fuseLists(lists, weights), options.preferLines ?? [], this.tuning.lineBoost);
     const fuseMs = performance.now() - fuseStarted;
     return { lists, candidates, timings: { embedMs, searchMs, vectorMs, fullTextMs, fuseMs } };

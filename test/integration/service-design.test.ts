@@ -90,7 +90,7 @@ describe('curated answers', () => {
     expect(matched / paraphrases).toBeGreaterThanOrEqual(0.75);
   });
 
-  it('answers a curated question at once, without retrieval or the LLM, in both languages', async () => {
+  it('answers a curated question with its pinned answer, not with retrieval or the LLM, in both languages', async () => {
     for (const [question, id] of [
       ['人工客服电话是多少？', 'contact-human-zh'],
       ['How do I reach customer support?', 'contact-human-en'],
@@ -103,6 +103,18 @@ describe('curated answers', () => {
     }
     expect(llm.requests).toHaveLength(0);
     expect((await ask(generated, { question: 'How do I contact the delivery driver?' })).body.mode).not.toBe('curated');
+  });
+
+  it('an answer cached before ops pin a curated answer to its question is not served after', async () => {
+    const question = 'How long does the Pulse Band battery last?';
+    expect((await ask(extractive, { question })).body).toMatchObject({ mode: 'extractive', cached: false });
+    expect((await ask(extractive, { question })).body).toMatchObject({ mode: 'extractive', cached: true });
+    const api = admin(extractive);
+    const created = await api.post('/v1/admin/curated', { question, answer: 'About seven days on one charge.', lang: 'en' });
+    expect(created.status).toBe(201);
+    expect((await ask(extractive, { question })).body).toMatchObject({ mode: 'curated', answer: 'About seven days on one charge.', cached: false });
+    expect((await api.delete(`/v1/admin/curated/${created.body.id}`)).status).toBe(204);
+    expect((await ask(extractive, { question })).body).toMatchObject({ mode: 'extractive' });
   });
 
   it('is added, changed and deleted through the admin API; file entries are read-only there', async () => {

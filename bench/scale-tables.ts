@@ -52,7 +52,13 @@ export async function scaleTable(rows: number, embedders: EmbeddingSpaces, optio
   const dbDir = path.join(root, `scale-${rows}-t${TABLE_LAYOUT}`);
   const tableName = 'knowledge';
   const marker = path.join(dbDir, 'ready.json');
-  if (await exists(marker)) return { dbDir, tableName, rows, baseRows: base.length };
+  if (await exists(marker)) {
+    // A table cached before filter indexes existed gets them, as its next ingestion run would give it.
+    const cached = await KnowledgeStore.open(dbDir, tableName);
+    await cached.ensureFilterIndexes(options.vectorIndexMinRows);
+    cached.close();
+    return { dbDir, tableName, rows, baseRows: base.length };
+  }
 
   log(`building a ${rows}-row table from ${base.length} embedded rows (cached in ${path.relative(process.cwd(), dbDir)})`);
   await rm(dbDir, { recursive: true, force: true });
@@ -82,6 +88,7 @@ export async function scaleTable(rows: number, embedders: EmbeddingSpaces, optio
   await store.table.optimize({ cleanupOlderThan: new Date() });
   await store.buildFullTextIndex();
   const vectorIndexes = await store.ensureVectorIndexes(options.vectorIndexMinRows);
+  await store.ensureFilterIndexes(options.vectorIndexMinRows);
   log(`  indexes built in ${((performance.now() - indexStarted) / 1000).toFixed(1)} s (full text${vectorIndexes.length ? `, vectors: ${vectorIndexes.join(', ')}` : ', vectors searched flat'})`);
   store.close();
   await writeFile(marker, JSON.stringify({ rows, baseRows: base.length, vectorIndexes, at: new Date().toISOString() }));

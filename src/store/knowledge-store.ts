@@ -70,6 +70,8 @@ export interface KnowledgeVersion {
 
 const HIT_COLUMNS = ['id', 'doc_id', 'source_path', 'title', 'heading_path', 'product_line', 'lang', 'kind', 'text', 'chunk_index', 'metadata'];
 const COLUMNS = [...HIT_COLUMNS, 'search_text', 'content_hash', 'doc_hash'];
+/** Columns searches filter by: few distinct values each, what a bitmap index is for. */
+const FILTER_COLUMNS = ['lang', 'product_line'];
 
 /** `dimensions` maps each vector column to its dimension: `{ vector: 512, vector_en: 384 }`. */
 export function chunkSchema(dimensions: Record<string, number>): Schema {
@@ -226,6 +228,24 @@ export class KnowledgeStore {
       // Cosine, even for unit vectors: LanceDB 0.31's HNSW-SQ index with the dot metric returns wrong neighbours
       // and distances around -90 (measured on the 10k bench table), while cosine finds what the exact scan finds.
       await this.table.createIndex(column, { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: Math.max(1, Math.ceil(rows / 1_000_000)) }) });
+      built.push(column);
+    }
+    return built;
+  }
+
+  /**
+   * Past `minRows`, a bitmap index on each column searches filter by (`lang`: every search of a language space;
+   * `product_line`: a line the caller states). Without it LanceDB reads the column for every query: an English
+   * vector search at 100k rows took 11.3 ms with its language filter, 6.2 ms with the index (5.4 unfiltered), and
+   * building it took 20 ms. Each run's `optimize` keeps it current. Returns the columns indexed now.
+   */
+  async ensureFilterIndexes(minRows: number): Promise<string[]> {
+    if ((await this.table.countRows()) < minRows) return [];
+    const indexed = new Set((await this.table.listIndices()).flatMap((entry) => entry.columns));
+    const built: string[] = [];
+    for (const column of FILTER_COLUMNS) {
+      if (indexed.has(column)) continue;
+      await this.table.createIndex(column, { config: lancedb.Index.bitmap() });
       built.push(column);
     }
     return built;

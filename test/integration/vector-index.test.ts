@@ -13,11 +13,15 @@ describe('approximate vector index past VECTOR_INDEX_MIN_ROWS', () => {
     const small = await ingestSampleKnowledge(path.join(temp.dir, 'flat'), { VECTOR_INDEX_MIN_ROWS: '100000', CALIBRATION_ENABLED: 'false' });
     const flatStore = await KnowledgeStore.open(small.DB_DIR, small.TABLE_NAME);
     expect(await flatStore.vectorIndexes()).toEqual([]);
+    const scalarIndexed = async (target: KnowledgeStore) => (await target.table.listIndices()).filter((entry) => entry.indexType === 'Bitmap').flatMap((entry) => entry.columns).sort();
+    expect(await scalarIndexed(flatStore)).toEqual([]);
     flatStore.close();
 
     const config = await ingestSampleKnowledge(path.join(temp.dir, 'indexed'), { VECTOR_INDEX_MIN_ROWS: '100', CALIBRATION_ENABLED: 'false' });
     const store = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME);
     expect((await store.vectorIndexes()).sort()).toEqual(['vector', 'vector_en']);
+    // The columns searches filter by get bitmap indexes at the same size.
+    expect(await scalarIndexed(store)).toEqual(['lang', 'product_line']);
 
     const embedders = await realEmbedders();
     const questions = ['Can I swim with the Pulse Band 3?', '手环续航多久？', 'How do I reset the Hub H1?', '行车记录仪用多大的存储卡？', 'Does parking mode drain my car battery?', '门锁没电了怎么开门？'];
@@ -54,8 +58,10 @@ describe('approximate vector index past VECTOR_INDEX_MIN_ROWS', () => {
     expect(second.committed).toBe(true);
     const after = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME);
     expect((await after.vectorIndexes()).sort()).toEqual(['vector', 'vector_en']);
+    // Found through the language filter: the new rows are in the bitmap index too (or searched besides it).
     const hits = await after.vectorSearch(await embedders.all[1].embedder.embedQuery('Do gift cards expire?'), 3, "lang = 'en'", 'vector_en');
     expect(hits[0].doc_id).toBe('policies/gift-cards.md');
+    expect(await scalarIndexed(after)).toEqual(['lang', 'product_line']);
     after.close();
   });
 });

@@ -37,7 +37,7 @@ const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
 const embedders = await loadEmbeddingSpaces(config);
 const questions = await benchQuestions();
 const k = config.RETRIEVAL_CANDIDATES;
-const STAGES = ['classifyMs', 'queueMs', 'embedMs', 'vectorMs', 'fullTextMs', 'fuseMs', 'decideMs', 'extractMs', 'totalMs'] as const;
+const STAGES = ['classifyMs', 'queueMs', 'curatedMs', 'embedMs', 'vectorMs', 'fullTextMs', 'fuseMs', 'decideMs', 'extractMs', 'totalMs'] as const;
 const results: Record<string, unknown>[] = [];
 
 console.log(`models: ${embedders.all.map((space) => `${space.column}=${space.embedder.modelKey.split('|')[0]}`).join(', ')}; ${questions.length} distinct questions; ${requests} requests per run at concurrency 1, ${requests * 2} at 16`);

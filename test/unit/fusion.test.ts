@@ -56,8 +56,9 @@ describe('score-aware fusion', () => {
 describe('fusion weights', () => {
   it('use the English model for English questions and move its weight to the primary model on a table without it', () => {
     expect(weightsFor(DEFAULT_TUNING, 'en', new Set(['dense:vector', 'dense:vector_en', 'lexical']))).toEqual({ 'dense:vector_en': 0.85, 'dense:vector': 0.15, lexical: 1 });
-    // A table that is half English: the English space alone carries the dense side.
-    expect(weightsFor(DEFAULT_TUNING, 'en', new Set(['dense:vector', 'dense:vector_en', 'lexical']), 0.5)).toEqual({ 'dense:vector_en': 1, lexical: 1 });
+    // A table that is half English keeps both; one almost all English: the English space alone carries the dense side.
+    expect(weightsFor(DEFAULT_TUNING, 'en', new Set(['dense:vector', 'dense:vector_en', 'lexical']), 0.5)).toEqual({ 'dense:vector_en': 0.85, 'dense:vector': 0.15, lexical: 1 });
+    expect(weightsFor(DEFAULT_TUNING, 'en', new Set(['dense:vector', 'dense:vector_en', 'lexical']), 0.95)).toEqual({ 'dense:vector_en': 1, lexical: 1 });
     expect(weightsFor(DEFAULT_TUNING, 'en', new Set(['dense:vector', 'lexical']))).toEqual({ 'dense:vector': 1, lexical: 1 });
     expect(weightsFor(DEFAULT_TUNING, 'zh', new Set(['dense:vector', 'dense:vector_en', 'lexical']))).toEqual({ 'dense:vector': 1, lexical: 1 });
   });

@@ -37,10 +37,10 @@ function recordingIndex(searched: string[], englishShare: number): SearchIndex {
 }
 
 describe('the retriever searches only the lists it fuses', () => {
-  it('on a table about half in English, an English question is embedded and searched in the English space only, plus full-text search', async () => {
+  it('on a table almost all in English, an English question is embedded and searched in the English space only, plus full-text search', async () => {
     const calls: string[] = [];
     const searched: string[] = [];
-    const retriever = new HybridRetriever(new EmbeddingSpaces(recordingEmbedder('zh-model', calls), { en: recordingEmbedder('en-model', calls) }), recordingIndex(searched, 0.5));
+    const retriever = new HybridRetriever(new EmbeddingSpaces(recordingEmbedder('zh-model', calls), { en: recordingEmbedder('en-model', calls) }), recordingIndex(searched, 0.95));
     const result = await retriever.retrieve('How long does the battery last?', { lang: 'en' });
     expect(calls).toEqual(['en-model']);
     expect(searched.sort()).toEqual(['lexical', 'vector_en']);
@@ -61,10 +61,10 @@ describe('the retriever searches only the lists it fuses', () => {
     expect(result.candidates[0].scores).toHaveProperty('dense:vector');
   });
 
-  it('on a mostly Chinese table an English question is searched in the primary space too: its only dense path to Chinese answers', async () => {
+  it('on a bilingual or mostly Chinese table an English question is searched in the primary space too: its only dense path to Chinese answers', async () => {
     const calls: string[] = [];
     const searched: string[] = [];
-    const retriever = new HybridRetriever(new EmbeddingSpaces(recordingEmbedder('zh-model', calls), { en: recordingEmbedder('en-model', calls) }), recordingIndex(searched, 0.1));
+    const retriever = new HybridRetriever(new EmbeddingSpaces(recordingEmbedder('zh-model', calls), { en: recordingEmbedder('en-model', calls) }), recordingIndex(searched, 0.5));
     const result = await retriever.retrieve('How long does the battery last?', { lang: 'en' });
     expect(calls.sort()).toEqual(['en-model', 'zh-model']);
     expect(searched.sort()).toEqual(['lexical', 'vector', 'vector_en']);

@@ -202,11 +202,15 @@ export class AnswerService {
     const queueStarted = performance.now();
     const release = o.cpuGate ? await o.cpuGate.acquire() : () => {};
     timings.queueMs = performance.now() - queueStarted;
+    // Its own timings: a retrieval dropped for a curated answer must not write into that answer's.
+    const retrievalTimings: Record<string, number> = {};
+    const retrieval = this.retrieveAndDecide(request, lang, ownScope, threshold, signal, retrievalTimings);
+    const settled = retrieval.then(
+      () => undefined,
+      () => undefined,
+    );
+    let dropped = false;
     try {
-      // Its own timings: a retrieval dropped for a curated answer must not write into that answer's.
-      const retrievalTimings: Record<string, number> = {};
-      const retrieval = this.retrieveAndDecide(request, lang, ownScope, threshold, signal, retrievalTimings);
-      retrieval.catch(() => undefined);
       // A question ops pinned an answer to is answered with it, without the model. Follow-ups are left to retrieval,
       // since "and the other one?" can be close to a pinned wording and mean something else. Matching embeds the
       // question, which retrieval does too: retrieval starts at once and both share the one embedding call, so the
@@ -217,6 +221,7 @@ export class AnswerService {
         const match = await o.curated.match(request.question, lang, { productLine: request.productLine });
         timings.curatedMs = performance.now() - curatedStarted;
         if (match) {
+          dropped = true;
           yield* this.curatedAnswer(match, { answerId, lang, knowledgeVersion, started, timings, threshold });
           return;
         }
@@ -225,7 +230,9 @@ export class AnswerService {
       Object.assign(timings, retrievalTimings);
       yield* this.answerFromRetrieval(request, signal, chosen, { answerId, lang, threshold, started, timings, cacheKey, knowledgeVersion, release });
     } finally {
-      release();
+      // A dropped retrieval still uses the CPU until it ends: it keeps the gate's slot until then.
+      if (dropped) void settled.then(release);
+      else release();
     }
   }
 

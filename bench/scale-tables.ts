@@ -55,7 +55,7 @@ export async function scaleTable(rows: number, embedders: EmbeddingSpaces, optio
   if (await exists(marker)) {
     // A table cached before filter indexes existed gets them, as its next ingestion run would give it.
     const cached = await KnowledgeStore.open(dbDir, tableName);
-    await cached.ensureFilterIndexes(options.vectorIndexMinRows);
+    await cached.ensureIndexes(options.vectorIndexMinRows);
     cached.close();
     return { dbDir, tableName, rows, baseRows: base.length };
   }
@@ -87,8 +87,7 @@ export async function scaleTable(rows: number, embedders: EmbeddingSpaces, optio
   // Compacted, as every ingestion run leaves a table (retention runs optimize): one fragment per million rows.
   await store.table.optimize({ cleanupOlderThan: new Date() });
   await store.buildFullTextIndex();
-  const vectorIndexes = await store.ensureVectorIndexes(options.vectorIndexMinRows);
-  await store.ensureFilterIndexes(options.vectorIndexMinRows);
+  const vectorIndexes = await store.ensureIndexes(options.vectorIndexMinRows);
   log(`  indexes built in ${((performance.now() - indexStarted) / 1000).toFixed(1)} s (full text${vectorIndexes.length ? `, vectors: ${vectorIndexes.join(', ')}` : ', vectors searched flat'})`);
   store.close();
   await writeFile(marker, JSON.stringify({ rows, baseRows: base.length, vectorIndexes, at: new Date().toISOString() }));

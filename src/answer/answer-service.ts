@@ -177,8 +177,8 @@ export class AnswerService {
     timings.classifyMs = performance.now() - classifyStarted;
     o.observer?.stage?.('classify', timings.classifyMs / 1000);
 
-    // Follow-ups depend on their conversation, so only standalone questions use the cache.
     const knowledgeVersion = await o.knowledgeVersion?.();
+    // Follow-ups depend on their conversation, so only standalone questions use the cache (and curated answers).
     const standalone = !request.history?.length;
     // The curated answers' revision is part of the key, so the cache may be read before matching them: an answer
     // cached before ops pinned one for the question is never served after.

@@ -8,20 +8,11 @@
 export class SourceUrls {
   private readonly rules: { prefix: string; template: string }[];
 
+  /** `map`: the CITATION_URLS setting, validated by the config (http(s) templates only). */
   constructor(map: Record<string, string> = {}) {
     this.rules = Object.entries(map)
       .map(([prefix, template]) => ({ prefix, template }))
       .sort((a, b) => b.prefix.length - a.prefix.length);
-  }
-
-  /** Parses the CITATION_URLS setting; a bad value stops start-up with the reason. */
-  static parse(setting: string | undefined): SourceUrls {
-    if (!setting) return new SourceUrls();
-    const value = JSON.parse(setting) as unknown;
-    if (!value || typeof value !== 'object' || Array.isArray(value) || !Object.values(value).every((template) => typeof template === 'string' && /^https?:\/\//.test(template))) {
-      throw new Error('CITATION_URLS must be a JSON object of path prefix → http(s) URL template');
-    }
-    return new SourceUrls(value as Record<string, string>);
   }
 
   url(source: { sourcePath: string; docId: string; metadata?: string }): string | undefined {

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { normalizeForMatch } from '../text/language.js';
 
 const bilingual = z.object({ zh: z.string(), en: z.string() });
+const suggestionList = z.array(z.string().min(1).max(200)).max(8).default([]);
+const suggestions = z.object({ zh: suggestionList, en: suggestionList }).default({ zh: [], en: [] });
 const lineSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_-]+$/),
   names: bilingual,
@@ -13,7 +15,7 @@ const lineSchema = z.object({
   keywords: z.object({ zh: z.array(z.string()).default([]), en: z.array(z.string()).default([]) }),
   patterns: z.array(z.string()).default([]),
   /** Questions the widget suggests when a conversation starts on this line's pages, per language. */
-  suggestions: z.object({ zh: z.array(z.string().min(1).max(200)).max(8).default([]), en: z.array(z.string().min(1).max(200)).max(8).default([]) }).default({ zh: [], en: [] }),
+  suggestions,
 });
 const fileSchema = z.object({
   lines: z.array(lineSchema).min(1),
@@ -22,7 +24,7 @@ const fileSchema = z.object({
     names: bilingual,
     folders: z.array(z.string()).default([]),
     /** Suggested on pages not tied to one line. */
-    suggestions: z.object({ zh: z.array(z.string().min(1).max(200)).max(8).default([]), en: z.array(z.string().min(1).max(200)).max(8).default([]) }).default({ zh: [], en: [] }),
+    suggestions,
   }),
   /** Natural-language rules that go into the prompt verbatim, one set per language. */
   rules: bilingual,

@@ -185,14 +185,14 @@ const schema = z.object({
     emptyAsUndefined,
     z
       .string()
-      .refine((text) => {
+      .transform((text, context) => {
         try {
-          const value = JSON.parse(text) as unknown;
-          return Boolean(value) && typeof value === 'object' && !Array.isArray(value) && Object.values(value as object).every((template) => typeof template === 'string' && /^https?:\/\//.test(template));
+          return z.record(z.string(), z.string().regex(/^https?:\/\//)).parse(JSON.parse(text));
         } catch {
-          return false;
+          context.addIssue({ code: 'custom', message: 'must be a JSON object of path prefix → http(s) URL template, e.g. {"faq/": "https://help.example.com/faq#{doc_id}"}' });
+          return z.NEVER;
         }
-      }, 'must be a JSON object of path prefix → http(s) URL template, e.g. {"faq/": "https://help.example.com/faq#{doc_id}"}')
+      })
       .optional(),
   ),
 

@@ -38,7 +38,7 @@ export interface IngestOptions {
   lock?: { redisUrl?: string; redisPrefix?: string; ttlSeconds?: number; held?: boolean };
   /** LanceDB storage options, for a dbDir on object storage. */
   storageOptions?: Record<string, string>;
-  /** Past this many rows, vector columns get an approximate index and filter columns a bitmap index (see ensureVectorIndexes, ensureFilterIndexes); 0 never. */
+  /** Past this many rows, vector columns get an approximate index and filter columns a bitmap index (see KnowledgeStore.ensureIndexes); 0 never. */
   vectorIndexMinRows?: number;
   /** How passages are batched for the models (see embedInBatches). */
   embedBatch?: BatchOptions;
@@ -133,8 +133,7 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
       else await store.updateIndexes();
     }
     const warnings: string[] = [];
-    const vectorIndexesBuilt = options.vectorIndexMinRows ? await store.ensureVectorIndexes(options.vectorIndexMinRows) : [];
-    if (options.vectorIndexMinRows) await store.ensureFilterIndexes(options.vectorIndexMinRows);
+    const vectorIndexesBuilt = options.vectorIndexMinRows ? await store.ensureIndexes(options.vectorIndexMinRows) : [];
     // Before calibrating and tagging: compaction makes a new version, and that one must carry both.
     let versionsRemoved = 0;
     try {

@@ -60,7 +60,9 @@ export class HybridRetriever {
 
   async retrieve(question: string, options: RetrieveOptions): Promise<RetrievalResult> {
     const covering = this.embedders.covering(options.lang).filter((space) => space.column in this.index.dimensions);
-    const share = (await this.index.languageShare?.(options.lang)) ?? 0;
+    // Only a question whose language has a space of its own can be searched in it alone (see ownSpaceAloneShare).
+    const ownSpace = covering.some((space) => space.languages?.includes(options.lang));
+    const share = ownSpace ? ((await this.index.languageShare?.(options.lang)) ?? 0) : 0;
     const weights = weightsFor(this.tuning, options.lang, new Set<ListSource>([...covering.map((space) => `dense:${space.column}` as const), 'lexical']), share);
     // A space whose list would not be fused is not searched: no model call, no vector search.
     const spaces = covering.filter((space) => (weights[`dense:${space.column}`] ?? 0) > 0);

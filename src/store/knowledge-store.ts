@@ -112,8 +112,8 @@ export class EmptyVersionError extends Error {
  * readers open it with a read-consistency interval so they move to new versions on their own.
  */
 export class KnowledgeStore {
-  private metricCache?: { version: number; metrics: Record<string, 'cosine' | 'dot'>; indexed: Set<string> };
-  private languageCounts?: { version: number; total: number; counts: Map<string, number> };
+  /** What the store derives from one table version (search metrics, row counts); dropped when the version moves. */
+  private derived?: { version: number; search?: { metrics: Record<string, 'cosine' | 'dot'>; indexed: Set<string> }; total?: number; languages: Map<string, number> };
 
   private constructor(
     readonly table: lancedb.Table,
@@ -212,13 +212,16 @@ export class KnowledgeStore {
   }
 
   /**
-   * Past `minRows`, an approximate vector index on every vector column: IVF-HNSW with scalar-quantised
-   * vectors (one partition per million rows; HNSW's graph gives near-exact recall without a refine step:
-   * recall@10 1.0 against the flat scan on the sample questions). Built once; afterwards each run's
-   * `optimize` (retention) adds new rows to it incrementally, and rows not yet in it are searched flat.
-   * Below the size a flat scan is exact and fast enough. Returns the columns indexed now.
+   * Past `minRows`, the indexes a large table needs; below it a flat scan is exact and fast enough. Built once;
+   * afterwards each run's `optimize` (retention) adds new rows to them incrementally, and rows not yet in an
+   * index are searched flat. Returns the vector columns indexed now.
+   * - Every vector column: IVF-HNSW with scalar-quantised vectors (one partition per million rows; HNSW's graph
+   *   gives near-exact recall: recall@10 1.0 against the flat scan on the sample questions).
+   * - A bitmap index on each column searches filter by (`lang`: every search of a language space; `product_line`:
+   *   a line the caller states). Without it LanceDB reads the column for every query: an English vector search at
+   *   100k rows took 11.3 ms with its language filter, 6.2 ms with the index (5.4 unfiltered); built in 20 ms.
    */
-  async ensureVectorIndexes(minRows: number): Promise<string[]> {
+  async ensureIndexes(minRows: number): Promise<string[]> {
     const rows = await this.table.countRows();
     if (rows < minRows) return [];
     const indexed = new Set((await this.table.listIndices()).flatMap((entry) => entry.columns));
@@ -230,24 +233,7 @@ export class KnowledgeStore {
       await this.table.createIndex(column, { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: Math.max(1, Math.ceil(rows / 1_000_000)) }) });
       built.push(column);
     }
-    return built;
-  }
-
-  /**
-   * Past `minRows`, a bitmap index on each column searches filter by (`lang`: every search of a language space;
-   * `product_line`: a line the caller states). Without it LanceDB reads the column for every query: an English
-   * vector search at 100k rows took 11.3 ms with its language filter, 6.2 ms with the index (5.4 unfiltered), and
-   * building it took 20 ms. Each run's `optimize` keeps it current. Returns the columns indexed now.
-   */
-  async ensureFilterIndexes(minRows: number): Promise<string[]> {
-    if ((await this.table.countRows()) < minRows) return [];
-    const indexed = new Set((await this.table.listIndices()).flatMap((entry) => entry.columns));
-    const built: string[] = [];
-    for (const column of FILTER_COLUMNS) {
-      if (indexed.has(column)) continue;
-      await this.table.createIndex(column, { config: lancedb.Index.bitmap() });
-      built.push(column);
-    }
+    for (const column of FILTER_COLUMNS) if (!indexed.has(column)) await this.table.createIndex(column, { config: lancedb.Index.bitmap() });
     return built;
   }
 
@@ -283,8 +269,8 @@ export class KnowledgeStore {
    * index's metric, cosine (a query of another metric would silently bypass it). Read again when the version moves.
    */
   private async metrics(): Promise<Record<string, 'cosine' | 'dot'>> {
-    const version = await this.table.version();
-    if (this.metricCache?.version === version) return this.metricCache.metrics;
+    const derived = await this.forVersion();
+    if (derived.search) return derived.search.metrics;
     const indexes = await this.table.listIndices();
     const metrics: Record<string, 'cosine' | 'dot'> = {};
     for (const column of Object.keys(this.dimensions)) {
@@ -292,8 +278,14 @@ export class KnowledgeStore {
       const indexed = (index?.indexDetails as { metric_type?: string } | undefined)?.metric_type?.toLowerCase();
       metrics[column] = indexed === 'dot' || indexed === 'cosine' ? indexed : (await this.unitLength(column)) ? 'dot' : 'cosine';
     }
-    this.metricCache = { version, metrics, indexed: new Set(indexes.flatMap((entry) => entry.columns).filter((name) => name in this.dimensions)) };
+    derived.search = { metrics, indexed: new Set(indexes.flatMap((entry) => entry.columns).filter((name) => name in this.dimensions)) };
     return metrics;
+  }
+
+  private async forVersion(): Promise<NonNullable<KnowledgeStore['derived']>> {
+    const version = await this.table.version();
+    if (this.derived?.version !== version) this.derived = { version, languages: new Map() };
+    return this.derived;
   }
 
   /** Whether the column's (non-empty) vectors have unit length, judged on a sample of rows. */
@@ -308,15 +300,14 @@ export class KnowledgeStore {
 
   /** Share of the rows in `lang`, counted once per table version. */
   async languageShare(lang: string): Promise<number> {
-    const version = await this.table.version();
-    if (this.languageCounts?.version !== version) this.languageCounts = { version, total: await this.table.countRows(), counts: new Map() };
-    const cache = this.languageCounts;
-    let count = cache.counts.get(lang);
+    const derived = await this.forVersion();
+    derived.total ??= await this.table.countRows();
+    let count = derived.languages.get(lang);
     if (count === undefined) {
       count = await this.table.countRows(`lang = ${sqlString(lang)}`);
-      cache.counts.set(lang, count);
+      derived.languages.set(lang, count);
     }
-    return cache.total ? count / cache.total : 0;
+    return derived.total ? count / derived.total : 0;
   }
 
   async vectorSearch(vector: Float32Array, limit: number, filter?: string, column = 'vector'): Promise<ScoredChunk[]> {
@@ -325,7 +316,7 @@ export class KnowledgeStore {
     let query = this.table.vectorSearch(Array.from(vector)).column(column).distanceType(metric).select([...HIT_COLUMNS, '_distance']).limit(limit).ef(Math.max(64, limit * 4));
     // The index compares scalar-quantised vectors, whose distances are off by up to 0.3 (measured): answerability
     // reads these scores, so the hits are re-scored on their full vectors (refine), exactly as a flat scan would.
-    if (this.metricCache?.indexed.has(column)) query = query.refineFactor(1);
+    if (this.derived?.search?.indexed.has(column)) query = query.refineFactor(1);
     if (filter) query = query.where(filter);
     const rows = await query.toArray();
     // Cosine (or, for unit vectors, dot) distance → similarity in [-1, 1]; comparable across questions, unlike fused ranks.

@@ -7,6 +7,7 @@ import type { Embedder } from '../../src/embed/embedder.js';
 import { EmbeddingSpaces } from '../../src/embed/embedding-spaces.js';
 import { HybridRetriever, type SearchIndex } from '../../src/retrieve/hybrid-retriever.js';
 import type { ScoredChunk } from '../../src/store/knowledge-store.js';
+import { until } from '../support/until.js';
 
 const embedder: Embedder = {
   modelKey: 'fake',
@@ -67,7 +68,7 @@ describe('a curated answer given while retrieval runs', () => {
     // The answer is out; the full-text search it no longer needs is still running, and holds the slot.
     expect(events).toEqual(['acquired']);
     finish();
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await until('the slot to be released', async () => (events.includes('released') ? true : undefined), 5_000, 5);
     expect(events).toEqual(['acquired', 'released']);
   });
 });

@@ -19,6 +19,8 @@ export function loadMarkdown(buffer: Buffer, relativePath: string): SourceDocume
   const { sections, firstHeading } = markdownSections(text);
   const title = stringField(frontMatter.title) ?? firstHeading ?? titleFromPath(relativePath);
   if (sections.length === 0) throw new UnreadableFileError('no text content');
+  // Where customers can read it: citations link there.
+  const url = publicUrl(frontMatter.url);
   return [
     {
       docId: relativePath,
@@ -28,8 +30,7 @@ export function loadMarkdown(buffer: Buffer, relativePath: string): SourceDocume
       sections,
       productLine: stringField(frontMatter.product_line),
       lang: languageField(frontMatter.lang),
-      // Where customers can read it: citations link there.
-      ...(publicUrl(frontMatter.url) ? { metadata: { url: publicUrl(frontMatter.url) } } : {}),
+      ...(url ? { metadata: { url } } : {}),
     },
   ];
 }

@@ -30,6 +30,7 @@ const corpusRecord = z
 function toDocument(record: Record<string, unknown>, relativePath: string): SourceDocument {
   if ('question' in record || 'answer' in record) {
     const faq = faqRecord.parse(record);
+    const url = publicUrl(faq.url);
     return {
       docId: faq.id,
       sourcePath: relativePath,
@@ -38,7 +39,7 @@ function toDocument(record: Record<string, unknown>, relativePath: string): Sour
       sections: [{ headingPath: [], text: `${faq.question}\n${faq.answer}` }],
       productLine: faq.product_line || undefined,
       lang: faq.lang ?? detectLanguage(faq.question),
-      metadata: { question: faq.question, answer: faq.answer, ...(publicUrl(faq.url) ? { url: publicUrl(faq.url) } : {}) },
+      metadata: { question: faq.question, answer: faq.answer, ...(url ? { url } : {}) },
     };
   }
   const entry = corpusRecord.parse(record);

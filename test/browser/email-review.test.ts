@@ -1,6 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { buildService, type Service } from '../../src/service.js';
 import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
 import { launchChromium } from '../support/browser.js';
 import { SmtpCapture } from '../support/smtp-capture.js';
+import { listenLocal } from '../support/listen.js';
 
 /** The e-mail review page of /admin in Chromium: a held refund demand is opened, its reply edited, approved and sent. */
 const integrationKey = 'kefu_int_review0123456789abcdefghijklm';
@@ -36,9 +36,7 @@ beforeAll(async () => {
     createLogger('silent'),
     { embedders: await realEmbedders(), chatModel: null },
   );
-  server = service.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listenLocal(service.app));
   browser = await launchChromium();
 }, 240_000);
 

@@ -1,6 +1,5 @@
 import { readFile, mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -11,6 +10,7 @@ import { buildService, type Service } from '../../src/service.js';
 import { launchChromium } from '../support/browser.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
 import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { listenLocal } from '../support/listen.js';
 
 /**
  * The widget's second round (issue 12), in Chromium against the real service (sample knowledge base, real
@@ -90,13 +90,12 @@ beforeAll(async () => {
       response.writeHead(204).end();
     });
   });
-  webhook.listen(0, '127.0.0.1');
-  await new Promise((resolve) => webhook.once('listening', resolve));
+  const webhookBase = (await listenLocal(webhook)).base;
   const config = await ingestSampleKnowledge(path.join(temp.dir, 'db'), {
     STATE_LOG_DIR: path.join(temp.dir, 'logs'),
     RATE_LIMIT_IP_BURST: '100000',
     ANSWER_CACHE: 'false',
-    HANDOFF_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/helpdesk`,
+    HANDOFF_WEBHOOK_URL: `${webhookBase}/helpdesk`,
     HANDOFF_WEBHOOK_SECRET: 'test-secret',
     CITATION_URLS: JSON.stringify({ 'faq/': 'https://help.lumora.example/faq#{doc_id}', '': 'https://help.lumora.example/docs/{stem}' }),
   });
@@ -104,9 +103,7 @@ beforeAll(async () => {
   llm.tokenDelayMs = 20;
   const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: config.LLM_MODEL, timeoutMs: 20_000, firstTokenTimeoutMs: 10_000 });
   service = await buildService(config, createLogger('silent'), { embedders: await realEmbedders(), chatModel });
-  server = service.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listenLocal(service.app));
   pages = createServer((request, response) => {
     const entry = hostPages.get(new URL(request.url!, 'http://x').pathname);
     if (!entry) return void response.writeHead(404).end();
@@ -114,9 +111,7 @@ beforeAll(async () => {
     if (entry.csp) response.setHeader('content-security-policy', entry.csp);
     response.end(entry.html);
   });
-  pages.listen(0, '127.0.0.1');
-  await new Promise((resolve) => pages.once('listening', resolve));
-  pagesBase = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
+  pagesBase = (await listenLocal(pages)).base;
   browser = await launchChromium();
 }, 240_000);
 

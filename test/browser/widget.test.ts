@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -10,6 +9,7 @@ import { buildService, type Service } from '../../src/service.js';
 import { launchChromium } from '../support/browser.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
 import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { listenLocal } from '../support/listen.js';
 
 // End to end: the real service (sample knowledge base, real model, LanceDB) with the vLLM test double
 // streaming tokens, driven through Debian's Chromium. Screenshots go to test-artifacts/widget/.
@@ -63,9 +63,7 @@ beforeAll(async () => {
   llm.tokenDelayMs = 25;
   const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: config.LLM_MODEL, timeoutMs: 10_000, firstTokenTimeoutMs: 5000 });
   service = await buildService(config, createLogger('silent'), { embedders: await realEmbedders(), chatModel });
-  server = service.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listenLocal(service.app));
 
   // A customer's page on another origin, with CSS that tries to break everything.
   hostile = createServer((_request, response) => {
@@ -78,9 +76,7 @@ beforeAll(async () => {
     </style></head><body><p id="host-text">Host page text</p>
     <script src="${base}/widget.js" data-lang="en" data-color="#ffeeee"></script></body></html>`);
   });
-  hostile.listen(0, '127.0.0.1');
-  await new Promise((resolve) => hostile.once('listening', resolve));
-  hostileBase = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+  hostileBase = (await listenLocal(hostile)).base;
 
   browser = await launchChromium();
 });

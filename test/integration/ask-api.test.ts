@@ -9,6 +9,7 @@ import { buildService, type Service } from '../../src/service.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
 import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
 import { parseSse } from '../support/sse.js';
+import { listenLocal } from '../support/listen.js';
 
 let config: Config;
 let llm: FakeVllmServer;
@@ -217,8 +218,7 @@ describe('client disconnects', () => {
   it('cancels the model generation when the client goes away mid-stream', async () => {
     llm.mode = 'slow';
     llm.tokenDelayMs = 20;
-    const server = generated.app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
+    const { server } = await listenLocal(generated.app);
     const { port } = server.address() as AddressInfo;
     const cancelledBefore = llm.cancelled;
     await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
@@ -8,6 +7,7 @@ import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
 import { until } from '../support/until.js';
+import { listenLocal } from '../support/listen.js';
 
 /** POST /v1/handoff: validated, kept complete for the support team and masked for analytics, posted to a helpdesk webhook with retries. */
 const widgetKey = 'kefu_pub_handoff0123456789abcdefghijk';
@@ -34,8 +34,7 @@ beforeAll(async () => {
       response.writeHead(200).end('{}');
     });
   });
-  webhook.listen(0, '127.0.0.1');
-  await new Promise((resolve) => webhook.once('listening', resolve));
+  const webhookBase = (await listenLocal(webhook)).base;
   const base = await ingestSampleKnowledge(temp.dir, { CALIBRATION_ENABLED: 'false', STATE_LOG_DIR: `${temp.dir}/state` });
   service = await buildService(
     loadConfig({
@@ -44,7 +43,7 @@ beforeAll(async () => {
         { id: 'site', sha256: hashKey(widgetKey), scopes: ['widget'], origins: [] },
         { id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] },
       ]),
-      HANDOFF_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
+      HANDOFF_WEBHOOK_URL: `${webhookBase}/hook`,
       HANDOFF_WEBHOOK_ATTEMPTS: '3',
     }),
     createLogger('silent'),

@@ -12,6 +12,7 @@ import { acquireIngestLock, LockHeldError } from '../../src/ingest/lock.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { ingestSampleKnowledge, realEmbedders, tempDir, configToEnv } from '../support/real-stack.js';
+import { listenLocal } from '../support/listen.js';
 
 // Real Redis at 127.0.0.1:6379 (.ci/run starts it), real models, real LanceDB, real ingestion child processes.
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -177,9 +178,7 @@ describe('ingestion as a job', () => {
 
 describe('the CLIs against a running service', () => {
   it('npm run ingest -- --server starts a job and follows it; npm run keys:* create, list and revoke keys', async () => {
-    const server = service.app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    const url = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}`;
+    const { server, base: url } = await listenLocal(service.app);
     const run = (args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
         const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, KEFU_ADMIN_KEY: adminKey } });

@@ -1,6 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
 import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { listenLocal } from '../support/listen.js';
 
 /**
  * /v1/chat/completions and /v1/models with the official OpenAI clients (the npm package and, when installed —
@@ -26,10 +26,9 @@ let extractiveUrl: string;
 let cleanup: () => Promise<void>;
 
 async function listen(service: Service): Promise<string> {
-  const server = service.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
+  const { server, base } = await listenLocal(service.app);
   servers.push(server);
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  return `${base}/v1`;
 }
 
 beforeAll(async () => {

@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/config.js';
-import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
+import { inferenceLayout, loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { ingestKnowledgeBase } from '../src/ingest/ingest-knowledge-base.js';
 import { summarize } from './stats.js';
 
@@ -63,7 +63,7 @@ try {
   const a = summarize(admitted);
   const r = summarize(refused);
   console.log(`sustainable: ${sustainable.toFixed(1)} req/s (4 clients, closed loop)`);
-  console.log(`offered:     ${rate.toFixed(0)} req/s for 10 s (10×); MAX_IN_FLIGHT ${config.MAX_IN_FLIGHT}, INFERENCE_CONCURRENCY ${config.INFERENCE_CONCURRENCY}, INFERENCE_MAX_QUEUE ${config.INFERENCE_MAX_QUEUE}`);
+  console.log(`offered:     ${rate.toFixed(0)} req/s for 10 s (10×); MAX_IN_FLIGHT ${config.MAX_IN_FLIGHT}, INFERENCE_CONCURRENCY ${inferenceLayout(config, true).concurrency}, INFERENCE_MAX_QUEUE ${config.INFERENCE_MAX_QUEUE}`);
   console.log(`admitted:    ${a.n} (p50 ${a.p50} ms, p99 ${a.p99} ms from intended send)`);
   console.log(`refused 503: ${r.n} (p50 ${r.p50} ms, p99 ${r.p99} ms)`);
   console.log(`other:       ${other}`);

@@ -13,6 +13,11 @@ export class Gate {
     return this.waiting.length;
   }
 
+  /** Slots no one holds or waits for. */
+  get free(): number {
+    return Math.max(0, this.concurrency - this.running - this.waiting.length);
+  }
+
   async acquire(): Promise<() => void> {
     if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
     this.running++;

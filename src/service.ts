@@ -11,7 +11,7 @@ import { answerLength, type Config } from './config/config.js';
 import type { EmbeddingSpaces } from './embed/embedding-spaces.js';
 import { InferenceGate } from './embed/inference-gate.js';
 import { cacheEmbeddings } from './embed/embedding-cache.js';
-import { loadEmbeddingSpaces } from './embed/load-embedder.js';
+import { inferenceLayout, loadEmbeddingSpaces } from './embed/load-embedder.js';
 import { AccessControl, loadApiKeys } from './http/access.js';
 import { KEY_LOG, KEY_LOG_RETENTION_SECONDS, KeyRegistry } from './http/key-registry.js';
 import { adminRoutes } from './http/admin-routes.js';
@@ -136,7 +136,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   // In worker threads: ONNX Runtime's Node binding runs inferences synchronously on the calling thread.
   const models = overrides.embedders ?? (await loadEmbeddingSpaces(config, { inWorker: config.EMBEDDING_WORKER }));
   // Serving runs its model calls through one gate; ingestion (a child process) has its own CPU budget.
-  const inference = new InferenceGate(config.INFERENCE_CONCURRENCY);
+  const inference = new InferenceGate(inferenceLayout(config, config.EMBEDDING_WORKER).concurrency);
   // Cache in front of the gate: a remembered embedding never waits for a model slot.
   const embedders = cacheEmbeddings(inference.wrap(models), config.EMBEDDING_CACHE_ENTRIES, metrics.embeddingLookups);
   const store = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME, { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS, storageOptions: config.LANCEDB_STORAGE_OPTIONS });
@@ -177,7 +177,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
             })
           : undefined));
   const knowledgeVersion = async () => {
-    const version = await store.version();
+    const version = await store.servingVersion();
     metrics.knowledgeVersion.set(version);
     return version;
   };
@@ -192,7 +192,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         (config.RERANKER_URL ? new HttpReranker({ url: config.RERANKER_URL, model: config.RERANKER_MODEL, apiKey: config.RERANKER_API_KEY, timeoutMs: config.RERANKER_TIMEOUT_MS }) : undefined));
   const thresholds = new RefusalThresholds({
     explicit: { zh: config.REFUSAL_THRESHOLD_ZH, en: config.REFUSAL_THRESHOLD_EN },
-    currentVersion: () => store.version(),
+    currentVersion: () => store.servingVersion(),
     calibration: (version) => store.calibration(version),
   });
   const answerGate = new Gate(config.ANSWER_CONCURRENCY);

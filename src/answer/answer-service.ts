@@ -122,8 +122,11 @@ export interface AnswerServiceOptions {
   tokenCounter: TokenCounter;
   companyName: string;
   handoffContact: Record<Language, string>;
-  /** The answerability threshold in force for a language: a setting, the calibrated one, or the model default. */
-  refusalThreshold: (lang: Language) => Promise<number>;
+  /**
+   * The answerability threshold in force for a language: a setting, the calibrated one, or the model default.
+   * `version`: the knowledge version being answered from, when known.
+   */
+  refusalThreshold: (lang: Language, version?: number) => Promise<number>;
   answerabilityModel?: AnswerabilityModel;
   sources: number;
   contextTokens: number;
@@ -170,14 +173,16 @@ export class AnswerService {
     const answerId = randomUUID();
     // The reply's language is the question's; the client's language is only a fallback for text without letters.
     const lang = questionLanguage(request.question, request.lang);
-    const threshold = await o.refusalThreshold(lang);
+    // One read of the knowledge version per answer (a call into LanceDB each): the threshold and the cache key
+    // both follow it.
+    const knowledgeVersion = await o.knowledgeVersion?.();
+    const threshold = await o.refusalThreshold(lang, knowledgeVersion);
 
     const classifyStarted = performance.now();
     const ownScope = scopeQuestion(o.classifier, request.question, request.productLine);
     timings.classifyMs = performance.now() - classifyStarted;
     o.observer?.stage?.('classify', timings.classifyMs / 1000);
 
-    const knowledgeVersion = await o.knowledgeVersion?.();
     // Follow-ups depend on their conversation, so only standalone questions use the cache (and curated answers).
     const standalone = !request.history?.length;
     // The curated answers' revision is part of the key, so the cache may be read before matching them: an answer

@@ -11,6 +11,8 @@ export type ThresholdSource = 'setting' | 'calibrated' | 'model-default';
  */
 export class RefusalThresholds {
   private cached?: { version: number; calibration?: Calibration };
+  /** Hashing the model is not free and it never changes while serving: once. */
+  private readonly fingerprint: string;
 
   constructor(
     private readonly options: {
@@ -19,19 +21,22 @@ export class RefusalThresholds {
       calibration: (version: number) => Promise<Calibration | undefined>;
       model?: AnswerabilityModel;
     },
-  ) {}
+  ) {
+    this.fingerprint = modelFingerprint(options.model);
+  }
 
-  async resolve(lang: Language): Promise<{ threshold: number; source: ThresholdSource }> {
+  /** `version`: the knowledge version the caller answers from, when it has read it already (one read per answer). */
+  async resolve(lang: Language, version?: number): Promise<{ threshold: number; source: ThresholdSource }> {
     const explicit = this.options.explicit[lang];
     if (explicit !== undefined) return { threshold: explicit, source: 'setting' };
-    const version = await this.options.currentVersion();
+    version ??= await this.options.currentVersion();
     if (this.cached?.version !== version) this.cached = { version, calibration: await this.options.calibration(version).catch(() => undefined) };
     const calibration = this.cached.calibration;
     // A threshold measured with another answerability model (before an upgrade) does not apply to this one.
-    const calibrated = calibration?.model === modelFingerprint(this.options.model) ? calibration.languages[lang]?.threshold : undefined;
+    const calibrated = calibration?.model === this.fingerprint ? calibration.languages[lang]?.threshold : undefined;
     if (calibrated !== undefined) return { threshold: calibrated, source: 'calibrated' };
     return { threshold: (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang].threshold, source: 'model-default' };
   }
 
-  threshold = async (lang: Language): Promise<number> => (await this.resolve(lang)).threshold;
+  threshold = async (lang: Language, version?: number): Promise<number> => (await this.resolve(lang, version)).threshold;
 }

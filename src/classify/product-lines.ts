@@ -53,15 +53,15 @@ export async function loadProductLineRules(file: string): Promise<ProductLineRul
  * patterns 2) and picks the top one only when it beats the runner-up; ties and no evidence give "unknown".
  */
 export class ProductLineClassifier {
-  private readonly compiled: { id: string; terms: { term: string; weight: number }[]; patterns: RegExp[] }[];
+  private readonly compiled: { id: string; terms: { term: string; weight: number; matches: (normalized: string) => boolean }[]; patterns: RegExp[] }[];
 
   constructor(readonly rules: ProductLineRules) {
     this.compiled = rules.lines.map((line) => ({
       id: line.id,
-      terms: [
-        ...line.products.map((term) => ({ term: normalizeForMatch(term), weight: 3 })),
-        ...[...line.keywords.zh, ...line.keywords.en].map((term) => ({ term: normalizeForMatch(term), weight: 1 })),
-      ],
+      terms: [...line.products.map((term) => ({ term, weight: 3 })), ...[...line.keywords.zh, ...line.keywords.en].map((term) => ({ term, weight: 1 }))]
+        .map(({ term, weight }) => ({ term: normalizeForMatch(term), weight }))
+        .filter(({ term }) => term)
+        .map(({ term, weight }) => ({ term, weight, matches: termMatcher(term) })),
       patterns: line.patterns.map((pattern) => new RegExp(pattern, 'iu')),
     }));
   }
@@ -80,8 +80,8 @@ export class ProductLineClassifier {
     const matched: string[] = [];
     for (const line of this.compiled) {
       let score = 0;
-      for (const { term, weight } of line.terms) {
-        if (term && containsTerm(normalized, term)) {
+      for (const { term, weight, matches } of line.terms) {
+        if (matches(normalized)) {
           score += weight;
           matched.push(term);
         }
@@ -109,11 +109,15 @@ export class ProductLineClassifier {
   }
 }
 
-/** Latin terms match on word boundaries ("car" must not match "card"); CJK terms match as substrings. */
-function containsTerm(text: string, term: string): boolean {
+/**
+ * Latin terms match on word boundaries ("car" must not match "card"); CJK terms match as substrings.
+ * Built once per term with the rules, not once per question.
+ */
+function termMatcher(term: string): (text: string) => boolean {
   if (/^[\p{Script=Latin}\d\s-]+$/u.test(term)) {
     const escaped = term.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    return new RegExp(`(^|[^\\p{L}\\d])${escaped}(s|es)?($|[^\\p{L}\\d])`, 'u').test(text);
+    const pattern = new RegExp(`(^|[^\\p{L}\\d])${escaped}(s|es)?($|[^\\p{L}\\d])`, 'u');
+    return (text) => pattern.test(text);
   }
-  return text.includes(term);
+  return (text) => text.includes(term);
 }

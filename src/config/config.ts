@@ -97,6 +97,8 @@ const schema = z.object({
   EMBEDDING_API_ENCODING: z.preprocess(emptyAsUndefined, z.enum(['base64', 'float']).default('base64')),
   // The service runs its models in worker threads (an inference blocks the thread it runs on); off runs them in-process.
   EMBEDDING_WORKER: boolean(true),
+  // Worker threads (model instances) per model while serving; 0 = auto (INFERENCE_CONCURRENCY).
+  EMBEDDING_WORKERS: integer(0, 0, 64),
 
   CHUNK_MAX_TOKENS: integer(320, 32, 8192),
   CHUNK_OVERLAP_TOKENS: integer(48, 0, 4096),
@@ -127,8 +129,8 @@ const schema = z.object({
   MAX_IN_FLIGHT: integer(256, 1),
   MAX_EVENT_LOOP_LAG_MS: integer(500, 10),
   LLM_MAX_CONCURRENT: integer(32, 1),
-  // Model inferences at once while serving (each already uses every core), and how many may wait.
-  INFERENCE_CONCURRENCY: integer(1, 1, 64),
+  // Model inferences at once while serving, and how many may wait; 0 = auto (the cores ÷ EMBEDDING_THREADS).
+  INFERENCE_CONCURRENCY: integer(0, 0, 64),
   INFERENCE_MAX_QUEUE: integer(4, 0),
   // Embeddings remembered per model while serving (questions, and sentences scored for extractive answers); 0 off.
   EMBEDDING_CACHE_ENTRIES: integer(20_000, 0, 10_000_000),

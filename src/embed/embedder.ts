@@ -13,6 +13,8 @@ export interface Embedder {
   embedQuery(text: string): Promise<Float32Array>;
   /** Token count under the model's own tokenizer (no special tokens); chunk sizes are measured with it. */
   countTokens(text: string): number;
+  /** Calls that can run side by side (model instances); 1 when absent. */
+  readonly parallelism?: number;
 }
 
 /** Dot product: the cosine similarity of two unit-length vectors, which is what every model here gives. */

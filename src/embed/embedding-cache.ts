@@ -68,6 +68,10 @@ export class CachingEmbedder implements Embedder {
     return this.inner.maxEmbeddingsPerCall;
   }
 
+  get parallelism(): number | undefined {
+    return this.inner.parallelism;
+  }
+
   countTokens(text: string): number {
     return this.inner.countTokens(text);
   }

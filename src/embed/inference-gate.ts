@@ -3,9 +3,9 @@ import type { Embedder } from './embedder.js';
 import type { EmbeddingSpaces } from './embedding-spaces.js';
 
 /**
- * Bounds how many model inferences run at once in this process. Each ONNX run already uses every core,
- * so more of them at once only thrash the CPU and starve the event loop; the rest wait in a FIFO queue,
- * whose length is what load shedding reads (`queued`).
+ * Bounds how many model inferences run at once in this process: as many as the cores hold at the threads
+ * each run uses (see inferenceLayout); more at once only thrash the CPU and starve the event loop. The rest
+ * wait in a FIFO queue, whose length is what load shedding reads (`queued`).
  */
 export class InferenceGate {
   private readonly gate: Gate;
@@ -27,16 +27,44 @@ export class InferenceGate {
     }
   }
 
-  /** The same models, every call through this gate. */
+  /**
+   * The same models, every call through this gate. A batch of passages is cut across the slots free at that
+   * moment (up to the model's instances), so the sentences an extractive answer scores use an idle core
+   * instead of waiting behind each other; under load no slot is free and the batch runs whole.
+   */
   wrap(spaces: EmbeddingSpaces): EmbeddingSpaces {
     const gated = (embedder: Embedder): Embedder => ({
       modelKey: embedder.modelKey,
       dimension: embedder.dimension,
       maxEmbeddingsPerCall: embedder.maxEmbeddingsPerCall,
+      parallelism: embedder.parallelism,
       countTokens: (text) => embedder.countTokens(text),
       embedQuery: (text) => this.run(() => embedder.embedQuery(text)),
-      embedPassages: (texts) => this.run(() => embedder.embedPassages(texts)),
+      embedPassages: async (texts) => {
+        const parts = Math.min(embedder.parallelism ?? 1, this.gate.free, texts.length);
+        if (parts <= 1) return this.run(() => embedder.embedPassages(texts));
+        const shares = balancedParts(texts, parts);
+        const vectors = await Promise.all(shares.map((indexes) => this.run(() => embedder.embedPassages(indexes.map((index) => texts[index])))));
+        const out = new Array<Float32Array>(texts.length);
+        shares.forEach((indexes, part) => indexes.forEach((index, position) => (out[index] = vectors[part][position])));
+        return out;
+      },
     });
     return spaces.map(gated);
   }
+}
+
+/**
+ * Indexes of `texts` cut into `parts` groups of about equal total length (longest first, each to the
+ * lightest group), so the parts finish together. Each group keeps its texts in their original order.
+ */
+export function balancedParts(texts: string[], parts: number): number[][] {
+  const groups = Array.from({ length: parts }, () => ({ indexes: [] as number[], chars: 0 }));
+  const order = texts.map((_, index) => index).sort((a, b) => texts[b].length - texts[a].length);
+  for (const index of order) {
+    const lightest = groups.reduce((best, group) => (group.chars < best.chars ? group : best));
+    lightest.indexes.push(index);
+    lightest.chars += texts[index].length;
+  }
+  return groups.filter((group) => group.indexes.length).map((group) => group.indexes.sort((a, b) => a - b));
 }

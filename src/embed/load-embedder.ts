@@ -28,7 +28,8 @@ export function loadEmbedder(config: Config, model = config.EMBEDDING_MODEL, opt
   }
   // Pooling, prefixes and case settings given explicitly apply to the primary model only; a language model uses its preset.
   const explicit = model === config.EMBEDDING_MODEL;
-  const load = options.inWorker ? (settings: EmbedderSettings) => WorkerEmbedder.load(settings) : (settings: EmbedderSettings) => TransformersEmbedder.load(settings);
+  const layout = inferenceLayout(config, Boolean(options.inWorker));
+  const load = options.inWorker ? (settings: EmbedderSettings) => WorkerEmbedder.load(settings, layout.workers) : (settings: EmbedderSettings) => TransformersEmbedder.load(settings);
   return load({
     model,
     modelsDir: config.MODELS_DIR,
@@ -40,10 +41,26 @@ export function loadEmbedder(config: Config, model = config.EMBEDDING_MODEL, opt
     dtype: config.EMBEDDING_DTYPE,
     batchSize: config.EMBEDDING_BATCH_SIZE,
     allowRemote: config.EMBEDDING_ALLOW_REMOTE,
-    // Auto (0): a serving worker uses half the cores per inference (small inputs gain little from more, and the
-    // event loop and the other model need a core: measured in bench:overload); ingestion uses them all.
-    threads: config.EMBEDDING_THREADS || (options.inWorker ? Math.max(1, Math.floor(availableParallelism() / 2)) : 0),
+    threads: layout.threads,
   });
+}
+
+/**
+ * How the models use the cores. Serving (in workers): each inference runs on half the cores (small inputs
+ * gain little from more threads: measured in bench:overload), as many inferences at once as the cores hold
+ * at that (2 on 2 cores: an English question's two models run side by side), and as many instances of each
+ * model as may run at once, so the sentences an extractive answer scores are cut across free instances (about
+ * 100 MB each: README "At scale"). Ingestion (in process): one inference at a time on every core. Settings win.
+ */
+export function inferenceLayout(
+  config: Pick<Config, 'EMBEDDING_THREADS' | 'INFERENCE_CONCURRENCY' | 'EMBEDDING_WORKERS'>,
+  serving: boolean,
+  cores = availableParallelism(),
+): { threads: number; concurrency: number; workers: number } {
+  if (!serving) return { threads: config.EMBEDDING_THREADS, concurrency: 1, workers: 1 };
+  const threads = config.EMBEDDING_THREADS || Math.max(1, Math.floor(cores / 2));
+  const concurrency = config.INFERENCE_CONCURRENCY || Math.max(1, Math.floor(cores / threads));
+  return { threads, concurrency, workers: config.EMBEDDING_WORKERS || concurrency };
 }
 
 /** Names of the models the settings use: the primary one, then the English one unless it is "none". */

@@ -113,6 +113,7 @@ export class EmptyVersionError extends Error {
  */
 export class KnowledgeStore {
   /** What the store derives from one table version (search metrics, row counts); dropped when the version moves. */
+  private versionRead?: Promise<number>;
   private derived?: { version: number; search?: { metrics: Record<string, 'cosine' | 'dot'>; indexed: Set<string> }; total?: number; languages: Map<string, number> };
 
   private constructor(
@@ -154,8 +155,20 @@ export class KnowledgeStore {
     return store;
   }
 
+  /** The table's current version, read now (what a writer needs after its own commit). */
   async version(): Promise<number> {
     return this.table.version();
+  }
+
+  /**
+   * The version being served, for readers. Each read is a call into LanceDB's runtime; reads that overlap
+   * (concurrent answers, the searches of one answer) share one, whose answer was current while they waited.
+   */
+  servingVersion(): Promise<number> {
+    this.versionRead ??= this.table.version().finally(() => {
+      this.versionRead = undefined;
+    });
+    return this.versionRead;
   }
 
   async countRows(): Promise<number> {
@@ -283,7 +296,7 @@ export class KnowledgeStore {
   }
 
   private async forVersion(): Promise<NonNullable<KnowledgeStore['derived']>> {
-    const version = await this.table.version();
+    const version = await this.servingVersion();
     if (this.derived?.version !== version) this.derived = { version, languages: new Map() };
     return this.derived;
   }

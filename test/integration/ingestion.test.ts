@@ -167,6 +167,18 @@ describe('ingestion into LanceDB with the real model', () => {
     expect(retry.documents).toMatchObject({ updated: 1, added: 1 });
   });
 
+  it('a serving reader moves to the version a later run commits; overlapping reads of it share one', async () => {
+    const first = await runIngestion(options(model));
+    const reader = await KnowledgeStore.open(db, 'knowledge', { readConsistencySeconds: 0 });
+    const overlapping = await Promise.all([reader.servingVersion(), reader.servingVersion(), reader.servingVersion()]);
+    expect(overlapping).toEqual([first.version, first.version, first.version]);
+    await writeFile(path.join(source, 'lock.txt'), 'Lock quick start\n\nThe lock now takes a rechargeable pack.');
+    const second = await runIngestion(options(model));
+    expect(second.version).toBeGreaterThan(first.version);
+    expect(await reader.servingVersion()).toBe(second.version);
+    reader.close();
+  });
+
   it('lists versions and rolls back to an earlier one', async () => {
     const first = await runIngestion(options(model));
     await writeFile(path.join(source, 'lock.txt'), 'Lock quick start\n\nThe batteries last twelve months.');

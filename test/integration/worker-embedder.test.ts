@@ -5,8 +5,10 @@ import { WorkerEmbedder } from '../../src/embed/worker-embedder.js';
 import { realEmbedders } from '../support/real-stack.js';
 
 let worker: WorkerEmbedder | undefined;
+let pool: WorkerEmbedder | undefined;
 afterAll(async () => {
   await worker?.close();
+  await pool?.close();
 });
 
 describe('embedding in a worker thread (what the service does)', () => {
@@ -31,5 +33,16 @@ describe('embedding in a worker thread (what the service does)', () => {
     clearInterval(timer);
     // An in-process run would hold the loop for the whole batch (0 ticks); here most 5 ms ticks fire.
     expect(ticks).toBeGreaterThan((elapsed / 5) * 0.3);
+  });
+
+  it('with two instances, calls at the same moment each go to an idle one and give the same vectors', async () => {
+    pool = (await loadEmbedder(loadConfig({ EMBEDDING_WORKERS: '2' }), undefined, { inWorker: true })) as WorkerEmbedder;
+    expect(pool.parallelism).toBe(2);
+    const inProcess = (await realEmbedders()).primary;
+    const text = 'Does parking mode drain my car battery?';
+    const expected = (await inProcess.embedPassages([text]))[0];
+    // The second call finds the first instance busy and goes to the other: both instances answer.
+    const [first, second] = await Promise.all([pool.embedPassages([text]), pool.embedPassages([text])]);
+    for (const [vector] of [first, second]) for (let d = 0; d < vector.length; d += 37) expect(vector[d]).toBeCloseTo(expected[d], 4);
   });
 });

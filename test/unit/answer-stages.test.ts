@@ -101,6 +101,22 @@ describe('thresholds in force', () => {
     expect(await new RefusalThresholds(source(modelFingerprint(model))).resolve('en')).toEqual({ threshold: 0.3, source: 'calibrated' });
     expect(await new RefusalThresholds(source('stale')).resolve('en')).toEqual({ threshold: 0.5, source: 'model-default' });
   });
+
+  it('follow the version the answer was read from, without reading it again', async () => {
+    let reads = 0;
+    const thresholds = new RefusalThresholds({
+      explicit: {},
+      currentVersion: async () => (reads++, 7),
+      calibration: async (version) => (version === 7 ? { ...calibration, model: modelFingerprint(model) } : undefined),
+      model,
+    });
+    expect(await thresholds.resolve('en', 7)).toEqual({ threshold: 0.3, source: 'calibrated' });
+    // Version 8 has no calibration of its own: the model default, not 7's threshold.
+    expect(await thresholds.resolve('en', 8)).toEqual({ threshold: 0.5, source: 'model-default' });
+    expect(reads).toBe(0);
+    expect(await thresholds.resolve('en')).toEqual({ threshold: 0.3, source: 'calibrated' });
+    expect(reads).toBe(1);
+  });
 });
 
 describe('self-calibration helpers', () => {

@@ -93,6 +93,8 @@ async function load(url: string, batch: { text: string }[], concurrency: number)
   const stages: Record<string, number[]> = Object.fromEntries(STAGES.map((stage) => [stage, []]));
   const cached: number[] = [];
   let failures = 0;
+  // What failed, by status and error code: a failure is a finding, not just a count.
+  const failureKinds: Record<string, number> = {};
   let shed = 0;
   let next = 0;
   const started = performance.now();
@@ -109,6 +111,8 @@ async function load(url: string, batch: { text: string }[], concurrency: number)
       }
       if (!response.ok) {
         failures++;
+        const kind = `${response.status} ${(body as { error?: { code?: string } }).error?.code ?? ''}`.trim();
+        failureKinds[kind] = (failureKinds[kind] ?? 0) + 1;
         continue;
       }
       if (body.cached) {
@@ -125,6 +129,7 @@ async function load(url: string, batch: { text: string }[], concurrency: number)
     concurrency,
     requestsPerSecond: round((client.length + cached.length) / seconds),
     failures,
+    failureKinds,
     shed,
     client: summarize(client),
     stages: Object.fromEntries(STAGES.map((stage) => [stage, summarize(stages[stage])])),
@@ -189,6 +194,7 @@ function print(report: { rows: number; baseRows: number; vectorIndex: boolean; r
   console.log(`  ${'client (HTTP included)'.padEnd(30)} ${cell(report.sequential.client).padEnd(30)} ${cell(report.concurrent.client)}`);
   console.log(`  ${'requests/s'.padEnd(30)} ${String(report.sequential.requestsPerSecond).padEnd(30)} ${report.concurrent.requestsPerSecond}`);
   console.log(`  ${'failed / shed (503)'.padEnd(30)} ${`${report.sequential.failures} / ${report.sequential.shed}`.padEnd(30)} ${report.concurrent.failures} / ${report.concurrent.shed}`);
+  for (const run of [report.sequential, report.concurrent]) for (const [kind, count] of Object.entries(run.failureKinds)) console.log(`  failed at concurrency ${run.concurrency} with ${kind}: ${count}`);
   console.log(`answer-cache hits: ${cell(report.cacheHits)} ms (n=${report.cacheHits.n}); server RSS ${report.memory.rssMb} MB (peak ${report.memory.peakRssMb} MB)`);
   console.log(`ratio to the reference: client p50 ${round(report.sequential.client.p50 / referenceP50)}×, p99 ${round(report.sequential.client.p99 / referenceP50)}× the raw p50 sum at concurrency 1`);
 }

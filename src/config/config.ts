@@ -97,8 +97,8 @@ const schema = z.object({
   EMBEDDING_API_ENCODING: z.preprocess(emptyAsUndefined, z.enum(['base64', 'float']).default('base64')),
   // The service runs its models in worker threads (an inference blocks the thread it runs on); off runs them in-process.
   EMBEDDING_WORKER: boolean(true),
-  // Worker threads (model instances) per model while serving; 0 = auto (INFERENCE_CONCURRENCY).
-  EMBEDDING_WORKERS: integer(0, 0, 64),
+  // Worker threads (model instances) per model while serving; more cut the sentence-scoring tail at ~130 MB each.
+  EMBEDDING_WORKERS: integer(1, 1, 64),
 
   CHUNK_MAX_TOKENS: integer(320, 32, 8192),
   CHUNK_OVERLAP_TOKENS: integer(48, 0, 4096),

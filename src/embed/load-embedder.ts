@@ -47,10 +47,11 @@ export function loadEmbedder(config: Config, model = config.EMBEDDING_MODEL, opt
 
 /**
  * How the models use the cores. Serving (in workers): each inference runs on half the cores (small inputs
- * gain little from more threads: measured in bench:overload), as many inferences at once as the cores hold
- * at that (2 on 2 cores: an English question's two models run side by side), and as many instances of each
- * model as may run at once, so the sentences an extractive answer scores are cut across free instances (about
- * 100 MB each: README "At scale"). Ingestion (in process): one inference at a time on every core. Settings win.
+ * gain little from more threads: measured in bench:overload), and as many inferences at once as the cores
+ * hold at that (2 on 2 cores: an English question's two models run side by side). One instance of each model
+ * by default: a second cuts the sentence-scoring tail (a batch is cut across idle instances) but costs about
+ * 130 MB per model, which at 100k chunks takes the server past 1 GB (README "At scale"). Ingestion (in
+ * process): one inference at a time on every core. Settings win.
  */
 export function inferenceLayout(
   config: Pick<Config, 'EMBEDDING_THREADS' | 'INFERENCE_CONCURRENCY' | 'EMBEDDING_WORKERS'>,
@@ -60,7 +61,7 @@ export function inferenceLayout(
   if (!serving) return { threads: config.EMBEDDING_THREADS, concurrency: 1, workers: 1 };
   const threads = config.EMBEDDING_THREADS || Math.max(1, Math.floor(cores / 2));
   const concurrency = config.INFERENCE_CONCURRENCY || Math.max(1, Math.floor(cores / threads));
-  return { threads, concurrency, workers: config.EMBEDDING_WORKERS || concurrency };
+  return { threads, concurrency, workers: config.EMBEDDING_WORKERS };
 }
 
 /** Names of the models the settings use: the primary one, then the English one unless it is "none". */

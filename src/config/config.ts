@@ -129,8 +129,8 @@ const schema = z.object({
   MAX_IN_FLIGHT: integer(256, 1),
   MAX_EVENT_LOOP_LAG_MS: integer(500, 10),
   LLM_MAX_CONCURRENT: integer(32, 1),
-  // Model inferences at once while serving, and how many may wait; 0 = auto (the cores ÷ EMBEDDING_THREADS).
-  INFERENCE_CONCURRENCY: integer(0, 0, 64),
+  // Model inferences at once while serving, and how many may wait. README "At scale" for 2 against 1.
+  INFERENCE_CONCURRENCY: integer(1, 1, 64),
   INFERENCE_MAX_QUEUE: integer(4, 0),
   // Embeddings remembered per model while serving (questions, and sentences scored for extractive answers); 0 off.
   EMBEDDING_CACHE_ENTRIES: integer(20_000, 0, 10_000_000),

@@ -3,9 +3,9 @@ import type { Embedder } from './embedder.js';
 import type { EmbeddingSpaces } from './embedding-spaces.js';
 
 /**
- * Bounds how many model inferences run at once in this process: as many as the cores hold at the threads
- * each run uses (see inferenceLayout); more at once only thrash the CPU and starve the event loop. The rest
- * wait in a FIFO queue, whose length is what load shedding reads (`queued`).
+ * Bounds how many model inferences run at once in this process (see inferenceLayout); more than the cores
+ * hold only thrash the CPU and starve the event loop. The rest wait in a FIFO queue, whose length is what
+ * load shedding reads (`queued`).
  */
 export class InferenceGate {
   private readonly gate: Gate;

@@ -47,11 +47,11 @@ export function loadEmbedder(config: Config, model = config.EMBEDDING_MODEL, opt
 
 /**
  * How the models use the cores. Serving (in workers): each inference runs on half the cores (small inputs
- * gain little from more threads: measured in bench:overload), and as many inferences at once as the cores
- * hold at that (2 on 2 cores: an English question's two models run side by side). One instance of each model
- * by default: a second cuts the sentence-scoring tail (a batch is cut across idle instances) but costs about
- * 130 MB per model, which at 100k chunks takes the server past 1 GB (README "At scale"). Ingestion (in
- * process): one inference at a time on every core. Settings win.
+ * gain little from more threads: measured in bench:overload), one inference at a time and one instance of
+ * each model by default, which leaves a core to the event loop. More of either trades (README "At scale"):
+ * 2 at once with 2 instances cuts the sentence-scoring tail (a batch is cut across idle instances) for about
+ * 130 MB per instance, past 1 GB at 100k chunks; 2 at once alone gains a few percent and, on 2 cores, lets
+ * refusals under overload wait for the CPU. Ingestion (in process): one inference at a time on every core.
  */
 export function inferenceLayout(
   config: Pick<Config, 'EMBEDDING_THREADS' | 'INFERENCE_CONCURRENCY' | 'EMBEDDING_WORKERS'>,
@@ -59,9 +59,7 @@ export function inferenceLayout(
   cores = availableParallelism(),
 ): { threads: number; concurrency: number; workers: number } {
   if (!serving) return { threads: config.EMBEDDING_THREADS, concurrency: 1, workers: 1 };
-  const threads = config.EMBEDDING_THREADS || Math.max(1, Math.floor(cores / 2));
-  const concurrency = config.INFERENCE_CONCURRENCY || Math.max(1, Math.floor(cores / threads));
-  return { threads, concurrency, workers: config.EMBEDDING_WORKERS };
+  return { threads: config.EMBEDDING_THREADS || Math.max(1, Math.floor(cores / 2)), concurrency: config.INFERENCE_CONCURRENCY, workers: config.EMBEDDING_WORKERS };
 }
 
 /** Names of the models the settings use: the primary one, then the English one unless it is "none". */

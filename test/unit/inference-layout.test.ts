@@ -4,7 +4,7 @@ import { EmbeddingSpaces } from '../../src/embed/embedding-spaces.js';
 import { InferenceGate, balancedParts } from '../../src/embed/inference-gate.js';
 import { inferenceLayout } from '../../src/embed/load-embedder.js';
 
-const auto = { EMBEDDING_THREADS: 0, INFERENCE_CONCURRENCY: 0, EMBEDDING_WORKERS: 1 };
+const defaults = { EMBEDDING_THREADS: 0, INFERENCE_CONCURRENCY: 1, EMBEDDING_WORKERS: 1 };
 
 /** A model with `parallelism` instances that records each call; a text's vector is its own length. */
 function recordingModel(parallelism: number) {
@@ -37,17 +37,16 @@ function recordingModel(parallelism: number) {
 }
 
 describe('how serving lays the models out on the cores', () => {
-  it('runs two one-thread inferences at once on 2 cores, one instance of each model', () => {
-    expect(inferenceLayout(auto, true, 2)).toEqual({ threads: 1, concurrency: 2, workers: 1 });
-    expect(inferenceLayout(auto, true, 8)).toEqual({ threads: 4, concurrency: 2, workers: 1 });
-    expect(inferenceLayout(auto, true, 1)).toEqual({ threads: 1, concurrency: 1, workers: 1 });
+  it('runs one inference at a time on half the cores, one instance of each model', () => {
+    expect(inferenceLayout(defaults, true, 2)).toEqual({ threads: 1, concurrency: 1, workers: 1 });
+    expect(inferenceLayout(defaults, true, 8)).toEqual({ threads: 4, concurrency: 1, workers: 1 });
+    expect(inferenceLayout(defaults, true, 1)).toEqual({ threads: 1, concurrency: 1, workers: 1 });
   });
 
-  it('lets each setting win over its auto value, and runs ingestion one inference at a time on every core', () => {
-    expect(inferenceLayout({ ...auto, EMBEDDING_THREADS: 1 }, true, 8)).toEqual({ threads: 1, concurrency: 8, workers: 1 });
-    expect(inferenceLayout({ ...auto, INFERENCE_CONCURRENCY: 1 }, true, 2)).toEqual({ threads: 1, concurrency: 1, workers: 1 });
-    expect(inferenceLayout({ ...auto, EMBEDDING_WORKERS: 2 }, true, 2)).toEqual({ threads: 1, concurrency: 2, workers: 2 });
-    expect(inferenceLayout(auto, false, 8)).toEqual({ threads: 0, concurrency: 1, workers: 1 });
+  it('follows the settings, and runs ingestion one inference at a time on every core', () => {
+    expect(inferenceLayout({ ...defaults, EMBEDDING_THREADS: 2 }, true, 8)).toEqual({ threads: 2, concurrency: 1, workers: 1 });
+    expect(inferenceLayout({ ...defaults, INFERENCE_CONCURRENCY: 2, EMBEDDING_WORKERS: 2 }, true, 2)).toEqual({ threads: 1, concurrency: 2, workers: 2 });
+    expect(inferenceLayout({ ...defaults, INFERENCE_CONCURRENCY: 2, EMBEDDING_WORKERS: 2 }, false, 8)).toEqual({ threads: 0, concurrency: 1, workers: 1 });
   });
 });
 

@@ -14,6 +14,7 @@
  * shared and absolute times drift.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
@@ -57,6 +58,7 @@ for (const rows of scales) {
     const report = { rows, baseRows: table.baseRows, vectorIndex: rows >= config.VECTOR_INDEX_MIN_ROWS, reference, sequential, concurrent, cacheHits: cacheHits.cached, memory };
     results.push(report);
     print(report);
+    if (sequential.failures || concurrent.failures) console.log(`  the server's log: ${server.logFile}`);
   } finally {
     await server.stop();
   }
@@ -159,7 +161,9 @@ async function startServer(dbDir: string, tableName: string) {
   // The compiled service, as the production image runs it (from source, tsx transpiles in the main thread and in
   // each model worker: about 550 MB more RSS). `--source` runs src/main.ts instead.
   const args = fromSource ? ['--import', 'tsx', 'src/main.ts'] : ['dist/app/src/main.js'];
-  const child: ChildProcess = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // The server's log (warnings and errors) goes beside the table, so a failed request can be looked up.
+  const logFile = `${dbDir}-server.log`;
+  const child: ChildProcess = spawn(process.execPath, args, { env, stdio: ['ignore', openSync(logFile, 'w'), 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 600; attempt++) {
     if (await fetch(`${url}/readyz`).then((response) => response.ok, () => false)) break;
@@ -168,6 +172,7 @@ async function startServer(dbDir: string, tableName: string) {
   }
   return {
     url,
+    logFile,
     /** Resident memory of the server process, now and at its peak (Linux /proc). */
     memory: async () => {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');

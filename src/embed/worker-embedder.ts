@@ -12,6 +12,8 @@ interface Pending {
 class ModelWorker {
   private sequence = 0;
   readonly pending = new Map<number, Pending>();
+  /** Set when the thread ended: a call to it would never be answered. */
+  exited?: Error;
 
   constructor(readonly worker: Worker) {
     worker.on('message', (message: { id: number; vectors?: Float32Array[]; error?: string }) => {
@@ -24,13 +26,17 @@ class ModelWorker {
     });
     // A worker that dies fails what it had in hand; the process keeps serving what does not need it.
     worker.on('error', (error) => this.failAll(error));
-    worker.on('exit', (code) => this.failAll(new Error(`embedding worker exited (${code})`)));
+    worker.on('exit', (code) => {
+      this.exited = new Error(`embedding worker exited (${code})`);
+      this.failAll(this.exited);
+    });
     // An idle worker does not keep the process alive; one with calls in hand does (a start-up embedding, say,
     // before the server listens), or the process would exit with the call unanswered.
     worker.unref();
   }
 
   call(kind: 'query' | 'passages', texts: string[]): Promise<Float32Array[]> {
+    if (this.exited) return Promise.reject(this.exited);
     const id = this.sequence++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -108,8 +114,10 @@ export class WorkerEmbedder implements Embedder {
   }
 
   private call(kind: 'query' | 'passages', texts: string[]): Promise<Float32Array[]> {
-    let idlest = this.workers[0];
-    for (const entry of this.workers) if (entry.pending.size < idlest.pending.size) idlest = entry;
+    // The idlest live instance; with none alive, the call fails at once instead of waiting forever.
+    const live = this.workers.filter((entry) => !entry.exited);
+    let idlest = live[0] ?? this.workers[0];
+    for (const entry of live) if (entry.pending.size < idlest.pending.size) idlest = entry;
     return idlest.call(kind, texts);
   }
 }

@@ -44,5 +44,8 @@ describe('embedding in a worker thread (what the service does)', () => {
     // The second call finds the first instance busy and goes to the other: both instances answer.
     const [first, second] = await Promise.all([pool.embedPassages([text]), pool.embedPassages([text])]);
     for (const [vector] of [first, second]) for (let d = 0; d < vector.length; d += 37) expect(vector[d]).toBeCloseTo(expected[d], 4);
+    // Once its threads have ended, a call fails at once instead of waiting for an answer that never comes.
+    await pool.close();
+    await expect(pool.embedQuery(text)).rejects.toThrow(/embedding worker exited/);
   });
 });

@@ -1,4 +1,5 @@
-import { appendFile, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { appendFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { idTime, type LogRetention, retentionSeconds } from './redis-state.js';
 
@@ -125,10 +126,7 @@ export class MemoryState implements SharedState {
   /** Runs `task` after every operation queued before it on this file. */
   private inOrder<T>(file: string, task: () => Promise<T>): Promise<T> {
     const run = (this.fileQueues.get(file) ?? Promise.resolve()).then(task, task);
-    this.fileQueues.set(
-      file,
-      run.catch(() => undefined),
-    );
+    this.fileQueues.set(file, run.catch(() => undefined));
     return run;
   }
 
@@ -140,6 +138,8 @@ export class MemoryState implements SharedState {
   private async compact(name: string, file: string, maxLength: number): Promise<void> {
     if (this.compacting.has(name)) return;
     this.compacting.add(name);
+    // Its own name: another process (or state) compacting the same log never shares it.
+    const temporary = `${file}.${randomUUID()}.compacting`;
     try {
       const text = await readFile(file, 'utf8').catch(() => '');
       // Up to the last complete line; an append in progress is copied with the tail below.
@@ -152,7 +152,6 @@ export class MemoryState implements SharedState {
         .split('\n')
         .filter((line) => line && idTime(/^\{"id":"([^"]+)"/.exec(line)?.[1] ?? (JSON.parse(line) as { id: string }).id) >= oldest)
         .slice(-maxLength);
-      const temporary = `${file}.${process.pid}.compacting`;
       await writeFile(temporary, kept.map((line) => line + '\n').join(''));
       await this.inOrder(file, async () => {
         const handle = await open(file, 'r');
@@ -166,6 +165,9 @@ export class MemoryState implements SharedState {
         }
         await rename(temporary, file);
       });
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
     } finally {
       this.compacting.delete(name);
     }
@@ -186,10 +188,9 @@ export class MemoryState implements SharedState {
   }
 
   private async readFileLog(name: string): Promise<{ id: string; entry: Record<string, unknown> }[]> {
-    return this.parseLog(name, await readFile(path.join(this.logDir!, `${name}.jsonl`), 'utf8').catch(() => ''));
-  }
-
-  private parseLog(name: string, text: string): { id: string; entry: Record<string, unknown> }[] {
+    // In the file's queue: never half of an append in progress.
+    const file = path.join(this.logDir!, `${name}.jsonl`);
+    const text = await this.inOrder(file, () => readFile(file, 'utf8').catch(() => ''));
     const oldest = this.oldestKept(name);
     return text
       .split('\n')

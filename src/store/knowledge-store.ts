@@ -112,8 +112,9 @@ export class EmptyVersionError extends Error {
  * readers open it with a read-consistency interval so they move to new versions on their own.
  */
 export class KnowledgeStore {
-  /** What the store derives from one table version (search metrics, row counts); dropped when the version moves. */
+  /** The serving-version read in flight, shared by the reads that overlap it. */
   private versionRead?: Promise<number>;
+  /** What the store derives from one table version (search metrics, row counts); dropped when the version moves. */
   private derived?: { version: number; search?: { metrics: Record<string, 'cosine' | 'dot'>; indexed: Set<string> }; total?: number; languages: Map<string, number> };
 
   private constructor(

@@ -82,6 +82,8 @@ const schema = z.object({
   EMBEDDING_BATCH_SIZE: integer(32, 1, 1024),
   // Ingestion: padded tokens per model call (texts × the longest); 0 batches by count alone. README "Benchmarks".
   EMBEDDING_BATCH_TOKENS: integer(0, 0, 1_000_000),
+  // Texts per ONNX run inside a model call: on CPU, padded batches cost more than their texts singly. README "Batching".
+  EMBEDDING_TEXTS_PER_RUN: integer(1, 1, 1024),
   EMBEDDING_ALLOW_REMOTE: boolean(false),
   // ONNX Runtime threads per model call; 0 = auto (serving: half the cores, ingestion: all). README "Benchmarks".
   EMBEDDING_THREADS: integer(0, 0, 256),

@@ -40,6 +40,7 @@ export function loadEmbedder(config: Config, model = config.EMBEDDING_MODEL, opt
     passagePrefix: explicit ? config.EMBEDDING_PASSAGE_PREFIX : undefined,
     dtype: config.EMBEDDING_DTYPE,
     batchSize: config.EMBEDDING_BATCH_SIZE,
+    textsPerRun: config.EMBEDDING_TEXTS_PER_RUN,
     allowRemote: config.EMBEDDING_ALLOW_REMOTE,
     threads: layout.threads,
   });

@@ -15,6 +15,11 @@ export interface EmbedderSettings {
   passagePrefix?: string;
   dtype: 'q8' | 'fp32' | 'fp16' | 'int8' | 'uint8' | 'q4';
   batchSize: number;
+  /**
+   * Texts per ONNX run: a call's texts are run in groups of this many. 1 by default, because on CPU a padded
+   * batch costs more than its texts one by one (README "Batching": 6 sentences 28 % faster singly, measured).
+   */
+  textsPerRun?: number;
   allowRemote: boolean;
   /** ONNX Runtime intra-op threads per inference; 0 leaves ONNX Runtime's default (every core). */
   threads?: number;
@@ -53,7 +58,7 @@ export class TransformersEmbedder implements Embedder {
     readonly modelKey: string,
     readonly dimension: number,
     readonly maxEmbeddingsPerCall: number,
-    private readonly options: { pooling: 'cls' | 'mean'; normalize: boolean; lowercase: boolean; queryPrefix: string; passagePrefix: string },
+    private readonly options: { pooling: 'cls' | 'mean'; normalize: boolean; lowercase: boolean; queryPrefix: string; passagePrefix: string; textsPerRun: number },
   ) {}
 
   static async load(settings: EmbedderSettings): Promise<TransformersEmbedder> {
@@ -65,6 +70,7 @@ export class TransformersEmbedder implements Embedder {
       lowercase: settings.lowercase ?? preset?.lowercase ?? false,
       queryPrefix: settings.queryPrefix ?? preset?.queryPrefix ?? '',
       passagePrefix: settings.passagePrefix ?? preset?.passagePrefix ?? '',
+      textsPerRun: Math.max(1, settings.textsPerRun ?? 1),
     };
     useModelLocation(location, settings);
     const session_options = settings.threads ? { intraOpNumThreads: settings.threads, interOpNumThreads: 1 } : undefined;
@@ -98,10 +104,13 @@ export class TransformersEmbedder implements Embedder {
   }
 
   private async run(texts: string[]): Promise<Float32Array[]> {
-    if (texts.length === 0) return [];
-    const output = await this.extractor(texts.map((text) => this.prepare(text)), { pooling: this.options.pooling, normalize: this.options.normalize });
-    const data = output.data as Float32Array;
-    const dimension = this.dimension;
-    return texts.map((_, index) => data.slice(index * dimension, (index + 1) * dimension));
+    const vectors: Float32Array[] = [];
+    for (let start = 0; start < texts.length; start += this.options.textsPerRun) {
+      const group = texts.slice(start, start + this.options.textsPerRun);
+      const output = await this.extractor(group.map((text) => this.prepare(text)), { pooling: this.options.pooling, normalize: this.options.normalize });
+      const data = output.data as Float32Array;
+      for (let index = 0; index < group.length; index++) vectors.push(data.slice(index * this.dimension, (index + 1) * this.dimension));
+    }
+    return vectors;
   }
 }

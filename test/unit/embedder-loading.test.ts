@@ -22,6 +22,22 @@ describe('loading an embedding model from a local folder (random-weight fixture)
     expect(embedder.countTokens('温控器')).toBe(3);
   });
 
+  it('gives the same vectors, in order, whether a call\'s texts run one by one or as one padded batch', async () => {
+    const settings = { model: tinyModel, modelsDir: 'models', pooling: 'mean' as const, dtype: 'q8' as const, batchSize: 8, allowRemote: false };
+    const singly = await TransformersEmbedder.load({ ...settings, textsPerRun: 1 });
+    const batched = await TransformersEmbedder.load({ ...settings, textsPerRun: 8 });
+    // Lengths differ, so the batch pads: the attention mask and mean pooling must make padding invisible.
+    const texts = ['退货', 'how do I reset the thermostat to factory settings', '温控器的保修期是多久', 'a'];
+    const [one, all] = [await singly.embedPassages(texts), await batched.embedPassages(texts)];
+    expect(one).toHaveLength(4);
+    one.forEach((vector, index) => {
+      expect(vector).toHaveLength(256);
+      for (let d = 0; d < vector.length; d++) expect(vector[d]).toBeCloseTo(all[index][d], 2);
+    });
+    // Distinct texts, distinct vectors: the groups were not shuffled or repeated.
+    expect(Array.from(one[0])).not.toEqual(Array.from(one[1]));
+  });
+
   it('says how to fix a missing model instead of trying the network', () => {
     expect(() => resolveModelLocation({ model: 'no-such-model', modelsDir: 'models', allowRemote: false })).toThrow(ModelNotFoundError);
     expect(() => resolveModelLocation({ model: 'no-such-model', modelsDir: 'models', allowRemote: false })).toThrow(/models:fetch/);

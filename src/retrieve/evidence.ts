@@ -1,4 +1,4 @@
-import { contentTerms, keyTermCoverage, keyTermWeights, termCoverage } from '../text/terms.js';
+import { chunkTerms, contentTerms, keyTermCoverage, keyTermWeights, termCoverage } from '../text/terms.js';
 import type { Language } from '../text/language.js';
 import type { Candidate, RankedList } from './fusion.js';
 
@@ -62,7 +62,7 @@ export function gatherEvidence(question: string, lang: Language, lists: RankedLi
   const denseSource = mainDenseList(lists, lang)?.source;
   const agreement = top ? (reciprocal(denseSource ? top.ranks[denseSource] : undefined) + reciprocal(top.ranks.lexical)) / 2 : 0;
   const chunkText = (candidate: Candidate) => `${candidate.title}\n${candidate.heading_path}\n${candidate.text}`;
-  const candidateTerms = ranked.slice(0, 40).map((candidate) => contentTerms(chunkText(candidate)));
+  const candidateTerms = ranked.slice(0, 40).map((candidate) => chunkTerms(chunkText(candidate)));
   const coverages = candidateTerms.slice(0, 3).map((chunkTerms) => termCoverage(terms, chunkTerms));
   const keyCoverage = candidateTerms.length ? keyTermCoverage(keyTermWeights(terms, candidateTerms), candidateTerms[0]) : 0;
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import './lance-runtime.js';
 import * as lancedb from '@lancedb/lancedb';
-import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
+import { Field, FixedSizeList, Float32, Int32, Schema, type Table as ArrowTable, Utf8 } from 'apache-arrow';
 
 /** One row of the knowledge table. */
 export interface ChunkRow {
@@ -332,17 +332,15 @@ export class KnowledgeStore {
     // reads these scores, so the hits are re-scored on their full vectors (refine), exactly as a flat scan would.
     if (this.derived?.search?.indexed.has(column)) query = query.refineFactor(1);
     if (filter) query = query.where(filter);
-    const rows = await query.toArray();
     // Cosine (or, for unit vectors, dot) distance → similarity in [-1, 1]; comparable across questions, unlike fused ranks.
-    return rows.map((row) => ({ ...pick(row, HIT_COLUMNS), score: 1 - row._distance }));
+    return hitsOf(await query.toArrow(), '_distance', (distance) => 1 - distance);
   }
 
   async fullTextSearch(text: string, limit: number, filter?: string): Promise<ScoredChunk[]> {
     if (!text.trim()) return [];
     let query = this.table.query().fullTextSearch(text, { columns: ['search_text'] }).select([...HIT_COLUMNS, '_score']).limit(limit);
     if (filter) query = query.where(filter);
-    const rows = await query.toArray();
-    return rows.map((row) => ({ ...pick(row, HIT_COLUMNS), score: row._score }));
+    return hitsOf(await query.toArrow(), '_score', (score) => score);
   }
 
   async listVersions(): Promise<KnowledgeVersion[]> {
@@ -514,6 +512,23 @@ async function vectorDimensions(table: lancedb.Table): Promise<Record<string, nu
   }
   if (!dimensions.vector) throw new Error(`Table ${table.name} has no fixed-size "vector" column`);
   return dimensions;
+}
+
+/**
+ * A search's hits as plain objects, read column by column. Arrow's row proxies cost a visitor call per field:
+ * on 40 hits of the 10k bench table, 0.49 ms against 0.17 ms this way, and a question makes three searches.
+ */
+function hitsOf(result: ArrowTable, scoreColumn: string, toScore: (value: number) => number): ScoredChunk[] {
+  const columns = HIT_COLUMNS.map((name) => [name, result.getChild(name)?.toArray() ?? []] as const);
+  const scores = result.getChild(scoreColumn)?.toArray() ?? [];
+  const hits = new Array<ScoredChunk>(result.numRows);
+  for (let row = 0; row < result.numRows; row++) {
+    const hit: Record<string, unknown> = {};
+    for (const [name, values] of columns) hit[name] = values[row];
+    hit.score = toScore(Number(scores[row]));
+    hits[row] = hit as unknown as ScoredChunk;
+  }
+  return hits;
 }
 
 function pick(row: Record<string, unknown>, columns = COLUMNS): StoredChunk {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CachingEmbedder, LruCache } from '../../src/embed/embedding-cache.js';
+import { CachingEmbedder } from '../../src/embed/embedding-cache.js';
+import { LruCache } from '../../src/lru-cache.js';
 import { type Embedder, embedInBatches } from '../../src/embed/embedder.js';
 
 /** A model that records every call and embeds a text as [its length, its first char code]. */

@@ -47,7 +47,7 @@ export function contentTerms(text: string): Set<string> {
 /**
  * Content terms of a retrieved chunk's text, remembered by the text: the same chunks come back question after
  * question, and the evidence of every answer reads 40 of them (profiled at 10k chunks: 1.6 ms of main-thread
- * time per answer, the largest after the searches). About 10 KB per entry. The set is shared: do not change it.
+ * time per answer, the largest after the searches). An entry holds a chunk's 50–150 terms: some kilobytes (estimated, not measured). The set is shared: do not change it.
  */
 const chunkTermsCache = new LruCache<string, Set<string>>(2048);
 export function chunkTerms(text: string): Set<string> {

@@ -47,6 +47,8 @@ export class MemoryState implements SharedState {
   /** Per log file: the file's operations in order (an append never lands in a file a compaction is replacing). */
   private readonly fileQueues = new Map<string, Promise<unknown>>();
   private readonly compacting = new Set<string>();
+  /** Log files whose end was checked for a line torn by a crash (once per file and process). */
+  private readonly checkedFiles = new Set<string>();
 
   constructor(
     private readonly now: () => number = Date.now,
@@ -107,7 +109,11 @@ export class MemoryState implements SharedState {
       const file = path.join(this.logDir, `${name}.jsonl`);
       await this.inOrder(file, async () => {
         await mkdir(this.logDir!, { recursive: true });
-        await appendFile(file, JSON.stringify({ id, entry }) + '\n');
+        // A process that died mid-append left half a line: the first append of this one starts on a new line,
+        // so it is not glued to the torn one (which reads skip and compaction drops).
+        const torn = !this.checkedFiles.has(file) && (await endsMidLine(file));
+        this.checkedFiles.add(file);
+        await appendFile(file, (torn ? '\n' : '') + JSON.stringify({ id, entry }) + '\n');
       });
       // Now and then (at the first append, then every 500), rewrite the file without what is past retention or
       // beyond maxLength. In the background: the answer that logged a question does not wait for it.
@@ -150,7 +156,10 @@ export class MemoryState implements SharedState {
       const oldest = this.oldestKept(name);
       const kept = complete
         .split('\n')
-        .filter((line) => line && idTime(/^\{"id":"([^"]+)"/.exec(line)?.[1] ?? (JSON.parse(line) as { id: string }).id) >= oldest)
+        .filter((line) => {
+          const id = /^\{"id":"([^"]+)"/.exec(line)?.[1] ?? parseLine(line)?.id;
+          return id !== undefined && idTime(id) >= oldest;
+        })
         .slice(-maxLength);
       await writeFile(temporary, kept.map((line) => line + '\n').join(''));
       await this.inOrder(file, async () => {
@@ -194,9 +203,8 @@ export class MemoryState implements SharedState {
     const oldest = this.oldestKept(name);
     return text
       .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { id: string; entry: Record<string, unknown> })
-      .filter((item) => idTime(item.id) >= oldest);
+      .map(parseLine)
+      .filter((item): item is LogLine => item !== undefined && idTime(item.id) >= oldest);
   }
 
   async ping() {
@@ -211,5 +219,32 @@ export class MemoryState implements SharedState {
     const now = this.now();
     for (const [key, item] of this.values) if (item.expiresAt <= now) this.values.delete(key);
     if (this.buckets.size > 100_000) this.buckets.clear();
+  }
+}
+
+type LogLine = { id: string; entry: Record<string, unknown> };
+
+/** Whether the file's last byte is not a newline (false for a missing or empty file). */
+async function endsMidLine(file: string): Promise<boolean> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return false;
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A log line, or undefined for one a crash cut short mid-append: it is skipped, and the next compaction drops it. */
+function parseLine(line: string): LogLine | undefined {
+  if (!line) return undefined;
+  try {
+    return JSON.parse(line) as LogLine;
+  } catch {
+    return undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -43,5 +43,20 @@ describe('the in-process state’s file logs (unanswered questions, feedback)', 
     expect(log).toHaveLength(100);
     expect(log.at(-1)?.entry.index).toBe(499);
     expect(log[0].entry.index).toBe(400);
+  });
+  it('skip a line a crash cut short mid-append, and drop it at the next compaction', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-file-log-'));
+    const file = path.join(dir, 'unanswered.jsonl');
+    const first = new MemoryState(Date.now, dir);
+    await first.appendLog('unanswered', { index: 0 }, 100);
+    await settle(file, 1);
+    // The process died while writing the second entry: half a line, no newline.
+    await appendFile(file, '{"id":"17');
+    const restarted = new MemoryState(Date.now, dir);
+    await restarted.appendLog('unanswered', { index: 1 }, 100);
+    // The restarted state's first append compacts: the torn line goes, both whole entries stay.
+    await settle(file, 2);
+    expect((await restarted.readLog('unanswered', 10)).map((item) => item.entry.index)).toEqual([0, 1]);
+    expect((await readFile(file, 'utf8')).includes('{"id":"17{')).toBe(false);
   });
 });

@@ -18,6 +18,12 @@ interface SpoolLine {
  */
 export class LogSpool {
   private replaying?: Promise<number>;
+  /**
+   * Appends to this process's file and the rename that sets it aside run one after the other. An append
+   * opens the file, then writes: had the rename and the replay's read fallen between the two, the entry
+   * would have been written into the set-aside file after it was read, and deleted with it.
+   */
+  private fileTurn: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly dir: string) {}
 
@@ -26,9 +32,18 @@ export class LogSpool {
   }
 
   async add(name: string, entry: Record<string, unknown>, maxLength: number, onceId: string = randomUUID()): Promise<string> {
-    await mkdir(this.dir, { recursive: true });
-    await appendFile(this.ownFile, JSON.stringify({ onceId, name, entry, maxLength } satisfies SpoolLine) + '\n');
+    const line = JSON.stringify({ onceId, name, entry, maxLength } satisfies SpoolLine) + '\n';
+    await this.inTurn(async () => {
+      await mkdir(this.dir, { recursive: true });
+      await appendFile(this.ownFile, line);
+    });
     return `spooled-${onceId}`;
+  }
+
+  private inTurn<T>(step: () => Promise<T>): Promise<T> {
+    const result = this.fileTurn.then(step);
+    this.fileTurn = result.catch(() => undefined);
+    return result;
   }
 
   /** Replays every spool this process may take; returns how many entries were appended. One replay at a time. */
@@ -48,7 +63,8 @@ export class LogSpool {
       let file = path.join(this.dir, name);
       if (!name.includes('.replaying-')) {
         const aside = `${file}.replaying-${Date.now()}`;
-        await rename(file, aside);
+        if (pid === process.pid) await this.inTurn(() => rename(file, aside));
+        else await rename(file, aside);
         file = aside;
       }
       const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);

@@ -135,8 +135,11 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const classifier = new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
   // In worker threads: ONNX Runtime's Node binding runs inferences synchronously on the calling thread.
   const models = overrides.embedders ?? (await loadEmbeddingSpaces(config, { inWorker: config.EMBEDDING_WORKER }));
+  // Answers in their CPU-bound part (embedding, retrieval, extractive composing) at once.
+  const answerGate = new Gate(config.ANSWER_CONCURRENCY);
   // Serving runs its model calls through one gate; ingestion (a child process) has its own CPU budget.
-  const inference = new InferenceGate(inferenceLayout(config, config.EMBEDDING_WORKER).concurrency);
+  const layout = inferenceLayout(config, config.EMBEDDING_WORKER);
+  const inference = new InferenceGate(layout.concurrency, { concurrency: layout.aloneConcurrency, now: () => answerGate.active <= 1 && answerGate.queued === 0 });
   // Cache in front of the gate: a remembered embedding never waits for a model slot.
   const embedders = cacheEmbeddings(inference.wrap(models), config.EMBEDDING_CACHE_ENTRIES, metrics.embeddingLookups);
   const store = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME, { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS, storageOptions: config.LANCEDB_STORAGE_OPTIONS });
@@ -195,7 +198,6 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     currentVersion: () => store.servingVersion(),
     calibration: (version) => store.calibration(version),
   });
-  const answerGate = new Gate(config.ANSWER_CONCURRENCY);
   // Entries added through the admin API reach every replica within CURATED_REFRESH_SECONDS.
   const curated = await new CuratedAnswers(state, embedders, await loadCuratedFiles(config.CURATED_DIR), {
     similarity: { zh: config.CURATED_SIMILARITY_ZH, en: config.CURATED_SIMILARITY_EN },

@@ -133,6 +133,8 @@ const schema = z.object({
   LLM_MAX_CONCURRENT: integer(32, 1),
   // Model inferences at once while serving, and how many may wait. README "At scale" for 2 against 1.
   INFERENCE_CONCURRENCY: integer(1, 1, 64),
+  // The same while one answer runs alone (0: 2 on 2 cores or more): its inferences use the idle core.
+  INFERENCE_CONCURRENCY_ALONE: integer(0, 0, 64),
   INFERENCE_MAX_QUEUE: integer(4, 0),
   // Embeddings remembered per model while serving (questions, and sentences scored for extractive answers); 0 off.
   EMBEDDING_CACHE_ENTRIES: integer(20_000, 0, 10_000_000),

@@ -6,12 +6,20 @@ import type { EmbeddingSpaces } from './embedding-spaces.js';
  * Bounds how many model inferences run at once in this process (see inferenceLayout); more than the cores
  * hold only thrash the CPU and starve the event loop. The rest wait in a FIFO queue, whose length is what
  * load shedding reads (`queued`).
+ *
+ * While one answer has the process to itself (`alone`), it may use more: an English question's two models
+ * side by side, and its sentences cut across two model instances, on cores that would otherwise idle. As soon
+ * as a second answer runs, the gate is back to `concurrency`, so under load nothing changes (on 2 cores, two
+ * inferences at once let refusals wait for the CPU: bench:overload).
  */
 export class InferenceGate {
   private readonly gate: Gate;
 
-  constructor(readonly concurrency: number) {
-    this.gate = new Gate(concurrency);
+  constructor(
+    readonly concurrency: number,
+    alone?: { concurrency: number; now: () => boolean },
+  ) {
+    this.gate = new Gate(alone && alone.concurrency > concurrency ? () => (alone.now() ? alone.concurrency : concurrency) : concurrency);
   }
 
   get queued(): number {

@@ -48,19 +48,20 @@ export function loadEmbedder(config: Config, model = config.EMBEDDING_MODEL, opt
 
 /**
  * How the models use the cores. Serving (in workers): each inference runs on half the cores (small inputs
- * gain little from more threads: measured in bench:overload), one inference at a time and one instance of
- * each model by default, which leaves a core to the event loop. More of either trades (README "At scale"):
- * 2 at once with 2 instances cuts the sentence-scoring tail (a batch is cut across idle instances) for about
- * 130 MB per instance, past 1 GB at 100k chunks; 2 at once alone gains a few percent and, on 2 cores, lets
- * refusals under overload wait for the CPU. Ingestion (in process): one inference at a time on every core.
+ * gain little from more threads: measured in bench:overload), one inference at a time under load, which
+ * leaves a core to the event loop; on 2 cores, 2 at once under load lets refusals wait for the CPU. While
+ * one answer runs alone, `aloneConcurrency` (auto: 2 on 2 cores or more) lets its inferences use the idle
+ * core: an English question's two models side by side, and, with 2 instances of a model, its sentences cut
+ * across both (README "At scale"). Ingestion (in process): one inference at a time on every core.
  */
 export function inferenceLayout(
-  config: Pick<Config, 'EMBEDDING_THREADS' | 'INFERENCE_CONCURRENCY' | 'EMBEDDING_WORKERS'>,
+  config: Pick<Config, 'EMBEDDING_THREADS' | 'INFERENCE_CONCURRENCY' | 'INFERENCE_CONCURRENCY_ALONE' | 'EMBEDDING_WORKERS'>,
   serving: boolean,
   cores = availableParallelism(),
-): { threads: number; concurrency: number; workers: number } {
-  if (!serving) return { threads: config.EMBEDDING_THREADS, concurrency: 1, workers: 1 };
-  return { threads: config.EMBEDDING_THREADS || Math.max(1, Math.floor(cores / 2)), concurrency: config.INFERENCE_CONCURRENCY, workers: config.EMBEDDING_WORKERS };
+): { threads: number; concurrency: number; aloneConcurrency: number; workers: number } {
+  if (!serving) return { threads: config.EMBEDDING_THREADS, concurrency: 1, aloneConcurrency: 1, workers: 1 };
+  const aloneConcurrency = Math.max(config.INFERENCE_CONCURRENCY, config.INFERENCE_CONCURRENCY_ALONE || Math.min(2, cores));
+  return { threads: config.EMBEDDING_THREADS || Math.max(1, Math.floor(cores / 2)), concurrency: config.INFERENCE_CONCURRENCY, aloneConcurrency, workers: config.EMBEDDING_WORKERS };
 }
 
 /** Names of the models the settings use: the primary one, then the English one unless it is "none". */

@@ -47,6 +47,8 @@ export class MemoryState implements SharedState {
   /** Per log file: the file's operations in order (an append never lands in a file a compaction is replacing). */
   private readonly fileQueues = new Map<string, Promise<unknown>>();
   private readonly compacting = new Set<string>();
+  /** Compactions running in the background: close() waits for them, so a shutdown leaves no half-written file. */
+  private readonly background = new Set<Promise<void>>();
   /** Log files whose end was checked for a line torn by a crash (once per file and process). */
   private readonly checkedFiles = new Set<string>();
 
@@ -119,7 +121,11 @@ export class MemoryState implements SharedState {
       // beyond maxLength. In the background: the answer that logged a question does not wait for it.
       const appends = (this.appends.get(name) ?? 0) + 1;
       this.appends.set(name, appends);
-      if (appends === 1 || appends % 500 === 0) void this.compact(name, file, maxLength).catch(() => undefined);
+      if (appends === 1 || appends % 500 === 0) {
+        const running = this.compact(name, file, maxLength).catch(() => undefined);
+        this.background.add(running);
+        void running.finally(() => this.background.delete(running));
+      }
       return id;
     }
     const oldest = this.oldestKept(name);
@@ -211,7 +217,9 @@ export class MemoryState implements SharedState {
     return true;
   }
 
-  async close() {}
+  async close() {
+    await Promise.all([...this.background]);
+  }
 
   /** Bounds memory: every 1000 writes, drop expired entries, and forget buckets when there are very many. */
   private sweep() {

@@ -49,7 +49,9 @@ describe('the in-process state’s file logs (unanswered questions, feedback)', 
     const file = path.join(dir, 'unanswered.jsonl');
     const first = new MemoryState(Date.now, dir);
     await first.appendLog('unanswered', { index: 0 }, 100);
-    await settle(file, 1);
+    // That process ended (its background compaction done) before the one that crashed: were it still
+    // compacting, its rename would replace the file the restarted state appends to below.
+    await first.close();
     // The process died while writing the second entry: half a line, no newline.
     await appendFile(file, '{"id":"17');
     const restarted = new MemoryState(Date.now, dir);

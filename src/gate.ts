@@ -16,10 +16,6 @@ export class Gate {
     this.capacity = typeof concurrency === 'number' ? () => concurrency : concurrency;
   }
 
-  get concurrency(): number {
-    return this.capacity();
-  }
-
   get queued(): number {
     return this.waiting.length;
   }

@@ -16,7 +16,7 @@ export class InferenceGate {
   private readonly gate: Gate;
 
   constructor(
-    readonly concurrency: number,
+    concurrency: number,
     alone?: { concurrency: number; now: () => boolean },
   ) {
     this.gate = new Gate(alone && alone.concurrency > concurrency ? () => (alone.now() ? alone.concurrency : concurrency) : concurrency);

@@ -11,7 +11,7 @@
  *
  * Prints one table: Kefu vs plain full-text search vs vector-only (hit@1/5/10, MRR@10) per set and
  * language, cross-lingual hit@10, answerability AUROC, the threshold in force, false refusals, refusal
- * recall (per unanswerable type) and extractive answers containing the gold span.
+ * recall (per unanswerable type), extractive answers containing the gold span and quoting a relevant document.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -134,7 +134,7 @@ function printReport(report: { set: string; overall: ReturnType<typeof summarize
       'FTS@10 Vec@10',
       'xL@10',
       'AUROC thresh  FR%   RR%',
-      'extract%',
+      'extract% quote%',
       'refused by type',
     ].join(' | '),
   );
@@ -150,7 +150,7 @@ function printReport(report: { set: string; overall: ReturnType<typeof summarize
           ` ${pct(s.lexical.hitAt10)}  ${pct(s.dense.hitAt10)}`,
           pct(s.crossLingualHitAt10),
           `${num(s.refusal.auroc)} ${s.thresholds.map((t) => t.toFixed(2)).join('/').padStart(5)} ${pct(s.refusal.falseRefusals)} ${pct(s.refusal.refusalRecall)}`,
-          `  ${pct(s.extractive.containsGold)}`,
+          `  ${pct(s.extractive.containsGold)}  ${pct(s.extractive.quotesRelevant)}`,
           Object.entries(s.refusal.byType)
             .map(([type, share]) => `${type} ${pct(share).trim()}`)
             .join(', '),
@@ -159,7 +159,7 @@ function printReport(report: { set: string; overall: ReturnType<typeof summarize
     }
   }
   console.log('\nKefu/FTS/Vec@k: hit@k over answerable queries (FTS = plain full-text search, Vec = vector-only in the language\'s own model, same run).');
-  console.log('xL@10: the other-language answer in Kefu\'s top 10. FR: answerable refused. RR: unanswerable refused. extract: gold span in the extractive answer.');
+  console.log('xL@10: the other-language answer in Kefu\'s top 10. FR: answerable refused. RR: unanswerable refused. extract: gold span in the extractive answer. quote: the extractive answer quotes a relevant document (refused or declined: a miss).');
 }
 
 main().catch((error) => {

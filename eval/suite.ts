@@ -105,8 +105,10 @@ export interface QueryRun {
   threshold: number;
   /** Documents of Kefu's ranking not in the question's language. */
   otherLanguageDocs: Set<string>;
-  /** The extractive answer's text (null when it declined; undefined when not run), only for queries with gold answers. */
+  /** The extractive answer's text (null when it declined or refused; undefined when not run), for answerable queries. */
   extractive?: string | null;
+  /** The document the extractive answer quoted (null when it declined or refused; undefined when not run). */
+  extractiveDoc?: string | null;
 }
 
 export interface RunOptions {
@@ -140,11 +142,18 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
     const list = (source: string) => retrieved.lists.find((entry: RankedList) => entry.source === source)?.hits ?? [];
     const denseSource = retrieved.lists.some((entry) => entry.source === `dense:vector_${query.lang}`) ? `dense:vector_${query.lang}` : 'dense:vector';
     let extractive: string | null | undefined;
-    if (options.extractive && query.answers?.length && decision.answer) {
-      const selected = selectSources(reranked.ranked, retriever.tuning.perDocument, options.sources ?? 6);
-      const scoring = options.embedders.covering(query.lang).at(-1);
-      const result = await extractiveAnswer(query.text, extractiveSources(selected, scoring?.column), { lang: query.lang, embedder: scoring?.embedder });
-      extractive = result?.text ?? null;
+    let extractiveDoc: string | null | undefined;
+    // Every answerable query is answered extractively: a gold span (passage sets) or a relevant document (FAQ
+    // sets, where the whole answer is the unit) says whether the quote is the right one.
+    if (options.extractive && query.answerable && (query.answers?.length || query.relevant.length)) {
+      extractive = extractiveDoc = null;
+      if (decision.answer) {
+        const selected = selectSources(reranked.ranked, retriever.tuning.perDocument, options.sources ?? 6);
+        const scoring = options.embedders.covering(query.lang).at(-1);
+        const result = await extractiveAnswer(query.text, extractiveSources(selected, scoring?.column), { lang: query.lang, embedder: scoring?.embedder });
+        extractive = result?.text ?? null;
+        extractiveDoc = result ? selected[result.used[0] - 1].doc_id : null;
+      }
     }
     runs.push({
       query,
@@ -156,6 +165,7 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
       answerability: decision.answerability,
       threshold,
       extractive,
+      extractiveDoc,
     });
   }
   return runs;
@@ -203,11 +213,17 @@ export function refusalMetrics(runs: QueryRun[]) {
  * (a refusal or a declined quote counts as a miss) and over those that got a quote.
  */
 export function extractiveAccuracy(runs: QueryRun[]) {
-  const scored = runs.filter((run) => run.query.answerable && run.query.answers?.length);
-  if (!scored.some((run) => run.extractive !== undefined)) return { queries: 0, containsGold: Number.NaN, ofAnswered: Number.NaN };
+  const scored = runs.filter((run) => run.query.answerable && run.query.answers?.length && run.extractive !== undefined);
   const contains = (run: QueryRun) => Boolean(run.extractive && run.query.answers!.some((answer) => normalizeForMatch(run.extractive!).includes(normalizeForMatch(answer))));
   const answered = scored.filter((run) => run.extractive);
-  return { queries: scored.length, containsGold: mean(scored.map((run) => (contains(run) ? 1 : 0))), ofAnswered: mean(answered.map((run) => (contains(run) ? 1 : 0))) };
+  // The quoted document among the relevant ones: the measure for FAQ sets, whose queries carry no answer span.
+  const quoted = runs.filter((run) => run.query.answerable && run.query.relevant.length && run.extractiveDoc !== undefined);
+  return {
+    queries: scored.length,
+    containsGold: scored.length ? mean(scored.map((run) => (contains(run) ? 1 : 0))) : Number.NaN,
+    ofAnswered: answered.length ? mean(answered.map((run) => (contains(run) ? 1 : 0))) : Number.NaN,
+    quotesRelevant: quoted.length ? mean(quoted.map((run) => (run.extractiveDoc && run.query.relevant.includes(run.extractiveDoc) ? 1 : 0))) : Number.NaN,
+  };
 }
 
 export function summarize(runs: QueryRun[]) {

@@ -52,11 +52,14 @@ interface Unit {
 
 const SHORT_SENTENCE = { zh: 30, en: 80 };
 /**
- * How many candidates (best by key terms) are also scored by meaning. 6 gives the same gold-span rates as 12 on
- * the public sets (xquad 64.7 / 72.7 %, refusal-set controls 71 / 71 %, zh / en) at half the embedding work,
- * which is the largest stage of an extractive answer (bench:ask --scale).
+ * How many candidates (best by key terms) are also scored by meaning: each is a model call of its own, the largest
+ * stage of an extractive answer and its tail (bench:ask --scale). 6 gave the same gold-span rates as 12 on the
+ * public sets; with the margin gate below and sentences cut at MEANING_MAX_CHARS, 4 gives the same as 6 on every
+ * set (2026-12-03, `npm run eval -- --suite ../shared/data`: gold span xquad 65 / 73 %, refusal-set controls
+ * 69 / 71 %, zh / en; a relevant document quoted: ECS FAQ 63.7 → 63.9 %, xquad 82.2, refusal set 82.5), while 3
+ * loses a query on the refusal set's English controls (71 → 70 %).
  */
-const SEMANTIC_SHORTLIST = 6;
+const SEMANTIC_SHORTLIST = 4;
 /**
  * Characters of a sentence read for meaning: the first 240 (the 95th percentile of the public passages' sentences)
  * say what it is about, and a run-on "sentence" (a table, a list without full stops) costs the model time, not

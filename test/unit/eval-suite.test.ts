@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aurocOf, type QueryRun, querySchema, rankMetrics } from '../../eval/suite.js';
+import { aurocOf, extractiveAccuracy, type QueryRun, querySchema, rankMetrics } from '../../eval/suite.js';
 
 describe('eval query sets', () => {
   it('accept a missing or regional language tag, detecting the language from the text', () => {
@@ -19,5 +19,16 @@ describe('eval metrics', () => {
   });
   it('compute AUROC with ties counted half', () => {
     expect(aurocOf([run(['a'], [], true, 0.9), run(['a'], [], true, 0.4), run([], [], false, 0.4), run([], [], false, 0.1)])).toBeCloseTo((1 + 1 + 0.5 + 1) / 4);
+  });
+  it('score extractive answers by gold span and by quoted document, a refusal counting as a miss', () => {
+    const quoted = (relevant: string[], extractive: string | null, extractiveDoc: string | null, answers?: string[]) =>
+      ({ ...run(relevant, []), query: { id: 'q', text: 'q', lang: 'en', relevant, answerable: true, answers }, extractive, extractiveDoc }) as unknown as QueryRun;
+    const passages = extractiveAccuracy([quoted(['a'], 'It opened in 1901. [1]', 'a', ['1901']), quoted(['a'], 'It closed. [1]', 'b', ['1901']), quoted(['a'], null, null, ['1901'])]);
+    expect(passages).toMatchObject({ queries: 3, containsGold: 1 / 3, ofAnswered: 1 / 2, quotesRelevant: 1 / 3 });
+    // FAQ sets carry no answer spans: only the quoted document is scored.
+    const faq = extractiveAccuracy([quoted(['a'], '(FAQ: …) Yes. [1]', 'a'), quoted(['a', 'c'], '(FAQ: …) No. [2]', 'c'), quoted(['a'], null, null), run([], [], false)]);
+    expect(faq.queries).toBe(0);
+    expect(faq.containsGold).toBeNaN();
+    expect(faq.quotesRelevant).toBeCloseTo(2 / 3);
   });
 });

@@ -117,7 +117,13 @@ async function main() {
     const misses = results.flatMap(({ set, runs }) =>
       runs.filter((run) => run.query.answerable && run.query.relevant.length && !run.query.relevant.includes(run.kefu[0])).map((run) => ({ set, id: run.query.id, text: run.query.text, top: run.kefu.slice(0, 3) })),
     );
-    writeFileSync(values.json, JSON.stringify({ models: embedders.modelKey, report, misses }, null, 2));
+    // Where the extractive answer lets retrieval down: the top document was relevant, the quote is not (or none).
+    const quoteMisses = results.flatMap(({ set, runs }) =>
+      runs
+        .filter((run) => run.extractiveDoc !== undefined && run.query.relevant.includes(run.kefu[0]) && !(run.extractiveDoc && run.query.relevant.includes(run.extractiveDoc)))
+        .map((run) => ({ set, id: run.query.id, text: run.query.text, top: run.kefu.slice(0, 3), quoted: run.extractiveDoc, refused: run.answerability < run.threshold, answer: run.extractive })),
+    );
+    writeFileSync(values.json, JSON.stringify({ models: embedders.modelKey, report, misses, quoteMisses }, null, 2));
   }
   printReport(report);
 }

@@ -140,7 +140,7 @@ function printReport(report: { set: string; overall: ReturnType<typeof summarize
       'FTS@10 Vec@10',
       'xL@10',
       'AUROC thresh  FR%   RR%',
-      'extract% quote%',
+      'extract% quote%  xFR%  xRR%',
       'refused by type',
     ].join(' | '),
   );
@@ -156,7 +156,7 @@ function printReport(report: { set: string; overall: ReturnType<typeof summarize
           ` ${pct(s.lexical.hitAt10)}  ${pct(s.dense.hitAt10)}`,
           pct(s.crossLingualHitAt10),
           `${num(s.refusal.auroc)} ${s.thresholds.map((t) => t.toFixed(2)).join('/').padStart(5)} ${pct(s.refusal.falseRefusals)} ${pct(s.refusal.refusalRecall)}`,
-          `  ${pct(s.extractive.containsGold)}  ${pct(s.extractive.quotesRelevant)}`,
+          `  ${pct(s.extractive.containsGold)}  ${pct(s.extractive.quotesRelevant)} ${pct(s.extractiveModeRefusal?.falseRefusals ?? Number.NaN)} ${pct(s.extractiveModeRefusal?.refusalRecall ?? Number.NaN)}`,
           Object.entries(s.refusal.byType)
             .map(([type, share]) => `${type} ${pct(share).trim()}`)
             .join(', '),
@@ -165,7 +165,7 @@ function printReport(report: { set: string; overall: ReturnType<typeof summarize
     }
   }
   console.log('\nKefu/FTS/Vec@k: hit@k over answerable queries (FTS = plain full-text search, Vec = vector-only in the language\'s own model, same run).');
-  console.log('xL@10: the other-language answer in Kefu\'s top 10. FR: answerable refused. RR: unanswerable refused. extract: gold span in the extractive answer. quote: the extractive answer quotes a relevant document (refused or declined: a miss).');
+  console.log('xL@10: the other-language answer in Kefu\'s top 10. FR: answerable refused. RR: unanswerable refused. extract: gold span in the extractive answer. quote: the extractive answer quotes a relevant document (refused or declined: a miss). xFR/xRR: FR and RR in extractive mode, where a declined quote is a refusal too.');
 }
 
 main().catch((error) => {

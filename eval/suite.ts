@@ -145,7 +145,9 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
     let extractiveDoc: string | null | undefined;
     // Every answerable query is answered extractively: a gold span (passage sets) or a relevant document (FAQ
     // sets, where the whole answer is the unit) says whether the quote is the right one.
-    if (options.extractive && query.answerable && (query.answers?.length || query.relevant.length)) {
+    // Unanswerable queries too: in extractive mode a quote that covers too little of the question is declined (a
+    // refusal), so the decline rate on them is extractive mode's own refusal recall.
+    if (options.extractive && (!query.answerable || query.answers?.length || query.relevant.length)) {
       extractive = extractiveDoc = null;
       if (decision.answer) {
         const selected = selectSources(reranked.ranked, retriever.tuning.perDocument, options.sources ?? 6);
@@ -191,8 +193,9 @@ export function aurocOf(runs: QueryRun[], score: (run: QueryRun) => number = (ru
   return auroc(runs.filter((run) => run.query.answerable).map(score), runs.filter((run) => !run.query.answerable).map(score));
 }
 
-export function refusalMetrics(runs: QueryRun[]) {
-  const refused = (run: QueryRun) => run.answerability < run.threshold;
+/** Refusals by the threshold; `extractiveMode` also counts the quotes extractive mode declines (when it ran). */
+export function refusalMetrics(runs: QueryRun[], extractiveMode = false) {
+  const refused = (run: QueryRun) => run.answerability < run.threshold || (extractiveMode && run.extractive === null);
   const answerable = runs.filter((run) => run.query.answerable);
   const unanswerable = runs.filter((run) => !run.query.answerable);
   const byType: Record<string, number> = {};
@@ -239,6 +242,7 @@ export function summarize(runs: QueryRun[]) {
     dense: rankMetrics(runs, (run) => run.dense),
     crossLingualHitAt10: crossLingual.length ? rankMetrics(crossLingual, (run) => run.kefu, (query) => query.relevant_other_lang ?? []).hitAt10 : Number.NaN,
     refusal: refusalMetrics(runs),
+    extractiveModeRefusal: runs.some((run) => run.extractive !== undefined) ? refusalMetrics(runs, true) : undefined,
     thresholds: [...new Set(runs.map((run) => run.threshold))],
     extractive: extractiveAccuracy(runs),
   };

@@ -312,7 +312,7 @@ export class AnswerService {
 
     if (!o.chatModel) {
       const quoted = await extractive();
-      // Nothing among the sources covers the question's key terms: refusing beats quoting something unrelated.
+      // Sources without a sentence to quote. (Whether the sources answer at all was the threshold's decision.)
       if (!quoted) {
         yield* refuse();
         return;

@@ -49,8 +49,14 @@ describe('extractive answers', () => {
     expect(result?.used).toEqual([2]);
   });
 
-  it('declines when no source covers the question’s key terms, instead of quoting something unrelated', async () => {
-    const sources = [passage(1, '手环充电约需两小时。充满后续航十四天。'), passage(2, '手环支持五十米防水。')];
-    expect(await extractiveAnswer('手环多少钱？价格是多少？', sources, { lang: 'zh' })).toBeUndefined();
+  it('quotes the answer to a paraphrased question that shares no key term with it (refusing is the threshold’s call)', async () => {
+    // "Can I swim with it?" against "waterproof to 50 m": retrieval's meaning found the source; words alone cannot.
+    const sources = [passage(1, '手环支持五十米防水，可以佩戴游泳。'), passage(2, '手环充电约需两小时。')];
+    const result = await extractiveAnswer('戴着它能下水吗？', sources, { lang: 'zh' });
+    expect(result).toEqual({ text: '手环支持五十米防水，可以佩戴游泳。 [1]', used: [1] });
+  });
+
+  it('gives nothing to quote only when the sources hold no text', async () => {
+    expect(await extractiveAnswer('手环多少钱？', [passage(1, '')], { lang: 'zh' })).toBeUndefined();
   });
 });

@@ -22,7 +22,8 @@ const services: Service[] = [];
 async function talk(service: Service) {
   const sessionId = `pii-${Math.random().toString(36).slice(2, 12)}`;
   // Refused (an unanswered-question record), answered (an answer record), both in a session.
-  const refused = await request(service.app).post('/v1/ask').send({ question: `我的订单号是 LM20231101884，一直没发货，手机 13800138000，邮箱 li.wei@example.cn`, sessionId });
+  // An off-topic question, so it is refused ("my order has not shipped" would be answered from the shipping FAQ).
+  const refused = await request(service.app).post('/v1/ask').send({ question: `手机 13800138000，邮箱 li.wei@example.cn，订单 LM20231101884：今天上海天气怎么样？`, sessionId });
   expect(refused.body.refused).toBe(true);
   const answered = await request(service.app).post('/v1/ask').send({ question: 'Can I swim with the Pulse Band 3? My card 4111 1111 1111 1111 was charged, call +1 415 555 0142', sessionId });
   expect(answered.status).toBe(200);
@@ -68,7 +69,7 @@ describe('personal data is masked before anything is stored', () => {
       expect(logText, secret).not.toContain(secret);
     }
     const history = await request(service.app).get(`/v1/sessions/${sessionId}`);
-    expect(history.body.turns[0].question).toBe('我的订单号是 [order]，一直没发货，手机 [phone]，邮箱 [email]');
+    expect(history.body.turns[0].question).toBe('手机 [phone]，邮箱 [email]，订单 [order]：今天上海天气怎么样？');
     const unanswered = (await request(service.app).get('/v1/admin/unanswered')).status;
     expect(unanswered).toBe(403);
     redis.disconnect();

@@ -25,7 +25,7 @@ import { createLogger } from '../src/log.js';
 import { buildService } from '../src/service.js';
 import { readConversations, runConversations, summarizeTurns } from './conversations.js';
 import { runRedTeam } from './red-team.js';
-import { ensureTable, findSets, type QueryRun, readQueries, runQueries, summarize } from './suite.js';
+import { ensureTable, findSets, type QueryRun, readQueries, refusedByThreshold, runQueries, summarize } from './suite.js';
 
 async function main() {
   const { values } = parseArgs({
@@ -121,7 +121,7 @@ async function main() {
     const quoteMisses = results.flatMap(({ set, runs }) =>
       runs
         .filter((run) => run.extractiveDoc !== undefined && run.query.relevant.includes(run.kefu[0]) && !(run.extractiveDoc && run.query.relevant.includes(run.extractiveDoc)))
-        .map((run) => ({ set, id: run.query.id, text: run.query.text, top: run.kefu.slice(0, 3), quoted: run.extractiveDoc, refused: run.answerability < run.threshold, answer: run.extractive })),
+        .map((run) => ({ set, id: run.query.id, text: run.query.text, top: run.kefu.slice(0, 3), quoted: run.extractiveDoc, refused: refusedByThreshold(run), answer: run.extractive })),
     );
     writeFileSync(values.json, JSON.stringify({ models: embedders.modelKey, report, misses, quoteMisses }, null, 2));
   }

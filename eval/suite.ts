@@ -10,9 +10,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL } from '../src/answer/answerability.js';
-import { extractiveAnswer } from '../src/answer/extractive.js';
 import { auroc } from '../src/calibrate/self-calibration.js';
-import { decideStage, extractiveSources, rerankStage, retrieveStage, scopeQuestion, selectSources } from '../src/answer/stages.js';
+import { decideStage, extractStage, rerankStage, retrieveStage, scopeQuestion, selectSources } from '../src/answer/stages.js';
 import type { ProductLineClassifier } from '../src/classify/product-lines.js';
 import type { Config } from '../src/config/config.js';
 import type { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
@@ -105,9 +104,9 @@ export interface QueryRun {
   threshold: number;
   /** Documents of Kefu's ranking not in the question's language. */
   otherLanguageDocs: Set<string>;
-  /** The extractive answer's text (null when it declined or refused; undefined when not run), for answerable queries. */
+  /** The extractive answer's text (null when refused or nothing was quoted; undefined when not run). */
   extractive?: string | null;
-  /** The document the extractive answer quoted (null when it declined or refused; undefined when not run). */
+  /** The document the extractive answer quoted (null when refused or nothing was quoted; undefined when not run). */
   extractiveDoc?: string | null;
 }
 
@@ -144,15 +143,13 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
     let extractive: string | null | undefined;
     let extractiveDoc: string | null | undefined;
     // Every answerable query is answered extractively: a gold span (passage sets) or a relevant document (FAQ
-    // sets, where the whole answer is the unit) says whether the quote is the right one.
-    // Unanswerable queries too: in extractive mode a quote that covers too little of the question is declined (a
-    // refusal), so the decline rate on them is extractive mode's own refusal recall.
+    // sets, where the whole answer is the unit) says whether the quote is the right one. Unanswerable queries
+    // too, so that extractive mode's own refusals (the threshold's, and any quote it gives up on) are measured.
     if (options.extractive && (!query.answerable || query.answers?.length || query.relevant.length)) {
       extractive = extractiveDoc = null;
       if (decision.answer) {
         const selected = selectSources(reranked.ranked, retriever.tuning.perDocument, options.sources ?? 6);
-        const scoring = options.embedders.covering(query.lang).at(-1);
-        const result = await extractiveAnswer(query.text, extractiveSources(selected, scoring?.column), { lang: query.lang, embedder: scoring?.embedder });
+        const result = await extractStage(query.text, query.lang, selected, options.embedders);
         extractive = result?.text ?? null;
         extractiveDoc = result ? selected[result.used[0] - 1].doc_id : null;
       }
@@ -193,9 +190,12 @@ export function aurocOf(runs: QueryRun[], score: (run: QueryRun) => number = (ru
   return auroc(runs.filter((run) => run.query.answerable).map(score), runs.filter((run) => !run.query.answerable).map(score));
 }
 
-/** Refusals by the threshold; `extractiveMode` also counts the quotes extractive mode declines (when it ran). */
+/** Refused by the answerability threshold. */
+export const refusedByThreshold = (run: QueryRun) => run.answerability < run.threshold;
+
+/** Refusals by the threshold; `extractiveMode` also counts answers extractive mode had nothing to quote for (when it ran). */
 export function refusalMetrics(runs: QueryRun[], extractiveMode = false) {
-  const refused = (run: QueryRun) => run.answerability < run.threshold || (extractiveMode && run.extractive === null);
+  const refused = (run: QueryRun) => refusedByThreshold(run) || (extractiveMode && run.extractive === null);
   const answerable = runs.filter((run) => run.query.answerable);
   const unanswerable = runs.filter((run) => !run.query.answerable);
   const byType: Record<string, number> = {};

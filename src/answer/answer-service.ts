@@ -10,7 +10,6 @@ import type { CuratedAnswers, CuratedMatch } from './curated.js';
 import type { DetailRequest, MissingDetails } from './missing-details.js';
 import type { AnswerabilityModel } from './answerability.js';
 import { type ChatModel, type ChatUsage, LlmError, type Sampling } from './chat-model.js';
-import { extractiveAnswer } from './extractive.js';
 import { groundPrompt, verifyCitations } from './grounding.js';
 import { MESSAGES } from './messages.js';
 import type { PromptTurn } from './prompt.js';
@@ -18,7 +17,7 @@ import type { AnswerLength, Channel, PromptTemplates } from './prompt-templates.
 import { FullWidthPunctuation } from '../text/punctuation.js';
 import type { TokenCounter } from './token-budget.js';
 import type { SourceUrls } from './source-urls.js';
-import { type Decision, extractiveSources, retrieveStage, rerankStage, type Scope, scopeQuestion, decideStage, selectSources } from './stages.js';
+import { type Decision, extractStage, retrieveStage, rerankStage, type Scope, scopeQuestion, decideStage, selectSources } from './stages.js';
 
 export interface AnswerRequest {
   question: string;
@@ -304,8 +303,7 @@ export class AnswerService {
 
     const extractive = async () => {
       const composeStarted = performance.now();
-      const scoring = o.embedders.covering(lang).at(-1);
-      const result = await extractiveAnswer(request.question, extractiveSources(selected, scoring?.column), { lang, embedder: scoring?.embedder });
+      const result = await extractStage(request.question, lang, selected, o.embedders);
       timings.extractMs = performance.now() - composeStarted;
       return result && { text: result.text, citations: sources.filter((source) => result.used.includes(source.n)) };
     };

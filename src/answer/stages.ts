@@ -11,7 +11,8 @@ import type { HybridRetriever, RetrievalTimings } from '../retrieve/hybrid-retri
 import type { Reranker } from '../retrieve/reranker.js';
 import type { Language } from '../text/language.js';
 import { type AnswerabilityModel, answerability } from './answerability.js';
-import type { ExtractiveSource } from './extractive.js';
+import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
+import { type ExtractiveAnswer, type ExtractiveSource, extractiveAnswer } from './extractive.js';
 
 export interface Scope {
   /** The line the answer is about: stated by the caller, guessed from the question, or "unknown". */
@@ -91,7 +92,7 @@ export function selectSources(ranked: Candidate[], perDocument: number, limit: n
  * Stage "extract" input: the selected sources as extractive answers read them. `scoringColumn` is the vector
  * column of the model that scores sentences; a chunk's retrieval score in it is reused rather than recomputed.
  */
-export function extractiveSources(selected: Candidate[], scoringColumn?: string): ExtractiveSource[] {
+function extractiveSources(selected: Candidate[], scoringColumn?: string): ExtractiveSource[] {
   return selected.map((candidate, index) => {
     let faq: { question?: string; answer?: string } = {};
     if (candidate.kind === 'faq') {
@@ -104,4 +105,13 @@ export function extractiveSources(selected: Candidate[], scoringColumn?: string)
     const similarity = scoringColumn ? candidate.scores[`dense:${scoringColumn}`] : undefined;
     return { n: index + 1, kind: candidate.kind, lang: candidate.lang, title: candidate.title, text: candidate.text, faqQuestion: faq.question, faqAnswer: faq.answer, similarity };
   });
+}
+
+/**
+ * Stage "extract": a cited quote from the selected sources, sentences scored for meaning by the question
+ * language's own model (the last space covering it). Undefined only when the sources hold no text.
+ */
+export function extractStage(question: string, lang: Language, selected: Candidate[], embedders: EmbeddingSpaces): Promise<ExtractiveAnswer | undefined> {
+  const scoring = embedders.covering(lang).at(-1);
+  return extractiveAnswer(question, extractiveSources(selected, scoring?.column), { lang, embedder: scoring?.embedder });
 }

@@ -47,6 +47,7 @@ import { Redis } from 'ioredis';
 import { EmailChannel } from './email/email-channel.js';
 import { EmailStore } from './email/email-store.js';
 import { InboxWatcher } from './email/inbox-watcher.js';
+import { IsolatedMailParser } from './email/isolated-mail-parser.js';
 import { SmtpMailer } from './email/mailer.js';
 import { ReviewRules } from './email/review-rules.js';
 import { emailRoutes } from './http/email-routes.js';
@@ -74,6 +75,7 @@ async function emailChannel(config: Config, logger: Logger, parts: { answers: An
   redis.on('error', (error) => logger.warn({ err: error }, 'e-mail store: Redis error'));
   const store = new EmailStore(redis, config.REDIS_KEY_PREFIX, config.EMAIL_RETENTION_DAYS * 86_400);
   const mailer = new SmtpMailer(config.SMTP_URL!, config.SMTP_TIMEOUT_MS);
+  const parser = new IsolatedMailParser({ timeoutMs: config.EMAIL_PARSE_TIMEOUT_MS, maxTextChars: config.EMAIL_MAX_TEXT_CHARS });
   const channel = new EmailChannel(
     {
       store,
@@ -85,6 +87,7 @@ async function emailChannel(config: Config, logger: Logger, parts: { answers: An
       // The admin audit trail gets ids and outcomes, never the mail's text.
       audit: async (entry) => void (await parts.state.appendLog('audit', { ...entry, by: entry.by ?? 'kefu', at: new Date().toISOString() }, 10_000).catch(() => undefined)),
       observer: parts.metrics.emailObserver,
+      parse: (raw) => parser.parse(raw),
     },
     {
       redisUrl: config.REDIS_URL!,
@@ -113,6 +116,7 @@ async function emailChannel(config: Config, logger: Logger, parts: { answers: An
     close: async () => {
       await inbox?.stop();
       await channel.close();
+      await parser.close();
       mailer.close();
       redis.disconnect();
     },

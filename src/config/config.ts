@@ -267,6 +267,8 @@ const schema = z.object({
   EMAIL_ANSWER_TIMEOUT_MS: integer(120_000, 1000, 3_600_000),
   EMAIL_MAX_BYTES: integer(10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
   EMAIL_AUTO_SEND: boolean(false),
+  EMAIL_PARSE_TIMEOUT_MS: integer(10_000, 100, 600_000),
+  EMAIL_MAX_TEXT_CHARS: integer(100_000, 1000, 10_000_000),
   EMAIL_REVIEW_RULES_FILE: z.preprocess(emptyAsUndefined, z.string().default('knowledge/email-review.yaml')),
   // On the sample, answerable mails scored 0.6–0.95 and borderline ones 0.2–0.35 (README "E-mail channel").
   EMAIL_REVIEW_MIN_CONFIDENCE: number(0.5, 0, 1),

@@ -8,7 +8,7 @@ import type { Language } from '../text/language.js';
 import { composeReply, type ReplyDraft, textToHtml } from './compose-reply.js';
 import type { DraftRecord, DraftState, EmailStore } from './email-store.js';
 import type { Mailer } from './mailer.js';
-import { baseSubject, parseEmail, rawMessageId, threadKeyOf } from './parse-email.js';
+import { baseSubject, type ParsedEmail, parseEmail, rawMessageId, threadKeyOf } from './parse-email.js';
 import type { ReviewRules } from './review-rules.js';
 import { emailQuestion } from './email-question.js';
 
@@ -44,6 +44,8 @@ export interface EmailChannelDeps {
   logger: Logger;
   /** Analytics copies (the admin audit trail) are masked; the mail itself is kept whole. */
   audit: (entry: Record<string, unknown>) => Promise<void>;
+  /** Parses a raw message; by default on a worker thread under a time budget (IsolatedMailParser), so hostile mail cannot stall the API. */
+  parse?: (raw: Buffer) => Promise<ParsedEmail>;
   observer?: { received?(source: string): void; drafted?(review: 'held' | 'auto'): void; sent?(result: 'sent' | 'failed'): void; deadLetter?(queue: string): void };
 }
 
@@ -114,7 +116,7 @@ export class EmailChannel {
     if (done) return done;
     const raw = await store.raw(emailId);
     if (!raw) throw new UnrecoverableError(`The raw message of ${emailId} is gone (expired or deleted)`);
-    const email = await parseEmail(raw).catch((error: Error) => {
+    const email = await (this.deps.parse ?? parseEmail)(raw).catch((error: Error) => {
       throw new UnrecoverableError(`The message cannot be parsed: ${error.message}`);
     });
     const sender = email.replyTo ?? email.from;
@@ -127,7 +129,7 @@ export class EmailChannel {
     const { meta, done: answer } = await this.answer(question, email.lang, history);
     const lang = meta.lang;
     const reply = composeReply(answer, { lang, customerName: email.from?.name ?? '', subject: email.subject, companyName: this.settings.companyName, handoffContact: this.settings.handoffContact[lang] });
-    const reasons = this.deps.review.reasons({ text: email.text, subject: email.subject, lang, refused: answer.refused, confidence: answer.confidence, mode: answer.mode });
+    const reasons = this.deps.review.reasons({ text: email.text, subject: email.subject, lang, refused: answer.refused, confidence: answer.confidence, mode: answer.mode, truncated: email.truncated });
     const autoSend = this.settings.autoSend && reasons.length === 0;
     const now = new Date().toISOString();
     const record: DraftRecord = {

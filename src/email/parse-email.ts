@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { htmlToText } from 'html-to-text';
 import { simpleParser } from 'mailparser';
 import { detectLanguage, type Language } from '../text/language.js';
 import { splitReply } from './reply-text.js';
@@ -17,8 +18,10 @@ export interface ParsedEmail {
   text: string;
   quoted: string;
   signature: string;
-  /** The body as sent (text, or text from the HTML when there is no text part). */
+  /** The body as sent (text, or text from the HTML when there is no text part), cut to `maxTextChars`. */
   body: string;
+  /** The body was longer than `maxTextChars` and was cut: the draft says so to its reviewer. */
+  truncated: boolean;
   htmlOnly: boolean;
   attachments: { filename: string; contentType: string; size: number }[];
   lang: Language;
@@ -39,8 +42,31 @@ export function rawMessageId(raw: Buffer): string {
   return match?.[1] ?? `<sha256-${createHash('sha256').update(raw).digest('hex').slice(0, 40)}@kefu.invalid>`;
 }
 
-/** Parses a raw RFC 5322 message: MIME, transfer encodings and charsets (GBK, GB2312, Big5, UTF-8…) by mailparser. */
-export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
+export interface ParseOptions {
+  /** The decoded body is cut to this many characters before reply splitting; what a customer asks is at the top. */
+  maxTextChars: number;
+}
+
+export const DEFAULT_MAX_TEXT_CHARS = 100_000;
+
+/** HTML to plain text for a mail with no text part: quotes as "> " lines (as splitReply reads them), no link targets or images. */
+const htmlBodyToText = (html: string) =>
+  htmlToText(html, {
+    wordwrap: false,
+    limits: { maxDepth: 100, maxInputLength: 4 * DEFAULT_MAX_TEXT_CHARS },
+    selectors: [
+      { selector: 'a', options: { ignoreHref: true } },
+      { selector: 'img', format: 'skip' },
+      { selector: 'style', format: 'skip' },
+      { selector: 'script', format: 'skip' },
+    ],
+  });
+
+/**
+ * Parses a raw RFC 5322 message: MIME, transfer encodings and charsets (GBK, GB2312, Big5, UTF-8…) by mailparser.
+ * CPU work over a stranger's text: the channel runs it on a worker thread under a time budget (IsolatedMailParser).
+ */
+export async function parseEmail(raw: Buffer, options: ParseOptions = { maxTextChars: DEFAULT_MAX_TEXT_CHARS }): Promise<ParsedEmail> {
   if (!raw.length) throw new EmailParseError('The message is empty');
   const mail = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true });
   const address = (value: typeof mail.from) => {
@@ -50,8 +76,13 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
   const to = (Array.isArray(mail.to) ? mail.to : mail.to ? [mail.to] : []).flatMap((entry) => entry.value.map((item) => item.address ?? '')).filter(Boolean);
   // HTML-only mail: mailparser writes the text from the HTML, quotes as "> " lines and the client's quote header
   // ("On … wrote:", Outlook's "From:/Sent:" block) as text, which splitReply recognises.
-  const body = mail.text ?? '';
-  const htmlOnly = typeof mail.html === 'string' && !/^content-type:\s*text\/plain/im.test(raw.toString('latin1'));
+  // mailparser converts the HTML only when it is the root part or an alternative: HTML beside an attachment
+  // (multipart/mixed of text/html and a PDF) came back with no text at all, and the draft answered the subject.
+  const html = typeof mail.html === 'string' ? mail.html : '';
+  const fullBody = mail.text?.trim() ? mail.text : html ? htmlBodyToText(html) : (mail.text ?? '');
+  const htmlOnly = Boolean(html) && !/^content-type:\s*text\/plain/im.test(raw.toString('latin1'));
+  const truncated = fullBody.length > options.maxTextChars;
+  const body = truncated ? fullBody.slice(0, options.maxTextChars) : fullBody;
   const parts = splitReply(body);
   const subject = (mail.subject ?? '').trim();
   return {
@@ -67,6 +98,7 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
     quoted: parts.quoted,
     signature: parts.signature,
     body,
+    truncated,
     htmlOnly,
     attachments: mail.attachments.filter((attachment) => attachment.contentDisposition !== 'inline' || attachment.filename).map((attachment) => ({ filename: attachment.filename ?? '(unnamed)', contentType: attachment.contentType, size: attachment.size })),
     lang: detectLanguage(`${subject}\n${parts.text}`),

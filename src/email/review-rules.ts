@@ -29,6 +29,8 @@ export interface ReviewInput {
   confidence: number;
   /** Fallback and ungrounded-replaced drafts were meant to be generated: a person should look. */
   mode: string;
+  /** The message was longer than EMAIL_MAX_TEXT_CHARS and only its start was read. */
+  truncated?: boolean;
 }
 
 export class ReviewRules {
@@ -61,11 +63,12 @@ export class ReviewRules {
     if (input.refused) reasons.push({ code: 'refusal', label: labels.refusal });
     else if (input.confidence < this.minConfidence) reasons.push({ code: 'low_confidence', label: labels.lowConfidence });
     if (input.mode === 'fallback') reasons.push({ code: 'model_unavailable', label: labels.fallback });
+    if (input.truncated) reasons.push({ code: 'truncated', label: labels.truncated });
     return reasons;
   }
 }
 
-const LABELS: Record<Language, { refusal: string; lowConfidence: string; fallback: string }> = {
-  zh: { refusal: '资料中没有答案（仅发送转人工的回复）', lowConfidence: '回答把握不足', fallback: '生成模型不可用，草稿为摘录' },
-  en: { refusal: 'no answer in the knowledge base (holding reply only)', lowConfidence: 'low answer confidence', fallback: 'the model was unavailable; the draft is quoted text' },
+const LABELS: Record<Language, { refusal: string; lowConfidence: string; fallback: string; truncated: string }> = {
+  zh: { refusal: '资料中没有答案（仅发送转人工的回复）', lowConfidence: '回答把握不足', fallback: '生成模型不可用，草稿为摘录', truncated: '邮件过长，只读取了开头部分' },
+  en: { refusal: 'no answer in the knowledge base (holding reply only)', lowConfidence: 'low answer confidence', fallback: 'the model was unavailable; the draft is quoted text', truncated: 'the message was too long; only its beginning was read' },
 };

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
-import { ingestKnowledgeBase } from '../src/ingest/ingest-knowledge-base.js';
+import { ingestKnowledgeBase } from '../src/ingest-knowledge-base.js';
 import { IngestJobs } from '../src/ingest/jobs.js';
 import { createLogger } from '../src/log.js';
 import { buildService } from '../src/service.js';

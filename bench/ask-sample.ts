@@ -16,7 +16,7 @@ import path from 'node:path';
 import { OpenAiChatModel } from '../src/answer/chat-model.js';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
-import { ingestKnowledgeBase } from '../src/ingest/ingest-knowledge-base.js';
+import { ingestKnowledgeBase } from '../src/ingest-knowledge-base.js';
 import { createLogger } from '../src/log.js';
 import { buildService, type Service } from '../src/service.js';
 import { FakeVllmServer } from '../test/support/fake-vllm-server.js';

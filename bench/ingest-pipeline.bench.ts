@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { runIngestion } from '../src/ingest/run-ingestion.js';
-import { runSettings } from '../src/ingest/ingest-knowledge-base.js';
+import { runSettings } from '../src/ingest-knowledge-base.js';
 import { FakeEmbeddingsServer } from '../test/support/fake-embeddings-server.js';
 
 const { values } = parseArgs({ options: { documents: { type: 'string', default: '10000' }, corpus: { type: 'string', default: '../shared/data/alibabacloud-ecs-faq-en-zh/corpus.jsonl' } } });
@@ -32,7 +32,7 @@ try {
   await writeFile(file, corpus.join('\n') + '\n');
   const config = loadConfig({ ...process.env, EMBEDDING_API_URL: server.baseURL, EMBEDDING_API_MODEL: 'instant-double', EMBEDDING_MODEL_EN: 'none', CALIBRATION_ENABLED: 'false', EMBEDDING_API_BATCH_SIZE: '128', EMBEDDING_API_CONCURRENCY: '4' });
   const embedders = await loadEmbeddingSpaces(config);
-  const run = () => runIngestion({ source: file, dbDir: path.join(dir, 'db'), tableName: 'bench', embedders, ...runSettings(config), lock: {} });
+  const run = () => runIngestion({ source: file, dbDir: path.join(dir, 'db'), tableName: 'bench', embedders, ...runSettings(config, embedders), lock: {} });
   const cold = await run();
   const unchanged = await run();
   const result = { documents: cold.documents.added, chunks: cold.chunksWritten, coldSeconds: +cold.seconds.toFixed(2), embedSeconds: +cold.embedSeconds.toFixed(2), endToEndChunksPerSecond: +(cold.chunksWritten / cold.seconds).toFixed(0), unchangedSeconds: +unchanged.seconds.toFixed(2) };

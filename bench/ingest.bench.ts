@@ -18,7 +18,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { loadConfig } from '../src/config/config.js';
 import type { Embedder } from '../src/embed/embedder.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
-import { ingestKnowledgeBase, runSettings } from '../src/ingest/ingest-knowledge-base.js';
+import { ingestKnowledgeBase, runSettings } from '../src/ingest-knowledge-base.js';
 import { runIngestion } from '../src/ingest/run-ingestion.js';
 import { round } from './stats.js';
 
@@ -37,7 +37,7 @@ try {
   for (const space of embedders.all) await space.embedder.embedPassages(['warm-up', '预热', 'a longer warm-up sentence to size the buffers']);
   const run = () =>
     source
-      ? runIngestion({ source, dbDir: dir, tableName: 'bench', embedders, ...runSettings(config), lock: undefined })
+      ? runIngestion({ source, dbDir: dir, tableName: 'bench', embedders, ...runSettings(config, embedders), lock: undefined })
       : ingestKnowledgeBase(config, embedders, { dbDir: dir, tableName: 'bench' });
   const cold = await run();
   const unchanged = await run();

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config/config.js';
 import { inferenceLayout, loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
-import { ingestKnowledgeBase } from '../src/ingest/ingest-knowledge-base.js';
+import { ingestKnowledgeBase } from '../src/ingest-knowledge-base.js';
 import { summarize } from './stats.js';
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-bench-overload-'));

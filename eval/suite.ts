@@ -16,12 +16,13 @@ import type { ProductLineClassifier } from '../src/classify/product-lines.js';
 import type { Config } from '../src/config/config.js';
 import type { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
 import { PIPELINE_VERSION, runIngestion } from '../src/ingest/run-ingestion.js';
+import { selfCalibrationHook } from '../src/calibrate/calibration-hook.js';
 import type { Evidence } from '../src/retrieve/evidence.js';
 import type { RankedList } from '../src/retrieve/fusion.js';
 import { HybridRetriever } from '../src/retrieve/hybrid-retriever.js';
 import type { Reranker } from '../src/retrieve/reranker.js';
 import { DEFAULT_TUNING, type RetrievalTuning } from '../src/retrieve/tuning.js';
-import { KnowledgeStore } from '../src/store/knowledge-store.js';
+import type { KnowledgeStore } from '../src/store/knowledge-store.js';
 import type { Language } from '../src/text/language.js';
 import { detectLanguage, normalizeForMatch } from '../src/text/language.js';
 
@@ -87,7 +88,7 @@ export async function ensureTable(set: EvalSet, embedders: EmbeddingSpaces, conf
     maxFileBytes: config.INGEST_MAX_FILE_BYTES,
     chunkMaxTokens: config.CHUNK_MAX_TOKENS,
     chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
-    calibration: { target: config.CALIBRATION_FALSE_REFUSAL_TARGET },
+    calibration: selfCalibrationHook(embedders, config.CALIBRATION_FALSE_REFUSAL_TARGET),
   });
   log(`${set.name}: ${summary.chunksTotal} chunks, ${summary.seconds.toFixed(0)} s`);
   return table;

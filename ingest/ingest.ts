@@ -17,8 +17,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
-import { ingestKnowledgeBase, runSettings } from '../src/ingest/ingest-knowledge-base.js';
-import { acquireIngestLock } from '../src/ingest/lock.js';
+import { ingestKnowledgeBase, runSettings } from '../src/ingest-knowledge-base.js';
+import { acquireIngestLock, lockSettings } from '../src/ingest/lock.js';
 import { createJsonProgress, createProgress, type ProgressReporter } from '../src/ingest/progress.js';
 import type { IngestJobRecord } from '../src/ingest/jobs.js';
 import { type IngestSummary, runIngestion } from '../src/ingest/run-ingestion.js';
@@ -59,7 +59,7 @@ async function main(): Promise<number> {
     if (values.rollback) {
       const target = /^\d+$/.test(values.rollback) ? Number(values.rollback) : values.rollback;
       // A rollback commits a version: it must not interleave with an ingestion's commits.
-      const lock = await acquireIngestLock({ ...runSettings(config).lock, dbDir, tableName, purpose: 'rollback' });
+      const lock = await acquireIngestLock({ ...lockSettings(config), dbDir, tableName, purpose: 'rollback' });
       const version = await store.rollback(target, { force: values.force }).finally(() => lock.release());
       print(values.json, { rolledBackTo: target, newVersion: version }, `Rolled back to ${target}; it is now current as version ${version}.`);
     } else {
@@ -85,8 +85,8 @@ async function main(): Promise<number> {
         tableName,
         embedders,
         progress,
-        ...runSettings(config),
-        lock: { ...runSettings(config).lock, held: values['lock-held'] },
+        ...runSettings(config, embedders),
+        lock: { ...runSettings(config, embedders).lock, held: values['lock-held'] },
       })
     : await ingestKnowledgeBase(config, embedders, { dbDir, tableName, progress, lockHeld: values['lock-held'] });
   print(values.json, summary, describe(summary));

@@ -33,6 +33,7 @@ import { HybridRetriever } from './retrieve/hybrid-retriever.js';
 import { HttpReranker, type Reranker } from './retrieve/reranker.js';
 import { DEFAULT_TUNING } from './retrieve/tuning.js';
 import { RefusalThresholds } from './answer/refusal-threshold.js';
+import { openRedis, queueConnection } from './state/redis-connection.js';
 import { RedisState } from './state/redis-state.js';
 import { ResilientState } from './state/resilient-state.js';
 import { LogSpool } from './state/spool.js';
@@ -43,7 +44,6 @@ import { GapReporter } from './insights/gaps.js';
 import { loadPromptTemplates } from './answer/prompt-templates.js';
 import { SourceUrls } from './answer/source-urls.js';
 import { MissingDetails } from './answer/missing-details.js';
-import { Redis } from 'ioredis';
 import { EmailChannel } from './email/email-channel.js';
 import { EmailStore } from './email/email-store.js';
 import { InboxWatcher } from './email/inbox-watcher.js';
@@ -71,8 +71,7 @@ export interface Service {
 /** The e-mail channel's parts: its store and queues on Redis, review rules, SMTP, and (where they run) the workers and inbox. */
 async function emailChannel(config: Config, logger: Logger, parts: { answers: AnswerService; conversations: Conversations; state: SharedState; metrics: Metrics; runWorkers: boolean }) {
   // Its own connection: queue and records must not share the fail-fast settings of the shared-state client.
-  const redis = new Redis(config.REDIS_URL!, { maxRetriesPerRequest: 5 });
-  redis.on('error', (error) => logger.warn({ err: error }, 'e-mail store: Redis error'));
+  const redis = openRedis(config.REDIS_URL!, 'records', { onError: (error) => logger.warn({ err: error }, 'e-mail store: Redis error') });
   const store = new EmailStore(redis, config.REDIS_KEY_PREFIX, config.EMAIL_RETENTION_DAYS * 86_400);
   const mailer = new SmtpMailer(config.SMTP_URL!, config.SMTP_TIMEOUT_MS);
   const parser = new IsolatedMailParser({ timeoutMs: config.EMAIL_PARSE_TIMEOUT_MS, maxTextChars: config.EMAIL_MAX_TEXT_CHARS });
@@ -90,7 +89,7 @@ async function emailChannel(config: Config, logger: Logger, parts: { answers: An
       parse: (raw) => parser.parse(raw),
     },
     {
-      redisUrl: config.REDIS_URL!,
+      connection: queueConnection(config.REDIS_URL!),
       queuePrefix: `${config.REDIS_KEY_PREFIX}bull`,
       attempts: config.EMAIL_MAX_ATTEMPTS,
       backoffMs: config.EMAIL_BACKOFF_MS,

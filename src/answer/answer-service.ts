@@ -7,7 +7,7 @@ import type { Reranker } from '../retrieve/reranker.js';
 import { detectLanguage, type Language } from '../text/language.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { CuratedAnswers, CuratedMatch } from './curated.js';
-import type { DetailRequest, MissingDetails } from './missing-details.js';
+import type { MissingDetails } from './missing-details.js';
 import type { AnswerabilityModel } from './answerability.js';
 import { type ChatModel, type ChatUsage, LlmError, type Sampling } from './chat-model.js';
 import { groundPrompt, verifyCitations } from './grounding.js';
@@ -97,6 +97,12 @@ export interface AnswerDone {
   curated?: { id: string; similarity: number; matched: string };
 }
 
+/** What the answer cache keeps of an answer: everything but its id and timings, which belong to each request. */
+export interface CachedAnswer {
+  meta: Omit<AnswerMeta, 'answerId'>;
+  done: Omit<AnswerDone, 'answerId' | 'timings'>;
+}
+
 export type AnswerEvent = { type: 'meta'; data: AnswerMeta } | { type: 'token'; data: { text: string } } | { type: 'done'; data: AnswerDone };
 
 /** Hooks for metrics; the HTTP layer plugs Prometheus in, tests and scripts leave them out. */
@@ -137,7 +143,7 @@ export interface AnswerServiceOptions {
   templates: PromptTemplates;
   answerLength: Record<Channel, AnswerLength>;
   observer?: AnswerObserver;
-  cache?: AnswerCache;
+  cache?: AnswerCache<CachedAnswer>;
   /** The knowledge table version, part of every cache key. */
   knowledgeVersion?: () => Promise<number>;
   /** Bounds answers in their CPU-bound part (see Gate); admission sheds load by its queue. */

@@ -15,7 +15,7 @@ export function checkCitations(answer: string, givenNumbers: Set<number>): { tex
   const used: number[] = [];
   const invalid: number[] = [];
   for (const n of citedNumbers(answer)) (givenNumbers.has(n) ? used : invalid).push(n);
-  const text = answer.replace(/[[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]/g, (marker, list: string) => {
+  const text = answer.replace(/[[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]/g, (_marker, list: string) => {
     const kept = list.split(/[,，、]/).map((part) => Number(part.trim())).filter((n) => givenNumbers.has(n));
     return kept.map((n) => `[${n}]`).join('');
   });

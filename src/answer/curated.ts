@@ -5,7 +5,7 @@ import { readRulesFile } from '../config/rules-file.js';
 import { z } from 'zod';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import { dot, type Embedder } from '../embed/embedder.js';
-import { AppError } from '../errors.js';
+import { conflict, notFound, unavailable } from '../errors.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { Language } from '../text/language.js';
 
@@ -117,7 +117,7 @@ export class CuratedAnswers {
 
   get(id: string): CuratedEntry {
     const entry = this.entries.find((candidate) => candidate.id === id);
-    if (!entry) throw new AppError(404, 'curated_not_found', `No curated answer with id "${id}"`);
+    if (!entry) throw notFound('curated_not_found', `No curated answer with id "${id}"`);
     return entry;
   }
 
@@ -177,7 +177,7 @@ export class CuratedAnswers {
 
   private writable(id: string): CuratedEntry {
     const entry = this.get(id);
-    if (entry.source === 'file') throw new AppError(409, 'curated_read_only', `Curated answer "${id}" comes from knowledge/curated/${entry.file}: edit it there`);
+    if (entry.source === 'file') throw conflict('curated_read_only', `Curated answer "${id}" comes from knowledge/curated/${entry.file}: edit it there`);
     return entry;
   }
 
@@ -214,6 +214,6 @@ export class CuratedAnswers {
   }
 
   private requireShared(): void {
-    if (this.state.isDegraded) throw new AppError(503, 'state_unavailable', 'Curated answers cannot be changed while the shared state (Redis) is unreachable; retry when it is back');
+    if (this.state.isDegraded) throw unavailable('state_unavailable', 'Curated answers cannot be changed while the shared state (Redis) is unreachable; retry when it is back');
   }
 }

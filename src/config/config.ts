@@ -4,7 +4,8 @@ import { z } from 'zod';
 
 /**
  * Every setting of the service and the ingestion job, parsed once at start-up.
- * Nothing else in the code base reads `process.env`. Each entry is documented in the README.
+ * Nothing else in the code base reads `process.env`. Each entry is described in settings-docs.ts, from which
+ * docs/configuration.md is generated (`npm run docs:config`).
  */
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
@@ -45,7 +46,7 @@ export function answerLength(setting: string): { zh: number; en: number } {
   return { zh: Number(match[1]), en: Number(match[2]) };
 }
 
-const schema = z.object({
+export const schema = z.object({
   KNOWLEDGE_DIR: z.preprocess(emptyAsUndefined, z.string().default('knowledge')),
   PRODUCT_LINES_FILE: z.preprocess(emptyAsUndefined, z.string().default('knowledge/product-lines.yaml')),
   DB_DIR: z.preprocess(emptyAsUndefined, z.string().default('data/lancedb')),
@@ -298,7 +299,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const problems = result.error.issues
       .map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
       .join('\n');
-    throw new ConfigError(`Invalid settings (fix these environment variables, see README "Settings"):\n${problems}`);
+    throw new ConfigError(`Invalid settings (fix these environment variables, see docs/configuration.md):\n${problems}`);
   }
   const data = result.data;
   if (data.EMAIL_ENABLED && (!data.REDIS_URL || !data.SMTP_URL)) {

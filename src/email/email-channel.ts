@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { AnswerDone, AnswerMeta, AnswerService } from '../answer/answer-service.js';
 import type { Conversations } from '../chat/conversation.js';
-import { AppError } from '../errors.js';
+import { AppError } from '../http/http-error.js';
 import type { Logger } from '../log.js';
 import type { Language } from '../text/language.js';
 import { composeReply, type ReplyDraft, textToHtml } from './compose-reply.js';
@@ -11,12 +11,14 @@ import type { Mailer } from './mailer.js';
 import { baseSubject, type ParsedEmail, parseEmail, rawMessageId, threadKeyOf } from './parse-email.js';
 import type { ReviewRules } from './review-rules.js';
 import { emailQuestion } from './email-question.js';
+import type { QueueConnection } from '../state/redis-connection.js';
 
 export const DRAFT_QUEUE = 'email-draft';
 export const SEND_QUEUE = 'email-send';
 
 export interface EmailChannelSettings {
-  redisUrl: string;
+  /** Where BullMQ opens its connections (from the state's connection factory). */
+  connection: QueueConnection;
   /** BullMQ's key prefix (under REDIS_KEY_PREFIX). */
   queuePrefix: string;
   attempts: number;
@@ -72,7 +74,7 @@ export class EmailChannel {
     private readonly deps: EmailChannelDeps,
     private readonly settings: EmailChannelSettings,
   ) {
-    const options = { connection: { url: settings.redisUrl, maxRetriesPerRequest: null }, prefix: settings.queuePrefix };
+    const options = { connection: settings.connection, prefix: settings.queuePrefix };
     this.draftQueue = new Queue(DRAFT_QUEUE, options);
     this.sendQueue = new Queue(SEND_QUEUE, options);
     // A Redis outage must not crash the API: an 'error' event without a listener would throw.
@@ -252,7 +254,7 @@ export class EmailChannel {
 
   /** Runs the drafting and sending workers in this process (the API, or `npm run worker`). */
   startWorkers(): void {
-    const options = { connection: { url: this.settings.redisUrl, maxRetriesPerRequest: null }, prefix: this.settings.queuePrefix, concurrency: this.settings.concurrency, lockDuration: this.settings.lockMs, stalledInterval: Math.max(500, Math.floor(this.settings.lockMs / 2)), maxStalledCount: 2 };
+    const options = { connection: this.settings.connection, prefix: this.settings.queuePrefix, concurrency: this.settings.concurrency, lockDuration: this.settings.lockMs, stalledInterval: Math.max(500, Math.floor(this.settings.lockMs / 2)), maxStalledCount: 2 };
     const drafter = new Worker(DRAFT_QUEUE, async (job: Job<{ emailId: string }>) => void (await this.draft(job.data.emailId)), options);
     const sender = new Worker(SEND_QUEUE, async (job: Job<{ draftId: string }>) => this.send(job.data.draftId), options);
     drafter.on('failed', (job, error) => void this.onFailed(DRAFT_QUEUE, job, error));

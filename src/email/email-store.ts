@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../state/redis-connection.js';
 import type { ReviewReason } from './review-rules.js';
 import type { ReplyDraft } from './compose-reply.js';
 
@@ -83,7 +83,7 @@ const hash = (text: string) => createHash('sha256').update(text).digest('hex').s
 
 export class EmailStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
     private readonly retentionSeconds: number,
   ) {}

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { AppError } from '../errors.js';
+import { AppError } from './http-error.js';
 
 const keySchema = z.object({
   id: z.string().min(1),

@@ -2,13 +2,13 @@ import { rm } from 'node:fs/promises';
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Conversations } from '../chat/conversation.js';
-import { AppError } from '../errors.js';
+import { AppError } from './http-error.js';
 import type { DocumentFiles } from '../ingest/document-files.js';
 import type { GapReporter, GapSignal } from '../insights/gaps.js';
 import type { IngestJobs, JobKind } from '../ingest/jobs.js';
-import { acquireIngestLock, type LockHeldError, type LockOptions } from '../ingest/lock.js';
+import { acquireIngestLock, LockHeldError, type LockOptions } from '../ingest/lock.js';
 import type { SharedState } from '../state/shared-state.js';
-import { EmptyVersionError, type KnowledgeStore, VersionNotFoundError } from '../store/knowledge-store.js';
+import type { KnowledgeStore } from '../store/knowledge-store.js';
 import { keySpec } from './access.js';
 import type { KeyRegistry } from './key-registry.js';
 import { type CuratedAnswers, curatedSpec } from '../answer/curated.js';
@@ -37,13 +37,9 @@ export interface AdminRouteOptions {
 const limit = z.coerce.number().int().min(1).max(10_000).default(500);
 const AUDIT_MAX_LENGTH = 10_000;
 
-/** Turns "another run holds the lock" into a 409 that names the running job. */
+/** Counts "another run holds the lock" (a LockHeldError, answered as a conflict that names the running job). */
 function conflict(error: unknown, onConflict?: () => void): never {
-  if ((error as Error)?.name === 'LockHeldError') {
-    onConflict?.();
-    const holder = (error as LockHeldError).holder;
-    throw new AppError(409, 'ingestion_running', (error as Error).message, holder ? { runningJob: holder.jobId, purpose: holder.purpose, since: holder.startedAt } : undefined);
-  }
+  if (error instanceof LockHeldError) onConflict?.();
   throw error;
 }
 
@@ -115,10 +111,6 @@ export function adminRoutes(options: AdminRouteOptions): Router {
       const current = await options.store.rollback(version, { force });
       await audit(request, 'rollback', { from, to: version, current, force });
       response.json({ rolledBackTo: version, current });
-    } catch (error) {
-      if (error instanceof VersionNotFoundError) throw new AppError(404, 'version_not_found', error.message);
-      if (error instanceof EmptyVersionError) throw new AppError(409, 'empty_version', error.message);
-      throw error;
     } finally {
       await lock.release();
     }

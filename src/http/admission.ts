@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError } from '../errors.js';
+import { AppError } from './http-error.js';
 
 export type ShedReason = 'in_flight' | 'event_loop_lag' | 'inference_queue' | 'answer_queue' | 'llm_busy';
 

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { AnswerDone, AnswerEvent, AnswerMeta, AnswerRequest, AnswerService } from '../answer/answer-service.js';
 import { LlmError } from '../answer/chat-model.js';
-import { AppError } from '../errors.js';
+import { AppError } from './http-error.js';
 import type { ShedReason, Slots } from './admission.js';
 import type { Drain } from './drain.js';
 

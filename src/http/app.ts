@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import { parse as parseYaml } from 'yaml';
-import { AppError } from '../errors.js';
+import { AppError } from './http-error.js';
 import type { Logger } from '../log.js';
 import { type AskRouteOptions, askRoute } from './ask-route.js';
 import { errorHandler } from './error-handler.js';

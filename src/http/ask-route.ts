@@ -2,7 +2,7 @@ import { type Request, type RequestHandler, type Response, Router } from 'expres
 import { z } from 'zod';
 import { isTimeZone } from '../answer/prompt-templates.js';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
-import { badRequest } from '../errors.js';
+import { badRequest } from './http-error.js';
 import { type AnswerRunSettings, type PreparedAnswer, runAnswer } from './answer-run.js';
 import { SseWriter } from './sse.js';
 

@@ -4,7 +4,7 @@ import type { AnswerDone, AnswerMeta } from '../answer/answer-service.js';
 import { sourceList } from '../answer/source-list.js';
 import type { ConversationQuestion } from '../chat/conversation.js';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
-import { AppError, badRequest } from '../errors.js';
+import { AppError, badRequest } from './http-error.js';
 import { type AnswerRunSettings, type PreparedAnswer, runAnswer } from './answer-run.js';
 import { SseWriter } from './sse.js';
 

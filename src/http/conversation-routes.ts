@@ -2,7 +2,7 @@ import { type Request, type RequestHandler, type Response, Router } from 'expres
 import { z } from 'zod';
 import type { Conversations } from '../chat/conversation.js';
 import type { SessionStore } from '../chat/session-store.js';
-import { AppError } from '../errors.js';
+import { AppError } from './http-error.js';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
 
 const sessionId = z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, 'session id must be 8–128 letters, digits, - or _');

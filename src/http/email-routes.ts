@@ -2,7 +2,7 @@ import express, { type Request, type RequestHandler, type Response, Router } fro
 import { z } from 'zod';
 import { DRAFT_QUEUE, type EmailChannel, SEND_QUEUE } from '../email/email-channel.js';
 import { DRAFT_STATES, type DraftRecord, type EmailStore } from '../email/email-store.js';
-import { AppError, badRequest } from '../errors.js';
+import { AppError, badRequest } from './http-error.js';
 
 export interface EmailRouteOptions {
   /** Undefined while EMAIL_ENABLED is off: the routes say how to turn it on. */

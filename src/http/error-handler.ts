@@ -1,10 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
-import { AppError } from '../errors.js';
+import { DomainError } from '../errors.js';
+import { AppError } from './http-error.js';
 import type { Logger } from '../log.js';
 
 /**
- * The one place errors become responses: `{ error: { code, message, requestId, details? } }`.
+ * The one place errors become responses (domain kinds become statuses here, see STATUS_OF_KIND): `{ error: { code, message, requestId, details? } }`.
  * Client errors keep their message; server errors are logged with the stack and answered generically.
  */
 export function errorHandler(logger: Logger) {
@@ -34,6 +35,8 @@ export function errorHandler(logger: Logger) {
 
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  // Services, stores and channels speak in domain kinds; each kind has one status (STATUS_OF_KIND).
+  if (error instanceof DomainError) return AppError.fromDomain(error);
   if (error instanceof ZodError) {
     return new AppError(400, 'invalid_request', 'The request body is invalid', error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })));
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../errors.js';
+import { AppError } from './http-error.js';
 import type { SharedState } from '../state/shared-state.js';
 import { type AccessControl, type ApiKey, hashKey, type Scope } from './access.js';
 

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { AppError } from '../errors.js';
+import { AppError } from './http-error.js';
 import type { SharedState } from '../state/shared-state.js';
 
 export interface RateLimits {

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { AppError } from '../errors.js';
+import { AppError } from './http-error.js';
 
 export interface ReceivedFile {
   /** The name the client gave. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import { type Request, type Response, Router } from 'express';
-import { AppError } from '../errors.js';
+import { AppError } from './http-error.js';
 
 const demoDir = new URL('../web/demo/', import.meta.url);
 const adminDir = new URL('../web/admin/', import.meta.url);

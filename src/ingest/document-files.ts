@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { AppError } from '../errors.js';
+import { conflict, invalid, unsupported } from '../errors.js';
 import { LOADERS } from './loaders/index.js';
 
 /**
@@ -31,10 +31,11 @@ export class DocumentFiles {
 
   /** Checks an uploaded file name: a supported type, reduced to its base name. Returns the name to store under. */
   safeName(fileName: string): string {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it replaces
     const base = path.basename(fileName.replace(/\\/g, '/')).normalize('NFC').replace(/[\u0000-\u001f<>:"|?*]/g, '_').trim();
-    if (!base || base.startsWith('.')) throw new AppError(400, 'bad_file_name', `Not a usable file name: ${JSON.stringify(fileName)}`);
+    if (!base || base.startsWith('.')) throw invalid('bad_file_name', `Not a usable file name: ${JSON.stringify(fileName)}`);
     const extension = path.extname(base).toLowerCase();
-    if (!LOADERS[extension]) throw new AppError(415, 'unsupported_type', `Files of type "${extension || '(none)'}" cannot be ingested; supported: ${Object.keys(LOADERS).join(', ')}`);
+    if (!LOADERS[extension]) throw unsupported('unsupported_type', `Files of type "${extension || '(none)'}" cannot be ingested; supported: ${Object.keys(LOADERS).join(', ')}`);
     return base;
   }
 
@@ -49,19 +50,19 @@ export class DocumentFiles {
   /** The file behind a stored document's `source_path`, which must lie inside the knowledge folder. */
   resolve(sourcePath: string): string {
     const absolute = path.resolve(this.knowledgeDir, sourcePath);
-    if (this.relative(absolute).startsWith('..') || path.isAbsolute(this.relative(absolute))) throw new AppError(409, 'outside_knowledge', 'That document does not come from the knowledge folder');
+    if (this.relative(absolute).startsWith('..') || path.isAbsolute(this.relative(absolute))) throw conflict('outside_knowledge', 'That document does not come from the knowledge folder');
     return absolute;
   }
 
   async remove(sourcePath: string): Promise<void> {
     const file = this.resolve(sourcePath);
     try {
-      if (!(await stat(file)).isFile()) throw new AppError(409, 'not_a_file', 'That document is not backed by a regular file');
+      if (!(await stat(file)).isFile()) throw conflict('not_a_file', 'That document is not backed by a regular file');
       await rm(file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       if ((error as NodeJS.ErrnoException).code === 'EROFS' || (error as NodeJS.ErrnoException).code === 'EACCES') {
-        throw new AppError(409, 'read_only_knowledge', 'The knowledge folder is read-only here: delete the file at its source, then re-ingest');
+        throw conflict('read_only_knowledge', 'The knowledge folder is read-only here: delete the file at its source, then re-ingest');
       }
       throw error;
     }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { DomainError } from '../errors.js';
+import { type LeaseBackend, RedisLease } from '../state/redis-lease.js';
 
 export interface LockOwner {
   token: string;
@@ -15,13 +16,14 @@ export interface LockOwner {
   purpose: string;
 }
 
-export class LockHeldError extends Error {
+/** Another ingestion or rollback of the table holds its lock: a conflict that names the running job. */
+export class LockHeldError extends DomainError {
   override name = 'LockHeldError';
   constructor(
     message: string,
     readonly holder?: LockOwner,
   ) {
-    super(message);
+    super('conflict', 'ingestion_running', message, holder ? { runningJob: holder.jobId, purpose: holder.purpose, since: holder.startedAt } : undefined);
   }
 }
 
@@ -47,13 +49,6 @@ export function lockSettings(config: { DB_DIR: string; TABLE_NAME: string; REDIS
   return { dbDir: config.DB_DIR, tableName: config.TABLE_NAME, redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_KEY_PREFIX, ttlSeconds: config.INGEST_LOCK_TTL_SECONDS };
 }
 
-interface LeaseBackend {
-  tryAcquire(owner: LockOwner, ttlMs: number): Promise<LockOwner | undefined>;
-  renew(token: string, ttlMs: number): Promise<boolean>;
-  release(token: string): Promise<void>;
-  close(): Promise<void>;
-}
-
 /**
  * The ingestion lock of one table: a lease with an expiry that its holder renews while it runs. A holder
  * that dies (a killed replica, a container on another host sharing the volume) stops renewing, and its
@@ -66,8 +61,10 @@ export async function acquireIngestLock(options: LockOptions): Promise<IngestLoc
   if (!options.redisUrl && /^[a-z][a-z0-9+.-]*:\/\//i.test(options.dbDir)) {
     throw new Error(`The knowledge table is on object storage (${options.dbDir.split('/').slice(0, 3).join('/')}…): its ingestion lock needs Redis (REDIS_URL).`);
   }
-  const backend: LeaseBackend = options.redisUrl
-    ? await RedisLease.connect(options.redisUrl, `${options.redisPrefix ?? 'kefu:'}lock:ingest:${options.tableName}`)
+  const backend: LeaseBackend<LockOwner> = options.redisUrl
+    ? await RedisLease.connect<LockOwner>(options.redisUrl, `${options.redisPrefix ?? 'kefu:'}lock:ingest:${options.tableName}`).catch((error: Error) => {
+        throw new Error(`Cannot take the ingestion lock: Redis is not reachable (${error.message})`, { cause: error });
+      })
     : new FileLease(path.join(options.dbDir, `.${options.tableName}.ingest.lock`));
   let holder: LockOwner | undefined;
   try {
@@ -102,7 +99,7 @@ interface LeaseFile extends LockOwner {
 }
 
 /** The lease in a file beside the table (one host, or hosts sharing the volume). */
-class FileLease implements LeaseBackend {
+class FileLease implements LeaseBackend<LockOwner> {
   constructor(private readonly file: string) {}
 
   async tryAcquire(owner: LockOwner, ttlMs: number): Promise<LockOwner | undefined> {
@@ -176,49 +173,5 @@ async function readJson<T>(file: string): Promise<T | undefined> {
     return JSON.parse(await readFile(file, 'utf8')) as T;
   } catch {
     return undefined;
-  }
-}
-
-// Renew and release only the holder's own lease: after an expiry someone else may hold the key.
-const RENEW = `if redis.call('GET', KEYS[1]) and cjson.decode(redis.call('GET', KEYS[1])).token == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
-const RELEASE = `if redis.call('GET', KEYS[1]) and cjson.decode(redis.call('GET', KEYS[1])).token == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
-/** The lease in Redis: every replica and host sees it; Redis expires it when its holder stops renewing. */
-class RedisLease implements LeaseBackend {
-  private constructor(
-    private readonly redis: Redis,
-    private readonly key: string,
-  ) {}
-
-  static async connect(url: string, key: string): Promise<RedisLease> {
-    const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 3000, commandTimeout: 3000, lazyConnect: true });
-    redis.on('error', () => undefined);
-    try {
-      await redis.connect();
-    } catch (error) {
-      redis.disconnect();
-      throw new Error(`Cannot take the ingestion lock: Redis is not reachable (${(error as Error).message})`, { cause: error });
-    }
-    return new RedisLease(redis, key);
-  }
-
-  async tryAcquire(owner: LockOwner, ttlMs: number): Promise<LockOwner | undefined> {
-    if ((await this.redis.set(this.key, JSON.stringify(owner), 'PX', ttlMs, 'NX')) === 'OK') return undefined;
-    const held = await this.redis.get(this.key);
-    // Expired between the two calls: try once more.
-    if (held === null) return (await this.redis.set(this.key, JSON.stringify(owner), 'PX', ttlMs, 'NX')) === 'OK' ? undefined : owner;
-    return JSON.parse(held) as LockOwner;
-  }
-
-  async renew(token: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(RENEW, 1, this.key, token, String(ttlMs))) === 1;
-  }
-
-  async release(token: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.key, token);
-  }
-
-  async close(): Promise<void> {
-    this.redis.disconnect();
   }
 }

@@ -4,9 +4,6 @@ import path from 'node:path';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
 import { type BatchOptions, embedInBatches } from '../embed/embedder.js';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
-import { modelFingerprint } from '../answer/answerability.js';
-import { selfCalibrate } from '../calibrate/self-calibration.js';
-import { HybridRetriever } from '../retrieve/hybrid-retriever.js';
 import { type Calibration, type ChunkRow, KnowledgeStore } from '../store/knowledge-store.js';
 import { detectLanguage } from '../text/language.js';
 import { chunkSections } from './chunker.js';
@@ -32,8 +29,8 @@ export interface IngestOptions {
   /** Absolute paths not to ingest (the product-line rules file lives in knowledge/ too). */
   exclude?: string[];
   progress?: ProgressReporter;
-  /** Self-calibrate the refusal threshold on the new version (see selfCalibrate); off when undefined. */
-  calibration?: { target: number };
+  /** Calibrates the refusal threshold on each new version (the composition root hands in selfCalibrationHook); off when undefined. */
+  calibration?: CalibrationHook;
   /** Where the table's lease lives (see acquireIngestLock); `held` when the caller already holds it (a service job). */
   lock?: { redisUrl?: string; redisPrefix?: string; ttlSeconds?: number; held?: boolean };
   /** LanceDB storage options, for a dbDir on object storage. */
@@ -44,6 +41,18 @@ export interface IngestOptions {
   embedBatch?: BatchOptions;
   /** Which old table versions to keep; older ones (and files a crash left) are deleted after the run. */
   retention?: RetentionPolicy;
+}
+
+/**
+ * Work run on each new table version after its commit: self-calibration of the refusal threshold. Ingestion
+ * writes the knowledge table and knows nothing of retrieval or answering, so what measures answers is handed
+ * in (src/calibrate/calibration-hook.ts) rather than imported.
+ */
+export interface CalibrationHook {
+  /** Whether a stored calibration still stands (measured with today's answerability model): an unchanged run keeps it then. */
+  isCurrent(calibration: Calibration): boolean;
+  /** Measures the refusal thresholds on `version` of the table `store` holds. */
+  calibrate(store: KnowledgeStore, version: number): Promise<Calibration>;
 }
 
 export interface RetentionPolicy {
@@ -145,8 +154,8 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
     const version = await store.version();
     progress.phase?.('calibrating');
     let calibration = await store.calibration(version);
-    if (options.calibration && (committed || calibration?.model !== modelFingerprint()) && (await store.countRows()) > 0) {
-      calibration = await selfCalibrate({ source: store, retriever: new HybridRetriever(options.embedders, store), version, target: options.calibration.target });
+    if (options.calibration && (committed || !calibration || !options.calibration.isCurrent(calibration)) && (await store.countRows()) > 0) {
+      calibration = await options.calibration.calibrate(store, version);
       await store.saveCalibration(calibration);
     }
     // A version committed by a run that crashed before tagging gets its tag now.

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { idTime, type LogRetention, retentionSeconds } from './log-retention.js';
+import { openRedis, type RedisConnection } from './redis-connection.js';
 import type { SharedState } from './shared-state.js';
 
 // Token bucket in one round trip, atomic across replicas. Time comes from Redis, so replicas with
@@ -35,17 +36,12 @@ end
 return false
 `;
 
-/** How long each log keeps entries; logs not named here keep them 90 days. */
-export type LogRetention = Record<string, number>;
-export const retentionSeconds = (retention: LogRetention | undefined, name: string) => retention?.[name] ?? 90 * 86_400;
-/** Entry ids start with their time in ms (Redis stream ids and MemoryState's alike). */
-export const idTime = (id: string) => Number(id.split('-')[0]);
 
 export class RedisState implements SharedState {
   readonly kind = 'redis' as const;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix = 'kefu:',
     private readonly logRetention?: LogRetention,
   ) {
@@ -54,21 +50,11 @@ export class RedisState implements SharedState {
   }
 
   /**
-   * Commands fail fast while Redis is down (no offline queue, short timeout) so the resilient wrapper
-   * can answer from local state instead of letting requests hang; ioredis keeps reconnecting in the background.
+   * On a fail-fast connection (the `state` profile of openRedis), so the resilient wrapper can answer from local
+   * state instead of letting requests hang. Connection errors are reported by the wrapper's metrics.
    */
   static connect(url: string, options: { commandTimeoutMs?: number; prefix?: string; logRetention?: LogRetention } = {}): RedisState {
-    const redis = new Redis(url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 500,
-      connectTimeout: 2000,
-      lazyConnect: false,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    });
-    // Connection errors are reported by the wrapper's metrics; an unhandled 'error' event would crash.
-    redis.on('error', () => undefined);
-    return new RedisState(redis, options.prefix, options.logRetention);
+    return new RedisState(openRedis(url, 'state', { commandTimeoutMs: options.commandTimeoutMs }), options.prefix, options.logRetention);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { idTime, type LogRetention, retentionSeconds } from './redis-state.js';
+import { idTime, type LogRetention, retentionSeconds } from './log-retention.js';
 
 /**
  * The shared-state port: the few primitives sessions, rate limits, the answer cache and feedback need.

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import './lance-runtime.js';
+import { DomainError } from '../errors.js';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, type Table as ArrowTable, Utf8 } from 'apache-arrow';
 
@@ -98,13 +99,19 @@ export class TableMissingError extends Error {
 }
 
 /** Rollback to a version (number or tag) the table does not have. */
-export class VersionNotFoundError extends Error {
+export class VersionNotFoundError extends DomainError {
   override name = 'VersionNotFoundError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('not_found', 'version_not_found', message, undefined, options);
+  }
 }
 
 /** Rollback to a version with no rows (the empty table before the first ingestion): every answer would be a refusal. */
-export class EmptyVersionError extends Error {
+export class EmptyVersionError extends DomainError {
   override name = 'EmptyVersionError';
+  constructor(message: string) {
+    super('conflict', 'empty_version', message);
+  }
 }
 
 /**

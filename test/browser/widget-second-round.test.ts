@@ -232,7 +232,7 @@ describe('conversation behaviour', () => {
     await expect.poll(() => streaming.locator('.content sup.cite').count(), { timeout: 30_000 }).toBeGreaterThan(0);
     expect(await streaming.getAttribute('aria-busy')).toBe('true');
     expect(await streaming.locator('.badge').textContent()).toContain('Health Wearables');
-    expect(await streaming.textContent()).not.toMatch(/(?<!\w)\[1\](?!\w)[^]*\[1\]/);
+    expect(await streaming.textContent()).not.toMatch(/(?<!\w)\[1\](?!\w)[\s\S]*\[1\]/);
     await expect.poll(() => streaming.getAttribute('aria-busy'), { timeout: 30_000 }).toBeNull();
     expect(await streaming.locator('a.cite').count()).toBeGreaterThan(0);
   });

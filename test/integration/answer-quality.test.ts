@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelFingerprint } from '../../src/answer/answerability.js';
 import { retrieveStage, scopeQuestion } from '../../src/answer/stages.js';
 import { loadConfig } from '../../src/config/config.js';
-import { ingestKnowledgeBase } from '../../src/ingest/ingest-knowledge-base.js';
+import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
 import { runIngestion } from '../../src/ingest/run-ingestion.js';
 import { createLogger } from '../../src/log.js';
 import { HybridRetriever } from '../../src/retrieve/hybrid-retriever.js';

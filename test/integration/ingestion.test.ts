@@ -4,7 +4,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { EmbeddingSpaces } from '../../src/embed/embedding-spaces.js';
 import { acquireIngestLock, LockHeldError } from '../../src/ingest/lock.js';
-import { type IngestOptions, runIngestion } from '../../src/ingest/run-ingestion.js';
+import { type CalibrationHook, type IngestOptions, runIngestion } from '../../src/ingest/run-ingestion.js';
+import type { Calibration } from '../../src/store/knowledge-store.js';
 import { KnowledgeStore } from '../../src/store/knowledge-store.js';
 import { ProductLineClassifier, loadProductLineRules } from '../../src/classify/product-lines.js';
 import { makePdf } from '../support/pdf.js';
@@ -246,6 +247,40 @@ describe('ingestion into LanceDB with the real model', () => {
     expect(await after.currentVersionTagged()).toBe(true);
     expect(repaired.documents.removed).toBe(1);
     after.close();
+  });
+
+  it('calibrates through the hook the composition root hands in: on each committed version, and again only when the stored one is no longer current', async () => {
+    const calls: number[] = [];
+    let fingerprint = 'model-a';
+    const hook: CalibrationHook = {
+      isCurrent: (calibration) => calibration.model === fingerprint,
+      calibrate: async (store, version) => {
+        calls.push(version);
+        expect(await store.countRows()).toBeGreaterThan(0);
+        return { version, at: new Date().toISOString(), target: 0.05, model: fingerprint, languages: {} } satisfies Calibration;
+      },
+    };
+    const first = await runIngestion(options(model, { calibration: hook }));
+    expect(calls).toEqual([first.version]);
+    expect(first.calibration).toMatchObject({ version: first.version, model: 'model-a' });
+
+    // Nothing changed and the stored calibration is current: kept as it is.
+    const unchanged = await runIngestion(options(model, { calibration: hook }));
+    expect(unchanged.committed).toBe(false);
+    expect(calls).toHaveLength(1);
+    expect(unchanged.calibration).toEqual(first.calibration);
+
+    // Nothing changed, but what measures answers did: calibrated again on the same version.
+    fingerprint = 'model-b';
+    const remeasured = await runIngestion(options(model, { calibration: hook }));
+    expect(calls).toEqual([first.version, remeasured.version]);
+    expect(remeasured.calibration).toMatchObject({ model: 'model-b' });
+
+    // Without a hook, ingestion calibrates nothing and knows nothing of answering.
+    await writeFile(path.join(source, 'lock.txt'), 'Lock quick start\n\nThe lock uses four AA batteries that last a year.');
+    const plain = await runIngestion(options(model));
+    expect(plain.committed).toBe(true);
+    expect(calls).toHaveLength(2);
   });
 
   it('lists symbolic links as ignored, with the reason, and never follows them', async () => {

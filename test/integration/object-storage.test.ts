@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { ingestKnowledgeBase } from '../../src/ingest/ingest-knowledge-base.js';
+import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { realEmbedders } from '../support/real-stack.js';

@@ -10,7 +10,7 @@ import { OpenAiChatModel } from '../../src/answer/chat-model.js';
 import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/config.js';
 import { hashKey } from '../../src/http/access.js';
-import { ingestKnowledgeBase } from '../../src/ingest/ingest-knowledge-base.js';
+import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { loadEmbeddingSpaces } from '../../src/embed/load-embedder.js';
 import { OpenAiEmbedder } from '../../src/embed/openai-embedder.js';
-import { ingestKnowledgeBase } from '../../src/ingest/ingest-knowledge-base.js';
+import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
 import { createLogger } from '../../src/log.js';
 import { buildService } from '../../src/service.js';
 import { FakeEmbeddingsServer } from '../support/fake-embeddings-server.js';

@@ -53,7 +53,7 @@ describe('approximate vector index past VECTOR_INDEX_MIN_ROWS', () => {
     const knowledge = path.join(temp.dir, 'knowledge');
     await cp('knowledge', knowledge, { recursive: true });
     await writeFile(path.join(knowledge, 'policies', 'gift-cards.md'), '# Gift cards\n\nLumora gift cards never expire and work on every product in the online store.\n');
-    const { ingestKnowledgeBase } = await import('../../src/ingest/ingest-knowledge-base.js');
+    const { ingestKnowledgeBase } = await import('../../src/ingest-knowledge-base.js');
     const second = await ingestKnowledgeBase({ ...config, KNOWLEDGE_DIR: knowledge, PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml') }, embedders);
     expect(second.committed).toBe(true);
     const after = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME);

@@ -23,7 +23,7 @@ export class FakeEmbeddingsServer {
   private server?: Server;
 
   get baseURL(): string {
-    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}/v1`;
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/v1`;
   }
 
   static vector(text: string, dimension: number): number[] {

@@ -16,7 +16,7 @@ export class FakeRerankerServer {
   private server?: Server;
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
   }
 
   /** The double's relevance: share of the query's words (3+ letters) found in the document. */

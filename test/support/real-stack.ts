@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { EmbeddingSpaces } from '../../src/embed/embedding-spaces.js';
 import { loadEmbeddingSpaces } from '../../src/embed/load-embedder.js';
-import { ingestKnowledgeBase } from '../../src/ingest/ingest-knowledge-base.js';
+import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
 
 let embedders: Promise<EmbeddingSpaces> | undefined;
 

@@ -1,4 +1,5 @@
 /** Parses a complete SSE body into `{ event, data }` pairs (data JSON-decoded). */
+// biome-ignore lint/suspicious/noExplicitAny: each test reads the event payload it expects; a schema per event would be the route's own types again
 export function parseSse(body: string): { event: string; data: any }[] {
   return body
     .split('\n\n')

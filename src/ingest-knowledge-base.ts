@@ -1,12 +1,16 @@
 import path from 'node:path';
-import { ProductLineClassifier, loadProductLineRules } from '../classify/product-lines.js';
-import type { Config } from '../config/config.js';
-import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
-import { lockSettings } from './lock.js';
-import type { ProgressReporter } from './progress.js';
-import { type IngestOptions, type IngestSummary, runIngestion } from './run-ingestion.js';
+import { selfCalibrationHook } from './calibrate/calibration-hook.js';
+import { ProductLineClassifier, loadProductLineRules } from './classify/product-lines.js';
+import type { Config } from './config/config.js';
+import type { EmbeddingSpaces } from './embed/embedding-spaces.js';
+import { lockSettings } from './ingest/lock.js';
+import type { ProgressReporter } from './ingest/progress.js';
+import { type IngestOptions, type IngestSummary, runIngestion } from './ingest/run-ingestion.js';
 
 /**
+ * The composition root of ingestion (beside service.ts): it hands runIngestion what src/ingest may not import,
+ * the self-calibration that asks the new table questions.
+ *
  * Ingests the product knowledge base as the settings describe: KNOWLEDGE_DIR into DB_DIR/TABLE_NAME,
  * tagged with the product-line rules (which live in the same folder and are not ingested themselves).
  */
@@ -23,16 +27,24 @@ export async function ingestKnowledgeBase(
     embedders,
     classifier,
     // The rules (product lines, intents, e-mail review), curated answers and prompt templates live in the knowledge folder but are not documents.
-    exclude: [path.resolve(config.PRODUCT_LINES_FILE), path.resolve(config.KNOWLEDGE_DIR, 'product-lines.yaml'), path.resolve(config.CURATED_DIR), path.resolve(config.PROMPTS_DIR), path.resolve(config.INTENTS_FILE), path.resolve(config.EMAIL_REVIEW_RULES_FILE)],
+    exclude: [
+      path.resolve(config.PRODUCT_LINES_FILE),
+      path.resolve(config.KNOWLEDGE_DIR, 'product-lines.yaml'),
+      path.resolve(config.CURATED_DIR),
+      path.resolve(config.PROMPTS_DIR),
+      path.resolve(config.INTENTS_FILE),
+      path.resolve(config.EMAIL_REVIEW_RULES_FILE),
+    ],
     progress: options.progress,
-    ...runSettings(config),
-    lock: { ...runSettings(config).lock, held: options.lockHeld },
+    ...runSettings(config, embedders),
+    lock: { ...runSettings(config, embedders).lock, held: options.lockHeld },
   });
 }
 
 /** The settings every ingestion run takes from the configuration: calibration, lock lease, version retention. */
 export function runSettings(
   config: Config,
+  embedders: EmbeddingSpaces,
 ): Pick<IngestOptions, 'calibration' | 'lock' | 'retention' | 'maxFileBytes' | 'chunkMaxTokens' | 'chunkOverlapTokens' | 'storageOptions' | 'vectorIndexMinRows' | 'embedBatch'> {
   return {
     embedBatch: { batchSize: config.EMBEDDING_BATCH_SIZE, tokenBudget: config.EMBEDDING_BATCH_TOKENS || undefined },
@@ -41,7 +53,7 @@ export function runSettings(
     maxFileBytes: config.INGEST_MAX_FILE_BYTES,
     chunkMaxTokens: config.CHUNK_MAX_TOKENS,
     chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
-    calibration: config.CALIBRATION_ENABLED ? { target: config.CALIBRATION_FALSE_REFUSAL_TARGET } : undefined,
+    calibration: config.CALIBRATION_ENABLED ? selfCalibrationHook(embedders, config.CALIBRATION_FALSE_REFUSAL_TARGET) : undefined,
     lock: lockSettings(config),
     retention: { keepVersions: config.KNOWLEDGE_KEEP_VERSIONS, keepDays: config.KNOWLEDGE_KEEP_DAYS },
   };

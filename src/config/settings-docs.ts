@@ -1,0 +1,283 @@
+/**
+ * What each setting means, grouped by concern: the source of docs/configuration.md (`npm run docs:config`
+ * writes it; test/unit/configuration-docs.test.ts fails when it is stale or a setting has no entry here).
+ * The schema in config.ts says what a value may be and its default; this says what it does. A new setting
+ * gets a row in its group here (a row may name several settings that share one meaning).
+ *
+ * `default` is written for people ("from preset", "unset: /metrics open"); empty means "unset".
+ */
+export interface SettingDoc {
+  names: string[];
+  default: string;
+  meaning: string;
+}
+
+export interface SettingGroup {
+  title: string;
+  settings: SettingDoc[];
+}
+
+export const SETTING_GROUPS: SettingGroup[] = [
+  {
+    title: 'Knowledge base and ingestion',
+    settings: [
+      { names: ['KNOWLEDGE_DIR'], default: '`knowledge`', meaning: 'what `npm run ingest` reads' },
+      { names: ['PRODUCT_LINES_FILE'], default: '`knowledge/product-lines.yaml`', meaning: 'product-line rules (classification and prompt)' },
+      { names: ['DB_DIR'], default: '`data/lancedb`', meaning: 'LanceDB folder' },
+      { names: ['TABLE_NAME'], default: '`knowledge`', meaning: 'knowledge table' },
+      { names: ['LANCEDB_READ_CONSISTENCY_SECONDS'], default: '`5`', meaning: 'how often a running API checks for a new knowledge version' },
+      { names: ['CHUNK_MAX_TOKENS'], default: '`320`', meaning: 'chunk size in embedding-model tokens' },
+      { names: ['CHUNK_OVERLAP_TOKENS'], default: '`48`', meaning: 'repeated tail of the previous chunk' },
+      { names: ['INGEST_MAX_FILE_BYTES'], default: '`20971520`', meaning: 'larger files are reported and skipped' },
+      {
+        names: ['VECTOR_INDEX_MIN_ROWS'],
+        default: '`5000`',
+        meaning:
+          'past this many chunks ingestion builds an approximate vector index (IVF-HNSW-SQ; dot product for unit vectors, else cosine) on every vector column and keeps it current; below, exact flat search; `0` never',
+      },
+      { names: ['INGEST_LOCK_TTL_SECONDS'], default: '`30`', meaning: "ingestion lease: renewed every third of this; a dead holder's lease lapses after it" },
+      { names: ['KNOWLEDGE_KEEP_VERSIONS'], default: '`5`', meaning: 'table versions kept after each ingestion: the last N ingestion versions…' },
+      { names: ['KNOWLEDGE_KEEP_DAYS'], default: '`0`', meaning: '…and every version younger than this (0: age keeps nothing)' },
+      { names: ['UPLOADS_DIR'], default: '`KNOWLEDGE_DIR/uploads`', meaning: 'where `POST /v1/admin/documents` stores uploads (inside the knowledge folder)' },
+      { names: ['INGEST_JOB_RETENTION_DAYS'], default: '`7`', meaning: 'how long ingestion job records are kept' },
+      { names: ['LANCEDB_STORAGE_OPTIONS'], default: 'unset', meaning: 'for `DB_DIR` on object storage: LanceDB storage options as a JSON object of strings' },
+    ],
+  },
+  {
+    title: 'Embedding models and inference',
+    settings: [
+      { names: ['EMBEDDING_MODEL'], default: '`bge-small-zh-v1.5`', meaning: 'primary model: embeds every chunk and question (column `vector`); preset name, local folder, or Hub id' },
+      { names: ['EMBEDDING_MODEL_EN'], default: '`bge-small-en-v1.5`', meaning: 'second model for English chunks and questions (column `vector_en`); `none` turns it off' },
+      { names: ['MODELS_DIR'], default: '`models`', meaning: 'where presets are fetched (git-ignored)' },
+      { names: ['EMBEDDING_POOLING'], default: 'from preset (`mean` otherwise)', meaning: '`cls` or `mean`' },
+      { names: ['EMBEDDING_NORMALIZE'], default: 'from preset (`true`)', meaning: 'L2-normalise vectors' },
+      { names: ['EMBEDDING_LOWERCASE'], default: 'from preset', meaning: 'lower-case text before tokenising' },
+      { names: ['EMBEDDING_QUERY_PREFIX'], default: 'from preset', meaning: 'prefix for questions (e5: `query: `)' },
+      { names: ['EMBEDDING_PASSAGE_PREFIX'], default: 'from preset', meaning: 'prefix for chunks (e5: `passage: `)' },
+      { names: ['EMBEDDING_DTYPE'], default: '`q8`', meaning: 'ONNX weights variant (`q8` loads `model_quantized.onnx`)' },
+      { names: ['EMBEDDING_BATCH_SIZE'], default: '`32`', meaning: 'texts per model call during ingestion (each distinct text is embedded once, sorted by token length)' },
+      { names: ['EMBEDDING_BATCH_TOKENS'], default: '`0` (count only)', meaning: 'ingestion: padded tokens per model call (texts × the longest one); a batch of long texts shrinks to it' },
+      {
+        names: ['EMBEDDING_TEXTS_PER_RUN'],
+        default: '`1`',
+        meaning:
+          'texts per ONNX run inside one model call (ingestion batches and the sentences an extractive answer scores): on CPU a padded batch costs more than its texts one by one (see "Batching"); raise it for a runtime that gains from batches',
+      },
+      { names: ['EMBEDDING_ALLOW_REMOTE'], default: '`false`', meaning: 'allow downloading `EMBEDDING_MODEL` from the Hub' },
+      {
+        names: ['INFERENCE_CONCURRENCY'],
+        default: '`1`',
+        meaning:
+          'embedding-model calls at once while serving answers under load (more than one answer in progress); 2 lets concurrent answers\' model calls run side by side (README "At scale" for what it gains and costs on 2 cores)',
+      },
+      {
+        names: ['INFERENCE_CONCURRENCY_ALONE'],
+        default: '`0` (auto: 2 on 2 cores or more)',
+        meaning:
+          'embedding-model calls at once while a single answer is in progress: an English question\'s two models side by side, and, with `EMBEDDING_WORKERS=2`, its sentence batch cut across both instances; never below `INFERENCE_CONCURRENCY`; `1` for the old behaviour (README "At scale")',
+      },
+      {
+        names: ['EMBEDDING_CACHE_ENTRIES'],
+        default: '`20000`',
+        meaning:
+          'embeddings remembered per model while serving (least recently used go first): a repeated question, and the sentences of popular chunks scored for extractive answers, skip the model (counted in `kefu_embedding_cache_total{result}`); about 2 KB per entry; `0` turns it off',
+      },
+      { names: ['EMBEDDING_THREADS'], default: '`0` (auto)', meaning: 'ONNX Runtime threads per inference; auto: half the cores in the serving workers, all in ingestion' },
+      {
+        names: ['EMBEDDING_API_URL'],
+        default: 'unset: local models',
+        meaning: 'an OpenAI-compatible `/v1/embeddings` server (vLLM, Hugging Face TEI, Infinity) as the primary model, e.g. `http://embed:8000/v1`; replaces `EMBEDDING_MODEL`',
+      },
+      { names: ['EMBEDDING_API_MODEL'], default: '`BAAI/bge-m3`', meaning: 'model name sent to it' },
+      { names: ['EMBEDDING_API_KEY'], default: 'unset', meaning: 'bearer token for it' },
+      { names: ['EMBEDDING_API_BATCH_SIZE'], default: '`64`', meaning: 'texts per request' },
+      { names: ['EMBEDDING_API_CONCURRENCY'], default: '`4`', meaning: 'requests in flight at once' },
+      { names: ['EMBEDDING_API_TIMEOUT_MS'], default: '`30000`', meaning: 'per request' },
+      { names: ['EMBEDDING_API_RETRIES'], default: '`3`', meaning: 'retries of a failed request (429, 5xx, connection) with exponential backoff' },
+      { names: ['EMBEDDING_API_ENCODING'], default: '`base64`', meaning: '`float` for a server without base64 embeddings' },
+      { names: ['EMBEDDING_WORKER'], default: '`true`', meaning: 'the service runs each embedding model in a worker thread, so inferences never block the event loop' },
+      {
+        names: ['EMBEDDING_WORKERS'],
+        default: '`1`',
+        meaning:
+          'worker threads (model instances) per embedding model while serving. With 2 and two calls at once (`INFERENCE_CONCURRENCY=2`, or an answer alone), a batch of sentences to score is cut across idle instances (10k table: extract p95 43 → 25 ms), at about 130 MB per model instance (README "At scale")',
+      },
+      { names: ['INFERENCE_MAX_QUEUE'], default: '`4`', meaning: 'while this many model calls wait, new public requests get 503 + Retry-After (load shedding)' },
+    ],
+  },
+  {
+    title: 'Retrieval, reranking and refusal',
+    settings: [
+      { names: ['REFUSAL_THRESHOLD'], default: 'unset', meaning: 'one answerability threshold for both languages, overriding calibration' },
+      { names: ['REFUSAL_THRESHOLD_ZH', 'REFUSAL_THRESHOLD_EN'], default: 'unset: calibrated, else fitted', meaning: 'refuse questions of that language whose answerability is below this (0–1)' },
+      { names: ['CALIBRATION_ENABLED'], default: '`true`', meaning: 'self-calibrate the refusal threshold at each ingestion (see "Refusal")' },
+      { names: ['CALIBRATION_FALSE_REFUSAL_TARGET'], default: '`0.05`', meaning: "share of the knowledge base's own probe questions calibration may refuse" },
+      { names: ['RETRIEVAL_CANDIDATES'], default: '`40`', meaning: 'candidates from each retriever before fusion' },
+      { names: ['RERANKER_URL'], default: 'unset: no reranker', meaning: 'a `/rerank` server (vLLM, Hugging Face TEI, Infinity), e.g. `http://reranker:8000`' },
+      { names: ['RERANKER_MODEL'], default: '`Qwen/Qwen3-Reranker-0.6B`', meaning: 'model name sent to it' },
+      { names: ['RERANKER_API_KEY'], default: 'unset', meaning: 'bearer token for it' },
+      { names: ['RERANKER_TIMEOUT_MS'], default: '`2000`', meaning: 'after this the fused order is used' },
+      { names: ['RERANKER_TOP_N'], default: '`20`', meaning: 'candidates sent to the reranker' },
+      { names: ['RETRIEVAL_SOURCES'], default: '`6`', meaning: 'sources given to the model' },
+      {
+        names: ['CITATION_URLS'],
+        default: 'unset',
+        meaning:
+          'public pages of cited documents without a URL of their own, by path prefix: JSON `{"faq/": "https://help.example.com/faq#{doc_id}", "": "https://help.example.com/{stem}"}` (longest prefix wins; `{path}`, `{stem}`, `{doc_id}`)',
+      },
+    ],
+  },
+  {
+    title: 'Answers and the language model',
+    settings: [
+      { names: ['PROMPTS_DIR'], default: '`knowledge/prompts`', meaning: 'the system-prompt templates `system.zh.md` and `system.en.md` (see "Prompt templates"); validated at start' },
+      { names: ['INTENTS_FILE'], default: '`knowledge/intents.yaml`', meaning: 'intents that need the customer\'s data and the details each needs (see "Asking for missing details")' },
+      { names: ['CURATED_DIR'], default: '`knowledge/curated`', meaning: 'curated answers, `*.yaml` (see "Curated answers")' },
+      {
+        names: ['CURATED_SIMILARITY_ZH', 'CURATED_SIMILARITY_EN'],
+        default: '`0.75`, `0.8`',
+        meaning: "similarity of a question to a curated entry's wording that answers it with the entry at once (measured by `npm run eval:curated`)",
+      },
+      {
+        names: ['CURATED_FALLBACK_SIMILARITY_ZH', 'CURATED_FALLBACK_SIMILARITY_EN'],
+        default: '`0.72`, `0.76`',
+        meaning: 'when the LLM fails, a curated entry at least this similar is the answer, before a quoted passage',
+      },
+      { names: ['CURATED_REFRESH_SECONDS'], default: '`2`', meaning: 'how often a replica re-reads curated answers added through the admin API' },
+      { names: ['LLM_MAX_CONCURRENT'], default: '`32`', meaning: 'concurrent generated answers per process; beyond it `503 llm_busy` + Retry-After' },
+      {
+        names: ['ANSWER_CONCURRENCY'],
+        default: '`0` (one per core)',
+        meaning: 'answers in their CPU-bound part (embedding, retrieval, extractive composing) at once; a generated answer leaves before its LLM call',
+      },
+      { names: ['ANSWER_MAX_QUEUE'], default: '`0` (twice `ANSWER_CONCURRENCY`)', meaning: 'while this many answers wait, new public requests get 503 + Retry-After (load shedding)' },
+      { names: ['LLM_BASE_URL'], default: 'unset: extractive mode', meaning: 'OpenAI-compatible endpoint, e.g. `http://vllm:8000/v1`' },
+      { names: ['LLM_MODEL'], default: '`Qwen/Qwen3-4B-Instruct-2507`', meaning: 'model name sent to the server' },
+      { names: ['LLM_API_KEY'], default: '`not-needed`', meaning: 'bearer token for the LLM server' },
+      { names: ['LLM_TIMEOUT_MS'], default: '`30000`', meaning: 'whole generation limit' },
+      { names: ['LLM_FIRST_TOKEN_TIMEOUT_MS'], default: '`15000`', meaning: 'limit until the first token' },
+      { names: ['LLM_MAX_ANSWER_TOKENS'], default: '`1024`', meaning: 'room kept for the answer' },
+      { names: ['LLM_CONTEXT_TOKENS'], default: '`32768`', meaning: 'context window to fit (up to 262144)' },
+      { names: ['LLM_TEMPERATURE'], default: '`0.3`', meaning: 'sampling temperature' },
+      { names: ['LLM_TOP_P'], default: '`0.8`', meaning: "nucleus sampling (Qwen3-Instruct-2507's recommended value)" },
+      { names: ['LLM_FREQUENCY_PENALTY'], default: '`0.3`', meaning: 'discourages repeated phrases' },
+      { names: ['ANSWER_LENGTH_WIDGET'], default: '`150,80`', meaning: 'answer length the prompt asks for on the chat widget: Chinese characters, English words' },
+      { names: ['ANSWER_LENGTH_API'], default: '`300,160`', meaning: 'the same for API callers' },
+      { names: ['ANSWER_LENGTH_EMAIL'], default: '`500,250`', meaning: 'the same for e-mail replies' },
+      { names: ['COMPANY_NAME'], default: '`Lumora 朗曜科技`', meaning: 'used in the system prompt' },
+      { names: ['HANDOFF_CONTACT_ZH', 'HANDOFF_CONTACT_EN'], default: "Lumora's hotline and email", meaning: 'human contact in refusals and prompts' },
+    ],
+  },
+  {
+    title: 'Conversations and the answer cache',
+    settings: [
+      { names: ['ANSWER_CACHE'], default: '`true`', meaning: 'answer cache on or off' },
+      { names: ['SESSION_MAX_TURNS'], default: '`10`', meaning: 'turns kept per conversation' },
+      { names: ['SESSION_TTL_SECONDS'], default: '`3600`', meaning: 'conversation expiry' },
+      { names: ['CACHE_TTL_SECONDS'], default: '`86400`', meaning: 'answer-cache expiry' },
+    ],
+  },
+  {
+    title: 'HTTP server, load and shutdown',
+    settings: [
+      { names: ['HOST', 'PORT'], default: '`0.0.0.0` / `3000`', meaning: 'where the API listens' },
+      { names: ['LOG_LEVEL'], default: '`info`', meaning: 'pino level (`silent` to turn off)' },
+      { names: ['MAX_QUESTION_CHARS'], default: '`2000`', meaning: 'longer questions get 400' },
+      { names: ['BODY_LIMIT_BYTES'], default: '`262144`', meaning: 'larger request bodies get 413' },
+      { names: ['REQUEST_TIMEOUT_MS'], default: '`60000`', meaning: 'a non-streamed answer not ready by then gets 504 and its LLM call is cancelled (streams use the LLM timeouts)' },
+      {
+        names: ['TRUST_PROXY'],
+        default: '`false`',
+        meaning: 'Express `trust proxy`: off, so `X-Forwarded-For` is ignored (a client could pick its own rate-limit bucket). Behind a proxy, name it: `loopback`, an address or CIDR, or a hop count',
+      },
+      { names: ['HTTP_REQUEST_TIMEOUT_MS'], default: '`15000`', meaning: 'time to receive a whole request; a body that never completes gets 408 and the connection is closed' },
+      { names: ['HTTP_HEADERS_TIMEOUT_MS'], default: '`10000`', meaning: 'time to receive the request headers' },
+      { names: ['HTTP_KEEP_ALIVE_TIMEOUT_MS'], default: '`5000`', meaning: 'idle keep-alive connections are closed after this' },
+      { names: ['HTTP_MAX_CONNECTIONS'], default: '`1024`', meaning: 'connections beyond this are refused' },
+      { names: ['MAX_IN_FLIGHT'], default: '`256`', meaning: 'public requests in progress beyond this get 503 + Retry-After at once (load shedding)' },
+      { names: ['MAX_EVENT_LOOP_LAG_MS'], default: '`500`', meaning: 'while the event loop lags more than this, new public requests get 503 + Retry-After' },
+      { names: ['SHUTDOWN_READINESS_DELAY_MS'], default: '`3000`', meaning: 'on SIGTERM, `/readyz` is 503 this long before the server stops accepting' },
+      { names: ['SHUTDOWN_DRAIN_MS'], default: '`LLM_TIMEOUT_MS` + 15000', meaning: 'answers in flight may finish for this long; streams still open then end with an `error` event' },
+    ],
+  },
+  {
+    title: 'API keys, rate limits and metrics access',
+    settings: [
+      { names: ['API_KEYS_FILE'], default: 'unset', meaning: 'JSON file of API keys (see "API keys")' },
+      { names: ['API_KEYS'], default: 'unset', meaning: 'the same list inline, as JSON' },
+      {
+        names: ['RATE_LIMIT_IP_PER_MINUTE', 'RATE_LIMIT_IP_BURST'],
+        default: '`180` / `60`',
+        meaning: 'token bucket per client IP for questions, sized for an office behind one NAT address; history loads, session deletes and feedback use separate buckets with 3× these limits',
+      },
+      { names: ['RATE_LIMIT_KEY_PER_MINUTE', 'RATE_LIMIT_KEY_BURST'], default: '`120` / `30`', meaning: 'token bucket per (API key, client IP): one visitor cannot drain a shared widget key' },
+      { names: ['RATE_LIMIT_KEY_CEILING_PER_MINUTE', 'RATE_LIMIT_KEY_CEILING_BURST'], default: '`6000` / `1000`', meaning: 'token bucket per API key, all clients together' },
+      { names: ['METRICS_TOKEN'], default: 'unset: `/metrics` open', meaning: 'bearer token `/metrics` requires' },
+      { names: ['METRICS_TOKEN_FILE'], default: 'unset', meaning: 'the token read from a file (a Docker or Kubernetes secret)' },
+      { names: ['API_KEYS_REFRESH_SECONDS'], default: '`2`', meaning: 'how often a replica re-reads keys created or revoked through the admin API' },
+    ],
+  },
+  {
+    title: 'Shared state (Redis)',
+    settings: [
+      { names: ['REDIS_URL'], default: 'unset: in-process state', meaning: 'shared state for several replicas, e.g. `redis://127.0.0.1:6379`' },
+      { names: ['REDIS_KEY_PREFIX'], default: '`kefu:`', meaning: 'prefix of every Redis key (several deployments on one Redis)' },
+      { names: ['REDIS_COMMAND_TIMEOUT_MS'], default: '`500`', meaning: 'a Redis command slower than this counts as failed (then degrade)' },
+      { names: ['STATE_LOG_DIR'], default: '`data/logs`', meaning: 'feedback and unanswered logs without Redis' },
+    ],
+  },
+  {
+    title: 'Personal data, retention and insights',
+    settings: [
+      { names: ['PII_MASKING'], default: '`true`', meaning: 'mask emails, phone, order, card and ID numbers before questions, answers, comments, sessions and logs are stored' },
+      { names: ['RETENTION_UNANSWERED_DAYS'], default: '`90`', meaning: 'refused questions are kept this long' },
+      { names: ['RETENTION_FEEDBACK_DAYS'], default: '`180`', meaning: 'feedback is kept this long' },
+      { names: ['RETENTION_AUDIT_DAYS'], default: '`365`', meaning: 'the admin audit trail is kept this long' },
+      { names: ['ANSWER_RECORD_TTL_DAYS'], default: '`7`', meaning: 'answers can receive feedback (and their records are kept) this long' },
+      { names: ['GAPS_SIMILARITY'], default: '`0.75`', meaning: 'knowledge-gaps report: cosine similarity at which a question joins a gap' },
+    ],
+  },
+  {
+    title: 'Handoff to a person',
+    settings: [
+      { names: ['RETENTION_HANDOFF_DAYS'], default: '`90`', meaning: "requests for a person (the widget's form) are kept this long, complete for the support team and masked for analytics" },
+      { names: ['HANDOFF_WEBHOOK_URL'], default: 'unset', meaning: 'a helpdesk endpoint that receives each request for a person as JSON `{ type: "kefu.handoff", handoff }`' },
+      { names: ['HANDOFF_WEBHOOK_SECRET'], default: 'unset', meaning: 'signs the webhook body: `X-Kefu-Signature: sha256=<HMAC-SHA256 hex>`' },
+      { names: ['HANDOFF_WEBHOOK_TIMEOUT_MS'], default: '`5000`', meaning: 'per delivery attempt' },
+      { names: ['HANDOFF_WEBHOOK_ATTEMPTS'], default: '`3`', meaning: 'attempts on a 5xx, 408, 429 or network error, with backoff (500 ms, doubling); other 4xx are not retried' },
+    ],
+  },
+  {
+    title: 'E-mail channel',
+    settings: [
+      { names: ['EMAIL_ENABLED'], default: '`false`', meaning: 'the e-mail channel (see "E-mail channel"); needs `REDIS_URL` and `SMTP_URL`' },
+      { names: ['EMAIL_WORKERS_IN_PROCESS'], default: '`true`', meaning: 'run the drafting and sending workers (and the inbox folder) in the API process; `false` when they run as `npm run worker`' },
+      { names: ['EMAIL_CONCURRENCY'], default: '`2`', meaning: 'e-mails each worker process drafts (and sends) at once' },
+      { names: ['EMAIL_MAX_ATTEMPTS'], default: '`5`', meaning: 'attempts per drafting or sending job before it is dead-lettered' },
+      { names: ['EMAIL_BACKOFF_MS'], default: '`5000`', meaning: 'first retry delay, doubled at each attempt' },
+      { names: ['EMAIL_JOB_LOCK_MS'], default: '`30000`', meaning: 'a job whose worker stops renewing its lock this long (killed, frozen) is taken up by another worker' },
+      { names: ['EMAIL_ANSWER_TIMEOUT_MS'], default: '`120000`', meaning: "the longest one draft's answer may take, LLM included, before the attempt fails and is retried" },
+      { names: ['EMAIL_MAX_BYTES'], default: '`10485760`', meaning: 'larger raw messages get 413 (inbox files go to `failed/`)' },
+      { names: ['EMAIL_AUTO_SEND'], default: '`false`', meaning: 'send drafts that no review rule holds without a person; off, every draft waits for review' },
+      {
+        names: ['EMAIL_PARSE_TIMEOUT_MS'],
+        default: '`10000`',
+        meaning:
+          'each message is parsed (MIME, charsets, HTML, reply splitting) on a worker thread; one that takes longer is given up as unparseable, so hostile mail costs a failed draft, never a stalled API',
+      },
+      { names: ['EMAIL_MAX_TEXT_CHARS'], default: '`100000`', meaning: 'the decoded body is cut to this many characters before splitting; a cut draft is held for review with the reason `truncated`' },
+      {
+        names: ['EMAIL_REVIEW_RULES_FILE'],
+        default: '`knowledge/email-review.yaml`',
+        meaning: 'what holds a draft for review: refunds, compensation, legal, safety, personal data, angry tone (zh + en patterns)',
+      },
+      { names: ['EMAIL_REVIEW_MIN_CONFIDENCE'], default: '`0.5`', meaning: 'drafts whose answerability is below this are held for review (sample mails: answerable 0.6–0.95, borderline 0.2–0.35)' },
+      { names: ['EMAIL_FROM'], default: '`Lumora Support <support@lumora.example>`', meaning: 'sender of replies; its domain names their Message-IDs' },
+      { names: ['EMAIL_INBOX_DIR'], default: 'unset', meaning: 'a folder watched for `.eml` files (moved to `processed/` or `failed/`)' },
+      { names: ['EMAIL_INBOX_POLL_SECONDS'], default: '`5`', meaning: 'how often the inbox folder is scanned' },
+      { names: ['EMAIL_RETENTION_DAYS'], default: '`365`', meaning: 'how long received mail, drafts and threads are kept in Redis' },
+      { names: ['SMTP_URL'], default: 'unset', meaning: 'where replies are sent: `smtp://user:pass@host:587` (STARTTLS when offered), `smtps://host:465`; `?tls=off` for a local relay' },
+      { names: ['SMTP_TIMEOUT_MS'], default: '`30000`', meaning: 'SMTP connection, greeting and socket timeout' },
+    ],
+  },
+];

@@ -68,13 +68,13 @@ export const SETTING_GROUPS: SettingGroup[] = [
         names: ['INFERENCE_CONCURRENCY'],
         default: '`1`',
         meaning:
-          'embedding-model calls at once while serving answers under load (more than one answer in progress); 2 lets concurrent answers\' model calls run side by side (README "At scale" for what it gains and costs on 2 cores)',
+          'embedding-model calls at once while serving answers under load (more than one answer in progress); 2 lets concurrent answers\' model calls run side by side (docs/benchmarks.md "At scale" for what it gains and costs on 2 cores)',
       },
       {
         names: ['INFERENCE_CONCURRENCY_ALONE'],
         default: '`0` (auto: 2 on 2 cores or more)',
         meaning:
-          'embedding-model calls at once while a single answer is in progress: an English question\'s two models side by side, and, with `EMBEDDING_WORKERS=2`, its sentence batch cut across both instances; never below `INFERENCE_CONCURRENCY`; `1` for the old behaviour (README "At scale")',
+          'embedding-model calls at once while a single answer is in progress: an English question\'s two models side by side, and, with `EMBEDDING_WORKERS=2`, its sentence batch cut across both instances; never below `INFERENCE_CONCURRENCY`; `1` for the old behaviour (docs/benchmarks.md "At scale")',
       },
       {
         names: ['EMBEDDING_CACHE_ENTRIES'],
@@ -100,7 +100,7 @@ export const SETTING_GROUPS: SettingGroup[] = [
         names: ['EMBEDDING_WORKERS'],
         default: '`1`',
         meaning:
-          'worker threads (model instances) per embedding model while serving. With 2 and two calls at once (`INFERENCE_CONCURRENCY=2`, or an answer alone), a batch of sentences to score is cut across idle instances (10k table: extract p95 43 → 25 ms), at about 130 MB per model instance (README "At scale")',
+          'worker threads (model instances) per embedding model while serving. With 2 and two calls at once (`INFERENCE_CONCURRENCY=2`, or an answer alone), a batch of sentences to score is cut across idle instances (10k table: extract p95 43 → 25 ms), at about 130 MB per model instance (docs/benchmarks.md "At scale")',
       },
       { names: ['INFERENCE_MAX_QUEUE'], default: '`4`', meaning: 'while this many model calls wait, new public requests get 503 + Retry-After (load shedding)' },
     ],

@@ -18,7 +18,7 @@ import { openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
-import { KnowledgeStore, sqlString } from '../src/store/knowledge-store.js';
+import { KnowledgeStore } from '../src/store/knowledge-store.js';
 import { detectLanguage } from '../src/text/language.js';
 import { round, summarize } from './stats.js';
 import { benchQuestions, parseScale, scaleTable } from './scale-tables.js';
@@ -78,7 +78,7 @@ async function rawReference(dbDir: string, tableName: string, sample: { text: st
       const vector = await space.embedder.embedQuery(question.text);
       embed += performance.now() - started;
       const searchStarted = performance.now();
-      await store.vectorSearch(vector, k, space.languages ? `lang IN (${space.languages.map(sqlString).join(', ')})` : undefined, space.column);
+      await store.vectorSearch(vector, k, space.languages ? { languages: space.languages } : undefined, space.column);
       (times[`vector:${space.column}`] ??= []).push(performance.now() - searchStarted);
     }
     times.embed.push(embed);

@@ -1,5 +1,5 @@
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
-import { type ScoredChunk, sqlString } from '../store/knowledge-store.js';
+import type { ChunkFilter, ScoredChunk } from '../store/knowledge-store.js';
 import type { Language } from '../text/language.js';
 import { type Candidate, type RankedList, boostLines, fuseLists } from './fusion.js';
 import { DEFAULT_TUNING, type ListSource, type RetrievalTuning, weightsFor } from './tuning.js';
@@ -8,8 +8,8 @@ import { DEFAULT_TUNING, type ListSource, type RetrievalTuning, weightsFor } fro
 export interface SearchIndex {
   /** Vector columns of the table and their dimensions. */
   readonly dimensions: Record<string, number>;
-  vectorSearch(vector: Float32Array, limit: number, filter?: string, column?: string): Promise<ScoredChunk[]>;
-  fullTextSearch(text: string, limit: number, filter?: string): Promise<ScoredChunk[]>;
+  vectorSearch(vector: Float32Array, limit: number, filter?: ChunkFilter, column?: string): Promise<ScoredChunk[]>;
+  fullTextSearch(text: string, limit: number, filter?: ChunkFilter): Promise<ScoredChunk[]>;
   /** Share of the rows in this language, 0 to 1 (without it, every covering space is searched). */
   languageShare?(lang: string): Promise<number>;
 }
@@ -66,19 +66,18 @@ export class HybridRetriever {
     const weights = weightsFor(this.tuning, options.lang, new Set<ListSource>([...covering.map((space) => `dense:${space.column}` as const), 'lexical']), share);
     // A space whose list would not be fused is not searched: no model call, no vector search.
     const spaces = covering.filter((space) => (weights[`dense:${space.column}`] ?? 0) > 0);
-    const lineFilter = options.productLines?.length ? `product_line IN (${options.productLines.map(sqlString).join(', ')})` : undefined;
+    const lines: ChunkFilter = options.productLines?.length ? { productLines: options.productLines } : {};
     const k = this.tuning.candidates;
     const started = performance.now();
     // Nothing waits for more than it needs: the full-text search runs while the question is embedded, and
     // each vector search starts as soon as its own model's vector is ready.
-    const lexical = timed(() => this.index.fullTextSearch(question, k, lineFilter).catch(() => [] as ScoredChunk[]));
+    const lexical = timed(() => this.index.fullTextSearch(question, k, lines.productLines ? lines : undefined).catch(() => [] as ScoredChunk[]));
     let embedMs = 0;
     const dense = spaces.map(async (space) => {
       const vector = await space.embedder.embedQuery(question);
       embedMs = Math.max(embedMs, performance.now() - started);
       // A language space holds real vectors only for its languages; other rows are zero vectors.
-      const languageFilter = space.languages ? `lang IN (${space.languages.map(sqlString).join(', ')})` : undefined;
-      const filter = [lineFilter, languageFilter].filter(Boolean).join(' AND ') || undefined;
+      const filter: ChunkFilter | undefined = lines.productLines || space.languages ? { ...lines, languages: space.languages } : undefined;
       const search = await timed(() => this.index.vectorSearch(vector, k, filter, space.column));
       return { list: { source: `dense:${space.column}`, hits: search.value, languages: space.languages } as RankedList, ms: search.ms };
     });

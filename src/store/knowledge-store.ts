@@ -94,6 +94,23 @@ export const emptyVector = (dimension: number) => new Float32Array(dimension);
 /** SQL string literal for LanceDB filters. */
 export const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
+/**
+ * Which chunks a search may return, in the domain's terms; the store turns it into its own query language
+ * (SQL for LanceDB), so callers never build SQL. Each given list restricts; an empty or missing one does not.
+ */
+export interface ChunkFilter {
+  productLines?: readonly string[];
+  languages?: readonly string[];
+  docIds?: readonly string[];
+}
+
+/** The LanceDB `where` clause of a filter, or undefined when it restricts nothing. */
+export function whereClause(filter: ChunkFilter | undefined): string | undefined {
+  const inList = (column: string, values: readonly string[] | undefined) => (values?.length ? `${column} IN (${values.map(sqlString).join(', ')})` : undefined);
+  const clauses = [inList('product_line', filter?.productLines), inList('lang', filter?.languages), inList('doc_id', filter?.docIds)].filter(Boolean);
+  return clauses.length ? clauses.join(' AND ') : undefined;
+}
+
 export class TableMissingError extends Error {
   override name = 'TableMissingError';
 }
@@ -331,22 +348,24 @@ export class KnowledgeStore {
     return derived.total ? count / derived.total : 0;
   }
 
-  async vectorSearch(vector: Float32Array, limit: number, filter?: string, column = 'vector'): Promise<ScoredChunk[]> {
+  async vectorSearch(vector: Float32Array, limit: number, filter?: ChunkFilter, column = 'vector'): Promise<ScoredChunk[]> {
     const metric = (await this.metrics())[column] ?? 'cosine';
     // `ef`: how wide the HNSW search looks when an index exists (ignored by a flat scan); 4× the hits asked for.
     let query = this.table.vectorSearch(Array.from(vector)).column(column).distanceType(metric).select([...HIT_COLUMNS, '_distance']).limit(limit).ef(Math.max(64, limit * 4));
     // The index compares scalar-quantised vectors, whose distances are off by up to 0.3 (measured): answerability
     // reads these scores, so the hits are re-scored on their full vectors (refine), exactly as a flat scan would.
     if (this.derived?.search?.indexed.has(column)) query = query.refineFactor(1);
-    if (filter) query = query.where(filter);
+    const where = whereClause(filter);
+    if (where) query = query.where(where);
     // Cosine (or, for unit vectors, dot) distance → similarity in [-1, 1]; comparable across questions, unlike fused ranks.
     return hitsOf(await query.toArrow(), '_distance', (distance) => 1 - distance);
   }
 
-  async fullTextSearch(text: string, limit: number, filter?: string): Promise<ScoredChunk[]> {
+  async fullTextSearch(text: string, limit: number, filter?: ChunkFilter): Promise<ScoredChunk[]> {
     if (!text.trim()) return [];
     let query = this.table.query().fullTextSearch(text, { columns: ['search_text'] }).select([...HIT_COLUMNS, '_score']).limit(limit);
-    if (filter) query = query.where(filter);
+    const where = whereClause(filter);
+    if (where) query = query.where(where);
     return hitsOf(await query.toArrow(), '_score', (score) => score);
   }
 

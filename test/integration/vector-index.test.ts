@@ -31,7 +31,7 @@ describe('approximate vector index past VECTOR_INDEX_MIN_ROWS', () => {
       for (const space of embedders.all) {
         const vector = await space.embedder.embedQuery(question);
         const filter = space.languages ? `lang = '${space.languages[0]}'` : undefined;
-        const hits = await store.vectorSearch(vector, 10, filter, space.column);
+        const hits = await store.vectorSearch(vector, 10, space.languages ? { languages: [space.languages[0]] } : undefined, space.column);
         const indexed = hits.map((chunk) => chunk.id);
         let flat = store.table.vectorSearch(Array.from(vector)).column(space.column).distanceType('cosine').limit(10).bypassVectorIndex();
         if (filter) flat = flat.where(filter);
@@ -59,7 +59,7 @@ describe('approximate vector index past VECTOR_INDEX_MIN_ROWS', () => {
     const after = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME);
     expect((await after.vectorIndexes()).sort()).toEqual(['vector', 'vector_en']);
     // Found through the language filter: the new rows are in the bitmap index too (or searched besides it).
-    const hits = await after.vectorSearch(await embedders.all[1].embedder.embedQuery('Do gift cards expire?'), 3, "lang = 'en'", 'vector_en');
+    const hits = await after.vectorSearch(await embedders.all[1].embedder.embedQuery('Do gift cards expire?'), 3, { languages: ['en'] }, 'vector_en');
     expect(hits[0].doc_id).toBe('policies/gift-cards.md');
     expect(await scalarIndexed(after)).toEqual(['lang', 'product_line']);
     after.close();

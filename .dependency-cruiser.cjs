@@ -74,6 +74,13 @@ module.exports = {
       to: { path: [DOMAIN, '^src/http/', ROOTS] },
     },
     {
+      name: 'store-behind-its-port',
+      severity: 'error',
+      comment: 'Modules take the KnowledgeStore port (src/store/knowledge-store.ts); only the composition roots and the ingestion run that writes the table open the LanceDB implementation.',
+      from: { path: '^src/', pathNot: ['^src/store/', ROOTS, '^src/ingest/run-ingestion[.]ts$'] },
+      to: { path: '^src/store/lance-knowledge-store[.]ts$' },
+    },
+    {
       name: 'lancedb-only-in-store',
       severity: 'error',
       comment: 'SQL, Arrow and LanceDB names stay inside src/store (benches and tests may open tables directly).',

@@ -18,7 +18,7 @@ import { openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
-import { KnowledgeStore } from '../src/store/knowledge-store.js';
+import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import { detectLanguage } from '../src/text/language.js';
 import { round, summarize } from './stats.js';
 import { benchQuestions, parseScale, scaleTable } from './scale-tables.js';
@@ -67,7 +67,7 @@ console.log(JSON.stringify(results));
 
 /** The queries the retriever sends LanceDB, sent straight to it, plus the model's own query embedding. */
 async function rawReference(dbDir: string, tableName: string, sample: { text: string }[]) {
-  const store = await KnowledgeStore.open(dbDir, tableName);
+  const store = await LanceKnowledgeStore.open(dbDir, tableName);
   const times: Record<string, number[]> = { embed: [], fullText: [] };
   for (const question of sample) {
     const lang = detectLanguage(question.text);

@@ -11,7 +11,8 @@ import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
-import { type ChunkRow, KnowledgeStore } from '../src/store/knowledge-store.js';
+import type { ChunkRow } from '../src/store/knowledge-store.js';
+import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import { round } from './stats.js';
 import { parseScale, scaleTable } from './scale-tables.js';
 
@@ -32,7 +33,7 @@ const seconds = async (work: () => Promise<unknown>) => {
 };
 try {
   await cp(table.dbDir, dir, { recursive: true });
-  const store = await KnowledgeStore.open(dir, table.tableName);
+  const store = await LanceKnowledgeStore.open(dir, table.tableName);
   const indexed = await store.vectorIndexes();
   // The documents to change: the first chunk of each with new text (embedded for real); their other chunks go.
   const picked = (await store.table.query().where("chunk_index = 0").limit(documents).toArray()) as unknown as ChunkRow[];

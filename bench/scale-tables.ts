@@ -15,7 +15,8 @@ import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import type { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
 import { PIPELINE_VERSION, runIngestion } from '../src/ingest/run-ingestion.js';
-import { type ChunkRow, chunkSchema, KnowledgeStore } from '../src/store/knowledge-store.js';
+import type { ChunkRow } from '../src/store/knowledge-store.js';
+import { chunkSchema, LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 
 /** Bump when the base (the embedded public corpora) is made differently: it is embedded again. */
 const BASE_LAYOUT = 2;
@@ -54,7 +55,7 @@ export async function scaleTable(rows: number, embedders: EmbeddingSpaces, optio
   const marker = path.join(dbDir, 'ready.json');
   if (await exists(marker)) {
     // A table cached before filter indexes existed gets them, as its next ingestion run would give it.
-    const cached = await KnowledgeStore.open(dbDir, tableName);
+    const cached = await LanceKnowledgeStore.open(dbDir, tableName);
     await cached.ensureIndexes(options.vectorIndexMinRows);
     cached.close();
     return { dbDir, tableName, rows, baseRows: base.length };
@@ -82,7 +83,7 @@ export async function scaleTable(rows: number, embedders: EmbeddingSpaces, optio
   }
   await flush();
   table.close();
-  const store = await KnowledgeStore.openOrCreate(dbDir, tableName, dimensions);
+  const store = await LanceKnowledgeStore.openOrCreate(dbDir, tableName, dimensions);
   const indexStarted = performance.now();
   // Compacted, as every ingestion run leaves a table (retention runs optimize): one fragment per million rows.
   await store.table.optimize({ cleanupOlderThan: new Date() });

@@ -20,7 +20,7 @@ import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { HttpReranker } from '../src/retrieve/reranker.js';
 import { DEFAULT_TUNING } from '../src/retrieve/tuning.js';
-import { KnowledgeStore } from '../src/store/knowledge-store.js';
+import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import { createLogger } from '../src/log.js';
 import { buildService } from '../src/service.js';
 import { readConversations, runConversations, summarizeTurns } from './conversations.js';
@@ -95,7 +95,7 @@ async function main() {
     if (!sets.length) throw new Error(`no folder in ${values.suite} holds corpus.jsonl and queries.jsonl`);
     for (const set of sets) {
       const table = await ensureTable(set, embedders, config, dbDir, log);
-      const store = await KnowledgeStore.open(dbDir, table);
+      const store = await LanceKnowledgeStore.open(dbDir, table);
       log(`${set.name}: running queries`);
       results.push({ set: set.name, runs: await runQueries(store, readQueries(set.queries), common) });
       store.close();
@@ -103,7 +103,7 @@ async function main() {
   } else {
     const useRules = !values['no-rules'] && existsSync(config.PRODUCT_LINES_FILE);
     const classifier = useRules ? new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE)) : undefined;
-    const store = await KnowledgeStore.open(values.db ?? config.DB_DIR, values.table ?? config.TABLE_NAME);
+    const store = await LanceKnowledgeStore.open(values.db ?? config.DB_DIR, values.table ?? config.TABLE_NAME);
     results.push({ set: values.queries!, runs: await runQueries(store, readQueries(values.queries!), { ...common, classifier }) });
     store.close();
   }

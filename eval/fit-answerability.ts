@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { EVIDENCE_FEATURES, type Evidence } from '../src/retrieve/evidence.js';
 import { DEFAULT_TUNING } from '../src/retrieve/tuning.js';
-import { KnowledgeStore } from '../src/store/knowledge-store.js';
+import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import type { Language } from '../src/text/language.js';
 import { ensureTable, findSets, readQueries, runQueries } from './suite.js';
 
@@ -125,7 +125,7 @@ async function collect(suite: string): Promise<Record<Language, Example[]>> {
   const examples: Record<Language, Example[]> = { zh: [], en: [] };
   for (const set of findSets(suite)) {
     const table = await ensureTable(set, embedders, config, dbDir, (line) => process.stderr.write(`fit: ${line}\n`));
-    const store = await KnowledgeStore.open(dbDir, table);
+    const store = await LanceKnowledgeStore.open(dbDir, table);
     const runs = await runQueries(store, readQueries(set.queries), { embedders, tuning: { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES }, threshold: { zh: 0, en: 0 } });
     store.close();
     for (const run of runs) examples[run.query.lang].push({ set: set.name, features: EVIDENCE_FEATURES.map((feature) => (run.evidence as Evidence)[feature] as number), label: run.query.answerable ? 1 : 0 });

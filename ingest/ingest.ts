@@ -22,7 +22,7 @@ import { acquireIngestLock, lockSettings } from '../src/ingest/lock.js';
 import { createJsonProgress, createProgress, type ProgressReporter } from '../src/ingest/progress.js';
 import type { IngestJobRecord } from '../src/ingest/jobs.js';
 import { type IngestSummary, runIngestion } from '../src/ingest/run-ingestion.js';
-import { KnowledgeStore } from '../src/store/knowledge-store.js';
+import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -55,7 +55,7 @@ async function main(): Promise<number> {
   const tableName = values.table ?? config.TABLE_NAME;
 
   if (values['list-versions'] || values.rollback) {
-    const store = await KnowledgeStore.open(dbDir, tableName, { storageOptions: config.LANCEDB_STORAGE_OPTIONS });
+    const store = await LanceKnowledgeStore.open(dbDir, tableName, { storageOptions: config.LANCEDB_STORAGE_OPTIONS });
     if (values.rollback) {
       const target = /^\d+$/.test(values.rollback) ? Number(values.rollback) : values.rollback;
       // A rollback commits a version: it must not interleave with an ingestion's commits.

@@ -38,7 +38,8 @@ import { RedisState } from './state/redis-state.js';
 import { ResilientState } from './state/resilient-state.js';
 import { LogSpool } from './state/spool.js';
 import { MemoryState, type SharedState } from './state/shared-state.js';
-import { KnowledgeStore } from './store/knowledge-store.js';
+import type { KnowledgeStore } from './store/knowledge-store.js';
+import { LanceKnowledgeStore } from './store/lance-knowledge-store.js';
 import { maskPii } from './privacy/pii.js';
 import { GapReporter } from './insights/gaps.js';
 import { loadPromptTemplates } from './answer/prompt-templates.js';
@@ -145,7 +146,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const inference = new InferenceGate(layout.concurrency, { concurrency: layout.aloneConcurrency, now: () => answerGate.active <= 1 && answerGate.queued === 0 });
   // Cache in front of the gate: a remembered embedding never waits for a model slot.
   const embedders = cacheEmbeddings(inference.wrap(models), config.EMBEDDING_CACHE_ENTRIES, metrics.embeddingLookups);
-  const store = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME, { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS, storageOptions: config.LANCEDB_STORAGE_OPTIONS });
+  const store = await LanceKnowledgeStore.open(config.DB_DIR, config.TABLE_NAME, { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS, storageOptions: config.LANCEDB_STORAGE_OPTIONS });
   for (const space of embedders.all) {
     const dimension = store.dimensions[space.column];
     // A table from before a language model was added still serves, through the primary space alone.

@@ -4,7 +4,9 @@ import path from 'node:path';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
 import { type BatchOptions, embedInBatches } from '../embed/embedder.js';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
-import { type Calibration, type ChunkRow, KnowledgeStore } from '../store/knowledge-store.js';
+import type { Calibration, ChunkRow, KnowledgeStore } from '../store/knowledge-store.js';
+// The run that writes the table opens it; everything else is handed the KnowledgeStore port.
+import { LanceKnowledgeStore } from '../store/lance-knowledge-store.js';
 import { detectLanguage } from '../text/language.js';
 import { chunkSections } from './chunker.js';
 import { type LoadFailure, type SourceDocument, UnreadableFileError } from './document.js';
@@ -98,7 +100,7 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
   const lock: IngestLock | undefined = options.lock?.held ? undefined : await acquireIngestLock({ ...options.lock, dbDir: options.dbDir, tableName: options.tableName });
   const progress = options.progress ?? silentProgress;
   try {
-    const store = await KnowledgeStore.openOrCreate(options.dbDir, options.tableName, options.embedders.dimensions, { storageOptions: options.storageOptions });
+    const store = await LanceKnowledgeStore.openOrCreate(options.dbDir, options.tableName, options.embedders.dimensions, { storageOptions: options.storageOptions });
     const previousVersion = await store.version();
     const existing = await store.documentHashes();
     const hadRows = existing.size > 0;

@@ -1,10 +1,11 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { createHash } from 'node:crypto';
-import './lance-runtime.js';
 import { DomainError } from '../errors.js';
-import * as lancedb from '@lancedb/lancedb';
-import { Field, FixedSizeList, Float32, Int32, Schema, type Table as ArrowTable, Utf8 } from 'apache-arrow';
+
+/*
+ * The knowledge store's port: what ingestion, retrieval, calibration and the admin routes need of the knowledge
+ * table, and the records it holds. LanceDB (lance-knowledge-store.ts) implements it; only the composition roots
+ * and the ingestion run that writes the table open that implementation. SQL and Arrow stay behind it: searches
+ * take a ChunkFilter, never a query string.
+ */
 
 /** One row of the knowledge table. */
 export interface ChunkRow {
@@ -69,31 +70,6 @@ export interface KnowledgeVersion {
   tag?: string;
 }
 
-const HIT_COLUMNS = ['id', 'doc_id', 'source_path', 'title', 'heading_path', 'product_line', 'lang', 'kind', 'text', 'chunk_index', 'metadata'];
-const COLUMNS = [...HIT_COLUMNS, 'search_text', 'content_hash', 'doc_hash'];
-/** Columns searches filter by: few distinct values each, what a bitmap index is for. */
-const FILTER_COLUMNS = ['lang', 'product_line'];
-
-/** `dimensions` maps each vector column to its dimension: `{ vector: 512, vector_en: 384 }`. */
-export function chunkSchema(dimensions: Record<string, number>): Schema {
-  const text = (name: string) => new Field(name, new Utf8(), false);
-  return new Schema([
-    ...['id', 'doc_id', 'source_path', 'title', 'heading_path', 'product_line', 'lang', 'kind', 'text', 'search_text', 'content_hash', 'doc_hash'].map(text),
-    new Field('chunk_index', new Int32(), false),
-    new Field('metadata', new Utf8(), false),
-    ...Object.entries(dimensions).map(([column, dimension]) => new Field(column, new FixedSizeList(dimension, new Field('item', new Float32(), true)), false)),
-  ]);
-}
-
-/**
- * A language space holds vectors only for chunks in its languages; the other rows get a zero vector,
- * which every search of that column excludes with a language filter.
- */
-export const emptyVector = (dimension: number) => new Float32Array(dimension);
-
-/** SQL string literal for LanceDB filters. */
-export const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
 /**
  * Which chunks a search may return, in the domain's terms; the store turns it into its own query language
  * (SQL for LanceDB), so callers never build SQL. Each given list restricts; an empty or missing one does not.
@@ -102,13 +78,6 @@ export interface ChunkFilter {
   productLines?: readonly string[];
   languages?: readonly string[];
   docIds?: readonly string[];
-}
-
-/** The LanceDB `where` clause of a filter, or undefined when it restricts nothing. */
-export function whereClause(filter: ChunkFilter | undefined): string | undefined {
-  const inList = (column: string, values: readonly string[] | undefined) => (values?.length ? `${column} IN (${values.map(sqlString).join(', ')})` : undefined);
-  const clauses = [inList('product_line', filter?.productLines), inList('lang', filter?.languages), inList('doc_id', filter?.docIds)].filter(Boolean);
-  return clauses.length ? clauses.join(' AND ') : undefined;
 }
 
 export class TableMissingError extends Error {
@@ -131,434 +100,43 @@ export class EmptyVersionError extends DomainError {
   }
 }
 
-/**
- * The knowledge table in LanceDB. Writers commit a whole ingestion run as one new table version;
- * readers open it with a read-consistency interval so they move to new versions on their own.
- */
-export class KnowledgeStore {
-  /** The serving-version read in flight, shared by the reads that overlap it. */
-  private versionRead?: Promise<number>;
-  /** What the store derives from one table version (search metrics, row counts); dropped when the version moves. */
-  private derived?: { version: number; search?: { metrics: Record<string, 'cosine' | 'dot'>; indexed: Set<string> }; total?: number; languages: Map<string, number> };
-
-  private constructor(
-    readonly table: lancedb.Table,
-    /** Vector column → dimension. */
-    readonly dimensions: Record<string, number>,
-    private readonly calibrations: CalibrationStore,
-  ) {}
-
+/** The knowledge table: versioned commits of chunks, their indexes, searches, rollback and per-version calibration. */
+export interface KnowledgeStore {
+  /** Vector column → dimension (`{ vector: 512, vector_en: 384 }`). */
+  readonly dimensions: Record<string, number>;
   /** Dimension of the primary vector column. */
-  get dimension(): number {
-    return this.dimensions.vector;
-  }
-
-  static async open(dbDir: string, tableName: string, options: { readConsistencySeconds?: number; storageOptions?: Record<string, string> } = {}): Promise<KnowledgeStore> {
-    const connection = await lancedb.connect(dbDir, { readConsistencyInterval: options.readConsistencySeconds, storageOptions: options.storageOptions });
-    const names = await connection.tableNames();
-    if (!names.includes(tableName)) {
-      throw new TableMissingError(`Knowledge table "${tableName}" does not exist in ${dbDir}. Run "npm run ingest" first.`);
-    }
-    const table = await connection.openTable(tableName);
-    return new KnowledgeStore(table, await vectorDimensions(table), calibrationStore(connection, dbDir, tableName));
-  }
-
-  /** Opens the table, creating it empty with the given vector columns if it does not exist yet. */
-  static async openOrCreate(dbDir: string, tableName: string, dimensions: Record<string, number>, options: { storageOptions?: Record<string, string> } = {}): Promise<KnowledgeStore> {
-    if (!isRemoteUri(dbDir)) await mkdir(dbDir, { recursive: true });
-    const connection = await lancedb.connect(dbDir, { storageOptions: options.storageOptions });
-    const names = await connection.tableNames();
-    const table = names.includes(tableName) ? await connection.openTable(tableName) : await connection.createEmptyTable(tableName, chunkSchema(dimensions));
-    const store = new KnowledgeStore(table, await vectorDimensions(table), calibrationStore(connection, dbDir, tableName));
-    const describe = (shape: Record<string, number>) => Object.entries(shape).map(([column, dimension]) => `${column}: ${dimension}`).join(', ');
-    if (describe(store.dimensions) !== describe(dimensions)) {
-      throw new Error(
-        `Table "${tableName}" holds vectors of shape {${describe(store.dimensions)}} but the embedding models give {${describe(dimensions)}}. ` +
-          'Ingest into a new table (--table) or database (--db).',
-      );
-    }
-    return store;
-  }
-
+  readonly dimension: number;
   /** The table's current version, read now (what a writer needs after its own commit). */
-  async version(): Promise<number> {
-    return this.table.version();
-  }
-
-  /**
-   * The version being served, for readers. Each read is a call into LanceDB's runtime; reads that overlap
-   * (concurrent answers, the searches of one answer) share one, whose answer was current while they waited.
-   */
-  servingVersion(): Promise<number> {
-    this.versionRead ??= this.table.version().finally(() => {
-      this.versionRead = undefined;
-    });
-    return this.versionRead;
-  }
-
-  async countRows(): Promise<number> {
-    return this.table.countRows();
-  }
-
-  /** doc_id → doc_hash of every document in the table: what incremental ingestion compares against. */
-  async documentHashes(): Promise<Map<string, { docHash: string; sourcePath: string }>> {
-    const rows = await this.table.query().select(['doc_id', 'doc_hash', 'source_path']).toArray();
-    const hashes = new Map<string, { docHash: string; sourcePath: string }>();
-    for (const row of rows) hashes.set(row.doc_id, { docHash: row.doc_hash, sourcePath: row.source_path });
-    return hashes;
-  }
-
-  /**
-   * Replaces every chunk of `replacedDocIds` with `rows` in one commit: inserts new chunk ids, updates
-   * changed ones and deletes chunks of those documents that the new rows no longer contain. A reader
-   * sees the table before or after, never in between.
-   */
-  async commit(rows: ChunkRow[], replacedDocIds: string[]): Promise<void> {
-    if (rows.length === 0 && replacedDocIds.length === 0) return;
-    const scope = `doc_id IN (${replacedDocIds.map(sqlString).join(', ')})`;
-    if (rows.length === 0) {
-      await this.table.delete(scope);
-      return;
-    }
-    const columns = Object.keys(this.dimensions);
-    const data = rows.map((row) => {
-      const out: Record<string, unknown> = { ...row };
-      for (const column of columns) out[column] = Array.from((row as unknown as Record<string, Float32Array>)[column] ?? emptyVector(this.dimensions[column]));
-      return out;
-    });
-    let builder = this.table.mergeInsert('id').whenMatchedUpdateAll().whenNotMatchedInsertAll();
-    if (replacedDocIds.length) builder = builder.whenNotMatchedBySourceDelete({ where: scope });
-    await builder.execute(lancedb.makeArrowTable(data, { schema: chunkSchema(this.dimensions) }));
-  }
-
-  /** (Re)builds the full-text index. ICU word breaking segments Chinese without a dictionary download. */
-  async buildFullTextIndex(): Promise<void> {
-    await this.table.createIndex('search_text', {
-      // 'icu' is supported by the native library of 0.31 (Chinese full-text tests prove it) but missing from its typings.
-      config: lancedb.Index.fts({ baseTokenizer: 'icu' as 'simple', lowercase: true, stem: false, removeStopWords: false, asciiFolding: true, withPosition: false }),
-      replace: true,
-    });
-  }
-
-  /**
-   * Adds rows written since the indexes were built to the full-text and vector indexes, incrementally:
-   * a few changed documents in a 100k-row table cost seconds, not a rebuild (README "Benchmarks"). Also
-   * compacts small fragments; deletes no old version (retention does that, under its own policy).
-   */
-  async updateIndexes(): Promise<void> {
-    await this.table.optimize({ cleanupOlderThan: new Date(0) });
-  }
-
-  /**
-   * Past `minRows`, the indexes a large table needs; below it a flat scan is exact and fast enough. Built once;
-   * afterwards each run's `optimize` (retention) adds new rows to them incrementally, and rows not yet in an
-   * index are searched flat. Returns the vector columns indexed now.
-   * - Every vector column: IVF-HNSW with scalar-quantised vectors (one partition per million rows; HNSW's graph
-   *   gives near-exact recall: recall@10 1.0 against the flat scan on the sample questions).
-   * - A bitmap index on each column searches filter by (`lang`: every search of a language space; `product_line`:
-   *   a line the caller states). Without it LanceDB reads the column for every query: an English vector search at
-   *   100k rows took 11.3 ms with its language filter, 6.2 ms with the index (5.4 unfiltered); built in 20 ms.
-   */
-  async ensureIndexes(minRows: number): Promise<string[]> {
-    const rows = await this.table.countRows();
-    if (rows < minRows) return [];
-    const indexed = new Set((await this.table.listIndices()).flatMap((entry) => entry.columns));
-    const built: string[] = [];
-    for (const column of Object.keys(this.dimensions)) {
-      if (indexed.has(column)) continue;
-      // Cosine, even for unit vectors: LanceDB 0.31's HNSW-SQ index with the dot metric returns wrong neighbours
-      // and distances around -90 (measured on the 10k bench table), while cosine finds what the exact scan finds.
-      await this.table.createIndex(column, { config: lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: Math.max(1, Math.ceil(rows / 1_000_000)) }) });
-      built.push(column);
-    }
-    for (const column of FILTER_COLUMNS) if (!indexed.has(column)) await this.table.createIndex(column, { config: lancedb.Index.bitmap() });
-    return built;
-  }
-
-  /** Vector columns with an approximate index. */
-  async vectorIndexes(): Promise<string[]> {
-    const columns = new Set(Object.keys(this.dimensions));
-    return (await this.table.listIndices()).flatMap((entry) => entry.columns).filter((column) => columns.has(column));
-  }
-
-  /**
-   * How many rows the full-text index covers and misses. A crash between a commit and the index rebuild
-   * leaves new rows unindexed (searched by a flat scan, slower with every such run, and never repaired by
-   * a rerun that sees nothing changed); ingestion and readiness both check this.
-   * `indexed` is undefined when there is no index at all.
-   */
-  async fullTextIndexCoverage(): Promise<{ indexed?: number; unindexed: number }> {
-    const index = (await this.table.listIndices()).find((entry) => entry.columns.includes('search_text'));
-    if (!index) return { unindexed: await this.table.countRows() };
-    const stats = await this.table.indexStats(index.name);
-    return { indexed: stats?.numIndexedRows ?? 0, unindexed: stats?.numUnindexedRows ?? 0 };
-  }
-
-  /** Whether the current version carries an ingestion tag (a run that crashed before tagging does not). */
-  async currentVersionTagged(): Promise<boolean> {
-    const version = await this.table.version();
-    return Object.values(await (await this.table.tags()).list()).some((tag) => tag.version === version);
-  }
-
-  /**
-   * The distance each vector column is searched with. Cosine similarity is the score everywhere, but for
-   * unit-length vectors (every model here normalises) the dot product is the same number at half the cost
-   * of a flat scan, which computes both norms for every row. A column with an index is searched with the
-   * index's metric, cosine (a query of another metric would silently bypass it). Read again when the version moves.
-   */
-  private async metrics(): Promise<Record<string, 'cosine' | 'dot'>> {
-    const derived = await this.forVersion();
-    if (derived.search) return derived.search.metrics;
-    const indexes = await this.table.listIndices();
-    const metrics: Record<string, 'cosine' | 'dot'> = {};
-    for (const column of Object.keys(this.dimensions)) {
-      const index = indexes.find((entry) => entry.columns.includes(column));
-      const indexed = (index?.indexDetails as { metric_type?: string } | undefined)?.metric_type?.toLowerCase();
-      metrics[column] = indexed === 'dot' || indexed === 'cosine' ? indexed : (await this.unitLength(column)) ? 'dot' : 'cosine';
-    }
-    derived.search = { metrics, indexed: new Set(indexes.flatMap((entry) => entry.columns).filter((name) => name in this.dimensions)) };
-    return metrics;
-  }
-
-  private async forVersion(): Promise<NonNullable<KnowledgeStore['derived']>> {
-    const version = await this.servingVersion();
-    if (this.derived?.version !== version) this.derived = { version, languages: new Map() };
-    return this.derived;
-  }
-
-  /** Whether the column's (non-empty) vectors have unit length, judged on a sample of rows. */
-  private async unitLength(column: string): Promise<boolean> {
-    // A language column holds zero vectors for other languages' rows: sample its own language's rows.
-    let query = this.table.query().select([column]).limit(64);
-    if (column.startsWith('vector_')) query = query.where(`lang = ${sqlString(column.slice('vector_'.length))}`);
-    const rows = await query.toArray();
-    const norms = rows.map((row) => Math.hypot(...(row[column] as Iterable<number>))).filter((norm) => norm > 0);
-    return norms.length > 0 && norms.every((norm) => Math.abs(norm - 1) < 1e-3);
-  }
-
-  /** Share of the rows in `lang`, counted once per table version. */
-  async languageShare(lang: string): Promise<number> {
-    const derived = await this.forVersion();
-    derived.total ??= await this.table.countRows();
-    let count = derived.languages.get(lang);
-    if (count === undefined) {
-      count = await this.table.countRows(`lang = ${sqlString(lang)}`);
-      derived.languages.set(lang, count);
-    }
-    return derived.total ? count / derived.total : 0;
-  }
-
-  async vectorSearch(vector: Float32Array, limit: number, filter?: ChunkFilter, column = 'vector'): Promise<ScoredChunk[]> {
-    const metric = (await this.metrics())[column] ?? 'cosine';
-    // `ef`: how wide the HNSW search looks when an index exists (ignored by a flat scan); 4× the hits asked for.
-    let query = this.table.vectorSearch(Array.from(vector)).column(column).distanceType(metric).select([...HIT_COLUMNS, '_distance']).limit(limit).ef(Math.max(64, limit * 4));
-    // The index compares scalar-quantised vectors, whose distances are off by up to 0.3 (measured): answerability
-    // reads these scores, so the hits are re-scored on their full vectors (refine), exactly as a flat scan would.
-    if (this.derived?.search?.indexed.has(column)) query = query.refineFactor(1);
-    const where = whereClause(filter);
-    if (where) query = query.where(where);
-    // Cosine (or, for unit vectors, dot) distance → similarity in [-1, 1]; comparable across questions, unlike fused ranks.
-    return hitsOf(await query.toArrow(), '_distance', (distance) => 1 - distance);
-  }
-
-  async fullTextSearch(text: string, limit: number, filter?: ChunkFilter): Promise<ScoredChunk[]> {
-    if (!text.trim()) return [];
-    let query = this.table.query().fullTextSearch(text, { columns: ['search_text'] }).select([...HIT_COLUMNS, '_score']).limit(limit);
-    const where = whereClause(filter);
-    if (where) query = query.where(where);
-    return hitsOf(await query.toArrow(), '_score', (score) => score);
-  }
-
-  async listVersions(): Promise<KnowledgeVersion[]> {
-    const [versions, tags] = await Promise.all([this.table.listVersions(), (await this.table.tags()).list()]);
-    const tagByVersion = new Map<number, string>();
-    for (const [name, tag] of Object.entries(tags)) tagByVersion.set(tag.version, name);
-    return versions.map((entry) => ({ version: entry.version, timestamp: entry.timestamp, tag: tagByVersion.get(entry.version) }));
-  }
-
-  /**
-   * The oldest moment the retention policy keeps: versions before it go. The last `keepVersions`
-   * ingestion (tagged) versions stay whatever their age, and so does everything younger than `keepDays`.
-   */
-  private async retentionCutoff(policy: { keepVersions: number; keepDays: number }): Promise<Date | undefined> {
-    const versions = (await this.listVersions()).sort((a, b) => b.version - a.version);
-    const tagged = versions.filter((entry) => entry.tag);
-    const byAge = Date.now() - policy.keepDays * 86_400_000;
-    // The current version counts as one of the N even before its run tags it.
-    const current = await this.table.version();
-    const keepOld = Math.max(policy.keepVersions, 1) - (tagged.some((entry) => entry.version === current) ? 0 : 1);
-    if (keepOld === 0) return new Date(Math.min(Date.now(), byAge));
-    const oldestKeptTag = tagged[keepOld - 1];
-    if (!oldestKeptTag) return undefined;
-    // LanceDB judges age by the manifest file's time, a few ms before the version's own timestamp: cut just
-    // after the version before the oldest kept one, not at the kept one's timestamp (which would drop it).
-    const previous = versions.find((entry) => entry.version < oldestKeptTag.version);
-    if (!previous) return undefined;
-    return new Date(Math.min(previous.timestamp.getTime() + 1, byAge));
-  }
-
-  /** Whether the table holds versions the policy would delete (a run that changed nothing still cleans up then). */
-  async needsCleanup(policy: { keepVersions: number; keepDays: number }): Promise<boolean> {
-    const cutoff = await this.retentionCutoff(policy);
-    return Boolean(cutoff && (await this.table.listVersions()).some((entry) => entry.timestamp < cutoff));
-  }
-
-  /**
-   * Deletes the versions the retention policy no longer keeps (their tags first: LanceDB refuses to drop a
-   * tagged version), compacts small fragments, and deletes data files no version references (what a crashed
-   * run left). The caller holds the ingestion lock, so no other writer has files in flight. Returns how many
-   * versions went. Compaction commits a new current version.
-   */
-  async applyRetention(policy: { keepVersions: number; keepDays: number }): Promise<number> {
-    const cutoff = await this.retentionCutoff(policy);
-    if (!cutoff) return 0;
-    const before = await this.listVersions();
-    const tags = await this.table.tags();
-    for (const entry of before) if (entry.tag && entry.timestamp <= cutoff) await tags.delete(entry.tag);
-    await this.table.optimize({ cleanupOlderThan: cutoff, deleteUnverified: true });
-    const after = new Set((await this.table.listVersions()).map((entry) => entry.version));
-    return before.filter((entry) => !after.has(entry.version)).length;
-  }
-
-  async tagVersion(tag: string, version: number): Promise<void> {
-    await (await this.table.tags()).create(tag, version);
-  }
-
-  /** Makes an old version current again by committing a new version with its contents (and its calibration). */
-  async rollback(version: number | string, options: { force?: boolean } = {}): Promise<number> {
-    try {
-      await this.table.checkout(version);
-    } catch (error) {
-      await this.table.checkoutLatest();
-      throw new VersionNotFoundError(`Version ${JSON.stringify(version)} does not exist; see the list of versions.`, { cause: error });
-    }
-    const restoredFrom = await this.table.version();
-    if (!options.force && (await this.table.countRows()) === 0) {
-      await this.table.checkoutLatest();
-      throw new EmptyVersionError(`Version ${restoredFrom} holds no chunks: every question would be refused. Roll back with force to do it anyway.`);
-    }
-    await this.table.restore();
-    await this.table.checkoutLatest();
-    const current = await this.table.version();
-    const calibration = await this.calibration(restoredFrom);
-    if (calibration) await this.saveCalibration({ ...calibration, version: current });
-    return current;
-  }
-
-  /**
-   * A deterministic sample of chunks, at most `perLanguage` per language, spread over the whole table by
-   * hashing ids (the first rows would all come from the first files).
-   */
-  async sampleChunks(perLanguage: number): Promise<StoredChunk[]> {
-    const ids = await this.table.query().select(['id', 'lang']).toArray();
-    const rank = (id: string) => createHash('sha256').update(id).digest().readUInt32BE(0);
-    const chosen: string[] = [];
-    for (const lang of new Set(ids.map((row) => row.lang as string))) {
-      const inLanguage = ids.filter((row) => row.lang === lang).map((row) => row.id as string);
-      chosen.push(...inLanguage.sort((a, b) => rank(a) - rank(b)).slice(0, perLanguage));
-    }
-    if (!chosen.length) return [];
-    const rows = await this.table.query().where(`id IN (${chosen.map(sqlString).join(', ')})`).select(COLUMNS).toArray();
-    return rows.map((row) => pick(row));
-  }
-
-  /** The calibration stored for a table version, if ingestion measured one. */
-  async calibration(version: number): Promise<Calibration | undefined> {
-    return (await this.calibrations.read())[String(version)];
-  }
-
-  async saveCalibration(calibration: Calibration): Promise<void> {
-    const all = await this.calibrations.read();
-    all[String(calibration.version)] = calibration;
-    // Keep it small: the last 50 versions are more than rollback ever needs.
-    await this.calibrations.write(Object.fromEntries(Object.entries(all).sort((a, b) => Number(b[0]) - Number(a[0])).slice(0, 50)));
-  }
-
-  async checkoutLatest(): Promise<void> {
-    await this.table.checkoutLatest();
-  }
-
-  close(): void {
-    this.table.close();
-  }
-}
-
-/** A LanceDB location that is a URI (s3://, gs://, az://…) rather than a local folder. */
-export const isRemoteUri = (location: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
-
-/** Where the per-version calibrations of a table live: all of them as one JSON document. */
-interface CalibrationStore {
-  read(): Promise<Record<string, Calibration>>;
-  write(all: Record<string, Calibration>): Promise<void>;
-}
-
-/**
- * Local tables keep calibrations in a JSON file beside the table (written atomically). Tables on object
- * storage keep them in a one-row LanceDB table next to the knowledge table, so every replica on every host
- * reads the same thresholds.
- */
-function calibrationStore(connection: lancedb.Connection, dbDir: string, tableName: string): CalibrationStore {
-  if (!isRemoteUri(dbDir)) {
-    const file = path.join(dbDir, `${tableName}.calibration.json`);
-    return {
-      read: async () => {
-        try {
-          return JSON.parse(await readFile(file, 'utf8')) as Record<string, Calibration>;
-        } catch {
-          return {};
-        }
-      },
-      write: async (all) => {
-        const temporary = `${file}.${process.pid}.tmp`;
-        await writeFile(temporary, JSON.stringify(all, null, 2));
-        await rename(temporary, file);
-      },
-    };
-  }
-  const name = `${tableName}__calibration`;
-  return {
-    read: async () => {
-      if (!(await connection.tableNames()).includes(name)) return {};
-      const rows = await (await connection.openTable(name)).query().limit(1).toArray();
-      return rows.length ? (JSON.parse(rows[0].json as string) as Record<string, Calibration>) : {};
-    },
-    write: async (all) => {
-      await connection.createTable(name, [{ id: 'calibrations', json: JSON.stringify(all) }], { mode: 'overwrite' });
-    },
-  };
-}
-
-async function vectorDimensions(table: lancedb.Table): Promise<Record<string, number>> {
-  const schema = await table.schema();
-  const dimensions: Record<string, number> = {};
-  for (const field of schema.fields) {
-    if (field.name !== 'vector' && !field.name.startsWith('vector_')) continue;
-    const size = (field.type as FixedSizeList | undefined)?.listSize;
-    if (size) dimensions[field.name] = size;
-  }
-  if (!dimensions.vector) throw new Error(`Table ${table.name} has no fixed-size "vector" column`);
-  return dimensions;
-}
-
-/**
- * A search's hits as plain objects, read column by column. Arrow's row proxies cost a visitor call per field:
- * on 40 hits of the 10k bench table, 0.49 ms against 0.17 ms this way, and a question makes three searches.
- */
-function hitsOf(result: ArrowTable, scoreColumn: string, toScore: (value: number) => number): ScoredChunk[] {
-  const columns = HIT_COLUMNS.map((name) => [name, result.getChild(name)?.toArray() ?? []] as const);
-  const scores = result.getChild(scoreColumn)?.toArray() ?? [];
-  const hits = new Array<ScoredChunk>(result.numRows);
-  for (let row = 0; row < result.numRows; row++) {
-    const hit: Record<string, unknown> = {};
-    for (const [name, values] of columns) hit[name] = values[row];
-    hit.score = toScore(Number(scores[row]));
-    hits[row] = hit as unknown as ScoredChunk;
-  }
-  return hits;
-}
-
-function pick(row: Record<string, unknown>, columns = COLUMNS): StoredChunk {
-  const out: Record<string, unknown> = {};
-  for (const column of columns) out[column] = row[column];
-  return out as unknown as StoredChunk;
+  version(): Promise<number>;
+  /** The version being served; overlapping reads share one. */
+  servingVersion(): Promise<number>;
+  countRows(): Promise<number>;
+  /** Each stored document's hash and file, to tell what changed since the last run. */
+  documentHashes(): Promise<Map<string, { docHash: string; sourcePath: string }>>;
+  /** Writes `rows` and removes the chunks of `replacedDocIds` as one new version. */
+  commit(rows: ChunkRow[], replacedDocIds: string[]): Promise<void>;
+  buildFullTextIndex(): Promise<void>;
+  updateIndexes(): Promise<void>;
+  /** Builds the approximate vector and filter indexes past `minRows` rows; returns the vector columns indexed in this call. */
+  ensureIndexes(minRows: number): Promise<string[]>;
+  vectorIndexes(): Promise<string[]>;
+  fullTextIndexCoverage(): Promise<{ indexed?: number; unindexed: number }>;
+  currentVersionTagged(): Promise<boolean>;
+  /** Share of the rows in this language, 0 to 1. */
+  languageShare(lang: string): Promise<number>;
+  vectorSearch(vector: Float32Array, limit: number, filter?: ChunkFilter, column?: string): Promise<ScoredChunk[]>;
+  fullTextSearch(text: string, limit: number, filter?: ChunkFilter): Promise<ScoredChunk[]>;
+  listVersions(): Promise<KnowledgeVersion[]>;
+  needsCleanup(policy: { keepVersions: number; keepDays: number }): Promise<boolean>;
+  /** Deletes versions the policy does not keep; returns how many. */
+  applyRetention(policy: { keepVersions: number; keepDays: number }): Promise<number>;
+  tagVersion(tag: string, version: number): Promise<void>;
+  /** Makes an older version (number or tag) current again as a new version; throws VersionNotFoundError, EmptyVersionError. */
+  rollback(version: number | string, options?: { force?: boolean }): Promise<number>;
+  /** A deterministic sample of chunks, at most `perLanguage` per language. */
+  sampleChunks(perLanguage: number): Promise<StoredChunk[]>;
+  calibration(version: number): Promise<Calibration | undefined>;
+  saveCalibration(calibration: Calibration): Promise<void>;
+  checkoutLatest(): Promise<void>;
+  close(): void;
 }

@@ -8,7 +8,7 @@ import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KnowledgeStore } from '../../src/store/knowledge-store.js';
+import { LanceKnowledgeStore } from '../../src/store/lance-knowledge-store.js';
 import { tempDir } from '../support/real-stack.js';
 
 // tsx as a loader in the ingesting process itself: its CLI would fork a second process that SIGKILL misses.
@@ -32,7 +32,7 @@ function ingest(source: string, db: string, killAfterMs?: number): Promise<numbe
 }
 
 async function snapshot(db: string) {
-  const store = await KnowledgeStore.open(db, 'knowledge');
+  const store = await LanceKnowledgeStore.open(db, 'knowledge');
   const rows = await store.table.query().select(['id', 'content_hash', 'doc_hash', 'product_line']).toArray();
   const coverage = await store.fullTextIndexCoverage();
   store.close();

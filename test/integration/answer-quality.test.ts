@@ -10,7 +10,7 @@ import { runIngestion } from '../../src/ingest/run-ingestion.js';
 import { createLogger } from '../../src/log.js';
 import { HybridRetriever } from '../../src/retrieve/hybrid-retriever.js';
 import { buildService } from '../../src/service.js';
-import { KnowledgeStore } from '../../src/store/knowledge-store.js';
+import { LanceKnowledgeStore } from '../../src/store/lance-knowledge-store.js';
 import { realEmbedders, tempDir } from '../support/real-stack.js';
 
 let dir: string;
@@ -39,7 +39,7 @@ describe('self-calibration at ingest (real models, real LanceDB)', () => {
       expect(entry.negativesRefused).toBeGreaterThan(0.8);
     }
 
-    const store = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME);
+    const store = await LanceKnowledgeStore.open(config.DB_DIR, config.TABLE_NAME);
     expect(await store.calibration(summary.version)).toEqual(calibration);
     store.close();
 
@@ -83,7 +83,7 @@ describe('cross-lingual retrieval', () => {
     const embedders = await realEmbedders();
     const db = path.join(dir, `${name}-db`);
     await runIngestion({ source, dbDir: db, tableName: 'knowledge', embedders, maxFileBytes: 1 << 20, chunkMaxTokens: 320, chunkOverlapTokens: 48 });
-    const store = await KnowledgeStore.open(db, 'knowledge');
+    const store = await LanceKnowledgeStore.open(db, 'knowledge');
     const retriever = new HybridRetriever(embedders, store);
     const top = async (question: string, lang: 'zh' | 'en') => (await retrieveStage(retriever, question, lang, scopeQuestion(undefined, question))).ranked[0]?.doc_id;
     return { store, top };

@@ -6,7 +6,7 @@ import { EmbeddingSpaces } from '../../src/embed/embedding-spaces.js';
 import { acquireIngestLock, LockHeldError } from '../../src/ingest/lock.js';
 import { type CalibrationHook, type IngestOptions, runIngestion } from '../../src/ingest/run-ingestion.js';
 import type { Calibration } from '../../src/store/knowledge-store.js';
-import { KnowledgeStore } from '../../src/store/knowledge-store.js';
+import { LanceKnowledgeStore } from '../../src/store/lance-knowledge-store.js';
 import { ProductLineClassifier, loadProductLineRules } from '../../src/classify/product-lines.js';
 import { makePdf } from '../support/pdf.js';
 import { realEmbedders, tempDir } from '../support/real-stack.js';
@@ -74,7 +74,7 @@ describe('ingestion into LanceDB with the real model', () => {
     const summary = await runIngestion(options(model));
     expect(summary.documents).toEqual({ added: 8, updated: 0, unchanged: 0, removed: 0, failed: 0 });
     expect(summary.ignored).toEqual(['notes.docx']);
-    const store = await KnowledgeStore.open(db, 'knowledge');
+    const store = await LanceKnowledgeStore.open(db, 'knowledge');
     const rows = await store.table.query().select(['id', 'doc_id', 'kind', 'lang', 'heading_path', 'product_line', 'source_path', 'text']).toArray();
     const byDoc = (docId: string) => rows.filter((row) => row.doc_id === docId);
     expect(byDoc('faq-1')).toHaveLength(1);
@@ -110,7 +110,7 @@ describe('ingestion into LanceDB with the real model', () => {
     expect(counter.passages).toBe(2);
     expect(changed.version).toBeGreaterThan(unchanged.version);
 
-    const store = await KnowledgeStore.open(db, 'knowledge');
+    const store = await LanceKnowledgeStore.open(db, 'knowledge');
     const docs = await store.documentHashes();
     expect(docs.has('hub.html')).toBe(false);
     const lock = await store.table.query().where("doc_id = 'lock.txt'").toArray();
@@ -143,7 +143,7 @@ describe('ingestion into LanceDB with the real model', () => {
     expect(summary.documents.failed).toBe(7);
     expect(summary.documents.added).toBe(1);
     expect(summary.documents.removed).toBe(0);
-    const store = await KnowledgeStore.open(db, 'knowledge');
+    const store = await LanceKnowledgeStore.open(db, 'knowledge');
     const docs = await store.documentHashes();
     expect(docs.has('manual.pdf')).toBe(true);
     expect(docs.has('new.md')).toBe(true);
@@ -158,7 +158,7 @@ describe('ingestion into LanceDB with the real model', () => {
     const { embedder, counter } = countingEmbedder(model);
     counter.failAfter = 2;
     await expect(runIngestion(options(embedder))).rejects.toThrow(/simulated crash/);
-    const store = await KnowledgeStore.open(db, 'knowledge');
+    const store = await LanceKnowledgeStore.open(db, 'knowledge');
     expect(await store.version()).toBe(first.version);
     const lock = await store.table.query().where("doc_id = 'lock.txt'").toArray();
     expect(lock[0].text).toContain('ten months');
@@ -170,7 +170,7 @@ describe('ingestion into LanceDB with the real model', () => {
 
   it('a serving reader moves to the version a later run commits; overlapping reads of it share one', async () => {
     const first = await runIngestion(options(model));
-    const reader = await KnowledgeStore.open(db, 'knowledge', { readConsistencySeconds: 0 });
+    const reader = await LanceKnowledgeStore.open(db, 'knowledge', { readConsistencySeconds: 0 });
     const overlapping = await Promise.all([reader.servingVersion(), reader.servingVersion(), reader.servingVersion()]);
     expect(overlapping).toEqual([first.version, first.version, first.version]);
     await writeFile(path.join(source, 'lock.txt'), 'Lock quick start\n\nThe lock now takes a rechargeable pack.');
@@ -184,7 +184,7 @@ describe('ingestion into LanceDB with the real model', () => {
     const first = await runIngestion(options(model));
     await writeFile(path.join(source, 'lock.txt'), 'Lock quick start\n\nThe batteries last twelve months.');
     const second = await runIngestion(options(model));
-    const store = await KnowledgeStore.open(db, 'knowledge');
+    const store = await LanceKnowledgeStore.open(db, 'knowledge');
     const versions = await store.listVersions();
     expect(versions.filter((version) => version.tag?.startsWith('ingest-')).map((version) => version.version)).toEqual([first.version, second.version]);
     const restored = await store.rollback(first.version);
@@ -210,7 +210,7 @@ describe('ingestion into LanceDB with the real model', () => {
     await writeFile(corpus, '{"id":"doc-7","title":"Pandas","text":"大熊猫主要以竹子为食。","lang":"zh","url":"https://example.org"}\n{"id":"doc-8","title":"Rivers","text":"The Yangtze is the longest river in Asia.","lang":"en"}\n');
     const summary = await runIngestion({ ...options(model), source: corpus, tableName: 'eval_corpus' });
     expect(summary.documents.added).toBe(2);
-    const store = await KnowledgeStore.open(db, 'eval_corpus');
+    const store = await LanceKnowledgeStore.open(db, 'eval_corpus');
     const rows = await store.table.query().select(['doc_id', 'metadata', 'search_text']).toArray();
     expect(rows.map((row) => row.doc_id).sort()).toEqual(['doc-7', 'doc-8']);
     expect(JSON.parse(rows.find((row) => row.doc_id === 'doc-7')!.metadata)).toEqual({ url: 'https://example.org' });
@@ -224,7 +224,7 @@ describe('ingestion into LanceDB with the real model', () => {
     const classifier = new ProductLineClassifier(await loadProductLineRules('knowledge/product-lines.yaml'));
     const summary = await runIngestion({ ...options(model), classifier });
     expect(summary.warnings).toEqual(['odd.jsonl (faq-odd): unknown product line "__proto__", filed under general']);
-    const store = await KnowledgeStore.open(db, 'knowledge');
+    const store = await LanceKnowledgeStore.open(db, 'knowledge');
     const [row] = await store.table.query().where("doc_id = 'faq-odd'").select(['product_line']).toArray();
     expect(row.product_line).toBe('general');
     store.close();
@@ -233,7 +233,7 @@ describe('ingestion into LanceDB with the real model', () => {
   it('repairs what a crash after the commit left: rows missing from the full-text index, an untagged version', async () => {
     await runIngestion(options(model));
     // Simulate a run that committed new rows and died before the index rebuild and the tag.
-    const store = await KnowledgeStore.open(db, 'knowledge');
+    const store = await LanceKnowledgeStore.open(db, 'knowledge');
     const [template] = await store.table.query().limit(1).toArray();
     const { vector, ...rest } = template;
     await store.commit([{ ...rest, id: 'orphan#0', doc_id: 'orphan', text: 'unindexed zebra text', search_text: 'unindexed zebra text', vector: Float32Array.from(vector) }], []);
@@ -242,7 +242,7 @@ describe('ingestion into LanceDB with the real model', () => {
     store.close();
 
     const repaired = await runIngestion(options(model));
-    const after = await KnowledgeStore.open(db, 'knowledge');
+    const after = await LanceKnowledgeStore.open(db, 'knowledge');
     expect((await after.fullTextIndexCoverage()).unindexed).toBe(0);
     expect(await after.currentVersionTagged()).toBe(true);
     expect(repaired.documents.removed).toBe(1);
@@ -289,7 +289,7 @@ describe('ingestion into LanceDB with the real model', () => {
     await symlink(outside, path.join(source, 'linked.md'));
     const summary = await runIngestion(options(model));
     expect(summary.ignored).toContain('linked.md (symbolic link, not followed)');
-    const store = await KnowledgeStore.open(db, 'knowledge');
+    const store = await LanceKnowledgeStore.open(db, 'knowledge');
     expect(await store.table.countRows("source_path = 'linked.md'")).toBe(0);
     store.close();
   });

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ChunkRow, KnowledgeStore } from '../../src/store/knowledge-store.js';
+import type { ChunkRow } from '../../src/store/knowledge-store.js';
+import { LanceKnowledgeStore } from '../../src/store/lance-knowledge-store.js';
 import { tempDir } from '../support/real-stack.js';
 
 let cleanup: (() => Promise<void>) | undefined;
@@ -34,7 +35,7 @@ describe('indexes of a table past 25k rows', () => {
   it('builds the full-text index over 40k rows of real text, then adds new rows to it incrementally', async () => {
     const temp = await tempDir('large-table');
     cleanup = temp.remove;
-    const store = await KnowledgeStore.openOrCreate(temp.dir, 'knowledge', { vector: 4 });
+    const store = await LanceKnowledgeStore.openOrCreate(temp.dir, 'knowledge', { vector: 4 });
     const texts = await corpusTexts();
     // One commit, one fragment: what a first ingestion of a large knowledge base writes.
     await store.commit(rows(texts, 40_000), []);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KnowledgeStore } from '../../src/store/knowledge-store.js';
+import { LanceKnowledgeStore } from '../../src/store/lance-knowledge-store.js';
 import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
 
 let cleanup: (() => Promise<void>) | undefined;
@@ -11,14 +11,14 @@ describe('approximate vector index past VECTOR_INDEX_MIN_ROWS', () => {
     const temp = await tempDir('vector-index');
     cleanup = temp.remove;
     const small = await ingestSampleKnowledge(path.join(temp.dir, 'flat'), { VECTOR_INDEX_MIN_ROWS: '100000', CALIBRATION_ENABLED: 'false' });
-    const flatStore = await KnowledgeStore.open(small.DB_DIR, small.TABLE_NAME);
+    const flatStore = await LanceKnowledgeStore.open(small.DB_DIR, small.TABLE_NAME);
     expect(await flatStore.vectorIndexes()).toEqual([]);
-    const scalarIndexed = async (target: KnowledgeStore) => (await target.table.listIndices()).filter((entry) => entry.indexType === 'Bitmap').flatMap((entry) => entry.columns).sort();
+    const scalarIndexed = async (target: LanceKnowledgeStore) => (await target.table.listIndices()).filter((entry) => entry.indexType === 'Bitmap').flatMap((entry) => entry.columns).sort();
     expect(await scalarIndexed(flatStore)).toEqual([]);
     flatStore.close();
 
     const config = await ingestSampleKnowledge(path.join(temp.dir, 'indexed'), { VECTOR_INDEX_MIN_ROWS: '100', CALIBRATION_ENABLED: 'false' });
-    const store = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME);
+    const store = await LanceKnowledgeStore.open(config.DB_DIR, config.TABLE_NAME);
     expect((await store.vectorIndexes()).sort()).toEqual(['vector', 'vector_en']);
     // The columns searches filter by get bitmap indexes at the same size.
     expect(await scalarIndexed(store)).toEqual(['lang', 'product_line']);
@@ -56,7 +56,7 @@ describe('approximate vector index past VECTOR_INDEX_MIN_ROWS', () => {
     const { ingestKnowledgeBase } = await import('../../src/ingest-knowledge-base.js');
     const second = await ingestKnowledgeBase({ ...config, KNOWLEDGE_DIR: knowledge, PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml') }, embedders);
     expect(second.committed).toBe(true);
-    const after = await KnowledgeStore.open(config.DB_DIR, config.TABLE_NAME);
+    const after = await LanceKnowledgeStore.open(config.DB_DIR, config.TABLE_NAME);
     expect((await after.vectorIndexes()).sort()).toEqual(['vector', 'vector_en']);
     // Found through the language filter: the new rows are in the bitmap index too (or searched besides it).
     const hits = await after.vectorSearch(await embedders.all[1].embedder.embedQuery('Do gift cards expire?'), 3, { languages: ['en'] }, 'vector_en');

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { EmbeddingSpaces } from '../../src/embed/embedding-spaces.js';
 import { HybridRetriever, type SearchIndex } from '../../src/retrieve/hybrid-retriever.js';
-import { type ChunkFilter, type ScoredChunk, whereClause } from '../../src/store/knowledge-store.js';
+import type { ChunkFilter, ScoredChunk } from '../../src/store/knowledge-store.js';
+import { whereClause } from '../../src/store/lance-knowledge-store.js';
 
 const embedder = (name: string): Embedder => ({
   modelKey: name,

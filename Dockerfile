@@ -3,7 +3,7 @@
 #   build   — dev dependencies, TypeScript → dist/app, the widget bundle;
 #   models  — the embedding models, fetched and checksum-verified (Hub, or Maven Central with mvn + a JRE);
 #   runtime — production dependencies, compiled JS, the models; no compiler, no Maven, no JRE; runs as `node`.
-# Build: docker build -t kefu .        Run: see docker-compose.yml (or README "Docker").
+# Build: docker build -t kefu .        Run: see docker-compose.yml (or docs/operations.md "Docker").
 
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /app

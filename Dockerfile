@@ -7,7 +7,10 @@
 
 FROM node:20.19-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
+# onnxruntime-node's install script would download CUDA libraries from outside the registry: the CPU binaries
+# ship in the package. An environment variable, not .npmrc: npm warns about unknown .npmrc keys on every script.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 # `npm install`, not `npm ci`: the lock file leaves out other platforms' optional packages and `npm ci` refuses it.
 RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./

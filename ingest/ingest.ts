@@ -7,13 +7,16 @@
  *   --json                print the summary as JSON
  *   --list-versions       list table versions (ingestion runs are tagged) and exit
  *   --rollback <version>  make an earlier version current again and exit (--force to allow an empty version)
- *   --server <url>        start the job on a running service instead (POST /v1/admin/ingest) and follow it;
- *   --key <key>           with an admin API key (or KEFU_ADMIN_KEY)
+ *   --server <url>        start the job on a running service instead (POST /v1/admin/ingest) and follow it
+ *                         (or KEFU_SERVER, as the keys CLI reads it);
+ *   --key-file <file>     with the admin API key in this file, or KEFU_ADMIN_KEY (--key <key> works too, but npm
+ *                         prints a script's arguments, so the key would land on screen and in CI logs)
  *   --progress-json       progress as JSON lines on stderr (how a service job follows its child)
  *   --lock-held           the caller holds the table's lock (a service job); stop when stdin closes
  *
  * Exit codes: 0 all ingested, 1 some files failed (the rest is committed), 2 the run could not happen.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
@@ -36,12 +39,18 @@ async function main(): Promise<number> {
       force: { type: 'boolean', default: false },
       server: { type: 'string' },
       key: { type: 'string' },
+      'key-file': { type: 'string' },
       'progress-json': { type: 'boolean', default: false },
       'lock-held': { type: 'boolean', default: false },
     },
   });
-  if (values.server) {
-    const summary = await followRemoteJob(values.server, values.key ?? process.env.KEFU_ADMIN_KEY, values.json ? undefined : createProgress());
+  // KEFU_SERVER as the keys CLI reads it: set, an operator means the running service, never a silent local run into
+  // the live table. A service job's own child (--lock-held) is the local run, whatever its environment says.
+  const server = values.server ?? (values['lock-held'] ? undefined : process.env.KEFU_SERVER || undefined);
+  if (values.key) process.stderr.write('ingest: note: --key is echoed by npm and kept in shell history; prefer KEFU_ADMIN_KEY or --key-file\n');
+  if (server) {
+    const key = values.key ?? (values['key-file'] ? readFileSync(values['key-file'], 'utf8').trim() : process.env.KEFU_ADMIN_KEY);
+    const summary = await followRemoteJob(server, key, values.json ? undefined : createProgress());
     print(values.json, summary, describe(summary));
     return summary.documents.failed > 0 ? 1 : 0;
   }
@@ -50,6 +59,7 @@ async function main(): Promise<number> {
     process.stdin.on('end', () => process.exit(3));
     process.stdin.resume();
   }
+  if (values.key || values['key-file'] || process.env.KEFU_ADMIN_KEY) process.stderr.write('ingest: an admin key is set but no server (--server or KEFU_SERVER): ingesting locally\n');
   const config = loadConfig();
   const dbDir = values.db ?? config.DB_DIR;
   const tableName = values.table ?? config.TABLE_NAME;
@@ -98,7 +108,7 @@ async function main(): Promise<number> {
  * the same progress bar, then returns the job's summary. The service's knowledge folder is ingested.
  */
 async function followRemoteJob(server: string, key: string | undefined, progress?: ProgressReporter): Promise<IngestSummary> {
-  if (!key) throw new Error('--server needs an admin API key: --key KEY or KEFU_ADMIN_KEY');
+  if (!key) throw new Error('--server needs an admin API key: KEFU_ADMIN_KEY or --key-file FILE');
   const call = async (method: string, route: string) => {
     const response = await fetch(new URL(route, server), { method, headers: { 'x-api-key': key } });
     const body = (await response.json().catch(() => ({}))) as { job?: IngestJobRecord; error?: { message: string } } & IngestJobRecord;

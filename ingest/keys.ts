@@ -2,6 +2,7 @@
  * API keys from the command line.
  *
  *   npm run keys:create -- --id shop-widget --scopes widget --origins https://shop.example[,…]
+ *   npm run keys:create -- --id mail-relay --scopes integration
  *   npm run keys:list
  *   npm run keys:revoke -- --id shop-widget
  *
@@ -10,24 +11,28 @@
  * within seconds, no restart. `keys:create` without a server prints a new key and the entry for
  * API_KEYS_FILE / API_KEYS instead. `--origins '*'` allows any origin; none means server-side use only.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { hashKey } from '../src/http/access.js';
+import { hashKey, type Scope } from '../src/http/access.js';
 import { newApiKey } from '../src/http/key-registry.js';
 
+const SCOPES: readonly string[] = ['widget', 'integration', 'admin'] satisfies Scope[];
 const [command = 'list', ...rest] = process.argv.slice(2);
 const { values } = parseArgs({
   args: rest,
-  options: { id: { type: 'string' }, scopes: { type: 'string', default: 'widget' }, origins: { type: 'string', default: '' }, server: { type: 'string' }, key: { type: 'string' } },
+  options: { id: { type: 'string' }, scopes: { type: 'string', default: 'widget' }, origins: { type: 'string', default: '' }, server: { type: 'string' }, key: { type: 'string' }, 'key-file': { type: 'string' } },
 });
 const server = values.server ?? process.env.KEFU_SERVER;
-const adminKey = values.key ?? process.env.KEFU_ADMIN_KEY;
+// npm prints a script's arguments: a key given as --key lands on screen and in CI logs. KEFU_ADMIN_KEY or --key-file do not.
+if (values.key) process.stderr.write('keys: note: --key is echoed by npm and kept in shell history; prefer KEFU_ADMIN_KEY or --key-file\n');
+const adminKey = values.key ?? (values['key-file'] ? readFileSync(values['key-file'], 'utf8').trim() : process.env.KEFU_ADMIN_KEY);
 const fail = (message: string): never => {
   process.stderr.write(`keys:${command}: ${message}\n`);
   process.exit(2);
 };
 
 async function call(method: string, route: string, body?: unknown) {
-  if (!server || !adminKey) fail('needs --server URL and --key ADMIN_KEY (or KEFU_SERVER and KEFU_ADMIN_KEY)');
+  if (!server || !adminKey) fail('needs --server URL (or KEFU_SERVER) and an admin key: KEFU_ADMIN_KEY or --key-file FILE');
   const response = await fetch(new URL(route, server), { method, headers: { 'x-api-key': adminKey!, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
   const text = await response.text();
   if (!response.ok) fail(`${response.status} ${text}`);
@@ -37,13 +42,14 @@ async function call(method: string, route: string, body?: unknown) {
 if (command === 'create') {
   if (!values.id) fail('--id is required');
   const scopes = values.scopes!.split(',').map((scope) => scope.trim()).filter(Boolean);
-  if (!scopes.length || scopes.some((scope) => scope !== 'widget' && scope !== 'admin')) fail('scopes are widget and/or admin');
+  // integration: server-to-server intake (POST /v1/email), as the README's e-mail section asks for.
+  if (!scopes.length || scopes.some((scope) => !SCOPES.includes(scope))) fail(`scopes are ${SCOPES.join(', ')} (comma-separated)`);
   const origins = values.origins!.split(',').map((origin) => origin.trim()).filter(Boolean);
   if (server) {
     const created = await call('POST', '/v1/admin/keys', { id: values.id, scopes, origins });
     process.stdout.write(`key (shown once): ${created.key}\nid ${created.id}, scopes ${created.scopes.join(',')}, origins ${created.origins.join(',') || '(server-side only)'}; live on every replica within seconds\n`);
   } else {
-    const key = newApiKey(scopes as ('widget' | 'admin')[]);
+    const key = newApiKey(scopes as Scope[]);
     process.stdout.write(`key (shown once): ${key}\nentry for API_KEYS_FILE / API_KEYS: ${JSON.stringify({ id: values.id, sha256: hashKey(key), scopes, origins })}\n`);
   }
 } else if (command === 'list') {

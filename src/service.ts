@@ -12,7 +12,7 @@ import type { EmbeddingSpaces } from './embed/embedding-spaces.js';
 import { InferenceGate } from './embed/inference-gate.js';
 import { cacheEmbeddings } from './embed/embedding-cache.js';
 import { inferenceLayout, loadEmbeddingSpaces } from './embed/load-embedder.js';
-import { AccessControl, loadApiKeys } from './http/access.js';
+import { AccessControl, loadApiKeys, publicOrigins } from './http/access.js';
 import { KEY_LOG, KEY_LOG_RETENTION_SECONDS, KeyRegistry } from './http/key-registry.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { createApp } from './http/app.js';
@@ -26,6 +26,7 @@ import { jsonBody } from './http/app.js';
 import { rateLimit } from './http/rate-limit.js';
 import { webRoutes } from './http/web-routes.js';
 import { DocumentFiles } from './ingest/document-files.js';
+import { notDocuments } from './ingest-knowledge-base.js';
 import { IngestJobs } from './ingest/jobs.js';
 import { lockSettings } from './ingest/lock.js';
 import type { Logger } from './log.js';
@@ -103,6 +104,9 @@ async function emailChannel(config: Config, logger: Logger, parts: { answers: An
       handoffContact: { zh: config.HANDOFF_CONTACT_ZH, en: config.HANDOFF_CONTACT_EN },
       from: config.EMAIL_FROM,
       answerTimeoutMs: config.EMAIL_ANSWER_TIMEOUT_MS,
+      replyLimitPerSender: config.EMAIL_REPLY_LIMIT_PER_SENDER,
+      replyLimitPerThread: config.EMAIL_REPLY_LIMIT_PER_THREAD,
+      replyLimitWindowSeconds: config.EMAIL_REPLY_LIMIT_WINDOW_SECONDS,
     },
   );
   let inbox: InboxWatcher | undefined;
@@ -255,7 +259,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   });
   const email = config.EMAIL_ENABLED ? await emailChannel(config, logger, { answers, conversations, state, metrics, runWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS }) : undefined;
   const keysFromSettings = loadApiKeys({ file: config.API_KEYS_FILE, inline: config.API_KEYS });
-  const access = new AccessControl(keysFromSettings);
+  const access = new AccessControl(keysFromSettings, publicOrigins(config.PUBLIC_URL));
   // Keys created or revoked through the admin API reach every replica within API_KEYS_REFRESH_SECONDS.
   const keys = await new KeyRegistry(state, access, keysFromSettings, config.API_KEYS_REFRESH_SECONDS).start();
   const limiter = rateLimit(
@@ -277,6 +281,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const publicGuards = [admission.middleware, limiter.perIp, access.require('widget'), limiter.perKey, body];
   // History, session deletes and feedback count against a budget of their own, not the question budget.
   const upkeepGuards = [admission.middleware, limiter.upkeep.perIp, access.require('widget'), limiter.upkeep.perKey, body];
+  // Admin calls with an admin key have a bucket of their own: public traffic from the same NAT cannot lock the admin out.
+  const adminGuard = [limiter.admin((request) => access.identify(request)), access.require('admin'), body];
 
   const llmSlots = new Slots(config.LLM_MAX_CONCURRENT);
   const answerRun = { answers, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, llmSlots, drain, onShed: (reason: ShedReason) => metrics.shed.inc({ reason }) };
@@ -293,7 +299,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       prepare: (body, signal) => conversations.prepare(body, signal),
     },
     routers: [
-      webRoutes(),
+      webRoutes(undefined, { demoWidgetKey: config.DEMO_WIDGET_KEY }),
       chatCompletionsRoutes({
         ...answerRun,
         guards: publicGuards,
@@ -311,24 +317,25 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
           onWebhook: (result) => metrics.handoffWebhook.inc({ result }),
         }),
         publicGuards,
-        adminGuard: [limiter.perIp, access.require('admin'), body],
+        adminGuard,
         onRequest: () => metrics.handoffs.inc(),
+        isKnownLine: (id) => classifier.isKnownLine(id),
       }),
       emailRoutes({
         channel: email?.channel,
         store: email?.store,
         intakeGuard: [admission.middleware, limiter.perIp, access.require('integration'), limiter.perKey],
-        adminGuard: [limiter.perIp, access.require('admin'), body],
+        adminGuard,
         maxBytes: config.EMAIL_MAX_BYTES,
       }),
       adminRoutes({
-        guard: [limiter.perIp, access.require('admin'), body],
+        guard: adminGuard,
         conversations,
         store,
         state,
         // In a child process: ingestion must not hold the event loop that serves answers.
         jobs,
-        documents: new DocumentFiles(config.KNOWLEDGE_DIR, config.UPLOADS_DIR),
+        documents: new DocumentFiles(config.KNOWLEDGE_DIR, config.UPLOADS_DIR, notDocuments(config)),
         lock: lockSettings(config),
         maxUploadBytes: config.INGEST_MAX_FILE_BYTES,
         keys,

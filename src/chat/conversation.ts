@@ -5,7 +5,8 @@ import type { ProductLineClassifier } from '../classify/product-lines.js';
 import type { SharedState } from '../state/shared-state.js';
 import { detectLanguage } from '../text/language.js';
 import { resolveFollowUp } from './follow-up.js';
-import type { SessionStore } from './session-store.js';
+import { conflict, notFound } from '../errors.js';
+import type { SessionStore, Turn } from './session-store.js';
 
 /** One question as the conversation sees it (the HTTP layer's validated body fits this shape). */
 export interface ConversationQuestion {
@@ -18,6 +19,8 @@ export interface ConversationQuestion {
   region?: string;
   /** The conversation so far, when the caller keeps it (OpenAI-style clients send it; an e-mail thread has it): used without a sessionId. */
   history?: { question: string; answer: string }[];
+  /** The API key id asking ('' or absent when keys are off): a session belongs to the key that started it. */
+  owner?: string;
 }
 
 const LOG_MAX_LENGTH = 100_000;
@@ -63,6 +66,8 @@ export class Conversations {
   }
 
   async prepare(body: ConversationQuestion, signal?: AbortSignal): Promise<{ answerRequest: AnswerRequest; onDone: (meta: AnswerMeta, done: AnswerDone) => Promise<void> }> {
+    // Another key's session is not continued (its history would reach this caller's answer): as if it did not exist.
+    if (body.sessionId && (await this.sessions.access(body.sessionId, body.owner ?? '')) === 'foreign') throw sessionNotFound();
     const history = body.sessionId ? await this.sessions.history(body.sessionId) : (body.history ?? []);
     const lang = body.lang ?? detectLanguage(body.question);
     const resolved = await resolveFollowUp(body.question, history, this.classifier, { chatModel: this.chatModel, lang, signal });
@@ -113,7 +118,7 @@ export class Conversations {
           mode: done.mode,
           citations: done.citations.map((citation) => ({ n: citation.n, title: citation.title, heading: citation.heading, path: citation.path, ...(citation.url ? { url: citation.url } : {}) })),
           at,
-        });
+        }, body.owner ?? '');
       }
     };
     return { answerRequest, onDone };
@@ -137,18 +142,39 @@ export class Conversations {
     return this.state.appendLog('feedback', { ...feedback, comment, ...answer, at: new Date().toISOString() }, LOG_MAX_LENGTH);
   }
 
-  /** The visitor's rating of a whole conversation (1–5), with the conversation's size, lines and languages. */
-  async recordRating(sessionId: string, rating: { stars: number; comment?: string }): Promise<string> {
-    const turns = await this.sessions.history(sessionId);
+  /** A session's turns for the key that owns it; another key's session, or none, is 404 (not a hint that it exists). */
+  async ownHistory(sessionId: string, owner: string): Promise<Turn[]> {
+    if ((await this.sessions.access(sessionId, owner)) === 'foreign') throw sessionNotFound();
+    return this.sessions.history(sessionId);
+  }
+
+  async clearSession(sessionId: string, owner: string): Promise<void> {
+    if ((await this.sessions.access(sessionId, owner)) === 'foreign') throw sessionNotFound();
+    await this.sessions.clear(sessionId);
+  }
+
+  /**
+   * The visitor's rating of a whole conversation (1–5), with the conversation's size, lines and languages. Only
+   * a conversation that exists and is the caller's can be rated, once: five ratings of one session (or ratings
+   * of invented ids) would skew what the ratings report.
+   */
+  async recordRating(sessionId: string, rating: { stars: number; comment?: string }, owner = ''): Promise<string> {
+    const turns = await this.ownHistory(sessionId, owner);
+    if (!turns.length) throw sessionNotFound();
     const comment = rating.comment === undefined ? undefined : this.mask(rating.comment);
-    return this.state.appendLog(
+    const id = await this.state.appendLogOnce(
       'conversation_ratings',
       { sessionId, stars: rating.stars, comment, turns: turns.length, refused: turns.filter((turn) => turn.mode === 'refusal').length, productLines: [...new Set(turns.map((turn) => turn.productLine))], langs: [...new Set(turns.map((turn) => turn.lang))], at: new Date().toISOString() },
       LOG_MAX_LENGTH,
+      `rating:${sessionId}`,
     );
+    if (!id) throw conflict('already_rated', 'This conversation has already been rated');
+    return id;
   }
 
   readLog(name: 'feedback' | 'unanswered' | 'conversation_ratings', count: number) {
     return this.state.readLog(name, count);
   }
 }
+
+const sessionNotFound = () => notFound('session_not_found', 'No conversation with this id for this key');

@@ -15,7 +15,14 @@ export interface Turn {
   at: string;
 }
 
-/** Conversations: the last `maxTurns` turns per session id, expiring `ttlSeconds` after the last turn. */
+/** Whose a session is, from the caller's side: theirs, nobody's (never asked in, or expired), or another key's. */
+export type SessionAccess = 'own' | 'unknown' | 'foreign';
+
+/**
+ * Conversations: the last `maxTurns` turns per session id, expiring `ttlSeconds` after the last turn. A session
+ * belongs to the API key that asked its first question (`owner`, the key id; '' when keys are off): another key
+ * that learns the id (widget keys are public) may neither read, continue, delete nor rate it.
+ */
 export class SessionStore {
   constructor(
     private readonly state: SharedState,
@@ -27,11 +34,20 @@ export class SessionStore {
     return this.state.readList<Turn>(`session:${sessionId}`);
   }
 
-  append(sessionId: string, turn: Turn): Promise<void> {
-    return this.state.pushList(`session:${sessionId}`, turn, this.maxTurns, this.ttlSeconds);
+  async access(sessionId: string, owner: string): Promise<SessionAccess> {
+    const bound = await this.state.getJson<{ owner: string }>(`session-owner:${sessionId}`);
+    if (!bound) return 'unknown';
+    return bound.owner === owner ? 'own' : 'foreign';
   }
 
-  clear(sessionId: string): Promise<void> {
-    return this.state.delete(`session:${sessionId}`);
+  async append(sessionId: string, turn: Turn, owner = ''): Promise<void> {
+    // The owner is (re)written with the turns' expiry: it lives exactly as long as the conversation.
+    await this.state.setJson(`session-owner:${sessionId}`, { owner }, this.ttlSeconds);
+    await this.state.pushList(`session:${sessionId}`, turn, this.maxTurns, this.ttlSeconds);
+  }
+
+  async clear(sessionId: string): Promise<void> {
+    await this.state.delete(`session:${sessionId}`);
+    await this.state.delete(`session-owner:${sessionId}`);
   }
 }

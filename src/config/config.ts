@@ -125,6 +125,10 @@ export const schema = z.object({
   // Off by default: trusting X-Forwarded-For from anyone lets a client pick its own rate-limit bucket.
   // Behind a proxy, name it: "loopback", an address, a CIDR, or a hop count (Express "trust proxy").
   TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().default('false')),
+  // A widget key (public by design) the demo page at / embeds, so it keeps working once API keys are on.
+  DEMO_WIDGET_KEY: optionalString,
+  // Where this service is published (comma-separated URLs): its own pages' Origin is judged against these, never Host.
+  PUBLIC_URL: z.preprocess(emptyAsUndefined, z.string().refine((text) => text.split(',').every((entry) => !entry.trim() || URL.canParse(entry.trim())), 'must be one or more URLs, comma-separated, e.g. https://support.example.com').optional()),
   HTTP_REQUEST_TIMEOUT_MS: integer(15_000, 100),
   HTTP_HEADERS_TIMEOUT_MS: integer(10_000, 100),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(5_000, 100),
@@ -277,6 +281,10 @@ export const schema = z.object({
   EMAIL_INBOX_DIR: optionalString,
   EMAIL_INBOX_POLL_SECONDS: number(5, 0.05, 3600),
   EMAIL_RETENTION_DAYS: number(365, 0.01, 3650),
+  // Reply caps against mail loops and floods (mail-loops.ts): counted in Redis, so across replicas and workers.
+  EMAIL_REPLY_LIMIT_PER_SENDER: integer(10, 1, 100_000),
+  EMAIL_REPLY_LIMIT_PER_THREAD: integer(5, 1, 100_000),
+  EMAIL_REPLY_LIMIT_WINDOW_SECONDS: integer(3600, 1, 30 * 86_400),
   SMTP_URL: z.preprocess(emptyAsUndefined, z.string().regex(/^smtps?:\/\//, 'must be smtp://… or smtps://…').optional()),
   SMTP_TIMEOUT_MS: integer(30_000, 100, 600_000),
   ANSWER_CACHE: boolean(true),

@@ -206,6 +206,18 @@ export const SETTING_GROUPS: SettingGroup[] = [
       { names: ['API_KEYS_FILE'], default: 'unset', meaning: 'JSON file of API keys (see "API keys")' },
       { names: ['API_KEYS'], default: 'unset', meaning: 'the same list inline, as JSON' },
       {
+        names: ['PUBLIC_URL'],
+        default: 'unset',
+        meaning:
+          "the URL(s) the service is published under, comma-separated, e.g. `https://support.example.com`: the admin and demo pages' `Origin` is checked against these, never the `Host` header (unset: only a loopback origin on a loopback host, for a local install)",
+      },
+      {
+        names: ['DEMO_WIDGET_KEY'],
+        default: 'unset',
+        meaning:
+          'a widget key the demo page at `/` embeds (`data-api-key`): with API keys on (an admin key for `/admin` is enough) the demo widget needs one like any site; `npm run keys:create -- --id demo --scopes widget`',
+      },
+      {
         names: ['RATE_LIMIT_IP_PER_MINUTE', 'RATE_LIMIT_IP_BURST'],
         default: '`180` / `60`',
         meaning: 'token bucket per client IP for questions, sized for an office behind one NAT address; history loads, session deletes and feedback use separate buckets with 3× these limits',
@@ -276,6 +288,17 @@ export const SETTING_GROUPS: SettingGroup[] = [
       { names: ['EMAIL_INBOX_DIR'], default: 'unset', meaning: 'a folder watched for `.eml` files (moved to `processed/` or `failed/`)' },
       { names: ['EMAIL_INBOX_POLL_SECONDS'], default: '`5`', meaning: 'how often the inbox folder is scanned' },
       { names: ['EMAIL_RETENTION_DAYS'], default: '`365`', meaning: 'how long received mail, drafts and threads are kept in Redis' },
+      {
+        names: ['EMAIL_REPLY_LIMIT_PER_SENDER'],
+        default: '`10`',
+        meaning: 'mails from one address answered per window; later ones are recorded as `not_answered` (`sender_limit`), counted in Redis across replicas',
+      },
+      {
+        names: ['EMAIL_REPLY_LIMIT_PER_THREAD'],
+        default: '`5`',
+        meaning: 'mails of one thread answered per window (a loop with an auto-responder that does not say it is one); then `not_answered` (`thread_limit`)',
+      },
+      { names: ['EMAIL_REPLY_LIMIT_WINDOW_SECONDS'], default: '`3600`', meaning: 'the sliding window of both reply caps' },
       { names: ['SMTP_URL'], default: 'unset', meaning: 'where replies are sent: `smtp://user:pass@host:587` (STARTTLS when offered), `smtps://host:465`; `?tls=off` for a local relay' },
       { names: ['SMTP_TIMEOUT_MS'], default: '`30000`', meaning: 'SMTP connection, greeting and socket timeout' },
     ],

@@ -43,12 +43,30 @@ const TEMPLATES: Record<Language, { greeting: (name: string) => string; thanks: 
   },
 };
 
-/** A customer's display name as a greeting can use it: not an address, not a shouted placeholder. */
-const greetingName = (name: string) => (name && !name.includes('@') && name.length <= 40 ? name.trim() : '');
+const MAX_NAME_CHARS = 40;
+
+/**
+ * A sender's display name as we may repeat it: in the greeting of a mail signed by us, and on the review page.
+ * It is whatever a stranger put in From, so markup ("<img src=x onerror=…>"), control and invisible characters
+ * (bidi overrides, zero-width) go, and a name that is an address, a link or longer than 40 characters is no name
+ * ("Hello," instead): we must not write a stranger's link or slogan into our own letter.
+ */
+export function cleanDisplayName(name: string): string {
+  // Cut first: every pattern below then runs over a bounded string, whatever the header held.
+  const text = name
+    .slice(0, 400)
+    .normalize('NFC')
+    .replace(/<[^<>]*>?/g, ' ')
+    .replace(/[\p{C}<>"`{}[\]\\|]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (!text || [...text].length > MAX_NAME_CHARS || /@|:\/\/|\bwww\./i.test(text)) return '';
+  return text;
+}
 
 export function composeReply(done: Pick<AnswerDone, 'answer' | 'mode' | 'refused' | 'citations'>, context: ReplyContext): ReplyDraft {
   const t = TEMPLATES[context.lang];
-  const paragraphs = [t.greeting(greetingName(context.customerName)), t.thanks(context.companyName)];
+  const paragraphs = [t.greeting(cleanDisplayName(context.customerName)), t.thanks(context.companyName)];
   if (done.refused) paragraphs.push(t.holding(context.handoffContact));
   else {
     // A quote is introduced as one, so the customer knows it is the documentation speaking.

@@ -8,8 +8,9 @@ import type { ReplyDraft } from './compose-reply.js';
  * it is the mail itself), the draft replying to it with every reviewer action, and each thread's messages for
  * the next reply's history. Keys expire after the retention period; nothing lives only in a process.
  */
-export type DraftState = 'pending_review' | 'approved' | 'sent' | 'send_failed' | 'rejected';
-export const DRAFT_STATES: readonly DraftState[] = ['pending_review', 'approved', 'sent', 'send_failed', 'rejected'];
+// not_answered: automatic mail, our own, or past a reply cap (mail-loops.ts); recorded with its reason, nothing drafted or sent.
+export type DraftState = 'pending_review' | 'approved' | 'sent' | 'send_failed' | 'rejected' | 'not_answered';
+export const DRAFT_STATES: readonly DraftState[] = ['pending_review', 'approved', 'sent', 'send_failed', 'rejected', 'not_answered'];
 
 export interface EmailRecord {
   id: string;
@@ -25,7 +26,7 @@ export interface EmailRecord {
 
 export interface DraftEvent {
   at: string;
-  action: 'drafted' | 'approved' | 'auto_approved' | 'rejected' | 'sent' | 'send_failed';
+  action: 'drafted' | 'approved' | 'auto_approved' | 'rejected' | 'sent' | 'send_failed' | 'not_answered';
   /** The API key id of the reviewer, or `kefu` for the service itself. */
   by: string;
   /** What the reviewer changed, or why a send failed. */
@@ -60,6 +61,8 @@ export interface DraftRecord {
   sendAttempts: number;
   sent?: { messageId: string; at: string; accepted: string[] };
   sendError?: string;
+  /** Why nothing was drafted (state `not_answered`): a code of mail-loops.ts and its label. */
+  notAnswered?: { code: string; label: string };
   createdAt: string;
   updatedAt: string;
 }
@@ -77,6 +80,16 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return 1
 end
 return 0
+`;
+
+// A sliding window of the mail counted against one sender or thread: members are email ids (a job run twice counts
+// once), scored by arrival; returns how many arrived in the window up to and including this one.
+const COUNT_IN_WINDOW = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[2]) - tonumber(ARGV[3]))
+redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+return redis.call('ZCOUNT', KEYS[1], '-inf', score)
 `;
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
@@ -174,6 +187,14 @@ export class EmailStore {
       if (await this.redis.eval(COMPARE_AND_SET, 1, key, text, JSON.stringify(next))) return { draft: next, changed: true };
     }
     throw new Error(`draft ${id} kept changing; try again`);
+  }
+
+  /**
+   * Counts a received mail against a reply cap (per sender, per thread) in a sliding window, in Redis so every
+   * replica and worker counts together. Returns the mail's place in the window (1 = the first).
+   */
+  async countInWindow(kind: 'sender' | 'thread', who: string, emailId: string, windowSeconds: number, now = Date.now()): Promise<number> {
+    return Number(await this.redis.eval(COUNT_IN_WINDOW, 1, this.key('cap', kind, hash(who.toLowerCase())), emailId, String(now), String(Math.round(windowSeconds * 1000))));
   }
 
   /** Adds a message to its thread (by Message-ID, so adding it again changes nothing). */

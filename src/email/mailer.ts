@@ -10,6 +10,8 @@ export interface OutgoingMail {
   messageId: string;
   inReplyTo: string;
   references: string[];
+  /** Extra headers (Auto-Submitted: our replies must not start mail loops). */
+  headers?: Record<string, string>;
 }
 
 /** How replies leave: SMTP in production; an interface so a provider's HTTP API could stand in. */

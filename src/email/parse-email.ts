@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { htmlToText } from 'html-to-text';
 import { simpleParser } from 'mailparser';
 import { detectLanguage, type Language } from '../text/language.js';
+import { type AutomaticHeaders, automaticHeaders } from './mail-loops.js';
 import { splitReply } from './reply-text.js';
 
 /** One received e-mail as the channel needs it: who, which thread, the new text apart from quotes and signature. */
@@ -25,6 +26,8 @@ export interface ParsedEmail {
   htmlOnly: boolean;
   attachments: { filename: string; contentType: string; size: number }[];
   lang: Language;
+  /** The headers that mark machine-sent mail (RFC 3834 and its kin): such mail is recorded, never answered. */
+  automatic: AutomaticHeaders;
 }
 
 export class EmailParseError extends Error {
@@ -50,10 +53,12 @@ export interface ParseOptions {
 export const DEFAULT_MAX_TEXT_CHARS = 100_000;
 
 /** HTML to plain text for a mail with no text part: quotes as "> " lines (as splitReply reads them), no link targets or images. */
+const MAX_HTML_INPUT = 4 * DEFAULT_MAX_TEXT_CHARS;
+
 const htmlBodyToText = (html: string) =>
   htmlToText(html, {
     wordwrap: false,
-    limits: { maxDepth: 100, maxInputLength: 4 * DEFAULT_MAX_TEXT_CHARS },
+    limits: { maxDepth: 100, maxInputLength: MAX_HTML_INPUT },
     selectors: [
       { selector: 'a', options: { ignoreHref: true } },
       { selector: 'img', format: 'skip' },
@@ -81,7 +86,8 @@ export async function parseEmail(raw: Buffer, options: ParseOptions = { maxTextC
   const html = typeof mail.html === 'string' ? mail.html : '';
   const fullBody = mail.text?.trim() ? mail.text : html ? htmlBodyToText(html) : (mail.text ?? '');
   const htmlOnly = Boolean(html) && !/^content-type:\s*text\/plain/im.test(raw.toString('latin1'));
-  const truncated = fullBody.length > options.maxTextChars;
+  // HTML past html-to-text's input limit was cut before conversion: the reviewer must hear of that cut too.
+  const truncated = fullBody.length > options.maxTextChars || (!mail.text?.trim() && html.length > MAX_HTML_INPUT);
   const body = truncated ? fullBody.slice(0, options.maxTextChars) : fullBody;
   const parts = splitReply(body);
   const subject = (mail.subject ?? '').trim();
@@ -102,6 +108,7 @@ export async function parseEmail(raw: Buffer, options: ParseOptions = { maxTextC
     htmlOnly,
     attachments: mail.attachments.filter((attachment) => attachment.contentDisposition !== 'inline' || attachment.filename).map((attachment) => ({ filename: attachment.filename ?? '(unnamed)', contentType: attachment.contentType, size: attachment.size })),
     lang: detectLanguage(`${subject}\n${parts.text}`),
+    automatic: automaticHeaders(mail.headerLines ?? []),
   };
 }
 

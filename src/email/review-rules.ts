@@ -31,6 +31,10 @@ export interface ReviewInput {
   mode: string;
   /** The message was longer than EMAIL_MAX_TEXT_CHARS and only its start was read. */
   truncated?: boolean;
+  /** The text given is only the start of the customer's text: the rules could not read all of it. */
+  unscanned?: boolean;
+  /** Reply-To names a domain other than From's: approving would send the reply to somebody else. */
+  replyToElsewhere?: { from: string; replyTo: string };
 }
 
 export class ReviewRules {
@@ -64,11 +68,13 @@ export class ReviewRules {
     else if (input.confidence < this.minConfidence) reasons.push({ code: 'low_confidence', label: labels.lowConfidence });
     if (input.mode === 'fallback') reasons.push({ code: 'model_unavailable', label: labels.fallback });
     if (input.truncated) reasons.push({ code: 'truncated', label: labels.truncated });
+    if (input.unscanned) reasons.push({ code: 'long_message', label: labels.longMessage });
+    if (input.replyToElsewhere) reasons.push({ code: 'reply_to_elsewhere', label: labels.replyToElsewhere, matched: `${input.replyToElsewhere.from} → ${input.replyToElsewhere.replyTo}` });
     return reasons;
   }
 }
 
-const LABELS: Record<Language, { refusal: string; lowConfidence: string; fallback: string; truncated: string }> = {
-  zh: { refusal: '资料中没有答案（仅发送转人工的回复）', lowConfidence: '回答把握不足', fallback: '生成模型不可用，草稿为摘录', truncated: '邮件过长，只读取了开头部分' },
-  en: { refusal: 'no answer in the knowledge base (holding reply only)', lowConfidence: 'low answer confidence', fallback: 'the model was unavailable; the draft is quoted text', truncated: 'the message was too long; only its beginning was read' },
+const LABELS: Record<Language, { refusal: string; lowConfidence: string; fallback: string; truncated: string; replyToElsewhere: string; longMessage: string }> = {
+  zh: { refusal: '资料中没有答案（仅发送转人工的回复）', lowConfidence: '回答把握不足', fallback: '生成模型不可用，草稿为摘录', truncated: '邮件过长，只读取了开头部分', replyToElsewhere: '回复地址（Reply-To）不在发件人的域名下，回复会发给别人', longMessage: '邮件很长，审核规则只检查了开头部分，请通读' },
+  en: { refusal: 'no answer in the knowledge base (holding reply only)', lowConfidence: 'low answer confidence', fallback: 'the model was unavailable; the draft is quoted text', truncated: 'the message was too long; only its beginning was read', replyToElsewhere: "the Reply-To address is outside the sender's domain: the reply would go to someone else", longMessage: 'a long message: the review rules read only its beginning; read it yourself' },
 };

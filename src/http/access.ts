@@ -23,16 +23,33 @@ declare module 'express-serve-static-core' {
   }
 }
 
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
 /**
- * A page of this server calling it (the admin page: browsers send Origin on its POSTs). Compared by host, since a
- * TLS-terminating proxy makes the scheme differ; a page elsewhere has another host.
+ * A page of this server calling it (the admin page and the demo: browsers send Origin on their POSTs). Judged
+ * against PUBLIC_URL, the addresses the service is published under, never against the request's Host header:
+ * Host is the caller's to choose, and through DNS rebinding a page on evil.example reaches this server with
+ * `Host: evil.example` and `Origin: https://evil.example`, which a Host comparison took for same-origin.
+ * Without PUBLIC_URL only a loopback origin on a loopback Host counts (a local install): no rebound name is one.
  */
-function sameOrigin(request: Request, origin: string): boolean {
+function sameOrigin(request: Request, origin: string, publicOrigins: ReadonlySet<string>): boolean {
+  let parsed: URL;
   try {
-    return new URL(origin).host === request.get('host');
+    parsed = new URL(origin);
   } catch {
     return false;
   }
+  if (publicOrigins.size) return publicOrigins.has(parsed.origin);
+  return LOOPBACK.has(parsed.hostname) && parsed.host === request.get('host');
+}
+
+/** PUBLIC_URL as origins: "https://support.example.com, https://help.example.com/kefu" → their scheme://host:port. */
+export function publicOrigins(setting: string | undefined): string[] {
+  return (setting ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => new URL(entry).origin);
 }
 
 export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -55,9 +72,12 @@ export function loadApiKeys(options: { file?: string; inline?: string }): ApiKey
 export class AccessControl {
   private byHash = new Map<string, ApiKey>();
   private allOrigins = new Set<string>();
+  private readonly ownOrigins: ReadonlySet<string>;
   keys: readonly ApiKey[] = [];
 
-  constructor(keys: ApiKey[]) {
+  /** `ownOrigins`: where this service's own pages are published (PUBLIC_URL), see sameOrigin. */
+  constructor(keys: ApiKey[], ownOrigins: readonly string[] = []) {
+    this.ownOrigins = new Set(ownOrigins);
     this.setKeys(keys);
   }
 
@@ -70,6 +90,13 @@ export class AccessControl {
 
   get enabled(): boolean {
     return this.keys.length > 0;
+  }
+
+  /** The key a request presents, if valid (no scope or origin check): for choosing a rate-limit bucket. */
+  identify(request: Request): ApiKey | undefined {
+    if (!this.enabled) return undefined;
+    const presented = request.header('x-api-key') ?? /^Bearer\s+(.+)$/i.exec(request.header('authorization') ?? '')?.[1];
+    return presented ? this.find(presented.trim()) : undefined;
   }
 
   private find(presented: string): ApiKey | undefined {
@@ -115,7 +142,7 @@ export class AccessControl {
       if (!key) throw new AppError(401, 'invalid_api_key', 'The API key is not valid');
       if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) throw new AppError(403, 'insufficient_scope', `This key may not call ${scope} endpoints`);
       const origin = request.header('origin');
-      if (origin && !sameOrigin(request, origin) && !key.origins.includes(origin) && !key.origins.includes('*')) throw new AppError(403, 'origin_not_allowed', `This key may not be used from ${origin}`);
+      if (origin && !sameOrigin(request, origin, this.ownOrigins) && !key.origins.includes(origin) && !key.origins.includes('*')) throw new AppError(403, 'origin_not_allowed', `This key may not be used from ${origin}`);
       request.apiKey = key;
       next();
     };

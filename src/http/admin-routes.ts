@@ -47,8 +47,13 @@ function conflict(error: unknown, onConflict?: () => void): never {
  * Admin endpoints (admin scope): ingestion jobs, document upload and delete, versions and rollback,
  * feedback / unanswered-question exports and the audit trail.
  */
+/** A file in uploads/.incoming/ untouched this long is a leftover (an upload cut off by a crash), not one in progress. */
+export const STALE_UPLOAD_MS = 10 * 60_000;
+
 export function adminRoutes(options: AdminRouteOptions): Router {
   const router = Router();
+  // At start-up: what a killed process left half-received is removed (uploads cut off while running remove their own).
+  void options.documents.sweepIncoming(STALE_UPLOAD_MS).catch(() => undefined);
   router.use('/v1/admin', ...options.guard);
   const audit = (request: Request, action: string, details: Record<string, unknown>) =>
     options.state.appendLog('audit', { action, by: request.apiKey?.id ?? 'unknown', at: new Date().toISOString(), ...details }, AUDIT_MAX_LENGTH).catch(() => undefined);
@@ -72,6 +77,7 @@ export function adminRoutes(options: AdminRouteOptions): Router {
   });
 
   router.post('/v1/admin/documents', async (request: Request, response: Response) => {
+    void options.documents.sweepIncoming(STALE_UPLOAD_MS).catch(() => undefined);
     const incoming = await options.documents.incomingFile();
     const received = await receiveOneFile(request, incoming, options.maxUploadBytes);
     let stored: string | undefined;
@@ -110,7 +116,13 @@ export function adminRoutes(options: AdminRouteOptions): Router {
       const from = await options.store.version();
       const current = await options.store.rollback(version, { force });
       await audit(request, 'rollback', { from, to: version, current, force });
-      response.json({ rolledBackTo: version, current });
+      // The rollback restores the table, not the knowledge folder: say what the next ingestion brings back.
+      const kept = new Set([...(await options.store.documentHashes()).values()].map((document) => document.sourcePath));
+      const comesBack = await options.documents.filesOutside(kept);
+      const note = comesBack.length
+        ? `Rolled back the table only: ${comesBack.length} file(s) in the knowledge folder are not in this version and will come back at the next ingestion unless you delete them: ${comesBack.slice(0, 20).join(', ')}${comesBack.length > 20 ? ', …' : ''}`
+        : 'Rolled back the table only; every file in the knowledge folder is in this version.';
+      response.json({ rolledBackTo: version, current, comesBack, note });
     } finally {
       await lock.release();
     }

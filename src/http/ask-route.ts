@@ -12,7 +12,7 @@ export interface AskRouteOptions extends AnswerRunSettings {
   classifier: ProductLineClassifier;
   maxQuestionChars: number;
   /** Turns the request into what the answer service needs (adds session history); identity by default. */
-  prepare?: (body: AskBody, signal: AbortSignal) => Promise<PreparedAnswer>;
+  prepare?: (body: AskBody & { owner?: string }, signal: AbortSignal) => Promise<PreparedAnswer>;
 }
 
 export const askBodySchema = (maxQuestionChars: number) =>
@@ -44,7 +44,7 @@ export function askRoute(options: AskRouteOptions): Router {
     }
     const prepare = async (signal: AbortSignal): Promise<PreparedAnswer> =>
       options.prepare
-        ? options.prepare(body, signal)
+        ? options.prepare({ ...body, owner: request.apiKey?.id }, signal)
         : { answerRequest: { question: body.question, lang: body.lang, productLine: body.productLine === 'unknown' ? undefined : body.productLine, channel: body.channel, timeZone: body.timeZone, region: body.region } };
     await runAnswer(request, response, options, prepare, () => {
       const sse = body.stream ? new SseWriter(response) : undefined;

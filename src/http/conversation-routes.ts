@@ -28,16 +28,16 @@ export function conversationRoutes(options: { sessions: SessionStore; conversati
   });
   router.get('/v1/sessions/:id', ...options.guards, async (request: Request, response: Response) => {
     const id = sessionId.parse(request.params.id);
-    response.json({ sessionId: id, turns: await options.sessions.history(id) });
+    response.json({ sessionId: id, turns: await options.conversations.ownHistory(id, request.apiKey?.id ?? '') });
   });
   router.delete('/v1/sessions/:id', ...options.guards, async (request: Request, response: Response) => {
-    await options.sessions.clear(sessionId.parse(request.params.id));
+    await options.conversations.clearSession(sessionId.parse(request.params.id), request.apiKey?.id ?? '');
     response.status(204).end();
   });
   router.post('/v1/sessions/:id/rating', ...options.guards, async (request: Request, response: Response) => {
     const id = sessionId.parse(request.params.id);
     const body = z.object({ stars: z.number().int().min(1).max(5), comment: z.string().trim().max(2000).optional() }).strict().parse(request.body ?? {});
-    response.status(201).json({ id: await options.conversations.recordRating(id, body) });
+    response.status(201).json({ id: await options.conversations.recordRating(id, body, request.apiKey?.id ?? '') });
   });
   router.post('/v1/feedback', ...options.guards, async (request: Request, response: Response) => {
     const body = feedbackBody.parse(request.body ?? {});

@@ -1,12 +1,16 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
+import { badRequest } from './http-error.js';
 import { handoffBody, type Handoffs } from '../handoff/handoffs.js';
 
 /** POST /v1/handoff (the widget's "contact a person" form) and GET /v1/admin/handoffs for the support team. */
-export function handoffRoutes(options: { handoffs: Handoffs; publicGuards: RequestHandler[]; adminGuard: RequestHandler[]; onRequest?: () => void }): Router {
+export function handoffRoutes(options: { handoffs: Handoffs; publicGuards: RequestHandler[]; adminGuard: RequestHandler[]; onRequest?: () => void; isKnownLine: (id: string) => boolean }): Router {
   const router = Router();
   router.post('/v1/handoff', ...options.publicGuards, async (request: Request, response: Response) => {
-    const handoff = await options.handoffs.request(handoffBody.parse(request.body ?? {}));
+    const body = handoffBody.parse(request.body ?? {});
+    // The support team filters and the analytics count by product line: only lines that exist (or "unknown", as /v1/ask takes).
+    if (body.productLine !== undefined && body.productLine !== 'unknown' && !options.isKnownLine(body.productLine)) throw badRequest(`Unknown productLine "${body.productLine}"`);
+    const handoff = await options.handoffs.request(body);
     options.onRequest?.();
     response.status(201).json({ id: handoff.id, status: 'received' });
   });

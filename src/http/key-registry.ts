@@ -25,7 +25,7 @@ export const KEY_LOG_RETENTION_SECONDS = 100 * 365 * 86_400;
 
 /** A new random key for a scope set: shown once to its owner; only its sha256 is stored. */
 export function newApiKey(scopes: Scope[]): string {
-  return `kefu_${scopes.includes('admin') ? 'admin' : 'pub'}_${randomBytes(24).toString('base64url')}`;
+  return `kefu_${scopes.includes('admin') ? 'admin' : scopes.includes('integration') ? 'int' : 'pub'}_${randomBytes(24).toString('base64url')}`;
 }
 
 /**

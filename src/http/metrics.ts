@@ -35,14 +35,14 @@ export function createMetrics() {
   const rateLimited = new Counter({ name: 'kefu_rate_limited_total', help: 'Requests refused by rate limits, by limit', labelNames: ['limit'], registers: [registry] });
 
   const emailReceived = new Counter({ name: 'kefu_email_received_total', help: 'E-mails taken in, by source (api, inbox); duplicates not counted', labelNames: ['source'], registers: [registry] });
-  const emailDrafts = new Counter({ name: 'kefu_email_drafts_total', help: 'E-mail reply drafts, by review (held for a person, auto: sent without review)', labelNames: ['review'], registers: [registry] });
+  const emailDrafts = new Counter({ name: 'kefu_email_drafts_total', help: 'E-mail reply drafts, by review (held for a person, auto: sent without review, not_answered: automatic mail, our own, or past a reply cap)', labelNames: ['review'], registers: [registry] });
   const emailSent = new Counter({ name: 'kefu_email_sent_total', help: 'E-mail replies sent, or whose sending failed after every attempt', labelNames: ['result'], registers: [registry] });
   const emailDeadLetters = new Counter({ name: 'kefu_email_dead_letters_total', help: 'E-mail jobs that used up their attempts or could never succeed, by queue', labelNames: ['queue'], registers: [registry] });
   const handoffs = new Counter({ name: 'kefu_handoffs_total', help: 'Requests for a person sent through the widget form', registers: [registry] });
   const handoffWebhook = new Counter({ name: 'kefu_handoff_webhook_total', help: 'Handoff webhook deliveries, by result (delivered, failed after every attempt)', labelNames: ['result'], registers: [registry] });
   const emailObserver = {
     received: (source: string) => emailReceived.inc({ source }),
-    drafted: (review: 'held' | 'auto') => emailDrafts.inc({ review }),
+    drafted: (review: 'held' | 'auto' | 'not_answered') => emailDrafts.inc({ review }),
     sent: (result: 'sent' | 'failed') => emailSent.inc({ result }),
     deadLetter: (queue: string) => emailDeadLetters.inc({ queue }),
   };

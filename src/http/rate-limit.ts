@@ -46,5 +46,17 @@ export function rateLimit(state: SharedState, limits: RateLimits, onLimited?: (l
       next();
     },
   });
-  return { ...limiters('ask', 1), upkeep: limiters('upkeep', limits.upkeepFactor ?? 3) };
+  /**
+   * Admin calls: a valid admin key gets a bucket of its own (per key and IP), so anonymous or wrong-scope traffic
+   * from the same address (an office NAT, a crawler hitting the widget) cannot lock the admin out with 429s.
+   * Anything else sent to an admin route (no key, a wrong key, a widget key) uses the IP's ordinary bucket, so
+   * guessing keys is limited as before. `identify` only looks the key up; access control decides afterwards.
+   */
+  const admin = (identify: (request: Request) => { id: string; scopes: readonly string[] } | undefined) => async (request: Request, response: Response, next: NextFunction) => {
+    const key = identify(request);
+    if (key?.scopes.includes('admin')) await take('key', `admin:${key.id}:${request.ip ?? 'unknown'}`, limits.ipBurst, limits.ipPerMinute / 60, response);
+    else await take('ip', `ip:${request.ip ?? 'unknown'}`, limits.ipBurst, limits.ipPerMinute / 60, response);
+    next();
+  };
+  return { ...limiters('ask', 1), upkeep: limiters('upkeep', limits.upkeepFactor ?? 3), admin };
 }

@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request } from 'express';
@@ -16,7 +17,9 @@ export interface ReceivedFile {
 
 /**
  * Reads one file from a multipart/form-data body (field `file`) to `target`, streaming, with a size limit:
- * an oversized file is cut off and answered 413, and nothing of it is kept.
+ * an oversized file is cut off and answered 413, and nothing of it is kept. An upload whose connection closes
+ * half-way is given up the same way: busboy then never finishes, so without watching the request the handler
+ * waited forever with the partial file open in uploads/.incoming/.
  */
 export async function receiveOneFile(request: Request, target: string, maxBytes: number): Promise<ReceivedFile> {
   if (!request.is('multipart/form-data')) throw new AppError(415, 'multipart_required', 'Upload the document as multipart/form-data with a "file" field');
@@ -28,12 +31,14 @@ export async function receiveOneFile(request: Request, target: string, maxBytes:
   }
   const fields: Record<string, string> = {};
   let received: Promise<{ fileName: string; bytes: number; truncated: boolean }> | undefined;
+  let fileStream: Readable | undefined;
   parser.on('field', (name, value) => (fields[name] = value));
   parser.on('file', (name, stream, info) => {
     if (name !== 'file' || received) {
       stream.resume();
       return;
     }
+    fileStream = stream;
     let bytes = 0;
     stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
     received = pipeline(stream, createWriteStream(target)).then(() => ({ fileName: info.filename ?? '', bytes, truncated: (stream as unknown as { truncated?: boolean }).truncated === true }));
@@ -42,6 +47,11 @@ export async function receiveOneFile(request: Request, target: string, maxBytes:
     await new Promise<void>((resolve, reject) => {
       parser.on('close', resolve);
       parser.on('error', (error) => reject(new AppError(400, 'bad_multipart', (error as Error).message)));
+      const aborted = () => reject(new AppError(400, 'upload_aborted', 'The upload was cut off before it was complete'));
+      request.on('error', aborted);
+      request.on('close', () => {
+        if (!request.complete) aborted();
+      });
       request.pipe(parser);
     });
     if (!received) throw new AppError(400, 'file_missing', 'No "file" field in the upload');
@@ -50,6 +60,9 @@ export async function receiveOneFile(request: Request, target: string, maxBytes:
     if (file.bytes === 0) throw new AppError(400, 'empty_file', 'The uploaded file is empty');
     return { fileName: file.fileName, file: target, bytes: file.bytes, fields };
   } catch (error) {
+    // The file's write stream is closed first: removing the file while it is still being opened would leave it behind.
+    fileStream?.destroy();
+    await received?.catch(() => undefined);
     await rm(target, { force: true });
     throw error;
   }

@@ -8,7 +8,7 @@ const demoDir = new URL('../web/demo/', import.meta.url);
 const adminDir = new URL('../web/admin/', import.meta.url);
 
 /** The demo product page at `/`, the widget bundle at `/widget.js` (built by `npm run build:widget`) and the admin page at `/admin`. */
-export function webRoutes(widgetFile = 'dist/widget.js'): Router {
+export function webRoutes(widgetFile = 'dist/widget.js', options: { demoWidgetKey?: string } = {}): Router {
   const router = Router();
   const page = readFileSync(new URL('index.html', demoDir), 'utf8');
   const css = readFileSync(new URL('demo.css', demoDir), 'utf8');
@@ -27,7 +27,10 @@ export function webRoutes(widgetFile = 'dist/widget.js'): Router {
   // The demo page embeds the versioned bundle, as a site that pins it would.
   router.get('/', (_request: Request, response: Response) => {
     const version = existsSync(widgetFile) ? load().versionedName : 'widget.js';
-    response.type('html').send(page.replace('src="/widget.js"', `src="/${version}"`));
+    // With API keys on, the demo's widget needs a widget key like any site (DEMO_WIDGET_KEY): without one it said
+    // "Support chat isn't available here" as soon as an admin key was configured. Widget keys are public by design.
+    const key = options.demoWidgetKey ? ` data-api-key="${options.demoWidgetKey.replace(/[^A-Za-z0-9_-]/g, '')}"` : '';
+    response.type('html').send(page.replace('src="/widget.js"', `src="/${version}"${key}`));
   });
   router.get('/demo.css', (_request: Request, response: Response) => {
     response.type('css').send(css);

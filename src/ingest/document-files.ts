@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { conflict, invalid, unsupported } from '../errors.js';
 import { LOADERS } from './loaders/index.js';
+import { walk } from './walk.js';
 
 /**
  * Where uploaded documents go and which file backs a stored document: the file side of
@@ -15,6 +16,8 @@ export class DocumentFiles {
   constructor(
     private readonly knowledgeDir: string,
     uploadsDir?: string,
+    /** What in the knowledge folder an ingestion skips (rules, prompts, curated answers): absolute paths. */
+    private readonly notDocuments: string[] = [],
   ) {
     this.uploadsDir = path.resolve(uploadsDir ?? path.join(knowledgeDir, 'uploads'));
   }
@@ -27,6 +30,33 @@ export class DocumentFiles {
   async incomingFile(): Promise<string> {
     await mkdir(this.incomingDir, { recursive: true });
     return path.join(this.incomingDir, randomUUID());
+  }
+
+  /**
+   * Removes what uploads left in .incoming/ (a process killed mid-upload) and returns how many. Only files not
+   * written to for `olderThanMs`: another replica sharing the folder may be receiving one right now.
+   */
+  async sweepIncoming(olderThanMs: number, now = Date.now()): Promise<number> {
+    const names = await readdir(this.incomingDir).catch(() => [] as string[]);
+    let removed = 0;
+    for (const name of names) {
+      const file = path.join(this.incomingDir, name);
+      const info = await stat(file).catch(() => undefined);
+      if (info && now - info.mtimeMs >= olderThanMs) {
+        await rm(file, { force: true, recursive: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * The files the next ingestion would read that hold no document of a version (given its source paths): after a
+   * rollback, what comes back at the next ingestion, since a rollback restores the table and never the files.
+   */
+  async filesOutside(sourcePaths: ReadonlySet<string>): Promise<string[]> {
+    const files = await walk(this.knowledgeDir, new Set(this.notDocuments.map((file) => path.resolve(file)))).catch(() => []);
+    return files.filter((file) => LOADERS[path.extname(file.relativePath).toLowerCase()] && !sourcePaths.has(file.relativePath)).map((file) => file.relativePath);
   }
 
   /** Checks an uploaded file name: a supported type, reduced to its base name. Returns the name to store under. */

@@ -44,7 +44,11 @@ export function createJsonProgress(write: (line: string) => void = (line) => pro
   };
 }
 
-/** A progress bar with chunks/s on a terminal, and plain log lines (about every 10%) anywhere else. */
+/**
+ * A progress bar on a terminal, and plain log lines (about every 10%) anywhere else. It counts embeddings, not
+ * chunks: with a model per language beside the primary one a chunk is embedded more than once, and "500/500
+ * chunks" beside "333 chunks written" (and two different chunks/s) read as a miscount.
+ */
 export function createProgress(stream: NodeJS.WriteStream = process.stderr, label = 'embedding'): ProgressReporter {
   let started = performance.now();
   let lastLogged = -1;
@@ -56,13 +60,13 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, labe
       if (stream.isTTY) {
         const width = 30;
         const filled = total ? Math.round((done / total) * width) : width;
-        stream.write(`\r${label} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${done}/${total} chunks  ${rate(done).toFixed(1)} chunks/s `);
+        stream.write(`\r${label} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${done}/${total} embeddings  ${rate(done).toFixed(1)} embeddings/s `);
         return;
       }
       const decile = total ? Math.floor((done / total) * 10) : 10;
       if (decile !== lastLogged) {
         lastLogged = decile;
-        stream.write(`${label}: ${done}/${total} chunks, ${rate(done).toFixed(1)} chunks/s\n`);
+        stream.write(`${label}: ${done}/${total} embeddings, ${rate(done).toFixed(1)} embeddings/s\n`);
       }
     },
     finish() {

@@ -34,6 +34,9 @@ let llm: FakeVllmServer;
 let smtp: SmtpCapture;
 let reviewed: Service;
 let autoSend: Service;
+/** Two replicas on one Redis prefix with small reply caps: the caps must hold across them. */
+let capped: Service;
+let cappedReplica: Service;
 let inboxDir: string;
 let cleanup: () => Promise<void>;
 const run = `${process.pid}-${Date.now()}`;
@@ -53,11 +56,16 @@ beforeAll(async () => {
     loadConfig({ ...configToEnv(base), API_KEYS: keys, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `kefu-test-email-${run}-${prefix}:`, EMAIL_ENABLED: 'true', SMTP_URL: smtp.url, EMAIL_BACKOFF_MS: '50', EMAIL_MAX_ATTEMPTS: '3', SMTP_TIMEOUT_MS: '5000', RATE_LIMIT_IP_BURST: '100000', RATE_LIMIT_KEY_BURST: '100000', ...extra });
   reviewed = await buildService(settings('reviewed', { EMAIL_INBOX_DIR: inboxDir, EMAIL_INBOX_POLL_SECONDS: '0.1' }), logger, { embedders, chatModel });
   autoSend = await buildService(settings('auto', { EMAIL_AUTO_SEND: 'true' }), logger, { embedders, chatModel });
+  const caps = { EMAIL_AUTO_SEND: 'true', EMAIL_REPLY_LIMIT_PER_SENDER: '2', EMAIL_REPLY_LIMIT_PER_THREAD: '2' };
+  capped = await buildService(settings('capped', caps), logger, { embedders, chatModel });
+  cappedReplica = await buildService(settings('capped', caps), logger, { embedders, chatModel });
 }, 240_000);
 
 afterAll(async () => {
   await reviewed?.close();
   await autoSend?.close();
+  await capped?.close();
+  await cappedReplica?.close();
   await llm?.stop();
   await smtp?.stop();
   await cleanup?.();
@@ -100,6 +108,8 @@ describe('e-mail intake and drafting', () => {
     const id = await submitted(reviewed, await fixture('en-multipart-qp.eml'));
     const draft = await drafted(reviewed, id);
     expect(draft.state).toBe('pending_review');
+    // Held because every draft is (auto-send off): said so, not an empty "Why review".
+    expect(draft.review.reasons.map((reason) => reason.code)).toEqual(['review_all']);
     expect(draft.customerText).toContain('How long does the Pulse Band 3 battery last');
     expect(draft.signature).toContain('Anna Smith');
     expect(draft.answer.mode).toBe('generated');
@@ -215,6 +225,8 @@ describe('review rules and auto-send', () => {
     expect(held.review.reasons).toEqual([]);
     const mail = await smtp.waitFor('auto-reader@example.com');
     expect(mail.parsed.text).toContain('[1]');
+    // RFC 3834: our reply says it is automatic, so an auto-responder on the other side does not answer it.
+    expect(mail.parsed.headers.get('auto-submitted')).toBe('auto-replied');
     const sent = await drafted(autoSend, plain, 'sent');
     expect(sent.events.map((event) => event.action)).toEqual(['drafted', 'auto_approved', 'sent']);
 
@@ -222,6 +234,16 @@ describe('review rules and auto-send', () => {
     expect(refund.state).toBe('pending_review');
     expect(refund.review.reasons.map((reason) => reason.code)).toEqual(expect.arrayContaining(['refund', 'compensation', 'legal', 'angry']));
     expect(smtp.messages.some((message) => message.envelopeTo.includes('peter@example.net'))).toBe(false);
+  });
+
+  it('reads the question at the top of a very long mail and holds it for a person, since the rules read only its start', async () => {
+    const body = `How long does the Pulse Band 3 battery last?\r\n\r\n${'I use it every day and like it a lot. '.repeat(600)}\r\nI demand a refund.`;
+    const raw = Buffer.from(`From: Long <long@example.com>\r\nTo: support@lumora.example\r\nSubject: Battery\r\nMessage-ID: <long-${run}@example.com>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`);
+    const draft = await drafted(autoSend, await submitted(autoSend, raw));
+    expect(draft.customerText.length).toBeGreaterThan(20_000);
+    expect(draft.state).toBe('pending_review');
+    expect(draft.review.reasons.map((reason) => reason.code)).toContain('long_message');
+    expect(draft.answer.refused).toBe(false);
   });
 
   it('turns a refusal into a polite holding reply with the handoff contact, held for a person, never an invented answer', async () => {
@@ -235,6 +257,68 @@ describe('review rules and auto-send', () => {
     expect(draft.draft.text).toContain('passed your message to a member of our support team');
     expect(draft.draft.text).toContain(base.HANDOFF_CONTACT_EN);
     expect(llm.requests).toHaveLength(0);
+  });
+});
+
+describe('mail loops and replies to someone else', () => {
+  const plain = (tag: string, from: string, headers = '', body = 'How long does the Pulse Band 3 battery last?') =>
+    Buffer.from(`From: ${from}\r\nTo: support@lumora.example\r\nSubject: Battery\r\nMessage-ID: <${tag}-${run}@example.com>\r\nDate: Tue, 01 Dec 2026 16:00:00 +0000\r\n${headers}Content-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`);
+
+  it('records our own mail, auto-replies, bulk and list mail as not answered: nothing drafted or sent, no dead letter', async () => {
+    const cases = [
+      ['own', 'Lumora Support <support@lumora.example>', 'Auto-Submitted: auto-replied\r\nPrecedence: auto_reply\r\n', 'own_address'],
+      ['ooo', 'Out Of Office <ooo@example.com>', 'Auto-Submitted: auto-replied\r\n', 'auto_submitted'],
+      ['bulk', 'News <news@example.com>', 'Precedence: bulk\r\n', 'bulk'],
+      ['list', 'List <list@example.com>', 'List-Id: <users.lists.example.com>\r\n', 'mailing_list'],
+    ] as const;
+    llm.requests.length = 0;
+    const ids = await Promise.all(cases.map(async ([tag, from, headers]) => submitted(autoSend, plain(`loop-${tag}`, from, headers))));
+    for (const [index, id] of ids.entries()) {
+      const record = await drafted(autoSend, id, 'not_answered');
+      expect(record.notAnswered?.code).toBe(cases[index]![3]);
+      expect(record.review.reasons[0]).toMatchObject({ code: cases[index]![3], label: expect.stringContaining('not answered') });
+      expect(record.draft.text).toBe('');
+      expect(record.events.map((event) => event.action)).toEqual(['not_answered']);
+    }
+    // Nothing was asked of the model, nothing sent, nothing dead-lettered; the admin list shows them by state.
+    expect(llm.requests).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const address of ['support@lumora.example', 'ooo@example.com', 'news@example.com', 'list@example.com']) expect(smtp.messages.some((message) => message.envelopeTo.includes(address))).toBe(false);
+    const dead = (await admin(autoSend).get('/v1/admin/email/dead-letters')).body.deadLetters as { target: string }[];
+    expect(dead.filter((entry) => ids.includes(entry.target))).toEqual([]);
+    const listed = (await admin(autoSend).get('/v1/admin/drafts?state=not_answered')).body.drafts as DraftRecord[];
+    expect(listed.map((draft) => draft.id)).toEqual(expect.arrayContaining(ids));
+  });
+
+  it('caps replies per sender and per thread in the window, counted in Redis across replicas', async () => {
+    const replicas = [capped, cappedReplica, capped];
+    const bySender: DraftRecord[] = [];
+    for (const [index, service] of replicas.entries()) bySender.push(await drafted(service, await submitted(service, plain(`cap-sender-${index}`, 'Flood <flood@example.com>'))));
+    expect(bySender.map((draft) => draft.state === 'not_answered')).toEqual([false, false, true]);
+    expect(bySender[2]!.notAnswered?.code).toBe('sender_limit');
+
+    const byThread: DraftRecord[] = [];
+    const reply = `In-Reply-To: <cap-root-${run}@example.com>\r\nReferences: <cap-root-${run}@example.com>\r\n`;
+    for (const [index, service] of replicas.entries()) byThread.push(await drafted(service, await submitted(service, plain(`cap-thread-${index}`, `Person ${index} <person${index}@example.com>`, reply))));
+    expect(byThread.map((draft) => draft.notAnswered?.code)).toEqual([undefined, undefined, 'thread_limit']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(smtp.messages.filter((message) => message.envelopeTo.includes('flood@example.com'))).toHaveLength(2);
+    expect(smtp.messages.some((message) => message.envelopeTo.includes('person2@example.com'))).toBe(false);
+  });
+
+  it('holds a reply whose Reply-To is outside the From domain, and greets a markup display name as nobody', async () => {
+    const raw = plain('reply-to', '"<img src=x onerror=alert(10)>" <anna@acme.example>', 'Reply-To: victim@target.example\r\n');
+    const draft = await drafted(autoSend, await submitted(autoSend, raw));
+    expect(draft.state).toBe('pending_review');
+    expect(draft.review.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'reply_to_elsewhere', matched: 'anna@acme.example → victim@target.example' })]));
+    expect(draft.draft.text).toMatch(/^Hello,\n/);
+    expect(draft.from.name).toBe('');
+    // No From address to check the Reply-To against (found by the e-mail fuzzer: it was sent): held too.
+    const bare = await drafted(autoSend, await submitted(autoSend, plain('reply-to-bare', 'Anna <>', 'Reply-To: victim@target.example\r\n')));
+    expect(bare.state).toBe('pending_review');
+    expect(bare.review.reasons.map((reason) => reason.code)).toContain('reply_to_elsewhere');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(smtp.messages.some((message) => message.envelopeTo.includes('victim@target.example'))).toBe(false);
   });
 });
 
@@ -258,13 +342,17 @@ describe('failures: dead letters, send retries, bad requests', () => {
     const failed = await drafted(reviewed, id, 'send_failed');
     expect(failed.sendError).toMatch(/550|refused|No such mailbox/i);
     expect(failed.events.at(-1)).toMatchObject({ action: 'send_failed', details: { attempts: 3 } });
+    // Every attempt counted, not only the last (the record said approved with sendAttempts 0 while retrying).
+    expect(failed.sendAttempts).toBe(3);
     const dead = (await admin(reviewed).get('/v1/admin/email/dead-letters')).body.deadLetters as { queue: string; jobId: string; target: string }[];
     const letter = dead.find((entry) => entry.target === id && entry.queue === 'email-send')!;
     expect(letter).toBeDefined();
     smtp.reject = undefined;
     expect((await admin(reviewed).post(`/v1/admin/email/dead-letters/email-send/${letter.jobId}/retry`)).status).toBe(202);
     await smtp.waitFor('bounce@example.com');
-    await drafted(reviewed, id, 'sent');
+    const sent = await drafted(reviewed, id, 'sent');
+    // Sent: the error of the failed attempts is no longer shown as if it were current.
+    expect(sent.sendError).toBeUndefined();
     // A sent draft cannot be approved again.
     expect((await admin(reviewed).post(`/v1/admin/drafts/${id}/approve`)).status).toBe(409);
   });

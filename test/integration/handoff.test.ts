@@ -84,6 +84,9 @@ describe('requests for a person', () => {
     expect((await handoff({ ...valid, consent: false })).body.error.details[0].path).toBe('consent');
     expect((await handoff({ ...valid, email: 'nope' })).status).toBe(400);
     expect((await handoff({ ...valid, extra: 1 })).status).toBe(400);
+    // A product line that does not exist is not stored for the support team's filters and the analytics.
+    for (const productLine of ['Z', '<img src=x>', '__proto__']) expect((await handoff({ ...valid, productLine })).body.error).toMatchObject({ code: 'bad_request', message: expect.stringContaining('Unknown productLine') });
+    expect((await handoff({ ...valid, productLine: 'unknown' })).status).toBe(201);
     expect((await request(service.app).post('/v1/handoff').set('content-type', 'application/json').send(valid)).status).toBe(401);
     expect((await request(service.app).get('/v1/admin/handoffs').set('x-api-key', widgetKey)).status).toBe(403);
   });
@@ -103,6 +106,9 @@ describe('suggested questions and conversation ratings', () => {
     const rate = (body: Record<string, unknown>) => request(service.app).post(`/v1/sessions/${sessionId}/rating`).set('x-api-key', widgetKey).set('content-type', 'application/json').send(body);
     expect((await rate({ stars: 5, comment: 'great, call me on 13812345678' })).status).toBe(201);
     expect((await rate({ stars: 6 })).status).toBe(400);
+    // One rating per conversation, and only of one that exists.
+    expect((await rate({ stars: 1 })).status).toBe(409);
+    expect((await request(service.app).post(`/v1/sessions/never-${sessionId}/rating`).set('x-api-key', widgetKey).set('content-type', 'application/json').send({ stars: 1 })).status).toBe(404);
     const listed = await request(service.app).get('/v1/admin/ratings').set('x-api-key', adminKey);
     const entry = listed.body.ratings.find((rating: { sessionId: string }) => rating.sessionId === sessionId);
     expect(entry).toMatchObject({ stars: 5, turns: 1, productLines: ['B'], langs: ['en'] });

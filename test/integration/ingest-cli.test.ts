@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,8 +9,8 @@ import { acquireIngestLock } from '../../src/ingest/lock.js';
 import { tempDir } from '../support/real-stack.js';
 
 const run = promisify(execFile);
-const cli = (args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'ingest/ingest.ts', ...args], { env: { ...process.env, LOG_LEVEL: 'silent' } }).then(
+const cli = (args: string[], env: Record<string, string> = {}, script = 'ingest/ingest.ts') =>
+  run(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env } }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
@@ -51,5 +53,54 @@ describe('npm run ingest (the CLI)', () => {
     await lock.release();
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/Another ingestion of table "cli" is running/);
+  });
+});
+
+describe('the CLIs and a running service', () => {
+  /** A stand-in service that records what reached it and refuses the key (the CLIs stop at the first answer). */
+  async function fakeService() {
+    const seen: { method: string; url: string; key?: string }[] = [];
+    const server = createServer((request, response) => {
+      seen.push({ method: request.method!, url: request.url!, key: request.headers['x-api-key'] as string | undefined });
+      response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'invalid_api_key', message: 'The API key is not valid' } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  it('ingest honours KEFU_SERVER and KEFU_ADMIN_KEY (as the keys CLI does) instead of ingesting locally into the live table', async () => {
+    const service = await fakeService();
+    try {
+      const result = await cli(['--source', path.join(dir, 'docs'), '--db', path.join(dir, 'db-not-touched'), '--table', 'cli'], { KEFU_SERVER: service.url, KEFU_ADMIN_KEY: 'kefu_admin_from_env_0123456789abcdefghij' });
+      expect(service.seen).toEqual([{ method: 'POST', url: '/v1/admin/ingest', key: 'kefu_admin_from_env_0123456789abcdefghij' }]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('401');
+      expect(result.stdout + result.stderr).not.toContain('kefu_admin_from_env');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('takes the admin key from a file (--key-file), never echoed', async () => {
+    const service = await fakeService();
+    const keyFile = path.join(dir, 'admin.key');
+    await writeFile(keyFile, 'kefu_admin_from_file_0123456789abcdefghi\n');
+    try {
+      const result = await cli(['--server', service.url, '--key-file', keyFile]);
+      expect(service.seen[0]).toMatchObject({ url: '/v1/admin/ingest', key: 'kefu_admin_from_file_0123456789abcdefghi' });
+      expect(result.stdout + result.stderr).not.toContain('kefu_admin_from_file');
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('keys:create makes an integration key, as the README asks for e-mail intake', async () => {
+    const result = await cli(['create', '--id', 'mail-relay', '--scopes', 'integration'], {}, 'ingest/keys.ts');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/key \(shown once\): kefu_int_/);
+    expect(result.stdout).toContain('"scopes":["integration"]');
+    const wrong = await cli(['create', '--id', 'x', '--scopes', 'superuser'], {}, 'ingest/keys.ts');
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('widget, integration, admin');
   });
 });

@@ -167,8 +167,15 @@ describe('ingestion as a job', () => {
     expect(blocked.status).toBe(409);
     expect(blocked.body.error.details.runningJob).toBe('someone-else');
     await held.release();
+    // A file the rolled-back version does not hold: the next ingestion would bring it back, and the answer says so.
+    const { rm, writeFile } = await import('node:fs/promises');
+    await writeFile(path.join(knowledge, 'late-addition.md'), '# Late addition\n\nAdded after that version.\n');
     const done = await request(service.app).post('/v1/admin/rollback').set(admin()).send({ version: tagged[0].version });
+    await rm(path.join(knowledge, 'late-addition.md'));
     expect(done.status).toBe(200);
+    expect(done.body.comesBack).toContain('late-addition.md');
+    expect(done.body.comesBack.filter((file: string) => /^(prompts|curated)\/|\.yaml$/.test(file))).toEqual([]);
+    expect(done.body.note).toMatch(/table only[\s\S]*come back at the next ingestion[\s\S]*late-addition\.md/);
     const audit = (await request(service.app).get('/v1/admin/audit').set(admin())).body.audit;
     expect(audit.at(-1)).toMatchObject({ action: 'rollback', by: 'ops', to: tagged[0].version });
     expect(audit.map((entry: { action: string }) => entry.action)).toEqual(expect.arrayContaining(['job.ingest', 'job.upload', 'job.delete']));

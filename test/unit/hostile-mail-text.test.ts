@@ -113,6 +113,16 @@ describe('parsing a stranger e-mail', () => {
     expect(reviewRules.reasons({ text: email.text, subject: email.subject, lang: 'en', refused: false, confidence: 1, mode: 'generated', truncated: email.truncated }).map((reason) => reason.code)).toContain('truncated');
   });
 
+  it('says an HTML-only body was cut when it was over the HTML converter\'s input limit, even if its text is short', async () => {
+    // HTML beside an attachment is converted by parseEmail itself (mailparser converts only a root or alternative HTML part).
+    const html = `<p>Can I swim?</p>${'<span></span>'.repeat(40_000)}<p>the rest</p>`;
+    const body = ['--mix', 'Content-Type: text/html; charset=utf-8', '', html, '--mix', 'Content-Type: application/pdf; name="a.pdf"', 'Content-Disposition: attachment; filename="a.pdf"', 'Content-Transfer-Encoding: base64', '', 'JVBERi0xLjQK', '--mix--', ''].join('\r\n');
+    const email = await parseEmail(mail('Content-Type: multipart/mixed; boundary="mix"\r\n', body));
+    expect(email.text).toContain('Can I swim?');
+    expect(email.text).not.toContain('the rest');
+    expect(email.truncated).toBe(true);
+  });
+
   it('reads the body of an HTML mail sent with an attachment (multipart/mixed of text/html and a PDF)', async () => {
     const body = [
       '--mix',

@@ -19,6 +19,14 @@ describe('Markdown', () => {
       ['Guide > Setup > Pairing', 'Use the app.\n```\n# not a heading\n```'],
     ]);
   });
+  it("drops the contents of raw <script> and <style> elements (never text for a customer), but not code in a fence", () => {
+    const [document] = loadMarkdown(buffer("# Lamp\nBefore.\n<script>\nalert('body')\n</script>\n<STYLE type=\"text/css\">p { color: red }</STYLE>\nInline <script>alert('inline')</script>after.\n```html\n<script>shown('on purpose')</script>\n```\n<script>never('closed')\nEnd."), 'lamp.md');
+    const text = document!.sections.map((section) => section.text).join('\n');
+    expect(text).not.toMatch(/alert|color: red|never\('closed'\)|End\./);
+    expect(text).toContain('Before.');
+    expect(text).toContain('Inline after.');
+    expect(text).toContain("<script>shown('on purpose')</script>");
+  });
   it('rejects broken front matter with a reason', () => {
     expect(() => loadMarkdown(buffer('---\ntitle: [unclosed\n---\nbody'), 'x.md')).toThrow(/front matter/);
   });

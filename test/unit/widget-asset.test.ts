@@ -60,6 +60,13 @@ describe('serving the widget bundle', () => {
     expect((await request(app).get('/')).text).toContain(`src="/${versioned}"`);
   });
 
+  it('gives the demo page its widget key (DEMO_WIDGET_KEY), so it keeps working once API keys are on', async () => {
+    const withKey = express().use(webRoutes(path.join(dir, 'widget.js'), { demoWidgetKey: 'kefu_pub_demo0123456789abcdefghijklmnopq' }));
+    const page = (await request(withKey).get('/')).text;
+    expect(page).toMatch(/<script src="\/widget\.[0-9a-f]{12}\.js" data-api-key="kefu_pub_demo0123456789abcdefghijklmnopq"/);
+    expect((await request(app).get('/')).text).not.toContain('data-api-key');
+  });
+
   it('answers /favicon.ico without a 404', async () => {
     expect((await request(app).get('/favicon.ico')).status).toBe(204);
   });

@@ -16,7 +16,7 @@ export function loadMarkdown(buffer: Buffer, relativePath: string): SourceDocume
     }
     text = text.slice(match[0].length);
   }
-  const { sections, firstHeading } = markdownSections(text);
+  const { sections, firstHeading } = markdownSections(dropScriptsAndStyles(text));
   const title = stringField(frontMatter.title) ?? firstHeading ?? titleFromPath(relativePath);
   if (sections.length === 0) throw new UnreadableFileError('no text content');
   // Where customers can read it: citations link there.
@@ -33,6 +33,50 @@ export function loadMarkdown(buffer: Buffer, relativePath: string): SourceDocume
       ...(url ? { metadata: { url } } : {}),
     },
   ];
+}
+
+/**
+ * Raw HTML <script> and <style> elements in Markdown: their contents are code, never text for a customer (the
+ * per-line tag stripping left "alert('body')" in the chunk, and an answer quoted it). Dropped outside code fences,
+ * where a manual may show such code on purpose; an unclosed one runs to the next fence or the end, as in HTML.
+ */
+function dropScriptsAndStyles(text: string): string {
+  const out: string[] = [];
+  let run: string[] = [];
+  let inFence = false;
+  const flushRun = () => {
+    if (run.length) out.push(dropElements(run.join('\n')));
+    run = [];
+  };
+  for (const line of text.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) {
+      if (!inFence) flushRun();
+      out.push(line);
+      inFence = !inFence;
+    } else if (inFence) out.push(line);
+    else run.push(line);
+  }
+  flushRun();
+  return out.join('\n');
+}
+
+const RAW_ELEMENT = /<(script|style)\b[^>]{0,2000}>/gi;
+
+/** One pass, with indexOf for each closing tag: linear in the text. */
+function dropElements(text: string): string {
+  const lower = text.toLowerCase();
+  let result = '';
+  let from = 0;
+  RAW_ELEMENT.lastIndex = 0;
+  for (let match = RAW_ELEMENT.exec(text); match; match = RAW_ELEMENT.exec(text)) {
+    result += text.slice(from, match.index);
+    const close = lower.indexOf(`</${match[1]!.toLowerCase()}`, RAW_ELEMENT.lastIndex);
+    const end = close < 0 ? -1 : lower.indexOf('>', close);
+    from = end < 0 ? text.length : end + 1;
+    if (from >= text.length) break;
+    RAW_ELEMENT.lastIndex = from;
+  }
+  return result + text.slice(from);
 }
 
 function markdownSections(text: string): { sections: Section[]; firstHeading?: string } {

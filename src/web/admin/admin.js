@@ -76,9 +76,10 @@ async function loadVersions() {
       const button = document.createElement('button');
       button.textContent = 'Roll back to this';
       button.onclick = async () => {
-        if (!confirm(`Make version ${v.version} current again?`)) return;
+        if (!confirm(`Make version ${v.version} current again? This restores the table only: files still in the knowledge folder come back at the next ingestion.`)) return;
         try {
-          await api('/v1/admin/rollback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: v.version }) });
+          const result = await api('/v1/admin/rollback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: v.version }) });
+          status(result.note);
           await loadVersions();
         } catch (error) {
           status(error.message);
@@ -111,9 +112,9 @@ async function loadDrafts() {
     (r, d) => cell(r, day(d.createdAt)),
     (r, d) => cell(r, d.from.name ? `${d.from.name} <${d.from.address}>` : d.from.address),
     (r, d) => cell(r, d.subject),
-    (r, d) => cell(r, d.review.reasons.map((reason) => (reason.matched ? `${reason.label} (“${reason.matched}”)` : reason.label))),
+    (r, d) => cell(r, d.review.reasons.length ? d.review.reasons.map((reason) => (reason.matched ? `${reason.label} (“${reason.matched}”)` : reason.label)) : d.review.required ? 'every draft is reviewed 所有草稿均需审核' : ''),
     (r, d) => cell(r, d.answer.mode),
-    (r, d) => cell(r, d.sendError ? `${d.state}: ${d.sendError}` : d.state),
+    (r, d) => cell(r, draftState(d)),
     (r, d) => {
       const button = document.createElement('button');
       button.textContent = 'Open';
@@ -122,6 +123,19 @@ async function loadDrafts() {
     },
   ]);
   await loadDeadLetters();
+  // The open pane follows the list: a draft sent after a retry must not stay "send_failed" with Approve enabled.
+  if (openDraft) {
+    const current = drafts.find((d) => d.id === openDraft.id) ?? (await api(`/v1/admin/drafts/${openDraft.id}`).catch(() => undefined));
+    if (current?.draft) showDraft(current);
+  }
+}
+
+/** The state as a reviewer needs it: a send error only while it still matters, and the attempts of a retrying send. */
+function draftState(d) {
+  if (d.state === 'send_failed') return `send_failed after ${d.sendAttempts} attempt(s): ${d.sendError ?? ''}`;
+  if (d.state === 'approved' && d.sendError) return `approved, retrying (${d.sendAttempts} failed attempt(s)): ${d.sendError}`;
+  if (d.state === 'not_answered') return `not answered: ${d.notAnswered?.code ?? ''}`;
+  return d.state;
 }
 
 function showDraft(draft) {
@@ -129,7 +143,7 @@ function showDraft(draft) {
   const reply = draft.final || draft.draft;
   $('#draft').hidden = false;
   $('#draft-title').textContent = draft.subject || '(no subject)';
-  $('#draft-meta').textContent = `${draft.from.address} · ${draft.lang} · line ${draft.answer.productLine} · confidence ${draft.answer.confidence.toFixed(2)} · ${draft.state}${draft.handoff ? ' · needs a person (holding reply)' : ''}`;
+  $('#draft-meta').textContent = `${draft.from.address} · ${draft.lang} · line ${draft.answer.productLine} · confidence ${draft.answer.confidence.toFixed(2)} · ${draftState(draft)}${draft.handoff ? ' · needs a person (holding reply)' : ''}`;
   $('#draft-customer').textContent = draft.customerText;
   $('#draft-quoted').textContent = [draft.quoted, draft.signature].filter(Boolean).join('\n\n');
   $('#draft-attachments').textContent = draft.attachments.length ? `Attachments (not read): ${draft.attachments.map((a) => a.filename).join(', ')}` : '';

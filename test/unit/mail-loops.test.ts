@@ -10,7 +10,9 @@ import { ReviewRules } from '../../src/email/review-rules.js';
  */
 const own = ownAddress('Lumora Support <support@lumora.example>');
 const mail = (headers: string, from = 'Anna <anna@acme.example>') =>
-  Buffer.from(`From: ${from}\r\nTo: support@lumora.example\r\nSubject: Battery\r\nMessage-ID: <m1@acme.example>\r\n${headers}Content-Type: text/plain; charset=utf-8\r\n\r\nHow long does the battery last?\r\n`);
+  Buffer.from(
+    `From: ${from}\r\nTo: support@lumora.example\r\nSubject: Battery\r\nMessage-ID: <m1@acme.example>\r\n${headers}Content-Type: text/plain; charset=utf-8\r\n\r\nHow long does the battery last?\r\n`,
+  );
 const reason = async (raw: Buffer) => {
   const email = await parseEmail(raw);
   return automaticMailReason(email.automatic, [email.from, email.replyTo], own);
@@ -65,7 +67,10 @@ describe("a stranger's display name", () => {
   });
 
   it('never reaches the greeting as markup', () => {
-    const reply = composeReply({ answer: 'It lasts 7 days.', mode: 'generated', refused: false, citations: [] }, { lang: 'en', customerName: '<img src=x onerror=alert(10)>', subject: 'Battery', companyName: 'Lumora', handoffContact: 'x' });
+    const reply = composeReply(
+      { answer: 'It lasts 7 days.', mode: 'generated', refused: false, citations: [] },
+      { lang: 'en', customerName: '<img src=x onerror=alert(10)>', subject: 'Battery', companyName: 'Lumora', handoffContact: 'x' },
+    );
     expect(reply.text).toMatch(/^Hello,\n/);
     expect(reply.text).not.toContain('<img');
   });

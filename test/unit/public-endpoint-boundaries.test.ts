@@ -32,7 +32,16 @@ function app(build: (app: Express) => void): Express {
   return instance;
 }
 
-const turn = (answerId: string): Turn => ({ answerId, question: 'How long does the battery last?', answer: 'Seven days [1].', lang: 'en', productLine: 'B', mode: 'generated', citations: [], at: new Date().toISOString() });
+const turn = (answerId: string): Turn => ({
+  answerId,
+  question: 'How long does the battery last?',
+  answer: 'Seven days [1].',
+  lang: 'en',
+  productLine: 'B',
+  mode: 'generated',
+  citations: [],
+  at: new Date().toISOString(),
+});
 
 function conversationApp() {
   const state = new MemoryState();
@@ -43,7 +52,7 @@ function conversationApp() {
 }
 
 describe('sessions belong to the key that started them', () => {
-  it("another widget key can neither read, delete, rate nor continue a session whose id it knows: 404, as if there were none", async () => {
+  it('another widget key can neither read, delete, rate nor continue a session whose id it knows: 404, as if there were none', async () => {
     const { app: server, sessions, conversations } = conversationApp();
     await sessions.append('session-of-a-1', turn('a1'), 'site-a');
     const as = (key: string) => ({ 'x-api-key': key });
@@ -81,7 +90,12 @@ describe('admin calls have a rate-limit bucket of their own', () => {
   it('a burst of anonymous and wrong-scope calls from the same address does not lock the admin out; wrong keys stay limited', async () => {
     const limiter = rateLimit(new MemoryState(), { ipPerMinute: 1, ipBurst: 5, keyPerMinute: 1, keyBurst: 5, keyCeilingPerMinute: 1, keyCeilingBurst: 5 });
     const server = app((instance) => {
-      instance.get('/v1/admin/stats', limiter.admin((req) => keys.identify(req)), keys.require('admin'), (_req, res) => void res.json({ ok: true }));
+      instance.get(
+        '/v1/admin/stats',
+        limiter.admin((req) => keys.identify(req)),
+        keys.require('admin'),
+        (_req, res) => void res.json({ ok: true }),
+      );
       instance.get('/v1/ask', limiter.perIp, keys.require('widget'), (_req, res) => void res.json({ ok: true }));
     });
     // The office NAT: public traffic, wrong keys and a widget key on an admin route use up the address's bucket.
@@ -110,7 +124,8 @@ describe("a key's allowed origins", () => {
 
   it("lets this service's own pages through: the origins of PUBLIC_URL, else a loopback origin on a loopback host", async () => {
     const published = new AccessControl([...keys.keys], publicOrigins('https://support.example.com/kefu, http://10.0.0.5:3000'));
-    for (const origin of ['https://support.example.com', 'http://10.0.0.5:3000']) expect((await request(guarded(published)).get('/v1/ask').set('x-api-key', keyA).set('host', 'internal:3000').set('origin', origin)).status).toBe(200);
+    for (const origin of ['https://support.example.com', 'http://10.0.0.5:3000'])
+      expect((await request(guarded(published)).get('/v1/ask').set('x-api-key', keyA).set('host', 'internal:3000').set('origin', origin)).status).toBe(200);
     expect((await request(guarded(published)).get('/v1/ask').set('x-api-key', keyA).set('origin', 'http://support.example.com')).status).toBe(403);
     expect((await request(guarded(keys)).get('/v1/ask').set('x-api-key', keyA).set('host', '127.0.0.1:3000').set('origin', 'http://127.0.0.1:3000')).status).toBe(200);
     expect((await request(guarded(keys)).get('/v1/ask').set('x-api-key', keyA).set('host', 'localhost:3000').set('origin', 'http://localhost:3000')).status).toBe(200);

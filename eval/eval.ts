@@ -25,7 +25,12 @@ import { createLogger } from '../src/log.js';
 import { buildService } from '../src/service.js';
 import { readConversations, runConversations, summarizeTurns } from './conversations.js';
 import { runRedTeam } from './red-team.js';
-import { ensureTable, findSets, type QueryRun, readQueries, refusedByThreshold, runQueries, summarize } from './suite.js';
+import { outcomeOf } from '../src/answer/stages.js';
+import type { AnswerabilityModel } from '../src/answer/answerability.js';
+import { calibrateLanguage, gatherProbes } from '../src/calibrate/self-calibration.js';
+import { HybridRetriever } from '../src/retrieve/hybrid-retriever.js';
+import { chooseBand, exampleOf, type Example, fitJoint, probability } from './fit-answerability.js';
+import { ensureTable, findSets, outcomeTable, type QueryRun, readQueries, refusedByThreshold, runQueries, summarize } from './suite.js';
 
 async function main() {
   const { values } = parseArgs({
@@ -37,6 +42,9 @@ async function main() {
       json: { type: 'string' },
       threshold: { type: 'string' },
       'no-extractive': { type: 'boolean', default: false },
+      'no-twins': { type: 'boolean', default: false },
+      // Every run's evidence and label, in the form `npm run fit:answerability -- --cache <file>` reads: refit without re-running.
+      examples: { type: 'string' },
       'no-rules': { type: 'boolean', default: false },
       conversations: { type: 'string' },
       'red-team': { type: 'string' },
@@ -88,7 +96,7 @@ async function main() {
     return;
   }
 
-  const results: { set: string; runs: QueryRun[] }[] = [];
+  const results: { set: string; runs: QueryRun[]; probes?: Awaited<ReturnType<typeof gatherProbes>> }[] = [];
   if (values.suite) {
     const dbDir = process.env.EVAL_DB ?? 'data/eval-cache';
     const sets = findSets(values.suite);
@@ -97,7 +105,11 @@ async function main() {
       const table = await ensureTable(set, embedders, config, dbDir, log);
       const store = await LanceKnowledgeStore.open(dbDir, table);
       log(`${set.name}: running queries`);
-      results.push({ set: set.name, runs: await runQueries(store, readQueries(set.queries), common) });
+      const runs = await runQueries(store, readQueries(set.queries), { ...common, twins: !values['no-twins'] });
+      // The table's calibration probes, as evidence: the held-out figures calibrate a model fitted without this set on them.
+      log(`${set.name}: probing for calibration`);
+      const probes = await gatherProbes(store, new HybridRetriever(embedders, store, common.tuning));
+      results.push({ set: set.name, runs, probes });
       store.close();
     }
   } else {
@@ -123,9 +135,82 @@ async function main() {
         .filter((run) => run.extractiveDoc !== undefined && run.query.relevant.includes(run.kefu[0]) && !(run.extractiveDoc && run.query.relevant.includes(run.extractiveDoc)))
         .map((run) => ({ set, id: run.query.id, text: run.query.text, top: run.kefu.slice(0, 3), quoted: run.extractiveDoc, refused: refusedByThreshold(run), answer: run.extractive })),
     );
-    writeFileSync(values.json, JSON.stringify({ models: embedders.modelKey, report, misses, quoteMisses }, null, 2));
+    writeFileSync(values.json, JSON.stringify({ models: embedders.modelKey, report, heldOut: results.length > 1 ? heldOutOutcomes(results) : undefined, misses, quoteMisses }, null, 2));
+  }
+  if (values.examples) {
+    const examples: Record<'zh' | 'en', Example[]> = { zh: [], en: [] };
+    for (const { set, runs } of results) for (const run of runs) if (!run.query.otherLanguage) examples[run.query.lang].push(exampleOf(set, run));
+    writeFileSync(values.examples, JSON.stringify(examples));
   }
   printReport(report);
+  if (results.length > 1) {
+    printOutcomes('Three outcomes, leave-one-set-out (the answerability model and its default band fitted without the set; no calibration):', heldOutOutcomes(results, false));
+    printOutcomes("Three outcomes, leave-one-set-out with the table's own calibration (a model fitted without the set, calibrated on the table's probes: what a new knowledge base gets):", heldOutOutcomes(results, true));
+  }
+  printOutcomes('Three outcomes as served (the shipped model, fitted on these sets, with each table\'s own calibration; not a held-out figure):', results.map(({ set, runs }) => ({ set, band: {}, ...perLanguage(runs, (run) => run.outcome) })));
+}
+
+type Outcomes = ReturnType<typeof outcomeTable>;
+const perLanguage = (runs: QueryRun[], outcome: (run: QueryRun) => ReturnType<typeof outcomeOf>) => ({
+  languages: Object.fromEntries((['zh', 'en'] as const).filter((lang) => runs.some((run) => run.query.lang === lang)).map((lang) => [lang, outcomeTable(runs.filter((run) => run.query.lang === lang), outcome)])) as Record<string, Outcomes>,
+});
+
+/**
+ * The standard figures: for each set, the answerability model and its band are fitted on the other sets only
+ * (fit-answerability.ts: fitJoint, chooseBand), then applied to this set's evidence. Nothing is judged on the
+ * set it was fitted on.
+ */
+function heldOutOutcomes(results: { set: string; runs: QueryRun[]; probes?: Awaited<ReturnType<typeof gatherProbes>> }[], calibrate = false) {
+  const config = loadConfig();
+  const examples: Record<'zh' | 'en', Example[]> = { zh: [], en: [] };
+  // Queries in a language the answer path does not serve are retrieval tests only: not fitted on, not reported here.
+  for (const { set, runs } of results) for (const run of runs) if (!run.query.otherLanguage) examples[run.query.lang].push(exampleOf(set, run));
+  return results.filter(({ runs }) => runs.some((run) => !run.query.otherLanguage)).map(({ set, runs: all }) => {
+    const runs = all.filter((run) => !run.query.otherLanguage);
+    const keep = (example: Example) => example.set !== set;
+    const models = fitJoint(examples, keep);
+    const band = Object.fromEntries(
+      (['zh', 'en'] as const).map((lang) => [lang, chooseBand(examples[lang].filter(keep).map((example) => ({ p: probability(models[lang], example.features), label: example.label, set: example.set, type: example.type })))]),
+    ) as Record<'zh' | 'en', { refuse: number; answer: number }>;
+    const probes = results.find((result) => result.set === set)?.probes;
+    if (calibrate && probes) {
+      // As ingestion would: the held-out model, its default band, moved by this table's probes.
+      const model: AnswerabilityModel = { fittedOn: [], rerankWeight: 0.5, models: { zh: { ...models.zh, threshold: band.zh.refuse, answerThreshold: band.zh.answer }, en: { ...models.en, threshold: band.en.refuse, answerThreshold: band.en.answer } } };
+      for (const lang of ['zh', 'en'] as const) {
+        const evidence = probes[lang];
+        if (!evidence) continue;
+        const calibrated = calibrateLanguage(lang, evidence, model, config.CALIBRATION_FALSE_REFUSAL_TARGET, config.CALIBRATION_CONFIDENT_UNANSWERABLE_TARGET);
+        band[lang] = { refuse: calibrated.threshold, answer: calibrated.answerThreshold ?? calibrated.threshold };
+      }
+    }
+    const outcome = (run: QueryRun) => outcomeOf(run.kefu.length ? probability(models[run.query.lang], exampleOf(set, run).features) : 0, band[run.query.lang]);
+    return { set, band, ...perLanguage(runs, outcome) };
+  });
+}
+
+function printOutcomes(title: string, rows: { set: string; band: Partial<Record<string, { refuse: number; answer: number }>>; languages: Record<string, Outcomes> }[]) {
+  const pct = (value: number) => (Number.isNaN(value) ? '    –' : (value * 100).toFixed(1).padStart(5));
+  console.log(`\n${title}`);
+  console.log(['set / lang'.padEnd(34), 'band     ', '  n  ', 'answerable: answered suggested refused', 'relevant suggested', '  n  ', 'unanswerable: answered suggested refused', 'by type: answered/suggested/refused'].join(' | '));
+  for (const row of rows) {
+    for (const [lang, o] of Object.entries(row.languages)) {
+      const band = row.band[lang];
+      console.log(
+        [
+          `${row.set} ${lang}`.slice(-34).padEnd(34),
+          band ? `${band.refuse.toFixed(2)}–${band.answer.toFixed(2)}` : 'calibrated',
+          String(o.answerable.n).padStart(5),
+          `          ${pct(o.answerable.answered)}     ${pct(o.answerable.suggested)}   ${pct(o.answerable.refused)}`,
+          `            ${pct(o.relevantSuggested)}`,
+          String(o.unanswerable.n).padStart(5),
+          `            ${pct(o.unanswerable.answered)}     ${pct(o.unanswerable.suggested)}   ${pct(o.unanswerable.refused)}`,
+          Object.entries(o.byType)
+            .map(([type, t]) => `${type} ${pct(t.answered).trim()}/${pct(t.suggested).trim()}/${pct(t.refused).trim()}`)
+            .join(', '),
+        ].join(' | '),
+      );
+    }
+  }
 }
 
 function printReport(report: { set: string; overall: ReturnType<typeof summarize>; perLanguage: Record<string, ReturnType<typeof summarize>> }[]) {

@@ -18,12 +18,14 @@ import { EVIDENCE_FEATURES, type Evidence } from '../src/retrieve/evidence.js';
 import { DEFAULT_TUNING } from '../src/retrieve/tuning.js';
 import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import type { Language } from '../src/text/language.js';
-import { ensureTable, findSets, readQueries, runQueries } from './suite.js';
+import { ensureTable, findSets, type QueryRun, readQueries, runQueries } from './suite.js';
 
 export interface Example {
   set: string;
   features: number[];
   label: 0 | 1;
+  /** The query's type (unanswerable ones: out_of_scope_clinc150, unanswerable_removed, twin_removed…). */
+  type?: string;
 }
 
 export interface LogisticFit {
@@ -118,6 +120,34 @@ export function chooseThreshold(scored: { p: number; label: 0 | 1; set: string }
   return chosen;
 }
 
+/** Unanswerable questions about the knowledge base's own domain: what the confident cut is chosen on. */
+export const inDomainUnanswerable = (type: string | undefined) => !/out_of_scope|clinc/i.test(type ?? '');
+
+/**
+ * The band chosen on labelled groups (set × language), each of which must hold the targets, so that it is more
+ * likely to hold on the next knowledge base than a band tuned on their pool:
+ * - the refusal cut: the highest whose answerable questions refused stay within `refuseBudget` on every group;
+ * - the confident cut: the lowest where in-domain unanswerable questions answered confidently stay within
+ *   `confidentBudget` on every group that has them (never below the refusal cut).
+ */
+export function chooseBand(scored: { p: number; label: 0 | 1; set: string; type?: string }[], refuseBudget = 0.03, confidentBudget = 0.25): { refuse: number; answer: number } {
+  const refuse = chooseThreshold(scored, refuseBudget);
+  const groups = [...new Set(scored.map((entry) => entry.set))];
+  let answer = 0.95;
+  for (let t = 0.95; t >= refuse - 1e-9; t -= 0.01) {
+    const worst = Math.max(
+      0,
+      ...groups.map((set) => {
+        const negatives = scored.filter((entry) => entry.set === set && entry.label === 0 && inDomainUnanswerable(entry.type));
+        return negatives.length ? negatives.filter((entry) => entry.p >= t).length / negatives.length : 0;
+      }),
+    );
+    if (worst <= confidentBudget) answer = Math.round(t * 100) / 100;
+    else break;
+  }
+  return { refuse, answer: Math.max(refuse, answer) };
+}
+
 async function collect(suite: string): Promise<Record<Language, Example[]>> {
   const config = loadConfig();
   const embedders = await loadEmbeddingSpaces(config);
@@ -126,9 +156,9 @@ async function collect(suite: string): Promise<Record<Language, Example[]>> {
   for (const set of findSets(suite)) {
     const table = await ensureTable(set, embedders, config, dbDir, (line) => process.stderr.write(`fit: ${line}\n`));
     const store = await LanceKnowledgeStore.open(dbDir, table);
-    const runs = await runQueries(store, readQueries(set.queries), { embedders, tuning: { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES }, threshold: { zh: 0, en: 0 } });
+    const runs = await runQueries(store, readQueries(set.queries), { embedders, tuning: { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES }, threshold: { zh: 0, en: 0 }, twins: true });
     store.close();
-    for (const run of runs) examples[run.query.lang].push({ set: set.name, features: EVIDENCE_FEATURES.map((feature) => (run.evidence as Evidence)[feature] as number), label: run.query.answerable ? 1 : 0 });
+    for (const run of runs) if (!run.query.otherLanguage) examples[run.query.lang].push(exampleOf(set.name, run));
   }
   return examples;
 }
@@ -141,7 +171,7 @@ async function collect(suite: string): Promise<Record<Language, Example[]>> {
  * which data set a question comes from, not whether it is answered. Chinese has unanswerable questions in
  * one set only; sharing weights lets it learn from the English out-of-scope and adversarial ones too.
  */
-function fitJoint(examples: Record<Language, Example[]>, keep: (example: Example, lang: Language) => boolean = () => true) {
+export function fitJoint(examples: Record<Language, Example[]>, keep: (example: Example, lang: Language) => boolean = () => true) {
   const stats = {} as Record<Language, { mean: number[]; scale: number[] }>;
   for (const lang of ['zh', 'en'] as const) {
     const data = examples[lang];
@@ -153,9 +183,12 @@ function fitJoint(examples: Record<Language, Example[]>, keep: (example: Example
   const pooled: Example[] = [];
   for (const lang of ['zh', 'en'] as const) {
     const groups = new Map<string, Set<number>>();
-    for (const example of examples[lang]) groups.set(example.set, (groups.get(example.set) ?? new Set()).add(example.label));
+    for (const example of examples[lang]) if (example.type !== 'twin_removed') groups.set(example.set, (groups.get(example.set) ?? new Set()).add(example.label));
     for (const example of examples[lang]) {
-      if (groups.get(example.set)!.size < 2 || !keep(example, lang)) continue;
+      // Twins measure, they do not teach: fitted on them, the weights leaned on the retrievers' agreement, which a
+      // twin loses with its answer but an off-topic customer question keeps ("你们的手环可以用来炒股吗？" 0.25 → 0.76,
+      // "Can I pay with PayPal?" 0.38 → 0.72 on the sample knowledge base). They choose the confident cut (chooseBand).
+      if (example.type === 'twin_removed' || groups.get(example.set)!.size < 2 || !keep(example, lang)) continue;
       const standardized = example.features.map((value, j) => (value - stats[lang].mean[j]) / stats[lang].scale[j]);
       pooled.push({ set: `${example.set}|${lang}`, label: example.label, features: [...standardized, lang === 'zh' ? 1 : 0] });
     }
@@ -173,12 +206,15 @@ function fitJoint(examples: Record<Language, Example[]>, keep: (example: Example
   return models;
 }
 
-const probability = (model: AnswerabilityModel['models']['zh'], features: number[]) =>
+/** One labelled example from an eval run (twins are unanswerable examples of their set). */
+export const exampleOf = (set: string, run: QueryRun): Example => ({ set, features: EVIDENCE_FEATURES.map((feature) => (run.evidence as Evidence)[feature] as number), label: run.query.answerable ? 1 : 0, type: run.query.type });
+
+export const probability = (model: AnswerabilityModel['models']['zh'], features: number[]) =>
   1 / (1 + Math.exp(-(model.bias + features.reduce((sum, value, j) => sum + model.weights[j] * ((value - model.mean[j]) / model.scale[j]), 0))));
 
 async function main() {
   const { values } = parseArgs({
-    options: { suite: { type: 'string', default: '../shared/data' }, out: { type: 'string', default: 'src/answer/answerability-model.json' }, cache: { type: 'string' }, budget: { type: 'string', default: '0.05' } },
+    options: { suite: { type: 'string', default: '../shared/data' }, out: { type: 'string', default: 'src/answer/answerability-model.json' }, cache: { type: 'string' }, budget: { type: 'string', default: '0.03' }, 'confident-budget': { type: 'string', default: '0.25' } },
   });
   const examples: Record<Language, Example[]> = values.cache && existsSync(values.cache) ? JSON.parse(readFileSync(values.cache, 'utf8')) : await collect(values.suite!);
   if (values.cache) writeFileSync(values.cache, JSON.stringify(examples));
@@ -194,12 +230,33 @@ async function main() {
       console.log(`  ${held} ${lang}: ${auroc(p.filter((_, i) => test[i].label), p.filter((_, i) => !test[i].label)).toFixed(3)}`);
     }
   }
+  // The band, held out the same way: chosen without a set, measured on it (the three outcomes it gives there).
+  console.log('\nheld-out band (model and band fitted without that set): answerable answered / suggested / refused | unanswerable answered / suggested / refused');
+  const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
+  for (const held of new Set([...examples.zh, ...examples.en].map((example) => example.set))) {
+    const keep = (example: Example) => example.set !== held;
+    const models = fitJoint(examples, keep);
+    for (const lang of ['zh', 'en'] as const) {
+      const test = examples[lang].filter((example) => example.set === held);
+      if (!test.length) continue;
+      const train = examples[lang].filter(keep).map((example) => ({ p: probability(models[lang], example.features), label: example.label, set: example.set, type: example.type }));
+      const band = chooseBand(train, Number(values.budget), Number(values['confident-budget']));
+      const shares = (label: 0 | 1) => {
+        const p = test.filter((example) => example.label === label).map((example) => probability(models[lang], example.features));
+        const of = (keepP: (value: number) => boolean) => (p.length ? p.filter(keepP).length / p.length : Number.NaN);
+        return `${pct(of((value) => value >= band.answer))} / ${pct(of((value) => value >= band.refuse && value < band.answer))} / ${pct(of((value) => value < band.refuse))}`;
+      };
+      console.log(`  ${held} ${lang} (band ${band.refuse}–${band.answer}): ${shares(1)} | ${shares(0)}`);
+    }
+  }
   const models = fitJoint(examples);
   console.log('\nfitted on all groups with both classes:');
   for (const lang of ['zh', 'en'] as const) {
-    const scored = examples[lang].map((example) => ({ p: probability(models[lang], example.features), label: example.label, set: example.set }));
-    models[lang].threshold = chooseThreshold(scored, Number(values.budget));
-    console.log(`  ${lang}: AUROC ${auroc(scored.filter((e) => e.label).map((e) => e.p), scored.filter((e) => !e.label).map((e) => e.p)).toFixed(3)}, default threshold ${models[lang].threshold}`);
+    const scored = examples[lang].map((example) => ({ p: probability(models[lang], example.features), label: example.label, set: example.set, type: example.type }));
+    const band = chooseBand(scored, Number(values.budget), Number(values['confident-budget']));
+    models[lang].threshold = band.refuse;
+    models[lang].answerThreshold = band.answer;
+    console.log(`  ${lang}: AUROC ${auroc(scored.filter((e) => e.label).map((e) => e.p), scored.filter((e) => !e.label).map((e) => e.p)).toFixed(3)}, default band ${band.refuse}–${band.answer}`);
   }
   EVIDENCE_FEATURES.forEach((feature, j) => console.log(`    ${feature.padEnd(16)} ${models.zh.weights[j].toFixed(3)} (per standard deviation)`));
   const model: AnswerabilityModel = { fittedOn: findSets(values.suite!).map((set) => set.name), models, rerankWeight: 0.5 };

@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL } from '../src/answer/answerability.js';
+import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL, modelFingerprint } from '../src/answer/answerability.js';
 import { auroc } from '../src/calibrate/self-calibration.js';
-import { decideStage, extractStage, rerankStage, retrieveStage, scopeQuestion, selectSources } from '../src/answer/stages.js';
+import { type Band, decideStage, extractStage, outcomeOf, type Outcome, rerankStage, retrieveStage, scopeQuestion, selectSources, suggestStage, withoutDocuments } from '../src/answer/stages.js';
 import type { ProductLineClassifier } from '../src/classify/product-lines.js';
 import type { Config } from '../src/config/config.js';
 import type { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
@@ -26,18 +26,25 @@ import type { KnowledgeStore } from '../src/store/knowledge-store.js';
 import type { Language } from '../src/text/language.js';
 import { detectLanguage, normalizeForMatch } from '../src/text/language.js';
 
+const declaredOther = (raw: unknown) => {
+  const lang = (raw as { lang?: unknown })?.lang;
+  return typeof lang === 'string' && !['zh', 'en'].includes(lang.slice(0, 2).toLowerCase());
+};
 export const querySchema = z
-  .object({
+  .preprocess((raw) => (raw && typeof raw === 'object' ? { ...raw, otherLanguage: declaredOther(raw) } : raw), z.object({
     id: z.coerce.string(),
     text: z.string().min(1),
     // Optional: a set without it (or with "zh-CN", "en-US") gets the language detected from the text.
     lang: z.preprocess((value) => (typeof value === 'string' ? value.slice(0, 2).toLowerCase() : value), z.enum(['zh', 'en']).optional().catch(undefined)),
+    // Declared in a language the answer path does not serve (xquad-multilingual's ar, de…): a retrieval test only,
+    // left out of fitting the decision and of the outcome tables (it is detected as English otherwise).
+    otherLanguage: z.boolean().default(false),
     relevant: z.array(z.coerce.string()).default([]),
     answerable: z.boolean().default(true),
     type: z.string().optional(),
     answers: z.array(z.string()).optional(),
     relevant_other_lang: z.array(z.coerce.string()).optional(),
-  })
+  }))
   .transform((query) => ({ ...query, lang: query.lang ?? detectLanguage(query.text) }));
 export type EvalQuery = z.infer<typeof querySchema>;
 
@@ -103,6 +110,13 @@ export interface QueryRun {
   evidence: Evidence;
   answerability: number;
   threshold: number;
+  /** The band in force (refusal cut, confident cut) and the outcome it gives. */
+  band: Band;
+  outcome: Outcome;
+  /** The documents the middle band would suggest (suggestStage), best first. */
+  suggested: string[];
+  /** An unanswerable twin: an answerable query asked with its relevant documents removed from the knowledge base. */
+  twin?: boolean;
   /** Documents of Kefu's ranking not in the question's language. */
   otherLanguageDocs: Set<string>;
   /** The extractive answer's text (null when refused or nothing was quoted; undefined when not run). */
@@ -120,6 +134,10 @@ export interface RunOptions {
   model?: AnswerabilityModel;
   /** Threshold per language; undefined uses the table's calibration, else the model default. */
   threshold?: Partial<Record<Language, number>>;
+  /** Confident cut per language; undefined uses the table's calibration, else the model default. */
+  answerThreshold?: Partial<Record<Language, number>>;
+  /** Also run every answerable query's unanswerable twin (its relevant documents removed). */
+  twins?: boolean;
   extractive?: boolean;
   sources?: number;
 }
@@ -131,14 +149,22 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
   const retriever = new HybridRetriever(options.embedders, store, options.tuning ?? DEFAULT_TUNING);
   const model = options.model ?? DEFAULT_ANSWERABILITY_MODEL;
   const calibration = await store.calibration(await store.version());
-  const thresholdFor = (lang: Language) => options.threshold?.[lang] ?? calibration?.languages[lang]?.threshold ?? model.models[lang].threshold;
+  // A calibration measured with another model does not apply (as in RefusalThresholds).
+  const calibrated = calibration?.model === modelFingerprint(model) ? calibration : undefined;
+  const thresholdFor = (lang: Language) => options.threshold?.[lang] ?? calibrated?.languages[lang]?.threshold ?? model.models[lang].threshold;
+  const bandFor = (lang: Language): Band => {
+    const refuse = thresholdFor(lang);
+    const answer = options.answerThreshold?.[lang] ?? (options.threshold?.[lang] !== undefined ? refuse : (calibrated?.languages[lang]?.answerThreshold ?? model.models[lang].answerThreshold ?? refuse));
+    return { refuse, answer: Math.max(refuse, answer) };
+  };
   const runs: QueryRun[] = [];
   for (const query of queries) {
     const scope = scopeQuestion(options.classifier, query.text);
     const retrieved = await retrieveStage(retriever, query.text, query.lang, scope);
     const reranked = await rerankStage(options.reranker, retrieved, options.rerankTopN ?? 20);
-    const threshold = thresholdFor(query.lang);
-    const decision = decideStage(query.text, query.lang, retrieved.lists, reranked.ranked, threshold, model);
+    const band = bandFor(query.lang);
+    const threshold = band.refuse;
+    const decision = decideStage(query.text, query.lang, retrieved.lists, reranked.ranked, band, model);
     const list = (source: string) => retrieved.lists.find((entry: RankedList) => entry.source === source)?.hits ?? [];
     const denseSource = retrieved.lists.some((entry) => entry.source === `dense:vector_${query.lang}`) ? `dense:vector_${query.lang}` : 'dense:vector';
     let extractive: string | null | undefined;
@@ -148,7 +174,8 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
     // too, so that extractive mode's own refusals (the threshold's, and any quote it gives up on) are measured.
     if (options.extractive && (!query.answerable || query.answers?.length || query.relevant.length)) {
       extractive = extractiveDoc = null;
-      if (decision.answer) {
+      // Quoted only when confidently answered: the middle band suggests, it never quotes.
+      if (decision.outcome === 'answer') {
         const selected = selectSources(reranked.ranked, retriever.tuning.perDocument, options.sources ?? 6);
         const result = await extractStage(query.text, query.lang, selected, options.embedders);
         extractive = result?.text ?? null;
@@ -164,9 +191,32 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
       evidence: decision.evidence,
       answerability: decision.answerability,
       threshold,
+      band,
+      outcome: decision.outcome,
+      suggested: suggestStage(reranked.ranked, query.lang).map((suggestion) => suggestion.docId),
       extractive,
       extractiveDoc,
     });
+    const removed = new Set([...query.relevant, ...(query.relevant_other_lang ?? [])]);
+    if (options.twins && query.answerable && removed.size) {
+      // The same question, its answer gone from the knowledge base (as the ECS set removed a third of its answers).
+      const twin = withoutDocuments({ lists: retrieved.lists, ranked: reranked.ranked }, removed);
+      const twinDecision = decideStage(query.text, query.lang, twin.lists, twin.ranked, band, model);
+      runs.push({
+        query: { ...query, id: `${query.id}~twin`, answerable: false, type: 'twin_removed', relevant: [], relevant_other_lang: undefined, answers: undefined },
+        twin: true,
+        kefu: documents(twin.ranked),
+        otherLanguageDocs: new Set(),
+        lexical: [],
+        dense: [],
+        evidence: twinDecision.evidence,
+        answerability: twinDecision.answerability,
+        threshold,
+        band,
+        outcome: twinDecision.outcome,
+        suggested: suggestStage(twin.ranked, query.lang).map((suggestion) => suggestion.docId),
+      });
+    }
   }
   return runs;
 }
@@ -194,9 +244,33 @@ export function aurocOf(runs: QueryRun[], score: (run: QueryRun) => number = (ru
 /** Refused by the answerability threshold. */
 export const refusedByThreshold = (run: QueryRun) => run.answerability < run.threshold;
 
+/**
+ * The three outcomes (answered / suggested / refused) over answerable and unanswerable queries, under a band per
+ * run (and, for held-out figures, an answerability recomputed by a model fitted without the run's set). For
+ * answerable queries in the middle band: the share whose suggestions include a relevant document.
+ */
+export function outcomeTable(runs: QueryRun[], outcome: (run: QueryRun) => Outcome = (run) => run.outcome) {
+  const share = (subset: QueryRun[], kind: Outcome) => (subset.length ? subset.filter((run) => outcome(run) === kind).length / subset.length : Number.NaN);
+  const answerable = runs.filter((run) => run.query.answerable);
+  const unanswerable = runs.filter((run) => !run.query.answerable);
+  const suggestedAnswerable = answerable.filter((run) => outcome(run) === 'uncertain' && run.query.relevant.length);
+  const row = (subset: QueryRun[]) => ({ n: subset.length, answered: share(subset, 'answer'), suggested: share(subset, 'uncertain'), refused: share(subset, 'refuse') });
+  const byType: Record<string, ReturnType<typeof row>> = {};
+  for (const type of new Set(unanswerable.map((run) => run.query.type ?? 'unanswerable'))) byType[type] = row(unanswerable.filter((run) => (run.query.type ?? 'unanswerable') === type));
+  return {
+    answerable: row(answerable),
+    unanswerable: row(unanswerable),
+    byType,
+    relevantSuggested: suggestedAnswerable.length ? suggestedAnswerable.filter((run) => run.suggested.some((doc) => run.query.relevant.includes(doc) || run.query.relevant_other_lang?.includes(doc))).length / suggestedAnswerable.length : Number.NaN,
+  };
+}
+
+export { outcomeOf };
+
 /** Refusals by the threshold; `extractiveMode` also counts answers extractive mode had nothing to quote for (when it ran). */
 export function refusalMetrics(runs: QueryRun[], extractiveMode = false) {
-  const refused = (run: QueryRun) => refusedByThreshold(run) || (extractiveMode && run.extractive === null);
+  // In extractive mode a confident answer with nothing to quote is refused too (the middle band suggests: not a refusal).
+  const refused = (run: QueryRun) => refusedByThreshold(run) || (extractiveMode && run.outcome === 'answer' && run.extractive === null);
   const answerable = runs.filter((run) => run.query.answerable);
   const unanswerable = runs.filter((run) => !run.query.answerable);
   const byType: Record<string, number> = {};
@@ -230,7 +304,9 @@ export function extractiveAccuracy(runs: QueryRun[]) {
   };
 }
 
-export function summarize(runs: QueryRun[]) {
+export function summarize(allRuns: QueryRun[]) {
+  // The columns measured before twins existed stay comparable: twins are reported in the outcome table only.
+  const runs = allRuns.filter((run) => !run.twin);
   // Cross-lingual: the other-language answer among the other-language documents of Kefu's ranking, as if
   // the knowledge base held only the other language.
   const crossLingual = runs
@@ -246,5 +322,6 @@ export function summarize(runs: QueryRun[]) {
     extractiveModeRefusal: runs.some((run) => run.extractive !== undefined) ? refusalMetrics(runs, true) : undefined,
     thresholds: [...new Set(runs.map((run) => run.threshold))],
     extractive: extractiveAccuracy(runs),
+    outcomes: outcomeTable(allRuns),
   };
 }

@@ -139,6 +139,15 @@ function describe(summary: IngestSummary): string {
   ];
   for (const [lang, entry] of Object.entries(summary.calibration?.languages ?? {})) {
     lines.push(`  refusal threshold (${lang}): ${entry.threshold} — ${entry.positives} probes from the knowledge base, ${Math.round(entry.negativesRefused * 100)} % of ${entry.negatives} out-of-domain probes refused, AUROC ${entry.auroc}`);
+    if (entry.answerThreshold !== undefined) {
+      lines.push(`  answer threshold (${lang}): ${entry.answerThreshold} — between the two, the middle band (suggestions, or the model judges); ${Math.round((entry.inDomainAnsweredConfidently ?? 0) * 100)} % of ${entry.inDomainNegatives} in-domain unanswerable probes (an entry's question asked without it) still answered`);
+    }
+    if (entry.curve?.length) {
+      // The knowledge base's own trade-off: move along it with REFUSAL_THRESHOLD_* / ANSWER_THRESHOLD_* or the calibration targets.
+      lines.push(`  trade-off curve (${lang}): share of probes below each cut — cut: answerable / in-domain unanswerable / out-of-domain`);
+      const pct = (value: number) => `${Math.round(value * 100)} %`;
+      for (const point of entry.curve.filter((_, index) => index % 2 === 1)) lines.push(`    ${point.threshold.toFixed(2)}: ${pct(point.answerableBelow)} / ${pct(point.inDomainBelow)} / ${pct(point.outOfDomainBelow)}`);
+    }
   }
   if (summary.warnings.length) lines.push('  warnings:', ...summary.warnings.map((warning) => `    ${warning}`));
   if (summary.failures.length) lines.push('  failed:', ...summary.failures.map((failure) => `    ${failure.path}: ${failure.reason}`));

@@ -55,7 +55,7 @@ export function runSettings(
     maxFileBytes: config.INGEST_MAX_FILE_BYTES,
     chunkMaxTokens: config.CHUNK_MAX_TOKENS,
     chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
-    calibration: config.CALIBRATION_ENABLED ? selfCalibrationHook(embedders, config.CALIBRATION_FALSE_REFUSAL_TARGET) : undefined,
+    calibration: config.CALIBRATION_ENABLED ? selfCalibrationHook(embedders, config.CALIBRATION_FALSE_REFUSAL_TARGET, config.CALIBRATION_CONFIDENT_UNANSWERABLE_TARGET) : undefined,
     lock: lockSettings(config),
     retention: { keepVersions: config.KNOWLEDGE_KEEP_VERSIONS, keepDays: config.KNOWLEDGE_KEEP_DAYS },
   };

@@ -203,6 +203,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         (config.RERANKER_URL ? new HttpReranker({ url: config.RERANKER_URL, model: config.RERANKER_MODEL, apiKey: config.RERANKER_API_KEY, timeoutMs: config.RERANKER_TIMEOUT_MS }) : undefined));
   const thresholds = new RefusalThresholds({
     explicit: { zh: config.REFUSAL_THRESHOLD_ZH, en: config.REFUSAL_THRESHOLD_EN },
+    explicitAnswer: { zh: config.ANSWER_THRESHOLD_ZH, en: config.ANSWER_THRESHOLD_EN },
     currentVersion: () => store.servingVersion(),
     calibration: (version) => store.calibration(version),
   });
@@ -222,7 +223,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     tokenCounter: qwenTokenCounter,
     companyName: config.COMPANY_NAME,
     handoffContact: { zh: config.HANDOFF_CONTACT_ZH, en: config.HANDOFF_CONTACT_EN },
-    refusalThreshold: thresholds.threshold,
+    refusalThreshold: thresholds.band,
     sources: config.RETRIEVAL_SOURCES,
     contextTokens: config.LLM_CONTEXT_TOKENS,
     maxAnswerTokens: config.LLM_MAX_ANSWER_TOKENS,

@@ -17,7 +17,9 @@ import type { AnswerLength, Channel, PromptTemplates } from './prompt-templates.
 import { FullWidthPunctuation } from '../text/punctuation.js';
 import type { TokenCounter } from './token-budget.js';
 import type { SourceUrls } from './source-urls.js';
-import { type Decision, extractStage, retrieveStage, rerankStage, type Scope, scopeQuestion, decideStage, selectSources } from './stages.js';
+import { asBand, type Band, type Decision, extractStage, retrieveStage, rerankStage, type Scope, scopeQuestion, decideStage, selectSources, type Suggestion, suggestStage } from './stages.js';
+import { chunkTerms, contentTerms, termCoverage } from '../text/terms.js';
+import { parseVerdict, VERDICT_SCHEMA, withVerdictInstruction } from './verdict.js';
 
 export interface AnswerRequest {
   question: string;
@@ -61,7 +63,7 @@ export interface SourceInfo {
   url?: string;
 }
 
-export type AnswerMode = 'generated' | 'extractive' | 'fallback' | 'refusal' | 'curated' | 'clarify';
+export type AnswerMode = 'generated' | 'extractive' | 'fallback' | 'refusal' | 'curated' | 'clarify' | 'suggest';
 
 export interface AnswerMeta {
   answerId: string;
@@ -69,7 +71,10 @@ export interface AnswerMeta {
   productLine: string;
   productLineName: string | null;
   confidence: number;
+  /** Below it: refused outright. */
   threshold: number;
+  /** From it up: answered; between the two, the middle band (`suggest`, or the model judges). */
+  answerThreshold?: number;
   sources: SourceInfo[];
   /** The knowledge version the answer comes from: a switch shows up here, and support can trace an answer back. */
   knowledgeVersion?: number;
@@ -95,6 +100,10 @@ export interface AnswerDone {
   needs?: { intent: string; missing: string[] };
   /** Set when a curated answer was given: which entry, and how close the question came to it. */
   curated?: { id: string; similarity: number; matched: string };
+  /** The middle band without a model (mode `suggest`): questions the knowledge base answers, for the customer to pick. */
+  suggestions?: Suggestion[];
+  /** The middle band with a model: its verdict on whether the sources answer ("decline" is a refusal). */
+  verdict?: 'answer' | 'decline';
 }
 
 /** What the answer cache keeps of an answer: everything but its id and timings, which belong to each request. */
@@ -113,6 +122,8 @@ export interface AnswerObserver {
   tokens?(usage: ChatUsage): void;
   cache?(hit: boolean): void;
   rerankFailed?(error: Error): void;
+  /** The model's verdict in the middle band. */
+  verdict?(verdict: 'answer' | 'decline', details: { productLine: string }): void;
 }
 
 export interface AnswerServiceOptions {
@@ -131,7 +142,7 @@ export interface AnswerServiceOptions {
    * The answerability threshold in force for a language: a setting, the calibrated one, or the model default.
    * `version`: the knowledge version being answered from, when known.
    */
-  refusalThreshold: (lang: Language, version?: number) => Promise<number>;
+  refusalThreshold: (lang: Language, version?: number) => Promise<number | Band>;
   answerabilityModel?: AnswerabilityModel;
   sources: number;
   contextTokens: number;
@@ -181,7 +192,8 @@ export class AnswerService {
     // One read of the knowledge version per answer (a call into LanceDB each): the threshold and the cache key
     // both follow it.
     const knowledgeVersion = await o.knowledgeVersion?.();
-    const threshold = await o.refusalThreshold(lang, knowledgeVersion);
+    const band = asBand(await o.refusalThreshold(lang, knowledgeVersion));
+    const threshold = band.refuse;
 
     const classifyStarted = performance.now();
     const ownScope = scopeQuestion(o.classifier, request.question, request.productLine);
@@ -214,7 +226,7 @@ export class AnswerService {
     timings.queueMs = performance.now() - queueStarted;
     // Its own timings: a retrieval dropped for a curated answer must not write into that answer's.
     const retrievalTimings: Record<string, number> = {};
-    const retrieval = this.retrieveAndDecide(request, lang, ownScope, threshold, signal, retrievalTimings);
+    const retrieval = this.retrieveAndDecide(request, lang, ownScope, band, signal, retrievalTimings);
     const settled = retrieval.then(
       () => undefined,
       () => undefined,
@@ -238,7 +250,7 @@ export class AnswerService {
       }
       const chosen = await retrieval;
       Object.assign(timings, retrievalTimings);
-      yield* this.answerFromRetrieval(request, signal, chosen, { answerId, lang, threshold, started, timings, cacheKey, knowledgeVersion, release });
+      yield* this.answerFromRetrieval(request, signal, chosen, { answerId, lang, band, started, timings, cacheKey, knowledgeVersion, release });
     } finally {
       // A dropped retrieval still uses the CPU until it ends: it keeps the gate's slot until then.
       if (dropped) void settled.then(release);
@@ -250,10 +262,11 @@ export class AnswerService {
     request: AnswerRequest,
     signal: AbortSignal | undefined,
     chosen: Awaited<ReturnType<AnswerService['retrieveAndDecide']>>,
-    context: { answerId: string; lang: Language; threshold: number; started: number; timings: Record<string, number>; cacheKey?: string; knowledgeVersion?: number; release: () => void },
+    context: { answerId: string; lang: Language; band: Band; started: number; timings: Record<string, number>; cacheKey?: string; knowledgeVersion?: number; release: () => void },
   ): AsyncGenerator<AnswerEvent> {
     const o = this.options;
-    const { answerId, lang, threshold, started, timings, cacheKey, knowledgeVersion } = context;
+    const { answerId, lang, band, started, timings, cacheKey, knowledgeVersion } = context;
+    const threshold = band.answer;
     const { scope, decision } = chosen;
     const productLine = scope.productLine;
     const selected = selectSources(chosen.ranked, o.retriever.tuning.perDocument, o.sources);
@@ -265,7 +278,8 @@ export class AnswerService {
       productLine,
       productLineName: line ? line.names[lang] : productLine === o.classifier.rules.general.id ? o.classifier.rules.general.names[lang] : null,
       confidence: round(decision.answerability),
-      threshold: round(threshold),
+      threshold: round(band.refuse),
+      answerThreshold: round(band.answer),
       sources,
       knowledgeVersion,
     };
@@ -302,10 +316,26 @@ export class AnswerService {
       yield await finish({ answer: text, mode: 'refusal', refused: true, notice: null, citations: [], replacedUngrounded: false, usage: {} });
     };
 
-    if (!decision.answer || sources.length === 0) {
+    if (decision.outcome === 'refuse' || sources.length === 0) {
       yield* refuse();
       return;
     }
+
+    // The middle band without a model: "did you mean", never a quote presented as the answer.
+    const suggest = async function* () {
+      const suggestions = suggestStage(chosen.ranked, lang);
+      if (!suggestions.length) {
+        yield* refuse();
+        return;
+      }
+      // "Where is my order?" without its number: the suggestions, then the request for it.
+      const text = withRequest(MESSAGES.suggest[lang](
+        suggestions.map((suggestion) => suggestion.text),
+        o.handoffContact[lang],
+      ));
+      yield { type: 'token', data: { text } } as AnswerEvent;
+      yield await finish({ answer: text, mode: 'suggest', refused: false, notice: null, citations: [], replacedUngrounded: false, usage: {}, suggestions, needs });
+    };
 
     const extractive = async () => {
       const composeStarted = performance.now();
@@ -313,6 +343,11 @@ export class AnswerService {
       timings.extractMs = performance.now() - composeStarted;
       return result && { text: result.text, citations: sources.filter((source) => result.used.includes(source.n)) };
     };
+
+    if (decision.outcome === 'uncertain' && (!o.chatModel || !o.chatModel.complete)) {
+      yield* suggest();
+      return;
+    }
 
     if (!o.chatModel) {
       const quoted = await extractive();
@@ -346,6 +381,44 @@ export class AnswerService {
     });
 
     context.release();
+    if (decision.outcome === 'uncertain') {
+      // The middle band with a model: it judges the sources, and says so as a parsable verdict.
+      const judgeStarted = performance.now();
+      const judgeUsage: ChatUsage = {};
+      let content: string | undefined;
+      let judgeError: LlmError | undefined;
+      try {
+        content = await o.chatModel.complete!(withVerdictInstruction(grounded.messages, lang), { signal, maxTokens: o.maxAnswerTokens, ...o.sampling, schema: { name: 'verdict', schema: VERDICT_SCHEMA } }, judgeUsage);
+      } catch (error) {
+        judgeError = error instanceof LlmError ? error : new LlmError('bad-response', String(error), { cause: error });
+        if (judgeError.kind === 'cancelled') throw judgeError;
+      }
+      timings.llmMs = performance.now() - judgeStarted;
+      o.observer?.stage?.('llm', timings.llmMs / 1000);
+      o.observer?.tokens?.(judgeUsage);
+      const verdict = content === undefined ? undefined : parseVerdict(content);
+      if (verdict) o.observer?.verdict?.(verdict.verdict, { productLine });
+      if (verdict?.verdict === 'decline') {
+        const text = MESSAGES.refusal[lang](o.handoffContact[lang]);
+        yield { type: 'token', data: { text } };
+        yield await finish({ answer: text, mode: 'refusal', refused: true, notice: null, citations: [], replacedUngrounded: false, usage: judgeUsage, verdict: 'decline' });
+        return;
+      }
+      const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.heading_path}\n${candidate.text}`]));
+      const answerText = verdict ? (lang === 'zh' ? fullWidth(verdict.answer) : verdict.answer) : '';
+      const verified = verdict && answerText.trim() ? verifyCitations(answerText, grounded.given, sourceTexts) : undefined;
+      if (!verified) {
+        // No verdict (the call failed, or it was not one), or an "answer" citing nothing it was given: the customer
+        // picks from suggestions, as without a model.
+        yield* suggest();
+        return;
+      }
+      const text = detailRequest ? `${verified.text}\n\n${detailRequest.text}` : verified.text;
+      yield { type: 'token', data: { text } };
+      const citations = verified.used.map((n) => sources[n - 1]).filter(Boolean);
+      yield await finish({ answer: text, mode: 'generated', refused: false, notice: null, citations, replacedUngrounded: false, usage: judgeUsage, needs, verdict: 'answer' });
+      return;
+    }
     const llmStarted = performance.now();
     const usage: ChatUsage = {};
     let generated = '';
@@ -447,7 +520,7 @@ export class AnswerService {
    * Retrieve, rerank and decide for the question alone and, in a conversation, for its condensed form;
    * then keep the reading the evidence supports (see `chooseFollowUp`).
    */
-  private async retrieveAndDecide(request: AnswerRequest, lang: Language, ownScope: Scope, threshold: number, signal: AbortSignal | undefined, timings: Record<string, number>) {
+  private async retrieveAndDecide(request: AnswerRequest, lang: Language, ownScope: Scope, band: Band, signal: AbortSignal | undefined, timings: Record<string, number>) {
     const o = this.options;
     const run = async (question: string, scope: Scope) => {
       const retrieved = await retrieveStage(o.retriever, question, lang, scope);
@@ -462,7 +535,7 @@ export class AnswerService {
       }
       if (reranked.error) o.observer?.rerankFailed?.(reranked.error);
       const decideStarted = performance.now();
-      const decision = decideStage(question, lang, retrieved.lists, reranked.ranked, threshold, o.answerabilityModel);
+      const decision = decideStage(question, lang, retrieved.lists, reranked.ranked, band, o.answerabilityModel);
       timings.decideMs = (timings.decideMs ?? 0) + performance.now() - decideStarted;
       return { question, scope, ranked: reranked.ranked, decision };
     };
@@ -471,7 +544,13 @@ export class AnswerService {
     // "Does it support Android?" is about the previous turn's product whichever text retrieves better.
     // Both readings of a follow-up are retrieved at once: the second would otherwise wait for the first's searches.
     const [alone, condensed] = await Promise.all([run(request.question, followUp?.anaphoric ? conversationScope! : ownScope), followUp ? run(followUp.question, conversationScope!) : undefined]);
-    const chosen = condensed ? chooseFollowUp(alone, condensed, followUp!.anaphoric, threshold) : alone;
+    const chosen = condensed ? chooseFollowUp(alone, condensed, followUp!.anaphoric, band.refuse) : alone;
+    // "它多少钱？" after a swimming question: the condensed reading retrieves the swimming FAQ strongly on the borrowed
+    // words, but nothing there is about what was asked. Then it is not a confident answer: the middle band, or a
+    // refusal when the question alone is refused — never the previous answer again.
+    if (chosen === condensed && chosen.decision.outcome === 'answer' && !findsOwnTerms(request.question, chosen.ranked)) {
+      chosen.decision = { ...chosen.decision, outcome: alone.decision.outcome === 'refuse' ? 'refuse' : 'uncertain', answer: false };
+    }
     o.observer?.stage?.('embed', (timings.embedMs ?? 0) / 1000);
     o.observer?.stage?.('retrieve', (timings.retrieveMs ?? 0) / 1000);
     return chosen;
@@ -491,6 +570,21 @@ export function chooseFollowUp<T extends { decision: Decision }>(alone: T, conde
   if (anaphoric) return c >= a - FOLLOW_UP_MARGIN ? condensed : alone;
   return a >= threshold && c >= a - FOLLOW_UP_MARGIN ? condensed : alone;
 }
+
+/** Share of a follow-up's own key terms a top chunk must hold for its condensed reading to count as answering it. */
+const OWN_TERMS_FOUND = 0.5;
+
+/** Whether the top chunks say anything about the terms the question itself brings (not those borrowed from history). */
+export function findsOwnTerms(question: string, ranked: Pick<Candidate, 'title' | 'heading_path' | 'text'>[]): boolean {
+  const terms = contentTerms(question);
+  if (terms.size === 0) return true;
+  return ranked.slice(0, 3).some((candidate) => termCoverage(terms, chunkTerms(`${candidate.title}\n${candidate.heading_path}\n${candidate.text}`)) >= OWN_TERMS_FOUND);
+}
+
+const fullWidth = (text: string) => {
+  const punctuation = new FullWidthPunctuation();
+  return punctuation.push(text) + punctuation.end();
+};
 
 /** Refusals, fallbacks, replaced answers and answers near the threshold are not cached. */
 export function shouldCache(done: Pick<AnswerDone, 'mode' | 'replacedUngrounded'>, answerability: number, threshold: number): boolean {

@@ -17,6 +17,11 @@ const languageModel = z.object({
   bias: z.number(),
   /** The probability cut-off chosen on the dev sets, used when no calibrated threshold exists. */
   threshold: z.number().min(0).max(1),
+  /**
+   * The confident cut chosen on the dev sets (at most 30 % of in-domain unanswerable questions above it on every
+   * set), used when no calibrated one exists; between `threshold` and it lies the middle band. Absent: no band.
+   */
+  answerThreshold: z.number().min(0).max(1).optional(),
 });
 export const answerabilityModelSchema = z.object({
   fittedOn: z.array(z.string()),

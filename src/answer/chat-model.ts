@@ -30,6 +30,12 @@ export interface ChatModel {
   stream(messages: ChatMessage[], options: ChatOptions, usage?: ChatUsage): AsyncIterable<string>;
   /** Whether the server answers at all (for /readyz). */
   ping(signal?: AbortSignal): Promise<boolean>;
+  /**
+   * One non-streamed completion constrained to a JSON schema (structured output: vLLM's guided decoding behind
+   * `response_format`); returns the raw content for the caller to parse. Optional: a model without it has the
+   * middle band answered with suggestions.
+   */
+  complete?(messages: ChatMessage[], options: ChatOptions & { schema: { name: string; schema: Record<string, unknown> } }, usage?: ChatUsage): Promise<string>;
 }
 
 export class LlmError extends Error {
@@ -115,6 +121,46 @@ export class OpenAiChatModel implements ChatModel {
       if (error instanceof OpenAI.APIConnectionError) throw new LlmError('connection', `cannot reach the language model: ${error.message}`, { cause: error });
       if (error instanceof OpenAI.APIError) throw new LlmError('server', `language model error ${error.status ?? ''}: ${error.message}`, { cause: error });
       throw new LlmError('bad-response', `language model stream failed: ${(error as Error).message}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  async complete(messages: ChatMessage[], options: ChatOptions & { schema: { name: string; schema: Record<string, unknown> } }, usage?: ChatUsage): Promise<string> {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    let timedOut = false;
+    // Nothing streams, so the first-token limit cannot apply: the whole-request limit does.
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.options.timeoutMs);
+    try {
+      const completion = await this.client.chat.completions.create(
+        {
+          model: this.options.model,
+          messages,
+          stream: false,
+          max_tokens: options.maxTokens,
+          temperature: options.temperature,
+          ...(options.topP !== undefined ? { top_p: options.topP } : {}),
+          response_format: { type: 'json_schema', json_schema: { name: options.schema.name, schema: options.schema.schema, strict: true } },
+        },
+        { signal: controller.signal },
+      );
+      if (usage && completion.usage) {
+        usage.promptTokens = completion.usage.prompt_tokens;
+        usage.completionTokens = completion.usage.completion_tokens;
+      }
+      return completion.choices?.[0]?.message?.content ?? '';
+    } catch (error) {
+      if (options.signal?.aborted) throw new LlmError('cancelled', 'the client went away', { cause: error });
+      if (timedOut) throw new LlmError('timeout', 'the language model did not answer in time', { cause: error });
+      if (error instanceof OpenAI.APIConnectionError) throw new LlmError('connection', `cannot reach the language model: ${error.message}`, { cause: error });
+      if (error instanceof OpenAI.APIError) throw new LlmError('server', `language model error ${error.status ?? ''}: ${error.message}`, { cause: error });
+      throw new LlmError('bad-response', `language model call failed: ${(error as Error).message}`, { cause: error });
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', abort);

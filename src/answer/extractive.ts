@@ -153,11 +153,30 @@ export async function extractiveAnswer(question: string, sources: ExtractiveSour
     // A short sentence rarely stands alone ("Yes." / "It depends."): quote the next one too.
     const parts = [unit.sentences[unit.sentenceIndex]];
     const next = unit.sentences[unit.sentenceIndex + 1];
-    if (next && parts[0].length < SHORT_SENTENCE[unit.lang === 'zh' ? 'zh' : 'en'] && parts[0].length + next.length <= maxChars) parts.push(next);
+    // Or the next one holds key terms of the question this one lacks: "Does parking mode drain my car battery?"
+    // matches "Parking mode records when…" by its topic, and the battery is in the sentence after it.
+    const completes = next !== undefined && addsKeyTerms(weights, unitTerms[best.index], contentTerms(next));
+    if (next && (parts[0].length < SHORT_SENTENCE[unit.lang === 'zh' ? 'zh' : 'en'] || completes) && parts[0].length + next.length <= maxChars) parts.push(next);
     text = joinSentences(parts);
   }
   if (text.length > maxChars) text = `${text.slice(0, maxChars)}…`;
   return { text: `${text} [${unit.source.n}]`, used: [unit.source.n] };
+}
+
+/**
+ * Whether `following` holds question terms that `chosen` lacks, weighing at least 0.2 of what `chosen` matched
+ * (terms no candidate holds, "drain", count for neither): then the chosen sentence introduces the topic and the
+ * following one carries the rest of the answer. (In the sample knowledge base's parking-mode example "battery" weighs
+ * 0.24 of "parking mode car": other candidates mention batteries too.)
+ */
+function addsKeyTerms(weights: Map<string, number>, chosen: Set<string>, following: Set<string>): boolean {
+  let found = 0;
+  let added = 0;
+  for (const [term, weight] of weights) {
+    if (chosen.has(term)) found += weight;
+    else if (following.has(term)) added += weight;
+  }
+  return added > 0 && added >= 0.2 * found;
 }
 
 /** Two term sets that overlap by 70 % or more (Jaccard): one statement, lightly reworded. */

@@ -6,6 +6,11 @@ export const MESSAGES = {
     zh: (contact: string) => `抱歉，我在现有的帮助资料里没有找到能可靠回答这个问题的内容，不想给您不准确的答复。您可以换个说法再问一次，或者联系${contact}。`,
     en: (contact: string) => `Sorry, I couldn't find anything in our help articles that answers this reliably, and I'd rather not guess. You can rephrase the question, or contact ${contact}.`,
   },
+  /** The middle band without a model: questions the knowledge base does answer, for the customer to pick. */
+  suggest: {
+    zh: (suggestions: string[], contact: string) => `我不确定资料里有这个问题的答案。您是想问下面这些吗？\n${suggestions.map((text, index) => `${index + 1}. ${text}`).join('\n')}\n都不是的话，可以联系${contact}。`,
+    en: (suggestions: string[], contact: string) => `I'm not sure our help articles answer this. Did you mean one of these?\n${suggestions.map((text, index) => `${index + 1}. ${text}`).join('\n')}\nIf not, you can contact ${contact}.`,
+  },
   extractiveNotice: {
     zh: '以下内容直接摘自帮助资料（未使用生成模型）。',
     en: 'This answer is quoted directly from our help articles (no generated text).',

@@ -1,13 +1,15 @@
 import type { Calibration } from '../store/knowledge-store.js';
 import type { Language } from '../text/language.js';
 import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL, modelFingerprint } from './answerability.js';
+import type { Band } from './stages.js';
 
 export type ThresholdSource = 'setting' | 'calibrated' | 'model-default';
 
 /**
- * Which answerability threshold is in force: a threshold set explicitly wins; otherwise the one ingestion
- * calibrated for the serving knowledge version; otherwise the model's fitted default. Calibrations are read
- * once per version, so following a new version costs one file read.
+ * Which answerability cuts are in force. The refusal threshold and the confident (answer) threshold are each
+ * resolved the same way: a setting wins; otherwise the one ingestion calibrated for the serving knowledge version;
+ * otherwise the model's fitted default. The answer threshold is never below the refusal threshold (no band).
+ * Calibrations are read once per version, so following a new version costs one file read.
  */
 export class RefusalThresholds {
   private cached?: { version: number; calibration?: Calibration };
@@ -17,6 +19,8 @@ export class RefusalThresholds {
   constructor(
     private readonly options: {
       explicit: Partial<Record<Language, number>>;
+      /** ANSWER_THRESHOLD_ZH / _EN. */
+      explicitAnswer?: Partial<Record<Language, number>>;
       currentVersion: () => Promise<number>;
       calibration: (version: number) => Promise<Calibration | undefined>;
       model?: AnswerabilityModel;
@@ -26,17 +30,29 @@ export class RefusalThresholds {
   }
 
   /** `version`: the knowledge version the caller answers from, when it has read it already (one read per answer). */
-  async resolve(lang: Language, version?: number): Promise<{ threshold: number; source: ThresholdSource }> {
+  async resolve(lang: Language, version?: number): Promise<{ threshold: number; answerThreshold: number; source: ThresholdSource }> {
+    const model = (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang];
     const explicit = this.options.explicit[lang];
-    if (explicit !== undefined) return { threshold: explicit, source: 'setting' };
-    version ??= await this.options.currentVersion();
-    if (this.cached?.version !== version) this.cached = { version, calibration: await this.options.calibration(version).catch(() => undefined) };
-    const calibration = this.cached.calibration;
-    // A threshold measured with another answerability model (before an upgrade) does not apply to this one.
-    const calibrated = calibration?.model === this.fingerprint ? calibration.languages[lang]?.threshold : undefined;
-    if (calibrated !== undefined) return { threshold: calibrated, source: 'calibrated' };
-    return { threshold: (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang].threshold, source: 'model-default' };
+    const explicitAnswer = this.options.explicitAnswer?.[lang];
+    let calibrated: Calibration['languages'][Language] | undefined;
+    if (explicit === undefined || explicitAnswer === undefined) {
+      version ??= await this.options.currentVersion();
+      if (this.cached?.version !== version) this.cached = { version, calibration: await this.options.calibration(version).catch(() => undefined) };
+      const calibration = this.cached.calibration;
+      // A threshold measured with another answerability model (before an upgrade) does not apply to this one.
+      calibrated = calibration?.model === this.fingerprint ? calibration.languages[lang] : undefined;
+    }
+    const threshold = explicit ?? calibrated?.threshold ?? model.threshold;
+    const source: ThresholdSource = explicit !== undefined ? 'setting' : calibrated ? 'calibrated' : 'model-default';
+    // A refusal threshold set by hand without a confident cut keeps its meaning: one cut, no middle band.
+    const answer = explicitAnswer ?? (explicit !== undefined ? explicit : (calibrated?.answerThreshold ?? model.answerThreshold ?? threshold));
+    return { threshold, answerThreshold: Math.max(threshold, answer), source };
   }
 
   threshold = async (lang: Language, version?: number): Promise<number> => (await this.resolve(lang, version)).threshold;
+
+  band = async (lang: Language, version?: number): Promise<Band> => {
+    const resolved = await this.resolve(lang, version);
+    return { refuse: resolved.threshold, answer: resolved.answerThreshold };
+  };
 }

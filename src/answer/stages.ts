@@ -10,6 +10,7 @@ import { type Evidence, gatherEvidence } from '../retrieve/evidence.js';
 import type { HybridRetriever, RetrievalTimings } from '../retrieve/hybrid-retriever.js';
 import type { Reranker } from '../retrieve/reranker.js';
 import type { Language } from '../text/language.js';
+import { splitSentences } from '../text/sentences.js';
 import { type AnswerabilityModel, answerability } from './answerability.js';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import { type ExtractiveAnswer, type ExtractiveSource, extractiveAnswer } from './extractive.js';
@@ -68,19 +69,111 @@ export async function rerankStage(
   }
 }
 
+/**
+ * Two cuts on answerability. Below `refuse` the knowledge base clearly does not answer: refuse with the handoff,
+ * no model call. From `answer` up it confidently does: answer. Between them is the middle band, where the
+ * evidence cannot tell (an in-domain question whose answer is missing retrieves its neighbours as strongly as an
+ * answerable paraphrase does): the model judges the sources, or, without one, the customer picks from suggestions.
+ * `refuse === answer` is the old single cut.
+ */
+export interface Band {
+  refuse: number;
+  answer: number;
+}
+
+export type Outcome = 'answer' | 'uncertain' | 'refuse';
+
+/** A single threshold is a band with no middle. */
+export const asBand = (threshold: number | Band): Band => (typeof threshold === 'number' ? { refuse: threshold, answer: threshold } : { refuse: threshold.refuse, answer: Math.max(threshold.refuse, threshold.answer) });
+
+export function outcomeOf(answerability: number, band: Band): Outcome {
+  if (answerability < band.refuse) return 'refuse';
+  return answerability < band.answer ? 'uncertain' : 'answer';
+}
+
 export interface Decision {
   evidence: Evidence;
   /** P(the knowledge base answers the question), from the answerability model. */
   answerability: number;
+  /** The refusal cut (below it: refused outright). */
   threshold: number;
+  band: Band;
+  outcome: Outcome;
+  /** Confidently answerable (outcome "answer"). */
   answer: boolean;
 }
 
-/** Stage 4: answer or refuse, from the evidence and the threshold in force. Never calls the LLM. */
-export function decideStage(question: string, lang: Language, lists: RankedList[], ranked: Candidate[], threshold: number, model?: AnswerabilityModel): Decision {
+/** Stage 4: answer, refuse, or the middle band, from the evidence and the band in force. Never calls the LLM. */
+export function decideStage(question: string, lang: Language, lists: RankedList[], ranked: Candidate[], threshold: number | Band, model?: AnswerabilityModel): Decision {
+  const band = asBand(threshold);
   const evidence = gatherEvidence(question, lang, lists, ranked);
   const probability = ranked.length ? answerability(evidence, lang, model) : 0;
-  return { evidence, answerability: probability, threshold, answer: ranked.length > 0 && probability >= threshold };
+  const outcome = ranked.length ? outcomeOf(probability, band) : 'refuse';
+  return { evidence, answerability: probability, threshold: band.refuse, band, outcome, answer: outcome === 'answer' };
+}
+
+/**
+ * Retrieval as if `docIds` were not in the knowledge base: every list and the fused ranking without their chunks.
+ * How the eval makes an unanswerable twin of an answerable question, and calibration an in-domain unanswerable
+ * probe (a FAQ entry's question asked of the rest), without ingesting anything again. (Full-text statistics still
+ * include the removed documents: a small difference against a real removal.)
+ */
+export function withoutDocuments<T extends { lists: RankedList[]; ranked: Candidate[] }>(retrieved: T, docIds: ReadonlySet<string>): T {
+  return {
+    ...retrieved,
+    lists: retrieved.lists.map((list) => ({ ...list, hits: list.hits.filter((hit) => !docIds.has(hit.doc_id)) })),
+    ranked: retrieved.ranked.filter((candidate) => !docIds.has(candidate.doc_id)),
+  };
+}
+
+export interface Suggestion {
+  /** What the customer can pick and ask: a FAQ entry's question, or a section title. */
+  text: string;
+  docId: string;
+  chunkId: string;
+  title: string;
+  kind: 'faq' | 'passage';
+}
+
+/** A FAQ chunk's stored question, if any. */
+export function faqQuestion(candidate: Pick<Candidate, 'kind' | 'metadata'>): string | undefined {
+  if (candidate.kind !== 'faq') return undefined;
+  try {
+    const question = (JSON.parse(candidate.metadata) as { question?: string }).question?.trim();
+    return question || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const firstSentence = (text: string) => {
+  const sentence = splitSentences(text.trim())[0]?.trim() ?? '';
+  return sentence.length > 120 ? `${sentence.slice(0, 120)}…` : sentence;
+};
+
+/**
+ * The middle band without a model: the best `limit` questions the knowledge base can answer, near this one, for
+ * the customer to pick ("did you mean"). A FAQ entry offers its question; a passage its section title (or its
+ * document's title). One per document, in the question's language first, from the top of the ranking.
+ */
+export function suggestStage(ranked: Candidate[], lang: Language, limit = 3, depth = 12): Suggestion[] {
+  const pool: (Suggestion & { own: boolean })[] = [];
+  const seenDocs = new Set<string>();
+  const seenTexts = new Set<string>();
+  for (const candidate of ranked.slice(0, depth)) {
+    if (seenDocs.has(candidate.doc_id)) continue;
+    const heading = candidate.heading_path.split(' > ').at(-1)?.trim();
+    // A heading many chunks share ("API FAQ", the manual's title) says nothing: then the passage's first sentence.
+    const named = faqQuestion(candidate) ?? (heading && heading !== candidate.title.trim() ? heading : undefined);
+    const text = named && !seenTexts.has(named) ? named : firstSentence(candidate.text);
+    if (!text || seenTexts.has(text)) continue;
+    seenDocs.add(candidate.doc_id);
+    seenTexts.add(text);
+    pool.push({ text: text.length > 200 ? `${text.slice(0, 200)}…` : text, docId: candidate.doc_id, chunkId: candidate.id, title: candidate.title, kind: candidate.kind, own: candidate.lang === lang });
+  }
+  // In the customer's language first; the other language only to fill up (a bilingual FAQ has both).
+  const ordered = [...pool.filter((entry) => entry.own), ...pool.filter((entry) => !entry.own)];
+  return ordered.slice(0, limit).map(({ own: _own, ...suggestion }) => suggestion);
 }
 
 /** Stage 5: the sources shown and given to the model: at most `perDocument` chunks of one document. */

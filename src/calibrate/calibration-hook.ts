@@ -9,9 +9,9 @@ import { selfCalibrate } from './self-calibration.js';
  * to runIngestion, which itself knows nothing of retrieval or answering. A stored calibration stands until
  * the answerability model it was measured with changes.
  */
-export function selfCalibrationHook(embedders: EmbeddingSpaces, target: number): CalibrationHook {
+export function selfCalibrationHook(embedders: EmbeddingSpaces, target: number, confidentTarget?: number): CalibrationHook {
   return {
     isCurrent: (calibration) => calibration.model === modelFingerprint(),
-    calibrate: (store, version) => selfCalibrate({ source: store, retriever: new HybridRetriever(embedders, store), version, target }),
+    calibrate: (store, version) => selfCalibrate({ source: store, retriever: new HybridRetriever(embedders, store), version, target, confidentTarget }),
   };
 }

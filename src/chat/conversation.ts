@@ -105,7 +105,8 @@ export class Conversations {
         at,
       };
       await this.state.setJson(`answer:${done.answerId}`, record, this.options.answerRecordTtlSeconds ?? 7 * 86_400);
-      if (done.refused) await this.state.appendLog('unanswered', { ...record }, LOG_MAX_LENGTH);
+      // The middle band's suggestions are a question the knowledge base did not answer either: support should see it.
+      if (done.refused || done.mode === 'suggest') await this.state.appendLog('unanswered', { ...record }, LOG_MAX_LENGTH);
       if (body.sessionId) {
         await this.sessions.append(body.sessionId, {
           answerId: done.answerId,

@@ -177,8 +177,15 @@ export const schema = z.object({
   REFUSAL_THRESHOLD: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(1).optional()),
   REFUSAL_THRESHOLD_ZH: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(1).optional()),
   REFUSAL_THRESHOLD_EN: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(1).optional()),
+  // The confident cut (README "Refusal"): from it up, answer; between the refusal threshold and it, the middle band
+  // (suggestions, or the model judges). Unset: calibrated, else the model default. ANSWER_THRESHOLD sets both.
+  ANSWER_THRESHOLD: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(1).optional()),
+  ANSWER_THRESHOLD_ZH: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(1).optional()),
+  ANSWER_THRESHOLD_EN: z.preprocess(emptyAsUndefined, z.coerce.number().min(0).max(1).optional()),
   /** Share of answerable probe questions that self-calibration at ingest may refuse. */
   CALIBRATION_FALSE_REFUSAL_TARGET: number(0.05, 0, 0.5),
+  /** Share of in-domain unanswerable probes (a FAQ entry's question asked without it) that may still be answered confidently: moves along the trade-off curve. */
+  CALIBRATION_CONFIDENT_UNANSWERABLE_TARGET: number(0.3, 0, 1),
   CALIBRATION_ENABLED: boolean(true),
   RETRIEVAL_CANDIDATES: integer(40, 1, 200),
   // Past this many chunks, ingestion builds an approximate (IVF-HNSW-SQ) vector index; below, exact flat
@@ -316,6 +323,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // One value for both languages unless a per-language setting is given explicitly.
   data.REFUSAL_THRESHOLD_ZH ??= data.REFUSAL_THRESHOLD;
   data.REFUSAL_THRESHOLD_EN ??= data.REFUSAL_THRESHOLD;
+  data.ANSWER_THRESHOLD_ZH ??= data.ANSWER_THRESHOLD;
+  data.ANSWER_THRESHOLD_EN ??= data.ANSWER_THRESHOLD;
   data.SHUTDOWN_DRAIN_MS ??= data.LLM_TIMEOUT_MS + 15_000;
   if (!data.ANSWER_CONCURRENCY) data.ANSWER_CONCURRENCY = availableParallelism();
   if (!data.ANSWER_MAX_QUEUE) data.ANSWER_MAX_QUEUE = 2 * data.ANSWER_CONCURRENCY;

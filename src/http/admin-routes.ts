@@ -108,6 +108,12 @@ export function adminRoutes(options: AdminRouteOptions): Router {
   router.get('/v1/admin/versions', async (_request: Request, response: Response) => {
     response.json({ current: await options.store.version(), versions: await options.store.listVersions() });
   });
+  // The serving version's calibration: the band in force and the knowledge base's trade-off curve (README "Refusal"),
+  // to choose REFUSAL_THRESHOLD_* / ANSWER_THRESHOLD_* from.
+  router.get('/v1/admin/calibration', async (_request: Request, response: Response) => {
+    const version = await options.store.servingVersion();
+    response.json({ version, calibration: (await options.store.calibration(version)) ?? null });
+  });
   router.post('/v1/admin/rollback', async (request: Request, response: Response) => {
     const { version, force } = z.object({ version: z.union([z.number().int().positive(), z.string().min(1)]), force: z.boolean().default(false) }).strict().parse(request.body ?? {});
     // A rollback commits a version: it takes the lock, like an ingestion, so the two never interleave.

@@ -164,6 +164,9 @@ const extension = (done: AnswerDone) => ({
   productLine: done.productLine,
   notice: done.notice,
   citations: done.citations,
+  // The middle band: questions to pick (mode "suggest"), or the model's verdict.
+  ...(done.suggestions ? { suggestions: done.suggestions } : {}),
+  ...(done.verdict ? { verdict: done.verdict } : {}),
 });
 
 function completion(id: string, model: string, meta: AnswerMeta, done: AnswerDone) {

@@ -15,6 +15,7 @@ export function createMetrics() {
   const stageSeconds = new Histogram({ name: 'kefu_answer_stage_duration_seconds', help: 'Answer pipeline stage durations (classify, embed, retrieve, rerank, llm_first_token, llm, total)', labelNames: ['stage'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] });
   const answers = new Counter({ name: 'kefu_answers_total', help: 'Answers by mode (generated, extractive, fallback, refusal) and product line', labelNames: ['mode', 'product_line'], registers: [registry] });
   const refusals = new Counter({ name: 'kefu_refusals_total', help: 'Questions refused (answerability below the threshold, or nothing quotable), by product line', labelNames: ['product_line'], registers: [registry] });
+  const verdicts = new Counter({ name: 'kefu_answer_verdicts_total', help: "The model's verdicts in the middle band (answer, decline: refused with the handoff), by product line", labelNames: ['verdict', 'product_line'], registers: [registry] });
   const rerankFailures = new Counter({ name: 'kefu_reranker_failures_total', help: 'Reranker calls that failed; the fused order was used', registers: [registry] });
   const fallbacks = new Counter({ name: 'kefu_llm_fallbacks_total', help: 'Extractive fallbacks after an LLM failure, by reason and product line', labelNames: ['reason', 'product_line'], registers: [registry] });
   const ungrounded = new Counter({ name: 'kefu_ungrounded_answers_replaced_total', help: 'Generated answers replaced because they cited no given source', registers: [registry] });
@@ -63,6 +64,7 @@ export function createMetrics() {
     },
     cache: (hit) => cache.inc({ result: hit ? 'hit' : 'miss' }),
     rerankFailed: () => rerankFailures.inc(),
+    verdict: (verdict, details) => verdicts.inc({ verdict, product_line: details.productLine }),
   };
   const stateObserver: StateHealthObserver = { up: (value) => stateUp.set(value), error: (operation) => stateErrors.inc({ operation }) };
 

@@ -52,6 +52,13 @@ export interface LanguageCalibration {
   negativesRefused: number;
   /** Area under the ROC curve of answerability, knowledge-base probes against out-of-domain probes. */
   auroc: number;
+  /** The confident cut (self-calibration.ts): between `threshold` and it, the middle band. */
+  answerThreshold?: number;
+  /** In-domain unanswerable probes (an entry's question asked without it) and how many were answered confidently. */
+  inDomainNegatives?: number;
+  inDomainAnsweredConfidently?: number;
+  /** The knowledge base's trade-off curve: at each cut, the share of each probe kind below it. */
+  curve?: { threshold: number; answerableBelow: number; inDomainBelow: number; outOfDomainBelow: number }[];
 }
 
 /** Thresholds measured on one knowledge version, stored with it. */

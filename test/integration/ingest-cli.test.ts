@@ -47,6 +47,22 @@ describe('npm run ingest (the CLI)', () => {
     expect(summary.documents).toMatchObject({ added: 1, unchanged: 1, failed: 1 });
   });
 
+  it('prints the knowledge base’s own trade-off curve and the band it calibrated, per language', async () => {
+    const result = await cli(['--db', path.join(dir, 'sample'), '--table', 'sample']);
+    expect(result.code).toBe(0);
+    for (const lang of ['zh', 'en']) {
+      expect(result.stdout).toMatch(new RegExp(`refusal threshold \\(${lang}\\): 0\\.\\d+`));
+      expect(result.stdout).toMatch(new RegExp(`answer threshold \\(${lang}\\): 0\\.\\d+ — between the two, the middle band.*of 80 in-domain unanswerable probes`));
+      expect(result.stdout).toContain(`trade-off curve (${lang}): share of probes below each cut — cut: answerable / in-domain unanswerable / out-of-domain`);
+    }
+    // Nine cuts per language, each with the three shares; a higher cut never refuses fewer probes of any kind.
+    const points = [...result.stdout.matchAll(/^ {4}(0\.\d0): (\d+) % \/ (\d+) % \/ (\d+) %$/gm)].map((match) => match.slice(1).map(Number));
+    expect(points).toHaveLength(18);
+    for (const [index, point] of points.entries()) if (index % 9) for (const k of [1, 2, 3]) expect(point[k]).toBeGreaterThanOrEqual(points[index - 1][k]);
+    // In-domain unanswerable probes sit above out-of-domain ones: below the same cut, fewer of them.
+    expect(points[4][2]).toBeLessThan(points[4][3]);
+  });
+
   it('exits 2 with a clear message when another run holds the lock', async () => {
     const lock = await acquireIngestLock({ dbDir: path.join(dir, 'db'), tableName: 'cli' });
     const result = await cli(['--source', path.join(dir, 'docs'), '--db', path.join(dir, 'db'), '--table', 'cli']);

@@ -93,11 +93,12 @@ describe('the service with a reranker', () => {
     const ok = await request(service.app).post('/v1/ask').send({ question: 'Does parking mode drain my car battery?' });
     expect(ok.status).toBe(200);
     expect(server.requests.at(-1)?.query).toBe('Does parking mode drain my car battery?');
-    expect(ok.body.mode).toBe('extractive');
+    // Answered, or in the middle band (the reranker's score is blended into answerability): never refused for it.
+    expect(['extractive', 'suggest']).toContain(ok.body.mode);
     server.mode = 'error-500';
     const down = await request(service.app).post('/v1/ask').send({ question: 'Does parking mode drain my car battery?' });
     expect(down.status).toBe(200);
-    expect(down.body.mode).toBe('extractive');
+    expect(['extractive', 'suggest']).toContain(down.body.mode);
     expect(down.body.sources.length).toBeGreaterThan(0);
   });
 });

@@ -5,6 +5,12 @@
  * `data: [DONE]`. Its behaviour per request is set by `mode`: a normal streamed answer that cites [1],
  * an answer citing nothing or a source that was not given, one with half-width punctuation in Chinese, a 500, a hang (never answers), a dropped
  * connection mid-stream, or slow tokens.
+ *
+ * A request with `response_format: { type: "json_schema" }` (structured output, as vLLM's guided decoding takes it)
+ * is answered with one non-streamed `chat.completion` whose content is a JSON verdict that satisfies the schema's
+ * `verdict` enum: `verdict` chooses "answer" (the grounded answer above, in the `answer` field) or "decline"; 'prose'
+ * returns text that is no verdict at all, as a server without guided decoding might. It does not judge anything: the
+ * test sets the verdict.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +25,7 @@ export interface RecordedRequest {
   temperature?: number;
   top_p?: number;
   frequency_penalty?: number;
+  response_format?: { type: string; json_schema?: { name: string; schema: { properties?: { verdict?: { enum?: string[] } } }; strict?: boolean } };
 }
 
 export class FakeVllmServer {
@@ -38,6 +45,8 @@ export class FakeVllmServer {
   }
 
   mode: FakeMode = 'answer';
+  /** What a structured-output (json_schema) request gets. */
+  verdict: 'answer' | 'decline' | 'prose' = 'answer';
   /** Delay between streamed tokens, in ms ('slow' mode multiplies it by 20). */
   tokenDelayMs = 2;
   readonly requests: RecordedRequest[] = [];
@@ -102,6 +111,27 @@ export class FakeVllmServer {
 
     const question = parsed.messages.at(-1)?.content ?? '';
     const chinese = /[\u4e00-\u9fff]/.test(question.split(/Customer's question:|顾客的问题：/).at(-1) ?? '');
+    if (parsed.response_format?.type === 'json_schema') {
+      const allowed = parsed.response_format.json_schema?.schema.properties?.verdict?.enum ?? [];
+      // Guided decoding can only produce what the schema allows: a verdict outside it would be a bug in the double.
+      if (this.verdict !== 'prose' && !allowed.includes(this.verdict)) throw new Error(`the schema does not allow the verdict ${this.verdict}`);
+      const content =
+        this.verdict === 'prose'
+          ? 'I think the sources probably cover this.'
+          : JSON.stringify({ verdict: this.verdict, answer: this.verdict === 'answer' ? FakeVllmServer.groundedAnswer(question, chinese) : '' });
+      response.setHeader('content-type', 'application/json');
+      response.end(
+        JSON.stringify({
+          id: `chatcmpl-${Math.random().toString(36).slice(2)}`,
+          object: 'chat.completion',
+          created: Math.floor(Date.now() / 1000),
+          model: parsed.model,
+          choices: [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 1234, completion_tokens: 20, total_tokens: 1254 },
+        }),
+      );
+      return;
+    }
     const text =
       mode === 'no-citation'
         ? chinese ? '这个问题我可以回答，但不引用任何资料。' : 'I can answer that without citing anything.'

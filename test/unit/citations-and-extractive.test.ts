@@ -56,6 +56,20 @@ describe('extractive answers', () => {
     expect(result).toEqual({ text: '手环支持五十米防水，可以佩戴游泳。 [1]', used: [1] });
   });
 
+  it('brings the next sentence along when it holds the question’s key terms the chosen one lacks (the README’s parking-mode example)', async () => {
+    const text =
+      "Parking mode records when motion or an impact is detected while the car is parked. It needs the Lumora Hardwire Kit HK-2, which connects the camera to the car's fuse box and stops recording if the car battery falls below 11.8 V.";
+    const result = await extractiveAnswer('Does parking mode drain my car battery?', [{ n: 1, kind: 'passage', lang: 'en', title: 'Drive Cam D1 manual', text }], { lang: 'en' });
+    expect(result?.text).toContain('Parking mode records');
+    expect(result?.text).toContain('car battery falls below 11.8 V');
+  });
+
+  it('does not bring along a next sentence that adds nothing the question asks', async () => {
+    const text = 'Parking mode records when motion or an impact is detected while the car is parked in a garage or on the street at night. The camera housing is made of recycled aluminium and comes in two colours.';
+    const result = await extractiveAnswer('How does parking mode record when the car is parked?', [{ n: 1, kind: 'passage', lang: 'en', title: 'Drive Cam D1 manual', text }], { lang: 'en' });
+    expect(result?.text).not.toContain('aluminium');
+  });
+
   it('gives nothing to quote only when the sources hold no text', async () => {
     expect(await extractiveAnswer('手环多少钱？', [passage(1, '')], { lang: 'zh' })).toBeUndefined();
   });

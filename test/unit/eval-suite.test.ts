@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { aurocOf, extractiveAccuracy, type QueryRun, querySchema, rankMetrics } from '../../eval/suite.js';
+import { aurocOf, extractiveAccuracy, outcomeTable, type QueryRun, querySchema, rankMetrics } from '../../eval/suite.js';
+import { chooseBand } from '../../eval/fit-answerability.js';
 
 describe('eval query sets', () => {
   it('accept a missing or regional language tag, detecting the language from the text', () => {
@@ -30,5 +31,30 @@ describe('eval metrics', () => {
     expect(faq.queries).toBe(0);
     expect(faq.containsGold).toBeNaN();
     expect(faq.quotesRelevant).toBeCloseTo(2 / 3);
+  });
+});
+
+describe('three outcomes and the band chosen without the held-out set', () => {
+  const run = (answerable: boolean, outcome: string, suggested: string[] = [], type?: string) =>
+    ({ query: { id: 'q', text: 'q', lang: 'en', relevant: answerable ? ['d1'] : [], answerable, type }, suggested, outcome }) as unknown as QueryRun;
+  it('counts answered / suggested / refused over answerable and unanswerable, and relevant documents among suggestions', () => {
+    const table = outcomeTable([run(true, 'answer'), run(true, 'uncertain', ['d2', 'd1']), run(true, 'uncertain', ['d3']), run(true, 'refuse'), run(false, 'answer', [], 'twin_removed'), run(false, 'refuse', [], 'out_of_scope_clinc150')]);
+    expect(table.answerable).toEqual({ n: 4, answered: 0.25, suggested: 0.5, refused: 0.25 });
+    expect(table.relevantSuggested).toBe(0.5);
+    expect(table.byType.twin_removed.answered).toBe(1);
+    expect(table.byType.out_of_scope_clinc150.refused).toBe(1);
+  });
+  it('chooses the refusal cut by answerable questions on every group and the confident cut by in-domain unanswerable ones only', () => {
+    const scored = [
+      ...Array.from({ length: 100 }, (_, i) => ({ p: 0.3 + (i / 100) * 0.7, label: 1 as const, set: 'a' })),
+      ...Array.from({ length: 100 }, (_, i) => ({ p: (i / 100) * 0.8, label: 0 as const, set: 'a', type: 'twin_removed' })),
+      // Out-of-scope questions that score high must not move the confident cut.
+      ...Array.from({ length: 50 }, () => ({ p: 0.99, label: 0 as const, set: 'b', type: 'out_of_scope_clinc150' })),
+      ...Array.from({ length: 50 }, () => ({ p: 0.9, label: 1 as const, set: 'b' })),
+    ];
+    const band = chooseBand(scored, 0.03, 0.25);
+    expect(band.refuse).toBeCloseTo(0.32, 2);
+    // 25 % of the twins (p from 0 to 0.8) lie at or above 0.6.
+    expect(band.answer).toBeCloseTo(0.6, 2);
   });
 });

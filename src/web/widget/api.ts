@@ -14,11 +14,13 @@ export interface Source {
 export interface Done {
   answerId: string;
   answer: string;
-  mode: 'generated' | 'extractive' | 'fallback' | 'refusal' | 'curated' | 'clarify';
+  mode: 'generated' | 'extractive' | 'fallback' | 'refusal' | 'curated' | 'clarify' | 'suggest';
   refused: boolean;
   notice: string | null;
   citations: Source[];
   productLine: string;
+  /** Mode "suggest" (the middle band without a model): questions the knowledge base answers, to pick and ask. */
+  suggestions?: { text: string; docId: string }[];
 }
 
 export interface Meta {

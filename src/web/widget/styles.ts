@@ -83,6 +83,7 @@ form button:disabled { opacity: .6; cursor: default; }
 .counter[hidden] { display: none; }
 .suggestions { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
 .suggestions .notice { flex-basis: 100%; margin: 0; }
+.did-you-mean { display: flex; flex-direction: column; align-items: flex-start; gap: 6px; margin: 6px 0; }
 .chip { border: 1px solid var(--kefu-color); color: var(--link); background: var(--bg); border-radius: 16px; padding: 5px 12px; cursor: pointer; font-size: 13px; text-align: left; min-height: 32px; }
 .rating { align-self: stretch; text-align: center; font-size: 13px; color: var(--fg); border: 1px dashed var(--border); border-radius: 12px; padding: 8px; background: var(--bg); }
 .stars { display: flex; justify-content: center; gap: 4px; margin-top: 4px; }

@@ -461,27 +461,42 @@ export class ChatWidget {
       bubble.dataset.state = done.mode;
       if (meta) bubble.append(...this.badge(meta));
     }
-    bubble.append(
-      renderMarkdown(answer, {
-        // The human contact of a refusal is a link a tap can call or write to.
-        contacts: done.refused || done.mode === 'clarify',
-        citation: (n) => {
-          if (!cited.has(n)) return null;
-          const shown = shownNumber.get(n)!;
-          const link = element('a', { class: 'cite', href: `#${listId(n)}`, 'aria-label': `${this.text.sources} ${shown}` }, `[${shown}]`);
-          link.addEventListener('click', (event) => {
-            event.preventDefault();
-            const item = this.root.getElementById(listId(n));
-            const details = item?.querySelector('details');
-            if (details) details.open = true;
-            item?.classList.add('flash');
-            item?.scrollIntoView({ block: 'nearest' });
-            (item?.querySelector('summary') as HTMLElement | null)?.focus();
-          });
-          return link;
-        },
-      }),
-    );
+    const suggestions = done.mode === 'suggest' ? (done.suggestions ?? []) : [];
+    if (suggestions.length) {
+      // "Did you mean": the service's lead line, each suggestion a button that asks it, then the contact line.
+      const lines = answer.split('\n');
+      bubble.append(renderMarkdown(lines[0], {}));
+      const box = element('div', { class: 'did-you-mean', role: 'group', 'aria-label': lines[0] });
+      for (const suggestion of suggestions) {
+        const chip = element('button', { type: 'button', class: 'chip', dir: 'auto' }, suggestion.text);
+        chip.addEventListener('click', () => void this.send(suggestion.text));
+        box.append(chip);
+      }
+      // After the numbered suggestions: the contact line, and any request for details the question lacks.
+      bubble.append(box, renderMarkdown(lines.slice(1 + suggestions.length).join('\n'), { contacts: true }));
+    } else {
+      bubble.append(
+        renderMarkdown(answer, {
+          // The human contact of a refusal is a link a tap can call or write to.
+          contacts: done.refused || done.mode === 'clarify' || done.mode === 'suggest',
+          citation: (n) => {
+            if (!cited.has(n)) return null;
+            const shown = shownNumber.get(n)!;
+            const link = element('a', { class: 'cite', href: `#${listId(n)}`, 'aria-label': `${this.text.sources} ${shown}` }, `[${shown}]`);
+            link.addEventListener('click', (event) => {
+              event.preventDefault();
+              const item = this.root.getElementById(listId(n));
+              const details = item?.querySelector('details');
+              if (details) details.open = true;
+              item?.classList.add('flash');
+              item?.scrollIntoView({ block: 'nearest' });
+              (item?.querySelector('summary') as HTMLElement | null)?.focus();
+            });
+            return link;
+          },
+        }),
+      );
+    }
     if (done.notice) bubble.append(element('div', { class: 'notice' }, done.notice));
     const shown = order.map((n) => sources.find((source) => source.n === n) ?? done.citations.find((source) => source.n === n)).filter((source): source is Source => Boolean(source));
     if (shown.length) {
@@ -502,8 +517,9 @@ export class ChatWidget {
       block.append(list);
       bubble.append(block);
     }
-    if (withFeedback && !done.refused) bubble.append(this.feedbackControls(done.answerId));
-    if (done.refused) bubble.append(this.handoffOffer(done.answerId, bubble));
+    if (withFeedback && !done.refused && done.mode !== 'suggest') bubble.append(this.feedbackControls(done.answerId));
+    // Beside suggestions too: none of them may be the customer's question.
+    if (done.refused || done.mode === 'suggest') bubble.append(this.handoffOffer(done.answerId, bubble));
     bubble.append(timestamp(at, this.options.lang));
     for (const link of bubble.querySelectorAll<HTMLAnchorElement>('a[href^="tel:"], a[href^="mailto:"]')) {
       link.addEventListener('click', () => this.emit('handoff', { reason: 'contact', channel: link.protocol === 'tel:' ? 'phone' : 'email', answerId: done.answerId }));

@@ -9,7 +9,7 @@ import { capPerDocument } from '../retrieve/fusion.js';
 import { type Evidence, gatherEvidence } from '../retrieve/evidence.js';
 import type { HybridRetriever, RetrievalTimings } from '../retrieve/hybrid-retriever.js';
 import type { Reranker } from '../retrieve/reranker.js';
-import type { Language } from '../text/language.js';
+import type { Language, LanguageCode } from '../text/language.js';
 import { type AnswerabilityModel, answerability } from './answerability.js';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import { type ExtractiveAnswer, type ExtractiveSource, extractiveAnswer } from './extractive.js';
@@ -38,7 +38,7 @@ export interface Retrieved {
 }
 
 /** Stage 2: vector and full-text search, fused (see HybridRetriever). */
-export async function retrieveStage(retriever: HybridRetriever, question: string, lang: Language, scope: Scope): Promise<Retrieved> {
+export async function retrieveStage(retriever: HybridRetriever, question: string, lang: LanguageCode, scope: Scope): Promise<Retrieved> {
   const result = await retriever.retrieve(question, { lang, ...(scope.stated ? { productLines: scope.lines } : { preferLines: scope.lines }) });
   return { question, lists: result.lists, ranked: result.candidates, timings: result.timings };
 }
@@ -111,7 +111,7 @@ function extractiveSources(selected: Candidate[], scoringColumn?: string): Extra
  * Stage "extract": a cited quote from the selected sources, sentences scored for meaning by the question
  * language's own model (the last space covering it). Undefined only when the sources hold no text.
  */
-export function extractStage(question: string, lang: Language, selected: Candidate[], embedders: EmbeddingSpaces): Promise<ExtractiveAnswer | undefined> {
+export function extractStage(question: string, lang: LanguageCode, selected: Candidate[], embedders: EmbeddingSpaces): Promise<ExtractiveAnswer | undefined> {
   const scoring = embedders.covering(lang).at(-1);
   return extractiveAnswer(question, extractiveSources(selected, scoring?.column), { lang, embedder: scoring?.embedder });
 }

@@ -248,7 +248,7 @@ async function loadAll(options: IngestOptions, progress: ProgressReporter) {
  * Progress counts embeddings across spaces.
  */
 async function embedRows(rows: ChunkRow[], embedders: EmbeddingSpaces, progress: ProgressReporter, batch?: BatchOptions): Promise<void> {
-  const jobs = embedders.all.map((space) => ({ space, rows: rows.filter((row) => !space.languages || space.languages.includes(row.lang as never)) }));
+  const jobs = embedders.all.map((space) => ({ space, rows: rows.filter((row) => embedders.embedding(row.lang).includes(space)) }));
   const total = jobs.reduce((sum, job) => sum + job.rows.length, 0);
   let before = 0;
   for (const { space, rows: covered } of jobs) {

@@ -111,7 +111,10 @@ async function main() {
   const report = results.map(({ set, runs }) => ({
     set,
     overall: summarize(runs),
-    perLanguage: Object.fromEntries((['zh', 'en'] as const).map((lang) => [lang, summarize(runs.filter((run) => run.query.lang === lang))]).filter(([, summary]) => (summary as { queries: number }).queries > 0)),
+    // Every language the set has, Chinese and English first.
+    perLanguage: Object.fromEntries(
+      [...new Set(['zh', 'en', ...runs.map((run) => run.query.lang).sort()])].map((lang) => [lang, summarize(runs.filter((run) => run.query.lang === lang))]).filter(([, summary]) => (summary as { queries: number }).queries > 0),
+    ),
   }));
   if (values.json) {
     const misses = results.flatMap(({ set, runs }) =>

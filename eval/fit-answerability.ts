@@ -17,7 +17,7 @@ import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { EVIDENCE_FEATURES, type Evidence } from '../src/retrieve/evidence.js';
 import { DEFAULT_TUNING } from '../src/retrieve/tuning.js';
 import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
-import type { Language } from '../src/text/language.js';
+import { isKbLanguage, type Language } from '../src/text/language.js';
 import { ensureTable, findSets, readQueries, runQueries } from './suite.js';
 
 export interface Example {
@@ -128,7 +128,8 @@ async function collect(suite: string): Promise<Record<Language, Example[]>> {
     const store = await LanceKnowledgeStore.open(dbDir, table);
     const runs = await runQueries(store, readQueries(set.queries), { embedders, tuning: { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES }, threshold: { zh: 0, en: 0 } });
     store.close();
-    for (const run of runs) examples[run.query.lang].push({ set: set.name, features: EVIDENCE_FEATURES.map((feature) => (run.evidence as Evidence)[feature] as number), label: run.query.answerable ? 1 : 0 });
+    // The models are per knowledge-base language; questions in other languages are measured by the eval, not fitted on.
+    for (const run of runs) if (isKbLanguage(run.query.lang)) examples[run.query.lang].push({ set: set.name, features: EVIDENCE_FEATURES.map((feature) => (run.evidence as Evidence)[feature] as number), label: run.query.answerable ? 1 : 0 });
   }
   return examples;
 }

@@ -24,21 +24,22 @@ import type { Reranker } from '../src/retrieve/reranker.js';
 import { DEFAULT_TUNING, type RetrievalTuning } from '../src/retrieve/tuning.js';
 import type { KnowledgeStore } from '../src/store/knowledge-store.js';
 import type { Language } from '../src/text/language.js';
-import { detectLanguage, normalizeForMatch } from '../src/text/language.js';
+import { identifyLanguage, kbLanguageFor, normalizeForMatch } from '../src/text/language.js';
 
 export const querySchema = z
   .object({
     id: z.coerce.string(),
     text: z.string().min(1),
     // Optional: a set without it (or with "zh-CN", "en-US") gets the language detected from the text.
-    lang: z.preprocess((value) => (typeof value === 'string' ? value.slice(0, 2).toLowerCase() : value), z.enum(['zh', 'en']).optional().catch(undefined)),
+    // Any ISO 639-1/639-3 code ("th", "zh-CN" → "zh"); questions in languages the knowledge base is not in are reported per language too.
+    lang: z.preprocess((value) => (typeof value === 'string' ? /^[a-z]{2,3}/i.exec(value)?.[0].toLowerCase() : value), z.string().optional().catch(undefined)),
     relevant: z.array(z.coerce.string()).default([]),
     answerable: z.boolean().default(true),
     type: z.string().optional(),
     answers: z.array(z.string()).optional(),
     relevant_other_lang: z.array(z.coerce.string()).optional(),
   })
-  .transform((query) => ({ ...query, lang: query.lang ?? detectLanguage(query.text) }));
+  .transform((query) => ({ ...query, lang: query.lang ?? identifyLanguage(query.text) }));
 export type EvalQuery = z.infer<typeof querySchema>;
 
 /** A JSON Lines file, every line checked against `schema`; a bad line names its file and line number. */
@@ -137,10 +138,13 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
     const scope = scopeQuestion(options.classifier, query.text);
     const retrieved = await retrieveStage(retriever, query.text, query.lang, scope);
     const reranked = await rerankStage(options.reranker, retrieved, options.rerankTopN ?? 20);
-    const threshold = thresholdFor(query.lang);
-    const decision = decideStage(query.text, query.lang, retrieved.lists, reranked.ranked, threshold, model);
+    // Thresholds and answerability models exist per knowledge-base language: another language is decided as English.
+    const kbLang = kbLanguageFor(query.lang);
+    const threshold = thresholdFor(kbLang);
+    const decision = decideStage(query.text, kbLang, retrieved.lists, reranked.ranked, threshold, model);
     const list = (source: string) => retrieved.lists.find((entry: RankedList) => entry.source === source)?.hits ?? [];
-    const denseSource = retrieved.lists.some((entry) => entry.source === `dense:vector_${query.lang}`) ? `dense:vector_${query.lang}` : 'dense:vector';
+    // The vector-only reference: the language's own model, else the primary, else the one searched (multilingual).
+    const denseSource = [`dense:vector_${query.lang}`, 'dense:vector'].find((source) => retrieved.lists.some((entry) => entry.source === source)) ?? retrieved.lists.find((entry) => entry.source.startsWith('dense:'))?.source ?? 'dense:vector';
     let extractive: string | null | undefined;
     let extractiveDoc: string | null | undefined;
     // Every answerable query is answered extractively: a gold span (passage sets) or a relevant document (FAQ

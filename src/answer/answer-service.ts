@@ -22,8 +22,8 @@ import { type Decision, extractStage, retrieveStage, rerankStage, type Scope, sc
 
 export interface AnswerRequest {
   question: string;
-  /** The client's UI language: only a hint, used when the question itself shows no language. */
-  lang?: Language;
+  /** The client's UI language (any ISO 639 code): only a hint, used when the question itself shows no language. */
+  lang?: LanguageCode;
   /** A line the caller already knows (the widget's data-product-line); skips classification. */
   productLine?: string;
   /** Earlier turns of the conversation, oldest first. */
@@ -395,7 +395,9 @@ export class AnswerService {
     o.observer?.tokens?.(usage);
 
     const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.heading_path}\n${candidate.text}`]));
-    let verified = llmError ? undefined : verifyCitations(generated, grounded.given, sourceTexts);
+    // A claim's words are checked against the source it cites; across languages (a Thai answer from English
+    // sources) shared words say nothing, so only the citation numbers are checked, and the language below.
+    let verified = llmError ? undefined : verifyCitations(generated, grounded.given, isKbLanguage(customer) ? sourceTexts : undefined);
     // Asked to answer in the customer's language from sources in another, a model may answer in the sources'
     // language: such an answer is counted and replaced by quotes with a notice the customer can read.
     const wrong = verified && wrongAnswerLanguage(verified.text, customer);

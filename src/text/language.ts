@@ -1,4 +1,5 @@
 import { eld } from 'eld/large';
+import { z } from 'zod';
 
 /**
  * A language as an ISO 639-1 code ("th", "ar", "vi", …): any language a customer writes in. Open on
@@ -91,6 +92,12 @@ export function normalizeLanguageTag(tag: string | undefined): LanguageCode | un
   const primary = /^([a-z]{2,3})(?:[-_][a-z0-9]+)*$/i.exec(tag?.trim() ?? '')?.[1]?.toLowerCase();
   return primary;
 }
+
+/** A client's language tag as a schema: any ISO 639 code or BCP 47 tag, kept as its lower-case primary code. */
+export const languageTagSchema = z
+  .string()
+  .regex(/^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$/, 'must be an ISO 639 language code such as "th" or "pt-BR"')
+  .transform((tag) => normalizeLanguageTag(tag)!);
 
 /** Normalisation used for matching and cache keys: NFKC folds full-width forms, case and spacing collapse. */
 export function normalizeForMatch(text: string): string {

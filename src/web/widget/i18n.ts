@@ -1,4 +1,5 @@
-export type UiLang = 'zh' | 'en';
+/** The widget's language: an ISO 639-1 code with texts below (others fall back to English). */
+export type UiLang = string;
 
 export const TEXT = {
   zh: {
@@ -107,8 +108,132 @@ export const TEXT = {
 
 export type UiText = (typeof TEXT)['en'];
 
-/** data-lang="zh|en" wins; "auto" (or nothing) follows the browser. */
+/**
+ * The widget's own strings in further languages: the ones a customer reads in every conversation. A string
+ * without a translation here is shown in English (uiText), so a language can be added a few strings at a time.
+ */
+const TRANSLATIONS: Record<string, Partial<UiText>> = {
+  ar: {
+    title: 'الدعم', open: 'افتح محادثة الدعم', closeChat: 'أغلق محادثة الدعم', close: 'إغلاق', newConversation: 'محادثة جديدة',
+    placeholder: 'اكتب سؤالك…', send: 'إرسال', welcome: 'مرحبًا! يمكنني الإجابة عن أسئلة استخدام منتجاتنا وحل المشكلات وسياساتنا.',
+    sources: 'المصادر', thinking: 'جارٍ البحث…', refusalTitle: 'يمكن لأحد موظفينا مساعدتك', quoted: 'مقتبس من مقالات المساعدة',
+    helpful: 'مفيد', notHelpful: 'غير مفيد', retry: 'إعادة المحاولة', you: 'أنت', assistant: 'المساعد',
+    errorNetwork: 'تعذّر الوصول إلى الخادم. تحقّق من اتصالك وحاول مرة أخرى.', errorServer: 'حدث خطأ من جهتنا. يُرجى المحاولة مرة أخرى.',
+    contactPerson: 'أريد أن يردّ عليّ أحد الموظفين', openPage: 'افتح الصفحة', suggested: 'يمكنك أن تسأل:', messageLog: 'المحادثة',
+  },
+  fa: {
+    title: 'پشتیبانی', open: 'باز کردن گفتگوی پشتیبانی', closeChat: 'بستن گفتگوی پشتیبانی', close: 'بستن', newConversation: 'گفتگوی تازه',
+    placeholder: 'پرسش خود را بنویسید…', send: 'ارسال', welcome: 'سلام! می‌توانم به پرسش‌های مربوط به استفاده از محصولات، رفع اشکال و سیاست‌های ما پاسخ دهم.',
+    sources: 'منابع', thinking: 'در حال جستجو…', refusalTitle: 'یکی از همکاران ما می‌تواند کمک کند', quoted: 'نقل‌شده از مقاله‌های راهنما',
+    helpful: 'مفید بود', notHelpful: 'مفید نبود', retry: 'تلاش دوباره', you: 'شما', assistant: 'دستیار',
+    errorNetwork: 'دسترسی به سرور ممکن نشد. اتصال خود را بررسی کنید و دوباره تلاش کنید.', errorServer: 'مشکلی از سمت ما پیش آمد. لطفاً دوباره تلاش کنید.',
+    contactPerson: 'می‌خواهم یکی از همکاران پاسخ دهد', openPage: 'باز کردن صفحه', suggested: 'می‌توانید بپرسید:', messageLog: 'گفتگو',
+  },
+  he: {
+    title: 'תמיכה', open: 'פתיחת צ׳אט התמיכה', closeChat: 'סגירת צ׳אט התמיכה', close: 'סגירה', newConversation: 'שיחה חדשה',
+    placeholder: 'כתבו את שאלתכם…', send: 'שליחה', welcome: 'שלום! אפשר לשאול אותי על השימוש במוצרים שלנו, פתרון תקלות והמדיניות שלנו.',
+    sources: 'מקורות', thinking: 'מחפש…', refusalTitle: 'נציג יכול לעזור', quoted: 'מצוטט ממאמרי העזרה',
+    helpful: 'מועיל', notHelpful: 'לא מועיל', retry: 'ניסיון חוזר', you: 'את/ה', assistant: 'עוזר',
+    errorNetwork: 'לא ניתן להתחבר לשרת. בדקו את החיבור ונסו שוב.', errorServer: 'משהו השתבש אצלנו. נסו שוב.',
+    contactPerson: 'אני רוצה שנציג יחזור אליי', openPage: 'פתיחת הדף', suggested: 'אפשר לשאול:', messageLog: 'שיחה',
+  },
+  th: {
+    title: 'ฝ่ายบริการลูกค้า', open: 'เปิดแชทบริการลูกค้า', closeChat: 'ปิดแชทบริการลูกค้า', close: 'ปิด', newConversation: 'เริ่มบทสนทนาใหม่',
+    placeholder: 'พิมพ์คำถามของคุณ…', send: 'ส่ง', welcome: 'สวัสดี! ฉันตอบคำถามเกี่ยวกับการใช้งานผลิตภัณฑ์ การแก้ปัญหา และนโยบายของเราได้',
+    sources: 'แหล่งที่มา', thinking: 'กำลังค้นหา…', refusalTitle: 'เจ้าหน้าที่ช่วยคุณได้', quoted: 'ยกมาจากบทความช่วยเหลือ',
+    helpful: 'มีประโยชน์', notHelpful: 'ไม่มีประโยชน์', retry: 'ลองอีกครั้ง', you: 'คุณ', assistant: 'ผู้ช่วย',
+    errorNetwork: 'เชื่อมต่อเซิร์ฟเวอร์ไม่ได้ โปรดตรวจสอบการเชื่อมต่อแล้วลองอีกครั้ง', errorServer: 'เกิดข้อผิดพลาดจากฝั่งเรา โปรดลองอีกครั้ง',
+    contactPerson: 'ขอให้เจ้าหน้าที่ติดต่อกลับ', openPage: 'เปิดหน้า', suggested: 'คุณอาจถามว่า:', messageLog: 'บทสนทนา',
+  },
+  vi: {
+    title: 'Hỗ trợ', open: 'Mở trò chuyện hỗ trợ', closeChat: 'Đóng trò chuyện hỗ trợ', close: 'Đóng', newConversation: 'Cuộc trò chuyện mới',
+    placeholder: 'Nhập câu hỏi của bạn…', send: 'Gửi', welcome: 'Xin chào! Tôi có thể trả lời câu hỏi về cách dùng sản phẩm, khắc phục sự cố và chính sách của chúng tôi.',
+    sources: 'Nguồn', thinking: 'Đang tìm…', refusalTitle: 'Nhân viên có thể giúp bạn', quoted: 'Trích từ bài viết hỗ trợ',
+    helpful: 'Hữu ích', notHelpful: 'Không hữu ích', retry: 'Thử lại', you: 'Bạn', assistant: 'Trợ lý',
+    errorNetwork: 'Không kết nối được máy chủ. Hãy kiểm tra kết nối và thử lại.', errorServer: 'Đã có lỗi từ phía chúng tôi. Vui lòng thử lại.',
+    contactPerson: 'Nhờ nhân viên trả lời tôi', openPage: 'Mở trang', suggested: 'Bạn có thể hỏi:', messageLog: 'Cuộc trò chuyện',
+  },
+  id: {
+    title: 'Bantuan', open: 'Buka obrolan bantuan', closeChat: 'Tutup obrolan bantuan', close: 'Tutup', newConversation: 'Percakapan baru',
+    placeholder: 'Tulis pertanyaan Anda…', send: 'Kirim', welcome: 'Halo! Saya bisa menjawab pertanyaan tentang penggunaan produk, pemecahan masalah, dan kebijakan kami.',
+    sources: 'Sumber', thinking: 'Sedang mencari…', refusalTitle: 'Petugas kami bisa membantu', quoted: 'Dikutip dari artikel bantuan',
+    helpful: 'Membantu', notHelpful: 'Tidak membantu', retry: 'Coba lagi', you: 'Anda', assistant: 'Asisten',
+    errorNetwork: 'Tidak dapat terhubung ke server. Periksa koneksi Anda lalu coba lagi.', errorServer: 'Terjadi kesalahan di pihak kami. Silakan coba lagi.',
+    contactPerson: 'Minta petugas membalas saya', openPage: 'Buka halaman', suggested: 'Anda bisa bertanya:', messageLog: 'Percakapan',
+  },
+  ja: {
+    title: 'サポート', open: 'サポートチャットを開く', closeChat: 'サポートチャットを閉じる', close: '閉じる', newConversation: '新しい会話',
+    placeholder: 'ご質問を入力してください…', send: '送信', welcome: 'こんにちは！製品の使い方、トラブルシューティング、各種ポリシーについてお答えします。',
+    sources: '出典', thinking: '検索しています…', refusalTitle: '担当者がお手伝いします', quoted: 'ヘルプ記事からの引用',
+    helpful: '役に立った', notHelpful: '役に立たなかった', retry: '再試行', you: 'あなた', assistant: 'アシスタント',
+    errorNetwork: 'サーバーに接続できません。接続を確認して、もう一度お試しください。', errorServer: 'こちら側で問題が発生しました。もう一度お試しください。',
+    contactPerson: '担当者からの返信を希望する', openPage: 'ページを開く', suggested: 'こんな質問ができます：', messageLog: '会話',
+  },
+  ko: {
+    title: '고객 지원', open: '고객 지원 채팅 열기', closeChat: '고객 지원 채팅 닫기', close: '닫기', newConversation: '새 대화',
+    placeholder: '질문을 입력하세요…', send: '보내기', welcome: '안녕하세요! 제품 사용법, 문제 해결, 정책에 관한 질문에 답해 드립니다.',
+    sources: '출처', thinking: '찾는 중…', refusalTitle: '상담원이 도와드릴 수 있습니다', quoted: '도움말 문서에서 인용',
+    helpful: '도움이 됨', notHelpful: '도움이 안 됨', retry: '다시 시도', you: '나', assistant: '도우미',
+    errorNetwork: '서버에 연결할 수 없습니다. 연결을 확인하고 다시 시도하세요.', errorServer: '문제가 발생했습니다. 다시 시도해 주세요.',
+    contactPerson: '상담원의 답변 요청', openPage: '페이지 열기', suggested: '이렇게 물어보세요:', messageLog: '대화',
+  },
+  es: {
+    title: 'Soporte', open: 'Abrir el chat de soporte', closeChat: 'Cerrar el chat de soporte', close: 'Cerrar', newConversation: 'Nueva conversación',
+    placeholder: 'Escriba su pregunta…', send: 'Enviar', welcome: '¡Hola! Puedo responder preguntas sobre el uso de nuestros productos, la solución de problemas y nuestras políticas.',
+    sources: 'Fuentes', thinking: 'Buscando…', refusalTitle: 'Una persona puede ayudarle', quoted: 'Citado de nuestros artículos de ayuda',
+    helpful: 'Útil', notHelpful: 'No es útil', retry: 'Reintentar', you: 'Usted', assistant: 'Asistente',
+    errorNetwork: 'No se pudo conectar con el servidor. Compruebe su conexión e inténtelo de nuevo.', errorServer: 'Algo salió mal por nuestra parte. Inténtelo de nuevo.',
+    contactPerson: 'Quiero que me responda una persona', openPage: 'Abrir la página', suggested: 'Puede preguntar:', messageLog: 'Conversación',
+  },
+  de: {
+    title: 'Support', open: 'Support-Chat öffnen', closeChat: 'Support-Chat schließen', close: 'Schließen', newConversation: 'Neues Gespräch',
+    placeholder: 'Ihre Frage…', send: 'Senden', welcome: 'Hallo! Ich beantworte Fragen zur Nutzung unserer Produkte, zur Fehlerbehebung und zu unseren Richtlinien.',
+    sources: 'Quellen', thinking: 'Suche läuft…', refusalTitle: 'Ein Mensch kann helfen', quoted: 'Zitiert aus unseren Hilfeartikeln',
+    helpful: 'Hilfreich', notHelpful: 'Nicht hilfreich', retry: 'Erneut versuchen', you: 'Sie', assistant: 'Assistent',
+    errorNetwork: 'Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.', errorServer: 'Bei uns ist etwas schiefgegangen. Bitte versuchen Sie es erneut.',
+    contactPerson: 'Ein Mensch soll mir antworten', openPage: 'Seite öffnen', suggested: 'Sie könnten fragen:', messageLog: 'Gespräch',
+  },
+  fr: {
+    title: 'Assistance', open: "Ouvrir le chat d'assistance", closeChat: "Fermer le chat d'assistance", close: 'Fermer', newConversation: 'Nouvelle conversation',
+    placeholder: 'Posez votre question…', send: 'Envoyer', welcome: "Bonjour ! Je réponds aux questions sur l'utilisation de nos produits, le dépannage et nos conditions.",
+    sources: 'Sources', thinking: 'Recherche en cours…', refusalTitle: 'Une personne peut vous aider', quoted: "Cité de nos articles d'aide",
+    helpful: 'Utile', notHelpful: 'Pas utile', retry: 'Réessayer', you: 'Vous', assistant: 'Assistant',
+    errorNetwork: 'Impossible de joindre le serveur. Vérifiez votre connexion et réessayez.', errorServer: 'Un problème est survenu de notre côté. Veuillez réessayer.',
+    contactPerson: "Je souhaite qu'une personne me réponde", openPage: 'Ouvrir la page', suggested: 'Vous pouvez demander :', messageLog: 'Conversation',
+  },
+  ru: {
+    title: 'Поддержка', open: 'Открыть чат поддержки', closeChat: 'Закрыть чат поддержки', close: 'Закрыть', newConversation: 'Новый разговор',
+    placeholder: 'Введите ваш вопрос…', send: 'Отправить', welcome: 'Здравствуйте! Я отвечаю на вопросы об использовании наших продуктов, устранении неполадок и наших правилах.',
+    sources: 'Источники', thinking: 'Ищу…', refusalTitle: 'Вам может помочь сотрудник', quoted: 'Цитата из справочных статей',
+    helpful: 'Полезно', notHelpful: 'Бесполезно', retry: 'Повторить', you: 'Вы', assistant: 'Помощник',
+    errorNetwork: 'Не удалось связаться с сервером. Проверьте подключение и попробуйте снова.', errorServer: 'У нас что-то пошло не так. Попробуйте ещё раз.',
+    contactPerson: 'Хочу, чтобы мне ответил сотрудник', openPage: 'Открыть страницу', suggested: 'Можно спросить:', messageLog: 'Разговор',
+  },
+};
+
+/** Languages written right to left: the widget's panel is laid out from the right for them. */
+const RTL = new Set(['ar', 'fa', 'he', 'ur']);
+export const isRtl = (lang: UiLang): boolean => RTL.has(lang);
+
+/** The languages the widget has strings of its own for. */
+export const UI_LANGUAGES: readonly UiLang[] = ['zh', 'en', ...Object.keys(TRANSLATIONS)];
+
+/** The widget's strings in `lang`, each missing one in English. */
+export function uiText(lang: UiLang): UiText {
+  if (lang === 'zh') return TEXT.zh;
+  return { ...TEXT.en, ...(TRANSLATIONS[lang] ?? {}) };
+}
+
+const primary = (tag: string | null | undefined) => /^[a-z]{2,3}/i.exec(tag?.trim() ?? '')?.[0].toLowerCase();
+
+/**
+ * data-lang (any language the widget has strings for) wins; "auto" (or nothing) follows the browser: its first
+ * language the widget speaks, else Chinese for a browser that lists Chinese before English, else English.
+ */
 export function pickLanguage(attribute: string | null | undefined, browser: readonly string[]): UiLang {
-  if (attribute === 'zh' || attribute === 'en') return attribute;
+  const chosen = primary(attribute);
+  if (chosen && UI_LANGUAGES.includes(chosen)) return chosen;
+  const first = primary(browser[0]);
+  if (first && first !== 'en' && UI_LANGUAGES.includes(first)) return first;
   return browser.some((lang) => lang.toLowerCase().startsWith('zh')) && !browser[0]?.toLowerCase().startsWith('en') ? 'zh' : 'en';
 }

@@ -24,7 +24,7 @@ import type { Reranker } from '../src/retrieve/reranker.js';
 import { DEFAULT_TUNING, type RetrievalTuning } from '../src/retrieve/tuning.js';
 import type { KnowledgeStore } from '../src/store/knowledge-store.js';
 import type { Language } from '../src/text/language.js';
-import { identifyLanguage, kbLanguageFor, normalizeForMatch } from '../src/text/language.js';
+import { identifyLanguage, isKbLanguage, kbLanguageFor, normalizeForMatch } from '../src/text/language.js';
 
 export const querySchema = z
   .object({
@@ -120,7 +120,7 @@ export interface RunOptions {
   tuning?: RetrievalTuning;
   model?: AnswerabilityModel;
   /** Threshold per language; undefined uses the table's calibration, else the model default. */
-  threshold?: Partial<Record<Language, number>>;
+  threshold?: Partial<Record<Language | 'other', number>>;
   extractive?: boolean;
   sources?: number;
 }
@@ -132,7 +132,7 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
   const retriever = new HybridRetriever(options.embedders, store, options.tuning ?? DEFAULT_TUNING);
   const model = options.model ?? DEFAULT_ANSWERABILITY_MODEL;
   const calibration = await store.calibration(await store.version());
-  const thresholdFor = (lang: Language) => options.threshold?.[lang] ?? calibration?.languages[lang]?.threshold ?? model.models[lang].threshold;
+  const thresholdFor = (lang: Language | 'other') => options.threshold?.[lang] ?? calibration?.languages[lang]?.threshold ?? model.models[lang === 'other' ? 'en' : lang].threshold;
   const runs: QueryRun[] = [];
   for (const query of queries) {
     const scope = scopeQuestion(options.classifier, query.text);
@@ -140,7 +140,7 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
     const reranked = await rerankStage(options.reranker, retrieved, options.rerankTopN ?? 20);
     // Thresholds and answerability models exist per knowledge-base language: another language is decided as English.
     const kbLang = kbLanguageFor(query.lang);
-    const threshold = thresholdFor(kbLang);
+    const threshold = thresholdFor(isKbLanguage(query.lang) ? kbLang : 'other');
     const decision = decideStage(query.text, kbLang, retrieved.lists, reranked.ranked, threshold, model);
     const list = (source: string) => retrieved.lists.find((entry: RankedList) => entry.source === source)?.hits ?? [];
     // The vector-only reference: the language's own model, else the primary, else the one searched (multilingual).

@@ -139,7 +139,7 @@ export interface AnswerServiceOptions {
    * The answerability threshold in force for a language: a setting, the calibrated one, or the model default.
    * `version`: the knowledge version being answered from, when known.
    */
-  refusalThreshold: (lang: Language, version?: number) => Promise<number>;
+  refusalThreshold: (lang: Language | 'other', version?: number) => Promise<number>;
   answerabilityModel?: AnswerabilityModel;
   sources: number;
   contextTokens: number;
@@ -190,7 +190,8 @@ export class AnswerService {
     // One read of the knowledge version per answer (a call into LanceDB each): the threshold and the cache key
     // both follow it.
     const knowledgeVersion = await o.knowledgeVersion?.();
-    const threshold = await o.refusalThreshold(lang, knowledgeVersion);
+    // A question in another language is searched in the multilingual space: its own calibrated threshold.
+    const threshold = await o.refusalThreshold(isKbLanguage(customer) ? lang : 'other', knowledgeVersion);
 
     const classifyStarted = performance.now();
     const ownScope = scopeQuestion(o.classifier, request.question, request.productLine);

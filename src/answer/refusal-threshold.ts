@@ -16,7 +16,7 @@ export class RefusalThresholds {
 
   constructor(
     private readonly options: {
-      explicit: Partial<Record<Language, number>>;
+      explicit: Partial<Record<Language | 'other', number>>;
       currentVersion: () => Promise<number>;
       calibration: (version: number) => Promise<Calibration | undefined>;
       model?: AnswerabilityModel;
@@ -26,7 +26,8 @@ export class RefusalThresholds {
   }
 
   /** `version`: the knowledge version the caller answers from, when it has read it already (one read per answer). */
-  async resolve(lang: Language, version?: number): Promise<{ threshold: number; source: ThresholdSource }> {
+  /** `lang`: a knowledge-base language, or "other" for a question in any other language (the multilingual space). */
+  async resolve(lang: Language | 'other', version?: number): Promise<{ threshold: number; source: ThresholdSource }> {
     const explicit = this.options.explicit[lang];
     if (explicit !== undefined) return { threshold: explicit, source: 'setting' };
     version ??= await this.options.currentVersion();
@@ -35,8 +36,8 @@ export class RefusalThresholds {
     // A threshold measured with another answerability model (before an upgrade) does not apply to this one.
     const calibrated = calibration?.model === this.fingerprint ? calibration.languages[lang]?.threshold : undefined;
     if (calibrated !== undefined) return { threshold: calibrated, source: 'calibrated' };
-    return { threshold: (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang].threshold, source: 'model-default' };
+    return { threshold: (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang === 'other' ? 'en' : lang].threshold, source: 'model-default' };
   }
 
-  threshold = async (lang: Language, version?: number): Promise<number> => (await this.resolve(lang, version)).threshold;
+  threshold = async (lang: Language | 'other', version?: number): Promise<number> => (await this.resolve(lang, version)).threshold;
 }

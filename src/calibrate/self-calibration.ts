@@ -6,7 +6,7 @@ import type { Calibration, LanguageCalibration, StoredChunk } from '../store/kno
 import type { Language } from '../text/language.js';
 import { splitClauses, splitSentences } from '../text/sentences.js';
 import { contentTerms } from '../text/terms.js';
-import { OUT_OF_DOMAIN_QUESTIONS } from './out-of-domain-questions.js';
+import { OUT_OF_DOMAIN_QUESTIONS, OUT_OF_DOMAIN_QUESTIONS_OTHER } from './out-of-domain-questions.js';
 
 export interface CalibrationSource {
   /** A deterministic sample of chunks, at most `perLanguage` in each language. */
@@ -33,7 +33,7 @@ export async function selfCalibrate(options: {
   model?: AnswerabilityModel;
 }): Promise<Calibration> {
   const chunks = await options.source.sampleChunks(options.perLanguage ?? 80);
-  const languages: Partial<Record<Language, LanguageCalibration>> = {};
+  const languages: Calibration['languages'] = {};
   for (const lang of ['zh', 'en'] as const) {
     const probes = chunks.filter((chunk) => chunk.lang === lang).map(probeQuestion).filter((probe): probe is string => Boolean(probe));
     if (probes.length < MIN_PROBES) continue;
@@ -54,7 +54,40 @@ export async function selfCalibrate(options: {
       auroc: round(auroc(positives, negatives)),
     };
   }
+  if (options.retriever.embedders.multilingual) {
+    const other = await calibrateOtherLanguages(chunks, options);
+    if (other) languages.other = other;
+  }
   return { version: options.version, at: new Date().toISOString(), target: options.target, model: modelFingerprint(options.model), languages };
+}
+
+/**
+ * The threshold for questions in languages the knowledge base is not written in: they are searched in the
+ * multilingual space and decided with the English model, whose evidence then reads differently (another
+ * model's cosines, little full-text overlap). Negatives: the out-of-domain bank in a dozen other languages.
+ * Positives: the knowledge base's own probes sent down the same path (an undetermined language code), a lenient
+ * stand-in for translated questions, which this knowledge base does not have; it bounds the threshold from above.
+ */
+async function calibrateOtherLanguages(chunks: Pick<StoredChunk, 'id' | 'kind' | 'lang' | 'heading_path' | 'text' | 'metadata'>[], options: { retriever: HybridRetriever; target: number; model?: AnswerabilityModel }): Promise<LanguageCalibration | undefined> {
+  const model = options.model ?? DEFAULT_ANSWERABILITY_MODEL;
+  const probes = chunks.map(probeQuestion).filter((probe): probe is string => Boolean(probe));
+  if (probes.length < MIN_PROBES) return undefined;
+  const score = async (question: string, lang: string) => {
+    const retrieved = await retrieveStage(options.retriever, question, lang, scopeQuestion(undefined, question));
+    return decideStage(question, 'en', retrieved.lists, retrieved.ranked, 0, model).answerability;
+  };
+  const positives: number[] = [];
+  for (const probe of probes) positives.push(await score(probe, 'und'));
+  const negatives: number[] = [];
+  for (const question of OUT_OF_DOMAIN_QUESTIONS_OTHER) negatives.push(await score(question, 'und'));
+  const threshold = calibratedThreshold(model.models.en.threshold, positives, negatives, options.target);
+  return {
+    threshold: round(threshold),
+    positives: positives.length,
+    negatives: negatives.length,
+    negativesRefused: round(negatives.filter((value) => value < threshold).length / negatives.length),
+    auroc: round(auroc(positives, negatives)),
+  };
 }
 
 /**

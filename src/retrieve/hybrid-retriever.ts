@@ -54,7 +54,7 @@ export interface RetrievalTimings {
  */
 export class HybridRetriever {
   constructor(
-    private readonly embedders: EmbeddingSpaces,
+    readonly embedders: EmbeddingSpaces,
     private readonly index: SearchIndex,
     readonly tuning: RetrievalTuning = DEFAULT_TUNING,
   ) {}

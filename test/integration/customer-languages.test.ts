@@ -27,7 +27,8 @@ beforeAll(async () => {
   const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'test', model: config.LLM_MODEL, timeoutMs: 5000, firstTokenTimeoutMs: 4000 });
   generated = await buildService(config, logger, { embedders, chatModel });
   extractive = await buildService(config, logger, { embedders, chatModel: null });
-});
+  // Ingesting the sample knowledge base with a third model (multilingual-e5-small on CPU) takes minutes on a busy 2-core machine.
+}, 900_000);
 
 afterAll(async () => {
   await llm?.stop();

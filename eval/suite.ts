@@ -11,7 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL } from '../src/answer/answerability.js';
 import { auroc } from '../src/calibrate/self-calibration.js';
-import { decideStage, extractStage, rerankStage, retrieveStage, scopeQuestion, selectSources } from '../src/answer/stages.js';
+import { CROSS_LINGUAL_DEFAULT_THRESHOLD, decideStage, extractStage, rerankStage, retrieveStage, scopeQuestion, selectSources } from '../src/answer/stages.js';
 import type { ProductLineClassifier } from '../src/classify/product-lines.js';
 import type { Config } from '../src/config/config.js';
 import type { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
@@ -132,7 +132,7 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
   const retriever = new HybridRetriever(options.embedders, store, options.tuning ?? DEFAULT_TUNING);
   const model = options.model ?? DEFAULT_ANSWERABILITY_MODEL;
   const calibration = await store.calibration(await store.version());
-  const thresholdFor = (lang: Language | 'other') => options.threshold?.[lang] ?? calibration?.languages[lang]?.threshold ?? model.models[lang === 'other' ? 'en' : lang].threshold;
+  const thresholdFor = (lang: Language | 'other') => options.threshold?.[lang] ?? calibration?.languages[lang]?.threshold ?? (lang === 'other' ? CROSS_LINGUAL_DEFAULT_THRESHOLD : model.models[lang].threshold);
   const runs: QueryRun[] = [];
   for (const query of queries) {
     const scope = scopeQuestion(options.classifier, query.text);

@@ -1,3 +1,4 @@
+import { CROSS_LINGUAL_DEFAULT_THRESHOLD } from './stages.js';
 import type { Calibration } from '../store/knowledge-store.js';
 import type { Language } from '../text/language.js';
 import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL, modelFingerprint } from './answerability.js';
@@ -36,7 +37,8 @@ export class RefusalThresholds {
     // A threshold measured with another answerability model (before an upgrade) does not apply to this one.
     const calibrated = calibration?.model === this.fingerprint ? calibration.languages[lang]?.threshold : undefined;
     if (calibrated !== undefined) return { threshold: calibrated, source: 'calibrated' };
-    return { threshold: (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang === 'other' ? 'en' : lang].threshold, source: 'model-default' };
+    if (lang === 'other') return { threshold: CROSS_LINGUAL_DEFAULT_THRESHOLD, source: 'model-default' };
+    return { threshold: (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang].threshold, source: 'model-default' };
   }
 
   threshold = async (lang: Language | 'other', version?: number): Promise<number> => (await this.resolve(lang, version)).threshold;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL, modelFingerprint } from '../answer/answerability.js';
-import { decideStage, retrieveStage, scopeQuestion } from '../answer/stages.js';
+import { CROSS_LINGUAL_DEFAULT_THRESHOLD, decideStage, retrieveStage, scopeQuestion } from '../answer/stages.js';
 import type { HybridRetriever } from '../retrieve/hybrid-retriever.js';
 import type { Calibration, LanguageCalibration, StoredChunk } from '../store/knowledge-store.js';
 import type { Language } from '../text/language.js';
@@ -80,7 +80,7 @@ async function calibrateOtherLanguages(chunks: Pick<StoredChunk, 'id' | 'kind' |
   for (const probe of probes) positives.push(await score(probe, 'und'));
   const negatives: number[] = [];
   for (const question of OUT_OF_DOMAIN_QUESTIONS_OTHER) negatives.push(await score(question, 'und'));
-  const threshold = calibratedThreshold(model.models.en.threshold, positives, negatives, options.target);
+  const threshold = calibratedThreshold(CROSS_LINGUAL_DEFAULT_THRESHOLD, positives, negatives, options.target);
   return {
     threshold: round(threshold),
     positives: positives.length,

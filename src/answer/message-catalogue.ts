@@ -225,7 +225,7 @@ export function wrongAnswerLanguage(answer: string, expected: LanguageCode): Lan
   const text = answer.replace(/\[\d+\]/g, ' ').replace(/https?:\/\/\S+/g, ' ');
   if ((text.match(/\p{L}/gu)?.length ?? 0) < 12) return undefined;
   const got = identifyLanguage(text);
-  // Indonesian and Malay: one language to the identifier (README "Languages"), and to most readers.
+  // Indonesian and Malay: one language to the identifier (docs/operations.md "Languages"), and to most readers.
   const malay = (code: string) => code === 'id' || code === 'ms';
   return got === expected || (malay(got) && malay(expected)) ? undefined : got;
 }

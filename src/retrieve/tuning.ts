@@ -29,7 +29,7 @@ export interface RetrievalTuning {
   ownSpaceAloneShare: number;
 }
 
-/** Measured on ../shared/data/xquad-multilingual (README "Languages"). */
+/** Measured on ../shared/data/xquad-multilingual (docs/operations.md "Languages"). */
 const OTHER_LEXICAL_WEIGHT = 0.3;
 
 export const DEFAULT_TUNING: RetrievalTuning = Object.freeze({
@@ -39,7 +39,7 @@ export const DEFAULT_TUNING: RetrievalTuning = Object.freeze({
     // only dense path to Chinese-only answers (but see ownSpaceAloneShare). Full-text search weighs as much as the dense side.
     en: { 'dense:vector_en': 0.85, 'dense:vector': 0.15, lexical: 1 },
     zh: { 'dense:vector': 1, lexical: 1 },
-    // Any other language: the multilingual model carries it (README "Languages": it finds the passage across
+    // Any other language: the multilingual model carries it (docs/operations.md "Languages": it finds the passage across
     // languages where full-text search cannot); full-text search still matches product names, model numbers and
     // words shared with English. Without a multilingual space the weight falls to the primary (Chinese) model.
     other: { 'dense:vector_multi': 1, lexical: OTHER_LEXICAL_WEIGHT },

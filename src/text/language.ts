@@ -35,7 +35,7 @@ export function detectLanguage(text: string): Language {
 
 /**
  * Scripts that belong to one language each: decided before the n-gram model, which does not know Burmese
- * or Khmer and reads a short kanji-heavy Japanese question as Chinese (measured: README "Languages").
+ * or Khmer and reads a short kanji-heavy Japanese question as Chinese (measured: docs/operations.md "Languages").
  */
 const SINGLE_LANGUAGE_SCRIPTS: [RegExp, LanguageCode][] = [
   [/[\u3040-\u309f\u30a0-\u30ff]/, 'ja'],
@@ -58,7 +58,7 @@ const NON_LATIN_LETTER = /[^\p{Script=Latin}\P{L}]/u;
  * (as detectLanguage, so Chinese and English questions are read exactly as before); then the ELD n-gram model
  * (`eld`, 60 languages), trusted for Latin-script text only when it calls its result reliable, since a short
  * English question full of product names is otherwise sometimes read as Italian or Dutch. English when nothing
- * is known. Measured on short support questions with product names mixed in: README "Languages".
+ * is known. Measured on short support questions with product names mixed in: docs/operations.md "Languages".
  */
 export function identifyLanguage(text: string): LanguageCode {
   for (const [script, lang] of SINGLE_LANGUAGE_SCRIPTS) if (script.test(text)) return lang;

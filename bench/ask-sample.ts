@@ -19,6 +19,7 @@ import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { ingestKnowledgeBase } from '../src/ingest-knowledge-base.js';
 import { createLogger } from '../src/log.js';
 import { buildService, type Service } from '../src/service.js';
+import { identifyLanguage } from '../src/text/language.js';
 import { FakeVllmServer } from '../test/support/fake-vllm-server.js';
 import { round, summarize } from './stats.js';
 
@@ -105,6 +106,41 @@ async function measureAll(name: string, service: Service) {
 }
 
 for (const [name, service] of Object.entries(scenarios)) await measureAll(name, service);
+
+// By the question's language, one at a time in extractive mode: Chinese and English (the dev set) beside questions
+// in languages the knowledge base is not written in (test/fixtures/language), which are searched in the
+// multilingual space instead of the English one. Embedding calls per question are counted from the models.
+{
+  const byLanguage: Record<string, string[]> = { zh: [], en: [], other: [] };
+  for (const question of questions) byLanguage[identifyLanguage(question) === 'zh' ? 'zh' : 'en'].push(question);
+  const fixture = JSON.parse(await readFile('test/fixtures/language/short-questions.json', 'utf8')) as Record<string, string[]>;
+  for (const [lang, texts] of Object.entries(fixture)) if (lang !== 'zh' && lang !== 'en') byLanguage.other.push(...texts);
+  let calls = 0;
+  const counted = embedders.map((embedder) => ({
+    ...embedder,
+    modelKey: embedder.modelKey,
+    dimension: embedder.dimension,
+    maxEmbeddingsPerCall: embedder.maxEmbeddingsPerCall,
+    countTokens: (text: string) => embedder.countTokens(text),
+    embedQuery: (text: string) => (calls++, embedder.embedQuery(text)),
+    embedPassages: (texts: string[]) => (calls++, embedder.embedPassages(texts)),
+  }));
+  const service = await buildService(config, logger, { embedders: counted, chatModel: null });
+  console.log('\nquestion language        n    total p50/p95 ms   embedding calls per question');
+  for (const [lang, texts] of Object.entries(byLanguage)) {
+    const times: number[] = [];
+    calls = 0;
+    for (const question of texts) {
+      const started = performance.now();
+      for await (const _event of service.answers.answer({ question })) void _event;
+      times.push(performance.now() - started);
+    }
+    const t = summarize(times);
+    results.push({ scenario: `extractive, ${lang} questions`, questions: texts.length, totalMs: t, embeddingCallsPerQuestion: round(calls / texts.length) });
+    console.log(`${lang.padEnd(24)} ${String(texts.length).padStart(3)}    ${`${t.p50} / ${t.p95}`.padEnd(18)} ${round(calls / texts.length)}`);
+  }
+  await service.close();
+}
 
 // Cache hits: every question has been answered once, so each request is served from the answer cache.
 const cached = await buildService(loadConfig({ ...process.env, DB_DIR: dir, LOG_LEVEL: 'silent', RATE_LIMIT_IP_BURST: '1000000', RATE_LIMIT_IP_PER_MINUTE: '1000000' }), logger, { embedders, chatModel: null });

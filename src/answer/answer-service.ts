@@ -4,7 +4,7 @@ import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import type { Candidate } from '../retrieve/fusion.js';
 import type { HybridRetriever } from '../retrieve/hybrid-retriever.js';
 import type { Reranker } from '../retrieve/reranker.js';
-import { detectLanguage, type Language } from '../text/language.js';
+import { identifyLanguage, isKbLanguage, kbLanguageFor, type Language, type LanguageCode } from '../text/language.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { CuratedAnswers, CuratedMatch } from './curated.js';
 import type { MissingDetails } from './missing-details.js';
@@ -12,6 +12,7 @@ import type { AnswerabilityModel } from './answerability.js';
 import { type ChatModel, type ChatUsage, LlmError, type Sampling } from './chat-model.js';
 import { groundPrompt, verifyCitations } from './grounding.js';
 import { MESSAGES } from './messages.js';
+import { answerLanguageNote, messagesFor, wrongAnswerLanguage } from './message-catalogue.js';
 import type { PromptTurn } from './prompt.js';
 import type { AnswerLength, Channel, PromptTemplates } from './prompt-templates.js';
 import { FullWidthPunctuation } from '../text/punctuation.js';
@@ -23,8 +24,8 @@ import { parseVerdict, VERDICT_SCHEMA, withVerdictInstruction } from './verdict.
 
 export interface AnswerRequest {
   question: string;
-  /** The client's UI language: only a hint, used when the question itself shows no language. */
-  lang?: Language;
+  /** The client's UI language (any ISO 639 code): only a hint, used when the question itself shows no language. */
+  lang?: LanguageCode;
   /** A line the caller already knows (the widget's data-product-line); skips classification. */
   productLine?: string;
   /** Earlier turns of the conversation, oldest first. */
@@ -67,7 +68,10 @@ export type AnswerMode = 'generated' | 'extractive' | 'fallback' | 'refusal' | '
 
 export interface AnswerMeta {
   answerId: string;
+  /** The knowledge-base language the question is processed as (zh or en). */
   lang: Language;
+  /** The customer's own language (ISO 639-1): the language of the reply, its notices and refusals. */
+  language?: LanguageCode;
   productLine: string;
   productLineName: string | null;
   confidence: number;
@@ -92,6 +96,8 @@ export interface AnswerDone {
   confidence: number;
   /** Set when a generated answer was replaced because it cited nothing valid. */
   replacedUngrounded: boolean;
+  /** Set when a generated answer came back in another language than the customer's and was replaced by quotes. */
+  wrongLanguage?: true;
   /** Served from the answer cache, without retrieval or LLM. */
   cached: boolean;
   usage: ChatUsage;
@@ -124,6 +130,8 @@ export interface AnswerObserver {
   rerankFailed?(error: Error): void;
   /** The model's verdict in the middle band. */
   verdict?(verdict: 'answer' | 'decline', details: { productLine: string }): void;
+  /** A generated answer in another language than the question's (replaced by quotes). */
+  wrongLanguage?(expected: LanguageCode, got: LanguageCode): void;
 }
 
 export interface AnswerServiceOptions {
@@ -142,7 +150,7 @@ export interface AnswerServiceOptions {
    * The answerability threshold in force for a language: a setting, the calibrated one, or the model default.
    * `version`: the knowledge version being answered from, when known.
    */
-  refusalThreshold: (lang: Language, version?: number) => Promise<number | Band>;
+  refusalThreshold: (lang: Language | 'other', version?: number) => Promise<number | Band>;
   answerabilityModel?: AnswerabilityModel;
   sources: number;
   contextTokens: number;
@@ -188,11 +196,13 @@ export class AnswerService {
     const timings: Record<string, number> = {};
     const answerId = randomUUID();
     // The reply's language is the question's; the client's language is only a fallback for text without letters.
-    const lang = questionLanguage(request.question, request.lang);
+    const customer = customerLanguage(request.question, request.lang);
+    const lang = kbLanguageFor(customer);
     // One read of the knowledge version per answer (a call into LanceDB each): the threshold and the cache key
     // both follow it.
     const knowledgeVersion = await o.knowledgeVersion?.();
-    const band = asBand(await o.refusalThreshold(lang, knowledgeVersion));
+    // A question in another language is searched in the multilingual space: its own calibrated threshold.
+    const band = asBand(await o.refusalThreshold(isKbLanguage(customer) ? lang : 'other', knowledgeVersion));
     const threshold = band.refuse;
 
     const classifyStarted = performance.now();
@@ -226,7 +236,7 @@ export class AnswerService {
     timings.queueMs = performance.now() - queueStarted;
     // Its own timings: a retrieval dropped for a curated answer must not write into that answer's.
     const retrievalTimings: Record<string, number> = {};
-    const retrieval = this.retrieveAndDecide(request, lang, ownScope, band, signal, retrievalTimings);
+    const retrieval = this.retrieveAndDecide(request, lang, customer, ownScope, band, signal, retrievalTimings);
     const settled = retrieval.then(
       () => undefined,
       () => undefined,
@@ -250,7 +260,7 @@ export class AnswerService {
       }
       const chosen = await retrieval;
       Object.assign(timings, retrievalTimings);
-      yield* this.answerFromRetrieval(request, signal, chosen, { answerId, lang, band, started, timings, cacheKey, knowledgeVersion, release });
+      yield* this.answerFromRetrieval(request, signal, chosen, { answerId, lang, customer, band, started, timings, cacheKey, knowledgeVersion, release });
     } finally {
       // A dropped retrieval still uses the CPU until it ends: it keeps the gate's slot until then.
       if (dropped) void settled.then(release);
@@ -262,11 +272,15 @@ export class AnswerService {
     request: AnswerRequest,
     signal: AbortSignal | undefined,
     chosen: Awaited<ReturnType<AnswerService['retrieveAndDecide']>>,
-    context: { answerId: string; lang: Language; band: Band; started: number; timings: Record<string, number>; cacheKey?: string; knowledgeVersion?: number; release: () => void },
+    context: { answerId: string; lang: Language; customer: LanguageCode; band: Band; started: number; timings: Record<string, number>; cacheKey?: string; knowledgeVersion?: number; release: () => void },
   ): AsyncGenerator<AnswerEvent> {
     const o = this.options;
-    const { answerId, lang, band, started, timings, cacheKey, knowledgeVersion } = context;
+    const { answerId, lang, customer, band, started, timings, cacheKey, knowledgeVersion } = context;
     const threshold = band.answer;
+    // The customer's texts: for Chinese and English the same as MESSAGES; other languages from the catalogue.
+    const say = messagesFor(customer);
+    /** A quote's notice: in another language than the knowledge base's, it also says which language the quote is in. */
+    const quoteNotice = (citations: SourceInfo[], kind: 'extractiveNotice' | 'fallbackNotice') => say[kind](kbLanguageFor(selected[(citations[0]?.n ?? 1) - 1]?.lang ?? 'en'));
     const { scope, decision } = chosen;
     const productLine = scope.productLine;
     const selected = selectSources(chosen.ranked, o.retriever.tuning.perDocument, o.sources);
@@ -275,6 +289,7 @@ export class AnswerService {
     const meta: AnswerMeta = {
       answerId,
       lang,
+      language: customer,
       productLine,
       productLineName: line ? line.names[lang] : productLine === o.classifier.rules.general.id ? o.classifier.rules.general.names[lang] : null,
       confidence: round(decision.answerability),
@@ -306,12 +321,12 @@ export class AnswerService {
     const refuse = async function* () {
       // Nothing in the sources, but the customer's data would let a person help: ask for it instead of refusing.
       if (detailRequest) {
-        const text = `${detailRequest.text}${MESSAGES.detailsHandoff[lang](o.handoffContact[lang])}`;
+        const text = `${detailRequest.text}${say.detailsHandoff(o.handoffContact[lang])}`;
         yield { type: 'token', data: { text } } as AnswerEvent;
         yield await finish({ answer: text, mode: 'clarify', refused: false, notice: null, citations: [], replacedUngrounded: false, usage: {}, needs });
         return;
       }
-      const text = MESSAGES.refusal[lang](o.handoffContact[lang]);
+      const text = say.refusal(o.handoffContact[lang]);
       yield { type: 'token', data: { text } } as AnswerEvent;
       yield await finish({ answer: text, mode: 'refusal', refused: true, notice: null, citations: [], replacedUngrounded: false, usage: {} });
     };
@@ -339,12 +354,12 @@ export class AnswerService {
 
     const extractive = async () => {
       const composeStarted = performance.now();
-      const result = await extractStage(request.question, lang, selected, o.embedders);
+      const result = await extractStage(request.question, customer, selected, o.embedders);
       timings.extractMs = performance.now() - composeStarted;
       return result && { text: result.text, citations: sources.filter((source) => result.used.includes(source.n)) };
     };
 
-    if (decision.outcome === 'uncertain' && (!o.chatModel || !o.chatModel.complete)) {
+    if (decision.outcome === 'uncertain' && (!o.chatModel?.complete)) {
       yield* suggest();
       return;
     }
@@ -358,7 +373,7 @@ export class AnswerService {
       }
       const text = withRequest(quoted.text);
       yield { type: 'token', data: { text } };
-      yield await finish({ answer: text, mode: 'extractive', refused: false, notice: MESSAGES.extractiveNotice[lang], citations: quoted.citations, replacedUngrounded: false, usage: {}, needs });
+      yield await finish({ answer: text, mode: 'extractive', refused: false, notice: quoteNotice(quoted.citations, 'extractiveNotice'), citations: quoted.citations, replacedUngrounded: false, usage: {}, needs });
       return;
     }
 
@@ -377,7 +392,7 @@ export class AnswerService {
       maxAnswerTokens: o.maxAnswerTokens,
       tokenCounter: o.tokenCounter,
       // The service asks for the missing details itself, after the answer: the model should not ask as well.
-      note: detailRequest ? MESSAGES.detailsNote[lang] : undefined,
+      note: [detailRequest ? MESSAGES.detailsNote[lang] : undefined, isKbLanguage(customer) ? undefined : answerLanguageNote(customer)].filter(Boolean).join('\n') || undefined,
     });
 
     context.release();
@@ -454,13 +469,22 @@ export class AnswerService {
     o.observer?.tokens?.(usage);
 
     const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.heading_path}\n${candidate.text}`]));
-    const verified = llmError ? undefined : verifyCitations(generated, grounded.given, sourceTexts);
+    // A claim's words are checked against the source it cites; across languages (a Thai answer from English
+    // sources) shared words say nothing, so only the citation numbers are checked, and the language below.
+    let verified = llmError ? undefined : verifyCitations(generated, grounded.given, isKbLanguage(customer) ? sourceTexts : undefined);
+    // Asked to answer in the customer's language from sources in another, a model may answer in the sources'
+    // language: such an answer is counted and replaced by quotes with a notice the customer can read.
+    const wrong = verified && wrongAnswerLanguage(verified.text, customer);
+    if (wrong) {
+      o.observer?.wrongLanguage?.(customer, wrong);
+      verified = undefined;
+    }
     if (!verified) {
       // The model failed: an answer ops pinned to a question like this one comes first.
       const curated = llmError && o.curated && !request.history?.length ? await o.curated.match(request.question, lang, { productLine: request.productLine, minimum: o.curated.settings.fallbackSimilarity[lang] }) : undefined;
       if (curated) {
         yield { type: 'token', data: { text: curated.entry.answer } };
-        yield await finish({ answer: curated.entry.answer, mode: 'curated', refused: false, notice: MESSAGES.curatedFallbackNotice[lang], citations: [], replacedUngrounded: false, usage, curated: curatedInfo(curated) }, llmError);
+        yield await finish({ answer: curated.entry.answer, mode: 'curated', refused: false, notice: say.curatedFallbackNotice, citations: [], replacedUngrounded: false, usage, curated: curatedInfo(curated) }, llmError);
         return;
       }
       // Or its answer cites nothing it was given: it cannot be shown as grounded. Quote instead.
@@ -470,8 +494,8 @@ export class AnswerService {
         return;
       }
       const mode = llmError ? 'fallback' : 'extractive';
-      const notice = llmError ? MESSAGES.fallbackNotice[lang] : MESSAGES.extractiveNotice[lang];
-      yield await finish({ answer: withRequest(quoted.text), mode, refused: false, notice, citations: quoted.citations, replacedUngrounded: !llmError, usage, needs }, llmError);
+      const notice = quoteNotice(quoted.citations, llmError ? 'fallbackNotice' : 'extractiveNotice');
+      yield await finish({ answer: withRequest(quoted.text), mode, refused: false, notice, citations: quoted.citations, replacedUngrounded: !llmError, usage, needs, ...(wrong ? { wrongLanguage: true as const } : {}) }, llmError);
       return;
     }
     const citations = verified.used.map((n) => sources[n - 1]).filter(Boolean);
@@ -520,10 +544,11 @@ export class AnswerService {
    * Retrieve, rerank and decide for the question alone and, in a conversation, for its condensed form;
    * then keep the reading the evidence supports (see `chooseFollowUp`).
    */
-  private async retrieveAndDecide(request: AnswerRequest, lang: Language, ownScope: Scope, band: Band, signal: AbortSignal | undefined, timings: Record<string, number>) {
+  private async retrieveAndDecide(request: AnswerRequest, lang: Language, customer: LanguageCode, ownScope: Scope, band: Band, signal: AbortSignal | undefined, timings: Record<string, number>) {
     const o = this.options;
     const run = async (question: string, scope: Scope) => {
-      const retrieved = await retrieveStage(o.retriever, question, lang, scope);
+      // Retrieval searches the spaces of the customer's own language (the multilingual one for a Thai question).
+      const retrieved = await retrieveStage(o.retriever, question, customer, scope);
       timings.embedMs = (timings.embedMs ?? 0) + retrieved.timings.embedMs;
       timings.retrieveMs = (timings.retrieveMs ?? 0) + retrieved.timings.embedMs + retrieved.timings.searchMs + retrieved.timings.fuseMs;
       for (const stage of ['vectorMs', 'fullTextMs', 'fuseMs'] as const) timings[stage] = (timings[stage] ?? 0) + retrieved.timings[stage];
@@ -591,10 +616,15 @@ export function shouldCache(done: Pick<AnswerDone, 'mode' | 'replacedUngrounded'
   return (done.mode === 'generated' || done.mode === 'extractive') && !done.replacedUngrounded && answerability - threshold >= CACHE_MARGIN;
 }
 
-/** The question's own language; the hint only when the question has no letters or Han characters at all. */
-export function questionLanguage(question: string, hint?: Language): Language {
+/** The question's own language (ISO 639-1); the hint only when the question has no letters or Han characters at all. */
+export function customerLanguage(question: string, hint?: LanguageCode): LanguageCode {
   if (hint && !/[\p{L}]/u.test(question)) return hint;
-  return detectLanguage(question);
+  return identifyLanguage(question);
+}
+
+/** The knowledge-base language the question is processed as (zh or en). */
+export function questionLanguage(question: string, hint?: Language): Language {
+  return kbLanguageFor(customerLanguage(question, hint));
 }
 
 function toSourceInfo(candidate: Candidate, n: number, urls?: SourceUrls): SourceInfo {

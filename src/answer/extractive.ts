@@ -1,5 +1,5 @@
 import { dot, type Embedder } from '../embed/embedder.js';
-import type { Language } from '../text/language.js';
+import type { LanguageCode } from '../text/language.js';
 import { detectLanguage } from '../text/language.js';
 import { joinSentences, splitSentences } from '../text/sentences.js';
 import { contentTerms, keyTermCoverage, keyTermWeights } from '../text/terms.js';
@@ -26,7 +26,8 @@ export interface ExtractiveAnswer {
 }
 
 export interface ExtractiveOptions {
-  lang: Language;
+  /** The question's language (any ISO 639-1 code): sentences in it are preferred when there are any. */
+  lang: LanguageCode;
   /** Embeds question and candidate sentences to score meaning as well as words; without it, words only. */
   embedder?: Embedder;
   maxChars?: number;

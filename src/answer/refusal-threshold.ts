@@ -1,3 +1,4 @@
+import { CROSS_LINGUAL_DEFAULT_THRESHOLD } from './stages.js';
 import type { Calibration } from '../store/knowledge-store.js';
 import type { Language } from '../text/language.js';
 import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL, modelFingerprint } from './answerability.js';
@@ -18,7 +19,7 @@ export class RefusalThresholds {
 
   constructor(
     private readonly options: {
-      explicit: Partial<Record<Language, number>>;
+      explicit: Partial<Record<Language | 'other', number>>;
       /** ANSWER_THRESHOLD_ZH / _EN. */
       explicitAnswer?: Partial<Record<Language, number>>;
       currentVersion: () => Promise<number>;
@@ -30,11 +31,14 @@ export class RefusalThresholds {
   }
 
   /** `version`: the knowledge version the caller answers from, when it has read it already (one read per answer). */
-  async resolve(lang: Language, version?: number): Promise<{ threshold: number; answerThreshold: number; source: ThresholdSource }> {
-    const model = (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang];
+  /**
+   * `lang`: a knowledge-base language, or "other" for a question in any other language (searched in the
+   * multilingual space and decided on its cosine, with one cut: no middle band has been measured there yet).
+   */
+  async resolve(lang: Language | 'other', version?: number): Promise<{ threshold: number; answerThreshold: number; source: ThresholdSource }> {
     const explicit = this.options.explicit[lang];
-    const explicitAnswer = this.options.explicitAnswer?.[lang];
-    let calibrated: Calibration['languages'][Language] | undefined;
+    const explicitAnswer = lang === 'other' ? explicit : this.options.explicitAnswer?.[lang];
+    let calibrated: { threshold: number; answerThreshold?: number } | undefined;
     if (explicit === undefined || explicitAnswer === undefined) {
       version ??= await this.options.currentVersion();
       if (this.cached?.version !== version) this.cached = { version, calibration: await this.options.calibration(version).catch(() => undefined) };
@@ -42,16 +46,18 @@ export class RefusalThresholds {
       // A threshold measured with another answerability model (before an upgrade) does not apply to this one.
       calibrated = calibration?.model === this.fingerprint ? calibration.languages[lang] : undefined;
     }
-    const threshold = explicit ?? calibrated?.threshold ?? model.threshold;
+    const fallback = lang === 'other' ? CROSS_LINGUAL_DEFAULT_THRESHOLD : (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang].threshold;
+    const threshold = explicit ?? calibrated?.threshold ?? fallback;
     const source: ThresholdSource = explicit !== undefined ? 'setting' : calibrated ? 'calibrated' : 'model-default';
+    const modelAnswer = lang === 'other' ? undefined : (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang].answerThreshold;
     // A refusal threshold set by hand without a confident cut keeps its meaning: one cut, no middle band.
-    const answer = explicitAnswer ?? (explicit !== undefined ? explicit : (calibrated?.answerThreshold ?? model.answerThreshold ?? threshold));
+    const answer = lang === 'other' ? threshold : (explicitAnswer ?? (explicit !== undefined ? explicit : (calibrated?.answerThreshold ?? modelAnswer ?? threshold)));
     return { threshold, answerThreshold: Math.max(threshold, answer), source };
   }
 
-  threshold = async (lang: Language, version?: number): Promise<number> => (await this.resolve(lang, version)).threshold;
+  threshold = async (lang: Language | 'other', version?: number): Promise<number> => (await this.resolve(lang, version)).threshold;
 
-  band = async (lang: Language, version?: number): Promise<Band> => {
+  band = async (lang: Language | 'other', version?: number): Promise<Band> => {
     const resolved = await this.resolve(lang, version);
     return { refuse: resolved.threshold, answer: resolved.answerThreshold };
   };

@@ -1,6 +1,6 @@
-import type { Language } from '../text/language.js';
+import type { LanguageCode } from '../text/language.js';
 import type { SourceInfo } from './answer-service.js';
-import { MESSAGES } from './messages.js';
+import { messagesFor } from './message-catalogue.js';
 
 /** One cited source as a line of plain text: "[1] Title — Section https://…" (its public page, when known). Internal paths stay out. */
 export function sourceLine(source: SourceInfo): string {
@@ -9,7 +9,7 @@ export function sourceLine(source: SourceInfo): string {
 }
 
 /** The answer's citations as a block to put under it, for clients that only show text; empty without citations. */
-export function sourceList(citations: SourceInfo[], lang: Language): string {
+export function sourceList(citations: SourceInfo[], lang: LanguageCode): string {
   if (!citations.length) return '';
-  return `${MESSAGES.sourcesHeading[lang]}\n${citations.map(sourceLine).join('\n')}`;
+  return `${messagesFor(lang).sourcesHeading}\n${citations.map(sourceLine).join('\n')}`;
 }

@@ -105,3 +105,46 @@ export const OUT_OF_DOMAIN_QUESTIONS: Record<'zh' | 'en', readonly string[]> = {
     '能帮我做一下化学作业吗？',
   ],
 };
+
+/**
+ * The same kinds of questions in languages the knowledge base is not written in, for the threshold of questions
+ * searched in the multilingual space (self-calibration's "other" entry). Written for this project; none names a product.
+ */
+export const OUT_OF_DOMAIN_QUESTIONS_OTHER: readonly string[] = [
+  'Thủ đô của Úc là thành phố nào?',
+  'Hôm nay thời tiết ở Hà Nội thế nào?',
+  'Làm sao để nấu phở bò ngon?',
+  'Ai đã viết truyện Kiều?',
+  'ใครเป็นนายกรัฐมนตรีคนแรกของไทย',
+  'สูตรต้มยำกุ้งทำอย่างไร',
+  'พรุ่งนี้ฝนจะตกที่เชียงใหม่ไหม',
+  'ما هي عاصمة كندا؟',
+  'كيف أطبخ الكبسة؟',
+  'من فاز بكأس العالم لكرة القدم عام 2010؟',
+  'Apa ibu kota Jepang?',
+  'Bagaimana cara membuat nasi goreng?',
+  'Siapa penemu bola lampu?',
+  '¿Cuál es la montaña más alta de Sudamérica?',
+  '¿Me recomiendas una novela de ciencia ficción?',
+  '¿Cómo se calcula el área de un círculo?',
+  'Wer hat die Relativitätstheorie entwickelt?',
+  'Wie backe ich einen Apfelkuchen?',
+  'Wie wird das Wetter morgen in München?',
+  'Quelle est la capitale de l’Australie ?',
+  'Comment apprendre la guitare rapidement ?',
+  'Кто написал «Войну и мир»?',
+  'Как приготовить борщ?',
+  'Сколько спутников у Юпитера?',
+  '日本で一番高い山は何ですか？',
+  '今日の東京の天気はどうですか？',
+  '한국의 수도는 어디인가요?',
+  '김치찌개는 어떻게 만드나요?',
+  'Türkiye’nin başkenti neresidir?',
+  'پایتخت ایران کجاست؟',
+  'Quem pintou a Mona Lisa?',
+  'Chi ha scritto la Divina Commedia?',
+  'Hoeveel inwoners heeft Amsterdam?',
+  'Kto wygrał mistrzostwa świata w 2018 roku?',
+  'Bạn có thể viết cho tôi một bài thơ về biển không?',
+  'ช่วยแปลคำว่า สวัสดี เป็นภาษาญี่ปุ่นหน่อย',
+];

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { type AnswerabilityModel, answerability, DEFAULT_ANSWERABILITY_MODEL, modelFingerprint } from '../answer/answerability.js';
 import type { Evidence } from '../retrieve/evidence.js';
-import { decideStage, retrieveStage, scopeQuestion, withoutDocuments } from '../answer/stages.js';
+import { CROSS_LINGUAL_DEFAULT_THRESHOLD, decideStage, retrieveStage, scopeQuestion, withoutDocuments } from '../answer/stages.js';
 import type { Candidate, RankedList } from '../retrieve/fusion.js';
 import type { HybridRetriever } from '../retrieve/hybrid-retriever.js';
 import type { Calibration, LanguageCalibration, StoredChunk } from '../store/knowledge-store.js';
 import type { Language } from '../text/language.js';
 import { splitClauses, splitSentences } from '../text/sentences.js';
 import { contentTerms } from '../text/terms.js';
-import { OUT_OF_DOMAIN_QUESTIONS } from './out-of-domain-questions.js';
+import { OUT_OF_DOMAIN_QUESTIONS, OUT_OF_DOMAIN_QUESTIONS_OTHER } from './out-of-domain-questions.js';
 
 export interface CalibrationSource {
   /** A deterministic sample of chunks, at most `perLanguage` in each language. */
@@ -38,11 +38,15 @@ export async function selfCalibrate(options: {
 }): Promise<Calibration> {
   const model = options.model ?? DEFAULT_ANSWERABILITY_MODEL;
   const probes = await gatherProbes(options.source, options.retriever, options.perLanguage);
-  const languages: Partial<Record<Language, LanguageCalibration>> = {};
+  const languages: Calibration['languages'] = {};
   for (const lang of ['zh', 'en'] as const) {
     const evidence = probes[lang];
     if (!evidence) continue;
     languages[lang] = calibrateLanguage(lang, evidence, model, options.target, options.confidentTarget ?? DEFAULT_CONFIDENT_TARGET);
+  }
+  if (options.retriever.embedders.multilingual) {
+    const other = await calibrateOtherLanguages(await options.source.sampleChunks(options.perLanguage ?? 80), options);
+    if (other) languages.other = other;
   }
   return { version: options.version, at: new Date().toISOString(), target: options.target, model: modelFingerprint(options.model), languages };
 }
@@ -134,6 +138,35 @@ export function tradeOffCurve(answerable: number[], inDomain: number[], outOfDom
     curve.push({ threshold, answerableBelow: below(answerable, threshold), inDomainBelow: below(inDomain, threshold), outOfDomainBelow: below(outOfDomain, threshold) });
   }
   return curve;
+}
+
+/**
+ * The threshold for questions in languages the knowledge base is not written in: they are searched in the
+ * multilingual space and decided with the English model, whose evidence then reads differently (another
+ * model's cosines, little full-text overlap). Negatives: the out-of-domain bank in a dozen other languages.
+ * Positives: the knowledge base's own probes sent down the same path (an undetermined language code), a lenient
+ * stand-in for translated questions, which this knowledge base does not have; it bounds the threshold from above.
+ */
+async function calibrateOtherLanguages(chunks: Pick<StoredChunk, 'id' | 'kind' | 'lang' | 'heading_path' | 'text' | 'metadata'>[], options: { retriever: HybridRetriever; target: number; model?: AnswerabilityModel }): Promise<LanguageCalibration | undefined> {
+  const model = options.model ?? DEFAULT_ANSWERABILITY_MODEL;
+  const probes = chunks.map(probeQuestion).filter((probe): probe is string => Boolean(probe));
+  if (probes.length < MIN_PROBES) return undefined;
+  const score = async (question: string, lang: string) => {
+    const retrieved = await retrieveStage(options.retriever, question, lang, scopeQuestion(undefined, question));
+    return decideStage(question, 'en', retrieved.lists, retrieved.ranked, 0, model).answerability;
+  };
+  const positives: number[] = [];
+  for (const probe of probes) positives.push(await score(probe, 'und'));
+  const negatives: number[] = [];
+  for (const question of OUT_OF_DOMAIN_QUESTIONS_OTHER) negatives.push(await score(question, 'und'));
+  const threshold = calibratedThreshold(CROSS_LINGUAL_DEFAULT_THRESHOLD, positives, negatives, options.target);
+  return {
+    threshold: round(threshold),
+    positives: positives.length,
+    negatives: negatives.length,
+    negativesRefused: round(negatives.filter((value) => value < threshold).length / negatives.length),
+    auroc: round(auroc(positives, negatives)),
+  };
 }
 
 /**

@@ -3,7 +3,7 @@ import type { AnswerDone, AnswerMeta, AnswerRequest } from '../answer/answer-ser
 import type { ChatModel } from '../answer/chat-model.js';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
 import type { SharedState } from '../state/shared-state.js';
-import { detectLanguage } from '../text/language.js';
+import { detectLanguage, kbLanguageFor, type LanguageCode } from '../text/language.js';
 import { resolveFollowUp } from './follow-up.js';
 import { conflict, notFound } from '../errors.js';
 import type { SessionStore, Turn } from './session-store.js';
@@ -13,7 +13,8 @@ export interface ConversationQuestion {
   question: string;
   sessionId?: string;
   productLine?: string;
-  lang?: 'zh' | 'en';
+  /** The client's language (any ISO 639 code): a hint only. */
+  lang?: LanguageCode;
   channel?: Channel;
   timeZone?: string;
   region?: string;
@@ -69,7 +70,7 @@ export class Conversations {
     // Another key's session is not continued (its history would reach this caller's answer): as if it did not exist.
     if (body.sessionId && (await this.sessions.access(body.sessionId, body.owner ?? '')) === 'foreign') throw sessionNotFound();
     const history = body.sessionId ? await this.sessions.history(body.sessionId) : (body.history ?? []);
-    const lang = body.lang ?? detectLanguage(body.question);
+    const lang = body.lang ? kbLanguageFor(body.lang) : detectLanguage(body.question);
     const resolved = await resolveFollowUp(body.question, history, this.classifier, { chatModel: this.chatModel, lang, signal });
     const answerRequest: AnswerRequest = {
       question: body.question,
@@ -96,7 +97,7 @@ export class Conversations {
         mode: done.mode,
         refused: done.refused,
         productLine: done.productLine,
-        lang: meta.lang,
+        lang: meta.language ?? meta.lang,
         confidence: done.confidence,
         sessionId: body.sessionId,
         channel: body.channel ?? 'api',

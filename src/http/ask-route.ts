@@ -5,6 +5,7 @@ import type { ProductLineClassifier } from '../classify/product-lines.js';
 import { badRequest } from './http-error.js';
 import { type AnswerRunSettings, type PreparedAnswer, runAnswer } from './answer-run.js';
 import { SseWriter } from './sse.js';
+import { languageTagSchema } from '../text/language.js';
 
 export interface AskRouteOptions extends AnswerRunSettings {
   /** Rate limits, access control and the JSON body parser, in that order. */
@@ -21,7 +22,8 @@ export const askBodySchema = (maxQuestionChars: number) =>
       question: z.string().trim().min(1, 'question must not be empty').max(maxQuestionChars, `question must be at most ${maxQuestionChars} characters`),
       sessionId: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, 'sessionId must be 8–128 letters, digits, - or _').optional(),
       productLine: z.string().min(1).max(32).optional(),
-      lang: z.enum(['zh', 'en']).optional(),
+      // The client's language: any ISO 639 code (the widget sends its UI language). Only a hint: the reply is in the question's language.
+      lang: languageTagSchema.optional(),
       stream: z.boolean().optional().default(false),
       // Context for the prompt: where the question comes from, and the customer's time zone and region.
       channel: z.enum(['widget', 'api']).optional(),

@@ -146,7 +146,7 @@ export function chatCompletionsRoutes(options: ChatCompletionsOptions): Router {
 
 /** The answer as a chat client shows it: text, the quoted-text notice, then the numbered sources. */
 function messageText(meta: AnswerMeta, done: AnswerDone): string {
-  return [done.answer, done.notice ? `(${done.notice})` : '', sourceList(done.citations, meta.lang)].filter(Boolean).join('\n\n');
+  return [done.answer, done.notice ? `(${done.notice})` : '', sourceList(done.citations, meta.language ?? meta.lang)].filter(Boolean).join('\n\n');
 }
 
 const usage = (done: AnswerDone) => {

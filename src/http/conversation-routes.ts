@@ -4,6 +4,7 @@ import type { Conversations } from '../chat/conversation.js';
 import type { SessionStore } from '../chat/session-store.js';
 import { AppError } from './http-error.js';
 import type { ProductLineClassifier } from '../classify/product-lines.js';
+import { kbLanguageFor, languageTagSchema } from '../text/language.js';
 
 const sessionId = z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, 'session id must be 8–128 letters, digits, - or _');
 const feedbackBody = z
@@ -19,7 +20,7 @@ export function conversationRoutes(options: { sessions: SessionStore; conversati
   const router = Router();
   // The questions a widget suggests when a conversation starts (product-lines.yaml `suggestions`), per line and language.
   router.get('/v1/suggestions', ...options.guards, (request: Request, response: Response) => {
-    const query = z.object({ productLine: z.string().max(32).optional(), lang: z.enum(['zh', 'en']).default('en') }).parse(request.query);
+    const query = z.object({ productLine: z.string().max(32).optional(), lang: languageTagSchema.default('en').transform(kbLanguageFor) }).parse(request.query);
     const rules = options.classifier.rules;
     const line = rules.lines.find((entry) => entry.id === query.productLine);
     if (query.productLine && !line && query.productLine !== rules.general.id) throw new AppError(400, 'bad_request', `Unknown productLine "${query.productLine}"`);

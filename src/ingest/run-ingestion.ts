@@ -5,6 +5,7 @@ import type { ProductLineClassifier } from '../classify/product-lines.js';
 import { type BatchOptions, embedInBatches } from '../embed/embedder.js';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import type { Calibration, ChunkRow, KnowledgeStore } from '../store/knowledge-store.js';
+import { MULTILINGUAL_COLUMN } from '../embed/embedding-spaces.js';
 // The run that writes the table opens it; everything else is handed the KnowledgeStore port.
 import { LanceKnowledgeStore } from '../store/lance-knowledge-store.js';
 import { detectLanguage } from '../text/language.js';
@@ -156,7 +157,9 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
     const version = await store.version();
     progress.phase?.('calibrating');
     let calibration = await store.calibration(version);
-    if (options.calibration && (committed || !calibration || !options.calibration.isCurrent(calibration)) && (await store.countRows()) > 0) {
+    // Also when a multilingual model was added to a table calibrated without it (its "other" threshold is missing).
+    const missingOther = Boolean(options.embedders.multilingual && calibration && !calibration.languages.other && MULTILINGUAL_COLUMN in store.dimensions);
+    if (options.calibration && (committed || !calibration || !options.calibration.isCurrent(calibration) || missingOther) && (await store.countRows()) > 0) {
       calibration = await options.calibration.calibrate(store, version);
       await store.saveCalibration(calibration);
     }
@@ -248,7 +251,7 @@ async function loadAll(options: IngestOptions, progress: ProgressReporter) {
  * Progress counts embeddings across spaces.
  */
 async function embedRows(rows: ChunkRow[], embedders: EmbeddingSpaces, progress: ProgressReporter, batch?: BatchOptions): Promise<void> {
-  const jobs = embedders.all.map((space) => ({ space, rows: rows.filter((row) => !space.languages || space.languages.includes(row.lang as never)) }));
+  const jobs = embedders.all.map((space) => ({ space, rows: rows.filter((row) => embedders.embedding(row.lang).includes(space)) }));
   const total = jobs.reduce((sum, job) => sum + job.rows.length, 0);
   let before = 0;
   for (const { space, rows: covered } of jobs) {

@@ -35,9 +35,9 @@ export interface Evidence {
 export const EVIDENCE_FEATURES = ['dense', 'denseGap', 'lexicalZ', 'lexicalPerTerm', 'lexicalFound', 'agreement', 'coverage', 'coverageTop3', 'keyCoverage', 'questionTerms'] as const;
 export type EvidenceFeature = (typeof EVIDENCE_FEATURES)[number];
 
-/** The dense list that speaks for a language: its own space when there is one, else the primary. */
+/** The dense list that speaks for a language: its own space when there is one, else the primary, else the one searched (multilingual). */
 function mainDenseList(lists: RankedList[], lang: Language): RankedList | undefined {
-  return lists.find((list) => list.source === `dense:vector_${lang}`) ?? lists.find((list) => list.source === 'dense:vector');
+  return lists.find((list) => list.source === `dense:vector_${lang}`) ?? lists.find((list) => list.source === 'dense:vector') ?? lists.find((list) => list.source.startsWith('dense:'));
 }
 
 export function gatherEvidence(question: string, lang: Language, lists: RankedList[], ranked: Candidate[]): Evidence {

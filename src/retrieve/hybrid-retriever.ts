@@ -1,6 +1,6 @@
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import type { ChunkFilter, ScoredChunk } from '../store/knowledge-store.js';
-import type { Language } from '../text/language.js';
+import type { LanguageCode } from '../text/language.js';
 import { type Candidate, type RankedList, boostLines, fuseLists } from './fusion.js';
 import { DEFAULT_TUNING, type ListSource, type RetrievalTuning, weightsFor } from './tuning.js';
 
@@ -15,7 +15,8 @@ export interface SearchIndex {
 }
 
 export interface RetrieveOptions {
-  lang: Language;
+  /** The question's language (any ISO 639-1 code): which embedding spaces and fusion weights apply. */
+  lang: LanguageCode;
   /** Restrict to these product lines: used when the caller states the line (the widget's data-product-line). */
   productLines?: string[];
   /**
@@ -53,7 +54,7 @@ export interface RetrievalTimings {
  */
 export class HybridRetriever {
   constructor(
-    private readonly embedders: EmbeddingSpaces,
+    readonly embedders: EmbeddingSpaces,
     private readonly index: SearchIndex,
     readonly tuning: RetrievalTuning = DEFAULT_TUNING,
   ) {}

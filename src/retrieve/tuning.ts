@@ -1,4 +1,4 @@
-import type { Language } from '../text/language.js';
+import { isKbLanguage, type Language, type LanguageCode } from '../text/language.js';
 
 /** Where a ranked list came from: a vector column ("dense:vector", "dense:vector_en") or full-text search. */
 export type ListSource = `dense:${string}` | 'lexical';
@@ -11,8 +11,11 @@ export type ListSource = `dense:${string}` | 'lexical';
 export interface RetrievalTuning {
   /** Candidates each retriever returns before fusion; z-scores are taken over this many hits. */
   candidates: number;
-  /** Fusion weight per list, per question language. A list without a weight is neither searched nor fused. */
-  weights: Record<Language, Partial<Record<ListSource, number>>>;
+  /**
+   * Fusion weight per list, per question language ("other": every language the knowledge base is not written in).
+   * A list without a weight is neither searched nor fused.
+   */
+  weights: Record<Language | 'other', Partial<Record<ListSource, number>>>;
   /** Fused score × (1 + lineBoost) for chunks of a product line guessed from the question. */
   lineBoost: number;
   /** At most this many chunks of one document among the sources. */
@@ -26,6 +29,9 @@ export interface RetrievalTuning {
   ownSpaceAloneShare: number;
 }
 
+/** Measured on ../shared/data/xquad-multilingual (docs/operations.md "Languages"). */
+const OTHER_LEXICAL_WEIGHT = 0.3;
+
 export const DEFAULT_TUNING: RetrievalTuning = Object.freeze({
   candidates: 40,
   weights: {
@@ -33,6 +39,10 @@ export const DEFAULT_TUNING: RetrievalTuning = Object.freeze({
     // only dense path to Chinese-only answers (but see ownSpaceAloneShare). Full-text search weighs as much as the dense side.
     en: { 'dense:vector_en': 0.85, 'dense:vector': 0.15, lexical: 1 },
     zh: { 'dense:vector': 1, lexical: 1 },
+    // Any other language: the multilingual model carries it (docs/operations.md "Languages": it finds the passage across
+    // languages where full-text search cannot); full-text search still matches product names, model numbers and
+    // words shared with English. Without a multilingual space the weight falls to the primary (Chinese) model.
+    other: { 'dense:vector_multi': 1, lexical: OTHER_LEXICAL_WEIGHT },
   },
   lineBoost: 0.5,
   perDocument: 2,
@@ -51,10 +61,10 @@ export const DEFAULT_TUNING: RetrievalTuning = Object.freeze({
  * weight moves to the primary dense list, so an older table still gets a full dense side. `languageShare` is
  * the share of the table's rows in the question's language (see ownSpaceAloneShare).
  */
-export function weightsFor(tuning: RetrievalTuning, lang: Language, available: Set<ListSource>, languageShare = 0): Partial<Record<ListSource, number>> {
+export function weightsFor(tuning: RetrievalTuning, lang: LanguageCode, available: Set<ListSource>, languageShare = 0): Partial<Record<ListSource, number>> {
   const weights: Partial<Record<ListSource, number>> = {};
   let orphaned = 0;
-  for (const [source, weight] of Object.entries(tuning.weights[lang]) as [ListSource, number][]) {
+  for (const [source, weight] of Object.entries(tuning.weights[isKbLanguage(lang) ? lang : 'other'] ?? tuning.weights.en) as [ListSource, number][]) {
     if (available.has(source)) weights[source] = (weights[source] ?? 0) + weight;
     else if (source.startsWith('dense:')) orphaned += weight;
   }

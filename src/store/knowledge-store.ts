@@ -68,7 +68,8 @@ export interface Calibration {
   target: number;
   /** Fingerprint of the answerability model the thresholds were measured with. */
   model: string;
-  languages: Partial<Record<'zh' | 'en', LanguageCalibration>>;
+  /** Per knowledge-base language, and "other": questions in any other language, searched in the multilingual space. */
+  languages: Partial<Record<'zh' | 'en' | 'other', LanguageCalibration>>;
 }
 
 export interface KnowledgeVersion {

@@ -134,6 +134,24 @@ describe('the chat widget in a real browser', () => {
     await english.close();
   });
 
+  it('speaks Arabic to an Arabic browser: right-to-left panel, Arabic strings, and the reply\'s own text in Arabic', async () => {
+    const arabic = await browser.newContext({ locale: 'ar-EG', viewport: { width: 1280, height: 860 } });
+    page = await arabic.newPage();
+    await page.goto(base + '/');
+    await openWidget();
+    const panel = widget().locator('.panel');
+    expect(await panel.getAttribute('dir')).toBe('rtl');
+    expect(await panel.getAttribute('lang')).toBe('ar');
+    expect(await widget().locator('textarea.input').getAttribute('placeholder')).toBe('اكتب سؤالك…');
+    // The panel's text runs from the right (the input box follows what is typed: dir="auto").
+    expect(await panel.evaluate((node) => [getComputedStyle(node).direction, getComputedStyle(node).textAlign])).toEqual(['rtl', 'right']);
+    const answer = await ask('ما هي عاصمة كندا؟');
+    // Off-topic: refused in Arabic (the message catalogue); were it answered, the quote's notice would be in Arabic.
+    expect(await answer.textContent()).toMatch(/عذرًا، لم أجد في مقالات المساعدة|مقتبسة حرفيًا من مقالات المساعدة/);
+    await shot('03b-refusal-ar-rtl');
+    await arabic.close();
+  });
+
   it('shows a refusal distinctly, with the human contact', async () => {
     await page.goto(base + '/');
     await openWidget();

@@ -90,7 +90,12 @@ describe('the middle band without a model: suggestions', () => {
     expect(events.at(-1)!.event).toBe('done');
     expect(done).toMatchObject({ mode: 'suggest', refused: false });
     expect(done.suggestions[0].text).toMatch(/[\u4e00-\u9fff]/);
-    expect(events.filter((event) => event.event === 'token').map((event) => event.data.text).join('')).toBe(done.answer);
+    expect(
+      events
+        .filter((event) => event.event === 'token')
+        .map((event) => event.data.text)
+        .join(''),
+    ).toBe(done.answer);
     expect(done.answer).toContain(config.HANDOFF_CONTACT_ZH);
   });
 
@@ -168,7 +173,10 @@ describe('the middle band with a model: its verdict', () => {
 describe('with the band calibrated on the sample knowledge base', () => {
   it('the admin API shows the calibrated band and the trade-off curve', async () => {
     const key = 'kefu_admin_middle_band_test_key';
-    const admin = await buildService({ ...config, API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(key), scopes: ['admin'], origins: [] }]) }, createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });
+    const admin = await buildService({ ...config, API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(key), scopes: ['admin'], origins: [] }]) }, createLogger('silent'), {
+      embedders: await realEmbedders(),
+      chatModel: null,
+    });
     try {
       const response = await request(admin.app).get('/v1/admin/calibration').set('x-api-key', key);
       expect(response.status).toBe(200);

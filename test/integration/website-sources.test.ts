@@ -68,6 +68,8 @@ beforeAll(async () => {
     ANSWER_CACHE: 'false',
     LOG_LEVEL: 'silent',
     LANCEDB_READ_CONSISTENCY_SECONDS: '0',
+    // The models of realEmbedders(): the sync jobs' children must embed into the same vector columns.
+    EMBEDDING_MODEL_MULTI: 'none',
     API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(adminKey), scopes: ['admin', 'widget'], origins: [] }]),
     RATE_LIMIT_IP_BURST: '100000',
     RATE_LIMIT_KEY_BURST: '100000',

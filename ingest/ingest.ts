@@ -13,6 +13,7 @@
  *                         prints a script's arguments, so the key would land on screen and in CI logs)
  *   --progress-json       progress as JSON lines on stderr (how a service job follows its child)
  *   --lock-held           the caller holds the table's lock (a service job); stop when stdin closes
+ *   --sync <ids|all>      fetch these sources (websites, help centres; comma-separated) before ingesting
  *
  * Exit codes: 0 all ingested, 1 some files failed (the rest is committed), 2 the run could not happen.
  */
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
       'key-file': { type: 'string' },
       'progress-json': { type: 'boolean', default: false },
       'lock-held': { type: 'boolean', default: false },
+      sync: { type: 'string' },
     },
   });
   // KEFU_SERVER as the keys CLI reads it: set, an operator means the running service, never a silent local run into
@@ -98,7 +100,13 @@ async function main(): Promise<number> {
         ...runSettings(config, embedders),
         lock: { ...runSettings(config, embedders).lock, held: values['lock-held'] },
       })
-    : await ingestKnowledgeBase(config, embedders, { dbDir, tableName, progress, lockHeld: values['lock-held'] });
+    : await ingestKnowledgeBase(config, embedders, {
+        dbDir,
+        tableName,
+        progress,
+        lockHeld: values['lock-held'],
+        sync: values.sync === undefined ? undefined : values.sync === 'all' ? 'all' : values.sync.split(',').filter(Boolean),
+      });
   print(values.json, summary, describe(summary));
   return summary.documents.failed > 0 ? 1 : 0;
 }
@@ -151,6 +159,11 @@ function describe(summary: IngestSummary): string {
   }
   if (summary.warnings.length) lines.push('  warnings:', ...summary.warnings.map((warning) => `    ${warning}`));
   if (summary.failures.length) lines.push('  failed:', ...summary.failures.map((failure) => `    ${failure.path}: ${failure.reason}`));
+  for (const source of summary.sources ?? []) {
+    lines.push(
+      `  source ${source.id}: ${source.state}${source.error ? ` (${source.error})` : ''}; ${source.pages} pages, ${source.pagesFetched} fetched, ${source.pagesNotModified} not modified, ${source.pagesSkipped} skipped by lastmod, ${source.pagesAdded} added, ${source.pagesChanged} changed, ${source.pagesRemoved} removed, ${source.pagesFailed} failed; ${source.requests} requests, ${source.bytes} bytes in ${source.seconds} s`,
+    );
+  }
   if (summary.ignored.length) lines.push(`  ignored (unsupported type): ${summary.ignored.join(', ')}`);
   return lines.join('\n');
 }

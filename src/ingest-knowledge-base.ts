@@ -3,7 +3,9 @@ import { selfCalibrationHook } from './calibrate/calibration-hook.js';
 import { ProductLineClassifier, loadProductLineRules } from './classify/product-lines.js';
 import type { Config } from './config/config.js';
 import type { EmbeddingSpaces } from './embed/embedding-spaces.js';
-import { lockSettings } from './ingest/lock.js';
+import { acquireIngestLock, lockSettings } from './ingest/lock.js';
+import type { SourceSyncReport } from './ingest/sources/snapshot.js';
+import { loadSourceDocuments, syncSources } from './ingest/sources/sync-sources.js';
 import type { ProgressReporter } from './ingest/progress.js';
 import { type IngestOptions, type IngestSummary, runIngestion } from './ingest/run-ingestion.js';
 
@@ -17,7 +19,35 @@ import { type IngestOptions, type IngestSummary, runIngestion } from './ingest/r
 export async function ingestKnowledgeBase(
   config: Config,
   embedders: EmbeddingSpaces,
-  options: { classifier?: ProductLineClassifier; progress?: ProgressReporter; dbDir?: string; tableName?: string; lockHeld?: boolean } = {},
+  options: { classifier?: ProductLineClassifier; progress?: ProgressReporter; dbDir?: string; tableName?: string; lockHeld?: boolean; sync?: string[] | 'all' } = {},
+): Promise<IngestSummary> {
+  if (!options.sync) return runKnowledgeBase(config, embedders, options);
+  // A sync fetches its sources first (network) under the table's lease, so two syncs never write one
+  // snapshot at once; a service job's parent holds it already. A failed source keeps its previous snapshot.
+  const lock = options.lockHeld
+    ? undefined
+    : await acquireIngestLock({ ...lockSettings(config), dbDir: options.dbDir ?? config.DB_DIR, tableName: options.tableName ?? config.TABLE_NAME, purpose: 'ingestion' });
+  let reports: SourceSyncReport[];
+  let summary: IngestSummary;
+  try {
+    options.progress?.phase?.('crawling');
+    reports = await syncSources(config, options.sync, options.progress);
+    summary = await runKnowledgeBase(config, embedders, { ...options, lockHeld: true });
+  } finally {
+    await lock?.release();
+  }
+  // A whole source that failed, then each page that failed (by URL): the job lists both, and is "partial".
+  const sourceFailures = reports.flatMap((report) => [
+    ...(report.error ? [{ path: `source:${report.id}`, reason: report.error }] : []),
+    ...report.failures.map((failure) => ({ path: failure.url, reason: failure.reason })),
+  ]);
+  return { ...summary, sources: reports, failures: [...sourceFailures, ...summary.failures], documents: { ...summary.documents, failed: summary.documents.failed + sourceFailures.length } };
+}
+
+async function runKnowledgeBase(
+  config: Config,
+  embedders: EmbeddingSpaces,
+  options: { classifier?: ProductLineClassifier; progress?: ProgressReporter; dbDir?: string; tableName?: string; lockHeld?: boolean },
 ): Promise<IngestSummary> {
   const classifier = options.classifier ?? new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
   return runIngestion({
@@ -27,6 +57,8 @@ export async function ingestKnowledgeBase(
     embedders,
     classifier,
     exclude: notDocuments(config),
+    // Websites and help centres: their documents from the last successful sync (no network here).
+    otherSources: () => loadSourceDocuments(config),
     progress: options.progress,
     ...runSettings(config, embedders),
     lock: { ...runSettings(config, embedders).lock, held: options.lockHeld },
@@ -41,6 +73,7 @@ export const notDocuments = (config: Config) => [
   path.resolve(config.PROMPTS_DIR),
   path.resolve(config.INTENTS_FILE),
   path.resolve(config.EMAIL_REVIEW_RULES_FILE),
+  path.resolve(config.SOURCES_FILE),
 ];
 
 /** The settings every ingestion run takes from the configuration: calibration, lock lease, version retention. */

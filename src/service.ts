@@ -29,6 +29,10 @@ import { DocumentFiles } from './ingest/document-files.js';
 import { notDocuments } from './ingest-knowledge-base.js';
 import { IngestJobs } from './ingest/jobs.js';
 import { lockSettings } from './ingest/lock.js';
+import { SnapshotStore } from './ingest/sources/snapshot.js';
+import { SourceRegistry } from './ingest/sources/source-config.js';
+import { SourceSyncs } from './ingest/sources/source-syncs.js';
+import { sourceRoutes } from './http/source-routes.js';
 import type { Logger } from './log.js';
 import { HybridRetriever } from './retrieve/hybrid-retriever.js';
 import { HttpReranker, type Reranker } from './retrieve/reranker.js';
@@ -243,6 +247,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     mask: config.PII_MASKING ? maskPii : undefined,
     answerRecordTtlSeconds: config.ANSWER_RECORD_TTL_DAYS * 86_400,
   });
+  let sourceSyncs: SourceSyncs | undefined;
   const jobs = new IngestJobs({
     config,
     state,
@@ -253,11 +258,14 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       metrics.ingestionRuns.inc({ result: job.state === 'succeeded' ? 'success' : job.state });
       if (job.state !== 'failed') metrics.ingestionSeconds.observe(seconds);
       metrics.ingestionRunning.set(0);
+      await sourceSyncs?.recordFinished(job).catch((error) => logger.warn({ job: job.id, error: (error as Error).message }, 'source sync status not recorded'));
       // Serve the new version now, not after the read-consistency interval.
       await store.checkoutLatest().catch(() => undefined);
       await knowledgeVersion().catch(() => undefined);
     },
   });
+  const sourceRegistry = new SourceRegistry(config.SOURCES_FILE);
+  sourceSyncs = new SourceSyncs({ registry: sourceRegistry, jobs, state, logger }).start(config.SOURCE_SCHEDULER_SECONDS);
   const email = config.EMAIL_ENABLED ? await emailChannel(config, logger, { answers, conversations, state, metrics, runWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS }) : undefined;
   const keysFromSettings = loadApiKeys({ file: config.API_KEYS_FILE, inline: config.API_KEYS });
   const access = new AccessControl(keysFromSettings, publicOrigins(config.PUBLIC_URL));
@@ -345,6 +353,14 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         gaps: new GapReporter(embedders.primary, { similarity: config.GAPS_SIMILARITY }),
         onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }),
       }),
+      sourceRoutes({
+        guard: [limiter.perIp, access.require('admin'), body],
+        registry: sourceRegistry,
+        syncs: sourceSyncs,
+        snapshots: new SnapshotStore(config.SOURCES_CACHE_DIR),
+        state,
+        onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }),
+      }),
     ],
     readiness: [
       // First to fail on shutdown: the load balancer stops sending before the server stops accepting.
@@ -369,6 +385,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     email: email?.channel,
     close: async () => {
       await email?.close();
+      sourceSyncs?.stop();
       await jobs.stop();
       keys.stop();
       curated.stop();

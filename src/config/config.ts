@@ -122,6 +122,22 @@ export const schema = z.object({
   // Uploaded documents (POST /v1/admin/documents) go here; inside KNOWLEDGE_DIR, so every ingestion sees them.
   UPLOADS_DIR: optionalString,
   INGEST_JOB_RETENTION_DAYS: number(7, 0.01, 365),
+  // Knowledge sources (docs/sources.md): the folder, websites, help centres; the file is what the admin API edits.
+  SOURCES_FILE: z.preprocess(emptyAsUndefined, z.string().default('knowledge/sources.yaml')),
+  // What a crawl keeps between syncs (validators, extracted pages): local to the host that runs the jobs.
+  SOURCES_CACHE_DIR: z.preprocess(emptyAsUndefined, z.string().default('data/sources')),
+  // Hosts and address ranges the fetcher may reach although not public (a local test site, an intranet help centre).
+  SOURCE_FETCH_ALLOW: z.preprocess(
+    emptyAsUndefined,
+    // Kept as text (settings round-trip through the ingestion child's environment); parseFetchAllow() reads it.
+    z
+      .string()
+      .default('')
+      .refine((text) => text.split(',').every((entry) => /^[A-Za-z0-9.:-]*(\/\d{1,3})?$/.test(entry.trim())), 'comma-separated host names, addresses or CIDR ranges, e.g. 127.0.0.1,10.0.0.0/8,help.internal'),
+  ),
+  SOURCE_USER_AGENT: z.preprocess(emptyAsUndefined, z.string().min(3).max(200).default('KefuBot/0.1 (+https://github.com/kefu/kefu; support knowledge crawler)')),
+  // How often each replica looks for sources whose schedule is due; 0 turns scheduled syncs off here.
+  SOURCE_SCHEDULER_SECONDS: integer(30, 0, 86_400),
 
   HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
   PORT: integer(3000, 0, 65535),

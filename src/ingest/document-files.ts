@@ -3,6 +3,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { conflict, invalid, unsupported } from '../errors.js';
 import { LOADERS } from './loaders/index.js';
+import { FOLDER_SOURCE_ID, sourceOfPath } from './sources/source-config.js';
 import { walk } from './walk.js';
 
 /**
@@ -79,6 +80,9 @@ export class DocumentFiles {
 
   /** The file behind a stored document's `source_path`, which must lie inside the knowledge folder. */
   resolve(sourcePath: string): string {
+    // A page of a website or help centre has no file here: it goes when it leaves its source (or the source goes).
+    const source = sourceOfPath(sourcePath);
+    if (source !== FOLDER_SOURCE_ID) throw conflict('document_from_source', `That document comes from the source "${source}": remove it there, exclude it from the source, or delete the source`);
     const absolute = path.resolve(this.knowledgeDir, sourcePath);
     if (this.relative(absolute).startsWith('..') || path.isAbsolute(this.relative(absolute))) throw conflict('outside_knowledge', 'That document does not come from the knowledge folder');
     return absolute;

@@ -13,7 +13,7 @@ import type { IngestSummary } from './run-ingestion.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export type JobKind = 'ingest' | 'upload' | 'delete';
+export type JobKind = 'ingest' | 'upload' | 'delete' | 'sync';
 export type JobState = 'running' | 'succeeded' | 'partial' | 'failed';
 
 /** What GET /v1/admin/jobs/:id shows: kept in the shared state, so any replica can answer about any job. */
@@ -36,6 +36,8 @@ export interface IngestJobRecord {
   /** The run's summary once it finished, with no server paths. */
   summary?: Omit<IngestSummary, 'failures'>;
   error?: string;
+  /** A sync job: the sources it fetches before ingesting. */
+  sources?: string[];
 }
 
 export interface JobsOptions {
@@ -70,7 +72,7 @@ export class IngestJobs {
    * Starts a job: takes the lock (throws LockHeldError naming the running job), runs `prepare` under it
    * (write or delete the document a job is about), then starts the ingestion child and returns at once.
    */
-  async start(kind: JobKind, details: { reason: string; startedBy?: string; prepare?: () => Promise<void> }): Promise<IngestJobRecord> {
+  async start(kind: JobKind, details: { reason: string; startedBy?: string; prepare?: () => Promise<void>; sources?: string[] }): Promise<IngestJobRecord> {
     const { config } = this.options;
     const id = randomUUID();
     const lock = await acquireIngestLock({ ...lockSettings(config), jobId: id, purpose: 'ingestion' });
@@ -92,6 +94,7 @@ export class IngestJobs {
       files: { done: 0, total: 0 },
       chunks: { done: 0, total: 0, perSecond: 0 },
       failures: [],
+      ...(details.sources ? { sources: details.sources } : {}),
     };
     await this.save(record);
     await this.options.state.pushList(LIST_KEY, id, 200, this.retention);
@@ -185,7 +188,8 @@ export class IngestJobs {
     // in the same process (not its CLI, which forks again), so the pid we nice and signal is the run's.
     const args = import.meta.url.endsWith('.js') ? [path.join(root, 'ingest/ingest.js')] : ['--import', 'tsx', path.join(root, 'ingest/ingest.ts')];
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [...args, '--json', '--progress-json', '--lock-held'], { cwd: process.cwd(), env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const sync = current.record.sources ? ['--sync', current.record.sources.join(',')] : [];
+      const child = spawn(process.execPath, [...args, '--json', '--progress-json', '--lock-held', ...sync], { cwd: process.cwd(), env, stdio: ['pipe', 'pipe', 'pipe'] });
       current.child = child;
       // Below the server's priority: on a small machine the answers come first, the ingestion takes longer.
       if (child.pid) {

@@ -14,6 +14,8 @@ import { type LoadFailure, type SourceDocument, UnreadableFileError } from './do
 import { LOADERS } from './loaders/index.js';
 import { acquireIngestLock, type IngestLock } from './lock.js';
 import { type ProgressReporter, silentProgress } from './progress.js';
+import type { SourceDocuments } from './sources/sync-sources.js';
+import type { SourceSyncReport } from './sources/snapshot.js';
 import { walk } from './walk.js';
 
 /** Bump when chunking or row layout changes in a way that should re-embed every document. */
@@ -44,6 +46,8 @@ export interface IngestOptions {
   embedBatch?: BatchOptions;
   /** Which old table versions to keep; older ones (and files a crash left) are deleted after the run. */
   retention?: RetentionPolicy;
+  /** Documents of the other sources (websites, help centres), from their last sync's snapshots. */
+  otherSources?: () => Promise<SourceDocuments>;
 }
 
 /**
@@ -88,6 +92,8 @@ export interface IngestSummary {
   versionsRemoved?: number;
   /** Vector columns that got an approximate index in this run (the table passed VECTOR_INDEX_MIN_ROWS). */
   vectorIndexesBuilt?: string[];
+  /** The sources a sync job fetched before the run, one report each. */
+  sources?: SourceSyncReport[];
 }
 
 /**
@@ -108,6 +114,8 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
 
     progress.phase?.('loading');
     const { documents, failures, ignored, failedPaths } = await loadAll(options, progress);
+    const others = options.otherSources ? await options.otherSources() : { documents: [], protectedPrefixes: [], warnings: [] };
+    documents.push(...others.documents);
     const seen = new Set<string>();
     const changed: { document: SourceDocument; docHash: string; isNew: boolean }[] = [];
     let unchanged = 0;
@@ -123,7 +131,10 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
       else changed.push({ document, docHash, isNew: !previous });
     }
     // A document is removed when its file is gone, not when its file failed to load this time.
-    const removed = [...existing.entries()].filter(([docId, { sourcePath }]) => !seen.has(docId) && !failedPaths.has(sourcePath)).map(([docId]) => docId);
+    // Nor when its source was not loaded here (a website never synced on this host, a source switched off).
+    const removed = [...existing.entries()]
+      .filter(([docId, { sourcePath }]) => !seen.has(docId) && !failedPaths.has(sourcePath) && !others.protectedPrefixes.some((prefix) => sourcePath.startsWith(prefix)))
+      .map(([docId]) => docId);
 
     const rows = changed.flatMap(({ document, docHash }) => toRows(document, docHash, options));
     progress.phase?.('embedding');
@@ -144,7 +155,7 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
       if (coverage.indexed === undefined || coverage.unindexed > coverage.indexed) await store.buildFullTextIndex();
       else await store.updateIndexes();
     }
-    const warnings: string[] = [];
+    const warnings: string[] = [...others.warnings];
     const vectorIndexesBuilt = options.vectorIndexMinRows ? await store.ensureIndexes(options.vectorIndexMinRows) : [];
     // Before calibrating and tagging: compaction makes a new version, and that one must carry both.
     let versionsRemoved = 0;

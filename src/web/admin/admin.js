@@ -63,6 +63,41 @@ async function loadJobs() {
     (r, j) => cell(r, j.startedBy),
   ]);
   if (jobs[0] && jobs[0].state === 'running') setTimeout(() => loadJobs().catch((error) => status(error.message)), 1000);
+  // A job that ended may have synced a source: its row shows the new numbers.
+  else if (jobs[0] && jobs[0].kind === 'sync') await loadSources().catch((error) => status(error.message));
+}
+
+// Each source with its last sync (pages, changes, failures, the error of a failed one) and "sync now".
+async function loadSources() {
+  const { sources } = await api('/v1/admin/sources');
+  fill('#sources', sources, [
+    (r, s) => cell(r, s.name ? `${s.name} (${s.id})` : s.id),
+    (r, s) => cell(r, s.type === 'website' ? `website ${s.startUrls[0]}` : s.type === 'zendesk' ? `zendesk ${s.baseUrl}` : 'folder'),
+    (r, s) => cell(r, s.enabled ? s.schedule : `${s.schedule} (off)`),
+    (r, s) => cell(r, day(s.status && (s.status.lastSyncFinishedAt || s.status.lastSyncStartedAt))),
+    (r, s) => cell(r, s.status ? (s.status.lastError ? `${s.status.lastState}: ${s.status.lastError}` : s.status.lastState || 'running') : ''),
+    (r, s) => cell(r, s.status && s.status.lastSuccess ? s.status.lastSuccess.report.pages : '', 'num'),
+    (r, s) => {
+      const report = s.status && s.status.lastReport;
+      cell(r, report ? `+${report.pagesAdded} ~${report.pagesChanged} −${report.pagesRemoved}; ${report.pagesFetched} fetched, ${report.pagesNotModified + report.pagesSkipped} unchanged, ${report.bytes} bytes` : '');
+    },
+    (r, s) => cell(r, s.status && s.status.lastReport ? s.status.lastReport.failures.slice(0, 5).map((f) => `${f.url}: ${f.reason}`) : []),
+    (r, s) => {
+      if (s.type === 'folder' || !s.enabled) return cell(r, '');
+      const button = document.createElement('button');
+      button.textContent = 'Sync now';
+      button.onclick = async () => {
+        try {
+          await api(`/v1/admin/sources/${encodeURIComponent(s.id)}/sync`, { method: 'POST' });
+          status(`Sync of ${s.id} started.`);
+          await loadJobs();
+        } catch (error) {
+          status(error.message);
+        }
+      };
+      cell(r, button);
+    },
+  ]);
 }
 
 async function loadVersions() {
@@ -199,7 +234,7 @@ $('#reject').addEventListener('click', async () => {
 async function loadAll() {
   status('');
   try {
-    await Promise.all([loadGaps(), loadJobs(), loadVersions(), loadDrafts()]);
+    await Promise.all([loadGaps(), loadJobs(), loadVersions(), loadDrafts(), loadSources()]);
     $('main').hidden = false;
   } catch (error) {
     status(error.message);

@@ -19,6 +19,8 @@ export interface Done {
   notice: string | null;
   citations: Source[];
   productLine: string;
+  /** The visible AI-content label the service sends (generated, quoted or curated answers); empty for templates. */
+  contentLabel?: { kind: string; text: string };
 }
 
 export interface Meta {

@@ -60,6 +60,10 @@ import { emailRoutes } from './http/email-routes.js';
 import { HANDOFF_ANALYTICS_LOG, HANDOFF_LOG, Handoffs } from './handoff/handoffs.js';
 import { handoffRoutes } from './http/handoff-routes.js';
 import { CURATED_LOG, CURATED_LOG_RETENTION_SECONDS, CuratedAnswers, loadCuratedFiles } from './answer/curated.js';
+import { buildChannels } from './http/channel-routes.js';
+import { createChannelMetrics } from './channels/channel-metrics.js';
+import { ContentLabels } from './moderation/content-label.js';
+import { Moderation } from './moderation/lexicon.js';
 
 export interface Service {
   app: Express;
@@ -75,7 +79,7 @@ export interface Service {
 }
 
 /** The e-mail channel's parts: its store and queues on Redis, review rules, SMTP, and (where they run) the workers and inbox. */
-async function emailChannel(config: Config, logger: Logger, parts: { answers: AnswerService; conversations: Conversations; state: SharedState; metrics: Metrics; runWorkers: boolean }) {
+async function emailChannel(config: Config, logger: Logger, parts: { answers: AnswerService; conversations: Conversations; state: SharedState; metrics: Metrics; runWorkers: boolean; labels: ContentLabels }) {
   // Its own connection: queue and records must not share the fail-fast settings of the shared-state client.
   const redis = openRedis(config.REDIS_URL!, 'records', { onError: (error) => logger.warn({ err: error }, 'e-mail store: Redis error') });
   const store = new EmailStore(redis, config.REDIS_KEY_PREFIX, config.EMAIL_RETENTION_DAYS * 86_400);
@@ -111,6 +115,7 @@ async function emailChannel(config: Config, logger: Logger, parts: { answers: An
       replyLimitPerSender: config.EMAIL_REPLY_LIMIT_PER_SENDER,
       replyLimitPerThread: config.EMAIL_REPLY_LIMIT_PER_THREAD,
       replyLimitWindowSeconds: config.EMAIL_REPLY_LIMIT_WINDOW_SECONDS,
+      labels: parts.labels,
     },
   );
   let inbox: InboxWatcher | undefined;
@@ -139,6 +144,8 @@ export interface ServiceOverrides {
   reranker?: Reranker | null;
   chatModel?: ChatModel | null;
   state?: SharedState;
+  /** Share one moderation lexicon between instances (tests). */
+  moderation?: Moderation;
 }
 
 /** The composition root: settings in, a wired Express app out. Nothing below this reads settings. */
@@ -266,7 +273,16 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   });
   const sourceRegistry = new SourceRegistry(config.SOURCES_FILE);
   sourceSyncs = new SourceSyncs({ registry: sourceRegistry, jobs, state, logger }).start(config.SOURCE_SCHEDULER_SECONDS);
-  const email = config.EMAIL_ENABLED ? await emailChannel(config, logger, { answers, conversations, state, metrics, runWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS }) : undefined;
+  // AI-content labels on every channel's answers (docs/channels.md).
+  const labels = new ContentLabels(
+    {
+      ai_generated: { zh: config.CONTENT_LABEL_AI_ZH, en: config.CONTENT_LABEL_AI_EN },
+      quoted: { zh: config.CONTENT_LABEL_QUOTED_ZH, en: config.CONTENT_LABEL_QUOTED_EN },
+      curated: { zh: config.CONTENT_LABEL_CURATED_ZH, en: config.CONTENT_LABEL_CURATED_EN },
+    },
+    config.CONTENT_LABEL_PRODUCER,
+  );
+  const email = config.EMAIL_ENABLED ? await emailChannel(config, logger, { answers, conversations, state, metrics, labels, runWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS }) : undefined;
   const keysFromSettings = loadApiKeys({ file: config.API_KEYS_FILE, inline: config.API_KEYS });
   const access = new AccessControl(keysFromSettings, publicOrigins(config.PUBLIC_URL));
   // Keys created or revoked through the admin API reach every replica within API_KEYS_REFRESH_SECONDS.
@@ -294,6 +310,14 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const adminGuard = [limiter.admin((request) => access.identify(request)), access.require('admin'), body];
 
   const llmSlots = new Slots(config.LLM_MAX_CONCURRENT);
+  // The lexicon: every channel applies it (docs/channels.md).
+  const channelMetrics = createChannelMetrics(metrics.registry);
+  const moderation =
+    overrides.moderation ??
+    (config.MODERATION_LEXICON_FILE
+      ? await Moderation.load(config.MODERATION_LEXICON_FILE, { reloadSeconds: config.MODERATION_RELOAD_SECONDS, logger })
+      : undefined);
+  const channels = buildChannels(config, logger, { answers, conversations, state, metrics: channelMetrics, labels, moderation, mask: config.PII_MASKING ? maskPii : undefined, guards: [admission.middleware] });
   const answerRun = { answers, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, llmSlots, drain, onShed: (reason: ShedReason) => metrics.shed.inc({ reason }) };
   const app = createApp({
     logger,
@@ -306,8 +330,10 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       maxQuestionChars: config.MAX_QUESTION_CHARS,
       guards: publicGuards,
       prepare: (body, signal) => conversations.prepare(body, signal),
+      moderation: { labels, lexicon: moderation, handoffContact: { zh: config.HANDOFF_CONTACT_ZH, en: config.HANDOFF_CONTACT_EN }, onHit: (category, where) => channelMetrics.moderationHits.inc({ category, where }) },
     },
     routers: [
+      ...channels.routers,
       webRoutes(undefined, { demoWidgetKey: config.DEMO_WIDGET_KEY }),
       chatCompletionsRoutes({
         ...answerRun,
@@ -384,6 +410,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     drain,
     email: email?.channel,
     close: async () => {
+      await channels.close();
+      if (!overrides.moderation) moderation?.stop();
       await email?.close();
       sourceSyncs?.stop();
       await jobs.stop();

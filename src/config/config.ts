@@ -319,7 +319,66 @@ export const schema = z.object({
   SMTP_TIMEOUT_MS: integer(30_000, 100, 600_000),
   ANSWER_CACHE: boolean(true),
   CACHE_TTL_SECONDS: integer(86_400, 1),
+  // Messaging channels (src/channels, docs/channels.md). Each secret may come from a file: the *_FILE setting.
+  CHANNEL_RATE_LIMIT_PER_MINUTE: number(20, 0.1, 100_000),
+  CHANNEL_RATE_LIMIT_BURST: integer(10, 1, 100_000),
+  CHANNEL_ANSWER_TIMEOUT_MS: integer(60_000, 1000, 600_000),
+  CHANNEL_DEDUP_SECONDS: integer(86_400, 60, 30 * 86_400),
+  CHANNEL_API_TIMEOUT_MS: integer(10_000, 100, 120_000),
+  // WeChat and WeCom text messages take 2048 bytes; a little room is kept.
+  CHANNEL_MESSAGE_MAX_BYTES: integer(2000, 200, 2048),
+  WECHAT_APP_ID: optionalString,
+  WECHAT_APP_SECRET: optionalString,
+  WECHAT_APP_SECRET_FILE: optionalString,
+  WECHAT_TOKEN: optionalString,
+  WECHAT_TOKEN_FILE: optionalString,
+  WECHAT_ENCODING_AES_KEY: optionalString,
+  WECHAT_ENCODING_AES_KEY_FILE: optionalString,
+  WECHAT_API_BASE: z.preprocess(emptyAsUndefined, z.string().url().default('https://api.weixin.qq.com')),
+  // WeChat waits 5 s for a callback's response; the rest of the 5 s is the network's.
+  WECHAT_REPLY_WINDOW_MS: integer(4500, 100, 4900),
+  WECHAT_ACK_TEXT_ZH: optionalString,
+  WECHAT_ACK_TEXT_EN: optionalString,
+  WECHAT_TRANSFER_TO_HUMAN: boolean(false),
+  WECOM_CORP_ID: optionalString,
+  WECOM_KF_SECRET: optionalString,
+  WECOM_KF_SECRET_FILE: optionalString,
+  WECOM_KF_TOKEN: optionalString,
+  WECOM_KF_TOKEN_FILE: optionalString,
+  WECOM_KF_ENCODING_AES_KEY: optionalString,
+  WECOM_KF_ENCODING_AES_KEY_FILE: optionalString,
+  WECOM_API_BASE: z.preprocess(emptyAsUndefined, z.string().url().default('https://qyapi.weixin.qq.com')),
+  WECOM_KF_HANDOFF_ON: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default('requested,refused,moderated')
+      .refine((text) => text === 'none' || text.split(',').every((item) => ['requested', 'refused', 'moderated'].includes(item.trim())), 'must be "none" or a list of requested, refused, moderated'),
+  ),
+  WECOM_KF_HANDOFF_SERVICER: optionalString,
+  FEISHU_APP_ID: optionalString,
+  FEISHU_APP_SECRET: optionalString,
+  FEISHU_APP_SECRET_FILE: optionalString,
+  FEISHU_VERIFICATION_TOKEN: optionalString,
+  FEISHU_VERIFICATION_TOKEN_FILE: optionalString,
+  FEISHU_ENCRYPT_KEY: optionalString,
+  FEISHU_ENCRYPT_KEY_FILE: optionalString,
+  FEISHU_BOT_OPEN_ID: optionalString,
+  FEISHU_API_BASE: z.preprocess(emptyAsUndefined, z.string().url().default('https://open.feishu.cn')),
+  // AI-content labels and the sensitive-word lexicon (src/moderation).
+  MODERATION_LEXICON_FILE: optionalString,
+  MODERATION_RELOAD_SECONDS: number(10, 0, 86_400),
+  CONTENT_LABEL_AI_ZH: z.preprocess(emptyAsUndefined, z.string().default('本回答由 AI 生成，仅供参考')),
+  CONTENT_LABEL_AI_EN: z.preprocess(emptyAsUndefined, z.string().default('AI-generated answer')),
+  CONTENT_LABEL_QUOTED_ZH: z.preprocess(emptyAsUndefined, z.string().default('摘自帮助文档')),
+  CONTENT_LABEL_QUOTED_EN: z.preprocess(emptyAsUndefined, z.string().default('Quoted from our help articles')),
+  CONTENT_LABEL_CURATED_ZH: z.preprocess(emptyAsUndefined, z.string().default('客服团队审定的答复')),
+  CONTENT_LABEL_CURATED_EN: z.preprocess(emptyAsUndefined, z.string().default('Answer from our support team')),
+  CONTENT_LABEL_PRODUCER: z.preprocess(emptyAsUndefined, z.string().default('kefu')),
 });
+
+/** Secrets a `<NAME>_FILE` setting may supply instead (a Docker or Kubernetes secret). */
+const SECRETS_FROM_FILES = ['WECHAT_APP_SECRET', 'WECHAT_TOKEN', 'WECHAT_ENCODING_AES_KEY', 'WECOM_KF_SECRET', 'WECOM_KF_TOKEN', 'WECOM_KF_ENCODING_AES_KEY', 'FEISHU_APP_SECRET', 'FEISHU_VERIFICATION_TOKEN', 'FEISHU_ENCRYPT_KEY'] as const;
 
 /** Every setting's name (what the README documents and deployment files may set). */
 export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
@@ -358,6 +417,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     } catch (error) {
       throw new ConfigError(`METRICS_TOKEN_FILE: cannot read ${data.METRICS_TOKEN_FILE} (${(error as Error).message})`);
     }
+  }
+  for (const name of SECRETS_FROM_FILES) {
+    const file = data[`${name}_FILE`];
+    if (data[name] || !file) continue;
+    try {
+      data[name] = readFileSync(file, 'utf8').trim() || undefined;
+    } catch (error) {
+      throw new ConfigError(`${name}_FILE: cannot read ${file} (${(error as Error).message})`);
+    }
+  }
+  if (data.WECHAT_APP_ID && (!data.WECHAT_TOKEN || !data.WECHAT_APP_SECRET)) {
+    throw new ConfigError('Invalid settings: WECHAT_APP_ID needs WECHAT_TOKEN and WECHAT_APP_SECRET (or their _FILE settings); see docs/channels.md');
+  }
+  if (data.WECOM_CORP_ID && (!data.WECOM_KF_TOKEN || !data.WECOM_KF_SECRET || !data.WECOM_KF_ENCODING_AES_KEY)) {
+    throw new ConfigError('Invalid settings: WECOM_CORP_ID needs WECOM_KF_SECRET, WECOM_KF_TOKEN and WECOM_KF_ENCODING_AES_KEY (or their _FILE settings); see docs/channels.md');
+  }
+  if (data.FEISHU_APP_ID && (!data.FEISHU_APP_SECRET || !data.FEISHU_VERIFICATION_TOKEN || !data.FEISHU_BOT_OPEN_ID)) {
+    throw new ConfigError('Invalid settings: FEISHU_APP_ID needs FEISHU_APP_SECRET, FEISHU_VERIFICATION_TOKEN (or their _FILE settings) and FEISHU_BOT_OPEN_ID; see docs/channels.md');
+  }
+  for (const name of ['WECHAT_ENCODING_AES_KEY', 'WECOM_KF_ENCODING_AES_KEY'] as const) {
+    if (data[name] && !/^[A-Za-z0-9]{43}$/.test(data[name]!)) throw new ConfigError(`Invalid settings: ${name} must be the 43-character EncodingAESKey the platform shows`);
   }
   return Object.freeze(data as typeof data & { SHUTDOWN_DRAIN_MS: number });
 }

@@ -20,6 +20,8 @@ export interface ReplyContext {
   subject: string;
   companyName: string;
   handoffContact: string;
+  /** The visible AI-content label (src/moderation/content-label.ts), the reply's last line when set. */
+  contentLabel?: string;
 }
 
 const TEMPLATES: Record<Language, { greeting: (name: string) => string; thanks: (company: string) => string; quoted: string; holding: (contact: string) => string; closing: string; signOff: (company: string) => string; subject: (subject: string) => string }> = {
@@ -76,6 +78,7 @@ export function composeReply(done: Pick<AnswerDone, 'answer' | 'mode' | 'refused
     if (sources) paragraphs.push(sources);
   }
   paragraphs.push(t.closing, t.signOff(context.companyName));
+  if (context.contentLabel) paragraphs.push(`— ${context.contentLabel}`);
   const text = paragraphs.join('\n\n');
   return { subject: t.subject(baseSubject(context.subject)), text, html: textToHtml(text) };
 }

@@ -5,6 +5,7 @@ import type { Conversations } from '../chat/conversation.js';
 import { AppError } from '../http/http-error.js';
 import type { Logger } from '../log.js';
 import type { Language } from '../text/language.js';
+import { ContentLabels } from '../moderation/content-label.js';
 import { cleanDisplayName, composeReply, type ReplyDraft, textToHtml } from './compose-reply.js';
 import type { DraftRecord, DraftState, EmailStore } from './email-store.js';
 import type { Mailer } from './mailer.js';
@@ -40,6 +41,8 @@ export interface EmailChannelSettings {
   replyLimitPerSender: number;
   replyLimitPerThread: number;
   replyLimitWindowSeconds: number;
+  /** AI-content labels: the visible one as the reply's footer, the implicit one as its `AIGC` header. */
+  labels?: ContentLabels;
 }
 
 export interface EmailChannelDeps {
@@ -142,7 +145,7 @@ export class EmailChannel {
     const question = emailQuestion(subject, scanned, { maxChars: this.settings.maxQuestionChars, inThread: history.length > 0 });
     const { meta, done: answer } = await this.answer(question, email.lang, history);
     const lang = meta.lang;
-    const reply = composeReply(answer, { lang, customerName: email.from?.name ?? '', subject: email.subject, companyName: this.settings.companyName, handoffContact: this.settings.handoffContact[lang] });
+    const reply = composeReply(answer, { lang, customerName: email.from?.name ?? '', subject: email.subject, companyName: this.settings.companyName, handoffContact: this.settings.handoffContact[lang], contentLabel: this.settings.labels?.label(answer.mode, lang, answer.answerId).text });
     // A Reply-To in another domain than From sends our answer (perhaps with the customer's details) to a third party.
     // A Reply-To without a From address to check it against (From: Anna <>) counts as elsewhere: the fuzzer found one auto-sent.
     const replyToElsewhere = email.replyTo && (!email.from?.address.includes('@') || domain(email.replyTo.address) !== domain(email.from.address)) ? { from: email.from?.address || '(none)', replyTo: email.replyTo.address } : undefined;
@@ -317,7 +320,12 @@ export class EmailChannel {
       references: [...draft.references, draft.messageId],
       // RFC 3834: our replies say they are automatic responses, so a well-behaved auto-responder does not answer
       // them; Exchange's out-of-office is asked not to answer either.
-      headers: { 'Auto-Submitted': 'auto-replied', 'X-Auto-Response-Suppress': 'All' },
+      headers: {
+        'Auto-Submitted': 'auto-replied',
+        'X-Auto-Response-Suppress': 'All',
+        // The implicit AI-content label.
+        ...(this.settings.labels ? { AIGC: ContentLabels.header(this.settings.labels.label(draft.answer.mode, draft.lang, draft.answer.answerId)) } : {}),
+      },
     });
     const at = new Date().toISOString();
     // A send that succeeded after failed attempts is sent: the old error no longer describes it.

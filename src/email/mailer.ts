@@ -10,7 +10,7 @@ export interface OutgoingMail {
   messageId: string;
   inReplyTo: string;
   references: string[];
-  /** Extra headers (Auto-Submitted: our replies must not start mail loops). */
+  /** Extra headers (Auto-Submitted: our replies must not start mail loops; AIGC: the implicit AI-content label). */
   headers?: Record<string, string>;
 }
 

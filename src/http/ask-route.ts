@@ -6,6 +6,7 @@ import { badRequest } from './http-error.js';
 import { type AnswerRunSettings, type PreparedAnswer, runAnswer } from './answer-run.js';
 import { SseWriter } from './sse.js';
 import { languageTagSchema } from '../text/language.js';
+import { moderateAsk, type AskModeration } from './ask-moderation.js';
 
 export interface AskRouteOptions extends AnswerRunSettings {
   /** Rate limits, access control and the JSON body parser, in that order. */
@@ -14,6 +15,8 @@ export interface AskRouteOptions extends AnswerRunSettings {
   maxQuestionChars: number;
   /** Turns the request into what the answer service needs (adds session history); identity by default. */
   prepare?: (body: AskBody & { owner?: string }, signal: AbortSignal) => Promise<PreparedAnswer>;
+  /** AI-content labels on every answer and the sensitive-word lexicon (src/http/ask-moderation.ts). */
+  moderation?: AskModeration;
 }
 
 export const askBodySchema = (maxQuestionChars: number) =>
@@ -44,15 +47,27 @@ export function askRoute(options: AskRouteOptions): Router {
     if (body.productLine && body.productLine !== 'unknown' && !options.classifier.isKnownLine(body.productLine)) {
       throw badRequest(`Unknown productLine "${body.productLine}"; known: ${[...options.classifier.lineIds, options.classifier.rules.general.id].join(', ')}`);
     }
-    const prepare = async (signal: AbortSignal): Promise<PreparedAnswer> =>
+    const plainPrepare = async (signal: AbortSignal): Promise<PreparedAnswer> =>
       options.prepare
         ? options.prepare({ ...body, owner: request.apiKey?.id }, signal)
         : { answerRequest: { question: body.question, lang: body.lang, productLine: body.productLine === 'unknown' ? undefined : body.productLine, channel: body.channel, timeZone: body.timeZone, region: body.region } };
+    const moderated = moderateAsk(options.moderation, body.question, plainPrepare, response);
+    if (moderated.refused) {
+      const { meta, done } = moderated.refused;
+      if (!body.stream) return void response.json({ ...meta, ...done });
+      const sse = new SseWriter(response);
+      sse.send('meta', meta);
+      sse.send('done', done);
+      return void sse.end();
+    }
+    const prepare = moderated.prepare;
     await runAnswer(request, response, options, prepare, () => {
       const sse = body.stream ? new SseWriter(response) : undefined;
       return {
         streaming: Boolean(sse),
         event: (event, meta) => {
+          // A streamed lexicon term is withheld from the customer; `done` then carries the refusal instead.
+          if (event.type === 'token' && moderated.withhold(event.data.text)) return;
           if (event.type !== 'done') sse?.send(event.type, event.data);
           else if (sse) sse.send('done', event.data);
           else response.json({ ...meta, ...event.data });

@@ -112,6 +112,8 @@ describe('the chat widget in a real browser', () => {
     expect(partial.length).toBeLessThan(((await answer.textContent()) ?? '').length);
     expect(await answer.textContent()).toContain('根据资料，可以这样处理。');
     expect(await answer.locator('.badge').textContent()).toContain('健康穿戴');
+    // The visible AI-content label under a generated answer (CONTENT_LABEL_AI_ZH).
+    expect(await answer.locator('.ai-label').textContent()).toBe('本回答由 AI 生成，仅供参考');
     const citations = answer.locator('.sources li');
     expect(await citations.count()).toBe(2);
     await answer.locator('a.cite').first().click();

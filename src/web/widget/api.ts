@@ -21,6 +21,8 @@ export interface Done {
   productLine: string;
   /** Mode "suggest" (the middle band without a model): questions the knowledge base answers, to pick and ask. */
   suggestions?: { text: string; docId: string }[];
+  /** The visible AI-content label the service sends (generated, quoted or curated answers); empty for templates. */
+  contentLabel?: { kind: string; text: string };
 }
 
 export interface Meta {

@@ -47,6 +47,7 @@ header button.close { min-width: 44px; font-size: 16px; }
 .bot[data-state="error"] { border-color: var(--error-border); background: var(--error-bg); }
 .badge { display: inline-block; font-size: 12px; color: var(--fg); background: var(--badge-bg); border-radius: 10px; padding: 1px 8px; margin-bottom: 6px; min-height: 20px; }
 .notice { font-size: 12px; color: var(--muted); margin-top: 6px; }
+.ai-label { font-size: 11px; color: var(--muted); margin-top: 6px; }
 .refusal-title { font-weight: 600; color: var(--refusal-fg); margin-bottom: 4px; }
 .cite { font-size: 11px; vertical-align: super; line-height: 0; margin: 0 1px; color: var(--link); }
 .sources { margin-top: 8px; border-top: 1px solid var(--border); padding-top: 6px; font-size: 13px; }

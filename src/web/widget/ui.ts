@@ -498,6 +498,7 @@ export class ChatWidget {
       );
     }
     if (done.notice) bubble.append(element('div', { class: 'notice' }, done.notice));
+    if (done.contentLabel?.text) bubble.append(element('div', { class: 'ai-label', 'data-kind': done.contentLabel.kind }, done.contentLabel.text));
     const shown = order.map((n) => sources.find((source) => source.n === n) ?? done.citations.find((source) => source.n === n)).filter((source): source is Source => Boolean(source));
     if (shown.length) {
       const block = element('div', { class: 'sources' });

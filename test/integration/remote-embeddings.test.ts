@@ -58,7 +58,7 @@ describe('OpenAI-compatible embeddings adapter (/v1/embeddings)', () => {
   });
 
   it('ingests through the endpoint and answers from it; a table of another dimension is refused with a clear message', async () => {
-    const env = { DB_DIR: path.join(temp.dir, 'db'), EMBEDDING_API_URL: server.baseURL, EMBEDDING_API_MODEL: 'test-embed', EMBEDDING_MODEL_EN: 'none', CALIBRATION_ENABLED: 'false', LOG_LEVEL: 'silent', LANCEDB_READ_CONSISTENCY_SECONDS: '0' };
+    const env = { DB_DIR: path.join(temp.dir, 'db'), EMBEDDING_API_URL: server.baseURL, EMBEDDING_API_MODEL: 'test-embed', EMBEDDING_MODEL_EN: 'none', EMBEDDING_MODEL_MULTI: 'none', CALIBRATION_ENABLED: 'false', LOG_LEVEL: 'silent', LANCEDB_READ_CONSISTENCY_SECONDS: '0' };
     const config = loadConfig(env);
     const embedders = await loadEmbeddingSpaces(config);
     const summary = await ingestKnowledgeBase(config, embedders);

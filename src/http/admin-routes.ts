@@ -187,10 +187,12 @@ export function adminRoutes(options: AdminRouteOptions): Router {
     const since = query.since ?? new Date(Date.now() - 30 * 86_400_000).toISOString();
     const until = query.until ?? new Date().toISOString();
     const [refused, feedback] = await Promise.all([options.conversations.readLog('unanswered', query.limit), options.conversations.readLog('feedback', query.limit)]);
+    const unansweredIds = new Set(refused.map(({ entry }) => String(entry.answerId)));
     const signals: GapSignal[] = [
       ...refused.map(({ id, entry }) => ({ id, question: String(entry.question ?? ''), productLine: String(entry.productLine ?? 'general'), lang: String(entry.lang ?? ''), at: String(entry.at ?? ''), kind: 'refused' as const })),
       ...feedback
-        .filter(({ entry }) => entry.rating === 'down' && typeof entry.question === 'string')
+        // A thumbs-down on an answer already logged as unanswered (the middle band's suggestions) is the same failure: once.
+        .filter(({ entry }) => entry.rating === 'down' && typeof entry.question === 'string' && !unansweredIds.has(String(entry.answerId)))
         .map(({ id, entry }) => ({ id, question: String(entry.question), productLine: String(entry.productLine ?? 'general'), lang: String(entry.lang ?? ''), at: String(entry.answeredAt ?? entry.at ?? ''), kind: 'thumbs_down' as const })),
     ].filter((signal) => signal.question && Date.parse(signal.at) >= Date.parse(since) && Date.parse(signal.at) <= Date.parse(until) && (!query.productLine || signal.productLine === query.productLine));
     response.json({ since, until, productLine: query.productLine ?? null, questions: signals.length, gaps: await options.gaps.report(signals) });

@@ -15,8 +15,10 @@ export interface PatternMatch {
   end: number;
 }
 
-// Separators a writer might slip between characters to get past a filter; skipped on both sides.
-const SEPARATOR = /[\s\p{P}\p{S}]/u;
+// Separators a writer might slip between characters to get past a filter; skipped on both sides. Invisible ones
+// too: format characters (zero-width space and joiners, soft hyphen, word joiner, bidi marks) and variation
+// selectors render as nothing, so "法\u200b轮功" reads as the term on screen.
+const SEPARATOR = /[\s\p{P}\p{S}\p{Cf}\p{Variation_Selector}]/u;
 
 const folds = new Map<string, string>();
 

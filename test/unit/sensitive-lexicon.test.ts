@@ -76,6 +76,14 @@ describe('Aho–Corasick', () => {
     expect(matcher.search('法轮 a 功')).toEqual([]);
   });
 
+  it('is not bypassed by invisible characters between the letters (zero-width space and joiners, soft hyphen, word joiner, BOM, bidi marks, variation selectors)', () => {
+    const matcher = new AhoCorasick(['法轮功', 'forbidden']);
+    for (const invisible of ['\u200b', '\u200c', '\u200d', '\u00ad', '\u2060', '\ufeff', '\u200e', '\u202e', '\ufe0f', '\u{e0101}']) {
+      expect(matcher.search(`法${invisible}轮${invisible}功`), JSON.stringify(invisible)).toHaveLength(1);
+      expect(matcher.search(`for${invisible}bid${invisible}den`), JSON.stringify(invisible)).toHaveLength(1);
+    }
+  });
+
   it('is linear: over 1 MB against 10,000 terms, at most two automaton steps per character, also on input built to force failure chains', () => {
     const random = (seed: number) => () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff;
     const next = random(7);

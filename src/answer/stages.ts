@@ -158,6 +158,8 @@ export function faqQuestion(candidate: Pick<Candidate, 'kind' | 'metadata'>): st
   }
 }
 
+const oneLine = (text: string) => text.replace(/[\s\u0085]+/g, ' ').trim();
+
 const firstSentence = (text: string) => {
   const sentence = splitSentences(text.trim())[0]?.trim() ?? '';
   return sentence.length > 120 ? `${sentence.slice(0, 120)}…` : sentence;
@@ -177,7 +179,9 @@ export function suggestStage(ranked: Candidate[], lang: Language, limit = 3, dep
     const heading = candidate.heading_path.split(' > ').at(-1)?.trim();
     // A heading many chunks share ("API FAQ", the manual's title) says nothing: then the passage's first sentence.
     const named = faqQuestion(candidate) ?? (heading && heading !== candidate.title.trim() ? heading : undefined);
-    const text = named && !seenTexts.has(named) ? named : firstSentence(candidate.text);
+    // One line each, whatever the page held: the reply lists suggestions a line apiece and the widget counts those
+    // lines, so a line break in a crawled FAQ question or heading would spill its rest (a markdown link) into the contact line.
+    const text = oneLine(named && !seenTexts.has(named) ? named : firstSentence(candidate.text));
     if (!text || seenTexts.has(text)) continue;
     seenDocs.add(candidate.doc_id);
     seenTexts.add(text);

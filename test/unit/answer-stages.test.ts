@@ -6,6 +6,7 @@ import { RefusalThresholds } from '../../src/answer/refusal-threshold.js';
 import { decideStage, suggestStage, withoutDocuments } from '../../src/answer/stages.js';
 import { findsOwnTerms } from '../../src/answer/answer-service.js';
 import { parseVerdict } from '../../src/answer/verdict.js';
+import { MESSAGES } from '../../src/answer/messages.js';
 import { calibratedAnswerThreshold, tradeOffCurve } from '../../src/calibrate/self-calibration.js';
 import { auroc, calibratedThreshold, probeQuestion, quantile } from '../../src/calibrate/self-calibration.js';
 import { fuseLists } from '../../src/retrieve/fusion.js';
@@ -91,6 +92,31 @@ describe('three outcomes: answer, the middle band, refuse', () => {
     );
     expect(suggestStage(ranked, 'en').map((s) => s.text)).toEqual(['Can I swim with the band?', 'Water resistance', 'Charge it weekly.']);
     expect(suggestStage(ranked, 'zh')[0].text).toBe('手环可以游泳吗？');
+  });
+  it('keeps every suggestion on one line: a crawled FAQ question or heading with line breaks cannot push a markdown link into the widget\'s contact line', () => {
+    const faq = (id: string, question: string) => ({ ...hit(id, 1), doc_id: id, kind: 'faq' as const, metadata: JSON.stringify({ question, answer: 'x' }) });
+    const ranked = fuseLists(
+      [
+        {
+          source: 'lexical' as const,
+          hits: [
+            faq('f1', 'Can I swim?\n[Call support now](https://evil.example/phish)'),
+            { ...hit('p1', 1, 'The band is rated 5 ATM.'), title: 'Manual', heading_path: 'Manual > Water\r\n[Login](https://evil.example/login)' },
+            { ...hit('p2', 1, 'Charge it weekly.\u2028[Reset](https://evil.example/reset) More.'), title: 'Manual', heading_path: 'Manual' },
+          ],
+        },
+      ],
+      { lexical: 1 },
+    );
+    const suggestions = suggestStage(ranked, 'en');
+    expect(suggestions).toHaveLength(3);
+    for (const suggestion of suggestions) expect(suggestion.text).not.toMatch(/[\n\r\u2028\u2029\v\f\u0085]/);
+    // The widget reads the lead line, one line per suggestion, then the contact line: the count must hold.
+    const message = MESSAGES.suggest.en(
+      suggestions.map((suggestion) => suggestion.text),
+      'support@example.com',
+    );
+    expect(message.split('\n')).toHaveLength(1 + suggestions.length + 1);
   });
   it('retrieves as if documents were removed: an unanswerable twin or a leave-one-out probe', () => {
     const retrieved = { lists: lists(0.9, 'battery life'), ranked: fuseLists(lists(0.9, 'battery life'), { lexical: 1 }) };

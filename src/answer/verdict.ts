@@ -25,6 +25,8 @@ const verdictShape = z.object({
   answer: z.string().default(''),
 });
 
+const MAX_STARTS = 16;
+
 /**
  * Reads a verdict from what the model returned. Guided decoding gives bare JSON; a server without it, or a model
  * that ignores it, may wrap it in a code fence or add words around it, so the first JSON object in the text is
@@ -32,7 +34,11 @@ const verdictShape = z.object({
  */
 export function parseVerdict(content: string): Verdict | undefined {
   const text = content.trim();
-  for (let start = text.indexOf('{'); start >= 0; start = text.indexOf('{', start + 1)) {
+  // Each opening brace tried scans to its match, or to the end: over every brace of a hostile run ("{{{{…", a
+  // model led on by a crawled page) that was quadratic (64,000 characters: 7 s on the event loop). A verdict comes
+  // first or after a few words, so only the first MAX_STARTS braces are tried: linear in the text.
+  let tried = 0;
+  for (let start = text.indexOf('{'); start >= 0 && tried++ < MAX_STARTS; start = text.indexOf('{', start + 1)) {
     // The matching closing brace, strings and escapes respected.
     let depth = 0;
     let inString = false;

@@ -135,6 +135,33 @@ describe('the model’s verdict in the middle band', () => {
     expect(parseVerdict('{"verdict":"maybe","answer":"x"}')).toBeUndefined();
     expect(parseVerdict('{"verdict":"answer", "answer": "unterminated')).toBeUndefined();
   });
+
+  it('reads hostile output in linear time: a run of unclosed braces (a model led on by a crawled page) does not hold the event loop', () => {
+    // CPU time of one call, the least of three readings (noise only adds), at 2,000 and 16,000 characters: linear
+    // grows about 8x, the old scan from every brace to the end about 64x.
+    const cpuMs = () => {
+      const usage = process.cpuUsage();
+      return (usage.user + usage.system) / 1000;
+    };
+    const perCall = (text: string) => {
+      let calls = 0;
+      const start = cpuMs();
+      do {
+        parseVerdict(text);
+        calls++;
+      } while (cpuMs() - start < 10);
+      return (cpuMs() - start) / calls;
+    };
+    for (const unit of ['{', '{"a":', '{"verdict":"answer","answer":"x" ']) {
+      const small = unit.repeat(Math.ceil(2000 / unit.length));
+      const large = small.repeat(8);
+      parseVerdict(small);
+      const ratio = Math.min(perCall(large), perCall(large), perCall(large)) / Math.min(perCall(small), perCall(small), perCall(small));
+      expect(ratio, JSON.stringify(unit)).toBeLessThan(32);
+    }
+    // A verdict after a few stray braces is still found.
+    expect(parseVerdict('{ oops { {"verdict":"decline","answer":""}')).toEqual({ verdict: 'decline', answer: '' });
+  });
 });
 
 describe('calibration of the confident cut and the trade-off curve', () => {

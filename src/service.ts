@@ -343,6 +343,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         maxHistoryTurns: config.SESSION_MAX_TURNS,
         companyName: config.COMPANY_NAME,
         prepare: (question, signal) => conversations.prepare(question, signal),
+        moderation: { labels, lexicon: moderation, handoffContact: { zh: config.HANDOFF_CONTACT_ZH, en: config.HANDOFF_CONTACT_EN }, onHit: (category, where) => channelMetrics.moderationHits.inc({ category, where }) },
       }),
       conversationRoutes({ sessions, conversations, guards: upkeepGuards, classifier }),
       handoffRoutes({

@@ -7,6 +7,7 @@ import type { ProductLineClassifier } from '../classify/product-lines.js';
 import { AppError, badRequest } from './http-error.js';
 import { type AnswerRunSettings, type PreparedAnswer, runAnswer } from './answer-run.js';
 import { SseWriter } from './sse.js';
+import { moderateAsk, type AskModeration } from './ask-moderation.js';
 
 /**
  * POST /v1/chat/completions and GET /v1/models: the answer pipeline behind the OpenAI chat API, so any
@@ -22,6 +23,8 @@ export interface ChatCompletionsOptions extends AnswerRunSettings {
   /** Who "owns" the models in /v1/models. */
   companyName: string;
   prepare: (question: ConversationQuestion, signal: AbortSignal) => Promise<PreparedAnswer>;
+  /** Labels and the sensitive-word lexicon, as on /v1/ask: without it this endpoint answered what /v1/ask refuses. */
+  moderation?: AskModeration;
 }
 
 /** The knowledge base as a whole is `kefu` (questions are routed); `kefu/<line>` pins a product line. */
@@ -100,7 +103,18 @@ export function chatCompletionsRoutes(options: ChatCompletionsOptions): Router {
     const id = `chatcmpl-${request.id}`;
     const includeUsage = Boolean(body.stream_options?.include_usage);
 
-    await runAnswer(request, response, options, (signal) => options.prepare({ question, productLine: line, channel: 'api', history }, signal), () => {
+    const moderated = moderateAsk(options.moderation, question, (signal) => options.prepare({ question, productLine: line, channel: 'api', history }, signal), response);
+    if (moderated.refused) {
+      const { meta, done } = moderated.refused;
+      if (!body.stream) return void response.json(completion(id, model, meta, done));
+      const sse = new SseWriter(response);
+      const created = Math.floor(Date.now() / 1000);
+      sse.data({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: { role: 'assistant', content: messageText(meta, done) }, finish_reason: null }] });
+      sse.data({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], kefu: extension(done) });
+      sse.data('[DONE]');
+      return void sse.end();
+    }
+    await runAnswer(request, response, options, moderated.prepare, () => {
       if (!body.stream) {
         return {
           streaming: false,
@@ -121,6 +135,8 @@ export function chatCompletionsRoutes(options: ChatCompletionsOptions): Router {
         streaming: true,
         event: (event, meta) => {
           if (event.type === 'token') {
+            // A streamed lexicon term is withheld; `done` then carries the refusal, set apart after what was shown.
+            if (moderated.withhold(event.data.text)) return;
             streamed += event.data.text;
             chunk({ content: event.data.text });
           } else if (event.type === 'done') {

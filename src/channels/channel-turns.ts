@@ -92,6 +92,21 @@ export class ChannelTurns {
       log.info({ outcome: answer.outcome, answerId: answer.answerId, parts: answer.parts.length, label: answer.label?.kind }, 'channel message answered');
       return answer;
     };
+    // Before anything else: a request for a person and a lexicon hit each record a handoff (in WeCom, move the
+    // conversation to a person), so a flood of "转人工" or of a banned word is slowed like any question.
+    const sessionId = ChannelTurns.sessionId(message);
+    const bucket = await o.state.takeToken(`channel:${message.channel}:${sessionId}`, o.rateLimit.burst, o.rateLimit.perMinute / 60);
+    if (!bucket.allowed) {
+      return finish({
+        parts: splitMessages(
+          this.text(lang, `您的消息有点多，请 ${bucket.retryAfterSeconds} 秒后再问。`, `You're sending messages quickly; please ask again in ${bucket.retryAfterSeconds} s.`),
+          format,
+        ),
+        outcome: 'rate_limited',
+        lang,
+        handoff: false,
+      });
+    }
     if (HUMAN_REQUEST.test(question)) {
       return finish({
         parts: splitMessages(this.text(lang, `好的，正在为您转接人工客服。也可以直接联系：${contact}`, `Sure, passing you to a person. You can also reach us at ${contact}`), format),
@@ -108,19 +123,6 @@ export class ChannelTurns {
     };
     const questionHit = o.moderation?.check(question, 'question');
     if (questionHit) return finish(refusedByLexicon(questionHit, 'question'));
-    const sessionId = ChannelTurns.sessionId(message);
-    const bucket = await o.state.takeToken(`channel:${message.channel}:${sessionId}`, o.rateLimit.burst, o.rateLimit.perMinute / 60);
-    if (!bucket.allowed) {
-      return finish({
-        parts: splitMessages(
-          this.text(lang, `您的消息有点多，请 ${bucket.retryAfterSeconds} 秒后再问。`, `You're sending messages quickly; please ask again in ${bucket.retryAfterSeconds} s.`),
-          format,
-        ),
-        outcome: 'rate_limited',
-        lang,
-        handoff: false,
-      });
-    }
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), o.answerTimeoutMs);
     try {

@@ -16,9 +16,10 @@ export interface PatternMatch {
 }
 
 // Separators a writer might slip between characters to get past a filter; skipped on both sides. Invisible ones
-// too: format characters (zero-width space and joiners, soft hyphen, word joiner, bidi marks) and variation
-// selectors render as nothing, so "法\u200b轮功" reads as the term on screen.
-const SEPARATOR = /[\s\p{P}\p{S}\p{Cf}\p{Variation_Selector}]/u;
+// too: format characters (zero-width space and joiners, soft hyphen, word joiner, bidi marks), variation
+// selectors and the other default-ignorable code points (combining grapheme joiner, Hangul fillers) render as
+// nothing, so "法\u200b轮功" reads as the term on screen.
+const SEPARATOR = /[\s\p{P}\p{S}\p{Cf}\p{Variation_Selector}\p{Default_Ignorable_Code_Point}]/u;
 
 const folds = new Map<string, string>();
 

@@ -76,9 +76,9 @@ describe('Aho–Corasick', () => {
     expect(matcher.search('法轮 a 功')).toEqual([]);
   });
 
-  it('is not bypassed by invisible characters between the letters (zero-width space and joiners, soft hyphen, word joiner, BOM, bidi marks, variation selectors)', () => {
+  it('is not bypassed by invisible characters between the letters (zero-width space and joiners, soft hyphen, word joiner, BOM, bidi marks, variation selectors, combining grapheme joiner, Hangul fillers)', () => {
     const matcher = new AhoCorasick(['法轮功', 'forbidden']);
-    for (const invisible of ['\u200b', '\u200c', '\u200d', '\u00ad', '\u2060', '\ufeff', '\u200e', '\u202e', '\ufe0f', '\u{e0101}']) {
+    for (const invisible of ['\u200b', '\u200c', '\u200d', '\u00ad', '\u2060', '\ufeff', '\u200e', '\u202e', '\ufe0f', '\u{e0101}', '\u034f', '\u3164', '\uffa0']) {
       expect(matcher.search(`法${invisible}轮${invisible}功`), JSON.stringify(invisible)).toHaveLength(1);
       expect(matcher.search(`for${invisible}bid${invisible}den`), JSON.stringify(invisible)).toHaveLength(1);
     }

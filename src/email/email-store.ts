@@ -92,6 +92,12 @@ local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 return redis.call('ZCOUNT', KEYS[1], '-inf', score)
 `;
 
+/**
+ * The inbox an address reaches, for the per-sender cap: lower case, without a "+tag" in the local part. Plus-addressed
+ * mail lands in the one inbox at the large providers, so one tag after another must not reset the cap.
+ */
+const mailbox = (address: string) => address.toLowerCase().replace(/^([^@+]+)\+[^@]*@/, '$1@');
+
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
 
 export class EmailStore {
@@ -194,7 +200,8 @@ export class EmailStore {
    * replica and worker counts together. Returns the mail's place in the window (1 = the first).
    */
   async countInWindow(kind: 'sender' | 'thread', who: string, emailId: string, windowSeconds: number, now = Date.now()): Promise<number> {
-    return Number(await this.redis.eval(COUNT_IN_WINDOW, 1, this.key('cap', kind, hash(who.toLowerCase())), emailId, String(now), String(Math.round(windowSeconds * 1000))));
+    const counted = kind === 'sender' ? mailbox(who) : who.toLowerCase();
+    return Number(await this.redis.eval(COUNT_IN_WINDOW, 1, this.key('cap', kind, hash(counted)), emailId, String(now), String(Math.round(windowSeconds * 1000))));
   }
 
   /** Adds a message to its thread (by Message-ID, so adding it again changes nothing). */

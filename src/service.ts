@@ -79,7 +79,7 @@ export interface Service {
 }
 
 /** The e-mail channel's parts: its store and queues on Redis, review rules, SMTP, and (where they run) the workers and inbox. */
-async function emailChannel(config: Config, logger: Logger, parts: { answers: AnswerService; conversations: Conversations; state: SharedState; metrics: Metrics; runWorkers: boolean; labels: ContentLabels }) {
+async function emailChannel(config: Config, logger: Logger, parts: { answers: AnswerService; conversations: Conversations; state: SharedState; metrics: Metrics; runWorkers: boolean; labels: ContentLabels; moderation?: Moderation }) {
   // Its own connection: queue and records must not share the fail-fast settings of the shared-state client.
   const redis = openRedis(config.REDIS_URL!, 'records', { onError: (error) => logger.warn({ err: error }, 'e-mail store: Redis error') });
   const store = new EmailStore(redis, config.REDIS_KEY_PREFIX, config.EMAIL_RETENTION_DAYS * 86_400);
@@ -97,6 +97,7 @@ async function emailChannel(config: Config, logger: Logger, parts: { answers: An
       audit: async (entry) => void (await parts.state.appendLog('audit', { ...entry, by: entry.by ?? 'kefu', at: new Date().toISOString() }, 10_000).catch(() => undefined)),
       observer: parts.metrics.emailObserver,
       parse: (raw) => parser.parse(raw),
+      moderation: parts.moderation,
     },
     {
       connection: queueConnection(config.REDIS_URL!),
@@ -282,7 +283,13 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     },
     config.CONTENT_LABEL_PRODUCER,
   );
-  const email = config.EMAIL_ENABLED ? await emailChannel(config, logger, { answers, conversations, state, metrics, labels, runWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS }) : undefined;
+  // The lexicon: every channel applies it (docs/channels.md), e-mail included.
+  const moderation =
+    overrides.moderation ??
+    (config.MODERATION_LEXICON_FILE
+      ? await Moderation.load(config.MODERATION_LEXICON_FILE, { reloadSeconds: config.MODERATION_RELOAD_SECONDS, logger })
+      : undefined);
+  const email = config.EMAIL_ENABLED ? await emailChannel(config, logger, { answers, conversations, state, metrics, labels, moderation, runWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS }) : undefined;
   const keysFromSettings = loadApiKeys({ file: config.API_KEYS_FILE, inline: config.API_KEYS });
   const access = new AccessControl(keysFromSettings, publicOrigins(config.PUBLIC_URL));
   // Keys created or revoked through the admin API reach every replica within API_KEYS_REFRESH_SECONDS.
@@ -310,13 +317,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const adminGuard = [limiter.admin((request) => access.identify(request)), access.require('admin'), body];
 
   const llmSlots = new Slots(config.LLM_MAX_CONCURRENT);
-  // The lexicon: every channel applies it (docs/channels.md).
   const channelMetrics = createChannelMetrics(metrics.registry);
-  const moderation =
-    overrides.moderation ??
-    (config.MODERATION_LEXICON_FILE
-      ? await Moderation.load(config.MODERATION_LEXICON_FILE, { reloadSeconds: config.MODERATION_RELOAD_SECONDS, logger })
-      : undefined);
   const channels = buildChannels(config, logger, { answers, conversations, state, metrics: channelMetrics, labels, moderation, mask: config.PII_MASKING ? maskPii : undefined, guards: [admission.middleware] });
   const answerRun = { answers, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, llmSlots, drain, onShed: (reason: ShedReason) => metrics.shed.inc({ reason }) };
   const app = createApp({

@@ -6,6 +6,7 @@ import { AppError } from '../http/http-error.js';
 import type { Logger } from '../log.js';
 import type { Language } from '../text/language.js';
 import { ContentLabels } from '../moderation/content-label.js';
+import type { Moderation } from '../moderation/lexicon.js';
 import { cleanDisplayName, composeReply, type ReplyDraft, textToHtml } from './compose-reply.js';
 import type { DraftRecord, DraftState, EmailStore } from './email-store.js';
 import type { Mailer } from './mailer.js';
@@ -56,6 +57,8 @@ export interface EmailChannelDeps {
   audit: (entry: Record<string, unknown>) => Promise<void>;
   /** Parses a raw message; by default on a worker thread under a time budget (IsolatedMailParser), so hostile mail cannot stall the API. */
   parse?: (raw: Buffer) => Promise<ParsedEmail>;
+  /** The sensitive-word lexicon: a draft whose mail or answer holds a term is held for a person (reason `moderated`). */
+  moderation?: Moderation;
   observer?: { received?(source: string): void; drafted?(review: 'held' | 'auto' | 'not_answered'): void; sent?(result: 'sent' | 'failed'): void; deadLetter?(queue: string): void };
 }
 
@@ -150,6 +153,9 @@ export class EmailChannel {
     // A Reply-To without a From address to check it against (From: Anna <>) counts as elsewhere: the fuzzer found one auto-sent.
     const replyToElsewhere = email.replyTo && (!email.from?.address.includes('@') || domain(email.replyTo.address) !== domain(email.from.address)) ? { from: email.from?.address || '(none)', replyTo: email.replyTo.address } : undefined;
     const reasons = this.deps.review.reasons({ text: scanned, unscanned: email.text.length > SCAN_CHARS, subject: email.subject, lang, refused: answer.refused, confidence: answer.confidence, mode: answer.mode, truncated: email.truncated, replyToElsewhere });
+    // The lexicon applies here as on every channel: such a draft is never sent without a person reading it.
+    const lexiconHit = this.deps.moderation?.check(`${email.subject}\n${scanned}`, 'question') ?? this.deps.moderation?.check(answer.answer, 'answer');
+    if (lexiconHit) reasons.push({ code: 'moderated', label: MODERATED[lang], matched: lexiconHit.category });
     const autoSend = this.settings.autoSend && reasons.length === 0;
     // Held only because every draft is (auto-send off): the reviewer is told so rather than shown no reason at all.
     if (!this.settings.autoSend && reasons.length === 0) reasons.push({ code: 'review_all', label: REVIEW_ALL[lang] });
@@ -419,6 +425,7 @@ function pairTurns(messages: { role: 'customer' | 'support'; text: string }[]): 
 /** How much of a message's new text the main thread reads for the question and the review rules. */
 export const SCAN_CHARS = 10_000;
 
+const MODERATED: Record<Language, string> = { en: 'a sensitive-lexicon term in the mail or the answer (MODERATION_LEXICON_FILE)', zh: '邮件或答复含敏感词（MODERATION_LEXICON_FILE）' };
 const REVIEW_ALL: Record<Language, string> = { en: 'every draft is reviewed (EMAIL_AUTO_SEND is off)', zh: '所有草稿均需审核（EMAIL_AUTO_SEND 未开启）' };
 
 const domain = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();

@@ -18,7 +18,20 @@ import { openRedis, queueConnection } from '../../src/state/redis-connection.js'
 const redis = openRedis('redis://127.0.0.1:6379', 'records');
 const prefix = `test:email-moderation:${randomUUID()}:`;
 const meta: AnswerMeta = { answerId: 'a1', lang: 'en', productLine: 'general', productLineName: null, confidence: 0.95, threshold: 0.5, sources: [] };
-const done = (answer: string): AnswerDone => ({ answerId: 'a1', answer, mode: 'extractive', refused: false, notice: null, citations: [], productLine: 'general', confidence: 0.95, replacedUngrounded: false, cached: false, usage: {}, timings: {} });
+const done = (answer: string): AnswerDone => ({
+  answerId: 'a1',
+  answer,
+  mode: 'extractive',
+  refused: false,
+  notice: null,
+  citations: [],
+  productLine: 'general',
+  confidence: 0.95,
+  replacedUngrounded: false,
+  cached: false,
+  usage: {},
+  timings: {},
+});
 
 async function channelAnswering(answer: string) {
   const answers = {

@@ -334,6 +334,7 @@ export const schema = z.object({
   WECHAT_TOKEN_FILE: optionalString,
   WECHAT_ENCODING_AES_KEY: optionalString,
   WECHAT_ENCODING_AES_KEY_FILE: optionalString,
+  WECHAT_ALLOW_PLAINTEXT: boolean(false),
   WECHAT_API_BASE: z.preprocess(emptyAsUndefined, z.string().url().default('https://api.weixin.qq.com')),
   // WeChat waits 5 s for a callback's response; the rest of the 5 s is the network's.
   WECHAT_REPLY_WINDOW_MS: integer(4500, 100, 4900),

@@ -364,6 +364,12 @@ export const SETTING_GROUPS: SettingGroup[] = [
         default: 'unset: plaintext mode only',
         meaning: 'the 43-character EncodingAESKey, for safe (安全模式) and compatible mode',
       },
+      {
+        names: ['WECHAT_ALLOW_PLAINTEXT'],
+        default: 'false',
+        meaning:
+          'with an EncodingAESKey set, also accept plaintext callbacks (no `encrypt_type=aes`). Off: a plaintext callback is refused, because its `signature` covers only token, timestamp and nonce, not the body, so one leaked signed URL would let anyone forge messages. Compatible mode (兼容模式) sends encrypted callbacks and needs nothing here',
+      },
       { names: ['WECHAT_API_BASE'], default: '`https://api.weixin.qq.com`', meaning: 'where the WeChat API is (a regional endpoint, or the test double)' },
       {
         names: ['WECHAT_REPLY_WINDOW_MS'],

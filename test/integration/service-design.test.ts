@@ -1,6 +1,5 @@
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { OpenAiChatModel } from '../../src/answer/chat-model.js';
 import { CuratedAnswers, loadCuratedFiles } from '../../src/answer/curated.js';
 import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -8,8 +7,9 @@ import { hashKey } from '../../src/http/access.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { MemoryState } from '../../src/state/shared-state.js';
-import { FakeVllmServer } from '../support/fake-vllm-server.js';
-import { ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { type AnswerStack, chatModelFor, startAnswerStack } from '../support/answer-stack.js';
+import type { FakeVllmServer } from '../support/fake-vllm-server.js';
+import { realEmbedders, } from '../support/real-stack.js';
 import { parseSse } from '../support/sse.js';
 import { readFile } from 'node:fs/promises';
 
@@ -30,25 +30,15 @@ let config: Config;
 let llm: FakeVllmServer;
 let generated: Service;
 let extractive: Service;
-let cleanup: () => Promise<void>;
+let stack: AnswerStack | undefined;
 
 beforeAll(async () => {
-  const temp = await tempDir('design');
-  cleanup = temp.remove;
-  config = await ingestSampleKnowledge(temp.dir, { CALIBRATION_ENABLED: 'false', API_KEYS: keys, STATE_LOG_DIR: `${temp.dir}/state` });
-  llm = await new FakeVllmServer().start();
-  const embedders = await realEmbedders();
-  const logger = createLogger('silent');
-  const chatModel = new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'test', model: config.LLM_MODEL, timeoutMs: 2000, firstTokenTimeoutMs: 1000 });
-  generated = await buildService(config, logger, { embedders, chatModel });
-  extractive = await buildService(config, logger, { embedders, chatModel: null });
+  stack = await startAnswerStack('design', { CALIBRATION_ENABLED: 'false', API_KEYS: keys, LLM_TIMEOUT_MS: '2000', LLM_FIRST_TOKEN_TIMEOUT_MS: '1000' });
+  ({ config, llm, generated, extractive } = stack);
 }, 240_000);
 
 afterAll(async () => {
-  await llm?.stop();
-  await generated?.close();
-  await extractive?.close();
-  await cleanup?.();
+  await stack?.close();
 });
 
 beforeEach(() => {
@@ -141,7 +131,7 @@ describe('curated answers', () => {
     // reaches retrieval and the LLM; it is close enough to be the fallback.
     const strict = await buildService(loadConfig({ ...process.env, DB_DIR: config.DB_DIR, STATE_LOG_DIR: `${config.STATE_LOG_DIR}-strict`, LOG_LEVEL: 'silent', API_KEYS: keys, CURATED_SIMILARITY_EN: '0.99', CURATED_FALLBACK_SIMILARITY_EN: '0.6', LLM_FIRST_TOKEN_TIMEOUT_MS: '800' }), createLogger('silent'), {
       embedders: await realEmbedders(),
-      chatModel: new OpenAiChatModel({ baseURL: llm.baseURL, apiKey: 'test', model: config.LLM_MODEL, timeoutMs: 2000, firstTokenTimeoutMs: 800 }),
+      chatModel: chatModelFor(llm, 2000, 800),
     });
     try {
       const entry = await admin(strict).post('/v1/admin/curated', { question: 'Is the Pulse Band 3 waterproof?', answer: 'Yes: the Pulse Band 3 is rated 5 ATM, fine for swimming.', lang: 'en' });

@@ -137,7 +137,7 @@ export class EmailChannel {
     if (!sender || !/^[^@\s]+@[^@\s]+$/.test(sender.address)) throw new UnrecoverableError('The message has no sender address (From or Reply-To): there is nobody to reply to');
     const threadKey = threadKeyOf(email);
     const notAnswered = await this.notAnsweredReason(emailId, email, sender.address, threadKey);
-    if (notAnswered) return this.recordNotAnswered(emailId, email, sender.address, threadKey, notAnswered);
+    if (notAnswered) return this.recordNotAnswered(emailId, email, sender, threadKey, notAnswered);
     const thread = (await store.thread(threadKey)).filter((message) => message.messageId !== email.messageId);
     const history = pairTurns(thread);
     const subject = baseSubject(email.subject);
@@ -161,20 +161,9 @@ export class EmailChannel {
     if (!this.settings.autoSend && reasons.length === 0) reasons.push({ code: 'review_all', label: REVIEW_ALL[lang] });
     const now = new Date().toISOString();
     const record: DraftRecord = {
-      id: emailId,
-      emailId,
-      messageId: email.messageId,
-      threadKey,
-      references: [...new Set([...email.references, ...(email.inReplyTo && !email.references.includes(email.inReplyTo) ? [email.inReplyTo] : [])])],
-      from: displayed(email.from ?? sender),
-      replyTo: sender.address,
-      subject: email.subject,
-      receivedAt: email.date ?? now,
+      ...mailFields(emailId, email, sender, threadKey, now),
+      // The language the answer was written in (the mail's own, or the knowledge base's for another language).
       lang,
-      customerText: email.text,
-      quoted: email.quoted,
-      signature: email.signature,
-      attachments: email.attachments,
       answer: { answerId: answer.answerId, mode: answer.mode, refused: answer.refused, confidence: answer.confidence, productLine: answer.productLine, citations: answer.citations.map((citation) => ({ n: citation.n, title: citation.title, heading: citation.heading })) },
       draft: reply,
       final: autoSend ? reply : undefined,
@@ -211,25 +200,12 @@ export class EmailChannel {
   }
 
   /** Mail that gets no reply is still kept, with why, for a reviewer (state `not_answered`); nothing is queued to send. */
-  private async recordNotAnswered(emailId: string, email: ParsedEmail, sender: string, threadKey: string, code: NotAnsweredCode): Promise<DraftRecord> {
+  private async recordNotAnswered(emailId: string, email: ParsedEmail, sender: Mailbox, threadKey: string, code: NotAnsweredCode): Promise<DraftRecord> {
     const now = new Date().toISOString();
     const lang = email.lang;
     const label = NOT_ANSWERED_LABELS[lang][code];
     const record: DraftRecord = {
-      id: emailId,
-      emailId,
-      messageId: email.messageId,
-      threadKey,
-      references: email.references,
-      from: displayed(email.from ?? { address: sender, name: '' }),
-      replyTo: sender,
-      subject: email.subject,
-      receivedAt: email.date ?? now,
-      lang,
-      customerText: email.text,
-      quoted: email.quoted,
-      signature: email.signature,
-      attachments: email.attachments,
+      ...mailFields(emailId, email, sender, threadKey, now),
       answer: { answerId: '', mode: 'not_answered', refused: false, confidence: 0, productLine: '', citations: [] },
       draft: { subject: '', text: '', html: '' },
       review: { required: false, reasons: [{ code, label }] },
@@ -429,7 +405,29 @@ const MODERATED: Record<Language, string> = { en: 'a sensitive-lexicon term in t
 const REVIEW_ALL: Record<Language, string> = { en: 'every draft is reviewed (EMAIL_AUTO_SEND is off)', zh: '所有草稿均需审核（EMAIL_AUTO_SEND 未开启）' };
 
 const domain = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+type Mailbox = { address: string; name: string };
+
+/** What a draft keeps of the mail it answers, whether it is answered or not. */
+function mailFields(emailId: string, email: ParsedEmail, sender: Mailbox, threadKey: string, receivedAt: string) {
+  return {
+    id: emailId,
+    emailId,
+    messageId: email.messageId,
+    threadKey,
+    references: [...new Set([...email.references, ...(email.inReplyTo && !email.references.includes(email.inReplyTo) ? [email.inReplyTo] : [])])],
+    from: displayed(email.from ?? sender),
+    replyTo: sender.address,
+    subject: email.subject,
+    receivedAt: email.date ?? receivedAt,
+    lang: email.lang,
+    customerText: email.text,
+    quoted: email.quoted,
+    signature: email.signature,
+    attachments: email.attachments,
+  };
+}
+
 /** The sender as the review page shows it: the display name cleaned like the greeting's (it is a stranger's text). */
-const displayed = (mailbox: { address: string; name: string }) => ({ address: mailbox.address, name: cleanDisplayName(mailbox.name) });
+const displayed = (mailbox: Mailbox) => ({ address: mailbox.address, name: cleanDisplayName(mailbox.name) });
 
 const domainOf = (from: string) => /@([^>\s]+)/.exec(from)?.[1] ?? 'kefu.invalid';

@@ -6,31 +6,18 @@
  * encrypted, signed event posts as the "配置请求地址" documentation describes.
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalHttpDouble } from './local-http-double.js';
 import { feishuSignature } from '../../src/channels/feishu-crypto.js';
 
-export class FeishuPlatformDouble {
-  constructor(readonly app: { appId: string; appSecret: string }) {}
+export class FeishuPlatformDouble extends LocalHttpDouble {
+  constructor(readonly app: { appId: string; appSecret: string }) {
+    super();
+  }
 
-  private server?: Server;
   private tokens = new Map<string, number>();
   readonly tokenRequests = { count: 0 };
   readonly replies: { messageId: string; text: string }[] = [];
-
-  get base(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
-  }
-
-  async start(): Promise<this> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
 
   expireTokens(): void {
     for (const token of this.tokens.keys()) this.tokens.set(token, 0);
@@ -41,7 +28,7 @@ export class FeishuPlatformDouble {
     response.end(JSON.stringify(body));
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse) {
+  protected async handle(request: IncomingMessage, response: ServerResponse) {
     let raw = '';
     for await (const chunk of request) raw += chunk;
     const path = new URL(request.url ?? '/', 'http://double').pathname;

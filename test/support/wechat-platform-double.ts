@@ -8,8 +8,8 @@
  * person (95018). It also plays the platforms' side of callbacks: signed (and in safe mode encrypted) XML posts
  * with WeChat's 5-second timeout and retries.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalHttpDouble } from './local-http-double.js';
 import { randomBytes } from 'node:crypto';
 import { type WechatMessageCrypto, wechatSignature } from '../../src/channels/wechat-crypto.js';
 import { buildWechatXml } from '../../src/channels/wechat-xml.js';
@@ -24,11 +24,12 @@ export interface KfMessageDouble {
   text: { content: string };
 }
 
-export class WechatPlatformDouble {
+export class WechatPlatformDouble extends LocalHttpDouble {
   /** Accepted credentials: Official Account appid → secret; WeCom corpid → customer-service secret. */
-  constructor(readonly accounts: { appId: string; appSecret: string; corpId: string; kfSecret: string }) {}
+  constructor(readonly accounts: { appId: string; appSecret: string; corpId: string; kfSecret: string }) {
+    super();
+  }
 
-  private server?: Server;
   private tokens = new Map<string, { expiresAt: number; latest: boolean; kind: 'mp' | 'wecom' }>();
   private sequence = 0;
   /** Token requests answered, per platform. */
@@ -43,20 +44,6 @@ export class WechatPlatformDouble {
   readonly kfSent: { touser: string; open_kfid: string; msgid: string; content: string }[] = [];
   readonly serviceStates = new Map<string, { state: number; servicer?: string }>();
   readonly transfers: { external_userid: string; service_state: number; servicer_userid?: string }[] = [];
-
-  get base(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
-  }
-
-  async start(): Promise<this> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
 
   /** Every token issued so far is past its 7200 s: the next call with it gets 42001. */
   expireTokens(): void {
@@ -87,7 +74,7 @@ export class WechatPlatformDouble {
     return undefined;
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse) {
+  protected async handle(request: IncomingMessage, response: ServerResponse) {
     const url = new URL(request.url ?? '/', 'http://double');
     let raw = '';
     for await (const chunk of request) raw += chunk;

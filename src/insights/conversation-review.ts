@@ -32,7 +32,11 @@ const starsBySession = (ratings: LogItem[]) => new Map(ratings.map(({ entry }) =
 
 function bySession(turns: JoinedTurn[]): Map<string, JoinedTurn[]> {
   const sessions = new Map<string, JoinedTurn[]>();
-  for (const turn of turns) sessions.set(turn.sessionId, [...(sessions.get(turn.sessionId) ?? []), turn]);
+  for (const turn of turns) {
+    const list = sessions.get(turn.sessionId);
+    if (list) list.push(turn);
+    else sessions.set(turn.sessionId, [turn]);
+  }
   for (const list of sessions.values()) list.sort((a, b) => a.turn - b.turn || a.at.localeCompare(b.at));
   return sessions;
 }

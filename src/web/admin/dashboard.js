@@ -13,7 +13,7 @@ const dashboardCharts = {
       labels: body.rows.map((row) => row.day),
       datasets: [
         ...['answered', 'curated', 'suggested', 'refused', 'handed_off'].map((key) => ({ label: key.replace('_', ' '), key, data: body.rows.map((row) => row[key]), backgroundColor: dashboardColours[key], stack: 'outcomes' })),
-        ...['thumbs_up', 'thumbs_down'].map((key) => ({ type: 'line', label: key === 'thumbs_up' ? '👍 thumbs up' : '👎 thumbs down', key, data: body.rows.map((row) => row[key]), borderColor: dashboardColours[key], backgroundColor: dashboardColours[key] })),
+        ...['thumbs_up', 'thumbs_down'].map((key) => ({ type: 'line', label: key === 'thumbs_up' ? 'thumbs up' : 'thumbs down', key, data: body.rows.map((row) => row[key]), borderColor: dashboardColours[key], backgroundColor: dashboardColours[key] })),
       ],
     }),
     options: { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } },

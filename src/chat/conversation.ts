@@ -25,6 +25,8 @@ export interface ConversationQuestion {
   owner?: string;
   /** The channel the turn is recorded under when it is not `channel` (a messaging app answered in the widget's style). */
   origin?: string;
+  /** Names the conversation in the turn's record when there is no session (an e-mail thread); else the answer names it. */
+  conversationId?: string;
 }
 
 const LOG_MAX_LENGTH = 100_000;
@@ -114,7 +116,7 @@ export class Conversations {
       // Every turn on every channel passes here: the dashboard's and conversation review's record. A turn
       // without a session (one API call, an e-mail) is a conversation of its own, named by its answer.
       const turn = (history.at(-1)?.turn ?? history.length) + 1;
-      const interaction = interactionEntry({ at, sessionId: body.sessionId ?? done.answerId, turn, channel: body.origin ?? record.channel!, question, answer, lang: record.lang, done, retrieved: meta.sources });
+      const interaction = interactionEntry({ at, sessionId: body.sessionId ?? body.conversationId ?? done.answerId, turn, channel: body.origin ?? record.channel!, question, answer, lang: record.lang, done, retrieved: meta.sources });
       await this.state.appendLog(INTERACTIONS_LOG, { ...interaction }, INSIGHT_LOG_MAX_LENGTH);
       if (body.sessionId) {
         await this.sessions.append(body.sessionId, {

@@ -137,7 +137,9 @@ describe('the interactions log', () => {
     expect(intake.status).toBe(202);
     expect(intake.body.status).toBe('queued');
     const recorded = await until('the e-mail turn', async () => (await interactions()).find((entry) => entry.channel === 'email'), 60_000);
-    expect(recorded.turn).toBeGreaterThanOrEqual(1);
+    // The thread is the conversation, named by a hash of its key (no Message-ID, which names a domain, in it).
+    expect(recorded).toMatchObject({ turn: 1 });
+    expect(recorded.sessionId).toMatch(/^email-[0-9a-f]{40}$/);
     expect(recorded.question.length).toBeGreaterThan(0);
   });
 

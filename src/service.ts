@@ -261,6 +261,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     answerRecordTtlSeconds: config.ANSWER_RECORD_TTL_DAYS * 86_400,
   });
   const insightLogs = new InsightLogs(state);
+  // One clustering for the gaps report and the dashboard's topics: one bounded cache of question embeddings.
+  const gaps = new GapReporter(embedders.primary, { similarity: config.GAPS_SIMILARITY });
   let sourceSyncs: SourceSyncs | undefined;
   const jobs = new IngestJobs({
     config,
@@ -384,10 +386,10 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         keys,
         curated,
         mask: config.PII_MASKING ? maskPii : undefined,
-        gaps: new GapReporter(embedders.primary, { similarity: config.GAPS_SIMILARITY }),
+        gaps,
         onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }),
       }),
-      analyticsRoutes({ guard: adminGuard, logs: insightLogs, clusterer: new GapReporter(embedders.primary, { similarity: config.GAPS_SIMILARITY }), state }),
+      analyticsRoutes({ guard: adminGuard, logs: insightLogs, clusterer: gaps, state }),
       conversationReviewRoutes({ guard: adminGuard, logs: insightLogs, store, curated, state }),
       adminAssetRoutes(),
       sourceRoutes({

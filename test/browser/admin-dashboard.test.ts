@@ -85,11 +85,20 @@ beforeAll(async () => {
   const temp = await tempDir('admin-dashboard');
   cleanup = temp.remove;
   const config = await ingestSampleKnowledge(temp.dir, { CALIBRATION_ENABLED: 'false', STATE_LOG_DIR: `${temp.dir}/state` });
-  service = await buildService(loadConfig({ ...configToEnv(config), API_KEYS: JSON.stringify([{ id: 'lead', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]) }), createLogger('silent'), {
-    embedders: await realEmbedders(),
-    chatModel: null,
-    state,
-  });
+  service = await buildService(
+    loadConfig({
+      ...configToEnv(config),
+      API_KEYS: JSON.stringify([{ id: 'lead', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]),
+      // Three page loads and the API calls that check them, within a minute: more than one admin's burst.
+      RATE_LIMIT_IP_BURST: '100000',
+    }),
+    createLogger('silent'),
+    {
+      embedders: await realEmbedders(),
+      chatModel: null,
+      state,
+    },
+  );
   documentIds = [...(await service.store.documentHashes()).keys()].sort();
   await seed();
   ({ server, base } = await listenLocal(service.app));
@@ -238,6 +247,7 @@ describe('conversation review on the admin page', () => {
     await turns.nth(1).locator('.wrong-target').selectOption(`doc:${expected}`);
     await turns.nth(1).locator('.wrong-note').fill('payment methods are in the FAQ');
     await turns.nth(1).locator('.wrong-form button').click();
+    await expect.poll(() => page.locator('#status').textContent()).toBe('Correction recorded for turn 2: it joins the regression set. 已记录更正。');
     await page.locator('#transcript-turns > li[data-turn="2"] .correction').waitFor();
     await expect(page.locator('#transcript-turns > li[data-turn="2"] .correction').textContent()).resolves.toBe(`Marked wrong by lead: should be ${expected} (payment methods are in the FAQ)`);
 

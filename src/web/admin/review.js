@@ -102,7 +102,7 @@ async function openTranscript(sessionId) {
     add('p', `${day(turn.at)} · ${turn.channel} · ${turn.productLine} · ${turn.lang}`, 'meta');
     add('pre', `Q: ${turn.question}`, 'turn-question');
     add('pre', `A: ${turn.answer ?? ''}`, 'turn-answer');
-    add('p', `outcome ${turn.final} · mode ${turn.mode} · confidence ${Number(turn.confidence).toFixed(2)}${turn.rating ? ` · rated ${turn.rating === 'up' ? '👍' : '👎'}` : ''}`, 'turn-meta');
+    add('p', `outcome ${turn.final} · mode ${turn.mode} · confidence ${Number(turn.confidence).toFixed(2)}${turn.rating ? ` · rated ${turn.rating === 'up' ? 'thumbs up' : 'thumbs down'}` : ''}`, 'turn-meta');
     const sources = document.createElement('ul');
     sources.className = 'turn-sources';
     for (const source of turn.sources) sources.appendChild(document.createElement('li')).textContent = `${source.title} (${source.docId})`;

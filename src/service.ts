@@ -47,6 +47,11 @@ import type { KnowledgeStore } from './store/knowledge-store.js';
 import { LanceKnowledgeStore } from './store/lance-knowledge-store.js';
 import { maskPii } from './privacy/pii.js';
 import { GapReporter } from './insights/gaps.js';
+import { CORRECTIONS_LOG, INTERACTIONS_LOG } from './insights/interactions.js';
+import { InsightLogs } from './insights/insight-logs.js';
+import { analyticsRoutes } from './http/analytics-routes.js';
+import { conversationReviewRoutes } from './http/conversation-review-routes.js';
+import { adminAssetRoutes } from './http/admin-asset-routes.js';
 import { loadPromptTemplates } from './answer/prompt-templates.js';
 import { SourceUrls } from './answer/source-urls.js';
 import { MissingDetails } from './answer/missing-details.js';
@@ -175,7 +180,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     }
   }
   const days = (value: number) => value * 86_400;
-  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), conversation_ratings: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS), [KEY_LOG]: KEY_LOG_RETENTION_SECONDS, [HANDOFF_LOG]: days(config.RETENTION_HANDOFF_DAYS), [HANDOFF_ANALYTICS_LOG]: days(config.RETENTION_HANDOFF_DAYS), [CURATED_LOG]: CURATED_LOG_RETENTION_SECONDS };
+  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), conversation_ratings: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS), [KEY_LOG]: KEY_LOG_RETENTION_SECONDS, [HANDOFF_LOG]: days(config.RETENTION_HANDOFF_DAYS), [HANDOFF_ANALYTICS_LOG]: days(config.RETENTION_HANDOFF_DAYS), [CURATED_LOG]: CURATED_LOG_RETENTION_SECONDS, [INTERACTIONS_LOG]: days(config.RETENTION_INTERACTIONS_DAYS), [CORRECTIONS_LOG]: days(config.RETENTION_AUDIT_DAYS) };
   let state: SharedState;
   if (overrides.state) state = overrides.state;
   else if (config.REDIS_URL) {
@@ -255,6 +260,9 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     mask: config.PII_MASKING ? maskPii : undefined,
     answerRecordTtlSeconds: config.ANSWER_RECORD_TTL_DAYS * 86_400,
   });
+  const insightLogs = new InsightLogs(state);
+  // One clustering for the gaps report and the dashboard's topics: one bounded cache of question embeddings.
+  const gaps = new GapReporter(embedders.primary, { similarity: config.GAPS_SIMILARITY });
   let sourceSyncs: SourceSyncs | undefined;
   const jobs = new IngestJobs({
     config,
@@ -378,9 +386,12 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         keys,
         curated,
         mask: config.PII_MASKING ? maskPii : undefined,
-        gaps: new GapReporter(embedders.primary, { similarity: config.GAPS_SIMILARITY }),
+        gaps,
         onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }),
       }),
+      analyticsRoutes({ guard: adminGuard, logs: insightLogs, clusterer: gaps, state }),
+      conversationReviewRoutes({ guard: adminGuard, logs: insightLogs, store, curated, state }),
+      adminAssetRoutes(),
       sourceRoutes({
         guard: [limiter.perIp, access.require('admin'), body],
         registry: sourceRegistry,

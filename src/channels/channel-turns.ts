@@ -127,7 +127,7 @@ export class ChannelTurns {
     const timer = setTimeout(() => controller.abort(), o.answerTimeoutMs);
     try {
       // The chat widget's wording and length suit a messaging app: short, conversational.
-      const { answerRequest, onDone } = await o.conversations.prepare({ question, sessionId, channel: 'widget' }, controller.signal);
+      const { answerRequest, onDone } = await o.conversations.prepare({ question, sessionId, channel: 'widget', origin: message.channel }, controller.signal);
       const guard = o.moderation?.stream('answer');
       let meta: AnswerMeta | undefined;
       let done: AnswerDone | undefined;

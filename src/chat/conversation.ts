@@ -6,6 +6,7 @@ import type { SharedState } from '../state/shared-state.js';
 import { detectLanguage, kbLanguageFor, type LanguageCode } from '../text/language.js';
 import { resolveFollowUp } from './follow-up.js';
 import { conflict, notFound } from '../errors.js';
+import { INSIGHT_LOG_MAX_LENGTH, INTERACTIONS_LOG, interactionEntry } from '../insights/interactions.js';
 import type { SessionStore, Turn } from './session-store.js';
 
 /** One question as the conversation sees it (the HTTP layer's validated body fits this shape). */
@@ -22,6 +23,10 @@ export interface ConversationQuestion {
   history?: { question: string; answer: string }[];
   /** The API key id asking ('' or absent when keys are off): a session belongs to the key that started it. */
   owner?: string;
+  /** The channel the turn is recorded under when it is not `channel` (a messaging app answered in the widget's style). */
+  origin?: string;
+  /** Names the conversation in the turn's record when there is no session (an e-mail thread); else the answer names it. */
+  conversationId?: string;
 }
 
 const LOG_MAX_LENGTH = 100_000;
@@ -69,7 +74,7 @@ export class Conversations {
   async prepare(body: ConversationQuestion, signal?: AbortSignal): Promise<{ answerRequest: AnswerRequest; onDone: (meta: AnswerMeta, done: AnswerDone) => Promise<void> }> {
     // Another key's session is not continued (its history would reach this caller's answer): as if it did not exist.
     if (body.sessionId && (await this.sessions.access(body.sessionId, body.owner ?? '')) === 'foreign') throw sessionNotFound();
-    const history = body.sessionId ? await this.sessions.history(body.sessionId) : (body.history ?? []);
+    const history: { question: string; answer: string; turn?: number }[] = body.sessionId ? await this.sessions.history(body.sessionId) : (body.history ?? []);
     const lang = body.lang ? kbLanguageFor(body.lang) : detectLanguage(body.question);
     const resolved = await resolveFollowUp(body.question, history, this.classifier, { chatModel: this.chatModel, lang, signal });
     const answerRequest: AnswerRequest = {
@@ -108,6 +113,11 @@ export class Conversations {
       await this.state.setJson(`answer:${done.answerId}`, record, this.options.answerRecordTtlSeconds ?? 7 * 86_400);
       // The middle band's suggestions are a question the knowledge base did not answer either: support should see it.
       if (done.refused || done.mode === 'suggest') await this.state.appendLog('unanswered', { ...record }, LOG_MAX_LENGTH);
+      // Every turn on every channel passes here: the dashboard's and conversation review's record. A turn
+      // without a session (one API call, an e-mail) is a conversation of its own, named by its answer.
+      const turn = (history.at(-1)?.turn ?? history.length) + 1;
+      const interaction = interactionEntry({ at, sessionId: body.sessionId ?? body.conversationId ?? done.answerId, turn, channel: body.origin ?? record.channel!, question, answer, lang: record.lang, done, retrieved: meta.sources });
+      await this.state.appendLog(INTERACTIONS_LOG, { ...interaction }, INSIGHT_LOG_MAX_LENGTH);
       if (body.sessionId) {
         await this.sessions.append(body.sessionId, {
           answerId: done.answerId,
@@ -120,6 +130,7 @@ export class Conversations {
           mode: done.mode,
           citations: done.citations.map((citation) => ({ n: citation.n, title: citation.title, heading: citation.heading, path: citation.path, ...(citation.url ? { url: citation.url } : {}) })),
           at,
+          turn,
         }, body.owner ?? '');
       }
     };

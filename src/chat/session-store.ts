@@ -13,6 +13,8 @@ export interface Turn {
   mode: string;
   citations: { n: number; title: string; heading?: string; path: string; url?: string }[];
   at: string;
+  /** The turn's number in the conversation (1 first): it goes on counting past the turns kept. */
+  turn?: number;
 }
 
 /** Whose a session is, from the caller's side: theirs, nobody's (never asked in, or expired), or another key's. */

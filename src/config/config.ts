@@ -271,6 +271,8 @@ export const schema = z.object({
   ANSWER_RECORD_TTL_DAYS: number(7, 0.01, 365),
   // Requests for a person from the widget's form: kept complete for the support team this long.
   RETENTION_HANDOFF_DAYS: number(90, 0.01, 3650),
+  // Every answered turn on every channel (the dashboard's and conversation review's record), masked.
+  RETENTION_INTERACTIONS_DAYS: number(90, 0.01, 3650),
   // A helpdesk endpoint that receives each request for a person as JSON (signed with the secret).
   HANDOFF_WEBHOOK_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
   HANDOFF_WEBHOOK_SECRET: optionalString,

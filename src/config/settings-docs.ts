@@ -278,6 +278,7 @@ export const SETTING_GROUPS: SettingGroup[] = [
       { names: ['RETENTION_UNANSWERED_DAYS'], default: '`90`', meaning: 'refused questions are kept this long' },
       { names: ['RETENTION_FEEDBACK_DAYS'], default: '`180`', meaning: 'feedback is kept this long' },
       { names: ['RETENTION_AUDIT_DAYS'], default: '`365`', meaning: 'the admin audit trail is kept this long' },
+      { names: ['RETENTION_INTERACTIONS_DAYS'], default: '`90`', meaning: 'every answered turn (masked), read by the dashboard and conversation review; corrections keep the audit retention' },
       { names: ['ANSWER_RECORD_TTL_DAYS'], default: '`7`', meaning: 'answers can receive feedback (and their records are kept) this long' },
       { names: ['GAPS_SIMILARITY'], default: '`0.75`', meaning: 'knowledge-gaps report: cosine similarity at which a question joins a gap' },
     ],

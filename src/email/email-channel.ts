@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { AnswerDone, AnswerMeta, AnswerService } from '../answer/answer-service.js';
 import type { Conversations } from '../chat/conversation.js';
@@ -146,7 +146,7 @@ export class EmailChannel {
     // first SCAN_CHARS, where a customer's question is; a longer message is held for a person to read.
     const scanned = email.text.length > SCAN_CHARS ? email.text.slice(0, SCAN_CHARS) : email.text;
     const question = emailQuestion(subject, scanned, { maxChars: this.settings.maxQuestionChars, inThread: history.length > 0 });
-    const { meta, done: answer } = await this.answer(question, email.lang, history);
+    const { meta, done: answer } = await this.answer(question, email.lang, history, threadKey);
     const lang = meta.lang;
     const reply = composeReply(answer, { lang, customerName: email.from?.name ?? '', subject: email.subject, companyName: this.settings.companyName, handoffContact: this.settings.handoffContact[lang], contentLabel: this.settings.labels?.label(answer.mode, lang, answer.answerId).text });
     // A Reply-To in another domain than From sends our answer (perhaps with the customer's details) to a third party.
@@ -228,11 +228,15 @@ export class EmailChannel {
     return (await this.deps.store.draft(emailId))!;
   }
 
-  private async answer(question: string, lang: Language, history: { question: string; answer: string }[]): Promise<{ meta: AnswerMeta; done: AnswerDone }> {
+  private async answer(question: string, lang: Language, history: { question: string; answer: string }[], threadKey: string): Promise<{ meta: AnswerMeta; done: AnswerDone }> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.settings.answerTimeoutMs);
     try {
-      const { answerRequest, onDone } = await this.deps.conversations.prepare({ question, lang, channel: 'email', history }, controller.signal);
+      const { answerRequest, onDone } = await this.deps.conversations.prepare(
+        // The thread is the conversation in the turns' record, by a hash: a Message-ID names the sender's domain.
+        { question, lang, channel: 'email', history, conversationId: `email-${createHash('sha256').update(threadKey).digest('hex').slice(0, 40)}` },
+        controller.signal,
+      );
       let meta: AnswerMeta | undefined;
       for await (const event of this.deps.answers.answer(answerRequest, controller.signal)) {
         if (event.type === 'meta') meta = event.data;

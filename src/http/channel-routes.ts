@@ -57,11 +57,15 @@ export function buildChannels(config: Config, logger: Logger, parts: ChannelPart
   const mask = parts.mask ?? ((text: string) => text);
   // Kept like the widget's handoff requests: complete for the support team (the platform id is how they write
   // back), masked for analytics; GET /v1/admin/handoffs shows both.
-  const recordHandoff = async (entry: { channel: 'wechat' | 'wecom'; sessionUser: string; question: string; reason: string; messageId: string }) => {
+  const recordHandoff = async (entry: { channel: 'wechat' | 'wecom'; sessionUser: string; question: string; reason: string; messageId: string; answerId?: string }) => {
     const id = randomUUID();
     const at = new Date().toISOString();
     await parts.state.appendLog(HANDOFF_LOG, { id, at, channel: entry.channel, platformUser: entry.sessionUser, question: entry.question, reason: entry.reason, messageId: entry.messageId }, 100_000);
-    await parts.state.appendLog(HANDOFF_ANALYTICS_LOG, { id, at, channel: entry.channel, question: mask(entry.question), reason: entry.reason }, 100_000);
+    await parts.state.appendLog(
+      HANDOFF_ANALYTICS_LOG,
+      { id, at, channel: entry.channel, question: mask(entry.question), reason: entry.reason, ...(entry.answerId ? { answerId: entry.answerId } : {}) },
+      100_000,
+    );
   };
   const routers: Router[] = [];
   const api = (channel: string, baseUrl: string, tokenPath: string, tokenKey: string) =>

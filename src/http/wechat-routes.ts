@@ -30,7 +30,7 @@ export interface WechatOfficialAccountOptions {
   transferToHuman: boolean;
   format: ReplyFormat;
   /** Records a conversation passed to a person (the handoff log the support team reads). */
-  recordHandoff: (entry: { channel: 'wechat'; sessionUser: string; question: string; reason: string; messageId: string }) => Promise<void>;
+  recordHandoff: (entry: { channel: 'wechat'; sessionUser: string; question: string; reason: string; messageId: string; answerId?: string }) => Promise<void>;
   guards?: RequestHandler[];
   bodyLimitBytes: number;
 }
@@ -167,7 +167,7 @@ async function produce(options: WechatOfficialAccountOptions, messageId: string,
     await options.once.finish(messageId, stored);
     if (answer.handoff) {
       await options
-        .recordHandoff({ channel: CHANNEL, sessionUser: message.openid, question: message.text, reason: answer.reason ?? 'requested', messageId })
+        .recordHandoff({ channel: CHANNEL, sessionUser: message.openid, question: message.text, reason: answer.reason ?? 'requested', messageId, answerId: answer.answerId })
         .catch((error) => log.warn({ err: error }, 'handoff not recorded'));
     }
     // A single message may still go out as a callback's response: wait until none can.

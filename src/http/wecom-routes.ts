@@ -26,7 +26,7 @@ export interface WecomCustomerServiceOptions {
   handoffOn: Set<'requested' | 'refused' | 'moderated'>;
   /** A servicer's userid to receive handed-off conversations (state 3); unset: the waiting pool (state 2). */
   handoffServicer?: string;
-  recordHandoff: (entry: { channel: 'wecom'; sessionUser: string; question: string; reason: string; messageId: string }) => Promise<void>;
+  recordHandoff: (entry: { channel: 'wecom'; sessionUser: string; question: string; reason: string; messageId: string; answerId?: string }) => Promise<void>;
   guards?: RequestHandler[];
   bodyLimitBytes: number;
 }
@@ -157,7 +157,7 @@ async function handle(options: WecomCustomerServiceOptions, message: KfMessage):
       return;
     }
     const text = message.msgtype === 'text' ? message.text?.content : undefined;
-    let answer: Pick<ChannelAnswer, 'parts' | 'handoff' | 'reason' | 'outcome'>;
+    let answer: Pick<ChannelAnswer, 'parts' | 'handoff' | 'reason' | 'outcome' | 'answerId'>;
     if (!text?.trim()) {
       options.metrics.messages.inc({ channel: CHANNEL, outcome: 'unsupported' });
       answer = { parts: ['请发送文字消息，我会尽快为您解答。 / Please send your question as text.'], handoff: false, outcome: 'answered' };
@@ -178,7 +178,7 @@ async function handle(options: WecomCustomerServiceOptions, message: KfMessage):
         ...(options.handoffServicer ? { servicer_userid: options.handoffServicer } : {}),
       });
       log.info({ reason: answer.reason }, 'wecom: conversation passed to a person');
-      await options.recordHandoff({ channel: CHANNEL, sessionUser: user, question: text ?? '', reason: answer.reason, messageId: message.msgid });
+      await options.recordHandoff({ channel: CHANNEL, sessionUser: user, question: text ?? '', reason: answer.reason, messageId: message.msgid, answerId: answer.answerId });
     }
   } catch (error) {
     log.error({ err: error }, 'wecom: message not answered');

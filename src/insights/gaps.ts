@@ -11,6 +11,14 @@ export interface GapSignal {
   kind: 'refused' | 'thumbs_down';
 }
 
+/** What can be clustered: a question with a stable id (its embedding is cached by it), its line and time. */
+export interface ClusterItem {
+  id: string;
+  question: string;
+  productLine: string;
+  at: string;
+}
+
 export interface Gap {
   productLine: string;
   count: number;
@@ -49,50 +57,60 @@ export class GapReporter {
   ) {}
 
   async report(signals: GapSignal[]): Promise<Gap[]> {
-    const vectors = await this.embed(signals);
-    const groups: { productLine: string; centre: Float32Array; members: { signal: GapSignal; vector: Float32Array }[] }[] = [];
-    // Oldest first, so a group's first member is the first time it was seen.
-    const ordered = signals.map((signal, index) => ({ signal, vector: vectors[index] })).sort((a, b) => a.signal.at.localeCompare(b.signal.at));
-    for (const item of ordered) {
-      let best: (typeof groups)[number] | undefined;
-      let bestScore = this.options.similarity;
-      for (const group of groups) {
-        if (group.productLine !== item.signal.productLine) continue;
-        const score = cosine(group.centre, item.vector);
-        if (score >= bestScore) {
-          best = group;
-          bestScore = score;
-        }
-      }
-      if (!best) groups.push({ productLine: item.signal.productLine, centre: Float32Array.from(item.vector), members: [item] });
-      else {
-        best.members.push(item);
-        // Running mean of the members: the centre moves as wordings accumulate.
-        const n = best.members.length;
-        for (let d = 0; d < best.centre.length; d++) best.centre[d] += (item.vector[d] - best.centre[d]) / n;
-      }
-    }
-    return groups
-      .map((group) => {
-        const members = group.members;
-        const central = members.reduce((a, b) => (cosine(group.centre, b.vector) > cosine(group.centre, a.vector) ? b : a));
-        const distinct = [...new Set(members.map((member) => member.signal.question).reverse())].filter((question) => question !== central.signal.question);
+    return (await this.clusters(signals))
+      .map(({ productLine, members, central }) => {
+        const distinct = [...new Set(members.map((member) => member.question).reverse())].filter((question) => question !== central.question);
         return {
-          productLine: group.productLine,
+          productLine,
           count: members.length,
-          refused: members.filter((member) => member.signal.kind === 'refused').length,
-          thumbsDown: members.filter((member) => member.signal.kind === 'thumbs_down').length,
-          firstSeen: members[0].signal.at,
-          lastSeen: members[members.length - 1].signal.at,
-          example: central.signal.question,
+          refused: members.filter((member) => member.kind === 'refused').length,
+          thumbsDown: members.filter((member) => member.kind === 'thumbs_down').length,
+          firstSeen: members[0].at,
+          lastSeen: members[members.length - 1].at,
+          example: central.question,
           questions: distinct.slice(0, 5),
-          languages: [...new Set(members.map((member) => member.signal.lang))].sort(),
+          languages: [...new Set(members.map((member) => member.lang))].sort(),
         };
       })
       .sort((a, b) => b.count - a.count || b.lastSeen.localeCompare(a.lastSeen));
   }
 
-  private async embed(signals: GapSignal[]): Promise<Float32Array[]> {
+  /**
+   * The groups themselves, members oldest first, with the member closest to the centre: the gaps report and
+   * the dashboard's topics of all questions (src/insights/analytics.ts) are both made of these.
+   */
+  async clusters<T extends ClusterItem>(items: T[]): Promise<{ productLine: string; members: T[]; central: T }[]> {
+    const vectors = await this.embed(items);
+    const groups: { productLine: string; centre: Float32Array; members: { item: T; vector: Float32Array }[] }[] = [];
+    // Oldest first, so a group's first member is the first time it was seen.
+    const ordered = items.map((item, index) => ({ item, vector: vectors[index] })).sort((a, b) => a.item.at.localeCompare(b.item.at));
+    for (const entry of ordered) {
+      let best: (typeof groups)[number] | undefined;
+      let bestScore = this.options.similarity;
+      for (const group of groups) {
+        if (group.productLine !== entry.item.productLine) continue;
+        const score = cosine(group.centre, entry.vector);
+        if (score >= bestScore) {
+          best = group;
+          bestScore = score;
+        }
+      }
+      if (!best) groups.push({ productLine: entry.item.productLine, centre: Float32Array.from(entry.vector), members: [entry] });
+      else {
+        best.members.push(entry);
+        // Running mean of the members: the centre moves as wordings accumulate.
+        const n = best.members.length;
+        for (let d = 0; d < best.centre.length; d++) best.centre[d] += (entry.vector[d] - best.centre[d]) / n;
+      }
+    }
+    return groups.map((group) => ({
+      productLine: group.productLine,
+      members: group.members.map((member) => member.item),
+      central: group.members.reduce((a, b) => (cosine(group.centre, b.vector) > cosine(group.centre, a.vector) ? b : a)).item,
+    }));
+  }
+
+  private async embed(signals: ClusterItem[]): Promise<Float32Array[]> {
     const missing = signals.filter((signal) => !this.cache.has(signal.id));
     const size = this.options.batchSize ?? 16;
     for (let start = 0; start < missing.length; start += size) {

@@ -52,7 +52,12 @@ export function rateLimit(state: SharedState, limits: RateLimits, onLimited?: (l
    * Anything else sent to an admin route (no key, a wrong key, a widget key) uses the IP's ordinary bucket, so
    * guessing keys is limited as before. `identify` only looks the key up; access control decides afterwards.
    */
+  // The admin guard stands on the /v1/admin router and again on routers of single resources mounted beside it: a
+  // request that passes two of them is one call, and takes one token (it took two, and /admin ran out half-way).
+  const counted = new WeakSet<Request>();
   const admin = (identify: (request: Request) => { id: string; scopes: readonly string[] } | undefined) => async (request: Request, response: Response, next: NextFunction) => {
+    if (counted.has(request)) return next();
+    counted.add(request);
     const key = identify(request);
     if (key?.scopes.includes('admin')) await take('key', `admin:${key.id}:${request.ip ?? 'unknown'}`, limits.ipBurst, limits.ipPerMinute / 60, response);
     else await take('ip', `ip:${request.ip ?? 'unknown'}`, limits.ipBurst, limits.ipPerMinute / 60, response);

@@ -1,4 +1,5 @@
 import type { AnswerDone } from '../answer/answer-service.js';
+import { messagesFor } from '../answer/message-catalogue.js';
 import { sourceList } from '../answer/source-list.js';
 import type { Language } from '../text/language.js';
 import { baseSubject } from './parse-email.js';
@@ -82,6 +83,30 @@ export function composeReply(done: Pick<AnswerDone, 'answer' | 'mode' | 'refused
   const text = paragraphs.join('\n\n');
   return { subject: t.subject(baseSubject(context.subject)), text, html: textToHtml(text) };
 }
+
+/**
+ * What a reply says, without the letter around it: the greeting, thanks, holding paragraph, quote introduction,
+ * sources block, closing, sign-off and content label that composeReply wrote are dropped, whatever the reviewer
+ * wrote or kept stays. The knowledge base learns from the answer, not from "Dear Anna,".
+ */
+export function replyBody(text: string, context: Pick<ReplyContext, 'lang' | 'companyName' | 'handoffContact'>): string {
+  const t = TEMPLATES[context.lang];
+  const boilerplate = new Set([t.thanks(context.companyName), t.quoted, t.holding(context.handoffContact), t.closing, t.signOff(context.companyName)].map(normalise));
+  const paragraphs = text.replace(/\r\n?/g, '\n').split(/\n{2,}/);
+  const greeting = context.lang === 'zh' ? /^[^\n]{0,60}您好[:：]$/ : /^(Dear [^\n]{0,60}|Hello|Hi [^\n]{0,60}),$/;
+  return paragraphs
+    .filter((paragraph, index) => {
+      const trimmed = paragraph.trim();
+      if (!trimmed || boilerplate.has(normalise(trimmed))) return false;
+      if (index === 0 && greeting.test(trimmed)) return false;
+      if (trimmed.startsWith('— ') && index === paragraphs.length - 1) return false;
+      return !trimmed.startsWith(`${messagesFor(context.lang).sourcesHeading}\n`);
+    })
+    .join('\n\n')
+    .trim();
+}
+
+const normalise = (paragraph: string) => paragraph.replace(/\s+/g, ' ').trim();
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

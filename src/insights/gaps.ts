@@ -12,6 +12,8 @@ export interface GapSignal {
 }
 
 export interface Gap {
+  /** The id of its first signal: the same gap keeps it from report to report while that question is in the window. */
+  id: string;
   productLine: string;
   count: number;
   refused: number;
@@ -23,7 +25,38 @@ export interface Gap {
   /** A few other wordings, most recent first. */
   questions: string[];
   languages: string[];
+  /** The accepted suggestion that answered this gap, when one did. */
+  fixedBy?: GapFixReference;
+  /** Questions of this gap that still failed after the fix: zero is a fix that works. */
+  questionsSinceFix?: number;
 }
+
+/** What fixed a gap, as the gaps report shows it. */
+export interface GapFixReference {
+  suggestionId: string;
+  at: string;
+  as: 'curated' | 'faq';
+  curatedId?: string;
+  docId?: string;
+}
+
+/** An accepted suggestion, as the report needs it to find the gap it fixed. */
+export interface GapFix extends GapFixReference {
+  /** The signals of the gap the suggestion was made for: the gap holding any of them is the one it fixed. */
+  signalIds: string[];
+  /** Its question, for a gap none of whose first signals is in the window any more. */
+  question: string;
+}
+
+/** The gap a question belongs to, with the ids of its signals (what a suggestion keeps to find it again). */
+export interface LocatedGap {
+  gap: Gap;
+  signalIds: string[];
+  similarity: number;
+}
+
+type Member = { signal: GapSignal; vector: Float32Array };
+type Group = { productLine: string; centre: Float32Array; members: Member[] };
 
 export interface GapReportOptions {
   /** Cosine similarity to a group's centre at or above which a question joins it. */
@@ -48,13 +81,53 @@ export class GapReporter {
     private readonly maxCached = 50_000,
   ) {}
 
-  async report(signals: GapSignal[]): Promise<Gap[]> {
+  /** The gaps in `signals`, largest first; each linked to the fix (of `fixes`) that answered it, if any. */
+  async report(signals: GapSignal[], fixes: GapFix[] = []): Promise<Gap[]> {
+    return (await this.reportWithSignals(signals, fixes)).map((item) => item.gap);
+  }
+
+  /** The report with each gap's signal ids (what a suggestion keeps to find its gap again). */
+  async reportWithSignals(signals: GapSignal[], fixes: GapFix[] = []): Promise<{ gap: Gap; signalIds: string[] }[]> {
+    const groups = await this.cluster(signals);
+    const fixVectors = await this.embedTexts(fixes.map((fix) => ({ key: `fix:${fix.suggestionId}`, text: fix.question })));
+    return groups
+      .map((group) => {
+        const ids = new Set(group.members.map((member) => member.signal.id));
+        // Its own signals first; by meaning only when none of them is left in the window.
+        const fix =
+          fixes.find((candidate) => candidate.signalIds.some((id) => ids.has(id))) ??
+          fixes.find((candidate, index) => candidate.signalIds.every((id) => !ids.has(id)) && cosine(group.centre, fixVectors[index]) >= this.options.similarity);
+        const gap = summarise(group);
+        const signalIds = [...ids];
+        if (!fix) return { gap, signalIds };
+        const { signalIds: _signals, question: _question, ...fixedBy } = fix;
+        return { gap: { ...gap, fixedBy, questionsSinceFix: group.members.filter((member) => member.signal.at > fix.at).length }, signalIds };
+      })
+      .sort((a, b) => b.gap.count - a.gap.count || b.gap.lastSeen.localeCompare(a.gap.lastSeen));
+  }
+
+  /**
+   * The gap `question` belongs to: the group with the member (or centre) most similar to it, at least `similarity`.
+   * A human reply is matched to the gap it answers this way.
+   */
+  async locate(signals: GapSignal[], question: string): Promise<LocatedGap | undefined> {
+    const groups = await this.cluster(signals);
+    const [vector] = await this.embedTexts([{ key: `question:${question}`, text: question }]);
+    let best: LocatedGap | undefined;
+    for (const group of groups) {
+      const similarity = Math.max(cosine(group.centre, vector), ...group.members.map((member) => cosine(member.vector, vector)));
+      if (similarity >= this.options.similarity && (!best || similarity > best.similarity)) best = { gap: summarise(group), signalIds: group.members.map((member) => member.signal.id), similarity };
+    }
+    return best;
+  }
+
+  private async cluster(signals: GapSignal[]): Promise<Group[]> {
     const vectors = await this.embed(signals);
-    const groups: { productLine: string; centre: Float32Array; members: { signal: GapSignal; vector: Float32Array }[] }[] = [];
+    const groups: Group[] = [];
     // Oldest first, so a group's first member is the first time it was seen.
     const ordered = signals.map((signal, index) => ({ signal, vector: vectors[index] })).sort((a, b) => a.signal.at.localeCompare(b.signal.at));
     for (const item of ordered) {
-      let best: (typeof groups)[number] | undefined;
+      let best: Group | undefined;
       let bestScore = this.options.similarity;
       for (const group of groups) {
         if (group.productLine !== item.signal.productLine) continue;
@@ -72,39 +145,45 @@ export class GapReporter {
         for (let d = 0; d < best.centre.length; d++) best.centre[d] += (item.vector[d] - best.centre[d]) / n;
       }
     }
-    return groups
-      .map((group) => {
-        const members = group.members;
-        const central = members.reduce((a, b) => (cosine(group.centre, b.vector) > cosine(group.centre, a.vector) ? b : a));
-        const distinct = [...new Set(members.map((member) => member.signal.question).reverse())].filter((question) => question !== central.signal.question);
-        return {
-          productLine: group.productLine,
-          count: members.length,
-          refused: members.filter((member) => member.signal.kind === 'refused').length,
-          thumbsDown: members.filter((member) => member.signal.kind === 'thumbs_down').length,
-          firstSeen: members[0].signal.at,
-          lastSeen: members[members.length - 1].signal.at,
-          example: central.signal.question,
-          questions: distinct.slice(0, 5),
-          languages: [...new Set(members.map((member) => member.signal.lang))].sort(),
-        };
-      })
-      .sort((a, b) => b.count - a.count || b.lastSeen.localeCompare(a.lastSeen));
+    return groups;
   }
 
   private async embed(signals: GapSignal[]): Promise<Float32Array[]> {
-    const missing = signals.filter((signal) => !this.cache.has(signal.id));
+    return this.embedTexts(signals.map((signal) => ({ key: signal.id, text: signal.question })));
+  }
+
+  private async embedTexts(items: { key: string; text: string }[]): Promise<Float32Array[]> {
+    const missing = [...new Map(items.filter((item) => !this.cache.has(item.key)).map((item) => [item.key, item])).values()];
     const size = this.options.batchSize ?? 16;
     for (let start = 0; start < missing.length; start += size) {
       const batch = missing.slice(start, start + size);
       // Questions, not passages: the same side of the model the answer path embeds them with.
-      const vectors = await Promise.all(batch.map((signal) => this.embedder.embedQuery(signal.question)));
-      batch.forEach((signal, index) => this.cache.set(signal.id, vectors[index]));
+      const vectors = await Promise.all(batch.map((item) => this.embedder.embedQuery(item.text)));
+      batch.forEach((item, index) => this.cache.set(item.key, vectors[index]));
       await new Promise((resolve) => setImmediate(resolve));
     }
+    const result = items.map((item) => this.cache.get(item.key)!);
     while (this.cache.size > this.maxCached) this.cache.delete(this.cache.keys().next().value!);
-    return signals.map((signal) => this.cache.get(signal.id)!);
+    return result;
   }
+}
+
+function summarise(group: Group): Gap {
+  const members = group.members;
+  const central = members.reduce((a, b) => (cosine(group.centre, b.vector) > cosine(group.centre, a.vector) ? b : a));
+  const distinct = [...new Set(members.map((member) => member.signal.question).reverse())].filter((question) => question !== central.signal.question);
+  return {
+    id: members[0].signal.id,
+    productLine: group.productLine,
+    count: members.length,
+    refused: members.filter((member) => member.signal.kind === 'refused').length,
+    thumbsDown: members.filter((member) => member.signal.kind === 'thumbs_down').length,
+    firstSeen: members[0].signal.at,
+    lastSeen: members[members.length - 1].signal.at,
+    example: central.signal.question,
+    questions: distinct.slice(0, 5),
+    languages: [...new Set(members.map((member) => member.signal.lang))].sort(),
+  };
 }
 
 function cosine(a: Float32Array, b: Float32Array): number {

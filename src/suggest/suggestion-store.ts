@@ -64,10 +64,11 @@ const SUGGESTION_LOG_MAX = 100_000;
 /** Suggestions and accepted ones stay until the log is full: they are the record of what fixed a gap. */
 export const SUGGESTION_LOG_RETENTION_SECONDS = 100 * 365 * 86_400;
 
-/** One id per origin (the same handoff resolved twice is one suggestion), shaped like a UUID. */
+/** One id per origin (the same handoff resolved twice is one suggestion): a name-based UUID (version 5 layout, SHA-256). */
 export function suggestionId(kind: Suggestion['origin']['kind'], ref: string): string {
   const hex = createHash('sha256').update(`${kind}:${ref}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  const variant = ((Number.parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**

@@ -91,19 +91,23 @@ export function composeReply(done: Pick<AnswerDone, 'answer' | 'mode' | 'refused
  */
 export function replyBody(text: string, context: Pick<ReplyContext, 'lang' | 'companyName' | 'handoffContact'>): string {
   const t = TEMPLATES[context.lang];
-  const boilerplate = new Set([t.thanks(context.companyName), t.quoted, t.holding(context.handoffContact), t.closing, t.signOff(context.companyName)].map(normalise));
-  const paragraphs = text.replace(/\r\n?/g, '\n').split(/\n{2,}/);
+  const templates = [t.thanks(context.companyName), t.quoted, t.holding(context.handoffContact), t.closing, t.signOff(context.companyName)];
+  const boilerplate = new Set(templates.map(normalise));
+  // Whole templates first: a sign-off spans a blank line (此致 敬礼, then the company), so paragraphs alone miss it.
+  let body = text.replace(/\r\n?/g, '\n');
+  for (const template of templates) body = body.split(template).join('\n\n');
+  const paragraphs = body.split(/\n{2,}/).filter((paragraph) => paragraph.trim());
   const greeting = context.lang === 'zh' ? /^[^\n]{0,60}您好[:：]$/ : /^(Dear [^\n]{0,60}|Hello|Hi [^\n]{0,60}),$/;
   return paragraphs
     .filter((paragraph, index) => {
       const trimmed = paragraph.trim();
-      if (!trimmed || boilerplate.has(normalise(trimmed))) return false;
+      if (boilerplate.has(normalise(trimmed))) return false;
       if (index === 0 && greeting.test(trimmed)) return false;
       if (trimmed.startsWith('— ') && index === paragraphs.length - 1) return false;
       return !trimmed.startsWith(`${messagesFor(context.lang).sourcesHeading}\n`);
     })
-    .join('\n\n')
-    .trim();
+    .map((paragraph) => paragraph.trim())
+    .join('\n\n');
 }
 
 const normalise = (paragraph: string) => paragraph.replace(/\s+/g, ' ').trim();

@@ -165,11 +165,13 @@ export class Suggestions {
     let decision: Suggestion['decision'];
     let job: IngestJobRecord | undefined;
     let curated: CuratedEntry | undefined;
+    // Only a line the classifier knows: "unknown" (what the gaps hold for an unclassified question) would hide the
+    // entry from a widget that states its line.
+    const productLine = suggestion.productLine && this.deps.isKnownLine?.(suggestion.productLine) ? suggestion.productLine : undefined;
     if (edits.as === 'curated') {
-      curated = await this.deps.curated.create({ question, answer, lang: suggestion.lang, productLine: suggestion.productLine, paraphrases: paraphrases.slice(0, 50) }, by);
+      curated = await this.deps.curated.create({ question, answer, lang: suggestion.lang, productLine, paraphrases: paraphrases.slice(0, 50) }, by);
       decision = { by, at, as: 'curated', curatedId: curated.id, edited };
     } else {
-      const productLine = suggestion.productLine && this.deps.isKnownLine?.(suggestion.productLine) ? suggestion.productLine : undefined;
       const entry = faqEntry(id, { question, answer, lang: suggestion.lang, productLine });
       const incoming = await this.deps.documents.incomingFile();
       await writeFile(incoming, entry.content);

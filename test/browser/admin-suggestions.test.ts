@@ -1,6 +1,5 @@
-import { cp, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { launchChromium } from '../support/browser.js';
 import { listenLocal } from '../support/listen.js';
-import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { configToEnv, ingestSampleKnowledgeCopy, realEmbedders, tempDir } from '../support/real-stack.js';
 
 /** The suggested-answers section of /admin in Chromium: a handoff's answer is reviewed, edited and accepted, as a curated answer and as a FAQ entry. */
 const adminKey = 'kefu_admin_suggestpage0123456789abcdefg';
@@ -24,14 +23,7 @@ let cleanup: () => Promise<void>;
 beforeAll(async () => {
   const temp = await tempDir('admin-suggestions');
   cleanup = temp.remove;
-  const knowledge = path.join(temp.dir, 'knowledge');
-  await cp('knowledge', knowledge, { recursive: true });
-  const config = await ingestSampleKnowledge(path.join(temp.dir, 'db'), {
-    KNOWLEDGE_DIR: knowledge,
-    PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml'),
-    STATE_LOG_DIR: path.join(temp.dir, 'state'),
-    ANSWER_CACHE: 'false',
-  });
+  const config = await ingestSampleKnowledgeCopy(temp.dir, { ANSWER_CACHE: 'false' });
   const keys = JSON.stringify([
     { id: 'reviewer', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] },
     { id: 'site', sha256: hashKey(widgetKey), scopes: ['widget'], origins: [] },

@@ -1,5 +1,3 @@
-import { cp } from 'node:fs/promises';
-import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
@@ -9,7 +7,7 @@ import type { IngestJobRecord } from '../../src/ingest/jobs.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import type { Suggestion } from '../../src/suggest/suggestion-store.js';
-import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { configToEnv, ingestSampleKnowledgeCopy, realEmbedders, tempDir } from '../support/real-stack.js';
 import { SmtpCapture } from '../support/smtp-capture.js';
 import { until } from '../support/until.js';
 
@@ -30,14 +28,7 @@ beforeAll(async () => {
   const temp = await tempDir('suggest');
   cleanup = temp.remove;
   // A copy of the sample knowledge folder: accepted FAQ entries are written into it.
-  const knowledge = path.join(temp.dir, 'knowledge');
-  await cp('knowledge', knowledge, { recursive: true });
-  const base = await ingestSampleKnowledge(path.join(temp.dir, 'db'), {
-    KNOWLEDGE_DIR: knowledge,
-    PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml'),
-    STATE_LOG_DIR: path.join(temp.dir, 'logs'),
-    ANSWER_CACHE: 'false',
-  });
+  const base = await ingestSampleKnowledgeCopy(temp.dir, { ANSWER_CACHE: 'false' });
   smtp = await new SmtpCapture().start();
   service = await buildService(
     loadConfig({

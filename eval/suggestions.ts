@@ -27,7 +27,7 @@ const widgetKey = 'kefu_pub_eval_suggestions_01234567890';
 
 type DevQuestion = { id: string; text: string; lang: string; relevant: string[]; answerable: boolean };
 type Reply = { id: string; accept: boolean; answer: string; paraphrases: string[] };
-type Answer = { refused: boolean; mode: string; answerId: string; citations: { docId: string }[]; curated?: { id: string } };
+type Answer = { refused: boolean; mode: string; answerId: string; citations: { docId: string }[]; curated?: { id: string }; suggestions?: { docId: string }[] };
 
 const lines = async <T>(file: string): Promise<T[]> =>
   (await readFile(file, 'utf8'))
@@ -116,6 +116,7 @@ try {
   let originals = 0;
   let paraphrasesAnsweredBefore = 0;
   let paraphrasesAfter = 0;
+  let paraphrasesOffered = 0;
   let paraphrasesTotal = 0;
   let offTopicAnswered = 0;
   let offTopicTotal = 0;
@@ -133,7 +134,10 @@ try {
     paraphrasesTotal += after.length;
     paraphrasesAnsweredBefore += paraphrasesBefore.get(id)!.filter(answered).length;
     paraphrasesAfter += after.filter((answer) => fromFix(answer, fix)).length;
-    rows.push({ id, original: fromFix(original, fix), paraphrases: after.map((answer) => (fromFix(answer, fix) ? 'fix' : answer.refused ? 'refused' : answer.mode)) });
+    // The middle band without a model offers "did you mean" questions: one of them may be the new entry.
+    const offered = (answer: Answer) => answer.mode === 'suggest' && !!fix.docId && !!answer.suggestions?.some((item) => item.docId === fix.docId);
+    paraphrasesOffered += after.filter(offered).length;
+    rows.push({ id, original: fromFix(original, fix), paraphrases: after.map((answer) => (fromFix(answer, fix) ? 'fix' : offered(answer) ? 'suggest offering the fix' : answer.refused ? 'refused' : answer.mode)) });
   }
   // The answerable questions answered (with a relevant document first) before: does a new entry take any over?
   const fixIds = new Set([...fixes.values()].flatMap((fix) => [fix.curatedId, fix.docId].filter(Boolean) as string[]));
@@ -161,7 +165,7 @@ try {
         accepted,
         rejectedOffTopic: decided.length - accepted,
         originalsAnsweredFromFix: originals,
-        paraphrases: { total: paraphrasesTotal, answeredBefore: paraphrasesAnsweredBefore, answeredFromFixAfter: paraphrasesAfter },
+        paraphrases: { total: paraphrasesTotal, answeredBefore: paraphrasesAnsweredBefore, answeredFromFixAfter: paraphrasesAfter, offeredAsDidYouMean: paraphrasesOffered },
         offTopicParaphrases: { total: offTopicTotal, answeredAfter: offTopicAnswered },
         answerableAnsweredRightBefore: answeredRight,
         stillRightAfter: kept,

@@ -54,6 +54,8 @@ export interface AcceptEdits {
 const SOURCES = 3;
 /** Wordings of a gap kept as paraphrases (a curated answer takes up to 50). */
 const MAX_PARAPHRASES = 20;
+/** Question ids kept to find the gap again: the newest, which stay in the window longest; bounds a large gap's record. */
+const MAX_SIGNAL_IDS = 500;
 
 /**
  * Suggested answers: human replies (approved, edited e-mail; a handoff's resolution) matched to the knowledge gap
@@ -101,7 +103,7 @@ export class Suggestions {
       answerBy: 'human',
       needsAuthor: false,
       sources: sources.map(({ text: _text, ...source }) => source),
-      gap: located ? { id: located.gap.id, signalIds: located.signalIds, similarity: round(located.similarity) } : undefined,
+      gap: located ? { id: located.gap.id, signalIds: located.signalIds.slice(-MAX_SIGNAL_IDS), similarity: round(located.similarity) } : undefined,
       impact: located ? impactOf(located.gap) : { asked: 1, refused: 0, thumbsDown: 0, firstAsked: now, lastAsked: now },
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
@@ -138,7 +140,7 @@ export class Suggestions {
           answerBy: drafted ? 'model' : 'none',
           needsAuthor: !drafted,
           sources: sources.map(({ text: _text, ...source }) => source),
-          gap: { id: gap.id, signalIds, similarity: 1 },
+          gap: { id: gap.id, signalIds: signalIds.slice(-MAX_SIGNAL_IDS), similarity: 1 },
           impact: impactOf(gap),
           createdAt: now,
           updatedAt: now,

@@ -137,7 +137,11 @@ try {
     // The middle band without a model offers "did you mean" questions: one of them may be the new entry.
     const offered = (answer: Answer) => answer.mode === 'suggest' && !!fix.docId && !!answer.suggestions?.some((item) => item.docId === fix.docId);
     paraphrasesOffered += after.filter(offered).length;
-    rows.push({ id, original: fromFix(original, fix), paraphrases: after.map((answer) => (fromFix(answer, fix) ? 'fix' : offered(answer) ? 'suggest offering the fix' : answer.refused ? 'refused' : answer.mode)) });
+    rows.push({
+      id,
+      original: fromFix(original, fix),
+      paraphrases: after.map((answer) => (fromFix(answer, fix) ? 'fix' : offered(answer) ? 'suggest offering the fix' : answer.refused ? 'refused' : answer.mode)),
+    });
   }
   // The answerable questions answered (with a relevant document first) before: does a new entry take any over?
   const fixIds = new Set([...fixes.values()].flatMap((fix) => [fix.curatedId, fix.docId].filter(Boolean) as string[]));

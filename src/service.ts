@@ -62,7 +62,11 @@ import { IsolatedMailParser } from './email/isolated-mail-parser.js';
 import { SmtpMailer } from './email/mailer.js';
 import { ReviewRules } from './email/review-rules.js';
 import { emailRoutes } from './http/email-routes.js';
-import { HANDOFF_ANALYTICS_LOG, HANDOFF_LOG, Handoffs } from './handoff/handoffs.js';
+import { HANDOFF_ANALYTICS_LOG, HANDOFF_LOG, HANDOFF_RESOLUTION_LOG, Handoffs } from './handoff/handoffs.js';
+import { humanReplyOf } from './email/human-reply.js';
+import { SUGGESTION_LOG, SUGGESTION_LOG_RETENTION_SECONDS, SUGGESTIONS_ACCEPTED_LOG, SuggestionStore } from './suggest/suggestion-store.js';
+import { Suggestions } from './suggest/suggestions.js';
+import { suggestionRoutes } from './http/suggestion-routes.js';
 import { handoffRoutes } from './http/handoff-routes.js';
 import { CURATED_LOG, CURATED_LOG_RETENTION_SECONDS, CuratedAnswers, loadCuratedFiles } from './answer/curated.js';
 import { buildChannels } from './http/channel-routes.js';
@@ -84,7 +88,7 @@ export interface Service {
 }
 
 /** The e-mail channel's parts: its store and queues on Redis, review rules, SMTP, and (where they run) the workers and inbox. */
-async function emailChannel(config: Config, logger: Logger, parts: { answers: AnswerService; conversations: Conversations; state: SharedState; metrics: Metrics; runWorkers: boolean; labels: ContentLabels; moderation?: Moderation }) {
+async function emailChannel(config: Config, logger: Logger, parts: { answers: AnswerService; conversations: Conversations; state: SharedState; metrics: Metrics; runWorkers: boolean; labels: ContentLabels; moderation?: Moderation; suggestions: Suggestions }) {
   // Its own connection: queue and records must not share the fail-fast settings of the shared-state client.
   const redis = openRedis(config.REDIS_URL!, 'records', { onError: (error) => logger.warn({ err: error }, 'e-mail store: Redis error') });
   const store = new EmailStore(redis, config.REDIS_KEY_PREFIX, config.EMAIL_RETENTION_DAYS * 86_400);
@@ -103,6 +107,11 @@ async function emailChannel(config: Config, logger: Logger, parts: { answers: An
       observer: parts.metrics.emailObserver,
       parse: (raw) => parser.parse(raw),
       moderation: parts.moderation,
+      // An edited reply is a person's answer: it becomes a suggestion for the knowledge base.
+      onApproved: async (draft) => {
+        const reply = humanReplyOf(draft, { companyName: config.COMPANY_NAME, handoffContact: { zh: config.HANDOFF_CONTACT_ZH, en: config.HANDOFF_CONTACT_EN }, maxQuestionChars: config.MAX_QUESTION_CHARS });
+        if (reply) await parts.suggestions.fromHumanAnswer({ kind: 'email', ref: reply.draftId, by: reply.by, question: reply.question, answer: reply.answer, lang: reply.lang, productLine: reply.productLine });
+      },
     },
     {
       connection: queueConnection(config.REDIS_URL!),
@@ -180,7 +189,21 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     }
   }
   const days = (value: number) => value * 86_400;
-  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), conversation_ratings: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS), [KEY_LOG]: KEY_LOG_RETENTION_SECONDS, [HANDOFF_LOG]: days(config.RETENTION_HANDOFF_DAYS), [HANDOFF_ANALYTICS_LOG]: days(config.RETENTION_HANDOFF_DAYS), [CURATED_LOG]: CURATED_LOG_RETENTION_SECONDS, [INTERACTIONS_LOG]: days(config.RETENTION_INTERACTIONS_DAYS), [CORRECTIONS_LOG]: days(config.RETENTION_AUDIT_DAYS) };
+  const logRetention = {
+    unanswered: days(config.RETENTION_UNANSWERED_DAYS),
+    feedback: days(config.RETENTION_FEEDBACK_DAYS),
+    conversation_ratings: days(config.RETENTION_FEEDBACK_DAYS),
+    audit: days(config.RETENTION_AUDIT_DAYS),
+    [KEY_LOG]: KEY_LOG_RETENTION_SECONDS,
+    [HANDOFF_LOG]: days(config.RETENTION_HANDOFF_DAYS),
+    [HANDOFF_ANALYTICS_LOG]: days(config.RETENTION_HANDOFF_DAYS),
+    [HANDOFF_RESOLUTION_LOG]: days(config.RETENTION_HANDOFF_DAYS),
+    [CURATED_LOG]: CURATED_LOG_RETENTION_SECONDS,
+    [SUGGESTION_LOG]: SUGGESTION_LOG_RETENTION_SECONDS,
+    [SUGGESTIONS_ACCEPTED_LOG]: SUGGESTION_LOG_RETENTION_SECONDS,
+    [INTERACTIONS_LOG]: days(config.RETENTION_INTERACTIONS_DAYS),
+    [CORRECTIONS_LOG]: days(config.RETENTION_AUDIT_DAYS),
+  };
   let state: SharedState;
   if (overrides.state) state = overrides.state;
   else if (config.REDIS_URL) {
@@ -230,8 +253,9 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     fallbackSimilarity: { zh: config.CURATED_FALLBACK_SIMILARITY_ZH, en: config.CURATED_FALLBACK_SIMILARITY_EN },
     refreshSeconds: config.CURATED_REFRESH_SECONDS,
   }).start();
+  const retriever = new HybridRetriever(embedders, store, { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES });
   const answers = new AnswerService({
-    retriever: new HybridRetriever(embedders, store, { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES }),
+    retriever,
     embedders,
     classifier,
     chatModel,
@@ -297,7 +321,26 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     (config.MODERATION_LEXICON_FILE
       ? await Moderation.load(config.MODERATION_LEXICON_FILE, { reloadSeconds: config.MODERATION_RELOAD_SECONDS, logger })
       : undefined);
-  const email = config.EMAIL_ENABLED ? await emailChannel(config, logger, { answers, conversations, state, metrics, labels, moderation, runWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS }) : undefined;
+  const documents = new DocumentFiles(config.KNOWLEDGE_DIR, config.UPLOADS_DIR, notDocuments(config));
+  const suggestions = new Suggestions({
+    store: new SuggestionStore(state),
+    gaps,
+    logs: conversations,
+    retriever,
+    curated,
+    documents,
+    jobs,
+    chatModel,
+    maxDraftTokens: config.LLM_MAX_ANSWER_TOKENS,
+    mask: config.PII_MASKING ? maskPii : undefined,
+    isKnownLine: (id) => classifier.isKnownLine(id),
+  });
+  const handoffs = new Handoffs(state, logger, {
+    mask: config.PII_MASKING ? maskPii : undefined,
+    webhook: config.HANDOFF_WEBHOOK_URL ? { url: config.HANDOFF_WEBHOOK_URL, secret: config.HANDOFF_WEBHOOK_SECRET, timeoutMs: config.HANDOFF_WEBHOOK_TIMEOUT_MS, attempts: config.HANDOFF_WEBHOOK_ATTEMPTS } : undefined,
+    onWebhook: (result) => metrics.handoffWebhook.inc({ result }),
+  });
+  const email = config.EMAIL_ENABLED ? await emailChannel(config, logger, { answers, conversations, state, metrics, labels, moderation, suggestions, runWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS }) : undefined;
   const keysFromSettings = loadApiKeys({ file: config.API_KEYS_FILE, inline: config.API_KEYS });
   const access = new AccessControl(keysFromSettings, publicOrigins(config.PUBLIC_URL));
   // Keys created or revoked through the admin API reach every replica within API_KEYS_REFRESH_SECONDS.
@@ -356,11 +399,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       }),
       conversationRoutes({ sessions, conversations, guards: upkeepGuards, classifier }),
       handoffRoutes({
-        handoffs: new Handoffs(state, logger, {
-          mask: config.PII_MASKING ? maskPii : undefined,
-          webhook: config.HANDOFF_WEBHOOK_URL ? { url: config.HANDOFF_WEBHOOK_URL, secret: config.HANDOFF_WEBHOOK_SECRET, timeoutMs: config.HANDOFF_WEBHOOK_TIMEOUT_MS, attempts: config.HANDOFF_WEBHOOK_ATTEMPTS } : undefined,
-          onWebhook: (result) => metrics.handoffWebhook.inc({ result }),
-        }),
+        handoffs,
         publicGuards,
         adminGuard,
         onRequest: () => metrics.handoffs.inc(),
@@ -380,18 +419,20 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         state,
         // In a child process: ingestion must not hold the event loop that serves answers.
         jobs,
-        documents: new DocumentFiles(config.KNOWLEDGE_DIR, config.UPLOADS_DIR, notDocuments(config)),
+        documents,
         lock: lockSettings(config),
         maxUploadBytes: config.INGEST_MAX_FILE_BYTES,
         keys,
         curated,
         mask: config.PII_MASKING ? maskPii : undefined,
         gaps,
+        gapFixes: () => suggestions.fixes(),
         onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }),
       }),
       analyticsRoutes({ guard: adminGuard, logs: insightLogs, clusterer: gaps, state }),
       conversationReviewRoutes({ guard: adminGuard, logs: insightLogs, store, curated, state }),
       adminAssetRoutes(),
+      suggestionRoutes({ guard: adminGuard, suggestions, handoffs, state }),
       sourceRoutes({
         guard: [limiter.perIp, access.require('admin'), body],
         registry: sourceRegistry,

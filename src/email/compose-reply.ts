@@ -1,4 +1,5 @@
 import type { AnswerDone } from '../answer/answer-service.js';
+import { messagesFor } from '../answer/message-catalogue.js';
 import { sourceList } from '../answer/source-list.js';
 import type { Language } from '../text/language.js';
 import { baseSubject } from './parse-email.js';
@@ -82,6 +83,34 @@ export function composeReply(done: Pick<AnswerDone, 'answer' | 'mode' | 'refused
   const text = paragraphs.join('\n\n');
   return { subject: t.subject(baseSubject(context.subject)), text, html: textToHtml(text) };
 }
+
+/**
+ * What a reply says, without the letter around it: the greeting, thanks, holding paragraph, quote introduction,
+ * sources block, closing, sign-off and content label that composeReply wrote are dropped, whatever the reviewer
+ * wrote or kept stays. The knowledge base learns from the answer, not from "Dear Anna,".
+ */
+export function replyBody(text: string, context: Pick<ReplyContext, 'lang' | 'companyName' | 'handoffContact'>): string {
+  const t = TEMPLATES[context.lang];
+  const templates = [t.thanks(context.companyName), t.quoted, t.holding(context.handoffContact), t.closing, t.signOff(context.companyName)];
+  const boilerplate = new Set(templates.map(normalise));
+  // Whole templates first: a sign-off spans a blank line (此致 敬礼, then the company), so paragraphs alone miss it.
+  let body = text.replace(/\r\n?/g, '\n');
+  for (const template of templates) body = body.split(template).join('\n\n');
+  const paragraphs = body.split(/\n{2,}/).filter((paragraph) => paragraph.trim());
+  const greeting = context.lang === 'zh' ? /^[^\n]{0,60}您好[:：]$/ : /^(Dear [^\n]{0,60}|Hello|Hi [^\n]{0,60}),$/;
+  return paragraphs
+    .filter((paragraph, index) => {
+      const trimmed = paragraph.trim();
+      if (boilerplate.has(normalise(trimmed))) return false;
+      if (index === 0 && greeting.test(trimmed)) return false;
+      if (trimmed.startsWith('— ') && index === paragraphs.length - 1) return false;
+      return !trimmed.startsWith(`${messagesFor(context.lang).sourcesHeading}\n`);
+    })
+    .map((paragraph) => paragraph.trim())
+    .join('\n\n');
+}
+
+const normalise = (paragraph: string) => paragraph.replace(/\s+/g, ' ').trim();
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

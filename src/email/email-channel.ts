@@ -59,6 +59,8 @@ export interface EmailChannelDeps {
   parse?: (raw: Buffer) => Promise<ParsedEmail>;
   /** The sensitive-word lexicon: a draft whose mail or answer holds a term is held for a person (reason `moderated`). */
   moderation?: Moderation;
+  /** A reviewer approved a draft (the suggestions learn from edited replies); a failure here never fails the approval. */
+  onApproved?: (draft: DraftRecord) => Promise<void>;
   observer?: { received?(source: string): void; drafted?(review: 'held' | 'auto' | 'not_answered'): void; sent?(result: 'sent' | 'failed'): void; deadLetter?(queue: string): void };
 }
 
@@ -270,6 +272,7 @@ export class EmailChannel {
     const draft = this.expectChanged(id, result, 'approved');
     await this.queueSend(draft);
     await this.deps.audit({ action: 'email.approved', draft: id, by, ...draft.events.at(-1)!.details });
+    await this.deps.onApproved?.(draft).catch((error) => this.deps.logger.warn({ draft: id, err: error }, 'approved reply not turned into a suggestion'));
     return draft;
   }
 

@@ -27,6 +27,21 @@ export type HandoffRequest = z.infer<typeof handoffBody> & { id: string; at: str
 
 export const HANDOFF_LOG = 'handoffs';
 export const HANDOFF_ANALYTICS_LOG = 'handoff_analytics';
+/** How support answered handed-off questions (masked): POST /v1/admin/handoffs/:id/resolution. */
+export const HANDOFF_RESOLUTION_LOG = 'handoff_resolutions';
+const HANDOFF_LOG_MAX = 100_000;
+
+/** What support records when a handed-off question has been answered. */
+export const handoffResolutionBody = z
+  .object({
+    /** The answer the customer was given. */
+    answer: z.string().trim().min(1, 'answer is required').max(4000),
+    /** The question as support understood it, when the customer's words were unclear. */
+    question: z.string().trim().min(1).max(500).optional(),
+    note: z.string().trim().max(2000).optional(),
+  })
+  .strict();
+export type HandoffResolution = z.infer<typeof handoffResolutionBody>;
 
 export interface WebhookSettings {
   url: string;
@@ -76,6 +91,24 @@ export class Handoffs {
     }
     // Still in the admin API: the support team sees it there even when the helpdesk never got it.
     this.options.onWebhook?.('failed');
+  }
+
+  /** A request by id (from the support log, which keeps it whole). */
+  async find(id: string): Promise<HandoffRequest | undefined> {
+    const entries = await this.state.readLog(HANDOFF_LOG, HANDOFF_LOG_MAX);
+    return entries.map((item) => item.entry as unknown as HandoffRequest).find((handoff) => handoff.id === id);
+  }
+
+  /** Records how a request was answered, masked like the analytics copy: the answer may repeat the customer's details. */
+  async resolve(handoff: HandoffRequest, resolution: HandoffResolution, by: string): Promise<{ id: string; at: string }> {
+    const mask = this.options.mask ?? ((text: string) => text);
+    const at = new Date().toISOString();
+    const id = await this.state.appendLog(
+      HANDOFF_RESOLUTION_LOG,
+      { handoffId: handoff.id, at, by, answer: mask(resolution.answer), question: resolution.question ? mask(resolution.question) : undefined, note: resolution.note ? mask(resolution.note) : undefined },
+      HANDOFF_LOG_MAX,
+    );
+    return { id, at };
   }
 
   async list(view: 'support' | 'analytics', count: number): Promise<Record<string, unknown>[]> {

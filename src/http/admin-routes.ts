@@ -4,7 +4,8 @@ import { z } from 'zod';
 import type { Conversations } from '../chat/conversation.js';
 import { AppError } from './http-error.js';
 import type { DocumentFiles } from '../ingest/document-files.js';
-import type { GapReporter, GapSignal } from '../insights/gaps.js';
+import type { GapFix, GapReporter } from '../insights/gaps.js';
+import { defaultGapWindow, readGapSignals } from '../insights/gap-signals.js';
 import type { IngestJobs, JobKind } from '../ingest/jobs.js';
 import { acquireIngestLock, LockHeldError, type LockOptions } from '../ingest/lock.js';
 import type { SharedState } from '../state/shared-state.js';
@@ -26,6 +27,8 @@ export interface AdminRouteOptions {
   lock: Omit<LockOptions, 'purpose' | 'jobId'>;
   maxUploadBytes: number;
   gaps: GapReporter;
+  /** Accepted suggestions: the gaps report links each gap to what fixed it. */
+  gapFixes?: () => Promise<GapFix[]>;
   keys: KeyRegistry;
   curated: CuratedAnswers;
   /** PII masking applied again to exported text (it was masked when stored; rules may have grown since). */
@@ -184,18 +187,10 @@ export function adminRoutes(options: AdminRouteOptions): Router {
         limit: z.coerce.number().int().min(1).max(5000).default(1000),
       })
       .parse(request.query);
-    const since = query.since ?? new Date(Date.now() - 30 * 86_400_000).toISOString();
-    const until = query.until ?? new Date().toISOString();
-    const [refused, feedback] = await Promise.all([options.conversations.readLog('unanswered', query.limit), options.conversations.readLog('feedback', query.limit)]);
-    const unansweredIds = new Set(refused.map(({ entry }) => String(entry.answerId)));
-    const signals: GapSignal[] = [
-      ...refused.map(({ id, entry }) => ({ id, question: String(entry.question ?? ''), productLine: String(entry.productLine ?? 'general'), lang: String(entry.lang ?? ''), at: String(entry.at ?? ''), kind: 'refused' as const })),
-      ...feedback
-        // A thumbs-down on an answer already logged as unanswered (the middle band's suggestions) is the same failure: once.
-        .filter(({ entry }) => entry.rating === 'down' && typeof entry.question === 'string' && !unansweredIds.has(String(entry.answerId)))
-        .map(({ id, entry }) => ({ id, question: String(entry.question), productLine: String(entry.productLine ?? 'general'), lang: String(entry.lang ?? ''), at: String(entry.answeredAt ?? entry.at ?? ''), kind: 'thumbs_down' as const })),
-    ].filter((signal) => signal.question && Date.parse(signal.at) >= Date.parse(since) && Date.parse(signal.at) <= Date.parse(until) && (!query.productLine || signal.productLine === query.productLine));
-    response.json({ since, until, productLine: query.productLine ?? null, questions: signals.length, gaps: await options.gaps.report(signals) });
+    const window = { ...defaultGapWindow(query.limit), ...(query.since ? { since: query.since } : {}), ...(query.until ? { until: query.until } : {}), productLine: query.productLine };
+    const { since, until } = window;
+    const signals = await readGapSignals(options.conversations, window);
+    response.json({ since, until, productLine: query.productLine ?? null, questions: signals.length, gaps: await options.gaps.report(signals, (await options.gapFixes?.()) ?? []) });
   });
   router.get('/v1/admin/feedback', async (request: Request, response: Response) => {
     const rating = z.enum(['up', 'down']).optional().parse(request.query.rating);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import { type Request, type Response, Router } from 'express';
 import { AppError } from './http-error.js';
@@ -13,13 +13,22 @@ export function webRoutes(widgetFile = 'dist/widget.js', options: { demoWidgetKe
   const page = readFileSync(new URL('index.html', demoDir), 'utf8');
   const css = readFileSync(new URL('demo.css', demoDir), 'utf8');
   // The admin page holds no data itself: everything it shows comes from /v1/admin/* with the admin key.
-  const admin = { html: readFileSync(new URL('index.html', adminDir), 'utf8'), js: readFileSync(new URL('admin.js', adminDir), 'utf8'), css: readFileSync(new URL('admin.css', adminDir), 'utf8') };
+  const admin = { html: readFileSync(new URL('index.html', adminDir), 'utf8'), css: readFileSync(new URL('admin.css', adminDir), 'utf8') };
+  // Every script of the admin folder (admin.js and one per section, e.g. suggestions.js), read once: a name not
+  // read here is a 404, so no path from the request ever reaches the file system.
+  const adminScripts = new Map(
+    readdirSync(adminDir)
+      .filter((name) => /^[a-z-]+\.js$/.test(name))
+      .map((name) => [name, readFileSync(new URL(name, adminDir), 'utf8')]),
+  );
   router.get('/admin', (_request: Request, response: Response) => {
     response.setHeader('Cache-Control', 'no-store');
     response.type('html').send(admin.html);
   });
-  router.get('/admin/admin.js', (_request: Request, response: Response) => {
-    response.type('application/javascript').send(admin.js);
+  router.get('/admin/:script', (request: Request, response: Response, next) => {
+    const script = adminScripts.get(String(request.params.script));
+    if (!script) return next();
+    response.type('application/javascript').send(script);
   });
   router.get('/admin/admin.css', (_request: Request, response: Response) => {
     response.type('css').send(admin.css);

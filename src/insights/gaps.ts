@@ -20,6 +20,8 @@ export interface ClusterItem {
 }
 
 export interface Gap {
+  /** The id of its first signal: the same gap keeps it from report to report while that question is in the window. */
+  id: string;
   productLine: string;
   count: number;
   refused: number;
@@ -31,7 +33,38 @@ export interface Gap {
   /** A few other wordings, most recent first. */
   questions: string[];
   languages: string[];
+  /** The accepted suggestion that answered this gap, when one did. */
+  fixedBy?: GapFixReference;
+  /** Questions of this gap that still failed after the fix: zero is a fix that works. */
+  questionsSinceFix?: number;
 }
+
+/** What fixed a gap, as the gaps report shows it. */
+export interface GapFixReference {
+  suggestionId: string;
+  at: string;
+  as: 'curated' | 'faq';
+  curatedId?: string;
+  docId?: string;
+}
+
+/** An accepted suggestion, as the report needs it to find the gap it fixed. */
+export interface GapFix extends GapFixReference {
+  /** The signals of the gap the suggestion was made for: the gap holding any of them is the one it fixed. */
+  signalIds: string[];
+  /** Its question, for a gap none of whose first signals is in the window any more. */
+  question: string;
+}
+
+/** The gap a question belongs to, with the ids of its signals (what a suggestion keeps to find it again). */
+export interface LocatedGap {
+  gap: Gap;
+  signalIds: string[];
+  similarity: number;
+}
+
+type Member<T extends ClusterItem = GapSignal> = { item: T; vector: Float32Array };
+type Group<T extends ClusterItem = GapSignal> = { productLine: string; centre: Float32Array; members: Member<T>[] };
 
 export interface GapReportOptions {
   /** Cosine similarity to a group's centre at or above which a question joins it. */
@@ -56,73 +89,121 @@ export class GapReporter {
     private readonly maxCached = 50_000,
   ) {}
 
-  async report(signals: GapSignal[]): Promise<Gap[]> {
-    return (await this.clusters(signals))
-      .map(({ productLine, members, central }) => {
-        const distinct = [...new Set(members.map((member) => member.question).reverse())].filter((question) => question !== central.question);
-        return {
-          productLine,
-          count: members.length,
-          refused: members.filter((member) => member.kind === 'refused').length,
-          thumbsDown: members.filter((member) => member.kind === 'thumbs_down').length,
-          firstSeen: members[0].at,
-          lastSeen: members[members.length - 1].at,
-          example: central.question,
-          questions: distinct.slice(0, 5),
-          languages: [...new Set(members.map((member) => member.lang))].sort(),
-        };
+  /** The gaps in `signals`, largest first; each linked to the fix (of `fixes`) that answered it, if any. */
+  async report(signals: GapSignal[], fixes: GapFix[] = []): Promise<Gap[]> {
+    return (await this.reportWithSignals(signals, fixes)).map((item) => item.gap);
+  }
+
+  /** The report with each gap's signal ids (what a suggestion keeps to find its gap again). */
+  async reportWithSignals(signals: GapSignal[], fixes: GapFix[] = []): Promise<{ gap: Gap; signalIds: string[] }[]> {
+    const groups = await this.cluster(signals);
+    const fixVectors = await this.embedTexts(fixes.map((fix) => ({ key: `fix:${fix.suggestionId}`, text: fix.question })));
+    return groups
+      .map((group) => {
+        const ids = new Set(group.members.map((member) => member.item.id));
+        // Its own signals first; by meaning only when none of them is left in the window.
+        const fix =
+          fixes.find((candidate) => candidate.signalIds.some((id) => ids.has(id))) ??
+          fixes.find((candidate, index) => candidate.signalIds.every((id) => !ids.has(id)) && cosine(group.centre, fixVectors[index]) >= this.options.similarity);
+        const gap = summarise(group);
+        const signalIds = [...ids];
+        if (!fix) return { gap, signalIds };
+        const { signalIds: _signals, question: _question, ...fixedBy } = fix;
+        return { gap: { ...gap, fixedBy, questionsSinceFix: group.members.filter((member) => member.item.at > fix.at).length }, signalIds };
       })
-      .sort((a, b) => b.count - a.count || b.lastSeen.localeCompare(a.lastSeen));
+      .sort((a, b) => b.gap.count - a.gap.count || b.gap.lastSeen.localeCompare(a.gap.lastSeen));
   }
 
   /**
-   * The groups themselves, members oldest first, with the member closest to the centre: the gaps report and
-   * the dashboard's topics of all questions (src/insights/analytics.ts) are both made of these.
+   * The gap `question` belongs to: the group with the member (or centre) most similar to it, at least `similarity`.
+   * A human reply is matched to the gap it answers this way.
+   */
+  async locate(signals: GapSignal[], question: string): Promise<LocatedGap | undefined> {
+    const groups = await this.cluster(signals);
+    const [vector] = await this.embedTexts([{ key: `question:${question}`, text: question }]);
+    let best: LocatedGap | undefined;
+    for (const group of groups) {
+      const similarity = Math.max(cosine(group.centre, vector), ...group.members.map((member) => cosine(member.vector, vector)));
+      if (similarity >= this.options.similarity && (!best || similarity > best.similarity)) best = { gap: summarise(group), signalIds: group.members.map((member) => member.item.id), similarity };
+    }
+    return best;
+  }
+
+  /**
+   * The groups themselves, members oldest first, with the member closest to the centre: the gaps report and the
+   * dashboard's topics of all questions (src/insights/analytics.ts) are both made of these.
    */
   async clusters<T extends ClusterItem>(items: T[]): Promise<{ productLine: string; members: T[]; central: T }[]> {
+    return (await this.cluster(items)).map((group) => ({ productLine: group.productLine, members: group.members.map((member) => member.item), central: centralMember(group).item }));
+  }
+
+  private async cluster<T extends ClusterItem>(items: T[]): Promise<Group<T>[]> {
     const vectors = await this.embed(items);
-    const groups: { productLine: string; centre: Float32Array; members: { item: T; vector: Float32Array }[] }[] = [];
+    const groups: Group<T>[] = [];
     // Oldest first, so a group's first member is the first time it was seen.
-    const ordered = items.map((item, index) => ({ item, vector: vectors[index] })).sort((a, b) => a.item.at.localeCompare(b.item.at));
-    for (const entry of ordered) {
-      let best: (typeof groups)[number] | undefined;
+    const ordered = items.map((entry, index) => ({ item: entry, vector: vectors[index] })).sort((a, b) => a.item.at.localeCompare(b.item.at));
+    for (const item of ordered) {
+      let best: Group<T> | undefined;
       let bestScore = this.options.similarity;
       for (const group of groups) {
-        if (group.productLine !== entry.item.productLine) continue;
-        const score = cosine(group.centre, entry.vector);
+        if (group.productLine !== item.item.productLine) continue;
+        const score = cosine(group.centre, item.vector);
         if (score >= bestScore) {
           best = group;
           bestScore = score;
         }
       }
-      if (!best) groups.push({ productLine: entry.item.productLine, centre: Float32Array.from(entry.vector), members: [entry] });
+      if (!best) groups.push({ productLine: item.item.productLine, centre: Float32Array.from(item.vector), members: [item] });
       else {
-        best.members.push(entry);
+        best.members.push(item);
         // Running mean of the members: the centre moves as wordings accumulate.
         const n = best.members.length;
-        for (let d = 0; d < best.centre.length; d++) best.centre[d] += (entry.vector[d] - best.centre[d]) / n;
+        for (let d = 0; d < best.centre.length; d++) best.centre[d] += (item.vector[d] - best.centre[d]) / n;
       }
     }
-    return groups.map((group) => ({
-      productLine: group.productLine,
-      members: group.members.map((member) => member.item),
-      central: group.members.reduce((a, b) => (cosine(group.centre, b.vector) > cosine(group.centre, a.vector) ? b : a)).item,
-    }));
+    return groups;
   }
 
-  private async embed(signals: ClusterItem[]): Promise<Float32Array[]> {
-    const missing = signals.filter((signal) => !this.cache.has(signal.id));
+  private async embed(items: ClusterItem[]): Promise<Float32Array[]> {
+    return this.embedTexts(items.map((item) => ({ key: item.id, text: item.question })));
+  }
+
+  private async embedTexts(items: { key: string; text: string }[]): Promise<Float32Array[]> {
+    const missing = [...new Map(items.filter((item) => !this.cache.has(item.key)).map((item) => [item.key, item])).values()];
     const size = this.options.batchSize ?? 16;
     for (let start = 0; start < missing.length; start += size) {
       const batch = missing.slice(start, start + size);
       // Questions, not passages: the same side of the model the answer path embeds them with.
-      const vectors = await Promise.all(batch.map((signal) => this.embedder.embedQuery(signal.question)));
-      batch.forEach((signal, index) => this.cache.set(signal.id, vectors[index]));
+      const vectors = await Promise.all(batch.map((item) => this.embedder.embedQuery(item.text)));
+      batch.forEach((item, index) => this.cache.set(item.key, vectors[index]));
       await new Promise((resolve) => setImmediate(resolve));
     }
+    const result = items.map((item) => this.cache.get(item.key)!);
     while (this.cache.size > this.maxCached) this.cache.delete(this.cache.keys().next().value!);
-    return signals.map((signal) => this.cache.get(signal.id)!);
+    return result;
   }
+}
+
+function centralMember<T extends ClusterItem>(group: Group<T>): Member<T> {
+  return group.members.reduce((a, b) => (cosine(group.centre, b.vector) > cosine(group.centre, a.vector) ? b : a));
+}
+
+function summarise(group: Group): Gap {
+  const members = group.members;
+  const central = centralMember(group);
+  const distinct = [...new Set(members.map((member) => member.item.question).reverse())].filter((question) => question !== central.item.question);
+  return {
+    id: members[0].item.id,
+    productLine: group.productLine,
+    count: members.length,
+    refused: members.filter((member) => member.item.kind === 'refused').length,
+    thumbsDown: members.filter((member) => member.item.kind === 'thumbs_down').length,
+    firstSeen: members[0].item.at,
+    lastSeen: members[members.length - 1].item.at,
+    example: central.item.question,
+    questions: distinct.slice(0, 5),
+    languages: [...new Set(members.map((member) => member.item.lang))].sort(),
+  };
 }
 
 function cosine(a: Float32Array, b: Float32Array): number {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config/config.js';
@@ -35,6 +35,16 @@ export async function ingestSampleKnowledge(dbDir: string, overrides: Record<str
   const config = loadConfig({ DB_DIR: dbDir, LOG_LEVEL: 'silent', LANCEDB_READ_CONSISTENCY_SECONDS: '0', EMBEDDING_MODEL_MULTI: 'none', ...overrides });
   await ingestKnowledgeBase(config, config.EMBEDDING_MODEL_MULTI === 'none' ? await realEmbedders() : await realMultilingualEmbedders());
   return config;
+}
+
+/**
+ * Ingests a copy of the sample knowledge folder (`<dir>/knowledge`, into `<dir>/db`, logs in `<dir>/state`): for tests
+ * whose service writes documents into the folder (uploads, accepted FAQ entries), which must not reach the repository's.
+ */
+export async function ingestSampleKnowledgeCopy(dir: string, overrides: Record<string, string> = {}): Promise<Config> {
+  const knowledge = path.join(dir, 'knowledge');
+  await cp('knowledge', knowledge, { recursive: true });
+  return ingestSampleKnowledge(path.join(dir, 'db'), { KNOWLEDGE_DIR: knowledge, PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml'), STATE_LOG_DIR: path.join(dir, 'state'), ...overrides });
 }
 
 /** Settings back to the environment variables that give them (tests start services from a parsed config). */

@@ -47,6 +47,8 @@ async function loadGaps() {
     (r, g) => cell(r, g.questions),
     (r, g) => cell(r, day(g.firstSeen)),
     (r, g) => cell(r, day(g.lastSeen)),
+    // What fixed the gap (an accepted suggestion) and how many of its questions failed since: 0 is a fix that works.
+    (r, g) => cell(r, g.fixedBy ? `${g.fixedBy.as} ${g.fixedBy.docId || g.fixedBy.curatedId} · ${g.questionsSinceFix} failed since` : ''),
   ]);
 }
 

@@ -26,7 +26,8 @@ export interface AdminRouteOptions {
   lock: Omit<LockOptions, 'purpose' | 'jobId'>;
   maxUploadBytes: number;
   gaps: GapReporter;
-  keys: KeyRegistry;
+  /** The keys of this workspace (src/workspaces/workspace-access.ts). */
+  keys: Pick<KeyRegistry, 'list' | 'create' | 'revoke'>;
   curated: CuratedAnswers;
   /** PII masking applied again to exported text (it was masked when stored; rules may have grown since). */
   mask?: (text: string) => string;

@@ -56,7 +56,9 @@ export function workspaceKeys(keys: KeyRegistry, workspace: string): Pick<KeyReg
     },
     revoke: async (id, by) => {
       await keys.refresh().catch(() => undefined);
-      if (!list().some((key) => key.id === id)) throw new AppError(404, 'key_not_found', `No key with id "${id}"`);
+      const key = list().find((entry) => entry.id === id);
+      if (!key) throw new AppError(404, 'key_not_found', `No key with id "${id}"`);
+      if (key.scopes.includes('operator')) throw new AppError(403, 'operator_key_refused', 'Operator keys are revoked in the settings, not by a workspace admin');
       return keys.revoke(id, by);
     },
   };

@@ -23,8 +23,8 @@ const keys = {
 };
 /** What only one workspace holds: its planted document, curated answer, unanswered question, key ids and session. */
 const marks = {
-  alpha: ['ALPHA7731', 'ALPHACURATED', 'ALPHAGAP', 'alpha-widget', 'alpha-admin', 'alpha-session'],
-  beta: ['BETA4420', 'BETACURATED', 'BETAGAP', 'beta-widget', 'beta-admin', 'beta-session'],
+  alpha: ['ALPHA7731', 'ALPHACURATED', 'ALPHAGAP', 'ALPHADESK', 'alpha-widget', 'alpha-admin', 'alpha-session'],
+  beta: ['BETA4420', 'BETACURATED', 'BETAGAP', 'BETADESK', 'beta-widget', 'beta-admin', 'beta-session'],
   default: ['default-widget', 'default-admin', 'default-session'],
 };
 type Name = 'alpha' | 'beta';
@@ -67,7 +67,7 @@ beforeAll(async () => {
     const created = await request(service.app)
       .post('/v1/admin/workspaces')
       .set(operator)
-      .send({ id: name, name: `Brand ${name}`, settings: { companyName: `${name} Corp` } });
+      .send({ id: name, name: `Brand ${name}`, settings: { companyName: `${name} Corp`, handoffContact: { en: `the ${name.toUpperCase()}DESK hotline` } } });
     expect(created.status, created.text).toBe(201);
     await writeWorkspaceKnowledge(path.join(temp.dir, 'workspaces', name, 'knowledge'), secret[name]);
   }
@@ -153,6 +153,9 @@ describe('workspace isolation', () => {
     expect(seen.alpha.join('\n')).toContain('ALPHA7731');
     expect(seen.alpha.join('\n')).toContain('ALPHACURATED');
     expect(seen.alpha.join('\n')).toContain('ALPHAGAP');
+    // A refusal gives the workspace's own hand-off contact (its company settings over the deployment's).
+    expect(seen.alpha.join('\n')).toContain('ALPHADESK');
+    expect(seen.beta.join('\n')).toContain('BETADESK');
     expect(seen.beta.join('\n')).toContain('BETACURATED');
     // ... and nothing of the others'.
     for (const name of ['alpha', 'beta', 'default'] as const) {
@@ -183,6 +186,7 @@ describe('workspace isolation', () => {
       ).status,
     ).toBe(403);
     expect((await request(service.app).delete('/v1/admin/keys/beta-widget').set(admin('alpha'))).status).toBe(404);
+    expect((await request(service.app).delete('/v1/admin/keys/ops').set(admin('default'))).status).toBe(403);
     // A key created by a workspace's admin belongs to that workspace.
     const created = await request(service.app)
       .post('/v1/admin/keys')
@@ -194,7 +198,7 @@ describe('workspace isolation', () => {
     expect(fromNewKey.text).toContain('ALPHA7731');
   });
 
-  it('lets an operator act in a workspace it names, and applies that workspace’s company settings', async () => {
+  it('lets an operator act in a workspace it names', async () => {
     const jobsOfBeta = await request(service.app).get('/v1/admin/jobs').set(operator).set('x-kefu-workspace', 'beta');
     expect(jobsOfBeta.body.jobs.map((job: { id: string }) => job.id)).toEqual([jobs.beta]);
     const list = await request(service.app).get('/v1/admin/workspaces').set(operator);

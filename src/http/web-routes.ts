@@ -13,6 +13,7 @@ export function webRoutes(widgetFile = 'dist/widget.js', options: { demoWidgetKe
   const page = readFileSync(new URL('index.html', demoDir), 'utf8');
   const css = readFileSync(new URL('demo.css', demoDir), 'utf8');
   // The admin page holds no data itself: everything it shows comes from /v1/admin/* with the admin key.
+  const workspacesJs = readFileSync(new URL('workspaces.js', adminDir), 'utf8');
   const admin = { html: readFileSync(new URL('index.html', adminDir), 'utf8'), js: readFileSync(new URL('admin.js', adminDir), 'utf8'), css: readFileSync(new URL('admin.css', adminDir), 'utf8') };
   router.get('/admin', (_request: Request, response: Response) => {
     response.setHeader('Cache-Control', 'no-store');
@@ -20,6 +21,9 @@ export function webRoutes(widgetFile = 'dist/widget.js', options: { demoWidgetKe
   });
   router.get('/admin/admin.js', (_request: Request, response: Response) => {
     response.type('application/javascript').send(admin.js);
+  });
+  router.get('/admin/workspaces.js', (_request: Request, response: Response) => {
+    response.type('application/javascript').send(workspacesJs);
   });
   router.get('/admin/admin.css', (_request: Request, response: Response) => {
     response.type('css').send(admin.css);

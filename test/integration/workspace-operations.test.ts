@@ -54,14 +54,20 @@ describe('operating workspaces', () => {
     expect(empty.status, empty.text).toBe(200);
     expect(empty.body.refused).toBe(true);
 
-    const renamed = await request(service.app).patch('/v1/admin/workspaces/gamma').set(ops).send({ name: 'Gamma Brand', settings: { companyName: 'Gamma Ltd' } });
+    const renamed = await request(service.app)
+      .patch('/v1/admin/workspaces/gamma')
+      .set(ops)
+      .send({ name: 'Gamma Brand', settings: { companyName: 'Gamma Ltd' } });
     expect(renamed.body).toMatchObject({ id: 'gamma', name: 'Gamma Brand', settings: { companyName: 'Gamma Ltd' } });
 
     // npm run ingest -- --workspace gamma: the workspace's folder into its table.
     await writeWorkspaceKnowledge(path.join(workspacesDir, 'gamma', 'knowledge'), 'GAMMA5150');
     const cli = await run(process.execPath, ['--import', 'tsx', 'ingest/ingest.ts', '--workspace', 'gamma', '--json'], { env: { ...process.env, ...configToEnv(config) } });
     expect(JSON.parse(cli.stdout)).toMatchObject({ table: `${config.TABLE_NAME}-ws-gamma`, committed: true, documents: { failed: 0 } });
-    const key = await request(service.app).post('/v1/admin/keys').set(inGamma).send({ id: 'gamma-widget', scopes: ['widget'] });
+    const key = await request(service.app)
+      .post('/v1/admin/keys')
+      .set(inGamma)
+      .send({ id: 'gamma-widget', scopes: ['widget'] });
     expect(key.body.workspace).toBe('gamma');
     const answered = await request(service.app).post('/v1/ask').set('x-api-key', key.body.key).send({ question: 'What is the Drive Link service PIN?' });
     expect(answered.text).toContain('GAMMA5150');

@@ -36,28 +36,52 @@ const questions = (await readFile('eval/dev-set.jsonl', 'utf8'))
   .filter(Boolean)
   .map((line) => (JSON.parse(line) as { text: string }).text);
 
+/** One question; a connection error counts as status 0 (reported with the other failures). */
 const ask = async (key: string, index: number, intended: number) => {
-  const response = await fetch(`${base}/v1/ask`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-api-key': key, 'x-forwarded-for': `198.51.100.${index % 250}` },
-    body: JSON.stringify({ question: questions[index % questions.length] }),
-  });
-  await response.arrayBuffer();
-  return { status: response.status, ms: performance.now() - intended };
+  try {
+    const response = await fetch(`${base}/v1/ask`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key, 'x-forwarded-for': `198.51.100.${index % 250}` },
+      body: JSON.stringify({ question: questions[index % questions.length] }),
+    });
+    await response.arrayBuffer();
+    return { status: response.status, ms: performance.now() - intended };
+  } catch {
+    return { status: 0, ms: performance.now() - intended };
+  }
 };
 
-/** One client asking workspace B back to back until `stop()`: its latencies and statuses. */
+/**
+ * One client asking workspace B back to back until `stop()`, in a process of its own: the load generator's busy
+ * event loop must not delay B's requests or their timing.
+ */
 function workspaceBClient() {
-  const results: { status: number; ms: number }[] = [];
-  let running = true;
-  const done = (async () => {
-    for (let index = 0; running; index++) results.push(await ask(keys.b, index * 7, performance.now()));
-  })();
+  const script = `
+    const questions = ${JSON.stringify(questions)};
+    const results = [];
+    let running = true;
+    process.stdin.on('data', () => (running = false));
+    for (let index = 0; running; index++) {
+      const sent = performance.now();
+      try {
+        const response = await fetch('${base}/v1/ask', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': '${keys.b}' }, body: JSON.stringify({ question: questions[(index * 7) % questions.length] }) });
+        await response.arrayBuffer();
+        results.push({ status: response.status, ms: performance.now() - sent });
+      } catch {
+        results.push({ status: 0, ms: performance.now() - sent });
+      }
+    }
+    process.stdout.write(JSON.stringify(results));
+    process.exit(0);
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  const done = new Promise<{ status: number; ms: number }[]>((resolve) => child.on('exit', () => resolve(JSON.parse(output || '[]'))));
   return {
-    results,
     stop: async () => {
-      running = false;
-      await done;
+      child.stdin!.write('stop');
+      return done;
     },
   };
 }
@@ -92,7 +116,8 @@ try {
 
   const report: Record<string, unknown>[] = [];
   for (const share of shares) {
-    server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, WORKSPACE_ANSWER_SHARE: String(share) }, stdio: 'ignore' });
+    server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, WORKSPACE_ANSWER_SHARE: String(share), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    server.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     for (let attempt = 0; attempt < 300; attempt++) {
       if (
         await fetch(`${base}/readyz`).then(
@@ -115,7 +140,7 @@ try {
     // B alone.
     const idle = workspaceBClient();
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-    await idle.stop();
+    const idleResults = await idle.stop();
 
     // A's sustainable rate: 4 clients in a closed loop for 8 s.
     let answered = 0;
@@ -145,11 +170,11 @@ try {
       );
     }
     await Promise.all(pending);
-    await loaded.stop();
+    const loadedResults = await loaded.stop();
 
     const ok = (results: { status: number; ms: number }[]) => results.filter((result) => result.status === 200).map((result) => result.ms);
-    const bIdle = summarize(ok(idle.results));
-    const bLoaded = summarize(ok(loaded.results));
+    const bIdle = summarize(ok(idleResults));
+    const bLoaded = summarize(ok(loadedResults));
     const ratio = Math.round((bLoaded.p99 / bIdle.p99) * 100) / 100;
     const entry = {
       share,
@@ -159,7 +184,7 @@ try {
       aRefused: a.filter((result) => result.status === 503).length,
       bIdle,
       bUnderLoad: bLoaded,
-      bFailed: loaded.results.filter((result) => result.status !== 200).length,
+      bFailed: loadedResults.filter((result) => result.status !== 200).length,
       ratioP99: ratio,
     };
     report.push(entry);

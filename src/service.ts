@@ -68,6 +68,7 @@ import { DEFAULT_WORKSPACE } from './workspaces/scoped-state.js';
 import { workspaceAccess, workspaceKeys } from './http/workspace-access.js';
 import { type WorkspaceContext, WorkspaceServices } from './http/workspace-services.js';
 import { workspaceRoutes } from './http/workspace-routes.js';
+import { renderWithWorkspaces } from './http/workspace-metrics.js';
 
 export interface Service {
   app: Express;
@@ -161,6 +162,8 @@ export interface ServiceOverrides {
 /** The composition root: settings in, a wired Express app out. Nothing below this reads settings. */
 export async function buildService(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Service> {
   const metrics = createMetrics();
+  // A workspace's metrics, shown beside the deployment's on /metrics, carry its id (src/http/workspace-metrics.ts).
+  if (overrides.workspace) metrics.registry.setDefaultLabels({ workspace: overrides.workspace.id });
   const classifier = new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
   // In worker threads: ONNX Runtime's Node binding runs inferences synchronously on the calling thread.
   const models = overrides.embedders ?? (await loadEmbeddingSpaces(config, { inWorker: config.EMBEDDING_WORKER }));
@@ -362,7 +365,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     logger,
     trustProxy: config.TRUST_PROXY,
     middleware: [drain.middleware, metrics.httpMiddleware, access.cors, ...(workspaces ? [workspaces.dispatch] : [])],
-    metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics(), token: config.METRICS_TOKEN },
+    metrics: { contentType: metrics.registry.contentType, render: async () => renderWithWorkspaces(metrics.registry, (await workspaces?.registries()) ?? []), token: config.METRICS_TOKEN },
     ask: {
       ...answerRun,
       classifier,

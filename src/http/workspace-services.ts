@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import AdmZip from 'adm-zip';
 import type { Express, NextFunction, Request, Response } from 'express';
+import type { Registry } from 'prom-client';
 import type { CuratedEntry } from '../answer/curated.js';
 import type { Config } from '../config/config.js';
 import type { InferenceGate } from '../embed/inference-gate.js';
@@ -30,6 +31,7 @@ export interface WorkspaceContext {
 /** The parts of a built workspace this module uses (a Service, without importing the composition root). */
 export interface WorkspaceService {
   app: Express;
+  metrics: { registry: Registry };
   curated?: { list(): CuratedEntry[] };
   close(): Promise<void>;
 }
@@ -89,6 +91,12 @@ export class WorkspaceServices {
       this.built.set(id, service);
     }
     return service;
+  }
+
+  /** The metric registries of the workspaces built here (labelled with their workspace). */
+  async registries(): Promise<Registry[]> {
+    const services = await Promise.all([...this.built.values()].map((service) => service.catch(() => undefined)));
+    return services.filter((service) => service !== undefined).map((service) => service.metrics.registry);
   }
 
   /** How many workspaces this replica has built (the rest cost nothing until asked). */

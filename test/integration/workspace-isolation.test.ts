@@ -201,6 +201,10 @@ describe('workspace isolation', () => {
   it('lets an operator act in a workspace it names', async () => {
     const jobsOfBeta = await request(service.app).get('/v1/admin/jobs').set(operator).set('x-kefu-workspace', 'beta');
     expect(jobsOfBeta.body.jobs.map((job: { id: string }) => job.id)).toEqual([jobs.beta]);
+    // Metrics: each workspace's answers under its own bounded label.
+    const metrics = (await request(service.app).get('/metrics')).text;
+    expect(metrics).toMatch(/kefu_answers_total\{[^}]*workspace="alpha"[^}]*\} \d+/);
+    expect(metrics).toMatch(/kefu_answers_total\{[^}]*workspace="beta"[^}]*\} \d+/);
     const list = await request(service.app).get('/v1/admin/workspaces').set(operator);
     expect(list.body.workspaces.map((workspace: { id: string }) => workspace.id)).toEqual(['default', 'alpha', 'beta']);
     const chat = await request(service.app)

@@ -32,6 +32,7 @@ export interface WorkspaceContext {
 export interface WorkspaceService {
   app: Express;
   metrics: { registry: Registry };
+  jobs: { settled(): Promise<void> };
   curated?: { list(): CuratedEntry[] };
   close(): Promise<void>;
 }
@@ -65,7 +66,7 @@ export class WorkspaceServices {
   constructor(private readonly options: WorkspaceServicesOptions) {
     // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes.
     this.registry = new WorkspaceRegistry(options.state, options.config.API_KEYS_REFRESH_SECONDS, (ids) => {
-      for (const id of ids) void this.evict(id);
+      for (const id of ids) void this.evict(id, this.registry.get(id) ? 'finish-jobs' : 'stop-jobs');
     });
   }
 
@@ -104,11 +105,17 @@ export class WorkspaceServices {
     return this.built.size;
   }
 
-  private async evict(id: string): Promise<void> {
+  /**
+   * Drops what was built for a workspace: the next request builds it anew. Reconfigured, its running ingestion job
+   * finishes first (the new build's jobs meanwhile meet the table's lock); deleted, the job is stopped.
+   */
+  private async evict(id: string, jobs: 'finish-jobs' | 'stop-jobs'): Promise<void> {
     const service = this.built.get(id);
     if (!service) return;
     this.built.delete(id);
-    await (await service.catch(() => undefined))?.close().catch(() => undefined);
+    const built = await service.catch(() => undefined);
+    if (jobs === 'finish-jobs') await built?.jobs.settled().catch(() => undefined);
+    await built?.close().catch(() => undefined);
   }
 
   /** Sends a request whose key belongs to a created workspace to that workspace's service. */
@@ -135,7 +142,8 @@ export class WorkspaceServices {
 
   async update(id: string, changes: z.input<typeof workspaceChanges>, by: string): Promise<Workspace> {
     const workspace = await this.registry.update(id, changes, by);
-    await this.evict(id);
+    // A new name changes nothing served; new settings need a new build.
+    if (changes.settings) await this.evict(id, 'finish-jobs');
     await this.audit('workspace.update', by, { workspace: id, changed: Object.keys(changes) });
     return workspace;
   }
@@ -145,7 +153,7 @@ export class WorkspaceServices {
     const workspace = this.registry.require(id);
     if (id === DEFAULT_WORKSPACE) throw conflict('default_workspace', 'The default workspace cannot be deleted');
     const config = this.config(workspace);
-    await this.evict(id);
+    await this.evict(id, 'stop-jobs');
     for (const key of this.options.keys.list()) if (key.workspace === id && !key.revokedAt) await this.options.keys.revoke(key.id, by);
     await this.options.dropTable(config);
     const stateEntries = (await this.options.state.deletePrefix?.(workspacePrefix(id))) ?? 0;
@@ -178,7 +186,7 @@ export class WorkspaceServices {
 
   async close(): Promise<void> {
     this.registry.stop();
-    await Promise.all([...this.built.keys()].map((id) => this.evict(id)));
+    await Promise.all([...this.built.keys()].map((id) => this.evict(id, 'stop-jobs')));
   }
 }
 

@@ -87,7 +87,9 @@ export class WorkspaceRegistry {
         if (current) next.set(event.id, { ...current, ...(event.name ? { name: event.name } : {}), ...(event.settings ? { settings: event.settings } : {}), updatedAt: event.at });
       } else if (event.action === 'delete' && event.id !== DEFAULT_WORKSPACE) next.delete(event.id);
     }
-    const changed = [...new Set([...this.workspaces.keys(), ...next.keys()])].filter((id) => JSON.stringify(this.workspaces.get(id)) !== JSON.stringify(next.get(id)));
+    // What a replica built depends on a workspace's existence and settings, not on its name.
+    const served = (workspace?: Workspace) => JSON.stringify(workspace && { createdAt: workspace.createdAt, settings: workspace.settings });
+    const changed = [...new Set([...this.workspaces.keys(), ...next.keys()])].filter((id) => served(this.workspaces.get(id)) !== served(next.get(id)));
     this.workspaces = next;
     if (changed.length) this.onChange?.(changed);
   }

@@ -14,6 +14,8 @@
  *   --progress-json       progress as JSON lines on stderr (how a service job follows its child)
  *   --lock-held           the caller holds the table's lock (a service job); stop when stdin closes
  *   --sync <ids|all>      fetch these sources (websites, help centres; comma-separated) before ingesting
+ *   --workspace <id>      a created workspace's knowledge folder into its table (docs/workspaces.md); with
+ *                         --server, the job runs in that workspace (an operator key may name any workspace)
  *
  * Exit codes: 0 all ingested, 1 some files failed (the rest is committed), 2 the run could not happen.
  */
@@ -27,6 +29,9 @@ import { createJsonProgress, createProgress, type ProgressReporter } from '../sr
 import type { IngestJobRecord } from '../src/ingest/jobs.js';
 import { type IngestSummary, runIngestion } from '../src/ingest/run-ingestion.js';
 import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
+import { WORKSPACE_HEADER } from '../src/http/workspace-access.js';
+import { workspaceConfig } from '../src/workspaces/workspace-config.js';
+import { workspaceId } from '../src/workspaces/workspace-registry.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -44,6 +49,7 @@ async function main(): Promise<number> {
       'progress-json': { type: 'boolean', default: false },
       'lock-held': { type: 'boolean', default: false },
       sync: { type: 'string' },
+      workspace: { type: 'string' },
     },
   });
   // KEFU_SERVER as the keys CLI reads it: set, an operator means the running service, never a silent local run into
@@ -52,7 +58,7 @@ async function main(): Promise<number> {
   if (values.key) process.stderr.write('ingest: note: --key is echoed by npm and kept in shell history; prefer KEFU_ADMIN_KEY or --key-file\n');
   if (server) {
     const key = values.key ?? (values['key-file'] ? readFileSync(values['key-file'], 'utf8').trim() : process.env.KEFU_ADMIN_KEY);
-    const summary = await followRemoteJob(server, key, values.json ? undefined : createProgress());
+    const summary = await followRemoteJob(server, key, values.json ? undefined : createProgress(), values.workspace);
     print(values.json, summary, describe(summary));
     return summary.documents.failed > 0 ? 1 : 0;
   }
@@ -62,7 +68,8 @@ async function main(): Promise<number> {
     process.stdin.resume();
   }
   if (values.key || values['key-file'] || process.env.KEFU_ADMIN_KEY) process.stderr.write('ingest: an admin key is set but no server (--server or KEFU_SERVER): ingesting locally\n');
-  const config = loadConfig();
+  // A workspace's folder, table and lock: the paths the service gives that workspace's jobs.
+  const config = values.workspace ? workspaceConfig(loadConfig(), { id: workspaceId.parse(values.workspace), settings: {} }) : loadConfig();
   const dbDir = values.db ?? config.DB_DIR;
   const tableName = values.table ?? config.TABLE_NAME;
 
@@ -115,10 +122,10 @@ async function main(): Promise<number> {
  * `--server`: starts an ingestion job on a running service and follows it (GET /v1/admin/jobs/:id) with
  * the same progress bar, then returns the job's summary. The service's knowledge folder is ingested.
  */
-async function followRemoteJob(server: string, key: string | undefined, progress?: ProgressReporter): Promise<IngestSummary> {
+async function followRemoteJob(server: string, key: string | undefined, progress?: ProgressReporter, workspace?: string): Promise<IngestSummary> {
   if (!key) throw new Error('--server needs an admin API key: KEFU_ADMIN_KEY or --key-file FILE');
   const call = async (method: string, route: string) => {
-    const response = await fetch(new URL(route, server), { method, headers: { 'x-api-key': key } });
+    const response = await fetch(new URL(route, server), { method, headers: { 'x-api-key': key, ...(workspace ? { [WORKSPACE_HEADER]: workspace } : {}) } });
     const body = (await response.json().catch(() => ({}))) as { job?: IngestJobRecord; error?: { message: string } } & IngestJobRecord;
     if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${body.error?.message ?? ''}`.trim());
     return body;

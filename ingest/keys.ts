@@ -5,6 +5,8 @@
  *   npm run keys:create -- --id mail-relay --scopes integration
  *   npm run keys:list
  *   npm run keys:revoke -- --id shop-widget
+ *   npm run keys:create -- --id brand-b-widget --scopes widget --workspace brand-b   (a created workspace's key)
+ *   npm run keys:create -- --id ops --scopes operator                                 (manages workspaces; settings only)
  *
  * With `--server URL --key ADMIN_KEY` (or KEFU_SERVER / KEFU_ADMIN_KEY) the command goes to a running
  * service: the key is stored hashed in the shared state and every replica accepts (or, revoked, refuses) it
@@ -15,12 +17,14 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { hashKey, type Scope } from '../src/http/access.js';
 import { newApiKey } from '../src/http/key-registry.js';
+import { WORKSPACE_HEADER } from '../src/http/workspace-access.js';
+import { workspaceId } from '../src/workspaces/workspace-registry.js';
 
-const SCOPES: readonly string[] = ['widget', 'integration', 'admin'] satisfies Scope[];
+const SCOPES: readonly string[] = ['widget', 'integration', 'admin', 'operator'] satisfies Scope[];
 const [command = 'list', ...rest] = process.argv.slice(2);
 const { values } = parseArgs({
   args: rest,
-  options: { id: { type: 'string' }, scopes: { type: 'string', default: 'widget' }, origins: { type: 'string', default: '' }, server: { type: 'string' }, key: { type: 'string' }, 'key-file': { type: 'string' } },
+  options: { id: { type: 'string' }, scopes: { type: 'string', default: 'widget' }, origins: { type: 'string', default: '' }, server: { type: 'string' }, key: { type: 'string' }, 'key-file': { type: 'string' }, workspace: { type: 'string' } },
 });
 const server = values.server ?? process.env.KEFU_SERVER;
 // npm prints a script's arguments: a key given as --key lands on screen and in CI logs. KEFU_ADMIN_KEY or --key-file do not.
@@ -33,7 +37,7 @@ const fail = (message: string): never => {
 
 async function call(method: string, route: string, body?: unknown) {
   if (!server || !adminKey) fail('needs --server URL (or KEFU_SERVER) and an admin key: KEFU_ADMIN_KEY or --key-file FILE');
-  const response = await fetch(new URL(route, server), { method, headers: { 'x-api-key': adminKey!, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const response = await fetch(new URL(route, server), { method, headers: { 'x-api-key': adminKey!, ...(values.workspace ? { [WORKSPACE_HEADER]: values.workspace } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
   const text = await response.text();
   if (!response.ok) fail(`${response.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
@@ -45,12 +49,14 @@ if (command === 'create') {
   // integration: server-to-server intake (POST /v1/email), as the README's e-mail section asks for.
   if (!scopes.length || scopes.some((scope) => !SCOPES.includes(scope))) fail(`scopes are ${SCOPES.join(', ')} (comma-separated)`);
   const origins = values.origins!.split(',').map((origin) => origin.trim()).filter(Boolean);
+  const workspace = values.workspace && values.workspace !== 'default' ? workspaceId.parse(values.workspace) : undefined;
   if (server) {
+    // On a server the key joins the workspace the admin key acts in (an operator key names it).
     const created = await call('POST', '/v1/admin/keys', { id: values.id, scopes, origins });
     process.stdout.write(`key (shown once): ${created.key}\nid ${created.id}, scopes ${created.scopes.join(',')}, origins ${created.origins.join(',') || '(server-side only)'}; live on every replica within seconds\n`);
   } else {
     const key = newApiKey(scopes as Scope[]);
-    process.stdout.write(`key (shown once): ${key}\nentry for API_KEYS_FILE / API_KEYS: ${JSON.stringify({ id: values.id, sha256: hashKey(key), scopes, origins })}\n`);
+    process.stdout.write(`key (shown once): ${key}\nentry for API_KEYS_FILE / API_KEYS: ${JSON.stringify({ id: values.id, sha256: hashKey(key), scopes, origins, ...(workspace ? { workspace } : {}) })}\n`);
   }
 } else if (command === 'list') {
   const { keys } = await call('GET', '/v1/admin/keys');

@@ -20,7 +20,6 @@ import { conversationRoutes } from './http/conversation-routes.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { Admission, type ShedReason, Slots } from './http/admission.js';
 import { chatCompletionsRoutes } from './http/chat-completions-route.js';
-import { Gate } from './gate.js';
 import { Drain } from './http/drain.js';
 import { jsonBody } from './http/app.js';
 import { rateLimit } from './http/rate-limit.js';
@@ -73,6 +72,12 @@ import { buildChannels } from './http/channel-routes.js';
 import { createChannelMetrics } from './channels/channel-metrics.js';
 import { ContentLabels } from './moderation/content-label.js';
 import { Moderation } from './moderation/lexicon.js';
+import { AnswerGates } from './workspaces/answer-gates.js';
+import { DEFAULT_WORKSPACE } from './workspaces/scoped-state.js';
+import { workspaceAccess, workspaceKeys } from './http/workspace-access.js';
+import { type WorkspaceContext, WorkspaceServices } from './http/workspace-services.js';
+import { workspaceRoutes } from './http/workspace-routes.js';
+import { renderWithWorkspaces } from './http/workspace-metrics.js';
 
 export interface Service {
   app: Express;
@@ -84,6 +89,9 @@ export interface Service {
   drain: Drain;
   /** The e-mail channel, when EMAIL_ENABLED. */
   email?: EmailChannel;
+  curated: CuratedAnswers;
+  /** The deployment's other workspaces (absent in a workspace's own service). */
+  workspaces?: WorkspaceServices;
   close: () => Promise<void>;
 }
 
@@ -161,22 +169,33 @@ export interface ServiceOverrides {
   state?: SharedState;
   /** Share one moderation lexicon between instances (tests). */
   moderation?: Moderation;
+  /** Building one workspace of a deployment, with the deployment's keys, gates and models (docs/workspaces.md). */
+  workspace?: WorkspaceContext;
 }
 
 /** The composition root: settings in, a wired Express app out. Nothing below this reads settings. */
 export async function buildService(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<Service> {
   const metrics = createMetrics();
+  // A workspace's metrics, shown beside the deployment's on /metrics, carry its id (src/http/workspace-metrics.ts).
+  if (overrides.workspace) metrics.registry.setDefaultLabels({ workspace: overrides.workspace.id });
   const classifier = new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
   // In worker threads: ONNX Runtime's Node binding runs inferences synchronously on the calling thread.
   const models = overrides.embedders ?? (await loadEmbeddingSpaces(config, { inWorker: config.EMBEDDING_WORKER }));
   // Answers in their CPU-bound part (embedding, retrieval, extractive composing) at once.
-  const answerGate = new Gate(config.ANSWER_CONCURRENCY);
+  // One gate for the deployment, a share of it per workspace (src/workspaces/answer-gates.ts).
+  const workspaceId = overrides.workspace?.id ?? DEFAULT_WORKSPACE;
+  const answerGates = overrides.workspace?.answerGates ?? new AnswerGates(config.ANSWER_CONCURRENCY, config.WORKSPACE_ANSWER_SHARE);
+  const answerGate = answerGates.view(workspaceId);
   // Serving runs its model calls through one gate; ingestion (a child process) has its own CPU budget.
   const layout = inferenceLayout(config, config.EMBEDDING_WORKER);
-  const inference = new InferenceGate(layout.concurrency, { concurrency: layout.aloneConcurrency, now: () => answerGate.active <= 1 && answerGate.queued === 0 });
+  const inference = overrides.workspace?.inference ?? new InferenceGate(layout.concurrency, { concurrency: layout.aloneConcurrency, now: () => answerGates.active <= 1 && answerGates.queued === 0 });
   // Cache in front of the gate: a remembered embedding never waits for a model slot.
   const embedders = cacheEmbeddings(inference.wrap(models), config.EMBEDDING_CACHE_ENTRIES, metrics.embeddingLookups);
-  const store = await LanceKnowledgeStore.open(config.DB_DIR, config.TABLE_NAME, { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS, storageOptions: config.LANCEDB_STORAGE_OPTIONS });
+  const storeOptions = { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS, storageOptions: config.LANCEDB_STORAGE_OPTIONS };
+  // A created workspace serves (refusing everything) before its first ingestion: its table starts empty.
+  const store = overrides.workspace
+    ? await LanceKnowledgeStore.openOrCreate(config.DB_DIR, config.TABLE_NAME, Object.fromEntries(embedders.all.map((space) => [space.column, space.embedder.dimension])), storeOptions)
+    : await LanceKnowledgeStore.open(config.DB_DIR, config.TABLE_NAME, storeOptions);
   for (const space of embedders.all) {
     const dimension = store.dimensions[space.column];
     // A table from before a language model was added still serves, through the primary space alone.
@@ -342,9 +361,31 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   });
   const email = config.EMAIL_ENABLED ? await emailChannel(config, logger, { answers, conversations, state, metrics, labels, moderation, suggestions, runWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS }) : undefined;
   const keysFromSettings = loadApiKeys({ file: config.API_KEYS_FILE, inline: config.API_KEYS });
-  const access = new AccessControl(keysFromSettings, publicOrigins(config.PUBLIC_URL));
+  const rootAccess = overrides.workspace?.access ?? new AccessControl(keysFromSettings, publicOrigins(config.PUBLIC_URL));
   // Keys created or revoked through the admin API reach every replica within API_KEYS_REFRESH_SECONDS.
-  const keys = await new KeyRegistry(state, access, keysFromSettings, config.API_KEYS_REFRESH_SECONDS).start();
+  const keys = overrides.workspace?.keys ?? (await new KeyRegistry(state, rootAccess, keysFromSettings, config.API_KEYS_REFRESH_SECONDS).start());
+  // This workspace's routes take this workspace's keys only.
+  const access = workspaceAccess(rootAccess, workspaceId);
+  // The other workspaces, built when a request first needs one (the deployment's service only).
+  const workspaces = overrides.workspace
+    ? undefined
+    : await new WorkspaceServices({
+        config,
+        logger,
+        state,
+        access: rootAccess,
+        keys,
+        dropTable: (settings) => LanceKnowledgeStore.drop(settings.DB_DIR, settings.TABLE_NAME, { storageOptions: settings.LANCEDB_STORAGE_OPTIONS }),
+        build: (workspaceConfig, context) =>
+          buildService(workspaceConfig, context.logger, {
+            embedders: models,
+            reranker: reranker ?? null,
+            chatModel: chatModel ?? null,
+            moderation,
+            state: context.state,
+            workspace: { id: context.id, state: context.state, access: rootAccess, keys, answerGates, inference },
+          }),
+      }).start();
   const limiter = rateLimit(
     state,
     { ipPerMinute: config.RATE_LIMIT_IP_PER_MINUTE, ipBurst: config.RATE_LIMIT_IP_BURST, keyPerMinute: config.RATE_LIMIT_KEY_PER_MINUTE, keyBurst: config.RATE_LIMIT_KEY_BURST, keyCeilingPerMinute: config.RATE_LIMIT_KEY_CEILING_PER_MINUTE, keyCeilingBurst: config.RATE_LIMIT_KEY_CEILING_BURST },
@@ -374,8 +415,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const app = createApp({
     logger,
     trustProxy: config.TRUST_PROXY,
-    middleware: [drain.middleware, metrics.httpMiddleware, access.cors],
-    metrics: { contentType: metrics.registry.contentType, render: () => metrics.registry.metrics(), token: config.METRICS_TOKEN },
+    middleware: [drain.middleware, metrics.httpMiddleware, access.cors, ...(workspaces ? [workspaces.dispatch] : [])],
+    metrics: { contentType: metrics.registry.contentType, render: async () => renderWithWorkspaces(metrics.registry, (await workspaces?.registries()) ?? []), token: config.METRICS_TOKEN },
     ask: {
       ...answerRun,
       classifier,
@@ -422,7 +463,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         documents,
         lock: lockSettings(config),
         maxUploadBytes: config.INGEST_MAX_FILE_BYTES,
-        keys,
+        keys: workspaceKeys(keys, workspaceId),
         curated,
         mask: config.PII_MASKING ? maskPii : undefined,
         gaps,
@@ -433,6 +474,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       conversationReviewRoutes({ guard: adminGuard, logs: insightLogs, store, curated, state }),
       adminAssetRoutes(),
       suggestionRoutes({ guard: adminGuard, suggestions, handoffs, state }),
+      ...(workspaces ? [workspaceRoutes({ guard: [limiter.admin((request) => rootAccess.identify(request)), rootAccess.require('operator'), body], workspaces })] : []),
       sourceRoutes({
         guard: [limiter.perIp, access.require('admin'), body],
         registry: sourceRegistry,
@@ -463,13 +505,16 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     jobs,
     drain,
     email: email?.channel,
+    curated,
+    workspaces,
     close: async () => {
       await channels.close();
       if (!overrides.moderation) moderation?.stop();
       await email?.close();
       sourceSyncs?.stop();
       await jobs.stop();
-      keys.stop();
+      await workspaces?.close();
+      if (!overrides.workspace) keys.stop();
       curated.stop();
       admission.stop();
       store.close();

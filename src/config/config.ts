@@ -126,6 +126,11 @@ export const schema = z.object({
   SOURCES_FILE: z.preprocess(emptyAsUndefined, z.string().default('knowledge/sources.yaml')),
   // What a crawl keeps between syncs (validators, extracted pages): local to the host that runs the jobs.
   SOURCES_CACHE_DIR: z.preprocess(emptyAsUndefined, z.string().default('data/sources')),
+  // Workspaces (docs/workspaces.md): where created workspaces keep their knowledge folder and files.
+  WORKSPACES_DIR: z.preprocess(emptyAsUndefined, z.string().default('data/workspaces')),
+  WORKSPACES_MAX: integer(100, 1, 10_000),
+  WORKSPACE_ANSWER_SHARE: number(0.5, 0.05, 1),
+  WORKSPACE_ID: z.preprocess(emptyAsUndefined, z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/).default('default')),
   // Hosts and address ranges the fetcher may reach although not public (a local test site, an intranet help centre).
   SOURCE_FETCH_ALLOW: z.preprocess(
     emptyAsUndefined,

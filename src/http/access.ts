@@ -9,9 +9,15 @@ const keySchema = z.object({
   /** sha256 of the key, hex. Keys are long random strings, so a fast hash is enough; only the hash is stored. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   // widget: questions and conversations; integration: server-to-server intake (POST /v1/email); admin: everything.
-  scopes: z.array(z.enum(['widget', 'integration', 'admin'])).min(1),
+  // operator: manages workspaces (/v1/admin/workspaces) and may act as admin in any of them (X-Kefu-Workspace).
+  scopes: z.array(z.enum(['widget', 'integration', 'admin', 'operator'])).min(1),
   /** Origins allowed to use this key from a browser; "*" allows any; empty means server-side use only. */
   origins: z.array(z.union([z.string().url(), z.literal('*')])).default([]),
+  /** The workspace whose data the key reaches (docs/workspaces.md); absent: `default`. */
+  workspace: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,31}$/)
+    .optional(),
 });
 export type ApiKey = z.infer<typeof keySchema>;
 export const keySpec = keySchema.pick({ id: true, scopes: true, origins: true });
@@ -140,7 +146,9 @@ export class AccessControl {
       if (!presented) throw new AppError(401, 'missing_api_key', 'An API key is required (X-Api-Key header or Authorization: Bearer)');
       const key = this.find(presented.trim());
       if (!key) throw new AppError(401, 'invalid_api_key', 'The API key is not valid');
-      if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) throw new AppError(403, 'insufficient_scope', `This key may not call ${scope} endpoints`);
+      // Operator keys may do what admin keys do; only operator keys manage workspaces.
+      const allowed = scope === 'operator' ? key.scopes.includes('operator') : key.scopes.includes(scope) || key.scopes.includes('admin') || key.scopes.includes('operator');
+      if (!allowed) throw new AppError(403, 'insufficient_scope', `This key may not call ${scope} endpoints`);
       const origin = request.header('origin');
       if (origin && !sameOrigin(request, origin, this.ownOrigins) && !key.origins.includes(origin) && !key.origins.includes('*')) throw new AppError(403, 'origin_not_allowed', `This key may not be used from ${origin}`);
       request.apiKey = key;

@@ -29,7 +29,8 @@ export interface AdminRouteOptions {
   gaps: GapReporter;
   /** Accepted suggestions: the gaps report links each gap to what fixed it. */
   gapFixes?: () => Promise<GapFix[]>;
-  keys: KeyRegistry;
+  /** The keys of this workspace (src/workspaces/workspace-access.ts). */
+  keys: Pick<KeyRegistry, 'list' | 'create' | 'revoke'>;
   curated: CuratedAnswers;
   /** PII masking applied again to exported text (it was masked when stored; rules may have grown since). */
   mask?: (text: string) => string;

@@ -144,6 +144,20 @@ export class RedisState implements SharedState {
       .map(([id, fields]) => ({ id, entry: JSON.parse(fields[fields.indexOf('json') + 1]) as Record<string, unknown> }));
   }
 
+  /** SCAN, not KEYS: a large keyspace is walked in steps without blocking Redis. Buckets live under `rl:`. */
+  async deletePrefix(prefix: string) {
+    let deleted = 0;
+    for (const pattern of [`${this.prefix}${prefix}*`, `${this.prefix}rl:${prefix}*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        cursor = next;
+        if (keys.length) deleted += await this.redis.unlink(...keys);
+      } while (cursor !== '0');
+    }
+    return deleted;
+  }
+
   async ping() {
     try {
       return (await this.redis.ping()) === 'PONG';

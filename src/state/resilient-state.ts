@@ -117,6 +117,9 @@ export class ResilientState implements SharedState {
   readLog(name: string, count: number) {
     return this.run('log_read', (state) => state.readLog(name, count));
   }
+  deletePrefix(prefix: string) {
+    return this.run('delete', async (state) => (await state.deletePrefix?.(prefix)) ?? 0);
+  }
   ping() {
     return this.primary.ping();
   }

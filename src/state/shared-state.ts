@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { idTime, type LogRetention, retentionSeconds } from './log-retention.js';
 
@@ -29,6 +29,8 @@ export interface SharedState {
   readLog(name: string, count: number): Promise<{ id: string; entry: Record<string, unknown> }[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
+  /** Deletes every key, list, bucket and log whose name starts with `prefix` (a workspace deleted); returns how many. */
+  deletePrefix?(prefix: string): Promise<number>;
 }
 
 /**
@@ -215,6 +217,21 @@ export class MemoryState implements SharedState {
 
   async ping() {
     return true;
+  }
+
+  async deletePrefix(prefix: string) {
+    let deleted = 0;
+    for (const map of [this.values, this.buckets, this.logs] as Map<string, unknown>[]) {
+      for (const key of [...map.keys()]) if (key.startsWith(prefix) && map.delete(key)) deleted++;
+    }
+    if (this.logDir) {
+      const files = await readdir(this.logDir).catch(() => [] as string[]);
+      for (const file of files.filter((name) => name.startsWith(prefix) && name.endsWith('.jsonl'))) {
+        await this.inOrder(path.join(this.logDir, file), () => rm(path.join(this.logDir!, file), { force: true }));
+        deleted++;
+      }
+    }
+    return deleted;
   }
 
   async close() {

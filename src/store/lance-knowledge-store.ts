@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import './lance-runtime.js';
@@ -79,6 +79,14 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     }
     const table = await connection.openTable(tableName);
     return new LanceKnowledgeStore(table, await vectorDimensions(table), calibrationStore(connection, dbDir, tableName));
+  }
+
+  /** Drops a table and its calibration (a workspace deleted); a missing table is no error. */
+  static async drop(dbDir: string, tableName: string, options: { storageOptions?: Record<string, string> } = {}): Promise<void> {
+    const connection = await lancedb.connect(dbDir, { storageOptions: options.storageOptions });
+    const names = await connection.tableNames();
+    for (const name of [tableName, `${tableName}__calibration`]) if (names.includes(name)) await connection.dropTable(name);
+    if (!isRemoteUri(dbDir)) await rm(path.join(dbDir, `${tableName}.calibration.json`), { force: true });
   }
 
   /** Opens the table, creating it empty with the given vector columns if it does not exist yet. */

@@ -4,7 +4,9 @@ const $ = (selector) => document.querySelector(selector);
 const status = (text) => ($('#status').textContent = text);
 
 async function api(path, init = {}) {
-  const response = await fetch(path, { ...init, headers: { 'x-api-key': sessionStorage.getItem('kefu-admin-key') || '', ...(init.headers || {}) } });
+  // An operator key acts in the workspace chosen in the switcher (workspaces.js).
+  const workspace = sessionStorage.getItem('kefu-workspace');
+  const response = await fetch(path, { ...init, headers: { 'x-api-key': sessionStorage.getItem('kefu-admin-key') || '', ...(workspace ? { 'x-kefu-workspace': workspace } : {}), ...(init.headers || {}) } });
   const body = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(body.error ? `${response.status} ${body.error.message}` : `HTTP ${response.status}`);
   return body;

@@ -1,0 +1,205 @@
+/**
+ * `npm run bench:workspaces [-- --share 0.5,1]`: one noisy workspace must not starve another. A server process
+ * (extractive mode, the sample knowledge base in workspace A = `default` and in workspace B, answer cache off) is
+ * measured in one run: B alone (one client, closed loop) gives B's idle p99; a closed loop of 4 clients on A
+ * gives A's sustainable rate; then A gets 10× that rate (open loop, many client addresses) while B's client
+ * asks as before. Reported: B's p99 under A's overload over B's idle p99 (target ≤ 1.5), and what A got.
+ * With several shares (WORKSPACE_ANSWER_SHARE), each runs on a fresh server, so the effect of the share shows.
+ * Load generator and server share the machine's cores.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/config.js';
+import { hashKey } from '../src/http/access.js';
+import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
+import { ingestKnowledgeBase } from '../src/ingest-knowledge-base.js';
+import { workspaceConfig } from '../src/workspaces/workspace-config.js';
+import { summarize } from './stats.js';
+
+const { values } = parseArgs({ options: { share: { type: 'string', default: '0.5' }, seconds: { type: 'string', default: '12' } } });
+const shares = values.share!.split(',').map(Number);
+const seconds = Number(values.seconds);
+const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-bench-workspaces-'));
+const port = 3950 + (process.pid % 40);
+const keys = { a: 'kefu_bench_ws_a_0123456789abcdefghijklmn', b: 'kefu_bench_ws_b_0123456789abcdefghijklmn', ops: 'kefu_bench_ws_ops_0123456789abcdefghijkl' };
+const apiKeys = [
+  { id: 'a', sha256: hashKey(keys.a), scopes: ['widget'], origins: [] },
+  { id: 'b', sha256: hashKey(keys.b), scopes: ['widget'], origins: [], workspace: 'b' },
+  { id: 'ops', sha256: hashKey(keys.ops), scopes: ['operator'], origins: [] },
+];
+const base = `http://127.0.0.1:${port}`;
+const questions = (await readFile('eval/dev-set.jsonl', 'utf8'))
+  .split('\n')
+  .filter(Boolean)
+  .map((line) => (JSON.parse(line) as { text: string }).text);
+
+/** One question; a connection error counts as status 0 (reported with the other failures). */
+const ask = async (key: string, index: number, intended: number) => {
+  try {
+    const response = await fetch(`${base}/v1/ask`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': key, 'x-forwarded-for': `198.51.100.${index % 250}` },
+      body: JSON.stringify({ question: questions[index % questions.length] }),
+    });
+    await response.arrayBuffer();
+    return { status: response.status, ms: performance.now() - intended };
+  } catch {
+    return { status: 0, ms: performance.now() - intended };
+  }
+};
+
+/**
+ * One client asking workspace B back to back until `stop()`, in a process of its own: the load generator's busy
+ * event loop must not delay B's requests or their timing.
+ */
+function workspaceBClient() {
+  const script = `
+    const questions = ${JSON.stringify(questions)};
+    const results = [];
+    let running = true;
+    process.stdin.on('data', () => (running = false));
+    for (let index = 0; running; index++) {
+      const sent = performance.now();
+      try {
+        const response = await fetch('${base}/v1/ask', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': '${keys.b}' }, body: JSON.stringify({ question: questions[(index * 7) % questions.length] }) });
+        await response.arrayBuffer();
+        results.push({ status: response.status, ms: performance.now() - sent });
+      } catch {
+        results.push({ status: 0, ms: performance.now() - sent });
+      }
+    }
+    process.stdout.write(JSON.stringify(results));
+    process.exit(0);
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  const done = new Promise<{ status: number; ms: number }[]>((resolve) => child.on('exit', () => resolve(JSON.parse(output || '[]'))));
+  return {
+    stop: async () => {
+      child.stdin!.write('stop');
+      return done;
+    },
+  };
+}
+
+const env = {
+  ...process.env,
+  DB_DIR: path.join(dir, 'db'),
+  STATE_LOG_DIR: path.join(dir, 'logs'),
+  WORKSPACES_DIR: path.join(dir, 'workspaces'),
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'silent',
+  ANSWER_CACHE: 'false',
+  TRUST_PROXY: 'loopback',
+  RATE_LIMIT_IP_BURST: '1000000',
+  RATE_LIMIT_IP_PER_MINUTE: '1000000',
+  RATE_LIMIT_KEY_BURST: '1000000',
+  RATE_LIMIT_KEY_PER_MINUTE: '1000000',
+  RATE_LIMIT_KEY_CEILING_BURST: '1000000',
+  RATE_LIMIT_KEY_CEILING_PER_MINUTE: '1000000',
+  API_KEYS: JSON.stringify(apiKeys),
+};
+let server: ChildProcess | undefined;
+try {
+  // The sample knowledge base in both workspaces' tables.
+  const config = loadConfig(env);
+  const embedders = await loadEmbeddingSpaces(config);
+  await ingestKnowledgeBase(config, embedders);
+  const b = workspaceConfig(config, { id: 'b', settings: {} });
+  await cp('knowledge', b.KNOWLEDGE_DIR, { recursive: true });
+  await ingestKnowledgeBase(workspaceConfig(config, { id: 'b', settings: {} }), embedders);
+
+  const report: Record<string, unknown>[] = [];
+  for (const share of shares) {
+    server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, WORKSPACE_ANSWER_SHARE: String(share), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    server.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+    for (let attempt = 0; attempt < 300; attempt++) {
+      if (
+        await fetch(`${base}/readyz`).then(
+          (response) => response.ok,
+          () => false,
+        )
+      )
+        break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const created = await fetch(`${base}/v1/admin/workspaces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': keys.ops },
+      body: JSON.stringify({ id: 'b', name: 'B' }),
+    });
+    if (created.status !== 201 && created.status !== 409) throw new Error(`creating workspace b: ${created.status} ${await created.text()}`);
+    // Warm-up: both workspaces built and their first answers given.
+    for (let index = 0; index < 10; index++) await Promise.all([ask(keys.a, index, performance.now()), ask(keys.b, index, performance.now())]);
+
+    // B alone.
+    const idle = workspaceBClient();
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    const idleResults = await idle.stop();
+
+    // A's sustainable rate: 4 clients in a closed loop for 8 s.
+    let answered = 0;
+    const until = performance.now() + 8000;
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, client) => {
+        for (let index = client; performance.now() < until; index += 4) if ((await ask(keys.a, index, performance.now())).status === 200) answered++;
+      }),
+    );
+    const sustainable = answered / 8;
+
+    // A at 10× in an open loop, B's client as before.
+    const loaded = workspaceBClient();
+    const rate = sustainable * 10;
+    const a: { status: number; ms: number }[] = [];
+    const pending: Promise<void>[] = [];
+    const start = performance.now();
+    for (let index = 0; index < rate * seconds; index++) {
+      const intended = start + (index * 1000) / rate;
+      const wait = intended - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      pending.push(
+        ask(keys.a, index, intended).then(
+          (result) => void a.push(result),
+          () => void a.push({ status: 0, ms: performance.now() - intended }),
+        ),
+      );
+    }
+    await Promise.all(pending);
+    const loadedResults = await loaded.stop();
+
+    const ok = (results: { status: number; ms: number }[]) => results.filter((result) => result.status === 200).map((result) => result.ms);
+    const bIdle = summarize(ok(idleResults));
+    const bLoaded = summarize(ok(loadedResults));
+    const ratio = Math.round((bLoaded.p99 / bIdle.p99) * 100) / 100;
+    const entry = {
+      share,
+      sustainableA: Math.round(sustainable * 10) / 10,
+      offeredA: Math.round(rate),
+      aAdmitted: summarize(ok(a)),
+      aRefused: a.filter((result) => result.status === 503).length,
+      bIdle,
+      bUnderLoad: bLoaded,
+      bFailed: loadedResults.filter((result) => result.status !== 200).length,
+      ratioP99: ratio,
+    };
+    report.push(entry);
+    console.log(
+      `share ${share}: A sustainable ${entry.sustainableA} req/s, offered ${entry.offeredA} req/s for ${seconds} s: ${entry.aAdmitted.n} admitted (p99 ${entry.aAdmitted.p99} ms), ${entry.aRefused} refused`,
+    );
+    console.log(
+      `  B idle p99 ${bIdle.p99} ms (p50 ${bIdle.p50}, n ${bIdle.n}); under A's overload p99 ${bLoaded.p99} ms (p50 ${bLoaded.p50}, n ${bLoaded.n}), ${entry.bFailed} failed; ratio ${ratio} (target ≤ 1.5)`,
+    );
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server!.once('exit', resolve));
+    server = undefined;
+  }
+  console.log(JSON.stringify(report));
+} finally {
+  server?.kill('SIGTERM');
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,207 @@
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import AdmZip from 'adm-zip';
+import type { Express, NextFunction, Request, Response } from 'express';
+import type { Registry } from 'prom-client';
+import type { CuratedEntry } from '../answer/curated.js';
+import type { Config } from '../config/config.js';
+import type { InferenceGate } from '../embed/inference-gate.js';
+import { conflict } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { SharedState } from '../state/shared-state.js';
+import type { AnswerGates } from '../workspaces/answer-gates.js';
+import { DEFAULT_WORKSPACE, scopedState, workspacePrefix } from '../workspaces/scoped-state.js';
+import { workspaceConfig, workspaceRoot } from '../workspaces/workspace-config.js';
+import { type Workspace, WorkspaceRegistry, type workspaceChanges, type workspaceSpec } from '../workspaces/workspace-registry.js';
+import type { AccessControl } from './access.js';
+import type { KeyRegistry } from './key-registry.js';
+import { requestedWorkspace } from './workspace-access.js';
+import type { z } from 'zod';
+
+/** What a workspace's service shares with the deployment: its keys, the answer gate, the models' gate. */
+export interface WorkspaceContext {
+  id: string;
+  state: SharedState;
+  access: AccessControl;
+  keys: KeyRegistry;
+  answerGates: AnswerGates;
+  inference: InferenceGate;
+}
+
+/** The parts of a built workspace this module uses (a Service, without importing the composition root). */
+export interface WorkspaceService {
+  app: Express;
+  metrics: { registry: Registry };
+  jobs: { settled(): Promise<void> };
+  curated?: { list(): CuratedEntry[] };
+  close(): Promise<void>;
+}
+
+export interface WorkspaceServicesOptions {
+  config: Config;
+  logger: Logger;
+  /** The deployment's (unscoped) shared state: the registry lives there, each workspace in its prefix. */
+  state: SharedState;
+  access: AccessControl;
+  keys: KeyRegistry;
+  /** Drops a workspace's knowledge table (the composition root opens LanceDB, not this module). */
+  dropTable: (config: Config) => Promise<void>;
+  /** Builds one workspace's service from its settings (buildService with the shared parts). */
+  build: (config: Config, context: { id: string; state: SharedState; logger: Logger }) => Promise<WorkspaceService & { curated: { list(): CuratedEntry[] } }>;
+}
+
+export const WORKSPACE_AUDIT_LOG = 'workspace-audit';
+const AUDIT_MAX_LENGTH = 10_000;
+
+/**
+ * The deployment's workspaces besides `default` (which is the deployment's own service): each is the same
+ * service, built from its own settings over its own prefix of the shared state and its own table, the first
+ * time a request needs it, then kept. Requests reach one by their key: `dispatch` hands every `/v1/` request
+ * whose key belongs to another workspace to that workspace's app, so it never meets the default routes.
+ */
+export class WorkspaceServices {
+  readonly registry: WorkspaceRegistry;
+  private readonly built = new Map<string, Promise<WorkspaceService>>();
+
+  constructor(private readonly options: WorkspaceServicesOptions) {
+    // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes.
+    this.registry = new WorkspaceRegistry(options.state, options.config.API_KEYS_REFRESH_SECONDS, (ids) => {
+      for (const id of ids) void this.evict(id, this.registry.get(id) ? 'finish-jobs' : 'stop-jobs');
+    });
+  }
+
+  async start(): Promise<this> {
+    await this.registry.start();
+    return this;
+  }
+
+  /** The settings a workspace runs with. */
+  config(workspace: Workspace): Config {
+    return workspaceConfig(this.options.config, workspace);
+  }
+
+  /** A workspace's service, built on first use (its table opened, rules and curated answers loaded). */
+  service(id: string): Promise<WorkspaceService> {
+    const workspace = this.registry.require(id);
+    let service = this.built.get(id);
+    if (!service) {
+      const logger = this.options.logger.child({ workspace: id });
+      service = this.options.build(this.config(workspace), { id, state: scopedState(this.options.state, id), logger });
+      // A failed build is not kept: the next request tries again (a table being created, a rules file fixed).
+      service.catch(() => this.built.delete(id));
+      this.built.set(id, service);
+    }
+    return service;
+  }
+
+  /** The metric registries of the workspaces built here (labelled with their workspace). */
+  async registries(): Promise<Registry[]> {
+    const services = await Promise.all([...this.built.values()].map((service) => service.catch(() => undefined)));
+    return services.filter((service) => service !== undefined).map((service) => service.metrics.registry);
+  }
+
+  /** How many workspaces this replica has built (the rest cost nothing until asked). */
+  get builtCount(): number {
+    return this.built.size;
+  }
+
+  /**
+   * Drops what was built for a workspace: the next request builds it anew. Reconfigured, its running ingestion job
+   * finishes first (the new build's jobs meanwhile meet the table's lock); deleted, the job is stopped.
+   */
+  private async evict(id: string, jobs: 'finish-jobs' | 'stop-jobs'): Promise<void> {
+    const service = this.built.get(id);
+    if (!service) return;
+    this.built.delete(id);
+    const built = await service.catch(() => undefined);
+    if (jobs === 'finish-jobs') await built?.jobs.settled().catch(() => undefined);
+    await built?.close().catch(() => undefined);
+  }
+
+  /** Sends a request whose key belongs to a created workspace to that workspace's service. */
+  dispatch = async (request: Request, response: Response, next: NextFunction) => {
+    if (!request.path.startsWith('/v1/') || request.path.startsWith('/v1/admin/workspaces')) return next();
+    const key = this.options.access.identify(request);
+    if (!key) return next();
+    const id = requestedWorkspace(request, key);
+    if (id === DEFAULT_WORKSPACE) return next();
+    const service = await this.service(id);
+    // The workspace's app answers everything it is sent (its own 404 and error handlers): nothing falls through
+    // to the default workspace's routes.
+    service.app(request, response, next);
+  };
+
+  async create(spec: z.input<typeof workspaceSpec>, by: string): Promise<Workspace> {
+    if (this.registry.list().length - 1 >= this.options.config.WORKSPACES_MAX)
+      throw conflict('workspace_limit', `This deployment has its ${this.options.config.WORKSPACES_MAX} workspaces (WORKSPACES_MAX)`);
+    const workspace = await this.registry.create(spec, by);
+    await mkdir(this.config(workspace).KNOWLEDGE_DIR, { recursive: true });
+    await this.audit('workspace.create', by, { workspace: workspace.id, name: workspace.name });
+    return workspace;
+  }
+
+  async update(id: string, changes: z.input<typeof workspaceChanges>, by: string): Promise<Workspace> {
+    const workspace = await this.registry.update(id, changes, by);
+    // A new name changes nothing served; new settings need a new build.
+    if (changes.settings) await this.evict(id, 'finish-jobs');
+    await this.audit('workspace.update', by, { workspace: id, changed: Object.keys(changes) });
+    return workspace;
+  }
+
+  /** Deletes a workspace: its service, keys, table, shared state and files; then its record. */
+  async delete(id: string, by: string): Promise<{ stateEntries: number }> {
+    const workspace = this.registry.require(id);
+    if (id === DEFAULT_WORKSPACE) throw conflict('default_workspace', 'The default workspace cannot be deleted');
+    const config = this.config(workspace);
+    await this.evict(id, 'stop-jobs');
+    for (const key of this.options.keys.list()) if (key.workspace === id && !key.revokedAt) await this.options.keys.revoke(key.id, by);
+    await this.options.dropTable(config);
+    const stateEntries = (await this.options.state.deletePrefix?.(workspacePrefix(id))) ?? 0;
+    await rm(workspaceRoot(this.options.config, id), { recursive: true, force: true });
+    await this.registry.delete(id, by);
+    await this.audit('workspace.delete', by, { workspace: id, stateEntries });
+    return { stateEntries };
+  }
+
+  /** A zip of the workspace: workspace.json (name, settings), curated.json, and its knowledge folder under knowledge/. */
+  async export(id: string, by: string): Promise<Buffer> {
+    const workspace = this.registry.require(id);
+    const service = await this.service(id);
+    const zip = new AdmZip();
+    zip.addFile('workspace.json', Buffer.from(JSON.stringify({ id: workspace.id, name: workspace.name, settings: workspace.settings, createdAt: workspace.createdAt }, null, 2)));
+    zip.addFile('curated.json', Buffer.from(JSON.stringify(service.curated?.list() ?? [], null, 2)));
+    const knowledge = this.config(workspace).KNOWLEDGE_DIR;
+    for (const file of await filesUnder(knowledge)) zip.addFile(path.posix.join('knowledge', path.relative(knowledge, file).split(path.sep).join('/')), await readFile(file));
+    await this.audit('workspace.export', by, { workspace: id });
+    return zip.toBuffer();
+  }
+
+  async auditLog(count: number) {
+    return this.options.state.readLog(WORKSPACE_AUDIT_LOG, count);
+  }
+
+  private async audit(action: string, by: string, details: Record<string, unknown>): Promise<void> {
+    await this.options.state.appendLog(WORKSPACE_AUDIT_LOG, { action, by, at: new Date().toISOString(), ...details }, AUDIT_MAX_LENGTH).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.registry.stop();
+    await Promise.all([...this.built.keys()].map((id) => this.evict(id, 'stop-jobs')));
+  }
+}
+
+/** Every file under `dir` (none when it does not exist); hidden leftovers (uploads in progress) are skipped. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries
+    .filter(
+      (entry) =>
+        entry.isFile() &&
+        !path
+          .relative(dir, path.join(entry.parentPath, entry.name))
+          .split(path.sep)
+          .some((part) => part.startsWith('.')),
+    )
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+}

@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/config.js';
+import { DEFAULT_WORKSPACE } from './scoped-state.js';
+import type { Workspace, WorkspaceSettings } from './workspace-registry.js';
+
+/** Where a created workspace keeps its files: `<WORKSPACES_DIR>/<id>` (knowledge/, sources/). */
+export function workspaceRoot(config: Pick<Config, 'WORKSPACES_DIR'>, id: string): string {
+  return path.join(config.WORKSPACES_DIR, id);
+}
+
+/** A created workspace's knowledge table: beside the default one, in the same DB_DIR. */
+export function workspaceTable(config: Pick<Config, 'TABLE_NAME'>, id: string): string {
+  return `${config.TABLE_NAME}-ws-${id}`;
+}
+
+/** The workspace's company settings over the deployment's: what it does not set stays the deployment default. */
+function withSettings(config: Config, settings: WorkspaceSettings): Config {
+  return {
+    ...config,
+    COMPANY_NAME: settings.companyName ?? config.COMPANY_NAME,
+    HANDOFF_CONTACT_ZH: settings.handoffContact?.zh ?? config.HANDOFF_CONTACT_ZH,
+    HANDOFF_CONTACT_EN: settings.handoffContact?.en ?? config.HANDOFF_CONTACT_EN,
+    ANSWER_LENGTH_WIDGET: settings.answerLength?.widget ?? config.ANSWER_LENGTH_WIDGET,
+    ANSWER_LENGTH_API: settings.answerLength?.api ?? config.ANSWER_LENGTH_API,
+    ANSWER_LENGTH_EMAIL: settings.answerLength?.email ?? config.ANSWER_LENGTH_EMAIL,
+  };
+}
+
+/**
+ * The settings one workspace runs with: the deployment's, with its own table, knowledge folder, curated answers,
+ * sources and company settings. Rules files and prompt templates are its own when its knowledge folder has them,
+ * else the deployment's (a new workspace works before anyone writes rules for it). `default` keeps every path:
+ * a deployment from before workspaces serves unchanged. Channels configured for the deployment (e-mail, WeChat,
+ * WeCom, Feishu) stay with `default`. Applying it to a config already derived for the workspace changes nothing
+ * (the ingestion child gets the derived settings in its environment).
+ */
+export function workspaceConfig(config: Config, workspace: Pick<Workspace, 'id' | 'settings'>): Config {
+  if (workspace.id === DEFAULT_WORKSPACE || config.WORKSPACE_ID === workspace.id) return withSettings(config, workspace.settings);
+  const root = workspaceRoot(config, workspace.id);
+  const knowledge = path.join(root, 'knowledge');
+  const own = (name: string, fallback: string) => (existsSync(path.join(knowledge, name)) ? path.join(knowledge, name) : fallback);
+  return withSettings(
+    {
+      ...config,
+      WORKSPACE_ID: workspace.id,
+      TABLE_NAME: workspaceTable(config, workspace.id),
+      KNOWLEDGE_DIR: knowledge,
+      UPLOADS_DIR: path.join(knowledge, 'uploads'),
+      CURATED_DIR: path.join(knowledge, 'curated'),
+      SOURCES_FILE: path.join(knowledge, 'sources.yaml'),
+      SOURCES_CACHE_DIR: path.join(root, 'sources'),
+      PRODUCT_LINES_FILE: own('product-lines.yaml', config.PRODUCT_LINES_FILE),
+      PROMPTS_DIR: own('prompts', config.PROMPTS_DIR),
+      INTENTS_FILE: own('intents.yaml', config.INTENTS_FILE),
+      EMAIL_ENABLED: false,
+      EMAIL_INBOX_DIR: undefined,
+      WECHAT_APP_ID: undefined,
+      WECOM_CORP_ID: undefined,
+      FEISHU_APP_ID: undefined,
+      DEMO_WIDGET_KEY: undefined,
+    },
+    workspace.settings,
+  );
+}

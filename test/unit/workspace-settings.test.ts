@@ -1,0 +1,48 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { workspaceConfig } from '../../src/workspaces/workspace-config.js';
+
+describe('the settings a workspace runs with', () => {
+  it('are the deployment’s own for default, with only its company settings applied', () => {
+    const config = loadConfig({});
+    const derived = workspaceConfig(config, { id: 'default', settings: { companyName: 'Acme' } });
+    expect({ ...derived, COMPANY_NAME: config.COMPANY_NAME }).toEqual(config);
+    expect(derived.COMPANY_NAME).toBe('Acme');
+  });
+
+  it('give a created workspace its own table, folder, curated answers and sources, its rules when it has them, and no channels', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-ws-settings-'));
+    try {
+      const config = loadConfig({ WORKSPACES_DIR: dir, WECHAT_APP_ID: 'wx1', WECHAT_TOKEN: 't', WECHAT_APP_SECRET: 's', UPLOADS_DIR: '/srv/uploads' });
+      const knowledge = path.join(dir, 'brand-b', 'knowledge');
+      let derived = workspaceConfig(config, { id: 'brand-b', settings: { handoffContact: { en: 'call B' }, answerLength: { api: '200,100' } } });
+      expect(derived).toMatchObject({
+        WORKSPACE_ID: 'brand-b',
+        TABLE_NAME: 'knowledge-ws-brand-b',
+        KNOWLEDGE_DIR: knowledge,
+        UPLOADS_DIR: path.join(knowledge, 'uploads'),
+        CURATED_DIR: path.join(knowledge, 'curated'),
+        SOURCES_FILE: path.join(knowledge, 'sources.yaml'),
+        PRODUCT_LINES_FILE: config.PRODUCT_LINES_FILE,
+        PROMPTS_DIR: config.PROMPTS_DIR,
+        WECHAT_APP_ID: undefined,
+        EMAIL_ENABLED: false,
+        HANDOFF_CONTACT_EN: 'call B',
+        HANDOFF_CONTACT_ZH: config.HANDOFF_CONTACT_ZH,
+        ANSWER_LENGTH_API: '200,100',
+        DB_DIR: config.DB_DIR,
+      });
+      await mkdir(knowledge, { recursive: true });
+      await writeFile(path.join(knowledge, 'product-lines.yaml'), 'lines: []\n');
+      derived = workspaceConfig(config, { id: 'brand-b', settings: {} });
+      expect(derived.PRODUCT_LINES_FILE).toBe(path.join(knowledge, 'product-lines.yaml'));
+      // The ingestion child gets the derived settings: deriving again changes nothing.
+      expect(workspaceConfig(derived, { id: 'brand-b', settings: {} })).toEqual(derived);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -33,6 +33,9 @@ import { SnapshotStore } from './ingest/sources/snapshot.js';
 import { SourceRegistry } from './ingest/sources/source-config.js';
 import { SourceSyncs } from './ingest/sources/source-syncs.js';
 import { sourceRoutes } from './http/source-routes.js';
+import { regressionRoutes } from './http/regression-routes.js';
+import { REGRESSION_CASES_LOG, REGRESSION_CASES_LOG_RETENTION_SECONDS, RegressionCases } from './regression/regression-cases.js';
+import { regressionFile } from './ingest-knowledge-base.js';
 import type { Logger } from './log.js';
 import { HybridRetriever } from './retrieve/hybrid-retriever.js';
 import { HttpReranker, type Reranker } from './retrieve/reranker.js';
@@ -175,7 +178,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     }
   }
   const days = (value: number) => value * 86_400;
-  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), conversation_ratings: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS), [KEY_LOG]: KEY_LOG_RETENTION_SECONDS, [HANDOFF_LOG]: days(config.RETENTION_HANDOFF_DAYS), [HANDOFF_ANALYTICS_LOG]: days(config.RETENTION_HANDOFF_DAYS), [CURATED_LOG]: CURATED_LOG_RETENTION_SECONDS };
+  const logRetention = { unanswered: days(config.RETENTION_UNANSWERED_DAYS), feedback: days(config.RETENTION_FEEDBACK_DAYS), conversation_ratings: days(config.RETENTION_FEEDBACK_DAYS), audit: days(config.RETENTION_AUDIT_DAYS), [KEY_LOG]: KEY_LOG_RETENTION_SECONDS, [HANDOFF_LOG]: days(config.RETENTION_HANDOFF_DAYS), [HANDOFF_ANALYTICS_LOG]: days(config.RETENTION_HANDOFF_DAYS), [CURATED_LOG]: CURATED_LOG_RETENTION_SECONDS, [REGRESSION_CASES_LOG]: REGRESSION_CASES_LOG_RETENTION_SECONDS };
   let state: SharedState;
   if (overrides.state) state = overrides.state;
   else if (config.REDIS_URL) {
@@ -380,6 +383,14 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         mask: config.PII_MASKING ? maskPii : undefined,
         gaps: new GapReporter(embedders.primary, { similarity: config.GAPS_SIMILARITY }),
         onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }),
+      }),
+      regressionRoutes({
+        guard: adminGuard,
+        store,
+        jobs,
+        cases: new RegressionCases(state, regressionFile(config)),
+        state,
+        onPublished: async () => void (await knowledgeVersion().catch(() => undefined)),
       }),
       sourceRoutes({
         guard: [limiter.perIp, access.require('admin'), body],

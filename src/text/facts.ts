@@ -128,6 +128,8 @@ interface Clause {
   negated: boolean;
   /** Terms were carried over from the clause before ("How long is the warranty? 12 months."). */
   borrowed: boolean;
+  /** A question states nothing ("Can it add CarPlay?"): it only gives the next clause its subject. */
+  question: boolean;
 }
 
 /** Clauses with their facts and what they are about (content terms, without the numbers and negations). */
@@ -135,6 +137,7 @@ export function clausesOf(text: string): Clause[] {
   const clauses: Clause[] = [];
   let previous: Set<string> | undefined;
   for (const sentence of splitSentences(text)) {
+    const question = /[?？]\s*$/.test(sentence);
     // Not at colons: "Warranty: 12 months" is one statement.
     for (const part of sentence.split(/(?<=[，,；;、])/)) {
       const clause = part.trim();
@@ -146,7 +149,7 @@ export function clausesOf(text: string): Clause[] {
       let terms = contentTerms(stripped);
       const borrowed = terms.size === 0 && previous !== undefined;
       if (borrowed) terms = previous!;
-      clauses.push({ text: clause, terms, quantities: found, negated: negated(clause), borrowed });
+      clauses.push({ text: clause, terms, quantities: found, negated: negated(clause), borrowed, question });
       if (terms.size) previous = terms;
     }
   }
@@ -171,8 +174,8 @@ const sameValue = (a: Quantity, b: Quantity) => (a.kind === 'duration' ? Math.ab
  * ("12 months, or 1 year" against "12 months").
  */
 export function disagreements(a: string, b: string): Disagreement[] {
-  const left = clausesOf(a);
-  const right = clausesOf(b);
+  const left = clausesOf(a).filter((clause) => !clause.question);
+  const right = clausesOf(b).filter((clause) => !clause.question);
   const found: Disagreement[] = [];
   const seen = new Set<string>();
   for (const x of left) {
@@ -199,4 +202,34 @@ export function disagreements(a: string, b: string): Disagreement[] {
     }
   }
   return found;
+}
+
+// Words of document titles that name a kind of document, not a product.
+const GENERIC_TITLE_WORDS = new Set(
+  'manual user guide quick start setup installation install troubleshooting faq faqs policy policies warranty returns return refund shipping delivery privacy terms help support overview introduction notes release and the of for a an'.split(
+    ' ',
+  ),
+);
+
+/**
+ * The product a document title names: its capitalised words and model numbers, without the words that name a
+ * kind of document ("Pulse Band 3 Manual" → pulse, band, 3; "Warranty Policy" → none). Two manuals of different
+ * products state different battery lives without contradicting each other.
+ */
+export function productNames(title: string): Set<string> {
+  const names = new Set<string>();
+  for (const [word] of title.normalize('NFKC').matchAll(/[A-Za-z][A-Za-z0-9-]*|\d+[A-Za-z0-9-]*/g)) {
+    const lower = word.toLowerCase();
+    if (GENERIC_TITLE_WORDS.has(lower)) continue;
+    if (/^[A-Z0-9]/.test(word)) names.add(lower);
+  }
+  return names;
+}
+
+/** Whether two titles name different products (both name one, and not the same one). */
+export function differentProducts(a: string, b: string): boolean {
+  const left = productNames(a);
+  const right = productNames(b);
+  if (!left.size || !right.size) return false;
+  return [...left].some((name) => !right.has(name)) && [...right].some((name) => !left.has(name));
 }

@@ -9,6 +9,7 @@ import { DEFAULT_TUNING } from './retrieve/tuning.js';
 import { loadSourceDocuments, syncSources } from './ingest/sources/sync-sources.js';
 import type { ProgressReporter } from './ingest/progress.js';
 import { type IngestOptions, type IngestSummary, runIngestion } from './ingest/run-ingestion.js';
+import type { RegressionGateHook } from './ingest/regression-gate.js';
 import { RegressionCases } from './regression/regression-cases.js';
 import { regressionGateHook } from './regression/regression-gate.js';
 import type { SharedState } from './state/shared-state.js';
@@ -65,7 +66,6 @@ async function runKnowledgeBase(
   options: { classifier?: ProductLineClassifier; progress?: ProgressReporter; dbDir?: string; tableName?: string; lockHeld?: boolean; state?: SharedState },
 ): Promise<IngestSummary> {
   const classifier = options.classifier ?? new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
-  const cases = new RegressionCases(options.state ?? new MemoryState(), regressionFile(config));
   return runIngestion({
     source: config.KNOWLEDGE_DIR,
     dbDir: options.dbDir ?? config.DB_DIR,
@@ -78,19 +78,24 @@ async function runKnowledgeBase(
     progress: options.progress,
     ...runSettings(config, embedders),
     lock: { ...runSettings(config, embedders).lock, held: options.lockHeld },
-    gate: config.REGRESSION_GATE
-      ? regressionGateHook({
-          embedders,
-          classifier,
-          cases: () => cases.all(),
-          tolerancePinned: config.REGRESSION_TOLERANCE_PINNED,
-          toleranceShare: config.REGRESSION_TOLERANCE,
-          sources: config.RETRIEVAL_SOURCES,
-          tuning: { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES },
-          explicit: { zh: config.REFUSAL_THRESHOLD_ZH, en: config.REFUSAL_THRESHOLD_EN },
-          explicitAnswer: { zh: config.ANSWER_THRESHOLD_ZH, en: config.ANSWER_THRESHOLD_EN },
-        })
-      : undefined,
+    gate: knowledgeBaseGate(config, embedders, classifier, options.state),
+  });
+}
+
+/** The regression gate as the settings describe it (REGRESSION_*), over the file's cases and those `state`'s logs hold. */
+export function knowledgeBaseGate(config: Config, embedders: EmbeddingSpaces, classifier: ProductLineClassifier, state?: SharedState): RegressionGateHook | undefined {
+  if (!config.REGRESSION_GATE) return undefined;
+  const cases = new RegressionCases(state ?? new MemoryState(), regressionFile(config));
+  return regressionGateHook({
+    embedders,
+    classifier,
+    cases: () => cases.all(),
+    tolerancePinned: config.REGRESSION_TOLERANCE_PINNED,
+    toleranceShare: config.REGRESSION_TOLERANCE,
+    sources: config.RETRIEVAL_SOURCES,
+    tuning: { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES },
+    explicit: { zh: config.REFUSAL_THRESHOLD_ZH, en: config.REFUSAL_THRESHOLD_EN },
+    explicitAnswer: { zh: config.ANSWER_THRESHOLD_ZH, en: config.ANSWER_THRESHOLD_EN },
   });
 }
 

@@ -105,7 +105,7 @@ export interface IngestSummary {
   /** The regression gate's result on this version, with the answers that changed. */
   gate?: GateResult;
   /** Near-duplicates among the chunks written and the contradictions standing in this version (at most 100 listed). */
-  contradictions?: { nearDuplicates: number; found: number; total: number; list: Contradiction[] };
+  contradictions?: { nearDuplicates: number; found: number; total: number; list: Contradiction[]; seconds: number };
 }
 
 /**
@@ -173,9 +173,16 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
     let contradictionList: Contradiction[] | undefined;
     if (options.contradictions && committed) {
       progress.phase?.('comparing');
+      const comparing = performance.now();
       const previous = (await store.versionNotes<Contradiction[]>(CONTRADICTIONS_NOTE))[String(previousVersion)] ?? [];
       const report = await findContradictions(store, options.embedders, rows, { version: await store.version(), replacedDocIds: replaced, previous }, options.contradictions);
-      contradictions = { nearDuplicates: report.nearDuplicates, found: report.found, total: report.contradictions.length, list: report.contradictions.slice(0, 100) };
+      contradictions = {
+        nearDuplicates: report.nearDuplicates,
+        found: report.found,
+        total: report.contradictions.length,
+        list: report.contradictions.slice(0, 100),
+        seconds: Math.round(performance.now() - comparing) / 1000,
+      };
       // Kept under the version number retention leaves current (below), so it is read by the version that serves.
       contradictionList = report.contradictions;
     }

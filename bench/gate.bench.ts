@@ -68,7 +68,10 @@ try {
   await store.table.add(lancedb.makeArrowTable(replicas, { schema: chunkSchema(embedders.dimensions) }));
   await store.buildFullTextIndex();
   await store.ensureIndexes(config.VECTOR_INDEX_MIN_ROWS);
-  await store.publish(await store.version());
+  // Served with the thresholds calibrated on the sample, as if its last ingestion had calibrated it.
+  const grown = await store.version();
+  if (first.calibration) await store.saveCalibration({ ...first.calibration, version: grown });
+  await store.publish(grown);
   console.error(`table grown to ${await store.countRows()} chunks, indexed`);
   store.close();
 

@@ -72,7 +72,7 @@ beforeAll(async () => {
     createLogger('silent'),
     { embedders: await realEmbedders(), chatModel: null },
   );
-});
+}, 600_000);
 
 afterAll(async () => {
   await service?.close();
@@ -151,7 +151,7 @@ describe('the regression gate', () => {
     const listed = await versions();
     expect(listed.current).toBe(job.summary!.version);
     expect(listed.versions.find((entry) => entry.version === job.summary!.version)?.regression).toMatchObject({ score: job.summary!.gate!.score, held: false });
-  });
+  }, 600_000);
 
   it('holds an ingestion that deletes the document a pinned case needs: the old version keeps answering; discard keeps it', async () => {
     const before = await ask(GIFT_QUESTION);
@@ -190,7 +190,7 @@ describe('the regression gate', () => {
     const listed = await versions();
     expect(listed.published).toBe(listed.latest);
     expect(listed.published).toBeGreaterThan(held);
-  });
+  }, 600_000);
 
   it('holds it again at the next ingestion, and approval switches to the version without the document', async () => {
     const before = await ask(GIFT_QUESTION);
@@ -205,5 +205,5 @@ describe('the regression gate', () => {
     expect(after.sources.map((source) => source.docId)).not.toContain(GIFT_CARDS);
     const audit = (await request(service.app).get('/v1/admin/audit').set(admin())).body.audit as { action: string }[];
     expect(audit.map((entry) => entry.action)).toEqual(expect.arrayContaining(['job.discard', 'job.approve']));
-  });
+  }, 600_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chineseNumber, disagreements, negated, quantities } from '../../src/text/facts.js';
+import { chineseNumber, differentProducts, disagreements, negated, quantities } from '../../src/text/facts.js';
 
 const kinds = (a: string, b: string) => disagreements(a, b).map((entry) => entry.kind);
 
@@ -52,5 +52,18 @@ describe('disagreements between near-duplicate passages', () => {
     expect(kinds('Returns are accepted within 30 days.', 'The warranty lasts 12 months.')).toEqual([]);
     expect(kinds('The battery lasts 7 days.', 'Charging takes 2 hours.')).toEqual([]);
     expect(kinds('退货期限为7天。', '保修期为12个月。')).toEqual([]);
+  });
+});
+
+describe('what is not a contradiction', () => {
+  it('compares no question: a FAQ question and the manual sentence that answers it no are not a yes against a no', () => {
+    expect(kinds('Can Drive Link add CarPlay to a car that does not have it?', 'Drive Link cannot add CarPlay to a car that does not have it.')).toEqual([]);
+    expect(kinds('手环可以戴着游泳吗？', '手环不可以戴着游泳。')).toEqual([]);
+  });
+
+  it('tells manuals of two products from two documents about one', () => {
+    expect(differentProducts('Lumora Pulse Band 3 — User Manual', 'Lumora Pulse Watch Pro — User Manual')).toBe(true);
+    expect(differentProducts('Warranty Policy', 'Lumora Glow Bulb — User Manual')).toBe(false);
+    expect(differentProducts('Care Plus protection plan', 'Care Plus plan summary')).toBe(false);
   });
 });

@@ -143,7 +143,18 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     const target = this.pointer.version;
     if (target === this.pinned) return;
     if (target === undefined) await this.table.checkoutLatest();
-    else await this.table.checkout(target);
+    else {
+      try {
+        await this.table.checkout(target);
+      } catch {
+        // A published version that is gone (deleted by hand, or by a retention run of an older release) must not
+        // stop every answer: the latest commit serves, as for a table never published.
+        await this.table.checkoutLatest();
+        this.pinned = undefined;
+        this.pointer = { version: undefined, readAt: performance.now() };
+        return;
+      }
+    }
     this.pinned = target;
   }
 

@@ -76,14 +76,23 @@ describe('held versions and contradictions on the admin page', () => {
     expect(text).toMatch(/12 months[\s\S]*24 months|24 months[\s\S]*12 months/);
     await expect(page.locator('#held-none').isVisible()).resolves.toBe(true);
 
+    const api = async (route: string) => (await fetch(`${base}${route}`, { headers: { 'x-api-key': adminKey } })).json();
+    const asked = await (
+      await fetch(`${base}/v1/ask`, { method: 'POST', headers: { 'x-api-key': adminKey, 'content-type': 'application/json' }, body: JSON.stringify({ question: 'Do Lumora gift cards expire?' }) })
+    ).json();
+    expect(asked.sources.map((source: { docId: string }) => source.docId)).toContain('policies/gift-cards.md');
+
     await rm(path.join(knowledge, 'policies', 'gift-cards.md'));
     await page.click('#ingest');
-    const held = page.locator('.held-job');
-    // The job runs in a child process; the page is reloaded with the key until the job is held.
-    for (let attempt = 0; attempt < 120 && !(await held.count()); attempt++) {
-      await page.waitForTimeout(1000);
-      await page.click('#key-form button');
+    // The job runs in a child process; once it is over, the page is loaded again with the key.
+    let job: { state: string; error?: string } = { state: 'running' };
+    for (let attempt = 0; attempt < 600 && (job.state === 'running' || !job.state); attempt++) {
+      await page.waitForTimeout(500);
+      job = (await api('/v1/admin/jobs?limit=1')).jobs[0] ?? job;
     }
+    expect(job).toMatchObject({ state: 'held' });
+    await page.click('#key-form button');
+    const held = page.locator('.held-job');
     await held.waitFor();
     const row = held.locator('.changed-answers tbody tr', { hasText: 'Do Lumora gift cards expire?' });
     await expect(row.textContent()).resolves.toMatch(/broke[\s\S]*pinned[\s\S]*policies\/gift-cards\.md/);
@@ -93,7 +102,8 @@ describe('held versions and contradictions on the admin page', () => {
 
     await held.getByRole('button', { name: /Approve/ }).click();
     await page.locator('#status', { hasText: 'approved' }).waitFor();
-    await expect(page.locator('.held-job').count()).resolves.toBe(0);
+    await page.locator('.held-job').waitFor({ state: 'detached' });
+    await expect(page.locator('#held-none').isVisible()).resolves.toBe(true);
     const versions = await (await fetch(`${base}/v1/admin/versions`, { headers: { 'x-api-key': adminKey } })).json();
     expect(versions).toMatchObject({ current: heldVersion, published: heldVersion });
     expect(errors).toEqual([]);

@@ -27,8 +27,8 @@ function heldJob(job) {
   const decide = (action) => async () => {
     try {
       await api(`/v1/admin/jobs/${job.id}/${action}`, { method: 'POST' });
-      status(`Job ${job.id} ${action === 'approve' ? 'approved: its version serves now' : 'discarded: the published version keeps serving'}.`);
       await Promise.all([loadRegression(), loadJobs(), loadVersions()]);
+      status(`Job ${job.id} ${action === 'approve' ? 'approved: its version serves now' : 'discarded: the published version keeps serving'}.`);
     } catch (error) {
       status(error.message);
     }

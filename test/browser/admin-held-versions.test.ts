@@ -8,7 +8,7 @@ import { hashKey } from '../../src/http/access.js';
 import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, openAdminPage } from '../support/browser.js';
 import { listenLocal } from '../support/listen.js';
 import { configToEnv, realEmbedders, tempDir } from '../support/real-stack.js';
 
@@ -62,12 +62,7 @@ afterAll(async () => {
 
 describe('held versions and contradictions on the admin page', () => {
   it('lists the contradiction with both sources, shows a held ingestion with the answer it broke, and Approve serves it', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`${base}/admin`);
-    await page.fill('#key', adminKey);
-    await page.click('#key-form button');
+    const { page, errors } = await openAdminPage(browser, base, adminKey, { width: 1280, height: 1400 });
     const contradiction = page.locator('#contradictions tbody tr', { hasText: 'duration' });
     await contradiction.waitFor();
     const text = (await contradiction.textContent()) ?? '';

@@ -121,7 +121,7 @@ async function baseTable(root: string, embedders: EmbeddingSpaces, log: (line: s
   return rows.sort((a, b) => a.id.localeCompare(b.id));
 }
 
-function perturbRow(row: ChunkRow, replica: number, random: () => number): ChunkRow {
+export function perturbRow(row: ChunkRow, replica: number, random: () => number): ChunkRow {
   const suffix = `~${replica}`;
   const text = perturbText(row.text, row.lang, random);
   const out: Record<string, unknown> = {
@@ -164,7 +164,7 @@ function perturbVector(vector: Float32Array, random: () => number): Float32Array
 }
 
 /** mulberry32: reproducible tables from run to run. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -16,17 +16,22 @@
  *   --sync <ids|all>      fetch these sources (websites, help centres; comma-separated) before ingesting
  *   --workspace <id>      a created workspace's knowledge folder into its table (docs/workspaces.md); with
  *                         --server, the job runs in that workspace (an operator key may name any workspace)
+ *   --approve | --discard publish the version the regression gate held, or go back to the published one, and exit
  *
- * Exit codes: 0 all ingested, 1 some files failed (the rest is committed), 2 the run could not happen.
+ * Exit codes: 0 all ingested, 1 some files failed (the rest is committed), 2 the run could not happen, 4 the regression
+ * gate held the new version (written, not served: approve or discard it, POST /v1/admin/jobs/:id/approve|discard or
+ * the admin page). A service job's child (--lock-held) exits 0 or 1: the job record says it is held.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
-import { ingestKnowledgeBase, runSettings } from '../src/ingest-knowledge-base.js';
+import { ingestKnowledgeBase, ingestionState, runSettings } from '../src/ingest-knowledge-base.js';
 import { acquireIngestLock, lockSettings } from '../src/ingest/lock.js';
 import { createJsonProgress, createProgress, type ProgressReporter } from '../src/ingest/progress.js';
 import type { IngestJobRecord } from '../src/ingest/jobs.js';
+import { approveHeld, discardHeld } from '../src/ingest/held-versions.js';
+import type { GateAnswer } from '../src/ingest/regression-gate.js';
 import { type IngestSummary, runIngestion } from '../src/ingest/run-ingestion.js';
 import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import { WORKSPACE_HEADER } from '../src/http/workspace-access.js';
@@ -50,6 +55,8 @@ async function main(): Promise<number> {
       'lock-held': { type: 'boolean', default: false },
       sync: { type: 'string' },
       workspace: { type: 'string' },
+      approve: { type: 'boolean', default: false },
+      discard: { type: 'boolean', default: false },
     },
   });
   // KEFU_SERVER as the keys CLI reads it: set, an operator means the running service, never a silent local run into
@@ -58,9 +65,9 @@ async function main(): Promise<number> {
   if (values.key) process.stderr.write('ingest: note: --key is echoed by npm and kept in shell history; prefer KEFU_ADMIN_KEY or --key-file\n');
   if (server) {
     const key = values.key ?? (values['key-file'] ? readFileSync(values['key-file'], 'utf8').trim() : process.env.KEFU_ADMIN_KEY);
-    const summary = await followRemoteJob(server, key, values.json ? undefined : createProgress(), values.workspace);
-    print(values.json, summary, describe(summary));
-    return summary.documents.failed > 0 ? 1 : 0;
+    const { summary, job } = await followRemoteJob(server, key, values.json ? undefined : createProgress(), values.workspace);
+    print(values.json, summary, describe(summary, job));
+    return summary.gate?.held ? 4 : summary.documents.failed > 0 ? 1 : 0;
   }
   // A service job's child: the service holds the lock and renews it; if the service dies, so does this run.
   if (values['lock-held']) {
@@ -72,6 +79,28 @@ async function main(): Promise<number> {
   const config = values.workspace ? workspaceConfig(loadConfig(), { id: workspaceId.parse(values.workspace), settings: {} }) : loadConfig();
   const dbDir = values.db ?? config.DB_DIR;
   const tableName = values.table ?? config.TABLE_NAME;
+
+  if (values.approve || values.discard) {
+    const store = await LanceKnowledgeStore.open(dbDir, tableName, { storageOptions: config.LANCEDB_STORAGE_OPTIONS });
+    // Like an admin's decision on a held job: under the table's lock, as it moves what serves.
+    const lock = await acquireIngestLock({ ...lockSettings(config), dbDir, tableName, purpose: values.approve ? 'approval' : 'discard' });
+    try {
+      const latest = await store.latestVersion();
+      const published = await store.publishedVersion();
+      if (published === latest) {
+        print(values.json, { published }, `Nothing is held: version ${published} is the newest and serves.`);
+      } else if (values.approve) {
+        print(values.json, { published: await approveHeld(store, latest) }, `Version ${latest} approved: it serves now.`);
+      } else {
+        const restored = await discardHeld(store);
+        print(values.json, { published: restored, discarded: latest }, `Version ${latest} discarded: version ${published}'s contents serve, as version ${restored}.`);
+      }
+    } finally {
+      await lock.release();
+      store.close();
+    }
+    return 0;
+  }
 
   if (values['list-versions'] || values.rollback) {
     const store = await LanceKnowledgeStore.open(dbDir, tableName, { storageOptions: config.LANCEDB_STORAGE_OPTIONS });
@@ -95,6 +124,8 @@ async function main(): Promise<number> {
   }
 
   const embedders = await loadEmbeddingSpaces(config);
+  // The regression set's logs (cases added through the API, corrections, accepted suggestions, thumbs-up answers).
+  const state = values.source ? undefined : await ingestionState(config);
   const progress = values['progress-json'] ? createJsonProgress() : values.json ? undefined : createProgress();
   // The knowledge base is tagged with the product-line rules; any other corpus (--source) is ingested as is.
   const summary = values.source
@@ -113,8 +144,11 @@ async function main(): Promise<number> {
         progress,
         lockHeld: values['lock-held'],
         sync: values.sync === undefined ? undefined : values.sync === 'all' ? 'all' : values.sync.split(',').filter(Boolean),
+        state,
       });
+  await state?.close().catch(() => undefined);
   print(values.json, summary, describe(summary));
+  if (summary.gate?.held && !values['lock-held']) return 4;
   return summary.documents.failed > 0 ? 1 : 0;
 }
 
@@ -122,7 +156,7 @@ async function main(): Promise<number> {
  * `--server`: starts an ingestion job on a running service and follows it (GET /v1/admin/jobs/:id) with
  * the same progress bar, then returns the job's summary. The service's knowledge folder is ingested.
  */
-async function followRemoteJob(server: string, key: string | undefined, progress?: ProgressReporter, workspace?: string): Promise<IngestSummary> {
+async function followRemoteJob(server: string, key: string | undefined, progress?: ProgressReporter, workspace?: string): Promise<{ summary: IngestSummary; job: IngestJobRecord }> {
   if (!key) throw new Error('--server needs an admin API key: KEFU_ADMIN_KEY or --key-file FILE');
   const call = async (method: string, route: string) => {
     const response = await fetch(new URL(route, server), { method, headers: { 'x-api-key': key, ...(workspace ? { [WORKSPACE_HEADER]: workspace } : {}) } });
@@ -141,10 +175,10 @@ async function followRemoteJob(server: string, key: string | undefined, progress
   }
   progress?.finish();
   if (record.state === 'failed' || !record.summary) throw new Error(`job ${record.id} failed: ${record.error ?? 'no summary'}`);
-  return { ...record.summary, failures: record.failures };
+  return { summary: { ...record.summary, failures: record.failures }, job: record };
 }
 
-function describe(summary: IngestSummary): string {
+function describe(summary: IngestSummary, job?: IngestJobRecord): string {
   const d = summary.documents;
   const lines = [
     `Ingested ${summary.source} into ${summary.db}/${summary.table} → version ${summary.version}${summary.committed ? '' : ' (nothing changed, no new version)'}`,
@@ -172,6 +206,7 @@ function describe(summary: IngestSummary): string {
     );
   }
   if (summary.ignored.length) lines.push(`  ignored (unsupported type): ${summary.ignored.join(', ')}`);
+  lines.push(...describeContradictions(summary), ...describeGate(summary, job));
   return lines.join('\n');
 }
 
@@ -186,3 +221,33 @@ main().then(
     process.exit(2);
   },
 );
+
+function describeContradictions(summary: IngestSummary): string[] {
+  const found = summary.contradictions;
+  if (!found) return [];
+  const lines = [`  near-duplicate chunk pairs among those written: ${found.nearDuplicates}; contradictions standing: ${found.total} (${found.found} found in this run)`];
+  for (const entry of found.list.slice(0, 20)) lines.push(`    ${entry.kind}: "${entry.a.clause}" (${entry.a.docId}) ≠ "${entry.b.clause}" (${entry.b.docId})`);
+  return lines;
+}
+
+/** The gate's verdict and, when it held the version, the answers that changed and what to do next. */
+function describeGate(summary: IngestSummary, job?: IngestJobRecord): string[] {
+  const gate = summary.gate;
+  if (!gate) return [];
+  const answer = (entry: GateAnswer) =>
+    entry.outcome === 'refused' ? 'refusal' : `${entry.docId ?? '?'}${entry.right ? '' : ' (wrong)'}`;
+  const lines = [
+    `  regression gate: ${gate.right} of ${gate.cases} cases answered from their document (score ${gate.score})${gate.baselineVersion === undefined ? '' : ` against version ${gate.baselineVersion}`} in ${gate.seconds} s`,
+  ];
+  for (const entry of gate.changed.slice(0, 50)) lines.push(`    ${entry.change === 'broke' ? 'BROKE' : 'fixed'}${entry.pinned ? ' (pinned)' : ''}: "${entry.question}" — was ${answer(entry.old)}, now ${answer(entry.new)} (expects ${entry.expected.join(' or ')})`);
+  if (gate.changed.length > 50) lines.push(`    … and ${gate.changed.length - 50} more`);
+  if (gate.held) {
+    lines.push(
+      `  HELD: version ${summary.version} is written but not served (${gate.reason}). Version ${gate.baselineVersion} keeps serving.`,
+      job
+        ? `  Approve or discard it: POST /v1/admin/jobs/${job.id}/approve or /discard, or on the admin page.`
+        : '  Approve it with `npm run ingest -- --approve`, discard it with `npm run ingest -- --discard`, or fix the knowledge folder and ingest again.',
+    );
+  }
+  return lines;
+}

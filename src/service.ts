@@ -32,6 +32,9 @@ import { SnapshotStore } from './ingest/sources/snapshot.js';
 import { SourceRegistry } from './ingest/sources/source-config.js';
 import { SourceSyncs } from './ingest/sources/source-syncs.js';
 import { sourceRoutes } from './http/source-routes.js';
+import { regressionRoutes } from './http/regression-routes.js';
+import { REGRESSION_CASES_LOG, REGRESSION_CASES_LOG_RETENTION_SECONDS, RegressionCases } from './regression/regression-cases.js';
+import { regressionFile } from './ingest-knowledge-base.js';
 import type { Logger } from './log.js';
 import { HybridRetriever } from './retrieve/hybrid-retriever.js';
 import { HttpReranker, type Reranker } from './retrieve/reranker.js';
@@ -222,6 +225,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     [SUGGESTIONS_ACCEPTED_LOG]: SUGGESTION_LOG_RETENTION_SECONDS,
     [INTERACTIONS_LOG]: days(config.RETENTION_INTERACTIONS_DAYS),
     [CORRECTIONS_LOG]: days(config.RETENTION_AUDIT_DAYS),
+    [REGRESSION_CASES_LOG]: REGRESSION_CASES_LOG_RETENTION_SECONDS,
   };
   let state: SharedState;
   if (overrides.state) state = overrides.state;
@@ -475,6 +479,14 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       adminAssetRoutes(),
       suggestionRoutes({ guard: adminGuard, suggestions, handoffs, state }),
       ...(workspaces ? [workspaceRoutes({ guard: [limiter.admin((request) => rootAccess.identify(request)), rootAccess.require('operator'), body], workspaces })] : []),
+      regressionRoutes({
+        guard: adminGuard,
+        store,
+        jobs,
+        cases: new RegressionCases(state, regressionFile(config)),
+        state,
+        onPublished: async () => void (await knowledgeVersion().catch(() => undefined)),
+      }),
       sourceRoutes({
         guard: [limiter.perIp, access.require('admin'), body],
         registry: sourceRegistry,

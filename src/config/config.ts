@@ -119,6 +119,14 @@ export const schema = z.object({
   // or younger than D days (0: age keeps nothing).
   KNOWLEDGE_KEEP_VERSIONS: integer(5, 1, 10_000),
   KNOWLEDGE_KEEP_DAYS: number(0, 0, 3650),
+  // The regression gate (docs/regression-gate.md): each new version answers the regression set before it serves.
+  REGRESSION_GATE: boolean(true),
+  // Unset: regression-set.jsonl in KNOWLEDGE_DIR (regressionFile() in src/ingest-knowledge-base.ts), so a copied knowledge folder brings its own.
+  REGRESSION_FILE: optionalString,
+  REGRESSION_TOLERANCE_PINNED: integer(0, 0, 100_000),
+  REGRESSION_TOLERANCE: number(0.05, 0, 1),
+  // Near-duplicate chunks at ingest (cosine from this), compared for contradictions; 0 turns the check off.
+  DUPLICATE_SIMILARITY: number(0.9, 0, 1),
   // Uploaded documents (POST /v1/admin/documents) go here; inside KNOWLEDGE_DIR, so every ingestion sees them.
   UPLOADS_DIR: optionalString,
   INGEST_JOB_RETENTION_DAYS: number(7, 0.01, 365),

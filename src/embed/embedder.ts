@@ -11,6 +11,8 @@ export interface Embedder {
   readonly maxEmbeddingsPerCall: number;
   embedPassages(texts: string[]): Promise<Float32Array[]>;
   embedQuery(text: string): Promise<Float32Array>;
+  /** Many questions in one model call (the regression gate embeds its whole set at once); embedQuery one by one when absent. */
+  embedQueries?(texts: string[]): Promise<Float32Array[]>;
   /** Token count under the model's own tokenizer (no special tokens); chunk sizes are measured with it. */
   countTokens(text: string): number;
   /** Calls that can run side by side (model instances); 1 when absent. */
@@ -65,5 +67,18 @@ export async function embedInBatches(embedder: Embedder, texts: string[], onBatc
     onBatch?.(done, texts.length);
     start = end;
   }
+  return vectors;
+}
+
+/** Questions embedded in batches of the model's own size when it can, one by one otherwise. */
+export async function embedQueriesInBatches(embedder: Embedder, texts: string[]): Promise<Float32Array[]> {
+  if (!embedder.embedQueries) {
+    const vectors: Float32Array[] = [];
+    for (const text of texts) vectors.push(await embedder.embedQuery(text));
+    return vectors;
+  }
+  const vectors: Float32Array[] = [];
+  const size = Math.max(1, embedder.maxEmbeddingsPerCall);
+  for (let start = 0; start < texts.length; start += size) vectors.push(...(await embedder.embedQueries(texts.slice(start, start + size))));
   return vectors;
 }

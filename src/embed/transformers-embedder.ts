@@ -90,6 +90,10 @@ export class TransformersEmbedder implements Embedder {
     return vector;
   }
 
+  async embedQueries(texts: string[]): Promise<Float32Array[]> {
+    return this.run(texts.map((text) => this.options.queryPrefix + text));
+  }
+
   /** Whether text is lower-cased before tokenising (a model setting token counts must follow). */
   get lowercase(): boolean {
     return this.options.lowercase;

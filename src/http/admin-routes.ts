@@ -110,7 +110,15 @@ export function adminRoutes(options: AdminRouteOptions): Router {
   });
 
   router.get('/v1/admin/versions', async (_request: Request, response: Response) => {
-    response.json({ current: await options.store.version(), versions: await options.store.listVersions() });
+    // `current` is the version served (the published one); a held version is newer and not served. Each version
+    // the regression gate checked carries its score.
+    const [versions, regression] = await Promise.all([options.store.listVersions(), options.store.versionNotes<Record<string, unknown>>('regression')]);
+    response.json({
+      current: await options.store.servingVersion(),
+      published: (await options.store.publishedVersion()) ?? null,
+      latest: await options.store.latestVersion(),
+      versions: versions.map((entry) => ({ ...entry, ...(regression[String(entry.version)] ? { regression: regression[String(entry.version)] } : {}) })),
+    });
   });
   // The serving version's calibration: the band in force and the knowledge base's trade-off curve (README "Refusal"),
   // to choose REFUSAL_THRESHOLD_* / ANSWER_THRESHOLD_* from.

@@ -4,6 +4,7 @@ import { hostname, setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config.js';
+import { conflict, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { LoadFailure } from './document.js';
@@ -14,7 +15,8 @@ import type { IngestSummary } from './run-ingestion.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export type JobKind = 'ingest' | 'upload' | 'delete' | 'sync';
-export type JobState = 'running' | 'succeeded' | 'partial' | 'failed';
+/** `held`: written, not published, waiting for an admin (the regression gate); `discarded`: an admin threw the held version away. */
+export type JobState = 'running' | 'succeeded' | 'partial' | 'failed' | 'held' | 'discarded';
 
 /** What GET /v1/admin/jobs/:id shows: kept in the shared state, so any replica can answer about any job. */
 export interface IngestJobRecord {
@@ -38,6 +40,8 @@ export interface IngestJobRecord {
   error?: string;
   /** A sync job: the sources it fetches before ingesting. */
   sources?: string[];
+  /** What an admin decided about a held job. */
+  decision?: { action: 'approved' | 'discarded'; by: string; at: string; version: number };
 }
 
 export interface JobsOptions {
@@ -119,6 +123,27 @@ export class IngestJobs {
     return records.filter((record): record is IngestJobRecord => Boolean(record));
   }
 
+  /**
+   * An admin's decision on a held job, under the table's lock (it moves what serves, like an ingestion): `apply`
+   * publishes or discards the held version and returns the version that serves after it. Throws when the job is
+   * not held (already decided, or never held).
+   */
+  async decide(id: string, action: 'approved' | 'discarded', by: string, apply: (record: IngestJobRecord) => Promise<number>): Promise<IngestJobRecord> {
+    const record = await this.get(id);
+    if (!record) throw notFound('job_not_found', 'No ingestion job with this id (job records are kept for INGEST_JOB_RETENTION_DAYS)');
+    if (record.state !== 'held') throw conflict('job_not_held', `Job ${id} is ${record.state}${record.decision ? ` (${record.decision.action} by ${record.decision.by})` : ''}: only a held job can be approved or discarded`);
+    const lock = await acquireIngestLock({ ...lockSettings(this.options.config), purpose: action === 'approved' ? 'approval' : 'discard' });
+    try {
+      const version = await apply(record);
+      record.state = action === 'approved' ? (record.failures.length ? 'partial' : 'succeeded') : 'discarded';
+      record.decision = { action, by, at: new Date().toISOString(), version };
+      await this.save(record);
+      return structuredClone(record);
+    } finally {
+      await lock.release();
+    }
+  }
+
   /** Whether this replica runs a job now (for the "ingestion running" gauge and shutdown). */
   get running(): IngestJobRecord | undefined {
     return this.current?.record;
@@ -162,7 +187,7 @@ export class IngestJobs {
       record.failures = failures;
       // Server paths are not the caller's business: name the knowledge folder and table, not where they live.
       record.summary = { ...rest, source: path.basename(summary.source), db: path.basename(summary.db) };
-      record.state = failures.length ? 'partial' : 'succeeded';
+      record.state = summary.gate?.held ? 'held' : failures.length ? 'partial' : 'succeeded';
     } catch (error) {
       record.state = 'failed';
       record.error = (error as Error).message;

@@ -1,6 +1,6 @@
 import type { LoadFailure } from './document.js';
 
-export type IngestPhase = 'crawling' | 'loading' | 'embedding' | 'committing' | 'calibrating' | 'done';
+export type IngestPhase = 'crawling' | 'loading' | 'embedding' | 'committing' | 'comparing' | 'calibrating' | 'gating' | 'done';
 
 export interface ProgressReporter {
   /** Chunks embedded so far, of `total`. */

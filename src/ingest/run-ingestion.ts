@@ -10,6 +10,8 @@ import { MULTILINGUAL_COLUMN } from '../embed/embedding-spaces.js';
 import { LanceKnowledgeStore } from '../store/lance-knowledge-store.js';
 import { detectLanguage } from '../text/language.js';
 import { chunkSections } from './chunker.js';
+import { CONTRADICTIONS_NOTE, type Contradiction, type ContradictionOptions, findContradictions } from './contradictions.js';
+import { type GateResult, REGRESSION_NOTE, type RegressionGateHook, regressionNote } from './regression-gate.js';
 import { type LoadFailure, type SourceDocument, UnreadableFileError } from './document.js';
 import { LOADERS } from './loaders/index.js';
 import { acquireIngestLock, type IngestLock } from './lock.js';
@@ -48,6 +50,10 @@ export interface IngestOptions {
   retention?: RetentionPolicy;
   /** Documents of the other sources (websites, help centres), from their last sync's snapshots. */
   otherSources?: () => Promise<SourceDocuments>;
+  /** Asks the regression set of each new version before it is published (src/regression); without it every version publishes. */
+  gate?: RegressionGateHook;
+  /** Near-duplicate chunks and their contradictions are looked for among what each run writes; off when undefined. */
+  contradictions?: ContradictionOptions;
 }
 
 /**
@@ -94,6 +100,12 @@ export interface IngestSummary {
   vectorIndexesBuilt?: string[];
   /** The sources a sync job fetched before the run, one report each. */
   sources?: SourceSyncReport[];
+  /** Whether this version serves now: false when the regression gate held it (it waits for an admin). */
+  published?: boolean;
+  /** The regression gate's result on this version, with the answers that changed. */
+  gate?: GateResult;
+  /** Near-duplicates among the chunks written and the contradictions standing in this version (at most 100 listed). */
+  contradictions?: { nearDuplicates: number; found: number; total: number; list: Contradiction[]; seconds: number };
 }
 
 /**
@@ -157,6 +169,23 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
     }
     const warnings: string[] = [...others.warnings];
     const vectorIndexesBuilt = options.vectorIndexMinRows ? await store.ensureIndexes(options.vectorIndexMinRows) : [];
+    let contradictions: IngestSummary['contradictions'];
+    let contradictionList: Contradiction[] | undefined;
+    if (options.contradictions && committed) {
+      progress.phase?.('comparing');
+      const comparing = performance.now();
+      const previous = (await store.versionNotes<Contradiction[]>(CONTRADICTIONS_NOTE))[String(previousVersion)] ?? [];
+      const report = await findContradictions(store, options.embedders, rows, { version: await store.version(), replacedDocIds: replaced, previous }, options.contradictions);
+      contradictions = {
+        nearDuplicates: report.nearDuplicates,
+        found: report.found,
+        total: report.contradictions.length,
+        list: report.contradictions.slice(0, 100),
+        seconds: Math.round(performance.now() - comparing) / 1000,
+      };
+      // Kept under the version number retention leaves current (below), so it is read by the version that serves.
+      contradictionList = report.contradictions;
+    }
     // Before calibrating and tagging: compaction makes a new version, and that one must carry both.
     let versionsRemoved = 0;
     try {
@@ -173,6 +202,25 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
     if (options.calibration && (committed || !calibration || !options.calibration.isCurrent(calibration) || missingOther) && (await store.countRows()) > 0) {
       calibration = await options.calibration.calibrate(store, version);
       await store.saveCalibration(calibration);
+    }
+    if (contradictionList) await store.saveVersionNote(CONTRADICTIONS_NOTE, version, contradictionList);
+    // The regression gate: a version other than the published one is asked the regression set before it serves.
+    // Held, it stays written but unpublished (the published version keeps serving) until an admin approves or discards it.
+    progress.phase?.('gating');
+    const published = await store.publishedVersion();
+    const baselineVersion = published ?? (hadRows ? previousVersion : undefined);
+    let gate: GateResult | undefined;
+    if (version !== published && (await store.countRows()) > 0) {
+      if (options.gate) {
+        const baseline = baselineVersion !== undefined && baselineVersion !== version ? { store: await store.atVersion(baselineVersion), version: baselineVersion } : undefined;
+        try {
+          gate = await options.gate.check({ store, version, baseline });
+        } finally {
+          baseline?.store.close();
+        }
+        await store.saveVersionNote(REGRESSION_NOTE, version, regressionNote(gate));
+      }
+      if (!gate?.held) await store.publish(version);
     }
     // A version committed by a run that crashed before tagging gets its tag now.
     if ((committed || !(await store.currentVersionTagged())) && (await store.countRows()) > 0) {
@@ -212,6 +260,9 @@ export async function runIngestion(options: IngestOptions): Promise<IngestSummar
       calibration,
       versionsRemoved,
       vectorIndexesBuilt,
+      published: !gate?.held,
+      ...(gate ? { gate } : {}),
+      ...(contradictions ? { contradictions } : {}),
     };
   } finally {
     progress.phase?.('done');

@@ -145,6 +145,20 @@ export interface KnowledgeStore {
   sampleChunks(perLanguage: number): Promise<StoredChunk[]>;
   calibration(version: number): Promise<Calibration | undefined>;
   saveCalibration(calibration: Calibration): Promise<void>;
+  /** Moves to what should be read now: a writer to the latest commit, a reader to the published version. */
   checkoutLatest(): Promise<void>;
+  /**
+   * The version readers serve. An ingestion run publishes its version once the regression gate passes; a held
+   * version is written but not published. Undefined for a table never published (its latest commit serves).
+   */
+  publishedVersion(): Promise<number | undefined>;
+  publish(version: number): Promise<void>;
+  /** The newest version in the table, whatever is served. */
+  latestVersion(): Promise<number>;
+  /** A read-only view of the table at `version`. */
+  atVersion(version: number): Promise<KnowledgeStore>;
+  /** Notes of one kind kept with each version (version → note): regression scores, contradictions. */
+  versionNotes<T>(kind: string): Promise<Record<string, T>>;
+  saveVersionNote<T>(kind: string, version: number, note: T): Promise<void>;
   close(): void;
 }

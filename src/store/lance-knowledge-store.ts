@@ -58,12 +58,22 @@ export class LanceKnowledgeStore implements KnowledgeStore {
   private versionRead?: Promise<number>;
   /** What the store derives from one table version (search metrics, row counts); dropped when the version moves. */
   private derived?: { version: number; search?: { metrics: Record<string, 'cosine' | 'dot'>; indexed: Set<string> }; total?: number; languages: Map<string, number> };
+  /** The published version this reader's handle is checked out at (undefined: it follows the latest commit). */
+  private pinned?: number;
+  /** The publication pointer as last read, and when: re-read at most every read-consistency interval. */
+  private pointer?: { version?: number; readAt: number };
 
   private constructor(
     readonly table: lancedb.Table,
     /** Vector column → dimension. */
     readonly dimensions: Record<string, number>,
-    private readonly calibrations: CalibrationStore,
+    private readonly calibrations: VersionNoteStore<Calibration>,
+    private readonly location: { connection: lancedb.Connection; dbDir: string; tableName: string },
+    /**
+     * A reader serves the published version (see publish); a writer (the ingestion run) works on the latest.
+     * `pointerSeconds`: how long a read of the publication pointer stands.
+     */
+    private readonly reading?: { pointerSeconds: number },
   ) {}
 
   /** Dimension of the primary vector column. */
@@ -78,7 +88,8 @@ export class LanceKnowledgeStore implements KnowledgeStore {
       throw new TableMissingError(`Knowledge table "${tableName}" does not exist in ${dbDir}. Run "npm run ingest" first.`);
     }
     const table = await connection.openTable(tableName);
-    return new LanceKnowledgeStore(table, await vectorDimensions(table), calibrationStore(connection, dbDir, tableName));
+    const location = { connection, dbDir, tableName };
+    return new LanceKnowledgeStore(table, await vectorDimensions(table), versionNoteStore(location, 'calibration'), location, { pointerSeconds: options.readConsistencySeconds ?? 0 });
   }
 
   /** Drops a table and its calibration (a workspace deleted); a missing table is no error. */
@@ -95,7 +106,8 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     const connection = await lancedb.connect(dbDir, { storageOptions: options.storageOptions });
     const names = await connection.tableNames();
     const table = names.includes(tableName) ? await connection.openTable(tableName) : await connection.createEmptyTable(tableName, chunkSchema(dimensions));
-    const store = new LanceKnowledgeStore(table, await vectorDimensions(table), calibrationStore(connection, dbDir, tableName));
+    const location = { connection, dbDir, tableName };
+    const store = new LanceKnowledgeStore(table, await vectorDimensions(table), versionNoteStore(location, 'calibration'), location);
     const describe = (shape: Record<string, number>) =>
       Object.entries(shape)
         .map(([column, dimension]) => `${column}: ${dimension}`)
@@ -119,10 +131,74 @@ export class LanceKnowledgeStore implements KnowledgeStore {
    * (concurrent answers, the searches of one answer) share one, whose answer was current while they waited.
    */
   servingVersion(): Promise<number> {
-    this.versionRead ??= this.table.version().finally(() => {
-      this.versionRead = undefined;
-    });
+    this.versionRead ??= this.followPublished()
+      .then(() => this.table.version())
+      .finally(() => {
+        this.versionRead = undefined;
+      });
     return this.versionRead;
+  }
+
+  /**
+   * A reader's handle is checked out at the published version, so a version an ingestion wrote but did not
+   * publish (held by the regression gate) is never served. A table that was never published (written before the
+   * pointer existed) is served at its latest commit, as before.
+   */
+  private async followPublished(): Promise<void> {
+    if (!this.reading) return;
+    const now = performance.now();
+    if (!this.pointer || now - this.pointer.readAt >= this.reading.pointerSeconds * 1000) this.pointer = { version: await this.publishedVersion(), readAt: now };
+    const target = this.pointer.version;
+    if (target === this.pinned) return;
+    if (target === undefined) await this.table.checkoutLatest();
+    else {
+      try {
+        await this.table.checkout(target);
+      } catch {
+        // A published version that is gone (deleted by hand, or by a retention run of an older release) must not
+        // stop every answer: the latest commit serves, as for a table never published.
+        await this.table.checkoutLatest();
+        this.pinned = undefined;
+        this.pointer = { version: undefined, readAt: performance.now() };
+        return;
+      }
+    }
+    this.pinned = target;
+  }
+
+  async publishedVersion(): Promise<number | undefined> {
+    return (await this.publication.read()).current?.version;
+  }
+
+  /** Makes `version` the one readers serve (within their read-consistency interval; this handle at once). */
+  async publish(version: number): Promise<void> {
+    await this.publication.write({ current: { version, at: new Date().toISOString() } });
+    this.pointer = undefined;
+  }
+
+  private get publication(): VersionNoteStore<{ version: number; at: string }> {
+    return versionNoteStore(this.location, 'published');
+  }
+
+  /** The newest version in the table, whatever this handle is checked out at. */
+  async latestVersion(): Promise<number> {
+    return Math.max(...(await this.table.listVersions()).map((entry) => entry.version));
+  }
+
+  /** A read-only view of the table at `version` (the regression gate compares the published version with a new one). */
+  async atVersion(version: number): Promise<LanceKnowledgeStore> {
+    const table = await this.location.connection.openTable(this.location.tableName);
+    await table.checkout(version);
+    return new LanceKnowledgeStore(table, this.dimensions, this.calibrations, this.location);
+  }
+
+  async versionNotes<T>(kind: string): Promise<Record<string, T>> {
+    return versionNoteStore<T>(this.location, kind).read();
+  }
+
+  /** Keeps a note (a regression score, the contradictions found) with a version, for the last 50 versions. */
+  async saveVersionNote<T>(kind: string, version: number, note: T): Promise<void> {
+    await saveNote(versionNoteStore<T>(this.location, kind), version, note);
   }
 
   async countRows(): Promise<number> {
@@ -298,6 +374,7 @@ export class LanceKnowledgeStore implements KnowledgeStore {
 
   async fullTextSearch(text: string, limit: number, filter?: ChunkFilter): Promise<ScoredChunk[]> {
     if (!text.trim()) return [];
+    if (this.reading) await this.servingVersion();
     let query = this.table
       .query()
       .fullTextSearch(text, { columns: ['search_text'] })
@@ -331,7 +408,10 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     if (!oldestKeptTag) return undefined;
     // LanceDB judges age by the manifest file's time, a few ms before the version's own timestamp: cut just
     // after the version before the oldest kept one, not at the kept one's timestamp (which would drop it).
-    const previous = versions.find((entry) => entry.version < oldestKeptTag.version);
+    // The published version stays too, however many versions were written (and held) after it.
+    const published = await this.publishedVersion();
+    const oldestKept = published === undefined ? oldestKeptTag.version : Math.min(published, oldestKeptTag.version);
+    const previous = versions.find((entry) => entry.version < oldestKept);
     if (!previous) return undefined;
     return new Date(Math.min(previous.timestamp.getTime() + 1, byAge));
   }
@@ -365,6 +445,7 @@ export class LanceKnowledgeStore implements KnowledgeStore {
 
   /** Makes an old version current again by committing a new version with its contents (and its calibration). */
   async rollback(version: number | string, options: { force?: boolean } = {}): Promise<number> {
+    this.pinned = undefined;
     try {
       await this.table.checkout(version);
     } catch (error) {
@@ -378,9 +459,13 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     }
     await this.table.restore();
     await this.table.checkoutLatest();
+    this.pinned = undefined;
     const current = await this.table.version();
     const calibration = await this.calibration(restoredFrom);
     if (calibration) await this.saveCalibration({ ...calibration, version: current });
+    // A rollback is an operator's decision: it serves at once (a version the gate held is passed over).
+    await this.publish(current);
+    if (this.reading) await this.servingVersion();
     return current;
   }
 
@@ -411,20 +496,17 @@ export class LanceKnowledgeStore implements KnowledgeStore {
   }
 
   async saveCalibration(calibration: Calibration): Promise<void> {
-    const all = await this.calibrations.read();
-    all[String(calibration.version)] = calibration;
-    // Keep it small: the last 50 versions are more than rollback ever needs.
-    await this.calibrations.write(
-      Object.fromEntries(
-        Object.entries(all)
-          .sort((a, b) => Number(b[0]) - Number(a[0]))
-          .slice(0, 50),
-      ),
-    );
+    await saveNote(this.calibrations, calibration.version, calibration);
   }
 
+  /** A writer moves to the latest commit; a reader re-reads the publication pointer now and serves what it names. */
   async checkoutLatest(): Promise<void> {
-    await this.table.checkoutLatest();
+    if (!this.reading) {
+      await this.table.checkoutLatest();
+      return;
+    }
+    this.pointer = undefined;
+    await this.servingVersion();
   }
 
   close(): void {
@@ -435,44 +517,58 @@ export class LanceKnowledgeStore implements KnowledgeStore {
 /** A LanceDB location that is a URI (s3://, gs://, az://…) rather than a local folder. */
 export const isRemoteUri = (location: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
 
-/** Where the per-version calibrations of a table live: all of them as one JSON document. */
-interface CalibrationStore {
-  read(): Promise<Record<string, Calibration>>;
-  write(all: Record<string, Calibration>): Promise<void>;
+/** Where notes kept per table version (calibrations, regression scores, contradictions, the publication pointer) live: all of one kind as one JSON document. */
+interface VersionNoteStore<T> {
+  read(): Promise<Record<string, T>>;
+  write(all: Record<string, T>): Promise<void>;
+}
+
+/** Keep it small: the last 50 versions are more than rollback ever needs. */
+async function saveNote<T>(notes: VersionNoteStore<T>, version: number, note: T): Promise<void> {
+  const all = await notes.read();
+  all[String(version)] = note;
+  await notes.write(
+    Object.fromEntries(
+      Object.entries(all)
+        .sort((a, b) => Number(b[0]) - Number(a[0]))
+        .slice(0, 50),
+    ),
+  );
 }
 
 /**
- * Local tables keep calibrations in a JSON file beside the table (written atomically). Tables on object
+ * Local tables keep each kind of note in a JSON file beside the table (written atomically). Tables on object
  * storage keep them in a one-row LanceDB table next to the knowledge table, so every replica on every host
- * reads the same thresholds.
+ * reads the same thresholds and the same publication pointer.
  */
-function calibrationStore(connection: lancedb.Connection, dbDir: string, tableName: string): CalibrationStore {
+function versionNoteStore<T>(location: { connection: lancedb.Connection; dbDir: string; tableName: string }, kind: string): VersionNoteStore<T> {
+  const { connection, dbDir, tableName } = location;
   if (!isRemoteUri(dbDir)) {
-    const file = path.join(dbDir, `${tableName}.calibration.json`);
+    const file = path.join(dbDir, `${tableName}.${kind}.json`);
     return {
       read: async () => {
         try {
-          return JSON.parse(await readFile(file, 'utf8')) as Record<string, Calibration>;
+          return JSON.parse(await readFile(file, 'utf8')) as Record<string, T>;
         } catch {
           return {};
         }
       },
       write: async (all) => {
-        const temporary = `${file}.${process.pid}.tmp`;
+        const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
         await writeFile(temporary, JSON.stringify(all, null, 2));
         await rename(temporary, file);
       },
     };
   }
-  const name = `${tableName}__calibration`;
+  const name = `${tableName}__${kind}`;
   return {
     read: async () => {
       if (!(await connection.tableNames()).includes(name)) return {};
       const rows = await (await connection.openTable(name)).query().limit(1).toArray();
-      return rows.length ? (JSON.parse(rows[0].json as string) as Record<string, Calibration>) : {};
+      return rows.length ? (JSON.parse(rows[0].json as string) as Record<string, T>) : {};
     },
     write: async (all) => {
-      await connection.createTable(name, [{ id: 'calibrations', json: JSON.stringify(all) }], { mode: 'overwrite' });
+      await connection.createTable(name, [{ id: kind, json: JSON.stringify(all) }], { mode: 'overwrite' });
     },
   };
 }

@@ -6,6 +6,7 @@ import type { EmbeddingSpaces } from './embed/embedding-spaces.js';
 import { acquireIngestLock, lockSettings } from './ingest/lock.js';
 import type { SourceSyncReport } from './ingest/sources/snapshot.js';
 import { loadSourceDocuments, syncSources } from './ingest/sources/sync-sources.js';
+import { FOLDER_SOURCE_ID, loadSources } from './ingest/sources/source-config.js';
 import type { ProgressReporter } from './ingest/progress.js';
 import { type IngestOptions, type IngestSummary, runIngestion } from './ingest/run-ingestion.js';
 
@@ -19,7 +20,7 @@ import { type IngestOptions, type IngestSummary, runIngestion } from './ingest/r
 export async function ingestKnowledgeBase(
   config: Config,
   embedders: EmbeddingSpaces,
-  options: { classifier?: ProductLineClassifier; progress?: ProgressReporter; dbDir?: string; tableName?: string; lockHeld?: boolean; sync?: string[] | 'all' } = {},
+  options: { classifier?: ProductLineClassifier; progress?: ProgressReporter; dbDir?: string; tableName?: string; lockHeld?: boolean; sync?: string[] | 'all'; audiences?: string[] } = {},
 ): Promise<IngestSummary> {
   if (!options.sync) return runKnowledgeBase(config, embedders, options);
   // A sync fetches its sources first (network) under the table's lease, so two syncs never write one
@@ -47,9 +48,10 @@ export async function ingestKnowledgeBase(
 async function runKnowledgeBase(
   config: Config,
   embedders: EmbeddingSpaces,
-  options: { classifier?: ProductLineClassifier; progress?: ProgressReporter; dbDir?: string; tableName?: string; lockHeld?: boolean },
+  options: { classifier?: ProductLineClassifier; progress?: ProgressReporter; dbDir?: string; tableName?: string; lockHeld?: boolean; audiences?: string[] },
 ): Promise<IngestSummary> {
   const classifier = options.classifier ?? new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
+  const sources = await loadSources(config.SOURCES_FILE);
   return runIngestion({
     source: config.KNOWLEDGE_DIR,
     dbDir: options.dbDir ?? config.DB_DIR,
@@ -58,8 +60,10 @@ async function runKnowledgeBase(
     classifier,
     exclude: notDocuments(config),
     // Websites and help centres: their documents from the last successful sync (no network here).
-    otherSources: () => loadSourceDocuments(config),
+    otherSources: () => loadSourceDocuments(config, sources),
     progress: options.progress,
+    // The run's own (`npm run ingest -- --audiences`) before the folder source's.
+    defaultAudiences: options.audiences ?? sources.find((source) => source.id === FOLDER_SOURCE_ID)?.audiences,
     ...runSettings(config, embedders),
     lock: { ...runSettings(config, embedders).lock, held: options.lockHeld },
   });

@@ -6,6 +6,7 @@ import type { SharedState } from '../state/shared-state.js';
 import { detectLanguage, kbLanguageFor, type LanguageCode } from '../text/language.js';
 import { resolveFollowUp } from './follow-up.js';
 import { conflict, notFound } from '../errors.js';
+import { isPublicOnly, keyAudiences } from '../store/audiences.js';
 import type { SessionStore, Turn } from './session-store.js';
 
 /** One question as the conversation sees it (the HTTP layer's validated body fits this shape). */
@@ -22,6 +23,8 @@ export interface ConversationQuestion {
   history?: { question: string; answer: string }[];
   /** The API key id asking ('' or absent when keys are off): a session belongs to the key that started it. */
   owner?: string;
+  /** The audiences the asking key may see (docs/audiences.md); absent is the public alone. */
+  audiences?: readonly string[];
 }
 
 const LOG_MAX_LENGTH = 100_000;
@@ -46,6 +49,11 @@ export interface AnswerRecord {
   channel?: string;
   /** Earlier turns of the conversation (masked), oldest first. */
   context?: { question: string; answer: string }[];
+  /**
+   * The asking key's audiences, when not the public alone: an agent's question (and its answer from internal
+   * sources) is told apart in the gaps report and the exports, and never taken for a customer's.
+   */
+  audiences?: string[];
   at: string;
 }
 
@@ -84,7 +92,9 @@ export class Conversations {
       channel: body.channel,
       timeZone: body.timeZone,
       region: body.region,
+      audiences: body.audiences,
     };
+    const audiences = keyAudiences(body.audiences);
     const onDone = async (meta: AnswerMeta, done: AnswerDone) => {
       const at = new Date().toISOString();
       // Masked once, here: the answer record, the unanswered log and the session all keep this text.
@@ -103,6 +113,7 @@ export class Conversations {
         channel: body.channel ?? 'api',
         // The turns before this one (already masked in the session): a fine-tuning example needs its conversation.
         context: history.slice(-3).map((turn) => ({ question: turn.question, answer: turn.answer })),
+        ...(isPublicOnly(audiences) ? {} : { audiences }),
         at,
       };
       await this.state.setJson(`answer:${done.answerId}`, record, this.options.answerRecordTtlSeconds ?? 7 * 86_400);
@@ -118,7 +129,14 @@ export class Conversations {
           productLineName: meta.productLineName,
           notice: done.notice,
           mode: done.mode,
-          citations: done.citations.map((citation) => ({ n: citation.n, title: citation.title, heading: citation.heading, path: citation.path, ...(citation.url ? { url: citation.url } : {}) })),
+          citations: done.citations.map((citation) => ({
+            n: citation.n,
+            title: citation.title,
+            heading: citation.heading,
+            path: citation.path,
+            ...(citation.url ? { url: citation.url } : {}),
+            ...(citation.internal ? { internal: true as const } : {}),
+          })),
           at,
         }, body.owner ?? '');
       }
@@ -138,7 +156,17 @@ export class Conversations {
   /** Records feedback; without the answer's record (shared state down) it keeps what the customer sent. */
   async recordFeedback(feedback: { answerId: string; rating: 'up' | 'down'; comment?: string }, record?: AnswerRecord): Promise<string> {
     const answer = record
-      ? { question: record.question, answer: record.answer, mode: record.mode, productLine: record.productLine, lang: record.lang, channel: record.channel, context: record.context, answeredAt: record.at }
+      ? {
+          question: record.question,
+          answer: record.answer,
+          mode: record.mode,
+          productLine: record.productLine,
+          lang: record.lang,
+          channel: record.channel,
+          context: record.context,
+          ...(record.audiences ? { audiences: record.audiences } : {}),
+          answeredAt: record.at,
+        }
       : { answerRecordUnavailable: true };
     const comment = feedback.comment === undefined ? undefined : this.mask(feedback.comment);
     return this.state.appendLog('feedback', { ...feedback, comment, ...answer, at: new Date().toISOString() }, LOG_MAX_LENGTH);

@@ -13,6 +13,7 @@ import { keySpec } from './access.js';
 import type { KeyRegistry } from './key-registry.js';
 import { type CuratedAnswers, curatedSpec } from '../answer/curated.js';
 import { receiveOneFile } from './upload.js';
+import { audienceList, isPublicOnly, normalizeAudiences } from '../store/audiences.js';
 
 export interface AdminRouteOptions {
   /** Rate limit, admin key, then the JSON body parser. */
@@ -83,11 +84,14 @@ export function adminRoutes(options: AdminRouteOptions): Router {
     let stored: string | undefined;
     try {
       const name = options.documents.safeName(received.fileName);
+      // Who may see it (docs/audiences.md): a form field or the query; neither leaves it to the folder's rules (public by default).
+      const given = received.fields.audiences ?? (typeof request.query.audiences === 'string' ? request.query.audiences : undefined);
+      const audiences = given === undefined ? undefined : normalizeAudiences(audienceList.parse(given));
       // The file goes into place only once this job holds the lock: a running ingestion never sees it half-way.
-      const job = await startJob(request, 'upload', `upload ${name}`, async () => {
-        stored = await options.documents.place(incoming, name);
+      const job = await startJob(request, 'upload', `upload ${name}${audiences ? ` for ${audiences.join(', ')}` : ''}`, async () => {
+        stored = await options.documents.place(incoming, name, audiences);
       });
-      response.status(202).location(`/v1/admin/jobs/${job.id}`).json({ document: { path: stored, bytes: received.bytes }, job });
+      response.status(202).location(`/v1/admin/jobs/${job.id}`).json({ document: { path: stored, bytes: received.bytes, ...(audiences ? { audiences } : {}) }, job });
     } finally {
       if (!stored) await rm(incoming, { force: true });
     }
@@ -139,7 +143,7 @@ export function adminRoutes(options: AdminRouteOptions): Router {
   router.post('/v1/admin/keys', async (request: Request, response: Response) => {
     const spec = keySpec.extend({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'id: 1–64 letters, digits, _ . -') }).strict().parse(request.body ?? {});
     const created = await options.keys.create(spec, request.apiKey?.id ?? 'unknown');
-    await audit(request, 'key.create', { key: spec.id, scopes: spec.scopes });
+    await audit(request, 'key.create', { key: spec.id, scopes: spec.scopes, audiences: created.info.audiences });
     // The only time the key is shown: it is stored as a hash.
     response.status(201).json({ key: created.key, ...created.info });
   });
@@ -182,20 +186,35 @@ export function adminRoutes(options: AdminRouteOptions): Router {
         until: z.iso.datetime({ offset: true }).optional(),
         productLine: z.string().max(100).optional(),
         limit: z.coerce.number().int().min(1).max(5000).default(1000),
+        // Whose failed questions (docs/audiences.md): customers' by default; an agent's may name internal things.
+        audience: z.enum(['public', 'internal', 'all']).default('public'),
       })
       .parse(request.query);
+    const askedBy = (entry: Record<string, unknown>) => (Array.isArray(entry.audiences) ? entry.audiences.map(String) : undefined);
+    const wanted = (audiences: string[] | undefined) => query.audience === 'all' || (query.audience === 'public') === isPublicOnly(audiences);
     const since = query.since ?? new Date(Date.now() - 30 * 86_400_000).toISOString();
     const until = query.until ?? new Date().toISOString();
     const [refused, feedback] = await Promise.all([options.conversations.readLog('unanswered', query.limit), options.conversations.readLog('feedback', query.limit)]);
     const unansweredIds = new Set(refused.map(({ entry }) => String(entry.answerId)));
     const signals: GapSignal[] = [
-      ...refused.map(({ id, entry }) => ({ id, question: String(entry.question ?? ''), productLine: String(entry.productLine ?? 'general'), lang: String(entry.lang ?? ''), at: String(entry.at ?? ''), kind: 'refused' as const })),
+      ...refused.map(({ id, entry }) => ({ id, question: String(entry.question ?? ''), productLine: String(entry.productLine ?? 'general'), lang: String(entry.lang ?? ''), at: String(entry.at ?? ''), kind: 'refused' as const, audiences: askedBy(entry) })),
       ...feedback
         // A thumbs-down on an answer already logged as unanswered (the middle band's suggestions) is the same failure: once.
         .filter(({ entry }) => entry.rating === 'down' && typeof entry.question === 'string' && !unansweredIds.has(String(entry.answerId)))
-        .map(({ id, entry }) => ({ id, question: String(entry.question), productLine: String(entry.productLine ?? 'general'), lang: String(entry.lang ?? ''), at: String(entry.answeredAt ?? entry.at ?? ''), kind: 'thumbs_down' as const })),
-    ].filter((signal) => signal.question && Date.parse(signal.at) >= Date.parse(since) && Date.parse(signal.at) <= Date.parse(until) && (!query.productLine || signal.productLine === query.productLine));
-    response.json({ since, until, productLine: query.productLine ?? null, questions: signals.length, gaps: await options.gaps.report(signals) });
+        .map(({ id, entry }) => ({
+          id,
+          question: String(entry.question),
+          productLine: String(entry.productLine ?? 'general'),
+          lang: String(entry.lang ?? ''),
+          at: String(entry.answeredAt ?? entry.at ?? ''),
+          kind: 'thumbs_down' as const,
+          audiences: askedBy(entry),
+        })),
+    ].filter(
+      (signal) =>
+        signal.question && Date.parse(signal.at) >= Date.parse(since) && Date.parse(signal.at) <= Date.parse(until) && (!query.productLine || signal.productLine === query.productLine) && wanted(signal.audiences),
+    );
+    response.json({ since, until, productLine: query.productLine ?? null, audience: query.audience, questions: signals.length, gaps: await options.gaps.report(signals) });
   });
   router.get('/v1/admin/feedback', async (request: Request, response: Response) => {
     const rating = z.enum(['up', 'down']).optional().parse(request.query.rating);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from './http-error.js';
 import type { SharedState } from '../state/shared-state.js';
 import { type AccessControl, type ApiKey, hashKey, type Scope } from './access.js';
+import { keyAudiences } from '../store/audiences.js';
 
 /** One change to the key set, kept in the shared state's `api-keys` log (a Redis stream, or a file). */
 type KeyEvent =
@@ -12,6 +13,8 @@ export interface KeyInfo {
   id: string;
   scopes: Scope[];
   origins: string[];
+  /** What its answers may draw on (absent in the key: `['public']`). */
+  audiences: string[];
   /** `settings`: API_KEYS_FILE / API_KEYS (revocable here, removed there); `admin-api`: created through the API. */
   source: 'settings' | 'admin-api';
   createdAt?: string;
@@ -84,19 +87,21 @@ export class KeyRegistry {
   list(): KeyInfo[] {
     const info: KeyInfo[] = [];
     for (const key of this.fromSettings) {
-      if (!this.created.has(key.id)) info.push({ id: key.id, scopes: key.scopes, origins: key.origins, source: 'settings', revokedAt: this.revoked.get(key.id) });
+      if (!this.created.has(key.id)) info.push({ id: key.id, scopes: key.scopes, origins: key.origins, audiences: keyAudiences(key.audiences), source: 'settings', revokedAt: this.revoked.get(key.id) });
     }
-    for (const { key, at } of this.created.values()) info.push({ id: key.id, scopes: key.scopes, origins: key.origins, source: 'admin-api', createdAt: at, revokedAt: this.revoked.get(key.id) });
+    for (const { key, at } of this.created.values()) {
+      info.push({ id: key.id, scopes: key.scopes, origins: key.origins, audiences: keyAudiences(key.audiences), source: 'admin-api', createdAt: at, revokedAt: this.revoked.get(key.id) });
+    }
     return info.sort((a, b) => a.id.localeCompare(b.id));
   }
 
   /** Creates a key; returns the secret (shown once). An id in use by a live key is a conflict. */
-  async create(spec: { id: string; scopes: Scope[]; origins: string[] }, by: string): Promise<{ key: string; info: KeyInfo }> {
+  async create(spec: { id: string; scopes: Scope[]; origins: string[]; audiences?: string[] }, by: string): Promise<{ key: string; info: KeyInfo }> {
     this.requireShared();
     await this.refresh();
     if (this.list().some((key) => key.id === spec.id && !key.revokedAt)) throw new AppError(409, 'key_exists', `A key with id "${spec.id}" exists; revoke it first or pick another id`);
     const secret = newApiKey(spec.scopes);
-    const key: ApiKey = { id: spec.id, sha256: hashKey(secret), scopes: spec.scopes, origins: spec.origins };
+    const key: ApiKey = { id: spec.id, sha256: hashKey(secret), scopes: spec.scopes, origins: spec.origins, ...(spec.audiences ? { audiences: keyAudiences(spec.audiences) } : {}) };
     await this.state.appendLog(KEY_LOG, { action: 'create', key, at: new Date().toISOString(), by } satisfies KeyEvent, KEY_LOG_MAX);
     await this.refresh();
     return { key: secret, info: this.list().find((entry) => entry.id === spec.id)! };

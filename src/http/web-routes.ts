@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import { type Request, type Response, Router } from 'express';
 import { AppError } from './http-error.js';
@@ -20,6 +20,17 @@ export function webRoutes(widgetFile = 'dist/widget.js', options: { demoWidgetKe
   });
   router.get('/admin/admin.js', (_request: Request, response: Response) => {
     response.type('application/javascript').send(admin.js);
+  });
+  // The admin page's other scripts (one file per feature, docs in each): every .js in the folder, read at start-up.
+  const adminScripts = new Map(
+    readdirSync(adminDir)
+      .filter((name) => name.endsWith('.js') && name !== 'admin.js')
+      .map((name) => [name, readFileSync(new URL(name, adminDir), 'utf8')]),
+  );
+  router.get('/admin/:script.js', (request: Request, response: Response, next) => {
+    const script = adminScripts.get(`${request.params.script}.js`);
+    if (!script) return next();
+    response.type('application/javascript').send(script);
   });
   router.get('/admin/admin.css', (_request: Request, response: Response) => {
     response.type('css').send(admin.css);

@@ -1,4 +1,5 @@
 import type { Embedder } from '../embed/embedder.js';
+import { keyAudiences } from '../store/audiences.js';
 
 /** One customer question the knowledge base failed: refused, or answered and rated thumbs-down. */
 export interface GapSignal {
@@ -9,6 +10,8 @@ export interface GapSignal {
   lang: string;
   at: string;
   kind: 'refused' | 'thumbs_down';
+  /** The asking key's audiences when not the public alone (an agent's question): never grouped with customers'. */
+  audiences?: string[];
 }
 
 export interface Gap {
@@ -23,6 +26,8 @@ export interface Gap {
   /** A few other wordings, most recent first. */
   questions: string[];
   languages: string[];
+  /** Who asked: `['public']` for customers, or the askers' audiences (`['agents', 'public']`). */
+  audiences: string[];
 }
 
 export interface GapReportOptions {
@@ -50,21 +55,22 @@ export class GapReporter {
 
   async report(signals: GapSignal[]): Promise<Gap[]> {
     const vectors = await this.embed(signals);
-    const groups: { productLine: string; centre: Float32Array; members: { signal: GapSignal; vector: Float32Array }[] }[] = [];
+    const groups: { productLine: string; audiences: string; centre: Float32Array; members: { signal: GapSignal; vector: Float32Array }[] }[] = [];
+    const audiencesOf = (signal: GapSignal) => keyAudiences(signal.audiences).join(',');
     // Oldest first, so a group's first member is the first time it was seen.
     const ordered = signals.map((signal, index) => ({ signal, vector: vectors[index] })).sort((a, b) => a.signal.at.localeCompare(b.signal.at));
     for (const item of ordered) {
       let best: (typeof groups)[number] | undefined;
       let bestScore = this.options.similarity;
       for (const group of groups) {
-        if (group.productLine !== item.signal.productLine) continue;
+        if (group.productLine !== item.signal.productLine || group.audiences !== audiencesOf(item.signal)) continue;
         const score = cosine(group.centre, item.vector);
         if (score >= bestScore) {
           best = group;
           bestScore = score;
         }
       }
-      if (!best) groups.push({ productLine: item.signal.productLine, centre: Float32Array.from(item.vector), members: [item] });
+      if (!best) groups.push({ productLine: item.signal.productLine, audiences: audiencesOf(item.signal), centre: Float32Array.from(item.vector), members: [item] });
       else {
         best.members.push(item);
         // Running mean of the members: the centre moves as wordings accumulate.
@@ -87,6 +93,7 @@ export class GapReporter {
           example: central.signal.question,
           questions: distinct.slice(0, 5),
           languages: [...new Set(members.map((member) => member.signal.lang))].sort(),
+          audiences: group.audiences.split(','),
         };
       })
       .sort((a, b) => b.count - a.count || b.lastSeen.localeCompare(a.lastSeen));

@@ -235,10 +235,14 @@ export function adminRoutes(options: AdminRouteOptions): Router {
         since: z.iso.datetime({ offset: true }).optional(),
         until: z.iso.datetime({ offset: true }).optional(),
         limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+        // Agents' rated answers quote internal sources: a model trained on them could tell customers (docs/audiences.md).
+        audience: z.enum(['public', 'all']).default('public'),
       })
       .strict()
       .parse(request.query);
-    const entries = await options.conversations.readLog('feedback', query.limit);
+    const entries = (await options.conversations.readLog('feedback', query.limit)).filter(
+      ({ entry }) => query.audience === 'all' || isPublicOnly(Array.isArray(entry.audiences) ? entry.audiences.map(String) : undefined),
+    );
     response.status(200).type('application/x-ndjson').setHeader('Content-Disposition', 'attachment; filename="kefu-finetune.jsonl"');
     let written = 0;
     for (const { id, entry } of entries) {

@@ -9,6 +9,7 @@ import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import request from 'supertest';
+import type { Response as AgentResponse } from 'superagent';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAiChatModel } from '../../src/answer/chat-model.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
@@ -70,6 +71,7 @@ async function addInternalKnowledge(knowledge: string): Promise<void> {
 
 const apiKeys = { API_KEYS, RATE_LIMIT_IP_BURST: '100000', RATE_LIMIT_KEY_BURST: '100000', RATE_LIMIT_KEY_CEILING_BURST: '100000' };
 
+// Ingesting the sample knowledge base with the real models takes minutes on a busy machine.
 beforeAll(async () => {
   const temp = await tempDir('audiences');
   cleanup = temp.remove;
@@ -93,7 +95,7 @@ beforeAll(async () => {
     embedders,
     chatModel: null,
   });
-});
+}, 600_000);
 
 afterAll(async () => {
   await llm?.stop();
@@ -106,15 +108,17 @@ beforeEach(() => {
   llm.requests.length = 0;
 });
 
+/** supertest reads an SSE stream or JSON Lines body as one string. */
+const asText = (res: AgentResponse, done: (error: Error | null, body: string) => void) => {
+  let text = '';
+  res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  res.on('end', () => done(null, text));
+};
 const ask = (service: Service, key: string, body: Record<string, unknown>) => request(service.app).post('/v1/ask').set({ 'content-type': 'application/json', 'x-api-key': key }).send(body);
 const askStream = (service: Service, key: string, body: Record<string, unknown>) =>
   ask(service, key, { ...body, stream: true })
     .buffer(true)
-    .parse((res, done) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => done(null, text));
-    });
+    .parse(asText);
 const complete = (service: Service, key: string, question: string) =>
   request(service.app)
     .post('/v1/chat/completions')
@@ -209,6 +213,23 @@ describe('a public key never gets what only agents may see', () => {
     const internal = await report('internal');
     const gap = internal.body.gaps.find((entry: { example: string; questions: string[] }) => [entry.example, ...entry.questions].some((text) => text.includes('warehouse transfer')));
     expect(gap?.audiences).toEqual(['agents', 'public']);
+  });
+});
+
+describe("logs of agents' answers stay out of customer-facing outputs", () => {
+  it("the fine-tuning export leaves an agent's rated internal answer out unless asked for all", async () => {
+    const answered = await ask(extractive, KEYS.agent, { question: 'What is the Pulse Band 3 water damage override code?' });
+    expect(answered.body.answer).toContain(SECRET);
+    const rated = await request(extractive.app).post('/v1/feedback').set({ 'content-type': 'application/json', 'x-api-key': KEYS.agent }).send({ answerId: answered.body.answerId, rating: 'up' });
+    expect(rated.status).toBe(201);
+    const exported = (audience?: string) =>
+      request(extractive.app)
+        .get(`/v1/admin/export/finetune${audience ? `?audience=${audience}` : ''}`)
+        .set('x-api-key', KEYS.admin)
+        .buffer(true)
+        .parse(asText);
+    expect(String((await exported()).body)).not.toContain(SECRET);
+    expect(String((await exported('all')).body)).toContain(SECRET);
   });
 });
 

@@ -10,6 +10,11 @@ import { loadJsonLines } from '../../src/ingest/loaders/records.js';
 import { MemoryState } from '../../src/state/shared-state.js';
 import { isInternal, keyAudiences, normalizeAudiences, visibleTo } from '../../src/store/audiences.js';
 import { tempDir } from '../support/real-stack.js';
+import express from 'express';
+import request from 'supertest';
+import { adminRoutes, type AdminRouteOptions } from '../../src/http/admin-routes.js';
+import { errorHandler } from '../../src/http/error-handler.js';
+import { createLogger } from '../../src/log.js';
 
 describe('audience names and visibility', () => {
   it('a document is public unless limited; a list holding public is public', () => {
@@ -115,5 +120,41 @@ describe('the answer cache key', () => {
     expect(agents).not.toBe(before);
     expect(cache.key('Can I swim?', 'B', 'en', 7, 'r1', ['agents', 'public'])).toBe(agents);
     expect(cache.key('Can I swim?', 'B', 'en', 7, 'r1', ['agents'])).not.toBe(agents);
+  });
+});
+
+describe('uploading a document for an audience', () => {
+  it('POST /v1/admin/documents takes an audiences field (or query) and records it before the job ingests; a bad name is 400', async () => {
+    const temp = await tempDir('audience-upload-route');
+    try {
+      const documents = new DocumentFiles(temp.dir);
+      const jobs: AdminRouteOptions['jobs'] = {
+        // Runs the job's preparation (placing the file) as a real job does once it holds the lock.
+        start: async (_kind, options) => {
+          await options?.prepare?.();
+          return { id: '00000000-0000-4000-8000-000000000002' } as Awaited<ReturnType<AdminRouteOptions['jobs']['start']>>;
+        },
+        get: async () => undefined,
+        list: async () => [],
+      };
+      const app = express();
+      const pass: express.RequestHandler = (_request, _response, next) => next();
+      app.use(adminRoutes({ guard: [pass], documents, jobs, state: new MemoryState(), maxUploadBytes: 1_000_000 } as unknown as AdminRouteOptions));
+      app.use(errorHandler(createLogger('silent')));
+      const upload = (name: string, fields: Record<string, string>, query = '') => {
+        let call = request(app).post(`/v1/admin/documents${query}`);
+        for (const [field, value] of Object.entries(fields)) call = call.field(field, value);
+        return call.attach('file', Buffer.from('# Escalations\n\nCall the duty manager.\n'), name);
+      };
+      const placed = await upload('escalations.md', { audiences: 'agents' });
+      expect(placed.status).toBe(202);
+      expect(placed.body.document).toMatchObject({ path: 'uploads/escalations.md', audiences: ['agents'] });
+      expect(await new FolderAudiences(temp.dir).forFile('uploads/escalations.md')).toEqual(['agents']);
+      expect((await upload('prices.md', {}, '?audiences=partners,agents')).body.document.audiences).toEqual(['agents', 'partners']);
+      const bad = await upload('bad.md', { audiences: 'Agents Only!' });
+      expect(bad.status).toBe(400);
+    } finally {
+      await temp.remove();
+    }
   });
 });

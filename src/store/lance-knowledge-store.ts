@@ -171,7 +171,8 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     }
     const columns = Object.keys(this.dimensions);
     const data = rows.map((row) => {
-      const out: Record<string, unknown> = { ...row, [AUDIENCES]: normalizeAudiences(row.audiences) };
+      // A row read back from a table holds an Arrow list there, not an array: both are iterable.
+      const out: Record<string, unknown> = { ...row, [AUDIENCES]: normalizeAudiences(row.audiences ? Array.from(row.audiences as Iterable<string>) : undefined) };
       for (const column of columns) out[column] = Array.from((row as unknown as Record<string, Float32Array>)[column] ?? emptyVector(this.dimensions[column]));
       return out;
     });

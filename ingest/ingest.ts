@@ -17,6 +17,8 @@
  *   --workspace <id>      a created workspace's knowledge folder into its table (docs/workspaces.md); with
  *                         --server, the job runs in that workspace (an operator key may name any workspace)
  *   --approve | --discard publish the version the regression gate held, or go back to the published one, and exit
+ *   --audiences <names>   who may see the documents that do not say so themselves (comma-separated, e.g. agents);
+ *                         default: the folder source's `audiences` in sources.yaml, else public (docs/audiences.md)
  *
  * Exit codes: 0 all ingested, 1 some files failed (the rest is committed), 2 the run could not happen, 4 the regression
  * gate held the new version (written, not served: approve or discard it, POST /v1/admin/jobs/:id/approve|discard or
@@ -37,6 +39,7 @@ import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import { WORKSPACE_HEADER } from '../src/http/workspace-access.js';
 import { workspaceConfig } from '../src/workspaces/workspace-config.js';
 import { workspaceId } from '../src/workspaces/workspace-registry.js';
+import { audienceList, normalizeAudiences } from '../src/store/audiences.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -57,12 +60,23 @@ async function main(): Promise<number> {
       workspace: { type: 'string' },
       approve: { type: 'boolean', default: false },
       discard: { type: 'boolean', default: false },
+      audiences: { type: 'string' },
     },
   });
+  const audiences = values.audiences === undefined ? undefined : audienceList.safeParse(values.audiences);
+  if (audiences && !audiences.success) {
+    process.stderr.write(`ingest: --audiences: ${audiences.error.issues[0]?.message}\n`);
+    return 2;
+  }
+  const defaultAudiences = audiences?.data ? normalizeAudiences(audiences.data) : undefined;
   // KEFU_SERVER as the keys CLI reads it: set, an operator means the running service, never a silent local run into
   // the live table. A service job's own child (--lock-held) is the local run, whatever its environment says.
   const server = values.server ?? (values['lock-held'] ? undefined : process.env.KEFU_SERVER || undefined);
   if (values.key) process.stderr.write('ingest: note: --key is echoed by npm and kept in shell history; prefer KEFU_ADMIN_KEY or --key-file\n');
+  if (server && defaultAudiences) {
+    process.stderr.write('ingest: --audiences applies to a local run; on a service, set the knowledge source\'s audiences (PATCH /v1/admin/sources/knowledge) or the folders\' .audiences.yaml\n');
+    return 2;
+  }
   if (server) {
     const key = values.key ?? (values['key-file'] ? readFileSync(values['key-file'], 'utf8').trim() : process.env.KEFU_ADMIN_KEY);
     const { summary, job } = await followRemoteJob(server, key, values.json ? undefined : createProgress(), values.workspace);
@@ -137,12 +151,14 @@ async function main(): Promise<number> {
         progress,
         ...runSettings(config, embedders),
         lock: { ...runSettings(config, embedders).lock, held: values['lock-held'] },
+        defaultAudiences,
       })
     : await ingestKnowledgeBase(config, embedders, {
         dbDir,
         tableName,
         progress,
         lockHeld: values['lock-held'],
+        audiences: defaultAudiences,
         sync: values.sync === undefined ? undefined : values.sync === 'all' ? 'all' : values.sync.split(',').filter(Boolean),
         state,
       });

@@ -8,6 +8,7 @@ import { acquireIngestLock, lockSettings } from './ingest/lock.js';
 import type { SourceSyncReport } from './ingest/sources/snapshot.js';
 import { DEFAULT_TUNING } from './retrieve/tuning.js';
 import { loadSourceDocuments, syncSources } from './ingest/sources/sync-sources.js';
+import { FOLDER_SOURCE_ID, loadSources } from './ingest/sources/source-config.js';
 import type { ProgressReporter } from './ingest/progress.js';
 import { type IngestOptions, type IngestSummary, runIngestion } from './ingest/run-ingestion.js';
 import type { RegressionGateHook } from './ingest/regression-gate.js';
@@ -36,6 +37,8 @@ export async function ingestKnowledgeBase(
     sync?: string[] | 'all';
     /** Where the regression set's logs live (API cases, corrections, accepted suggestions, feedback); without it, the regression file alone. */
     state?: SharedState;
+    /** Who may see the documents that say nothing themselves (docs/audiences.md); public when undefined. */
+    audiences?: string[];
   } = {},
 ): Promise<IngestSummary> {
   if (!options.sync) return runKnowledgeBase(config, embedders, options);
@@ -64,9 +67,10 @@ export async function ingestKnowledgeBase(
 async function runKnowledgeBase(
   config: Config,
   embedders: EmbeddingSpaces,
-  options: { classifier?: ProductLineClassifier; progress?: ProgressReporter; dbDir?: string; tableName?: string; lockHeld?: boolean; state?: SharedState },
+  options: { classifier?: ProductLineClassifier; progress?: ProgressReporter; dbDir?: string; tableName?: string; lockHeld?: boolean; state?: SharedState; audiences?: string[] },
 ): Promise<IngestSummary> {
   const classifier = options.classifier ?? new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE));
+  const sources = await loadSources(config.SOURCES_FILE);
   return runIngestion({
     source: config.KNOWLEDGE_DIR,
     dbDir: options.dbDir ?? config.DB_DIR,
@@ -75,8 +79,10 @@ async function runKnowledgeBase(
     classifier,
     exclude: notDocuments(config),
     // Websites and help centres: their documents from the last successful sync (no network here).
-    otherSources: () => loadSourceDocuments(config),
+    otherSources: () => loadSourceDocuments(config, sources),
     progress: options.progress,
+    // The run's own (`npm run ingest -- --audiences`) before the folder source's.
+    defaultAudiences: options.audiences ?? sources.find((source) => source.id === FOLDER_SOURCE_ID)?.audiences,
     ...runSettings(config, embedders),
     lock: { ...runSettings(config, embedders).lock, held: options.lockHeld },
     gate: knowledgeBaseGate(config, embedders, classifier, options.state),

@@ -21,6 +21,7 @@ import type { SourceUrls } from './source-urls.js';
 import { asBand, type Band, type Decision, extractStage, retrieveStage, rerankStage, type Scope, scopeQuestion, decideStage, selectSources, type Suggestion, suggestStage } from './stages.js';
 import { chunkTerms, contentTerms, termCoverage } from '../text/terms.js';
 import { parseVerdict, VERDICT_SCHEMA, withVerdictInstruction } from './verdict.js';
+import { isInternal, keyAudiences } from '../store/audiences.js';
 
 export interface AnswerRequest {
   question: string;
@@ -37,6 +38,11 @@ export interface AnswerRequest {
   /** The customer's IANA time zone and region, when the client knows them (the prompt's time and region). */
   timeZone?: string;
   region?: string;
+  /**
+   * The audiences the asker may see (their key's, docs/audiences.md): retrieval, the cache and curated answers
+   * keep to them. Absent is the public alone, so a channel that does not say never reaches internal knowledge.
+   */
+  audiences?: readonly string[];
 }
 
 export interface FollowUpCandidate {
@@ -62,6 +68,8 @@ export interface SourceInfo {
   snippet: string;
   /** The document's public page, when it declares one or CITATION_URLS maps its path. */
   url?: string;
+  /** Set on a source limited to audiences (not public): an agent-assist answer shows it as internal. */
+  internal?: true;
 }
 
 export type AnswerMode = 'generated' | 'extractive' | 'fallback' | 'refusal' | 'curated' | 'clarify' | 'suggest';
@@ -105,7 +113,7 @@ export interface AnswerDone {
   /** Set when the question shows an intent that needs the customer's data it lacks: the answer asks for it. */
   needs?: { intent: string; missing: string[] };
   /** Set when a curated answer was given: which entry, and how close the question came to it. */
-  curated?: { id: string; similarity: number; matched: string };
+  curated?: { id: string; similarity: number; matched: string; internal?: true };
   /** The middle band without a model (mode `suggest`): questions the knowledge base answers, for the customer to pick. */
   suggestions?: Suggestion[];
   /** The middle band with a model: its verdict on whether the sources answer ("decline" is a refusal). */
@@ -197,6 +205,7 @@ export class AnswerService {
     const answerId = randomUUID();
     // The reply's language is the question's; the client's language is only a fallback for text without letters.
     const customer = customerLanguage(request.question, request.lang);
+    const audiences = keyAudiences(request.audiences);
     const lang = kbLanguageFor(customer);
     // One read of the knowledge version per answer (a call into LanceDB each): the threshold and the cache key
     // both follow it.
@@ -214,7 +223,8 @@ export class AnswerService {
     const standalone = !request.history?.length;
     // The curated answers' revision is part of the key, so the cache may be read before matching them: an answer
     // cached before ops pinned one for the question is never served after.
-    const cacheKey = o.cache && knowledgeVersion !== undefined && standalone ? o.cache.key(request.question, ownScope.productLine, lang, knowledgeVersion, o.curated?.revision) : undefined;
+    // The audiences are part of the key: an answer an agent's key got from internal sources never reaches a customer.
+    const cacheKey = o.cache && knowledgeVersion !== undefined && standalone ? o.cache.key(request.question, ownScope.productLine, lang, knowledgeVersion, o.curated?.revision, audiences) : undefined;
     if (cacheKey) {
       const hit = await o.cache!.get(cacheKey);
       o.observer?.cache?.(Boolean(hit));
@@ -236,7 +246,7 @@ export class AnswerService {
     timings.queueMs = performance.now() - queueStarted;
     // Its own timings: a retrieval dropped for a curated answer must not write into that answer's.
     const retrievalTimings: Record<string, number> = {};
-    const retrieval = this.retrieveAndDecide(request, lang, customer, ownScope, band, signal, retrievalTimings);
+    const retrieval = this.retrieveAndDecide(request, lang, customer, ownScope, band, signal, retrievalTimings, audiences);
     const settled = retrieval.then(
       () => undefined,
       () => undefined,
@@ -250,7 +260,7 @@ export class AnswerService {
       // retrieval's result is dropped.
       if (o.curated && standalone) {
         const curatedStarted = performance.now();
-        const match = await o.curated.match(request.question, lang, { productLine: request.productLine });
+        const match = await o.curated.match(request.question, lang, { productLine: request.productLine, audiences });
         timings.curatedMs = performance.now() - curatedStarted;
         if (match) {
           dropped = true;
@@ -481,7 +491,10 @@ export class AnswerService {
     }
     if (!verified) {
       // The model failed: an answer ops pinned to a question like this one comes first.
-      const curated = llmError && o.curated && !request.history?.length ? await o.curated.match(request.question, lang, { productLine: request.productLine, minimum: o.curated.settings.fallbackSimilarity[lang] }) : undefined;
+      const curated =
+        llmError && o.curated && !request.history?.length
+          ? await o.curated.match(request.question, lang, { productLine: request.productLine, minimum: o.curated.settings.fallbackSimilarity[lang], audiences: keyAudiences(request.audiences) })
+          : undefined;
       if (curated) {
         yield { type: 'token', data: { text: curated.entry.answer } };
         yield await finish({ answer: curated.entry.answer, mode: 'curated', refused: false, notice: say.curatedFallbackNotice, citations: [], replacedUngrounded: false, usage, curated: curatedInfo(curated) }, llmError);
@@ -544,11 +557,21 @@ export class AnswerService {
    * Retrieve, rerank and decide for the question alone and, in a conversation, for its condensed form;
    * then keep the reading the evidence supports (see `chooseFollowUp`).
    */
-  private async retrieveAndDecide(request: AnswerRequest, lang: Language, customer: LanguageCode, ownScope: Scope, band: Band, signal: AbortSignal | undefined, timings: Record<string, number>) {
+  private async retrieveAndDecide(
+    request: AnswerRequest,
+    lang: Language,
+    customer: LanguageCode,
+    ownScope: Scope,
+    band: Band,
+    signal: AbortSignal | undefined,
+    timings: Record<string, number>,
+    audiences: readonly string[],
+  ) {
     const o = this.options;
     const run = async (question: string, scope: Scope) => {
-      // Retrieval searches the spaces of the customer's own language (the multilingual one for a Thai question).
-      const retrieved = await retrieveStage(o.retriever, question, customer, scope);
+      // Retrieval searches the spaces of the customer's own language (the multilingual one for a Thai question),
+      // and only what the asker's audiences may see.
+      const retrieved = await retrieveStage(o.retriever, question, customer, scope, audiences);
       timings.embedMs = (timings.embedMs ?? 0) + retrieved.timings.embedMs;
       timings.retrieveMs = (timings.retrieveMs ?? 0) + retrieved.timings.embedMs + retrieved.timings.searchMs + retrieved.timings.fuseMs;
       for (const stage of ['vectorMs', 'fullTextMs', 'fuseMs'] as const) timings[stage] = (timings[stage] ?? 0) + retrieved.timings[stage];
@@ -640,6 +663,7 @@ function toSourceInfo(candidate: Candidate, n: number, urls?: SourceUrls): Sourc
     productLine: candidate.product_line,
     kind: candidate.kind,
     snippet: candidate.text.length > 240 ? `${candidate.text.slice(0, 240)}…` : candidate.text,
+    ...(isInternal(candidate.audiences) ? { internal: true as const } : {}),
   };
 }
 
@@ -651,4 +675,4 @@ function headingBelowTitle(title: string, headingPath: string): string {
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
 
-const curatedInfo = (match: CuratedMatch) => ({ id: match.entry.id, similarity: round(match.similarity), matched: match.matched });
+const curatedInfo = (match: CuratedMatch) => ({ id: match.entry.id, similarity: round(match.similarity), matched: match.matched, ...(isInternal(match.entry.audiences) ? { internal: true as const } : {}) });

@@ -8,6 +8,7 @@ import { dot, type Embedder } from '../embed/embedder.js';
 import { conflict, notFound, unavailable } from '../errors.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { Language } from '../text/language.js';
+import { audienceList, keyAudiences, visibleTo } from '../store/audiences.js';
 
 /**
  * Curated answers, the rule layer: ops pin an exact answer to a question (and its paraphrases). A question
@@ -23,6 +24,8 @@ export const curatedSpec = z
     lang: z.enum(['zh', 'en']),
     productLine: z.string().trim().min(1).max(100).optional(),
     paraphrases: z.array(z.string().trim().min(1).max(500)).max(50).default([]),
+    /** Who it is for (docs/audiences.md): absent is everyone; `[agents]` answers agents' keys only. */
+    audiences: audienceList.optional(),
   })
   .strict();
 export type CuratedSpec = z.infer<typeof curatedSpec>;
@@ -142,7 +145,15 @@ export class CuratedAnswers {
   async update(id: string, changes: Partial<CuratedSpec>, by: string): Promise<CuratedEntry> {
     await this.refresh();
     const current = this.writable(id);
-    const next = curatedSpec.parse({ question: current.question, answer: current.answer, lang: current.lang, productLine: current.productLine, paraphrases: current.paraphrases, ...changes });
+    const next = curatedSpec.parse({
+      question: current.question,
+      answer: current.answer,
+      lang: current.lang,
+      productLine: current.productLine,
+      paraphrases: current.paraphrases,
+      audiences: current.audiences,
+      ...changes,
+    });
     return this.put({ ...next, id, source: 'admin-api', updatedAt: new Date().toISOString(), updatedBy: by });
   }
 
@@ -159,8 +170,12 @@ export class CuratedAnswers {
    * or for none), if at least `minimum` similar. The question vector is the one retrieval computes anyway
    * (the embedder's cache answers it), so matching costs one dot product per wording.
    */
-  async match(question: string, lang: Language, options: { productLine?: string; minimum?: number } = {}): Promise<CuratedMatch | undefined> {
-    const candidates = this.entries.filter((entry) => entry.lang === lang && (!options.productLine || !entry.productLine || entry.productLine === options.productLine));
+  async match(question: string, lang: Language, options: { productLine?: string; minimum?: number; audiences?: readonly string[] } = {}): Promise<CuratedMatch | undefined> {
+    // An entry for agents is never a customer's answer: without audiences, the asker is the public.
+    const allowed = keyAudiences(options.audiences);
+    const candidates = this.entries.filter(
+      (entry) => entry.lang === lang && (!options.productLine || !entry.productLine || entry.productLine === options.productLine) && visibleTo(entry.audiences, allowed),
+    );
     if (!candidates.length) return undefined;
     const vector = await matchingEmbedder(this.embedders, lang).embedQuery(question);
     let best: CuratedMatch | undefined;

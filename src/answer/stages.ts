@@ -11,6 +11,7 @@ import type { HybridRetriever, RetrievalTimings } from '../retrieve/hybrid-retri
 import type { Reranker } from '../retrieve/reranker.js';
 import type { Language, LanguageCode } from '../text/language.js';
 import { splitSentences } from '../text/sentences.js';
+import { isInternal } from '../store/audiences.js';
 import { MULTILINGUAL_COLUMN } from '../embed/embedding-spaces.js';
 import { type AnswerabilityModel, answerability } from './answerability.js';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
@@ -40,8 +41,8 @@ export interface Retrieved {
 }
 
 /** Stage 2: vector and full-text search, fused (see HybridRetriever). */
-export async function retrieveStage(retriever: HybridRetriever, question: string, lang: LanguageCode, scope: Scope): Promise<Retrieved> {
-  const result = await retriever.retrieve(question, { lang, ...(scope.stated ? { productLines: scope.lines } : { preferLines: scope.lines }) });
+export async function retrieveStage(retriever: HybridRetriever, question: string, lang: LanguageCode, scope: Scope, audiences?: readonly string[]): Promise<Retrieved> {
+  const result = await retriever.retrieve(question, { lang, audiences, ...(scope.stated ? { productLines: scope.lines } : { preferLines: scope.lines }) });
   return { question, lists: result.lists, ranked: result.candidates, timings: result.timings };
 }
 
@@ -145,6 +146,8 @@ export interface Suggestion {
   chunkId: string;
   title: string;
   kind: 'faq' | 'passage';
+  /** From a document limited to audiences: only an agent-assist key gets such a suggestion, marked. */
+  internal?: true;
 }
 
 /** A FAQ chunk's stored question, if any. */
@@ -185,7 +188,15 @@ export function suggestStage(ranked: Candidate[], lang: Language, limit = 3, dep
     if (!text || seenTexts.has(text)) continue;
     seenDocs.add(candidate.doc_id);
     seenTexts.add(text);
-    pool.push({ text: text.length > 200 ? `${text.slice(0, 200)}…` : text, docId: candidate.doc_id, chunkId: candidate.id, title: candidate.title, kind: candidate.kind, own: candidate.lang === lang });
+    pool.push({
+      text: text.length > 200 ? `${text.slice(0, 200)}…` : text,
+      docId: candidate.doc_id,
+      chunkId: candidate.id,
+      title: candidate.title,
+      kind: candidate.kind,
+      ...(isInternal(candidate.audiences) ? { internal: true as const } : {}),
+      own: candidate.lang === lang,
+    });
   }
   // In the customer's language first; the other language only to fill up (a bilingual FAQ has both).
   const ordered = [...pool.filter((entry) => entry.own), ...pool.filter((entry) => !entry.own)];

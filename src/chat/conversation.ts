@@ -7,6 +7,7 @@ import { detectLanguage, kbLanguageFor, type LanguageCode } from '../text/langua
 import { resolveFollowUp } from './follow-up.js';
 import { conflict, notFound } from '../errors.js';
 import { INSIGHT_LOG_MAX_LENGTH, INTERACTIONS_LOG, interactionEntry } from '../insights/interactions.js';
+import { isPublicOnly, keyAudiences } from '../store/audiences.js';
 import type { SessionStore, Turn } from './session-store.js';
 
 /** One question as the conversation sees it (the HTTP layer's validated body fits this shape). */
@@ -27,6 +28,8 @@ export interface ConversationQuestion {
   origin?: string;
   /** Names the conversation in the turn's record when there is no session (an e-mail thread); else the answer names it. */
   conversationId?: string;
+  /** The audiences the asking key may see (docs/audiences.md); absent is the public alone. */
+  audiences?: readonly string[];
 }
 
 const LOG_MAX_LENGTH = 100_000;
@@ -51,6 +54,11 @@ export interface AnswerRecord {
   channel?: string;
   /** Earlier turns of the conversation (masked), oldest first. */
   context?: { question: string; answer: string }[];
+  /**
+   * The asking key's audiences, when not the public alone: an agent's question (and its answer from internal
+   * sources) is told apart in the gaps report and the exports, and never taken for a customer's.
+   */
+  audiences?: string[];
   at: string;
 }
 
@@ -89,7 +97,9 @@ export class Conversations {
       channel: body.channel,
       timeZone: body.timeZone,
       region: body.region,
+      audiences: body.audiences,
     };
+    const audiences = keyAudiences(body.audiences);
     const onDone = async (meta: AnswerMeta, done: AnswerDone) => {
       const at = new Date().toISOString();
       // Masked once, here: the answer record, the unanswered log and the session all keep this text.
@@ -108,6 +118,7 @@ export class Conversations {
         channel: body.channel ?? 'api',
         // The turns before this one (already masked in the session): a fine-tuning example needs its conversation.
         context: history.slice(-3).map((turn) => ({ question: turn.question, answer: turn.answer })),
+        ...(isPublicOnly(audiences) ? {} : { audiences }),
         at,
       };
       await this.state.setJson(`answer:${done.answerId}`, record, this.options.answerRecordTtlSeconds ?? 7 * 86_400);
@@ -116,7 +127,10 @@ export class Conversations {
       // Every turn on every channel passes here: the dashboard's and conversation review's record. A turn
       // without a session (one API call, an e-mail) is a conversation of its own, named by its answer.
       const turn = (history.at(-1)?.turn ?? history.length) + 1;
-      const interaction = interactionEntry({ at, sessionId: body.sessionId ?? body.conversationId ?? done.answerId, turn, channel: body.origin ?? record.channel!, question, answer, lang: record.lang, done, retrieved: meta.sources });
+      const interaction = {
+        ...interactionEntry({ at, sessionId: body.sessionId ?? body.conversationId ?? done.answerId, turn, channel: body.origin ?? record.channel!, question, answer, lang: record.lang, done, retrieved: meta.sources }),
+        ...(isPublicOnly(audiences) ? {} : { audiences }),
+      };
       await this.state.appendLog(INTERACTIONS_LOG, { ...interaction }, INSIGHT_LOG_MAX_LENGTH);
       if (body.sessionId) {
         await this.sessions.append(body.sessionId, {
@@ -128,7 +142,14 @@ export class Conversations {
           productLineName: meta.productLineName,
           notice: done.notice,
           mode: done.mode,
-          citations: done.citations.map((citation) => ({ n: citation.n, title: citation.title, heading: citation.heading, path: citation.path, ...(citation.url ? { url: citation.url } : {}) })),
+          citations: done.citations.map((citation) => ({
+            n: citation.n,
+            title: citation.title,
+            heading: citation.heading,
+            path: citation.path,
+            ...(citation.url ? { url: citation.url } : {}),
+            ...(citation.internal ? { internal: true as const } : {}),
+          })),
           at,
           turn,
         }, body.owner ?? '');
@@ -149,7 +170,17 @@ export class Conversations {
   /** Records feedback; without the answer's record (shared state down) it keeps what the customer sent. */
   async recordFeedback(feedback: { answerId: string; rating: 'up' | 'down'; comment?: string }, record?: AnswerRecord): Promise<string> {
     const answer = record
-      ? { question: record.question, answer: record.answer, mode: record.mode, productLine: record.productLine, lang: record.lang, channel: record.channel, context: record.context, answeredAt: record.at }
+      ? {
+          question: record.question,
+          answer: record.answer,
+          mode: record.mode,
+          productLine: record.productLine,
+          lang: record.lang,
+          channel: record.channel,
+          context: record.context,
+          ...(record.audiences ? { audiences: record.audiences } : {}),
+          answeredAt: record.at,
+        }
       : { answerRecordUnavailable: true };
     const comment = feedback.comment === undefined ? undefined : this.mask(feedback.comment);
     return this.state.appendLog('feedback', { ...feedback, comment, ...answer, at: new Date().toISOString() }, LOG_MAX_LENGTH);

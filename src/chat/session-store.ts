@@ -11,7 +11,7 @@ export interface Turn {
   productLineName?: string | null;
   notice?: string | null;
   mode: string;
-  citations: { n: number; title: string; heading?: string; path: string; url?: string }[];
+  citations: { n: number; title: string; heading?: string; path: string; url?: string; internal?: true }[];
   at: string;
   /** The turn's number in the conversation (1 first): it goes on counting past the turns kept. */
   turn?: number;

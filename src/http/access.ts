@@ -3,6 +3,10 @@ import { readFileSync } from 'node:fs';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { AppError } from './http-error.js';
+import { audienceList, keyAudiences } from '../store/audiences.js';
+
+/** The audiences a request's key may see: the public alone without a key (keys off) or when the key names none. */
+export const requestAudiences = (request: Request): string[] => keyAudiences(request.apiKey?.audiences);
 
 const keySchema = z.object({
   id: z.string().min(1),
@@ -18,9 +22,14 @@ const keySchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,31}$/)
     .optional(),
+  /**
+   * The audiences the key's answers may draw on (docs/audiences.md): absent is `['public']`. An agent-assist key is
+   * `['public', 'agents']`: it answers from both and marks internal sources.
+   */
+  audiences: audienceList.optional(),
 });
 export type ApiKey = z.infer<typeof keySchema>;
-export const keySpec = keySchema.pick({ id: true, scopes: true, origins: true });
+export const keySpec = keySchema.pick({ id: true, scopes: true, origins: true, audiences: true });
 export type Scope = ApiKey['scopes'][number];
 
 declare module 'express-serve-static-core' {

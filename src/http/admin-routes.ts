@@ -14,6 +14,7 @@ import { keySpec } from './access.js';
 import type { KeyRegistry } from './key-registry.js';
 import { type CuratedAnswers, curatedSpec } from '../answer/curated.js';
 import { receiveOneFile } from './upload.js';
+import { audienceList, isPublicOnly, normalizeAudiences } from '../store/audiences.js';
 
 export interface AdminRouteOptions {
   /** Rate limit, admin key, then the JSON body parser. */
@@ -87,11 +88,14 @@ export function adminRoutes(options: AdminRouteOptions): Router {
     let stored: string | undefined;
     try {
       const name = options.documents.safeName(received.fileName);
+      // Who may see it (docs/audiences.md): a form field or the query; neither leaves it to the folder's rules (public by default).
+      const given = received.fields.audiences ?? (typeof request.query.audiences === 'string' ? request.query.audiences : undefined);
+      const audiences = given === undefined ? undefined : normalizeAudiences(audienceList.parse(given));
       // The file goes into place only once this job holds the lock: a running ingestion never sees it half-way.
-      const job = await startJob(request, 'upload', `upload ${name}`, async () => {
-        stored = await options.documents.place(incoming, name);
+      const job = await startJob(request, 'upload', `upload ${name}${audiences ? ` for ${audiences.join(', ')}` : ''}`, async () => {
+        stored = await options.documents.place(incoming, name, audiences);
       });
-      response.status(202).location(`/v1/admin/jobs/${job.id}`).json({ document: { path: stored, bytes: received.bytes }, job });
+      response.status(202).location(`/v1/admin/jobs/${job.id}`).json({ document: { path: stored, bytes: received.bytes, ...(audiences ? { audiences } : {}) }, job });
     } finally {
       if (!stored) await rm(incoming, { force: true });
     }
@@ -151,7 +155,7 @@ export function adminRoutes(options: AdminRouteOptions): Router {
   router.post('/v1/admin/keys', async (request: Request, response: Response) => {
     const spec = keySpec.extend({ id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'id: 1–64 letters, digits, _ . -') }).strict().parse(request.body ?? {});
     const created = await options.keys.create(spec, request.apiKey?.id ?? 'unknown');
-    await audit(request, 'key.create', { key: spec.id, scopes: spec.scopes });
+    await audit(request, 'key.create', { key: spec.id, scopes: spec.scopes, audiences: created.info.audiences });
     // The only time the key is shown: it is stored as a hash.
     response.status(201).json({ key: created.key, ...created.info });
   });
@@ -194,12 +198,14 @@ export function adminRoutes(options: AdminRouteOptions): Router {
         until: z.iso.datetime({ offset: true }).optional(),
         productLine: z.string().max(100).optional(),
         limit: z.coerce.number().int().min(1).max(5000).default(1000),
+        // Whose failed questions (docs/audiences.md): customers' by default; an agent's may name internal things.
+        audience: z.enum(['public', 'internal', 'all']).default('public'),
       })
       .parse(request.query);
-    const window = { ...defaultGapWindow(query.limit), ...(query.since ? { since: query.since } : {}), ...(query.until ? { until: query.until } : {}), productLine: query.productLine };
+    const window = { ...defaultGapWindow(query.limit), ...(query.since ? { since: query.since } : {}), ...(query.until ? { until: query.until } : {}), productLine: query.productLine, audience: query.audience };
     const { since, until } = window;
     const signals = await readGapSignals(options.conversations, window);
-    response.json({ since, until, productLine: query.productLine ?? null, questions: signals.length, gaps: await options.gaps.report(signals, (await options.gapFixes?.()) ?? []) });
+    response.json({ since, until, productLine: query.productLine ?? null, audience: query.audience, questions: signals.length, gaps: await options.gaps.report(signals, (await options.gapFixes?.()) ?? []) });
   });
   router.get('/v1/admin/feedback', async (request: Request, response: Response) => {
     const rating = z.enum(['up', 'down']).optional().parse(request.query.rating);
@@ -220,10 +226,14 @@ export function adminRoutes(options: AdminRouteOptions): Router {
         since: z.iso.datetime({ offset: true }).optional(),
         until: z.iso.datetime({ offset: true }).optional(),
         limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+        // Agents' rated answers quote internal sources: a model trained on them could tell customers (docs/audiences.md).
+        audience: z.enum(['public', 'all']).default('public'),
       })
       .strict()
       .parse(request.query);
-    const entries = await options.conversations.readLog('feedback', query.limit);
+    const entries = (await options.conversations.readLog('feedback', query.limit)).filter(
+      ({ entry }) => query.audience === 'all' || isPublicOnly(Array.isArray(entry.audiences) ? entry.audiences.map(String) : undefined),
+    );
     response.status(200).type('application/x-ndjson').setHeader('Content-Disposition', 'attachment; filename="kefu-finetune.jsonl"');
     let written = 0;
     for (const { id, entry } of entries) {

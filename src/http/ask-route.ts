@@ -7,6 +7,7 @@ import { type AnswerRunSettings, type PreparedAnswer, runAnswer } from './answer
 import { SseWriter } from './sse.js';
 import { languageTagSchema } from '../text/language.js';
 import { moderateAsk, type AskModeration } from './ask-moderation.js';
+import { requestAudiences } from './access.js';
 
 export interface AskRouteOptions extends AnswerRunSettings {
   /** Rate limits, access control and the JSON body parser, in that order. */
@@ -14,7 +15,7 @@ export interface AskRouteOptions extends AnswerRunSettings {
   classifier: ProductLineClassifier;
   maxQuestionChars: number;
   /** Turns the request into what the answer service needs (adds session history); identity by default. */
-  prepare?: (body: AskBody & { owner?: string }, signal: AbortSignal) => Promise<PreparedAnswer>;
+  prepare?: (body: AskBody & { owner?: string; audiences?: string[] }, signal: AbortSignal) => Promise<PreparedAnswer>;
   /** AI-content labels on every answer and the sensitive-word lexicon (src/http/ask-moderation.ts). */
   moderation?: AskModeration;
 }
@@ -47,10 +48,14 @@ export function askRoute(options: AskRouteOptions): Router {
     if (body.productLine && body.productLine !== 'unknown' && !options.classifier.isKnownLine(body.productLine)) {
       throw badRequest(`Unknown productLine "${body.productLine}"; known: ${[...options.classifier.lineIds, options.classifier.rules.general.id].join(', ')}`);
     }
+    // What the key may see (docs/audiences.md): the request body cannot widen it.
+    const audiences = requestAudiences(request);
     const plainPrepare = async (signal: AbortSignal): Promise<PreparedAnswer> =>
       options.prepare
-        ? options.prepare({ ...body, owner: request.apiKey?.id }, signal)
-        : { answerRequest: { question: body.question, lang: body.lang, productLine: body.productLine === 'unknown' ? undefined : body.productLine, channel: body.channel, timeZone: body.timeZone, region: body.region } };
+        ? options.prepare({ ...body, owner: request.apiKey?.id, audiences }, signal)
+        : {
+            answerRequest: { question: body.question, lang: body.lang, productLine: body.productLine === 'unknown' ? undefined : body.productLine, channel: body.channel, timeZone: body.timeZone, region: body.region, audiences },
+          };
     const moderated = moderateAsk(options.moderation, body.question, plainPrepare, response);
     if (moderated.refused) {
       const { meta, done } = moderated.refused;

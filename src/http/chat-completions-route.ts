@@ -8,6 +8,7 @@ import { AppError, badRequest } from './http-error.js';
 import { type AnswerRunSettings, type PreparedAnswer, runAnswer } from './answer-run.js';
 import { SseWriter } from './sse.js';
 import { moderateAsk, type AskModeration } from './ask-moderation.js';
+import { requestAudiences } from './access.js';
 
 /**
  * POST /v1/chat/completions and GET /v1/models: the answer pipeline behind the OpenAI chat API, so any
@@ -103,7 +104,8 @@ export function chatCompletionsRoutes(options: ChatCompletionsOptions): Router {
     const id = `chatcmpl-${request.id}`;
     const includeUsage = Boolean(body.stream_options?.include_usage);
 
-    const moderated = moderateAsk(options.moderation, question, (signal) => options.prepare({ question, productLine: line, channel: 'api', history }, signal), response);
+    const audiences = requestAudiences(request);
+    const moderated = moderateAsk(options.moderation, question, (signal) => options.prepare({ question, productLine: line, channel: 'api', history, audiences }, signal), response);
     if (moderated.refused) {
       const { meta, done } = moderated.refused;
       if (!body.stream) return void response.json(completion(id, model, meta, done));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from './http-error.js';
 import type { SharedState } from '../state/shared-state.js';
 import { type AccessControl, type ApiKey, hashKey, type Scope } from './access.js';
+import { keyAudiences } from '../store/audiences.js';
 
 /** One change to the key set, kept in the shared state's `api-keys` log (a Redis stream, or a file). */
 type KeyEvent =
@@ -14,6 +15,8 @@ export interface KeyInfo {
   origins: string[];
   /** The workspace the key belongs to; absent: `default`. */
   workspace?: string;
+  /** What its answers may draw on (absent in the key: `['public']`). */
+  audiences: string[];
   /** `settings`: API_KEYS_FILE / API_KEYS (revocable here, removed there); `admin-api`: created through the API. */
   source: 'settings' | 'admin-api';
   createdAt?: string;
@@ -86,20 +89,21 @@ export class KeyRegistry {
   list(): KeyInfo[] {
     const info: KeyInfo[] = [];
     for (const key of this.fromSettings) {
-      if (!this.created.has(key.id)) info.push({ id: key.id, scopes: key.scopes, origins: key.origins, ...(key.workspace ? { workspace: key.workspace } : {}), source: 'settings', revokedAt: this.revoked.get(key.id) });
+      if (!this.created.has(key.id)) info.push({ id: key.id, scopes: key.scopes, origins: key.origins, audiences: keyAudiences(key.audiences), ...(key.workspace ? { workspace: key.workspace } : {}), source: 'settings', revokedAt: this.revoked.get(key.id) });
     }
-    for (const { key, at } of this.created.values())
-      info.push({ id: key.id, scopes: key.scopes, origins: key.origins, ...(key.workspace ? { workspace: key.workspace } : {}), source: 'admin-api', createdAt: at, revokedAt: this.revoked.get(key.id) });
+    for (const { key, at } of this.created.values()) {
+      info.push({ id: key.id, scopes: key.scopes, origins: key.origins, audiences: keyAudiences(key.audiences), ...(key.workspace ? { workspace: key.workspace } : {}), source: 'admin-api', createdAt: at, revokedAt: this.revoked.get(key.id) });
+    }
     return info.sort((a, b) => a.id.localeCompare(b.id));
   }
 
   /** Creates a key; returns the secret (shown once). An id in use by a live key is a conflict. */
-  async create(spec: { id: string; scopes: Scope[]; origins: string[]; workspace?: string }, by: string): Promise<{ key: string; info: KeyInfo }> {
+  async create(spec: { id: string; scopes: Scope[]; origins: string[]; workspace?: string; audiences?: string[] }, by: string): Promise<{ key: string; info: KeyInfo }> {
     this.requireShared();
     await this.refresh();
     if (this.list().some((key) => key.id === spec.id && !key.revokedAt)) throw new AppError(409, 'key_exists', `A key with id "${spec.id}" exists; revoke it first or pick another id`);
     const secret = newApiKey(spec.scopes);
-    const key: ApiKey = { id: spec.id, sha256: hashKey(secret), scopes: spec.scopes, origins: spec.origins, ...(spec.workspace && spec.workspace !== 'default' ? { workspace: spec.workspace } : {}) };
+    const key: ApiKey = { id: spec.id, sha256: hashKey(secret), scopes: spec.scopes, origins: spec.origins, ...(spec.workspace && spec.workspace !== 'default' ? { workspace: spec.workspace } : {}), ...(spec.audiences ? { audiences: keyAudiences(spec.audiences) } : {}) };
     await this.state.appendLog(KEY_LOG, { action: 'create', key, at: new Date().toISOString(), by } satisfies KeyEvent, KEY_LOG_MAX);
     await this.refresh();
     return { key: secret, info: this.list().find((entry) => entry.id === spec.id)! };

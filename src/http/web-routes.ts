@@ -30,17 +30,6 @@ export function webRoutes(widgetFile = 'dist/widget.js', options: { demoWidgetKe
     if (!script) return next();
     response.type('application/javascript').send(script);
   });
-  // Each feature's part of the admin page is a script of its own (regression.js, …), loaded once at start-up.
-  const scripts = new Map(
-    readdirSync(adminDir)
-      .filter((name) => /^[a-z-]+\.js$/.test(name) && name !== 'admin.js')
-      .map((name) => [name, readFileSync(new URL(name, adminDir), 'utf8')]),
-  );
-  router.get(/^\/admin\/([a-z-]+\.js)$/, (request: Request, response: Response, next) => {
-    const script = scripts.get(String(request.params[0]));
-    if (script === undefined) return next();
-    response.type('application/javascript').send(script);
-  });
   router.get('/admin/admin.css', (_request: Request, response: Response) => {
     response.type('css').send(admin.css);
   });

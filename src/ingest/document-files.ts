@@ -5,6 +5,7 @@ import { conflict, invalid, unsupported } from '../errors.js';
 import { LOADERS } from './loaders/index.js';
 import { FOLDER_SOURCE_ID, sourceOfPath } from './sources/source-config.js';
 import { walk } from './walk.js';
+import { setFileAudiences } from './audience-rules.js';
 
 /**
  * Where uploaded documents go and which file backs a stored document: the file side of
@@ -70,10 +71,16 @@ export class DocumentFiles {
     return base;
   }
 
-  /** Moves a received upload into place; returns its path relative to the knowledge folder (the document's id for single-document files). */
-  async place(incoming: string, name: string): Promise<string> {
+  /**
+   * Moves a received upload into place; returns its path relative to the knowledge folder (the document's id for
+   * single-document files). `audiences` limits who may see it (recorded in the uploads folder's `.audiences.yaml`,
+   * docs/audiences.md); without them, an earlier upload's limit under that name is lifted.
+   */
+  async place(incoming: string, name: string, audiences?: readonly string[]): Promise<string> {
     await mkdir(this.uploadsDir, { recursive: true });
     const target = path.join(this.uploadsDir, name);
+    // The limit first: a crash between the two leaves a limited name with the old file, never a public new one.
+    await setFileAudiences(this.uploadsDir, name, audiences);
     await rename(incoming, target);
     return this.relative(target);
   }
@@ -93,6 +100,8 @@ export class DocumentFiles {
     try {
       if (!(await stat(file)).isFile()) throw conflict('not_a_file', 'That document is not backed by a regular file');
       await rm(file);
+      // Its audience entry goes with it: a later upload under the name starts from the folder's rules.
+      await setFileAudiences(path.dirname(file), path.basename(file), undefined);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
       if ((error as NodeJS.ErrnoException).code === 'EROFS' || (error as NodeJS.ErrnoException).code === 'EACCES') {

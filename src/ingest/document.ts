@@ -15,6 +15,8 @@ export interface SourceDocument {
   lang?: Language;
   /** Kept with the chunk, never embedded or indexed. */
   metadata?: Record<string, unknown>;
+  /** Who may see it, when the document itself says (front matter, a sheet's column); else the folder's or source's rules, else public. */
+  audiences?: string[];
 }
 
 export interface LoadFailure {

@@ -9,6 +9,8 @@ import { MULTILINGUAL_COLUMN } from '../embed/embedding-spaces.js';
 // The run that writes the table opens it; everything else is handed the KnowledgeStore port.
 import { LanceKnowledgeStore } from '../store/lance-knowledge-store.js';
 import { detectLanguage } from '../text/language.js';
+import { isInternal, normalizeAudiences } from '../store/audiences.js';
+import { AudienceRulesError, FolderAudiences } from './audience-rules.js';
 import { chunkSections } from './chunker.js';
 import { CONTRADICTIONS_NOTE, type Contradiction, type ContradictionOptions, findContradictions } from './contradictions.js';
 import { type GateResult, REGRESSION_NOTE, type RegressionGateHook, regressionNote } from './regression-gate.js';
@@ -54,6 +56,11 @@ export interface IngestOptions {
   gate?: RegressionGateHook;
   /** Near-duplicate chunks and their contradictions are looked for among what each run writes; off when undefined. */
   contradictions?: ContradictionOptions;
+  /**
+   * Who may see the folder's documents that say nothing themselves and that no `.audiences.yaml` limits (the
+   * folder source's `audiences`, or `npm run ingest -- --audiences`); public when undefined.
+   */
+  defaultAudiences?: string[];
 }
 
 /**
@@ -278,6 +285,12 @@ async function loadAll(options: IngestOptions, progress: ProgressReporter) {
   const failures: LoadFailure[] = [];
   const ignored: string[] = skipped.map((entry) => `${entry.path} (${entry.reason})`);
   const failedPaths = new Set<string>();
+  const folderAudiences = new FolderAudiences(options.source);
+  const fail = (relativePath: string, reason: string) => {
+    failures.push({ path: relativePath, reason });
+    progress.failure?.({ path: relativePath, reason });
+    failedPaths.add(relativePath);
+  };
   for (const [index, file] of files.entries()) {
     progress.files?.(index, files.length);
     const loader = LOADERS[path.extname(file.relativePath).toLowerCase()];
@@ -291,9 +304,18 @@ async function loadAll(options: IngestOptions, progress: ProgressReporter) {
       failedPaths.add(file.relativePath);
       continue;
     }
+    let audiences: string[] | undefined;
+    try {
+      audiences = (await folderAudiences.forFile(file.relativePath)) ?? options.defaultAudiences;
+    } catch (error) {
+      // Unreadable audience rules: the file keeps its previous version rather than go out as public.
+      if (!(error instanceof AudienceRulesError)) throw error;
+      fail(file.relativePath, `audience rules: ${error.message}`);
+      continue;
+    }
     try {
       const result = await loader(await readFile(file.absolutePath), file.relativePath);
-      documents.push(...result.documents);
+      documents.push(...result.documents.map((document) => ({ ...document, audiences: normalizeAudiences(document.audiences ?? audiences) })));
       failures.push(...result.failures);
       for (const failure of result.failures) progress.failure?.(failure);
     } catch (error) {
@@ -327,7 +349,10 @@ function hashDocument(document: SourceDocument, options: IngestOptions): string 
   const settings = [PIPELINE_VERSION, options.embedders.modelKey, options.chunkMaxTokens, options.chunkOverlapTokens];
   // The product line a document resolves to is part of its identity: moving a file between folders re-tags it.
   const productLine = resolveProductLine(document, options);
-  return sha256(JSON.stringify([settings, document.title, document.kind, document.sections, productLine, document.lang ?? null, document.metadata ?? null, document.sourcePath]));
+  const identity: unknown[] = [settings, document.title, document.kind, document.sections, productLine, document.lang ?? null, document.metadata ?? null, document.sourcePath];
+  // So are its audiences, when limited: public documents hash as they did before audiences, so upgrading re-embeds nothing.
+  if (isInternal(document.audiences)) identity.push({ audiences: normalizeAudiences(document.audiences) });
+  return sha256(JSON.stringify(identity));
 }
 
 function resolveProductLine(document: SourceDocument, options: IngestOptions): string {
@@ -372,6 +397,7 @@ function toRows(document: SourceDocument, docHash: string, options: IngestOption
       doc_hash: docHash,
       chunk_index: index,
       metadata: JSON.stringify(document.metadata ?? {}),
+      audiences: normalizeAudiences(document.audiences),
       vector: new Float32Array(0),
     };
   });

@@ -1,3 +1,4 @@
+import { isPublicOnly } from '../store/audiences.js';
 import type { GapSignal } from './gaps.js';
 
 /** Where failed questions are logged: the `unanswered` and `feedback` logs (Conversations.readLog or the shared state). */
@@ -11,6 +12,11 @@ export interface GapWindow {
   productLine?: string;
   /** Entries read from each log, newest first. */
   limit: number;
+  /**
+   * Whose questions: customers' (`public`, the default), agents' and partners' (`internal`: a key that sees more than
+   * the public; their questions may name internal things, so they never become a public gap quietly), or `all`.
+   */
+  audience?: 'public' | 'internal' | 'all';
 }
 
 /** The default window of the gaps report and of the gap a human reply is matched to: the last 30 days. */
@@ -26,6 +32,7 @@ export async function readGapSignals(logs: GapLogs, window: GapWindow): Promise<
   const unansweredIds = new Set(refused.map(({ entry }) => String(entry.answerId)));
   const since = Date.parse(window.since);
   const until = Date.parse(window.until);
+  const audience = window.audience ?? 'public';
   return [
     ...refused.map(({ id, entry }) => ({
       id,
@@ -34,6 +41,7 @@ export async function readGapSignals(logs: GapLogs, window: GapWindow): Promise<
       lang: String(entry.lang ?? ''),
       at: String(entry.at ?? ''),
       kind: 'refused' as const,
+      audiences: askedBy(entry),
     })),
     ...feedback
       // A thumbs-down on an answer already logged as unanswered (the middle band's suggestions) is the same failure: once.
@@ -45,6 +53,17 @@ export async function readGapSignals(logs: GapLogs, window: GapWindow): Promise<
         lang: String(entry.lang ?? ''),
         at: String(entry.answeredAt ?? entry.at ?? ''),
         kind: 'thumbs_down' as const,
+        audiences: askedBy(entry),
       })),
-  ].filter((signal) => signal.question && Date.parse(signal.at) >= since && Date.parse(signal.at) <= until && (!window.productLine || signal.productLine === window.productLine));
+  ].filter(
+    (signal) =>
+      signal.question &&
+      Date.parse(signal.at) >= since &&
+      Date.parse(signal.at) <= until &&
+      (!window.productLine || signal.productLine === window.productLine) &&
+      (audience === 'all' || (audience === 'public') === isPublicOnly(signal.audiences)),
+  );
 }
+
+/** The audiences of the key that asked, as the answer record kept them (absent: the public). */
+const askedBy = (entry: Record<string, unknown>) => (Array.isArray(entry.audiences) ? entry.audiences.map(String) : undefined);

@@ -1,4 +1,5 @@
 import type { Embedder } from '../embed/embedder.js';
+import { keyAudiences } from '../store/audiences.js';
 
 /** One customer question the knowledge base failed: refused, or answered and rated thumbs-down. */
 export interface GapSignal {
@@ -9,6 +10,8 @@ export interface GapSignal {
   lang: string;
   at: string;
   kind: 'refused' | 'thumbs_down';
+  /** The asking key's audiences when not the public alone (an agent's question): never grouped with customers'. */
+  audiences?: string[];
 }
 
 /** What can be clustered: a question with a stable id (its embedding is cached by it), its line and time. */
@@ -17,6 +20,8 @@ export interface ClusterItem {
   question: string;
   productLine: string;
   at: string;
+  /** Who asked (absent: the public); questions of different audiences are never grouped together. */
+  audiences?: string[];
 }
 
 export interface Gap {
@@ -37,6 +42,8 @@ export interface Gap {
   fixedBy?: GapFixReference;
   /** Questions of this gap that still failed after the fix: zero is a fix that works. */
   questionsSinceFix?: number;
+  /** Who asked: `['public']` for customers, or the askers' audiences (`['agents', 'public']`). */
+  audiences: string[];
 }
 
 /** What fixed a gap, as the gaps report shows it. */
@@ -64,7 +71,7 @@ export interface LocatedGap {
 }
 
 type Member<T extends ClusterItem = GapSignal> = { item: T; vector: Float32Array };
-type Group<T extends ClusterItem = GapSignal> = { productLine: string; centre: Float32Array; members: Member<T>[] };
+type Group<T extends ClusterItem = GapSignal> = { productLine: string; audiences: string; centre: Float32Array; members: Member<T>[] };
 
 export interface GapReportOptions {
   /** Cosine similarity to a group's centre at or above which a question joins it. */
@@ -146,14 +153,14 @@ export class GapReporter {
       let best: Group<T> | undefined;
       let bestScore = this.options.similarity;
       for (const group of groups) {
-        if (group.productLine !== item.item.productLine) continue;
+        if (group.productLine !== item.item.productLine || group.audiences !== audiencesOf(item.item)) continue;
         const score = cosine(group.centre, item.vector);
         if (score >= bestScore) {
           best = group;
           bestScore = score;
         }
       }
-      if (!best) groups.push({ productLine: item.item.productLine, centre: Float32Array.from(item.vector), members: [item] });
+      if (!best) groups.push({ productLine: item.item.productLine, audiences: audiencesOf(item.item), centre: Float32Array.from(item.vector), members: [item] });
       else {
         best.members.push(item);
         // Running mean of the members: the centre moves as wordings accumulate.
@@ -203,8 +210,11 @@ function summarise(group: Group): Gap {
     example: central.item.question,
     questions: distinct.slice(0, 5),
     languages: [...new Set(members.map((member) => member.item.lang))].sort(),
+    audiences: group.audiences.split(','),
   };
 }
+
+const audiencesOf = (item: ClusterItem) => keyAudiences(item.audiences).join(',');
 
 function cosine(a: Float32Array, b: Float32Array): number {
   let dot = 0;

@@ -40,6 +40,8 @@ export interface Interaction {
   sources: InteractionSource[];
   answerId: string;
   curatedId?: string;
+  /** The asking key's audiences when it sees more than the public (an agent's turn may show internal sources). */
+  audiences?: string[];
 }
 
 export interface Correction {

@@ -24,6 +24,11 @@ export interface RetrieveOptions {
    * guess must not hide the right document.
    */
   preferLines?: string[];
+  /**
+   * The audiences the asker may see (their key's): pushed into every search, vector and full-text, so nothing
+   * limited to others is ever a candidate. Undefined searches everything (calibration, eval).
+   */
+  audiences?: readonly string[];
 }
 
 export interface RetrievalResult {
@@ -67,18 +72,19 @@ export class HybridRetriever {
     const weights = weightsFor(this.tuning, options.lang, new Set<ListSource>([...covering.map((space) => `dense:${space.column}` as const), 'lexical']), share);
     // A space whose list would not be fused is not searched: no model call, no vector search.
     const spaces = covering.filter((space) => (weights[`dense:${space.column}`] ?? 0) > 0);
-    const lines: ChunkFilter = options.productLines?.length ? { productLines: options.productLines } : {};
+    const lines: ChunkFilter = { ...(options.productLines?.length ? { productLines: options.productLines } : {}), ...(options.audiences ? { audiences: options.audiences } : {}) };
+    const restricted = Object.keys(lines).length > 0;
     const k = this.tuning.candidates;
     const started = performance.now();
     // Nothing waits for more than it needs: the full-text search runs while the question is embedded, and
     // each vector search starts as soon as its own model's vector is ready.
-    const lexical = timed(() => this.index.fullTextSearch(question, k, lines.productLines ? lines : undefined).catch(() => [] as ScoredChunk[]));
+    const lexical = timed(() => this.index.fullTextSearch(question, k, restricted ? lines : undefined).catch(() => [] as ScoredChunk[]));
     let embedMs = 0;
     const dense = spaces.map(async (space) => {
       const vector = await space.embedder.embedQuery(question);
       embedMs = Math.max(embedMs, performance.now() - started);
       // A language space holds real vectors only for its languages; other rows are zero vectors.
-      const filter: ChunkFilter | undefined = lines.productLines || space.languages ? { ...lines, languages: space.languages } : undefined;
+      const filter: ChunkFilter | undefined = restricted || space.languages ? { ...lines, languages: space.languages } : undefined;
       const search = await timed(() => this.index.vectorSearch(vector, k, filter, space.column));
       return { list: { source: `dense:${space.column}`, hits: search.value, languages: space.languages } as RankedList, ms: search.ms };
     });

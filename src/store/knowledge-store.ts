@@ -28,6 +28,11 @@ export interface ChunkRow {
   chunk_index: number;
   /** JSON of extra fields (FAQ question/answer, corpus metadata); never embedded or indexed. */
   metadata: string;
+  /**
+   * Who may see the chunk (audiences.ts): `['public']` for everyone, or the audiences it is limited to
+   * (`['agents']`). Absent is public, as is every row of a table written before audiences existed (no such column).
+   */
+  audiences?: string[];
   /** The primary embedding space; other spaces add `vector_<lang>` columns (see EmbeddingSpaces). */
   vector: Float32Array | number[];
   [column: `vector_${string}`]: Float32Array | number[];
@@ -86,6 +91,12 @@ export interface ChunkFilter {
   productLines?: readonly string[];
   languages?: readonly string[];
   docIds?: readonly string[];
+  /**
+   * The audiences the asker may see (a key's audiences): only chunks limited to at least one of them, or public
+   * ones, are returned. Unlike the other fields, an empty list is not "no restriction": undefined is, and only
+   * trusted callers (calibration, the admin) leave it out. Answering always sets it.
+   */
+  audiences?: readonly string[];
 }
 
 export class TableMissingError extends Error {

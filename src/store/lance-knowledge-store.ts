@@ -15,10 +15,16 @@ import {
   VersionNotFoundError,
 } from './knowledge-store.js';
 import * as lancedb from '@lancedb/lancedb';
-import { Field, FixedSizeList, Float32, Int32, Schema, type Table as ArrowTable, Utf8 } from 'apache-arrow';
+import { Field, FixedSizeList, Float32, Int32, List, Schema, type Table as ArrowTable, Utf8 } from 'apache-arrow';
+import { normalizeAudiences, PUBLIC_AUDIENCE, PUBLIC_ONLY } from './audiences.js';
 
 const HIT_COLUMNS = ['id', 'doc_id', 'source_path', 'title', 'heading_path', 'product_line', 'lang', 'kind', 'text', 'chunk_index', 'metadata'];
 const COLUMNS = [...HIT_COLUMNS, 'search_text', 'content_hash', 'doc_hash'];
+/**
+ * Who may see a chunk (audiences.ts). Read only from tables that have it: a table written before audiences
+ * existed is served as it is, every row public, and gets the column (all public) from its next ingestion.
+ */
+const AUDIENCES = 'audiences';
 /** Columns searches filter by: few distinct values each, what a bitmap index is for. */
 const FILTER_COLUMNS = ['lang', 'product_line'];
 
@@ -29,6 +35,7 @@ export function chunkSchema(dimensions: Record<string, number>): Schema {
     ...['id', 'doc_id', 'source_path', 'title', 'heading_path', 'product_line', 'lang', 'kind', 'text', 'search_text', 'content_hash', 'doc_hash'].map(text),
     new Field('chunk_index', new Int32(), false),
     new Field('metadata', new Utf8(), false),
+    new Field(AUDIENCES, new List(new Field('item', new Utf8(), true)), false),
     ...Object.entries(dimensions).map(([column, dimension]) => new Field(column, new FixedSizeList(dimension, new Field('item', new Float32(), true)), false)),
   ]);
 }
@@ -42,11 +49,23 @@ export const emptyVector = (dimension: number) => new Float32Array(dimension);
 /** SQL string literal for LanceDB filters. */
 export const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
-/** The LanceDB `where` clause of a filter, or undefined when it restricts nothing. */
-export function whereClause(filter: ChunkFilter | undefined): string | undefined {
+/**
+ * The LanceDB `where` clause of a filter, or undefined when it restricts nothing. `hasAudiences`: whether the
+ * table version has the audiences column; without it every row is public, so a filter that allows the public
+ * restricts nothing, and one that does not (a key for agents alone) matches no row.
+ */
+export function whereClause(filter: ChunkFilter | undefined, hasAudiences = true): string | undefined {
   const inList = (column: string, values: readonly string[] | undefined) => (values?.length ? `${column} IN (${values.map(sqlString).join(', ')})` : undefined);
-  const clauses = [inList('product_line', filter?.productLines), inList('lang', filter?.languages), inList('doc_id', filter?.docIds)].filter(Boolean);
+  const clauses = [inList('product_line', filter?.productLines), inList('lang', filter?.languages), inList('doc_id', filter?.docIds), audienceClause(filter?.audiences, hasAudiences)].filter(Boolean);
   return clauses.length ? clauses.join(' AND ') : undefined;
+}
+
+function audienceClause(allowed: readonly string[] | undefined, hasAudiences: boolean): string | undefined {
+  if (allowed === undefined) return undefined;
+  if (!hasAudiences) return allowed.includes(PUBLIC_AUDIENCE) ? undefined : 'false';
+  // An empty list sees nothing (never "no restriction"): fail closed.
+  if (!allowed.length) return 'false';
+  return `array_has_any(${AUDIENCES}, make_array(${allowed.map(sqlString).join(', ')}))`;
 }
 
 /**
@@ -57,7 +76,7 @@ export class LanceKnowledgeStore implements KnowledgeStore {
   /** The serving-version read in flight, shared by the reads that overlap it. */
   private versionRead?: Promise<number>;
   /** What the store derives from one table version (search metrics, row counts); dropped when the version moves. */
-  private derived?: { version: number; search?: { metrics: Record<string, 'cosine' | 'dot'>; indexed: Set<string> }; total?: number; languages: Map<string, number> };
+  private derived?: { version: number; search?: { metrics: Record<string, 'cosine' | 'dot'>; indexed: Set<string> }; total?: number; languages: Map<string, number>; hasAudiences?: Promise<boolean> };
   /** The published version this reader's handle is checked out at (undefined: it follows the latest commit). */
   private pinned?: number;
   /** The publication pointer as last read, and when: re-read at most every read-consistency interval. */
@@ -108,6 +127,15 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     const table = names.includes(tableName) ? await connection.openTable(tableName) : await connection.createEmptyTable(tableName, chunkSchema(dimensions));
     const location = { connection, dbDir, tableName };
     const store = new LanceKnowledgeStore(table, await vectorDimensions(table), versionNoteStore(location, 'calibration'), location);
+    // A table from before audiences: its rows were all public, and say so from now on (a new version, schema only;
+    // the writer holds the table's lock). Readers of the older versions keep reading them as public, and the new
+    // version keeps the old one's calibration, as a rollback does: the rows did not change.
+    if (!(await hasColumn(table, AUDIENCES))) {
+      const before = await table.version();
+      await table.addColumns([{ name: AUDIENCES, valueSql: `make_array(${sqlString(PUBLIC_AUDIENCE)})` }]);
+      const calibration = await store.calibration(before);
+      if (calibration) await store.saveCalibration({ ...calibration, version: await table.version() });
+    }
     const describe = (shape: Record<string, number>) =>
       Object.entries(shape)
         .map(([column, dimension]) => `${column}: ${dimension}`)
@@ -227,7 +255,8 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     }
     const columns = Object.keys(this.dimensions);
     const data = rows.map((row) => {
-      const out: Record<string, unknown> = { ...row };
+      // A row read back from a table holds an Arrow list there, not an array: both are iterable.
+      const out: Record<string, unknown> = { ...row, [AUDIENCES]: normalizeAudiences(row.audiences ? Array.from(row.audiences as Iterable<string>) : undefined) };
       for (const column of columns) out[column] = Array.from((row as unknown as Record<string, Float32Array>)[column] ?? emptyVector(this.dimensions[column]));
       return out;
     });
@@ -277,6 +306,8 @@ export class LanceKnowledgeStore implements KnowledgeStore {
       built.push(column);
     }
     for (const column of FILTER_COLUMNS) if (!indexed.has(column)) await this.table.createIndex(column, { config: lancedb.Index.bitmap() });
+    // Every answer filters by audience: a label-list index is what `array_has_any` uses.
+    if (!indexed.has(AUDIENCES) && (await hasColumn(this.table, AUDIENCES))) await this.table.createIndex(AUDIENCES, { config: lancedb.Index.labelList() });
     return built;
   }
 
@@ -331,6 +362,19 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     return this.derived;
   }
 
+  /** Whether the serving version has the audiences column (read once per version; see AUDIENCES). */
+  private async hasAudiences(): Promise<boolean> {
+    const derived = await this.forVersion();
+    derived.hasAudiences ??= hasColumn(this.table, AUDIENCES);
+    return derived.hasAudiences;
+  }
+
+  /** The columns a hit reads, and the where clause of a filter, for the version being served. */
+  private async searchShape(filter: ChunkFilter | undefined): Promise<{ columns: string[]; where?: string }> {
+    const audiences = await this.hasAudiences();
+    return { columns: audiences ? [...HIT_COLUMNS, AUDIENCES] : HIT_COLUMNS, where: whereClause(filter, audiences) };
+  }
+
   /** Whether the column's (non-empty) vectors have unit length, judged on a sample of rows. */
   private async unitLength(column: string): Promise<boolean> {
     // A language column holds zero vectors for other languages' rows: sample its own language's rows.
@@ -355,34 +399,34 @@ export class LanceKnowledgeStore implements KnowledgeStore {
 
   async vectorSearch(vector: Float32Array, limit: number, filter?: ChunkFilter, column = 'vector'): Promise<ScoredChunk[]> {
     const metric = (await this.metrics())[column] ?? 'cosine';
+    const { columns, where } = await this.searchShape(filter);
     // `ef`: how wide the HNSW search looks when an index exists (ignored by a flat scan); 4× the hits asked for.
     let query = this.table
       .vectorSearch(Array.from(vector))
       .column(column)
       .distanceType(metric)
-      .select([...HIT_COLUMNS, '_distance'])
+      .select([...columns, '_distance'])
       .limit(limit)
       .ef(Math.max(64, limit * 4));
     // The index compares scalar-quantised vectors, whose distances are off by up to 0.3 (measured): answerability
     // reads these scores, so the hits are re-scored on their full vectors (refine), exactly as a flat scan would.
     if (this.derived?.search?.indexed.has(column)) query = query.refineFactor(1);
-    const where = whereClause(filter);
     if (where) query = query.where(where);
     // Cosine (or, for unit vectors, dot) distance → similarity in [-1, 1]; comparable across questions, unlike fused ranks.
-    return hitsOf(await query.toArrow(), '_distance', (distance) => 1 - distance);
+    return hitsOf(await query.toArrow(), columns, '_distance', (distance) => 1 - distance);
   }
 
   async fullTextSearch(text: string, limit: number, filter?: ChunkFilter): Promise<ScoredChunk[]> {
     if (!text.trim()) return [];
     if (this.reading) await this.servingVersion();
+    const { columns, where } = await this.searchShape(filter);
     let query = this.table
       .query()
       .fullTextSearch(text, { columns: ['search_text'] })
-      .select([...HIT_COLUMNS, '_score'])
+      .select([...columns, '_score'])
       .limit(limit);
-    const where = whereClause(filter);
     if (where) query = query.where(where);
-    return hitsOf(await query.toArrow(), '_score', (score) => score);
+    return hitsOf(await query.toArrow(), columns, '_score', (score) => score);
   }
 
   async listVersions(): Promise<KnowledgeVersion[]> {
@@ -482,10 +526,11 @@ export class LanceKnowledgeStore implements KnowledgeStore {
       chosen.push(...inLanguage.sort((a, b) => rank(a) - rank(b)).slice(0, perLanguage));
     }
     if (!chosen.length) return [];
+    const audiences = await hasColumn(this.table, AUDIENCES);
     const rows = await this.table
       .query()
       .where(`id IN (${chosen.map(sqlString).join(', ')})`)
-      .select(COLUMNS)
+      .select(audiences ? [...COLUMNS, AUDIENCES] : COLUMNS)
       .toArray();
     return rows.map((row) => pick(row));
   }
@@ -589,21 +634,34 @@ async function vectorDimensions(table: lancedb.Table): Promise<Record<string, nu
  * A search's hits as plain objects, read column by column. Arrow's row proxies cost a visitor call per field:
  * on 40 hits of the 10k bench table, 0.49 ms against 0.17 ms this way, and a question makes three searches.
  */
-function hitsOf(result: ArrowTable, scoreColumn: string, toScore: (value: number) => number): ScoredChunk[] {
-  const columns = HIT_COLUMNS.map((name) => [name, result.getChild(name)?.toArray() ?? []] as const);
+function hitsOf(result: ArrowTable, selected: string[], scoreColumn: string, toScore: (value: number) => number): ScoredChunk[] {
+  const columns = selected.filter((name) => name !== AUDIENCES).map((name) => [name, result.getChild(name)?.toArray() ?? []] as const);
+  const audiences = selected.includes(AUDIENCES) ? result.getChild(AUDIENCES) : undefined;
   const scores = result.getChild(scoreColumn)?.toArray() ?? [];
   const hits = new Array<ScoredChunk>(result.numRows);
   for (let row = 0; row < result.numRows; row++) {
     const hit: Record<string, unknown> = {};
     for (const [name, values] of columns) hit[name] = values[row];
+    hit.audiences = audienceValues(audiences?.get(row));
     hit.score = toScore(Number(scores[row]));
     hits[row] = hit as unknown as ScoredChunk;
   }
   return hits;
 }
 
+/** A row's audiences as a plain array; a row of a table without the column is public. */
+function audienceValues(list: { toArray(): ArrayLike<unknown> } | null | undefined): string[] {
+  const values = list ? Array.from(list.toArray(), String) : [];
+  return values.length ? values : [...PUBLIC_ONLY];
+}
+
 function pick(row: Record<string, unknown>, columns = COLUMNS): StoredChunk {
   const out: Record<string, unknown> = {};
   for (const column of columns) out[column] = row[column];
+  out.audiences = audienceValues(row[AUDIENCES] as { toArray(): ArrayLike<unknown> } | undefined);
   return out as unknown as StoredChunk;
+}
+
+async function hasColumn(table: lancedb.Table, column: string): Promise<boolean> {
+  return (await table.schema()).fields.some((field) => field.name === column);
 }

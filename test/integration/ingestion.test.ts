@@ -119,6 +119,43 @@ describe('ingestion into LanceDB with the real model', () => {
     store.close();
   });
 
+  it('gives each document its audiences (its own, then its folder’s, then the run’s), re-writes only those whose audiences change, and keeps a document’s version when its folder’s rules break', async () => {
+    await writeFile(path.join(source, 'manuals', '.audiences.yaml'), 'audiences: [agents]\nfiles:\n  band.zh.md: [partners]\n');
+    await writeFile(path.join(source, 'faq.jsonl'), '{"id":"faq-3","question":"Does the dash cam have a battery?","answer":"No, it uses a supercapacitor.","product_line":"C","audiences":["public"]}\n');
+    await runIngestion(options(model, { defaultAudiences: ['staff'] }));
+    const audiencesByDoc = async () => {
+      const store = await LanceKnowledgeStore.open(db, 'knowledge');
+      const rows = await store.sampleChunks(1000);
+      store.close();
+      return Object.fromEntries(rows.map((row) => [row.doc_id, row.audiences]));
+    };
+    expect(await audiencesByDoc()).toMatchObject({ 'manuals/thermostat.md': ['agents'], 'manuals/band.zh.md': ['partners'], 'lock.txt': ['staff'], 'faq-3': ['public'] });
+    // A key for agents finds the thermostat guide; the public does not, in either search.
+    const store = await LanceKnowledgeStore.open(db, 'knowledge');
+    expect((await store.fullTextSearch('thermostat C-wire', 5, { audiences: ['agents'] })).map((hit) => hit.doc_id)).toContain('manuals/thermostat.md');
+    expect((await store.fullTextSearch('thermostat C-wire', 5, { audiences: ['public'] })).map((hit) => hit.doc_id)).not.toContain('manuals/thermostat.md');
+    const vector = await model.embedQuery('thermostat wiring');
+    expect((await store.vectorSearch(vector, 20, { audiences: ['public'] })).every((hit) => hit.audiences?.includes('public'))).toBe(true);
+    store.close();
+
+    // The folder opens up: only its two documents are written again.
+    await writeFile(path.join(source, 'manuals', '.audiences.yaml'), 'audiences: [public]\n');
+    const { embedder, counter } = countingEmbedder(model);
+    const opened = await runIngestion(options(embedder, { defaultAudiences: ['staff'] }));
+    expect(opened.documents).toMatchObject({ updated: 2, added: 0, removed: 0 });
+    expect((await audiencesByDoc())['manuals/band.zh.md']).toEqual(['public']);
+    expect(counter.passages).toBeGreaterThan(0);
+
+    // A broken rules file fails its folder's documents, which keep what they had, and publishes nothing new.
+    await writeFile(path.join(source, 'manuals', '.audiences.yaml'), 'audiences: [Not Valid]\n');
+    await writeFile(path.join(source, 'manuals', 'secret.md'), '# Secret\n\nOnly for agents.\n');
+    const broken = await runIngestion(options(model, { defaultAudiences: ['staff'] }));
+    expect(broken.failures.map((failure) => failure.path).sort()).toEqual(['manuals/band.zh.md', 'manuals/secret.md', 'manuals/thermostat.md']);
+    const after = await audiencesByDoc();
+    expect(after['manuals/secret.md']).toBeUndefined();
+    expect(after['manuals/thermostat.md']).toEqual(['public']);
+  });
+
   it('reports bad files by path and reason, ingests the rest, and keeps a failed file’s previous chunks', async () => {
     await runIngestion(options(model));
     await writeFile(path.join(source, 'empty.md'), '');

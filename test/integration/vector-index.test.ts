@@ -62,6 +62,12 @@ describe('approximate vector index past VECTOR_INDEX_MIN_ROWS', () => {
     const hits = await after.vectorSearch(await embedders.all[1].embedder.embedQuery('Do gift cards expire?'), 3, { languages: ['en'] }, 'vector_en');
     expect(hits[0].doc_id).toBe('policies/gift-cards.md');
     expect(await scalarIndexed(after)).toEqual(['lang', 'product_line']);
+    // Every answer filters by audience (docs/audiences.md): a label-list index on the column, and the filtered search
+    // through the vector index finds the same first hit.
+    expect((await after.table.listIndices()).find((entry) => entry.columns.includes('audiences'))?.indexType).toMatch(/label/i);
+    const forPublic = await after.vectorSearch(await embedders.all[1].embedder.embedQuery('Do gift cards expire?'), 3, { languages: ['en'], audiences: ['public'] }, 'vector_en');
+    expect(forPublic[0].doc_id).toBe('policies/gift-cards.md');
+    expect(await after.vectorSearch(await embedders.all[1].embedder.embedQuery('Do gift cards expire?'), 3, { languages: ['en'], audiences: ['agents'] }, 'vector_en')).toEqual([]);
     after.close();
   });
 });

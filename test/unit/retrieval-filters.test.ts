@@ -69,4 +69,24 @@ describe('retrieval filters are typed; only the store writes SQL', () => {
     expect(whereClause({ productLines: ['A'], languages: ['en'] })).toBe("product_line IN ('A') AND lang IN ('en')");
     expect(whereClause({ docIds: ["faq-1' OR '1'='1"] })).toBe("doc_id IN ('faq-1'' OR ''1''=''1')");
   });
+
+  it('a key’s audiences go into every search, vector and full-text, whatever else is filtered', async () => {
+    const filters: Record<string, ChunkFilter | undefined> = {};
+    const spaces = new EmbeddingSpaces(embedder('zh-model'), { en: embedder('en-model') });
+    await new HybridRetriever(spaces, recordingIndex(filters)).retrieve('How long does the battery last?', { lang: 'en', audiences: ['public'] });
+    expect(filters.lexical).toEqual({ audiences: ['public'] });
+    expect(filters.vector).toEqual({ audiences: ['public'], languages: undefined });
+    expect(filters.vector_en).toEqual({ audiences: ['public'], languages: ['en'] });
+  });
+
+  it('audiences become an array_has_any clause; on a table without the column every row is public', () => {
+    expect(whereClause({ audiences: ['agents', 'public'] })).toBe("array_has_any(audiences, make_array('agents', 'public'))");
+    expect(whereClause({ productLines: ['A'], audiences: ["it's"] })).toBe("product_line IN ('A') AND array_has_any(audiences, make_array('it''s'))");
+    // An empty list sees nothing: never read as "no restriction".
+    expect(whereClause({ audiences: [] })).toBe('false');
+    // A table from before audiences: the public sees all of it, a key for agents alone nothing.
+    expect(whereClause({ audiences: ['public', 'agents'] }, false)).toBeUndefined();
+    expect(whereClause({ audiences: ['agents'] }, false)).toBe('false');
+    expect(whereClause({ productLines: ['A'], audiences: ['agents'] }, false)).toBe("product_line IN ('A') AND false");
+  });
 });

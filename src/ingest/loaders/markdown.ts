@@ -1,9 +1,9 @@
 import { parse as parseYaml } from 'yaml';
 import type { Section } from '../chunker.js';
 import { type SourceDocument, UnreadableFileError } from '../document.js';
-import { decodeText, publicUrl, titleFromPath } from './text-content.js';
+import { audiencesField, decodeText, publicUrl, titleFromPath } from './text-content.js';
 
-/** Markdown with optional YAML front matter (`title`, `product_line`, `lang`, `url`); headings become heading paths. */
+/** Markdown with optional YAML front matter (`title`, `product_line`, `lang`, `url`, `audiences`); headings become heading paths. */
 export function loadMarkdown(buffer: Buffer, relativePath: string): SourceDocument[] {
   let text = decodeText(buffer);
   let frontMatter: Record<string, unknown> = {};
@@ -21,6 +21,7 @@ export function loadMarkdown(buffer: Buffer, relativePath: string): SourceDocume
   if (sections.length === 0) throw new UnreadableFileError('no text content');
   // Where customers can read it: citations link there.
   const url = publicUrl(frontMatter.url);
+  const audiences = audiencesField(frontMatter.audiences ?? frontMatter.audience);
   return [
     {
       docId: relativePath,
@@ -31,6 +32,7 @@ export function loadMarkdown(buffer: Buffer, relativePath: string): SourceDocume
       productLine: stringField(frontMatter.product_line),
       lang: languageField(frontMatter.lang),
       ...(url ? { metadata: { url } } : {}),
+      ...(audiences ? { audiences } : {}),
     },
   ];
 }

@@ -2,7 +2,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
 import { detectLanguage } from '../../text/language.js';
 import { type LoadFailure, type LoadResult, type SourceDocument, UnreadableFileError } from '../document.js';
-import { decodeText, publicUrl } from './text-content.js';
+import { audiencesField, decodeText, publicUrl } from './text-content.js';
 
 const language = z.enum(['zh', 'en']).optional().catch(undefined);
 
@@ -28,6 +28,12 @@ const corpusRecord = z
   .passthrough();
 
 function toDocument(record: Record<string, unknown>, relativePath: string): SourceDocument {
+  const { audiences: audienceValue, ...fields } = record;
+  const audiences = audiencesField(audienceValue);
+  return { ...recordDocument(fields, relativePath), ...(audiences ? { audiences } : {}) };
+}
+
+function recordDocument(record: Record<string, unknown>, relativePath: string): SourceDocument {
   if ('question' in record || 'answer' in record) {
     const faq = faqRecord.parse(record);
     const url = publicUrl(faq.url);

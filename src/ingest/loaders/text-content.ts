@@ -1,4 +1,17 @@
+import { audienceList, normalizeAudiences } from '../../store/audiences.js';
 import { UnreadableFileError } from '../document.js';
+
+/**
+ * A document's own audiences (front matter `audiences: [agents]`, a sheet's `audiences` column: a list or
+ * "agents, partners"), undefined when it names none. A value that is not a list of audience names makes the
+ * document unreadable: a typo must never publish what was meant for agents.
+ */
+export function audiencesField(value: unknown): string[] | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const parsed = audienceList.safeParse(value);
+  if (!parsed.success) throw new UnreadableFileError(`invalid audiences ${JSON.stringify(value)}: ${parsed.error.issues[0]?.message}`);
+  return normalizeAudiences(parsed.data);
+}
 
 /** Decodes a text file strictly: empty, binary (NUL bytes) or non-UTF-8 content is refused with a reason. */
 export function decodeText(buffer: Buffer): string {

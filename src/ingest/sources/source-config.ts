@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { conflict, invalid, notFound } from '../../errors.js';
+import { audienceList } from '../../store/audiences.js';
 
 /**
  * Knowledge sources as configuration (docs/sources.md): the knowledge folder (always there, id `knowledge`),
@@ -69,6 +70,11 @@ const common = {
   name: z.string().max(200).optional(),
   /** Every document of the source gets this product line; otherwise the product-line rules decide. */
   productLine: z.string().max(100).optional(),
+  /**
+   * Who may see the source's documents (docs/audiences.md); public when absent. For the knowledge folder it is the
+   * default under its own rules (a document's front matter, a folder's `.audiences.yaml`).
+   */
+  audiences: audienceList.optional(),
   schedule,
   enabled: z.boolean().default(true),
 };

@@ -6,6 +6,7 @@ import { importZendesk } from './zendesk.js';
 import { parseFetchAllow } from './safe-fetch.js';
 import { SnapshotStore, type SourceSyncReport } from './snapshot.js';
 import { loadSources, type SourceSpec, sourcePathPrefix } from './source-config.js';
+import { normalizeAudiences } from '../../store/audiences.js';
 
 /**
  * Syncs the named sources (network): each website or help centre is fetched against its previous snapshot,
@@ -60,7 +61,8 @@ export async function loadSourceDocuments(config: Pick<Config, 'SOURCES_FILE' | 
       continue;
     }
     for (const page of Object.values(snapshot.pages)) {
-      result.documents.push({ ...page.document, productLine: source.productLine ?? page.document.productLine });
+      // A source limited to audiences (sources.yaml `audiences`) limits every page; a page cannot widen it.
+      result.documents.push({ ...page.document, productLine: source.productLine ?? page.document.productLine, audiences: normalizeAudiences(source.audiences) });
     }
   }
   return result;

@@ -39,6 +39,7 @@ async function loadGaps() {
   if ($('#since').value) params.set('since', new Date($('#since').value).toISOString());
   if ($('#until').value) params.set('until', new Date(`${$('#until').value}T23:59:59`).toISOString());
   if ($('#line').value.trim()) params.set('productLine', $('#line').value.trim());
+  if ($('#gap-audience')) params.set('audience', $('#gap-audience').value);
   const { gaps } = await api(`/v1/admin/gaps?${params}`);
   fill('#gaps', gaps, [
     (r, g) => cell(r, g.count, 'num'),

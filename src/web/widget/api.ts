@@ -9,6 +9,8 @@ export interface Source {
   productLine?: string;
   /** The document's public page, when it has one. */
   url?: string;
+  /** From a document limited to audiences: only an agent-assist key gets such a source. */
+  internal?: boolean;
 }
 
 export interface Done {

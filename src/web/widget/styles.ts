@@ -56,6 +56,7 @@ header button.close { min-width: 44px; font-size: 16px; }
 .sources details { margin: 2px 0; }
 .sources summary { cursor: pointer; color: var(--link); }
 .sources .snippet { color: var(--snippet); white-space: pre-wrap; margin: 4px 0; font-size: 12.5px; }
+.sources .internal { font-size: 11px; font-weight: 600; padding: 0 5px; border-radius: 4px; border: 1px solid var(--refusal-border); color: var(--refusal-fg); background: var(--refusal-bg); }
 .sources .page { font-size: 12.5px; color: var(--link); }
 .sources li:target, .sources li.flash { background: var(--flash); }
 .feedback { display: flex; gap: 6px; margin-top: 8px; align-items: center; flex-wrap: wrap; }

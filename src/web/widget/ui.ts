@@ -508,7 +508,10 @@ export class ChatWidget {
         const item = element('li', { id: listId(source.n), value: String(shownNumber.get(source.n)) });
         const details = element('details');
         // Title and section, never the internal file path.
-        details.append(element('summary', {}, [source.title, source.heading].filter(Boolean).join(' — ')));
+        const summary = element('summary', {}, [source.title, source.heading].filter(Boolean).join(' — '));
+        // An agent-assist key's answer: a source customers never see is marked, so the agent does not pass it on unread.
+        if (source.internal) summary.prepend(element('span', { class: 'internal' }, this.text.internal), ' ');
+        details.append(summary);
         if (source.snippet) details.append(element('div', { class: 'snippet' }, source.snippet));
         const url = source.url ? safeUrl(source.url) : null;
         if (url) details.append(element('a', { class: 'page', href: url, target: '_blank', rel: 'noopener noreferrer' }, `${this.text.openPage} ↗`));

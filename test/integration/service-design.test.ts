@@ -9,7 +9,7 @@ import { buildService, type Service } from '../../src/service.js';
 import { MemoryState } from '../../src/state/shared-state.js';
 import { type AnswerStack, chatModelFor, startAnswerStack } from '../support/answer-stack.js';
 import type { FakeVllmServer } from '../support/fake-vllm-server.js';
-import { realEmbedders, } from '../support/real-stack.js';
+import { realEmbedders } from '../support/real-stack.js';
 import { parseSse } from '../support/sse.js';
 import { readFile } from 'node:fs/promises';
 
@@ -33,7 +33,8 @@ let extractive: Service;
 let stack: AnswerStack | undefined;
 
 beforeAll(async () => {
-  stack = await startAnswerStack('design', { CALIBRATION_ENABLED: 'false', API_KEYS: keys, LLM_TIMEOUT_MS: '2000', LLM_FIRST_TOKEN_TIMEOUT_MS: '1000' });
+  // Its own log folder: the fine-tuning export reads the feedback log, which must hold this run's ratings alone.
+  stack = await startAnswerStack('design', (dir) => ({ CALIBRATION_ENABLED: 'false', API_KEYS: keys, STATE_LOG_DIR: `${dir}/state`, LLM_TIMEOUT_MS: '2000', LLM_FIRST_TOKEN_TIMEOUT_MS: '1000' }));
   ({ config, llm, generated, extractive } = stack);
 }, 240_000);
 

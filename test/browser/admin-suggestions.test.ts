@@ -93,6 +93,8 @@ describe('the suggested-answers page', () => {
     await page.locator('#gaps tbody tr', { hasText: 'faq faq-suggested-' }).waitFor();
     await page.selectOption('#suggestion-status', 'accepted');
     await page.click('#suggestion-filter button');
+    // The list is fetched again: wait for the accepted ones to be drawn before counting them.
+    await page.locator('#suggestions tbody tr', { hasText: 'accepted as' }).nth(1).waitFor();
     await expect(page.locator('#suggestions tbody tr').count()).resolves.toBe(2);
     await mkdir('test-artifacts/suggestions', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/suggestions/admin-suggestions.png', fullPage: true });

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../http/http-error.js';
 import type { Logger } from '../log.js';
@@ -19,6 +19,12 @@ export class InboxWatcher {
     private readonly intake: (raw: Buffer) => Promise<unknown>,
     private readonly logger: Logger,
     private readonly pollMs: number,
+    /**
+     * A file changed this recently may still be being written (copied by hand, a pipe without write-then-rename):
+     * taken now, a half-written mail was read as empty and moved to failed/. It is taken on a later scan.
+     */
+    private readonly settleMs = 1000,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async start(): Promise<this> {
@@ -39,6 +45,11 @@ export class InboxWatcher {
     let taken = 0;
     for (const name of (await readdir(this.dir)).filter((file) => file.toLowerCase().endsWith('.eml')).sort()) {
       const file = path.join(this.dir, name);
+      const changed = await stat(file).then(
+        (info) => info.mtimeMs,
+        () => undefined,
+      );
+      if (changed === undefined || this.now() - changed < this.settleMs) continue;
       const claimed = `${file}${this.claimTag}`;
       try {
         await rename(file, claimed);

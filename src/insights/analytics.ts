@@ -243,7 +243,8 @@ export function toCsv(rows: Record<string, unknown>[], columns: string[]): strin
   const field = (value: unknown) => {
     const raw = value === null || value === undefined ? '' : Array.isArray(value) ? value.join(' | ') : String(value);
     // A leading = + - @ would be a formula in a spreadsheet: quoted with a leading apostrophe (OWASP CSV injection).
-    const safe = /^[=+\-@\t\r]/.test(raw) && !/^-?\d/.test(raw) ? `'${raw}` : raw;
+    // Only a whole negative number is left as it is: "-1+cmd|…" starts like one and is a formula.
+    const safe = /^[=+\-@\t\r]/.test(raw) && !/^-\d+(\.\d+)?$/.test(raw) ? `'${raw}` : raw;
     return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
   };
   return [columns.join(','), ...rows.map((row) => columns.map((column) => field(row[column])).join(','))].join('\r\n') + '\r\n';

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import type { CuratedEntry } from '../answer/curated.js';
 import type { Config } from '../config/config.js';
 import type { InferenceGate } from '../embed/inference-gate.js';
+import { AUDIENCES_FILE } from '../ingest/audience-rules.js';
 import { conflict } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SharedState } from '../state/shared-state.js';
@@ -190,7 +191,10 @@ export class WorkspaceServices {
   }
 }
 
-/** Every file under `dir` (none when it does not exist); hidden leftovers (uploads in progress) are skipped. */
+/**
+ * Every file under `dir` (none when it does not exist); hidden leftovers (uploads in progress) are skipped, but not
+ * the `.audiences.yaml` files: without them a restored knowledge folder would serve agents' documents to everyone.
+ */
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
   return entries
@@ -200,7 +204,7 @@ async function filesUnder(dir: string): Promise<string[]> {
         !path
           .relative(dir, path.join(entry.parentPath, entry.name))
           .split(path.sep)
-          .some((part) => part.startsWith('.')),
+          .some((part) => part.startsWith('.') && part !== AUDIENCES_FILE),
     )
     .map((entry) => path.join(entry.parentPath, entry.name))
     .sort();

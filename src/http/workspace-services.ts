@@ -136,6 +136,11 @@ export class WorkspaceServices {
     if (this.registry.list().length - 1 >= this.options.config.WORKSPACES_MAX)
       throw conflict('workspace_limit', `This deployment has its ${this.options.config.WORKSPACES_MAX} workspaces (WORKSPACES_MAX)`);
     const workspace = await this.registry.create(spec, by);
+    // An id can be used again after a delete. What a replica still serving the deleted workspace wrote after it
+    // (within its refresh interval: sessions, logs, a job's commit, an upload) is not the new workspace's.
+    await this.options.state.deletePrefix?.(workspacePrefix(workspace.id));
+    await this.options.dropTable(this.config(workspace));
+    await rm(workspaceRoot(this.options.config, workspace.id), { recursive: true, force: true });
     await mkdir(this.config(workspace).KNOWLEDGE_DIR, { recursive: true });
     await this.audit('workspace.create', by, { workspace: workspace.id, name: workspace.name });
     return workspace;

@@ -111,7 +111,7 @@ export function analyticsRoutes(options: AnalyticsRouteOptions): Router {
       rows: async (query, range) => {
         const { turns } = await turnsFor(query);
         const asked = turns.filter((turn) => inRange(turn.at, range)).slice(-TOPIC_QUESTIONS_MAX);
-        const clusters = await options.clusterer.clusters(asked.map((turn) => ({ id: turn.answerId, question: turn.question, productLine: turn.productLine, at: turn.at })));
+        const clusters = await options.clusterer.clusters(asked.map((turn) => ({ id: turn.answerId, question: turn.question, productLine: turn.productLine, at: turn.at, audiences: turn.audiences })));
         return { rows: topicRows(clusters, range, query.limit ?? 10), extra: { questions: asked.length } };
       },
     },

@@ -191,6 +191,8 @@ export function topicRows(clusters: Cluster<{ question: string; at: string }>[],
 /** The failures the gaps report clusters: refused or suggested turns, and thumbs-down answers not already among them. */
 export function gapSignals(unanswered: LogItem[], feedback: LogItem[]): GapSignal[] {
   const unansweredIds = new Set(unanswered.map(({ entry }) => text(entry.answerId)));
+  // An agent's question may name internal things: kept apart from the customers' (absent: the public).
+  const audiences = (entry: Record<string, unknown>) => (Array.isArray(entry.audiences) ? { audiences: entry.audiences.map(String) } : {});
   return [
     ...unanswered.map(({ id, entry }) => ({
       id,
@@ -199,6 +201,7 @@ export function gapSignals(unanswered: LogItem[], feedback: LogItem[]): GapSigna
       lang: text(entry.lang),
       at: text(entry.at),
       kind: 'refused' as const,
+      ...audiences(entry),
     })),
     ...feedback
       .filter(({ entry }) => entry.rating === 'down' && typeof entry.question === 'string' && !unansweredIds.has(text(entry.answerId)))
@@ -209,6 +212,7 @@ export function gapSignals(unanswered: LogItem[], feedback: LogItem[]): GapSigna
         lang: text(entry.lang),
         at: text(entry.answeredAt, text(entry.at)),
         kind: 'thumbs_down' as const,
+        ...audiences(entry),
       })),
   ].filter((signal) => signal.question && signal.at);
 }

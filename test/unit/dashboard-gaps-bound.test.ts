@@ -3,6 +3,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { analyticsRoutes, TOPIC_QUESTIONS_MAX } from '../../src/http/analytics-routes.js';
 import { errorHandler } from '../../src/http/error-handler.js';
+import { GapReporter } from '../../src/insights/gaps.js';
 import type { InsightLogs } from '../../src/insights/insight-logs.js';
 import { createLogger } from '../../src/log.js';
 import { MemoryState } from '../../src/state/shared-state.js';
@@ -30,5 +31,48 @@ describe('the dashboard’s gap backlog', () => {
     expect(response.status, response.text).toBe(200);
     expect(clustered).toHaveLength(TOPIC_QUESTIONS_MAX);
     expect(clustered.at(-1)?.id).toBe('19999-0');
+  });
+});
+
+describe('the dashboard’s gaps and topics', () => {
+  it('never group an agent’s question (which may name internal things) with the customers’, as the gaps report does not', async () => {
+    const embedder = {
+      modelKey: 'same',
+      dimension: 2,
+      maxEmbeddingsPerCall: 16,
+      countTokens: (text: string) => text.length,
+      embedPassages: async (texts: string[]) => texts.map(() => Float32Array.of(1, 0)),
+      embedQuery: async () => Float32Array.of(1, 0),
+    };
+    const at = '2026-12-07T10:00:00.000Z';
+    const entry = (answerId: string, audiences?: string[]) => ({
+      answerId,
+      question: 'What does the Pulse partner tier cost?',
+      productLine: 'general',
+      lang: 'en',
+      channel: 'widget',
+      at,
+      ...(audiences ? { audiences } : {}),
+    });
+    const unanswered = [
+      { id: '1-0', entry: entry('a-1') },
+      { id: '2-0', entry: entry('a-2', ['agents', 'public']) },
+    ];
+    const logs = {
+      unanswered: async () => unanswered,
+      feedback: async () => [],
+      turns: async () => ({ turns: unanswered.map(({ entry: turn }) => turn), loneHandoffs: [] }),
+    } as unknown as InsightLogs;
+    const app = express();
+    app.use(analyticsRoutes({ guard: [], logs, clusterer: new GapReporter(embedder, { similarity: 0.75 }), state: new MemoryState(), now: () => Date.parse(at) }));
+    app.use(errorHandler(createLogger('silent')));
+    for (const chart of ['gaps', 'topics']) {
+      const response = await request(app).get(`/v1/admin/analytics/${chart}`);
+      expect(response.status, response.text).toBe(200);
+      expect(
+        response.body.rows.map((row: { count: number }) => row.count),
+        chart,
+      ).toEqual([1, 1]);
+    }
   });
 });

@@ -19,8 +19,8 @@ export interface AnalyticsRouteOptions {
 
 const MAX_DAYS = 366;
 /**
- * Topics cluster at most this many of the range's latest questions. Most embeddings are hits in the embedding
- * cache (the answer path embedded the same question), but after a restart each costs a model call: about 35 ms
+ * Topics (and the gap backlog) cluster at most this many of the range's latest questions. Most embeddings are hits
+ * in the embedding cache (the answer path embedded the same question), but after a restart each costs a model call: about 35 ms
  * on a busy 2-core machine (npm run bench:dashboard), so 2,000 keep a cold first report near a minute.
  */
 export const TOPIC_QUESTIONS_MAX = 2000;
@@ -111,7 +111,7 @@ export function analyticsRoutes(options: AnalyticsRouteOptions): Router {
       rows: async (query, range) => {
         const { turns } = await turnsFor(query);
         const asked = turns.filter((turn) => inRange(turn.at, range)).slice(-TOPIC_QUESTIONS_MAX);
-        const clusters = await options.clusterer.clusters(asked.map((turn) => ({ id: turn.answerId, question: turn.question, productLine: turn.productLine, at: turn.at })));
+        const clusters = await options.clusterer.clusters(asked.map((turn) => ({ id: turn.answerId, question: turn.question, productLine: turn.productLine, at: turn.at, audiences: turn.audiences })));
         return { rows: topicRows(clusters, range, query.limit ?? 10), extra: { questions: asked.length } };
       },
     },
@@ -119,8 +119,12 @@ export function analyticsRoutes(options: AnalyticsRouteOptions): Router {
       columns: ['productLine', 'example', 'count', 'refused', 'thumbsDown', 'lastSeen', 'impact'],
       rows: async (query, range) => {
         const [unanswered, feedback] = await Promise.all([options.logs.unanswered(), options.logs.feedback()]);
-        const signals = gapSignals(unanswered, feedback).filter((signal) => inRange(signal.at, range) && (!query.productLine || signal.productLine === query.productLine));
-        return { rows: gapBacklog(await options.clusterer.clusters(signals), now()).slice(0, query.limit ?? 20) };
+        // The latest failures only, as for the topics: each is embedded and clustered, and the logs may hold 100,000.
+        const signals = gapSignals(unanswered, feedback)
+          .filter((signal) => inRange(signal.at, range) && (!query.productLine || signal.productLine === query.productLine))
+          .sort((a, b) => a.at.localeCompare(b.at))
+          .slice(-TOPIC_QUESTIONS_MAX);
+        return { rows: gapBacklog(await options.clusterer.clusters(signals), now()).slice(0, query.limit ?? 20), extra: { questions: signals.length } };
       },
     },
   };

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import type { CuratedEntry } from '../answer/curated.js';
 import type { Config } from '../config/config.js';
 import type { InferenceGate } from '../embed/inference-gate.js';
+import { AUDIENCES_FILE } from '../ingest/audience-rules.js';
 import { conflict } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SharedState } from '../state/shared-state.js';
@@ -135,6 +136,11 @@ export class WorkspaceServices {
     if (this.registry.list().length - 1 >= this.options.config.WORKSPACES_MAX)
       throw conflict('workspace_limit', `This deployment has its ${this.options.config.WORKSPACES_MAX} workspaces (WORKSPACES_MAX)`);
     const workspace = await this.registry.create(spec, by);
+    // An id can be used again after a delete. What a replica still serving the deleted workspace wrote after it
+    // (within its refresh interval: sessions, logs, a job's commit, an upload) is not the new workspace's.
+    await this.options.state.deletePrefix?.(workspacePrefix(workspace.id));
+    await this.options.dropTable(this.config(workspace));
+    await rm(workspaceRoot(this.options.config, workspace.id), { recursive: true, force: true });
     await mkdir(this.config(workspace).KNOWLEDGE_DIR, { recursive: true });
     await this.audit('workspace.create', by, { workspace: workspace.id, name: workspace.name });
     return workspace;
@@ -190,7 +196,10 @@ export class WorkspaceServices {
   }
 }
 
-/** Every file under `dir` (none when it does not exist); hidden leftovers (uploads in progress) are skipped. */
+/**
+ * Every file under `dir` (none when it does not exist); hidden leftovers (uploads in progress) are skipped, but not
+ * the `.audiences.yaml` files: without them a restored knowledge folder would serve agents' documents to everyone.
+ */
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
   return entries
@@ -200,7 +209,7 @@ async function filesUnder(dir: string): Promise<string[]> {
         !path
           .relative(dir, path.join(entry.parentPath, entry.name))
           .split(path.sep)
-          .some((part) => part.startsWith('.')),
+          .some((part) => part.startsWith('.') && part !== AUDIENCES_FILE),
     )
     .map((entry) => path.join(entry.parentPath, entry.name))
     .sort();

@@ -129,11 +129,12 @@ export class IngestJobs {
    * not held (already decided, or never held).
    */
   async decide(id: string, action: 'approved' | 'discarded', by: string, apply: (record: IngestJobRecord) => Promise<number>): Promise<IngestJobRecord> {
-    const record = await this.get(id);
-    if (!record) throw notFound('job_not_found', 'No ingestion job with this id (job records are kept for INGEST_JOB_RETENTION_DAYS)');
-    if (record.state !== 'held') throw conflict('job_not_held', `Job ${id} is ${record.state}${record.decision ? ` (${record.decision.action} by ${record.decision.by})` : ''}: only a held job can be approved or discarded`);
+    this.requireHeld(id, await this.get(id));
     const lock = await acquireIngestLock({ ...lockSettings(this.options.config), purpose: action === 'approved' ? 'approval' : 'discard' });
     try {
+      // Read again under the lock: another admin (on any replica) may have decided it since the read above, and a
+      // discard applied after an approval would record "discarded" while the approved version serves.
+      const record = this.requireHeld(id, await this.get(id));
       const version = await apply(record);
       record.state = action === 'approved' ? (record.failures.length ? 'partial' : 'succeeded') : 'discarded';
       record.decision = { action, by, at: new Date().toISOString(), version };
@@ -142,6 +143,12 @@ export class IngestJobs {
     } finally {
       await lock.release();
     }
+  }
+
+  private requireHeld(id: string, record: IngestJobRecord | undefined): IngestJobRecord {
+    if (!record) throw notFound('job_not_found', 'No ingestion job with this id (job records are kept for INGEST_JOB_RETENTION_DAYS)');
+    if (record.state !== 'held') throw conflict('job_not_held', `Job ${id} is ${record.state}${record.decision ? ` (${record.decision.action} by ${record.decision.by})` : ''}: only a held job can be approved or discarded`);
+    return record;
   }
 
   /** Whether this replica runs a job now (for the "ingestion running" gauge and shutdown). */

@@ -191,6 +191,8 @@ export function topicRows(clusters: Cluster<{ question: string; at: string }>[],
 /** The failures the gaps report clusters: refused or suggested turns, and thumbs-down answers not already among them. */
 export function gapSignals(unanswered: LogItem[], feedback: LogItem[]): GapSignal[] {
   const unansweredIds = new Set(unanswered.map(({ entry }) => text(entry.answerId)));
+  // An agent's question may name internal things: kept apart from the customers' (absent: the public).
+  const audiences = (entry: Record<string, unknown>) => (Array.isArray(entry.audiences) ? { audiences: entry.audiences.map(String) } : {});
   return [
     ...unanswered.map(({ id, entry }) => ({
       id,
@@ -199,6 +201,7 @@ export function gapSignals(unanswered: LogItem[], feedback: LogItem[]): GapSigna
       lang: text(entry.lang),
       at: text(entry.at),
       kind: 'refused' as const,
+      ...audiences(entry),
     })),
     ...feedback
       .filter(({ entry }) => entry.rating === 'down' && typeof entry.question === 'string' && !unansweredIds.has(text(entry.answerId)))
@@ -209,6 +212,7 @@ export function gapSignals(unanswered: LogItem[], feedback: LogItem[]): GapSigna
         lang: text(entry.lang),
         at: text(entry.answeredAt, text(entry.at)),
         kind: 'thumbs_down' as const,
+        ...audiences(entry),
       })),
   ].filter((signal) => signal.question && signal.at);
 }
@@ -243,7 +247,8 @@ export function toCsv(rows: Record<string, unknown>[], columns: string[]): strin
   const field = (value: unknown) => {
     const raw = value === null || value === undefined ? '' : Array.isArray(value) ? value.join(' | ') : String(value);
     // A leading = + - @ would be a formula in a spreadsheet: quoted with a leading apostrophe (OWASP CSV injection).
-    const safe = /^[=+\-@\t\r]/.test(raw) && !/^-?\d/.test(raw) ? `'${raw}` : raw;
+    // Only a whole negative number is left as it is: "-1+cmd|…" starts like one and is a formula.
+    const safe = /^[=+\-@\t\r]/.test(raw) && !/^-\d+(\.\d+)?$/.test(raw) ? `'${raw}` : raw;
     return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
   };
   return [columns.join(','), ...rows.map((row) => columns.map((column) => field(row[column])).join(','))].join('\r\n') + '\r\n';

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import './lance-runtime.js';
@@ -111,12 +111,18 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     return new LanceKnowledgeStore(table, await vectorDimensions(table), versionNoteStore(location, 'calibration'), location, { pointerSeconds: options.readConsistencySeconds ?? 0 });
   }
 
-  /** Drops a table and its calibration (a workspace deleted); a missing table is no error. */
+  /** Drops a table and the notes kept beside it (a workspace deleted); a missing table is no error. */
   static async drop(dbDir: string, tableName: string, options: { storageOptions?: Record<string, string> } = {}): Promise<void> {
     const connection = await lancedb.connect(dbDir, { storageOptions: options.storageOptions });
-    const names = await connection.tableNames();
-    for (const name of [tableName, `${tableName}__calibration`]) if (names.includes(name)) await connection.dropTable(name);
-    if (!isRemoteUri(dbDir)) await rm(path.join(dbDir, `${tableName}.calibration.json`), { force: true });
+    // The table and every note kept beside it (calibration, publication pointer, contradictions, the regression
+    // gate's answers and question vectors): a table created again under the name (a workspace deleted, then created
+    // again) must not serve an old pointer, nor show the old knowledge base's contradictions or questions.
+    for (const name of await connection.tableNames()) if (name === tableName || name.startsWith(`${tableName}__`)) await connection.dropTable(name);
+    if (!isRemoteUri(dbDir)) {
+      for (const file of await readdir(dbDir).catch(() => [] as string[])) {
+        if (file.startsWith(`${tableName}.`) && /\.json(\.\d+\.\d+\.tmp)?$/.test(file)) await rm(path.join(dbDir, file), { force: true });
+      }
+    }
   }
 
   /** Opens the table, creating it empty with the given vector columns if it does not exist yet. */

@@ -8,6 +8,7 @@ import type { IngestJobRecord, IngestJobs } from '../ingest/jobs.js';
 import { defaultGapWindow, type GapLogs, readGapSignals } from '../insights/gap-signals.js';
 import type { Gap, GapFix, GapReporter } from '../insights/gaps.js';
 import type { HybridRetriever } from '../retrieve/hybrid-retriever.js';
+import { PUBLIC_ONLY } from '../store/audiences.js';
 import { detectLanguage, type Language } from '../text/language.js';
 import { draftAnswer } from './draft-answer.js';
 import { faqEntry } from './faq-entry.js';
@@ -241,9 +242,13 @@ export class Suggestions {
     return this.deps.mask ? this.deps.mask(text) : text;
   }
 
-  /** The documents nearest to `text`, one entry per document, with the text of its best passage. */
+  /**
+   * The public documents nearest to `text`, one entry per document, with the text of its best passage. Public only:
+   * an accepted suggestion is a curated answer or FAQ entry every customer gets, so an agents-only document must
+   * neither be drafted from nor offered to the reviewer as the source to correct.
+   */
   private async nearest(text: string, lang: Language): Promise<(SuggestionSource & { text: string })[]> {
-    const { candidates } = await this.deps.retriever.retrieve(text, { lang });
+    const { candidates } = await this.deps.retriever.retrieve(text, { lang, audiences: PUBLIC_ONLY });
     const seen = new Set<string>();
     const sources: (SuggestionSource & { text: string })[] = [];
     for (const candidate of candidates) {

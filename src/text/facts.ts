@@ -79,8 +79,10 @@ const CURRENCY_BEFORE: Record<string, string> = { '¥': 'CNY', '￥': 'CNY', rmb
 const OTHER_UNITS = /^(%|mah|ah|wh|kwh|w|kw|v|mm|cm|m|km|米|厘米|毫米|公里|kg|g|克|公斤|gb|mb|tb|ghz|mhz|hz|lm|lumens?|流明|atm|bar|°c|℃|°f|db|分贝|inch(?:es)?|英寸|寸|次|岁)$/;
 
 const NUMBER = String.raw`(\d+(?:[.,]\d+)?|[零〇一二两三四五六七八九十百千]+)`;
+// The spaces after a currency belong to it: an optional currency followed by an optional `\s*` tried every
+// position of a run of spaces against the whole run, quadratic in its length (a padded chunk held ingestion).
 const QUANTITY = new RegExp(
-  String.raw`(us\$|[¥￥$€£]|rmb|cny|usd|eur)?\s*` +
+  String.raw`(?:(us\$|[¥￥$€£]|rmb|cny|usd|eur)\s*)?` +
     NUMBER +
     String.raw`\s*(?:-\s*)?(个工作日|工作日|business days?|working days?|个小时|个星期|个月|個月|块钱|人民币|[a-z]+|%|°c|°f|℃|[年月周天日秒元块米克寸岁次台个]|小时|星期|礼拜|分钟|钟头|美元|欧元|厘米|毫米|公里|公斤|流明|分贝|英寸)?`,
   'giu',
@@ -89,26 +91,32 @@ const QUANTITY = new RegExp(
 /** The quantities a clause states. A bare number with no unit (a step number, a model number) is no fact. */
 export function quantities(clause: string): Quantity[] {
   const found: Quantity[] = [];
-  const text = clause.normalize('NFKC').toLowerCase();
-  for (const match of text.matchAll(QUANTITY)) {
-    const [raw, before, numberText, unitText] = match;
-    const value = /\d/.test(numberText) ? Number(numberText.replace(',', '.')) : chineseNumber(numberText);
-    if (value === undefined || Number.isNaN(value)) continue;
-    const unit = unitText?.trim();
-    const currency = (before && CURRENCY_BEFORE[before.trim()]) || (unit && CURRENCY_AFTER[unit]);
-    if (currency) {
-      found.push({ kind: 'price', unit: currency, value, text: raw.trim() });
-      continue;
-    }
-    if (!unit) continue;
-    const hours = HOURS.find(([pattern]) => pattern.test(unit));
-    if (hours) {
-      found.push({ kind: 'duration', unit: 'time', value: value * hours[1], text: raw.trim() });
-      continue;
-    }
-    if (OTHER_UNITS.test(unit)) found.push({ kind: 'number', unit, value, text: raw.trim() });
+  for (const [raw, before, numberText, unitText] of clause.normalize('NFKC').toLowerCase().matchAll(QUANTITY)) {
+    const quantity = quantityOf(raw, before, numberText, unitText);
+    if (quantity) found.push(quantity);
   }
   return found;
+}
+
+/** The clause (normalised) without the quantities it states, in one pass (one replace per quantity was quadratic). */
+function withoutQuantities(clause: string): string {
+  return clause
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(QUANTITY, (raw: string, before?: string, numberText?: string, unitText?: string) => (quantityOf(raw, before, numberText ?? '', unitText) ? ' ' : raw));
+}
+
+function quantityOf(raw: string, before: string | undefined, numberText: string, unitText: string | undefined): Quantity | undefined {
+  const value = /\d/.test(numberText) ? Number(numberText.replace(',', '.')) : chineseNumber(numberText);
+  if (value === undefined || Number.isNaN(value)) return undefined;
+  const unit = unitText?.trim();
+  const currency = (before && CURRENCY_BEFORE[before.trim()]) || (unit && CURRENCY_AFTER[unit]);
+  if (currency) return { kind: 'price', unit: currency, value, text: raw.trim() };
+  if (!unit) return undefined;
+  const hours = HOURS.find(([pattern]) => pattern.test(unit));
+  if (hours) return { kind: 'duration', unit: 'time', value: value * hours[1], text: raw.trim() };
+  if (OTHER_UNITS.test(unit)) return { kind: 'number', unit, value, text: raw.trim() };
+  return undefined;
 }
 
 const ENGLISH_NEGATION = /\b(not|no|never|cannot|can't|cant|don't|dont|doesn't|doesnt|isn't|isnt|aren't|arent|won't|wont|shouldn't|mustn't|without|unsupported)\b|n't\b/giu;
@@ -143,9 +151,7 @@ export function clausesOf(text: string): Clause[] {
       const clause = part.trim();
       if (!clause) continue;
       const found = quantities(clause);
-      let stripped = clause.normalize('NFKC').toLowerCase();
-      for (const quantity of found) stripped = stripped.replace(quantity.text, ' ');
-      stripped = stripped.replace(ENGLISH_NEGATION, ' ').replace(CHINESE_NEGATION, ' ').replace(/\d+/g, ' ');
+      const stripped = withoutQuantities(clause).replace(ENGLISH_NEGATION, ' ').replace(CHINESE_NEGATION, ' ').replace(/\d+/g, ' ');
       let terms = contentTerms(stripped);
       const borrowed = terms.size === 0 && previous !== undefined;
       if (borrowed) terms = previous!;

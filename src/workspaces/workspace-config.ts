@@ -49,6 +49,9 @@ export function workspaceConfig(config: Config, workspace: Pick<Workspace, 'id' 
       UPLOADS_DIR: path.join(knowledge, 'uploads'),
       CURATED_DIR: path.join(knowledge, 'curated'),
       SOURCES_FILE: path.join(knowledge, 'sources.yaml'),
+      // Its own regression set (its questions name its documents), set rather than left out: the ingestion child's
+      // environment is the deployment's with these settings over it, and would keep the deployment's REGRESSION_FILE.
+      REGRESSION_FILE: path.join(knowledge, 'regression-set.jsonl'),
       SOURCES_CACHE_DIR: path.join(root, 'sources'),
       PRODUCT_LINES_FILE: own('product-lines.yaml', config.PRODUCT_LINES_FILE),
       PROMPTS_DIR: own('prompts', config.PROMPTS_DIR),

@@ -143,6 +143,12 @@ describe('the dashboard numbers', () => {
       ),
     ).toBe('a,b,c\r\n"x, ""y""",p | q,\'=HYPERLINK()\r\n-1,,0.5\r\n');
   });
+
+  it('never lets a customer’s question that starts like a negative number run as a spreadsheet formula', () => {
+    // "-1+…" is a formula to Excel and LibreOffice (the OWASP CSV-injection DDE payload), not a number.
+    const csv = toCsv([{ q: "-1+1+cmd|' /C calc'!A0" }, { q: '-2.5' }, { q: '+1' }, { q: '-3 ' }], ['q']);
+    expect(csv.split('\r\n').slice(1, 5)).toEqual(["'-1+1+cmd|' /C calc'!A0", '-2.5', "'+1", "'-3 "]);
+  });
 });
 
 describe('the record of a turn', () => {

@@ -24,6 +24,18 @@ describe('facts two knowledge passages can disagree on', () => {
     expect(negated('手环可以戴着游泳')).toBe(false);
     expect(negated('手环不可以戴着游泳')).toBe(true);
   });
+
+  it('reads a currency written apart from its amount, and a clause padded with a long run of spaces in one pass', () => {
+    expect(quantities('It costs $ 99, or US$ 5 a month')).toMatchObject([
+      { kind: 'price', unit: 'USD', value: 99 },
+      { kind: 'price', unit: 'USD', value: 5 },
+    ]);
+    // A document (or crawled page) with 300,000 spaces in a sentence: the old pattern tried every one of them against
+    // the rest of the run (about 10^10 steps, over a minute); the contradiction check runs at every ingestion.
+    const padded = `The battery lasts${' '.repeat(300_000)}14 days`;
+    expect(quantities(padded)).toMatchObject([{ kind: 'duration', value: 14 * 24 }]);
+    expect(kinds(padded, 'The battery lasts 10 days')).toEqual(['duration']);
+  });
 });
 
 describe('disagreements between near-duplicate passages', () => {

@@ -6,7 +6,11 @@ import { humanReplyOf } from '../../src/email/human-reply.js';
 import type { Embedder } from '../../src/embed/embedder.js';
 import { type GapSignal, GapReporter } from '../../src/insights/gaps.js';
 import { draftAnswer } from '../../src/suggest/draft-answer.js';
-import { suggestionId } from '../../src/suggest/suggestion-store.js';
+import type { RetrievalResult } from '../../src/retrieve/hybrid-retriever.js';
+import type { Candidate } from '../../src/retrieve/fusion.js';
+import { MemoryState } from '../../src/state/shared-state.js';
+import { SuggestionStore, suggestionId } from '../../src/suggest/suggestion-store.js';
+import { Suggestions } from '../../src/suggest/suggestions.js';
 
 /** What a suggestion is made of: the answer in a person's reply, the gap it answers, a drafted answer, its id. */
 const context = { companyName: 'Lumora', handoffContact: { zh: '400-820-1234', en: '+86 400 820 1234' }, maxQuestionChars: 1000 };
@@ -107,5 +111,54 @@ describe('suggestion ids', () => {
     expect(suggestionId('handoff', 'h-1')).toBe(suggestionId('handoff', 'h-1'));
     expect(suggestionId('handoff', 'h-1')).not.toBe(suggestionId('email', 'h-1'));
     expect(suggestionId('gap', 'x')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('a suggestion becomes a public answer', () => {
+  // A chunk of the agents' price sheet and a public FAQ chunk: a retriever that, like the store, filters by the
+  // audiences it is given and returns everything when given none.
+  const chunk = (doc_id: string, text: string, audiences: string[]) =>
+    ({ id: `${doc_id}#0`, doc_id, title: doc_id, heading_path: '', source_path: `${doc_id}.md`, text, audiences, fusedScore: 0.9 }) as unknown as Candidate;
+  const internal = chunk('agents-price-sheet', 'Staff note: Bitcoin payments get a secret 40% partner discount.', ['agents']);
+  const open = chunk('payments-faq', 'We accept cards and PayPal.', ['public']);
+  const asked: (readonly string[] | undefined)[] = [];
+  const retriever = {
+    retrieve: async (_text: string, options: { audiences?: readonly string[] }) => {
+      asked.push(options.audiences);
+      const allowed = options.audiences;
+      return { candidates: [internal, open].filter((candidate) => !allowed || candidate.audiences!.some((name) => allowed.includes(name))) } as unknown as RetrievalResult;
+    },
+  };
+  const prompts: string[] = [];
+  const chatModel: ChatModel = {
+    name: 'stub',
+    ping: async () => true,
+    async *stream(messages) {
+      prompts.push(messages.map((message) => message.content).join('\n'));
+      yield 'We accept cards and PayPal.';
+    },
+  };
+  const at = new Date().toISOString();
+  const logs = {
+    readLog: async (name: string) => (name === 'unanswered' ? [{ id: '1-0', entry: { question: 'Can I pay in Bitcoin?', productLine: 'general', lang: 'en', at, answerId: 'a-1' } }] : []),
+  };
+  const suggestions = new Suggestions({
+    store: new SuggestionStore(new MemoryState()),
+    gaps: new GapReporter(embedder, { similarity: 0.75 }),
+    logs,
+    retriever,
+    curated: { create: async () => ({}) as never },
+    documents: { incomingFile: async () => '', place: async () => '' },
+    jobs: { start: async () => ({}) as never },
+    chatModel,
+    maxDraftTokens: 100,
+  });
+
+  it('is drafted from, and shown beside, public documents only: an agents-only document never reaches the FAQ or a curated answer', async () => {
+    const [fromGap] = await suggestions.fromGaps(1);
+    const fromHandoff = await suggestions.fromHumanAnswer({ kind: 'handoff', ref: 'h-1', question: 'Can I pay in Bitcoin?', answer: 'No, cards and PayPal only.', lang: 'en' });
+    for (const suggestion of [fromHandoff, fromGap]) expect(suggestion.sources.map((source) => source.docId)).toEqual(['payments-faq']);
+    expect(prompts.join('\n')).not.toContain('secret');
+    expect(asked).toEqual([['public'], ['public']]);
   });
 });

@@ -46,3 +46,12 @@ describe('the settings a workspace runs with', () => {
     }
   });
 });
+
+describe('a created workspace’s regression set', () => {
+  it('is its own folder’s, never the deployment’s REGRESSION_FILE (whose questions and documents are another knowledge base’s)', () => {
+    const config = loadConfig({ WORKSPACES_DIR: '/srv/workspaces', REGRESSION_FILE: '/srv/kefu/regression-set.jsonl' });
+    // Set, not left out: the ingestion child's environment is the deployment's with the derived settings over it.
+    expect(workspaceConfig(config, { id: 'brand-b', settings: {} }).REGRESSION_FILE).toBe(path.join('/srv/workspaces', 'brand-b', 'knowledge', 'regression-set.jsonl'));
+    expect(workspaceConfig(config, { id: 'default', settings: {} }).REGRESSION_FILE).toBe('/srv/kefu/regression-set.jsonl');
+  });
+});

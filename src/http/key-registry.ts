@@ -1,3 +1,4 @@
+import { refreshEvery } from '../state/log-refresh.js';
 import { randomBytes } from 'node:crypto';
 import { AppError } from './http-error.js';
 import type { SharedState } from '../state/shared-state.js';
@@ -40,7 +41,7 @@ export function newApiKey(scopes: Scope[]): string {
  * unreachable the last set read stays in force (and changes are refused), so an outage locks nobody out.
  */
 export class KeyRegistry {
-  private timer?: NodeJS.Timeout;
+  private stopRefresh?: () => void;
   private revoked = new Map<string, string>();
   private created = new Map<string, { key: ApiKey; at: string }>();
 
@@ -52,14 +53,12 @@ export class KeyRegistry {
   ) {}
 
   async start(): Promise<this> {
-    await this.refresh().catch(() => undefined);
-    this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.refreshSeconds * 1000);
-    this.timer.unref();
+    this.stopRefresh = await refreshEvery(() => this.refresh(), this.refreshSeconds);
     return this;
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopRefresh?.();
   }
 
   private get degraded(): boolean {

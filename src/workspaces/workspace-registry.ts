@@ -1,3 +1,4 @@
+import { refreshEvery } from '../state/log-refresh.js';
 import { z } from 'zod';
 import { conflict, notFound, unavailable } from '../errors.js';
 import type { SharedState } from '../state/shared-state.js';
@@ -54,7 +55,7 @@ export const WORKSPACE_LOG_RETENTION_SECONDS = 100 * 365 * 86_400;
  */
 export class WorkspaceRegistry {
   private workspaces = new Map<string, Workspace>([[DEFAULT_WORKSPACE, { id: DEFAULT_WORKSPACE, name: 'Default', settings: {} }]]);
-  private timer?: NodeJS.Timeout;
+  private stopRefresh?: () => void;
 
   constructor(
     private readonly state: SharedState,
@@ -64,14 +65,12 @@ export class WorkspaceRegistry {
   ) {}
 
   async start(): Promise<this> {
-    await this.refresh().catch(() => undefined);
-    this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.refreshSeconds * 1000);
-    this.timer.unref();
+    this.stopRefresh = await refreshEvery(() => this.refresh(), this.refreshSeconds);
     return this;
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopRefresh?.();
   }
 
   async refresh(): Promise<void> {

@@ -5,6 +5,7 @@ import type { GapReporter } from '../insights/gaps.js';
 import type { InsightLogs } from '../insights/insight-logs.js';
 import type { SharedState } from '../state/shared-state.js';
 import { badRequest } from './http-error.js';
+import { auditTrail } from './audit-trail.js';
 
 export interface AnalyticsRouteOptions {
   /** Rate limit, admin key, JSON body parser. */
@@ -128,6 +129,7 @@ export function analyticsRoutes(options: AnalyticsRouteOptions): Router {
       },
     },
   };
+  const audit = auditTrail(options.state);
   router.get('/v1/admin/analytics/:chart', ...options.guard, async (request: Request, response: Response) => {
     const name = String(request.params.chart);
     const chart = Object.hasOwn(charts, name) ? charts[name] : undefined;
@@ -136,9 +138,7 @@ export function analyticsRoutes(options: AnalyticsRouteOptions): Router {
     const range = dayRange(parsed, now());
     const { rows, extra } = await chart.rows(parsed, range);
     if (parsed.format === 'json') return void response.json({ chart: name, from: range.from, to: range.to, ...extra, rows });
-    await options.state
-      .appendLog('audit', { action: 'export.analytics', by: request.apiKey?.id ?? 'unknown', at: new Date().toISOString(), chart: name, from: range.from, to: range.to, rows: rows.length }, 10_000)
-      .catch(() => undefined);
+    await audit(request, 'export.analytics', { chart: name, from: range.from, to: range.to, rows: rows.length });
     response
       .type('text/csv; charset=utf-8')
       .setHeader('Content-Disposition', `attachment; filename="kefu-${name}-${range.from}-${range.to}.csv"`)

@@ -6,6 +6,7 @@ import type { IngestJobs } from '../ingest/jobs.js';
 import { type RegressionCases, regressionCaseSpec } from '../regression/regression-cases.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { KnowledgeStore } from '../store/knowledge-store.js';
+import { auditTrail } from './audit-trail.js';
 
 export interface RegressionRouteOptions {
   /** Rate limit, admin key, then the JSON body parser. */
@@ -18,8 +19,6 @@ export interface RegressionRouteOptions {
   onPublished?: () => Promise<void>;
 }
 
-const AUDIT_MAX_LENGTH = 10_000;
-
 /**
  * The regression gate and the knowledge base's contradictions (admin scope): `GET/POST /v1/admin/regression-cases`,
  * `DELETE /v1/admin/regression-cases/:id`, `POST /v1/admin/jobs/:id/approve|discard` for a held ingestion, and
@@ -28,8 +27,7 @@ const AUDIT_MAX_LENGTH = 10_000;
 export function regressionRoutes(options: RegressionRouteOptions): Router {
   const router = Router();
   router.use(['/v1/admin/regression-cases', '/v1/admin/contradictions', '/v1/admin/jobs/:id/approve', '/v1/admin/jobs/:id/discard'], ...options.guard);
-  const audit = (request: Request, action: string, details: Record<string, unknown>) =>
-    options.state.appendLog('audit', { action, by: request.apiKey?.id ?? 'unknown', at: new Date().toISOString(), ...details }, AUDIT_MAX_LENGTH).catch(() => undefined);
+  const audit = auditTrail(options.state);
 
   router.get('/v1/admin/regression-cases', async (request: Request, response: Response) => {
     const origin = z.enum(['file', 'api', 'correction', 'suggestion', 'feedback']).optional().parse(request.query.origin);

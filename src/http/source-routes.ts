@@ -6,6 +6,7 @@ import type { SnapshotStore } from '../ingest/sources/snapshot.js';
 import type { SourceRegistry, SourceSpec } from '../ingest/sources/source-config.js';
 import type { SourceSyncs } from '../ingest/sources/source-syncs.js';
 import type { SharedState } from '../state/shared-state.js';
+import { auditTrail } from './audit-trail.js';
 
 export interface SourceRouteOptions {
   /** Rate limit, admin key, then the JSON body parser. */
@@ -17,7 +18,6 @@ export interface SourceRouteOptions {
   onConflict?: () => void;
 }
 
-const AUDIT_MAX_LENGTH = 10_000;
 const sourceId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,47}$/);
 
 /**
@@ -27,8 +27,7 @@ const sourceId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,47}$/);
 export function sourceRoutes(options: SourceRouteOptions): Router {
   const router = Router();
   router.use('/v1/admin/sources', ...options.guard);
-  const audit = (request: Request, action: string, details: Record<string, unknown>) =>
-    options.state.appendLog('audit', { action, by: request.apiKey?.id ?? 'unknown', at: new Date().toISOString(), ...details }, AUDIT_MAX_LENGTH).catch(() => undefined);
+  const audit = auditTrail(options.state);
   const withStatus = async (source: SourceSpec) => ({ ...source, status: (await options.syncs.status(source.id)) ?? null });
   // LockHeldError is a conflict that names the running job; it is only counted here.
   const sync = async (request: Request, sources: SourceSpec[], reason: string) =>

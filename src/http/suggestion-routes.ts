@@ -5,6 +5,7 @@ import { handoffResolutionBody, type Handoffs } from '../handoff/handoffs.js';
 import type { SharedState } from '../state/shared-state.js';
 import { kbLanguageFor, languageTagSchema } from '../text/language.js';
 import type { Suggestions } from '../suggest/suggestions.js';
+import { auditTrail } from './audit-trail.js';
 
 export interface SuggestionRouteOptions {
   /** Rate limit, admin key, then the JSON body parser. */
@@ -15,7 +16,6 @@ export interface SuggestionRouteOptions {
   state: SharedState;
 }
 
-const AUDIT_MAX_LENGTH = 10_000;
 const id = z.string().uuid('suggestion ids are UUIDs');
 const acceptBody = z
   .object({
@@ -32,8 +32,7 @@ const acceptBody = z
  */
 export function suggestionRoutes(options: SuggestionRouteOptions): Router {
   const router = Router();
-  const audit = (request: Request, action: string, details: Record<string, unknown>) =>
-    options.state.appendLog('audit', { action, by: request.apiKey?.id ?? 'unknown', at: new Date().toISOString(), ...details }, AUDIT_MAX_LENGTH).catch(() => undefined);
+  const audit = auditTrail(options.state);
   const by = (request: Request) => request.apiKey?.id ?? 'unknown';
 
   router.get('/v1/admin/suggestions', ...options.guard, async (request: Request, response: Response) => {

@@ -49,6 +49,7 @@ import type { KnowledgeStore } from './store/knowledge-store.js';
 import { LanceKnowledgeStore } from './store/lance-knowledge-store.js';
 import { maskPii } from './privacy/pii.js';
 import { GapReporter } from './insights/gaps.js';
+import { offTopicJudge } from './insights/off-topic.js';
 import { CORRECTIONS_LOG, INTERACTIONS_LOG } from './insights/interactions.js';
 import { InsightLogs } from './insights/insight-logs.js';
 import { analyticsRoutes } from './http/analytics-routes.js';
@@ -309,7 +310,10 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   });
   const insightLogs = new InsightLogs(state);
   // One clustering for the gaps report and the dashboard's topics: one bounded cache of question embeddings.
-  const gaps = new GapReporter(embedders.primary, { similarity: config.GAPS_SIMILARITY });
+  const gaps = new GapReporter(embedders.primary, {
+    similarity: config.GAPS_SIMILARITY,
+    offTopic: offTopicJudge({ calibration: async () => store.calibration(await store.servingVersion()), classifier }),
+  });
   let sourceSyncs: SourceSyncs | undefined;
   const jobs = new IngestJobs({
     config,

@@ -65,10 +65,12 @@ import { IsolatedMailParser } from './email/isolated-mail-parser.js';
 import { SmtpMailer } from './email/mailer.js';
 import { ReviewRules } from './email/review-rules.js';
 import { emailRoutes } from './http/email-routes.js';
-import { HANDOFF_ANALYTICS_LOG, HANDOFF_LOG, HANDOFF_RESOLUTION_LOG, Handoffs } from './handoff/handoffs.js';
+import { HANDOFF_ANALYTICS_LOG, HANDOFF_CLOSED_LOG, HANDOFF_LOG, HANDOFF_RESOLUTION_LOG, Handoffs } from './handoff/handoffs.js';
 import { humanReplyOf } from './email/human-reply.js';
 import { SUGGESTION_LOG, SUGGESTION_LOG_RETENTION_SECONDS, SUGGESTIONS_ACCEPTED_LOG, SuggestionStore } from './suggest/suggestion-store.js';
 import { Suggestions } from './suggest/suggestions.js';
+import { handoffAdminRoutes } from './http/handoff-admin-routes.js';
+import { uploadRoutes } from './http/upload-routes.js';
 import { suggestionRoutes } from './http/suggestion-routes.js';
 import { handoffRoutes } from './http/handoff-routes.js';
 import { CURATED_LOG, CURATED_LOG_RETENTION_SECONDS, CuratedAnswers, loadCuratedFiles } from './answer/curated.js';
@@ -221,6 +223,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     [HANDOFF_LOG]: days(config.RETENTION_HANDOFF_DAYS),
     [HANDOFF_ANALYTICS_LOG]: days(config.RETENTION_HANDOFF_DAYS),
     [HANDOFF_RESOLUTION_LOG]: days(config.RETENTION_HANDOFF_DAYS),
+    [HANDOFF_CLOSED_LOG]: days(config.RETENTION_HANDOFF_DAYS),
     [CURATED_LOG]: CURATED_LOG_RETENTION_SECONDS,
     [SUGGESTION_LOG]: SUGGESTION_LOG_RETENTION_SECONDS,
     [SUGGESTIONS_ACCEPTED_LOG]: SUGGESTION_LOG_RETENTION_SECONDS,
@@ -482,6 +485,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       conversationReviewRoutes({ guard: adminGuard, logs: insightLogs, store, curated, state }),
       adminAssetRoutes(),
       suggestionRoutes({ guard: adminGuard, suggestions, handoffs, state }),
+      handoffAdminRoutes({ guard: adminGuard, handoffs, state }),
+      uploadRoutes({ guard: adminGuard, documents, store, jobs, state, onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }) }),
       ...(workspaces ? [workspaceRoutes({ guard: [limiter.admin((request) => rootAccess.identify(request)), rootAccess.require('operator'), body], workspaces })] : []),
       regressionRoutes({
         guard: adminGuard,

@@ -63,8 +63,8 @@ export interface LanguageCalibration {
   inDomainNegatives?: number;
   inDomainAnsweredConfidently?: number;
   /**
-   * Best cosine to the knowledge base below which a question is off-topic (the gaps report's own bucket): halfway
-   * between the out-of-domain probes' median and the in-domain probes' 5th percentile.
+   * Best cosine to the knowledge base below which a question is off-topic (the gaps report's own bucket): the
+   * out-of-domain probes' median, at most the in-domain probes' 5th percentile.
    */
   offTopicSimilarity?: number;
   /** The knowledge base's trade-off curve: at each cut, the share of each probe kind below it. */

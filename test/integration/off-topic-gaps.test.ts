@@ -29,7 +29,14 @@ afterAll(async () => {
 const admin = { 'x-api-key': adminKey };
 const offTopic = ['What is the capital of France?', 'Who wrote Hamlet?', 'How do I cook a perfect risotto?', 'Recommend a movie for tonight', '谁写了红楼梦？', '今天北京天气怎么样？'];
 // Near the knowledge base (payments, discounts) or naming a product: what support should write.
-const gaps = ['Can I pay for my order in Bitcoin?', 'Is there a student discount on Lumora products?', 'Can the Guard Cam 2 record in 8K?', '可以用支付宝分期付款吗？'];
+// "cryptocurrency" sits just above the cut: the rule errs towards keeping gaps.
+const gaps = [
+  'Can I pay for my order in Bitcoin?',
+  'Is paying with cryptocurrency like Bitcoin possible?',
+  'Is there a student discount on Lumora products?',
+  'Can the Guard Cam 2 record in 8K?',
+  '可以用支付宝分期付款吗？',
+];
 
 describe('off-topic questions in the gaps report', () => {
   it('are their own bucket, not a product line’s gaps, while questions near the knowledge base stay gaps', async () => {

@@ -37,6 +37,9 @@ const noScriptRan = () => page.evaluate(() => (window as unknown as { __xss?: nu
 describe('the operator’s day on /admin', () => {
   it('uploads a file with its progress, sees it served, learns what a rollback does to it, and deletes it', async () => {
     await expect(page.locator('#uploads-rollback').textContent()).resolves.toMatch(/rollback restores the knowledge table, not the files.*comes back at the next ingestion/);
+    // The last version a rollback can go back to before the upload (ingestions tag the version they commit).
+    const { versions, current } = (await api('get', '/v1/admin/versions', stack.adminKey)).body as { current: number; versions: { version: number; tag?: string }[] };
+    const before = Math.max(...versions.filter((entry) => entry.tag && entry.version <= current).map((entry) => entry.version));
     const text = '# Lumora Care plan\n\nThe Lumora Care plan extends the warranty of any Lumora device to three years for 29 euros.\n';
     await page.setInputFiles('#upload-file', { name: 'lumora-care.md', mimeType: 'text/markdown', buffer: Buffer.from(text) });
     await page.click('#upload-form button');
@@ -48,6 +51,15 @@ describe('the operator’s day on /admin', () => {
     await row.filter({ hasText: 'yes: uploads/lumora-care.md' }).waitFor({ timeout: 240_000 });
     expect((await ask('How much does the Lumora Care plan cost?')).citations[0]?.docId).toBe('uploads/lumora-care.md');
 
+    // Rolled back to before the upload: the answer and the uploads list say the file comes back unless deleted.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page
+      .locator('#versions tbody tr')
+      .filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${before}$`) }) })
+      .getByRole('button', { name: 'Roll back to this' })
+      .click();
+    await statusText(/^Rolled back the table only: 1 file\(s\) in the knowledge folder .* will come back at the next ingestion unless you delete them: uploads\/lumora-care\.md$/);
+    await row.filter({ hasText: 'no: comes back at the next ingestion unless deleted' }).waitFor();
     page.once('dialog', (dialog) => void dialog.accept());
     await row.getByRole('button', { name: /Delete/ }).click();
     await statusText(/^Deleting lumora-care\.md: ingestion job .* is running\.$/);
@@ -140,6 +152,17 @@ describe('the operator’s day on /admin', () => {
     await expect(page.locator('#feedback tbody tr', { hasText: 'parking mode' }).count()).resolves.toBe(0);
     await expect(page.locator('#ratings-summary').textContent()).resolves.toMatch(/^1 shown · 1 up, 1 down/);
     expect(await noScriptRan()).toBeUndefined();
+  });
+
+  it('shows off-topic questions apart from the knowledge gaps', async () => {
+    expect((await ask('Who wrote Hamlet?')).refused).toBe(true);
+    expect((await ask('Can the Guard Cam 2 record in 8K?')).refused).toBe(true);
+    await page.click('#gap-filter button');
+    await page.locator('#gaps tbody tr', { hasText: '8K' }).waitFor();
+    await page.locator('#off-topic-gaps tbody tr', { hasText: 'Who wrote Hamlet?' }).waitFor({ state: 'attached' });
+    await expect(page.locator('#gaps tbody tr', { hasText: 'Hamlet' }).count()).resolves.toBe(0);
+    await page.click('#off-topic summary');
+    await expect(page.locator('#off-topic summary').textContent()).resolves.toMatch(/Off-topic questions, not gaps.*: 1$/);
     expect(errors).toEqual([]);
   });
 });

@@ -121,6 +121,8 @@ async function loadVersions() {
           const result = await api('/v1/admin/rollback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: v.version }) });
           status(result.note);
           await loadVersions();
+          // The uploads section says which files the restored version lacks (uploads.js).
+          if (typeof loadUploads === 'function') await loadUploads();
         } catch (error) {
           status(error.message);
         }

@@ -33,7 +33,8 @@ export type OffTopicJudge = (candidates: OffTopicCandidate[]) => Promise<Set<str
  */
 export function offTopicJudge(options: { calibration: () => Promise<Calibration | undefined>; classifier?: Pick<ProductLineClassifier, 'classify'> }): OffTopicJudge {
   return async (candidates) => {
-    const judged = candidates.filter((candidate) => candidate.similarity !== undefined && kbLanguage(candidate.lang));
+    // A similarity of 0 is retrieval that found nothing at all (an empty knowledge base, a filtered-out line): no measure.
+    const judged = candidates.filter((candidate) => candidate.similarity !== undefined && candidate.similarity > 0 && kbLanguage(candidate.lang));
     if (!judged.length) return new Set();
     const calibration = await options.calibration().catch(() => undefined);
     const offTopic = new Set<string>();

@@ -19,6 +19,7 @@ describe('the off-topic judge', () => {
       { id: 'bitcoin', question: 'Can I pay in Bitcoin?', lang: 'en', similarity: 0.61 },
       { id: 'camera', question: 'Can the Guard Cam 2 fly?', lang: 'en', similarity: 0.4 },
       { id: 'old-entry', question: 'Who wrote Hamlet?', lang: 'en' },
+      { id: 'nothing-retrieved', question: 'Who painted the Mona Lisa?', lang: 'en', similarity: 0 },
       { id: 'spanish', question: '¿Quién escribió Hamlet?', lang: 'es', similarity: 0.1 },
       // No Chinese cut in this calibration: the default one.
       { id: 'novel', question: '谁写了红楼梦？', lang: 'zh', similarity: DEFAULT_OFF_TOPIC_SIMILARITY.zh - 0.1 },

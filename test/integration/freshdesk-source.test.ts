@@ -91,6 +91,19 @@ describe('Freshdesk solutions as a source', () => {
     expect(missing.message).toMatch(/no API key for source "fd"/);
   });
 
+  it('never follows a Link header to another origin, so the key goes to the helpdesk alone', async () => {
+    const elsewhere = await listenLocal((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('[]'));
+    freshdesk.nextOrigin = elsewhere.base;
+    try {
+      const error = await importFreshdesk(source, undefined, context).catch((caught) => caught);
+      expect(error).toBeInstanceOf(SourceSyncError);
+      expect(error.message).toMatch(/the Link header leaves the helpdesk/);
+    } finally {
+      freshdesk.nextOrigin = undefined;
+      elsewhere.server.close();
+    }
+  });
+
   it('syncs from the sources file with the key from SOURCE_API_KEYS, and every ingestion then reads its articles', async () => {
     const temp = await tempDir('freshdesk-sync');
     try {

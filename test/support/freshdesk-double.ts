@@ -49,6 +49,8 @@ export class FreshdeskDouble {
   /** The next this-many requests answer 429 with `Retry-After: retryAfter`. */
   rateLimited = 0;
   retryAfter = 1;
+  /** When set, `rel="next"` links point at this origin instead (a hostile or misconfigured helpdesk). */
+  nextOrigin?: string;
   base = '';
 
   /** `releaseNotes`: that many extra English articles in one category (a folder with more than one page of them). */
@@ -140,7 +142,7 @@ export class FreshdeskDouble {
     }
     const list = (items: unknown[]) => {
       const headers: Record<string, string> = {};
-      if (page * perPage < items.length) headers.link = `<${this.base}${url.pathname}?page=${page + 1}&per_page=${perPage}>; rel="next"`;
+      if (page * perPage < items.length) headers.link = `<${this.nextOrigin ?? this.base}${url.pathname}?page=${page + 1}&per_page=${perPage}>; rel="next"`;
       json(200, items.slice((page - 1) * perPage, page * perPage), headers);
     };
     let match: RegExpExecArray | null;

@@ -49,6 +49,7 @@ import type { KnowledgeStore } from './store/knowledge-store.js';
 import { LanceKnowledgeStore } from './store/lance-knowledge-store.js';
 import { maskPii } from './privacy/pii.js';
 import { GapReporter } from './insights/gaps.js';
+import { offTopicJudge } from './insights/off-topic.js';
 import { CORRECTIONS_LOG, INTERACTIONS_LOG } from './insights/interactions.js';
 import { InsightLogs } from './insights/insight-logs.js';
 import { analyticsRoutes } from './http/analytics-routes.js';
@@ -64,10 +65,12 @@ import { IsolatedMailParser } from './email/isolated-mail-parser.js';
 import { SmtpMailer } from './email/mailer.js';
 import { ReviewRules } from './email/review-rules.js';
 import { emailRoutes } from './http/email-routes.js';
-import { HANDOFF_ANALYTICS_LOG, HANDOFF_LOG, HANDOFF_RESOLUTION_LOG, Handoffs } from './handoff/handoffs.js';
+import { HANDOFF_ANALYTICS_LOG, HANDOFF_CLOSED_LOG, HANDOFF_LOG, HANDOFF_RESOLUTION_LOG, Handoffs } from './handoff/handoffs.js';
 import { humanReplyOf } from './email/human-reply.js';
 import { SUGGESTION_LOG, SUGGESTION_LOG_RETENTION_SECONDS, SUGGESTIONS_ACCEPTED_LOG, SuggestionStore } from './suggest/suggestion-store.js';
 import { Suggestions } from './suggest/suggestions.js';
+import { handoffAdminRoutes } from './http/handoff-admin-routes.js';
+import { uploadRoutes } from './http/upload-routes.js';
 import { suggestionRoutes } from './http/suggestion-routes.js';
 import { handoffRoutes } from './http/handoff-routes.js';
 import { CURATED_LOG, CURATED_LOG_RETENTION_SECONDS, CuratedAnswers, loadCuratedFiles } from './answer/curated.js';
@@ -220,6 +223,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     [HANDOFF_LOG]: days(config.RETENTION_HANDOFF_DAYS),
     [HANDOFF_ANALYTICS_LOG]: days(config.RETENTION_HANDOFF_DAYS),
     [HANDOFF_RESOLUTION_LOG]: days(config.RETENTION_HANDOFF_DAYS),
+    [HANDOFF_CLOSED_LOG]: days(config.RETENTION_HANDOFF_DAYS),
     [CURATED_LOG]: CURATED_LOG_RETENTION_SECONDS,
     [SUGGESTION_LOG]: SUGGESTION_LOG_RETENTION_SECONDS,
     [SUGGESTIONS_ACCEPTED_LOG]: SUGGESTION_LOG_RETENTION_SECONDS,
@@ -309,7 +313,10 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   });
   const insightLogs = new InsightLogs(state);
   // One clustering for the gaps report and the dashboard's topics: one bounded cache of question embeddings.
-  const gaps = new GapReporter(embedders.primary, { similarity: config.GAPS_SIMILARITY });
+  const gaps = new GapReporter(embedders.primary, {
+    similarity: config.GAPS_SIMILARITY,
+    offTopic: offTopicJudge({ calibration: async () => store.calibration(await store.servingVersion()), classifier }),
+  });
   let sourceSyncs: SourceSyncs | undefined;
   const jobs = new IngestJobs({
     config,
@@ -478,6 +485,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       conversationReviewRoutes({ guard: adminGuard, logs: insightLogs, store, curated, state }),
       adminAssetRoutes(),
       suggestionRoutes({ guard: adminGuard, suggestions, handoffs, state }),
+      handoffAdminRoutes({ guard: adminGuard, handoffs, state }),
+      uploadRoutes({ guard: adminGuard, documents, store, jobs, state, onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }) }),
       ...(workspaces ? [workspaceRoutes({ guard: [limiter.admin((request) => rootAccess.identify(request)), rootAccess.require('operator'), body], workspaces })] : []),
       regressionRoutes({
         guard: adminGuard,

@@ -118,6 +118,11 @@ export interface AnswerDone {
   suggestions?: Suggestion[];
   /** The middle band with a model: its verdict on whether the sources answer ("decline" is a refusal). */
   verdict?: 'answer' | 'decline';
+  /**
+   * The question's best cosine to the knowledge base (its language's vector space): how on-topic it is at all. The
+   * gaps report sets apart off-topic questions by it (src/insights/off-topic.ts).
+   */
+  similarity?: number;
 }
 
 /** What the answer cache keeps of an answer: everything but its id and timings, which belong to each request. */
@@ -315,7 +320,7 @@ export class AnswerService {
       o.observer?.stage?.('total', timings.totalMs / 1000);
       o.observer?.outcome?.(done.mode, { replacedUngrounded: done.replacedUngrounded, llmError, productLine });
       for (const key of Object.keys(timings)) timings[key] = round(timings[key]);
-      const data: AnswerDone = { ...done, answerId, productLine, confidence: round(decision.answerability), cached: false, timings };
+      const data: AnswerDone = { ...done, answerId, productLine, confidence: round(decision.answerability), similarity: round(decision.evidence.dense), cached: false, timings };
       if (cacheKey && shouldCache(done, decision.answerability, threshold)) {
         const { answerId: _metaId, ...cachedMeta } = meta;
         const { answerId: _doneId, timings: _timings, ...cachedDone } = data;

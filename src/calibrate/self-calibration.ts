@@ -110,8 +110,24 @@ export function calibrateLanguage(lang: Language, probes: ProbeEvidence, model: 
     auroc: round(auroc(positives, negatives)),
     inDomainNegatives: inDomain.length,
     inDomainAnsweredConfidently: round(inDomain.filter((value) => value >= answerThreshold).length / inDomain.length),
+    ...offTopicCut(probes),
     curve: tradeOffCurve(positives, inDomain, negatives),
   };
+}
+
+/**
+ * The similarity (best cosine to the knowledge base) below which a question is off-topic: the out-of-domain bank's
+ * median, never above the in-domain probes' 5th percentile (questions drawn from the knowledge base, their answer
+ * removed). A question less like the knowledge base than the typical one written to be outside it is no gap of it.
+ * The median and not higher: the bank's upper half is near-topic (orders, payments, the company), and so are the
+ * customers' wordings just above it ("Is paying with cryptocurrency like Bitcoin possible?", 0.568 here). Measured on
+ * the sample knowledge base: 0.554 in English (in-domain 5th percentile 0.617), 0.437 in Chinese (0.486).
+ */
+export function offTopicCut(probes: ProbeEvidence): { offTopicSimilarity?: number } {
+  const inDomain = probes.inDomain.filter((evidence) => !(evidence as Evidence & { empty?: boolean }).empty).map((evidence) => evidence.dense);
+  const outOfDomain = probes.outOfDomain.map((evidence) => evidence.dense);
+  if (inDomain.length < MIN_PROBES || outOfDomain.length < MIN_PROBES) return {};
+  return { offTopicSimilarity: round(Math.min(quantile(outOfDomain, 0.5), quantile(inDomain, 0.05))) };
 }
 
 /** In-domain unanswerable probes answered confidently, by default: the issue's target for the ECS removed answers. */

@@ -50,6 +50,8 @@ export interface AnswerRecord {
   productLine: string;
   lang: string;
   confidence: number;
+  /** The question's best cosine to the knowledge base (AnswerDone.similarity): the gaps report's off-topic signal. */
+  similarity?: number;
   sessionId?: string;
   channel?: string;
   /** Earlier turns of the conversation (masked), oldest first. */
@@ -114,6 +116,7 @@ export class Conversations {
         productLine: done.productLine,
         lang: meta.language ?? meta.lang,
         confidence: done.confidence,
+        ...(done.similarity === undefined ? {} : { similarity: done.similarity }),
         sessionId: body.sessionId,
         channel: body.channel ?? 'api',
         // The turns before this one (already masked in the session): a fine-tuning example needs its conversation.
@@ -179,6 +182,7 @@ export class Conversations {
           channel: record.channel,
           context: record.context,
           ...(record.audiences ? { audiences: record.audiences } : {}),
+          ...(record.similarity === undefined ? {} : { similarity: record.similarity }),
           answeredAt: record.at,
         }
       : { answerRecordUnavailable: true };

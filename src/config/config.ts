@@ -151,6 +151,22 @@ export const schema = z.object({
   SOURCE_USER_AGENT: z.preprocess(emptyAsUndefined, z.string().min(3).max(200).default('KefuBot/0.1 (+https://github.com/kefu/kefu; support knowledge crawler)')),
   // How often each replica looks for sources whose schedule is due; 0 turns scheduled syncs off here.
   SOURCE_SCHEDULER_SECONDS: integer(30, 0, 86_400),
+  // API keys of help-centre sources that need one (Freshdesk), JSON {"<source id>": "<API key>"}: kept out of sources.yaml,
+  // which the admin API lists and writes.
+  SOURCE_API_KEYS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default('{}')
+      .transform((text, context) => {
+        try {
+          return z.record(z.string(), z.string().min(1)).parse(JSON.parse(text));
+        } catch {
+          context.addIssue({ code: 'custom', message: 'must be a JSON object of source id → API key, e.g. {"freshdesk":"abcd1234"}' });
+          return z.NEVER;
+        }
+      }),
+  ),
 
   HOST: z.preprocess(emptyAsUndefined, z.string().default('0.0.0.0')),
   PORT: integer(3000, 0, 65535),

@@ -70,6 +70,7 @@ export const SETTING_GROUPS: SettingGroup[] = [
       },
       { names: ['SOURCE_USER_AGENT'], default: '`KefuBot/0.1 (+…)`', meaning: "the fetcher's User-Agent; robots.txt rules are matched on its first word" },
       { names: ['SOURCE_SCHEDULER_SECONDS'], default: '`30`', meaning: 'how often each replica looks for sources whose schedule is due; `0` turns scheduled syncs off on that replica' },
+      { names: ['SOURCE_API_KEYS'], default: 'unset', meaning: 'API keys of help-centre sources that need one (Freshdesk), JSON `{"<source id>": "<key>"}`; sent only to that source\'s own origin' },
       { names: ['LANCEDB_STORAGE_OPTIONS'], default: 'unset', meaning: 'for `DB_DIR` on object storage: LanceDB storage options as a JSON object of strings' },
     ],
   },

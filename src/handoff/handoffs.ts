@@ -29,7 +29,18 @@ export const HANDOFF_LOG = 'handoffs';
 export const HANDOFF_ANALYTICS_LOG = 'handoff_analytics';
 /** How support answered handed-off questions (masked): POST /v1/admin/handoffs/:id/resolution. */
 export const HANDOFF_RESOLUTION_LOG = 'handoff_resolutions';
+/** Requests support closed (done with, answered or not): the support list's "closed" filter. */
+export const HANDOFF_CLOSED_LOG = 'handoff_closed';
 const HANDOFF_LOG_MAX = 100_000;
+
+export type HandoffStatus = 'open' | 'closed';
+/** A request as the support list shows it: open or closed, with the resolutions recorded for it. */
+export type HandoffWithStatus = Record<string, unknown> & {
+  id: string;
+  status: HandoffStatus;
+  closed?: { at: string; by: string };
+  resolutions: { id: string; at: string; by: string; answer: string; question?: string; note?: string }[];
+};
 
 /** What support records when a handed-off question has been answered. */
 export const handoffResolutionBody = z
@@ -114,5 +125,38 @@ export class Handoffs {
   async list(view: 'support' | 'analytics', count: number): Promise<Record<string, unknown>[]> {
     const entries = await this.state.readLog(view === 'support' ? HANDOFF_LOG : HANDOFF_ANALYTICS_LOG, count);
     return entries.map((item) => item.entry);
+  }
+
+  /** Marks a request closed (idempotent: closing it again keeps the first closing). */
+  async close(handoff: HandoffRequest, by: string): Promise<{ at: string; by: string }> {
+    const closed = (await this.closings()).get(handoff.id);
+    if (closed) return closed;
+    const at = new Date().toISOString();
+    await this.state.appendLog(HANDOFF_CLOSED_LOG, { handoffId: handoff.id, at, by }, HANDOFF_LOG_MAX);
+    return { at, by };
+  }
+
+  /** The support list with each request's status and resolutions, newest first; `status` keeps one kind. */
+  async withStatus(count: number, status?: HandoffStatus): Promise<HandoffWithStatus[]> {
+    const [requests, closings, resolutions] = await Promise.all([this.state.readLog(HANDOFF_LOG, count), this.closings(), this.state.readLog(HANDOFF_RESOLUTION_LOG, HANDOFF_LOG_MAX)]);
+    const byHandoff = new Map<string, HandoffWithStatus['resolutions']>();
+    for (const { id, entry } of resolutions) {
+      const list = byHandoff.get(String(entry.handoffId)) ?? [];
+      list.push({ id, at: String(entry.at), by: String(entry.by), answer: String(entry.answer), ...(entry.question ? { question: String(entry.question) } : {}), ...(entry.note ? { note: String(entry.note) } : {}) });
+      byHandoff.set(String(entry.handoffId), list);
+    }
+    return requests
+      .map(({ entry }) => {
+        const id = String(entry.id);
+        const closed = closings.get(id);
+        return { ...entry, id, status: closed ? ('closed' as const) : ('open' as const), ...(closed ? { closed } : {}), resolutions: byHandoff.get(id) ?? [] };
+      })
+      .filter((handoff) => !status || handoff.status === status)
+      .reverse();
+  }
+
+  private async closings(): Promise<Map<string, { at: string; by: string }>> {
+    const entries = await this.state.readLog(HANDOFF_CLOSED_LOG, HANDOFF_LOG_MAX);
+    return new Map(entries.map(({ entry }) => [String(entry.handoffId), { at: String(entry.at), by: String(entry.by) }]));
   }
 }

@@ -12,7 +12,7 @@ export interface AnalyticsRouteOptions {
   guard: RequestHandler[];
   logs: InsightLogs;
   /** The gaps report's clustering, over all questions for the topics and over failures for the backlog. */
-  clusterer: Pick<GapReporter, 'clusters'>;
+  clusterer: Pick<GapReporter, 'clusters' | 'onTopic'>;
   /** For the audit trail of CSV exports. */
   state: SharedState;
   now?: () => number;
@@ -121,10 +121,12 @@ export function analyticsRoutes(options: AnalyticsRouteOptions): Router {
       rows: async (query, range) => {
         const [unanswered, feedback] = await Promise.all([options.logs.unanswered(), options.logs.feedback()]);
         // The latest failures only, as for the topics: each is embedded and clustered, and the logs may hold 100,000.
-        const signals = gapSignals(unanswered, feedback)
+        const latest = gapSignals(unanswered, feedback)
           .filter((signal) => inRange(signal.at, range) && (!query.productLine || signal.productLine === query.productLine))
           .sort((a, b) => a.at.localeCompare(b.at))
           .slice(-TOPIC_QUESTIONS_MAX);
+        // Off-topic questions are no product line's gap (src/insights/off-topic.ts).
+        const signals = await options.clusterer.onTopic(latest);
         return { rows: gapBacklog(await options.clusterer.clusters(signals), now()).slice(0, query.limit ?? 20), extra: { questions: signals.length } };
       },
     },

@@ -15,8 +15,12 @@ export function handoffRoutes(options: { handoffs: Handoffs; publicGuards: Reque
     response.status(201).json({ id: handoff.id, status: 'received' });
   });
   router.get('/v1/admin/handoffs', ...options.adminGuard, async (request: Request, response: Response) => {
-    const query = z.object({ view: z.enum(['support', 'analytics']).default('support'), limit: z.coerce.number().int().min(1).max(10_000).default(500) }).parse(request.query);
-    response.json({ view: query.view, handoffs: await options.handoffs.list(query.view, query.limit) });
+    const query = z
+      .object({ view: z.enum(['support', 'analytics']).default('support'), limit: z.coerce.number().int().min(1).max(10_000).default(500), status: z.enum(['open', 'closed']).optional() })
+      .parse(request.query);
+    // The support view: newest first, each open or closed with its resolutions (the admin page's handoffs section).
+    const handoffs = query.view === 'support' ? await options.handoffs.withStatus(query.limit, query.status) : await options.handoffs.list(query.view, query.limit);
+    response.json({ view: query.view, handoffs });
   });
   return router;
 }

@@ -51,14 +51,9 @@ export function insightRoutes(options: InsightRouteOptions): Router {
     };
     const { since, until } = window;
     const signals = await readGapSignals(options.conversations, window);
-    response.json({
-      since,
-      until,
-      productLine: query.productLine ?? null,
-      audience: query.audience,
-      questions: signals.length,
-      gaps: await options.gaps.report(signals, (await options.gapFixes?.()) ?? []),
-    });
+    // Off-topic questions (no product line, nowhere near the knowledge base) are their own bucket, not a line's gaps.
+    const { gaps, offTopic } = await options.gaps.reportWithOffTopic(signals, (await options.gapFixes?.()) ?? []);
+    response.json({ since, until, productLine: query.productLine ?? null, audience: query.audience, questions: signals.length, gaps, offTopic });
   });
   router.get('/v1/admin/feedback', async (request: Request, response: Response) => {
     const rating = z.enum(['up', 'down']).optional().parse(request.query.rating);

@@ -5,7 +5,18 @@ import { conflict, invalid, unsupported } from '../errors.js';
 import { LOADERS } from './loaders/index.js';
 import { FOLDER_SOURCE_ID, sourceOfPath } from './sources/source-config.js';
 import { walk } from './walk.js';
-import { setFileAudiences } from './audience-rules.js';
+import { FolderAudiences, setFileAudiences } from './audience-rules.js';
+
+/** An uploaded file in the uploads folder, as the admin page lists it. */
+export interface UploadedFile {
+  name: string;
+  /** Relative to the knowledge folder: the `source_path` of its documents. */
+  path: string;
+  bytes: number;
+  modifiedAt: string;
+  /** Who may see it, when limited (the uploads folder's `.audiences.yaml`). */
+  audiences?: string[];
+}
 
 /**
  * Where uploaded documents go and which file backs a stored document: the file side of
@@ -59,6 +70,21 @@ export class DocumentFiles {
   async filesOutside(sourcePaths: ReadonlySet<string>): Promise<string[]> {
     const files = await walk(this.knowledgeDir, new Set(this.notDocuments.map((file) => path.resolve(file)))).catch(() => []);
     return files.filter((file) => LOADERS[path.extname(file.relativePath).toLowerCase()] && !sourcePaths.has(file.relativePath)).map((file) => file.relativePath);
+  }
+
+  /** The uploads folder's files (what POST /v1/admin/documents placed there), by name. */
+  async uploads(): Promise<UploadedFile[]> {
+    const names = (await readdir(this.uploadsDir).catch(() => [] as string[])).filter((name) => !name.startsWith('.') && LOADERS[path.extname(name).toLowerCase()]);
+    const audiences = new FolderAudiences(this.knowledgeDir);
+    const files: UploadedFile[] = [];
+    for (const name of names.sort()) {
+      const info = await stat(path.join(this.uploadsDir, name)).catch(() => undefined);
+      if (!info?.isFile()) continue;
+      const relative = this.relative(path.join(this.uploadsDir, name));
+      const limited = await audiences.forFile(relative).catch(() => undefined);
+      files.push({ name, path: relative, bytes: info.size, modifiedAt: info.mtime.toISOString(), ...(limited ? { audiences: limited } : {}) });
+    }
+    return files;
   }
 
   /** Checks an uploaded file name: a supported type, reduced to its base name. Returns the name to store under. */

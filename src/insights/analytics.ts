@@ -1,5 +1,6 @@
 import type { GapSignal } from './gaps.js';
 import { type Interaction, type Outcome, OUTCOMES } from './interactions.js';
+import { similarityOf } from './gap-signals.js';
 
 /**
  * The dashboard's numbers, as small pure functions over log entries: the logs are joined once (a turn, the
@@ -202,6 +203,7 @@ export function gapSignals(unanswered: LogItem[], feedback: LogItem[]): GapSigna
       at: text(entry.at),
       kind: 'refused' as const,
       ...audiences(entry),
+      similarity: similarityOf(entry),
     })),
     ...feedback
       .filter(({ entry }) => entry.rating === 'down' && typeof entry.question === 'string' && !unansweredIds.has(text(entry.answerId)))
@@ -213,6 +215,7 @@ export function gapSignals(unanswered: LogItem[], feedback: LogItem[]): GapSigna
         at: text(entry.answeredAt, text(entry.at)),
         kind: 'thumbs_down' as const,
         ...audiences(entry),
+        similarity: similarityOf(entry),
       })),
   ].filter((signal) => signal.question && signal.at);
 }

@@ -42,6 +42,7 @@ export async function readGapSignals(logs: GapLogs, window: GapWindow): Promise<
       at: String(entry.at ?? ''),
       kind: 'refused' as const,
       audiences: askedBy(entry),
+      similarity: similarityOf(entry),
     })),
     ...feedback
       // A thumbs-down on an answer already logged as unanswered (the middle band's suggestions) is the same failure: once.
@@ -54,6 +55,7 @@ export async function readGapSignals(logs: GapLogs, window: GapWindow): Promise<
         at: String(entry.answeredAt ?? entry.at ?? ''),
         kind: 'thumbs_down' as const,
         audiences: askedBy(entry),
+        similarity: similarityOf(entry),
       })),
   ].filter(
     (signal) =>
@@ -64,6 +66,9 @@ export async function readGapSignals(logs: GapLogs, window: GapWindow): Promise<
       (audience === 'all' || (audience === 'public') === isPublicOnly(signal.audiences)),
   );
 }
+
+/** The question's best cosine to the knowledge base, as the answer record kept it (absent in older entries). */
+export const similarityOf = (entry: Record<string, unknown>) => (typeof entry.similarity === 'number' ? entry.similarity : undefined);
 
 /** The audiences of the key that asked, as the answer record kept them (absent: the public). */
 const askedBy = (entry: Record<string, unknown>) => (Array.isArray(entry.audiences) ? entry.audiences.map(String) : undefined);

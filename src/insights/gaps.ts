@@ -1,5 +1,6 @@
 import type { Embedder } from '../embed/embedder.js';
 import { keyAudiences } from '../store/audiences.js';
+import { OFF_TOPIC, type OffTopicJudge } from './off-topic.js';
 
 /** One customer question the knowledge base failed: refused, or answered and rated thumbs-down. */
 export interface GapSignal {
@@ -12,6 +13,8 @@ export interface GapSignal {
   kind: 'refused' | 'thumbs_down';
   /** The asking key's audiences when not the public alone (an agent's question): never grouped with customers'. */
   audiences?: string[];
+  /** The question's best cosine to the knowledge base when it was answered: how the off-topic ones are told apart. */
+  similarity?: number;
 }
 
 /** What can be clustered: a question with a stable id (its embedding is cached by it), its line and time. */
@@ -78,6 +81,8 @@ export interface GapReportOptions {
   similarity: number;
   /** Questions embedded per call; the report yields between calls so answers are not held up. */
   batchSize?: number;
+  /** Which failed questions are off-topic (src/insights/off-topic.ts): they are no product line's gaps. */
+  offTopic?: OffTopicJudge;
 }
 
 /**
@@ -96,14 +101,35 @@ export class GapReporter {
     private readonly maxCached = 50_000,
   ) {}
 
-  /** The gaps in `signals`, largest first; each linked to the fix (of `fixes`) that answered it, if any. */
+  /** The gaps in `signals`, largest first; each linked to the fix (of `fixes`) that answered it, if any. Off-topic questions are left out. */
   async report(signals: GapSignal[], fixes: GapFix[] = []): Promise<Gap[]> {
     return (await this.reportWithSignals(signals, fixes)).map((item) => item.gap);
   }
 
+  /**
+   * The report and, apart, the off-topic questions grouped the same way (under the product line "off-topic"):
+   * what the gaps page shows, so that an operator sees how much is asked that no documentation should answer.
+   */
+  async reportWithOffTopic(signals: GapSignal[], fixes: GapFix[] = []): Promise<{ gaps: Gap[]; offTopic: Gap[] }> {
+    const offTopic = await this.offTopicIds(signals);
+    const gaps = await this.report(signals, fixes);
+    const groups = await this.cluster(signals.filter((signal) => offTopic.has(signal.id)).map((signal) => ({ ...signal, productLine: OFF_TOPIC })));
+    return { gaps, offTopic: groups.map(summarise).sort((a, b) => b.count - a.count || b.lastSeen.localeCompare(a.lastSeen)) };
+  }
+
+  /** `signals` without the off-topic ones: what is a knowledge gap at all (the dashboard's backlog clusters these). */
+  async onTopic<T extends GapSignal>(signals: T[]): Promise<T[]> {
+    const offTopic = await this.offTopicIds(signals);
+    return offTopic.size ? signals.filter((signal) => !offTopic.has(signal.id)) : signals;
+  }
+
+  private offTopicIds(signals: GapSignal[]): Promise<Set<string>> {
+    return this.options.offTopic ? this.options.offTopic(signals) : Promise.resolve(new Set());
+  }
+
   /** The report with each gap's signal ids (what a suggestion keeps to find its gap again). */
   async reportWithSignals(signals: GapSignal[], fixes: GapFix[] = []): Promise<{ gap: Gap; signalIds: string[] }[]> {
-    const groups = await this.cluster(signals);
+    const groups = await this.cluster(await this.onTopic(signals));
     const fixVectors = await this.embedTexts(fixes.map((fix) => ({ key: `fix:${fix.suggestionId}`, text: fix.question })));
     return groups
       .map((group) => {
@@ -126,7 +152,7 @@ export class GapReporter {
    * A human reply is matched to the gap it answers this way.
    */
   async locate(signals: GapSignal[], question: string): Promise<LocatedGap | undefined> {
-    const groups = await this.cluster(signals);
+    const groups = await this.cluster(await this.onTopic(signals));
     const [vector] = await this.embedTexts([{ key: `question:${question}`, text: question }]);
     let best: LocatedGap | undefined;
     for (const group of groups) {

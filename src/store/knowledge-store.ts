@@ -62,6 +62,11 @@ export interface LanguageCalibration {
   /** In-domain unanswerable probes (an entry's question asked without it) and how many were answered confidently. */
   inDomainNegatives?: number;
   inDomainAnsweredConfidently?: number;
+  /**
+   * Best cosine to the knowledge base below which a question is off-topic (the gaps report's own bucket): the
+   * out-of-domain probes' median, at most the in-domain probes' 5th percentile.
+   */
+  offTopicSimilarity?: number;
   /** The knowledge base's trade-off curve: at each cut, the share of each probe kind below it. */
   curve?: { threshold: number; answerableBelow: number; inDomainBelow: number; outOfDomainBelow: number }[];
 }

@@ -23,6 +23,7 @@ describe('the dashboard’s gap backlog', () => {
         clustered = items;
         return [];
       },
+      onTopic: async <T>(items: T[]) => items,
     };
     const app = express();
     app.use(analyticsRoutes({ guard: [], logs, clusterer: clusterer as never, state: new MemoryState(), now: () => now }));

@@ -404,7 +404,7 @@ async function followRedirects(url: string, get: (target: string, hop: number) =
 }
 
 /** 429 and 503 with a Retry-After the limit accepts: wait, then try again (twice at most). */
-async function withRetryAfter(run: () => Promise<FetchedResponse>, maxSeconds: number, sleep: (ms: number) => Promise<void>): Promise<FetchedResponse> {
+export async function withRetryAfter(run: () => Promise<FetchedResponse>, maxSeconds: number, sleep: (ms: number) => Promise<void>): Promise<FetchedResponse> {
   for (let attempt = 0; ; attempt++) {
     const response = await run();
     if ((response.status !== 429 && response.status !== 503) || attempt >= 2) return response;

@@ -23,7 +23,7 @@ export interface SnapshotPage {
  */
 export interface SourceSnapshot {
   sourceId: string;
-  type: 'website' | 'zendesk';
+  type: 'website' | 'zendesk' | 'freshdesk';
   syncedAt: string;
   pages: Record<string, SnapshotPage>;
   /** Other addresses of the same pages (a print view, a tracking query) with their validators: a re-sync asks them conditionally too. */
@@ -35,7 +35,7 @@ export interface SourceSnapshot {
 /** One source's part of a sync job (in the job's summary and the source's status). */
 export interface SourceSyncReport {
   id: string;
-  type: 'website' | 'zendesk' | 'folder';
+  type: 'website' | 'zendesk' | 'freshdesk' | 'folder';
   state: 'succeeded' | 'partial' | 'failed';
   error?: string;
   /** Pages (articles) the source holds after the sync. */

@@ -115,10 +115,27 @@ const zendeskSource = z
   })
   .strict();
 
-export const sourceSpec = z.discriminatedUnion('type', [folderSource, websiteSource, zendeskSource]);
+const freshdeskSource = z
+  .object({
+    ...common,
+    type: z.literal('freshdesk'),
+    /** The helpdesk, e.g. https://acme.freshdesk.com (its /api/v2/solutions/... API is read with the key in SOURCE_API_KEYS). */
+    baseUrl: httpUrl,
+    /** Where customers read the articles, for citations (a custom portal domain); default: baseUrl. */
+    portalUrl: httpUrl.optional(),
+    /** The knowledge base's language (Freshdesk's primary language); otherwise each article's text decides. */
+    language: z.enum(['zh', 'en']).optional(),
+    /** Categories as product lines: `{ "<category id>": "<product line>" }`. */
+    productLines: z.record(z.string(), z.string()).default({}),
+    limits: limits.default(limits.parse({})),
+  })
+  .strict();
+
+export const sourceSpec = z.discriminatedUnion('type', [folderSource, websiteSource, zendeskSource, freshdeskSource]);
 export type SourceSpec = z.infer<typeof sourceSpec>;
 export type WebsiteSource = z.infer<typeof websiteSource>;
 export type ZendeskSource = z.infer<typeof zendeskSource>;
+export type FreshdeskSource = z.infer<typeof freshdeskSource>;
 export type SourceLimits = z.infer<typeof limits>;
 
 const sourcesFile = z

@@ -3,6 +3,7 @@ import type { SourceDocument } from '../document.js';
 import type { ProgressReporter } from '../progress.js';
 import { crawlWebsite, emptyReport, type SourceSyncError } from './crawl-website.js';
 import { importZendesk } from './zendesk.js';
+import { importFreshdesk } from './freshdesk.js';
 import { parseFetchAllow } from './safe-fetch.js';
 import { SnapshotStore, type SourceSyncReport } from './snapshot.js';
 import { loadSources, type SourceSpec, sourcePathPrefix } from './source-config.js';
@@ -28,7 +29,12 @@ export async function syncSources(config: Config, ids: string[] | 'all', progres
     const previous = await snapshots.read(source.id);
     const context = { policy, userAgent: config.SOURCE_USER_AGENT, onPage: (done: number, known: number) => progress?.files?.(done, known) };
     try {
-      const { snapshot, report } = source.type === 'website' ? await crawlWebsite(source, previous, context) : await importZendesk(source, previous, context);
+      const { snapshot, report } =
+        source.type === 'website'
+          ? await crawlWebsite(source, previous, context)
+          : source.type === 'freshdesk'
+            ? await importFreshdesk(source, previous, { ...context, apiKey: config.SOURCE_API_KEYS[source.id] })
+            : await importZendesk(source, previous, context);
       await snapshots.write(snapshot);
       reports.push(report);
     } catch (error) {

@@ -77,7 +77,7 @@ async function loadSources() {
   const { sources } = await api('/v1/admin/sources');
   fill('#sources', sources, [
     (r, s) => cell(r, s.name ? `${s.name} (${s.id})` : s.id),
-    (r, s) => cell(r, s.type === 'website' ? `website ${s.startUrls[0]}` : s.type === 'zendesk' ? `zendesk ${s.baseUrl}` : 'folder'),
+    (r, s) => cell(r, s.type === 'website' ? `website ${s.startUrls[0]}` : s.type === 'zendesk' || s.type === 'freshdesk' ? `${s.type} ${s.baseUrl}` : 'folder'),
     (r, s) => cell(r, s.enabled ? s.schedule : `${s.schedule} (off)`),
     (r, s) => cell(r, day(s.status && (s.status.lastSyncFinishedAt || s.status.lastSyncStartedAt))),
     (r, s) => cell(r, s.status ? (s.status.lastError ? `${s.status.lastState}: ${s.status.lastError}` : s.status.lastState || 'running') : ''),
@@ -121,6 +121,8 @@ async function loadVersions() {
           const result = await api('/v1/admin/rollback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: v.version }) });
           status(result.note);
           await loadVersions();
+          // The uploads section says which files the restored version lacks (uploads.js).
+          if (typeof loadUploads === 'function') await loadUploads();
         } catch (error) {
           status(error.message);
         }

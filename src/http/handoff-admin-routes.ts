@@ -1,0 +1,37 @@
+import { type Request, type RequestHandler, type Response, Router } from 'express';
+import { z } from 'zod';
+import { notFound } from '../errors.js';
+import type { Handoffs } from '../handoff/handoffs.js';
+import type { SharedState } from '../state/shared-state.js';
+
+const AUDIT_MAX_LENGTH = 10_000;
+const handoffId = z.string().uuid('handoff ids are UUIDs');
+
+/**
+ * A handed-off request as support works on it (admin scope): one request with its status and resolutions, and
+ * closing it. Recording how it was answered is `POST /v1/admin/handoffs/:id/resolution` (suggestion-routes.ts).
+ */
+export function handoffAdminRoutes(options: { guard: RequestHandler[]; handoffs: Handoffs; state: SharedState }): Router {
+  const router = Router();
+  const find = async (id: string) => {
+    const handoff = await options.handoffs.find(id);
+    if (!handoff) throw notFound('handoff_not_found', `No handoff request ${id} (requests are kept for RETENTION_HANDOFF_DAYS)`);
+    return handoff;
+  };
+  router.get('/v1/admin/handoffs/:id', ...options.guard, async (request: Request, response: Response) => {
+    const id = handoffId.parse(request.params.id);
+    await find(id);
+    // Read through the support list: the one place status and resolutions are joined to a request.
+    const found = (await options.handoffs.withStatus(100_000)).find((handoff) => handoff.id === id);
+    if (!found) throw notFound('handoff_not_found', `No handoff request ${id}`);
+    response.json(found);
+  });
+  router.post('/v1/admin/handoffs/:id/close', ...options.guard, async (request: Request, response: Response) => {
+    const id = handoffId.parse(request.params.id);
+    const by = request.apiKey?.id ?? 'unknown';
+    const closed = await options.handoffs.close(await find(id), by);
+    await options.state.appendLog('audit', { action: 'handoff.close', by, at: new Date().toISOString(), handoff: id }, AUDIT_MAX_LENGTH).catch(() => undefined);
+    response.json({ id, status: 'closed', closed });
+  });
+  return router;
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { ChannelMetrics } from './channel-metrics.js';
-import type { ChannelTurns } from './channel-turns.js';
+import type { ChannelName, ChannelTurns } from './channel-turns.js';
 import type { ReplyFormat } from './format-reply.js';
 import type { MessageOnce } from './message-once.js';
 
@@ -31,6 +31,8 @@ export interface DingtalkRobotOptions {
   logger: Logger;
   format: ReplyFormat;
   timeoutMs: number;
+  /** Records a conversation that should go to a person (the handoff log the support team reads). */
+  recordHandoff?: (entry: { channel: ChannelName; sessionUser: string; question: string; reason: string; messageId: string; answerId?: string }) => Promise<void>;
   /** Origins a sessionWebhook may point at besides https://*.dingtalk.com (a self-hosted gateway, a test double). */
   extraWebhookOrigins: string[];
 }
@@ -70,15 +72,13 @@ export class DingtalkRobot {
     if (!(await o.once.start(id))) return void o.metrics.duplicates.inc({ channel: CHANNEL });
     // DingTalk already takes the robot's @name out of a group message's text.
     const text = message.msgtype === 'text' ? (message.text?.content ?? '').trim() : '';
-    const parts = text
-      ? (
-          await o.turns.answer(
-            { channel: CHANNEL, account: message.robotCode ?? o.clientId, user: message.senderStaffId ?? message.senderId, chat: message.conversationId, messageId: message.msgId, text },
-            o.format,
-          )
-        ).parts
-      : ['请发送文字消息，我会尽快为您解答。 / Please send your question as text.'];
+    const user = message.senderStaffId ?? message.senderId;
+    const answer = text
+      ? await o.turns.answer({ channel: CHANNEL, account: message.robotCode ?? o.clientId, user, chat: message.conversationId, messageId: message.msgId, text }, o.format)
+      : undefined;
+    const parts = answer?.parts ?? ['请发送文字消息，我会尽快为您解答。 / Please send your question as text.'];
     await o.once.finish(id, { parts });
+    if (answer?.handoff && answer.reason) await o.recordHandoff?.({ channel: CHANNEL, sessionUser: user, question: text, reason: answer.reason, messageId: message.msgId, answerId: answer.answerId });
     if (!(await o.once.claimDelivery(id, 'push'))) return;
     // The webhook stops working at its expiry; an answer later than that would be refused by DingTalk anyway.
     if (Date.now() >= message.sessionWebhookExpiredTime) {

@@ -67,6 +67,7 @@ export class DingtalkStreamClient {
     clearInterval(this.pingTimer);
     const socket = this.socket;
     this.socket = undefined;
+    this.options.onState?.('disconnected');
     if (!socket) return;
     await new Promise<void>((resolve) => {
       if (socket.readyState === WebSocket.CLOSED) return resolve();

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { ChannelState } from '../state/channel-state.js';
 import { SharedAccessToken } from './access-token.js';
 import type { ChannelMetrics } from './channel-metrics.js';
-import type { ChannelTurns } from './channel-turns.js';
+import type { ChannelName, ChannelTurns } from './channel-turns.js';
 import type { ReplyFormat } from './format-reply.js';
 import type { MessageOnce } from './message-once.js';
 
@@ -38,6 +38,8 @@ export interface FeishuBotOptions {
   metrics: ChannelMetrics;
   logger: Logger;
   format: ReplyFormat;
+  /** Records a conversation that should go to a person (the handoff log the support team reads). */
+  recordHandoff?: (entry: { channel: ChannelName; sessionUser: string; question: string; reason: string; messageId: string; answerId?: string }) => Promise<void>;
 }
 
 const CHANNEL = 'feishu';
@@ -119,10 +121,12 @@ export class FeishuBot {
     void (async () => {
       const log = o.logger.child({ channel: CHANNEL, messageId: message.message_id });
       try {
-        const parts = text.trim()
-          ? (await o.turns.answer({ channel: CHANNEL, account: o.appId, user: event.sender.sender_id.open_id, chat: message.chat_id, messageId: message.message_id, text }, o.format)).parts
-          : ['请发送文字消息，我会尽快为您解答。 / Please send your question as text.'];
+        const user = event.sender.sender_id.open_id;
+        const answer = text.trim() ? await o.turns.answer({ channel: CHANNEL, account: o.appId, user, chat: message.chat_id, messageId: message.message_id, text }, o.format) : undefined;
+        const parts = answer?.parts ?? ['请发送文字消息，我会尽快为您解答。 / Please send your question as text.'];
         await o.once.finish(id, { parts });
+        if (answer?.handoff && answer.reason)
+          await o.recordHandoff?.({ channel: CHANNEL, sessionUser: user, question: text.trim(), reason: answer.reason, messageId: message.message_id, answerId: answer.answerId });
         if (!(await o.once.claimDelivery(id, 'push'))) return;
         for (const part of parts) await this.reply(message.message_id, part);
         o.metrics.replies.inc({ channel: CHANNEL, via: 'reply' });

@@ -8,6 +8,7 @@ export interface FeishuLongConnectionOptions {
   domain: string;
   bot: FeishuBot;
   logger: Logger;
+  onState?: (state: 'connected' | 'disconnected') => void;
 }
 
 /**
@@ -44,7 +45,27 @@ export async function startFeishuLongConnection(options: FeishuLongConnectionOpt
       await options.bot.receive(parsed.data);
     },
   });
-  const client = new lark.WSClient({ appId: options.appId, appSecret: options.appSecret, domain: options.domain, logger, loggerLevel: lark.LoggerLevel.warn });
+  const up = () => options.onState?.('connected');
+  const down = () => options.onState?.('disconnected');
+  const client = new lark.WSClient({
+    appId: options.appId,
+    appSecret: options.appSecret,
+    domain: options.domain,
+    logger,
+    loggerLevel: lark.LoggerLevel.warn,
+    onReady: up,
+    onReconnected: up,
+    onReconnecting: down,
+    onError: (error: Error) => {
+      down();
+      log.error({ err: error }, 'feishu: the long connection gave up');
+    },
+  });
   await client.start({ eventDispatcher: dispatcher });
-  return { close: () => client.close({ force: true }) };
+  return {
+    close: () => {
+      client.close({ force: true });
+      down();
+    },
+  };
 }

@@ -463,6 +463,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `Invalid settings: FEISHU_APP_ID needs FEISHU_APP_SECRET${feishuNeedsToken ? ', FEISHU_VERIFICATION_TOKEN' : ''} (or their _FILE settings) and FEISHU_BOT_OPEN_ID; see docs/channels.md`,
     );
   }
+  // The SDK refuses any other shape silently (it logs and never connects), so say it at start-up.
+  if (data.FEISHU_APP_ID && !feishuNeedsToken && !/^cli_[0-9a-fA-F]{16}$/.test(data.FEISHU_APP_ID)) {
+    throw new ConfigError('Invalid settings: FEISHU_APP_ID must be the App ID the console shows (cli_ and 16 hex digits) for FEISHU_EVENT_MODE=long-connection');
+  }
   if (data.DINGTALK_CLIENT_ID && !data.DINGTALK_CLIENT_SECRET) {
     throw new ConfigError('Invalid settings: DINGTALK_CLIENT_ID needs DINGTALK_CLIENT_SECRET (or DINGTALK_CLIENT_SECRET_FILE); see docs/channels.md');
   }

@@ -10,7 +10,7 @@ import type { Moderation } from '../moderation/lexicon.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { ChannelMetrics } from '../channels/channel-metrics.js';
 import { type ChannelState, MemoryChannelState, RedisChannelState } from '../state/channel-state.js';
-import { ChannelTurns } from '../channels/channel-turns.js';
+import { type ChannelName, ChannelTurns } from '../channels/channel-turns.js';
 import { MessageOnce } from '../channels/message-once.js';
 import { WechatApi } from '../channels/wechat-api.js';
 import { wechatOfficialAccountRoutes } from './wechat-routes.js';
@@ -67,7 +67,7 @@ export function buildChannels(config: Config, logger: Logger, parts: ChannelPart
   const mask = parts.mask ?? ((text: string) => text);
   // Kept like the widget's handoff requests: complete for the support team (the platform id is how they write
   // back), masked for analytics; GET /v1/admin/handoffs shows both.
-  const recordHandoff = async (entry: { channel: 'wechat' | 'wecom'; sessionUser: string; question: string; reason: string; messageId: string; answerId?: string }) => {
+  const recordHandoff = async (entry: { channel: ChannelName; sessionUser: string; question: string; reason: string; messageId: string; answerId?: string }) => {
     const id = randomUUID();
     const at = new Date().toISOString();
     await parts.state.appendLog(HANDOFF_LOG, { id, at, channel: entry.channel, platformUser: entry.sessionUser, question: entry.question, reason: entry.reason, messageId: entry.messageId }, 100_000);
@@ -159,6 +159,7 @@ export function buildChannels(config: Config, logger: Logger, parts: ChannelPart
       metrics,
       logger,
       format,
+      recordHandoff,
     });
     if (config.FEISHU_EVENT_MODE === 'callback') {
       routers.push(
@@ -173,7 +174,14 @@ export function buildChannels(config: Config, logger: Logger, parts: ChannelPart
         }),
       );
     } else {
-      const connection = startFeishuLongConnection({ appId: config.FEISHU_APP_ID, appSecret: config.FEISHU_APP_SECRET!, domain: config.FEISHU_API_BASE, bot, logger });
+      const connection = startFeishuLongConnection({
+        appId: config.FEISHU_APP_ID,
+        appSecret: config.FEISHU_APP_SECRET!,
+        domain: config.FEISHU_API_BASE,
+        bot,
+        logger,
+        onState: (state) => metrics.connections.set({ channel: 'feishu' }, state === 'connected' ? 1 : 0),
+      });
       connection.catch((error) => logger.error({ err: error, channel: 'feishu' }, 'feishu: the long connection did not start'));
       closers.push(async () => (await connection.catch(() => undefined))?.close());
     }
@@ -187,6 +195,7 @@ export function buildChannels(config: Config, logger: Logger, parts: ChannelPart
       logger,
       format,
       timeoutMs: config.CHANNEL_API_TIMEOUT_MS,
+      recordHandoff,
       // A gateway other than DingTalk's (a self-hosted one, a test double) hands out webhooks on its own origin.
       extraWebhookOrigins: config.DINGTALK_GATEWAY_BASE === 'https://api.dingtalk.com' ? [] : [new URL(config.DINGTALK_GATEWAY_BASE).origin],
     });
@@ -197,6 +206,7 @@ export function buildChannels(config: Config, logger: Logger, parts: ChannelPart
       callbacks: { [DINGTALK_ROBOT_TOPIC]: (data) => robot.receive(data) },
       logger: logger.child({ channel: 'dingtalk' }),
       timeoutMs: config.CHANNEL_API_TIMEOUT_MS,
+      onState: (state) => metrics.connections.set({ channel: 'dingtalk' }, state === 'connected' ? 1 : 0),
     });
     stream.start();
     closers.push(() => stream.stop());

@@ -59,6 +59,12 @@ beforeAll(async () => {
   for (let index = 0; index < 2; index++) replicas.push(await buildService(config, createLogger(process.env.CHANNEL_TEST_LOG ?? 'silent'), { embedders, chatModel }));
   await until('both replicas connected to DingTalk', async () => (dingtalk.subscribers(TOPIC_ROBOT).length === 2 ? true : undefined), 20_000);
   await until('both replicas connected to Feishu', async () => (feishu.longConnections === 2 ? true : undefined), 20_000);
+  // Each replica says it holds its connections.
+  await until(
+    'the connection gauges',
+    async () => ((await metric(/^kefu_channel_connections\{channel="dingtalk"\}/)) === 2 && (await metric(/^kefu_channel_connections\{channel="feishu"\}/)) === 2 ? true : undefined),
+    10_000,
+  );
   redis = new Redis('redis://127.0.0.1:6379');
 }, 240_000);
 
@@ -168,10 +174,23 @@ describe('DingTalk Stream-mode robot', () => {
     expect(dingtalk.webhookReplies.find((item) => item.session === sessionOf(message))).toBeUndefined();
   });
 
+  it('"转人工" gets the contact and is recorded for the support team with the DingTalk user', async () => {
+    const message = dingtalk.robotMessage({ msgId: 'msgHandoff01', text: '转人工', conversationType: '1', senderStaffId: 'staffHandoff1' });
+    dingtalk.pushRobotMessage(message);
+    const reply = await until('the webhook reply', async () => dingtalk.webhookReplies.find((item) => item.session === sessionOf(message)), 20_000);
+    expect(reply.content).toMatch(/转接人工客服/);
+    const handoffs = await until('the handoff record', async () => {
+      const entries = (await replicas[0]!.state.readLog('handoffs', 50)).map((item) => item.entry);
+      return entries.find((entry) => entry.messageId === 'msgHandoff01');
+    });
+    expect(handoffs).toMatchObject({ channel: 'dingtalk', platformUser: 'staffHandoff1', reason: 'requested', question: '转人工' });
+  });
+
   it('after a SYSTEM disconnect each replica opens a new connection with a new ticket and keeps answering', async () => {
     const opensBefore = dingtalk.openRequests.length;
     dingtalk.disconnectAll();
     await until('both replicas reconnected', async () => (dingtalk.openRequests.length >= opensBefore + 2 && dingtalk.subscribers(TOPIC_ROBOT).length === 2 ? true : undefined), 20_000);
+    await until('the connection gauge back at two', async () => ((await metric(/^kefu_channel_connections\{channel="dingtalk"\}/)) === 2 ? true : undefined), 10_000);
     const message = dingtalk.robotMessage({ msgId: 'msgAfterReconnect', text: QUESTION, conversationType: '1', senderStaffId: 'staff0003' });
     dingtalk.pushRobotMessage(message);
     await until('the webhook reply', async () => dingtalk.webhookReplies.find((item) => item.session === sessionOf(message)), 20_000);

@@ -4,7 +4,7 @@
  * reference; a test runs that SDK against this double):
  *
  * - `POST /v1.0/gateway/connections/open` with `{ clientId, clientSecret, subscriptions, ua }` → `{ endpoint,
- *   ticket }`; a wrong client id or secret → 401 `{ code, message, requestid }` (DingTalk's new-API error shape);
+ *   ticket }` (in XML unless the request accepts JSON); a wrong client id or secret → 401 `{ code, message, requestid }` (DingTalk's new-API error shape);
  * - a WebSocket at `endpoint?ticket=…`, each ticket good once;
  * - JSON frames down the socket: `{ specVersion, type: 'SYSTEM'|'EVENT'|'CALLBACK', headers: { appId, connectionId,
  *   contentType, messageId, time, topic }, data }`; the client acknowledges each EVENT/CALLBACK with `{ code: 200,
@@ -78,6 +78,11 @@ export class DingtalkStreamDouble extends LocalHttpDouble {
       this.openRequests.push({ clientId: body.clientId, subscriptions: body.subscriptions, ua: body.ua });
       const ticket = randomBytes(16).toString('hex');
       this.tickets.set(ticket, { subscriptions: body.subscriptions });
+      // Without `Accept: application/json` the gateway answers in XML (the SDK's comment says so).
+      if (!(request.headers.accept ?? '').includes('application/json')) {
+        response.writeHead(200, { 'content-type': 'application/xml;charset=utf-8' });
+        return void response.end(`<OpenConnectionResponse><endpoint>${this.base.replace(/^http/, 'ws')}/connect</endpoint><ticket>${ticket}</ticket></OpenConnectionResponse>`);
+      }
       return this.json(response, 200, { endpoint: `${this.base.replace(/^http/, 'ws')}/connect`, ticket });
     }
     if (request.method === 'POST' && url.pathname === '/robot/sendBySession') {

@@ -13,7 +13,7 @@ export function createChannelMetrics(registry: Registry) {
     duplicates: new Counter({ name: 'kefu_channel_duplicates_total', help: 'Platform retries of a message already taken (answered once, not again)', labelNames: ['channel'], registers }),
     replies: new Counter({
       name: 'kefu_channel_replies_total',
-      help: 'Answers delivered, by channel and how (passive: in the callback response; push: customer-service message API)',
+      help: 'Answers delivered, by channel and how (passive: in the callback response; push: customer-service message API; reply, webhook, robot_api)',
       labelNames: ['channel', 'via'],
       registers,
     }),

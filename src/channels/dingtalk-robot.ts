@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { ChannelMetrics } from './channel-metrics.js';
+import type { DingtalkRobotApi } from './dingtalk-robot-api.js';
 import type { ChannelName, ChannelTurns } from './channel-turns.js';
 import type { ReplyFormat } from './format-reply.js';
 import type { MessageOnce } from './message-once.js';
@@ -33,6 +34,8 @@ export interface DingtalkRobotOptions {
   timeoutMs: number;
   /** Records a conversation that should go to a person (the handoff log the support team reads). */
   recordHandoff?: (entry: { channel: ChannelName; sessionUser: string; question: string; reason: string; messageId: string; answerId?: string }) => Promise<void>;
+  /** For answers ready after the session webhook expired. */
+  api?: DingtalkRobotApi;
   /** Origins a sessionWebhook may point at besides https://*.dingtalk.com (a self-hosted gateway, a test double). */
   extraWebhookOrigins: string[];
 }
@@ -80,10 +83,13 @@ export class DingtalkRobot {
     await o.once.finish(id, { parts });
     if (answer?.handoff && answer.reason) await o.recordHandoff?.({ channel: CHANNEL, sessionUser: user, question: text, reason: answer.reason, messageId: message.msgId, answerId: answer.answerId });
     if (!(await o.once.claimDelivery(id, 'push'))) return;
-    // The webhook stops working at its expiry; an answer later than that would be refused by DingTalk anyway.
+    // The webhook stops working at its expiry: a later answer goes through the robot's own send API.
     if (Date.now() >= message.sessionWebhookExpiredTime) {
       o.metrics.messages.inc({ channel: CHANNEL, outcome: 'webhook_expired' });
-      o.logger.warn({ channel: CHANNEL, messageId: message.msgId }, 'dingtalk: the session webhook expired before the answer was ready');
+      if (!o.api) return void o.logger.warn({ channel: CHANNEL, messageId: message.msgId }, 'dingtalk: the session webhook expired before the answer was ready');
+      const to = { robotCode: message.robotCode ?? o.clientId, ...(message.conversationType === '1' ? { userId: user } : { openConversationId: message.conversationId }) };
+      for (const part of parts) await o.api.send(to, part);
+      o.metrics.replies.inc({ channel: CHANNEL, via: 'robot_api' });
       return;
     }
     if (!this.webhookAllowed(message.sessionWebhook)) {

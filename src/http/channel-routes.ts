@@ -20,6 +20,7 @@ import { FeishuBot } from '../channels/feishu-bot.js';
 import { startFeishuLongConnection } from '../channels/feishu-long-connection.js';
 import { DINGTALK_ROBOT_TOPIC, DingtalkStreamClient } from '../channels/dingtalk-stream.js';
 import { DingtalkRobot } from '../channels/dingtalk-robot.js';
+import { DingtalkRobotApi } from '../channels/dingtalk-robot-api.js';
 import { ReplayGuard } from '../channels/replay-guard.js';
 
 export interface ChannelParts {
@@ -196,6 +197,14 @@ export function buildChannels(config: Config, logger: Logger, parts: ChannelPart
       format,
       timeoutMs: config.CHANNEL_API_TIMEOUT_MS,
       recordHandoff,
+      api: new DingtalkRobotApi({
+        clientId: config.DINGTALK_CLIENT_ID,
+        clientSecret: config.DINGTALK_CLIENT_SECRET!,
+        apiBase: config.DINGTALK_GATEWAY_BASE,
+        timeoutMs: config.CHANNEL_API_TIMEOUT_MS,
+        state,
+        metrics,
+      }),
       // A gateway other than DingTalk's (a self-hosted one, a test double) hands out webhooks on its own origin.
       extraWebhookOrigins: config.DINGTALK_GATEWAY_BASE === 'https://api.dingtalk.com' ? [] : [new URL(config.DINGTALK_GATEWAY_BASE).origin],
     });

@@ -166,12 +166,31 @@ describe('DingTalk Stream-mode robot', () => {
     expect((await metric(/^kefu_channel_messages_total\{channel="dingtalk",outcome="not_mentioned"\}/)) - ignoredBefore).toBe(1);
   });
 
-  it('an expired sessionWebhook is not called', async () => {
-    const message = dingtalk.robotMessage({ msgId: 'msgExpired01', text: QUESTION, conversationType: '1', webhookTtlMs: -1000 });
+  it("an answer ready after the session webhook expired goes through the robot's send API, its token renewed once when refused", async () => {
+    const message = dingtalk.robotMessage({ msgId: 'msgExpired01', text: QUESTION, conversationType: '1', senderStaffId: 'staffLate01', webhookTtlMs: -1000 });
     dingtalk.pushRobotMessage(message);
-    await until('counted as expired', async () => ((await metric(/^kefu_channel_messages_total\{channel="dingtalk",outcome="webhook_expired"\}/)) === 1 ? true : undefined), 20_000);
-    expect(dingtalk.webhookRefusals.find((item) => item.session === sessionOf(message))).toBeUndefined();
-    expect(dingtalk.webhookReplies.find((item) => item.session === sessionOf(message))).toBeUndefined();
+    const sent = await until('the robot API send', async () => dingtalk.robotSends.find((item) => item.userIds?.includes('staffLate01')), 20_000);
+    expect(sent).toMatchObject({ path: '/v1.0/robot/oToMessages/batchSend', robotCode: DINGTALK.clientId, msgKey: 'sampleText' });
+    expect(sent.content).toMatch(/本回答由 AI 生成/);
+    // The token expires between the two sends: the second is refused once, renews it and goes out.
+    dingtalk.expireAccessTokens();
+    const group = dingtalk.robotMessage({ msgId: 'msgExpired02', text: QUESTION, conversationType: '2', isInAtList: true, webhookTtlMs: -1000 });
+    dingtalk.pushRobotMessage(group);
+    await until('the group send', async () => dingtalk.robotSends.find((item) => item.openConversationId === group.conversationId), 20_000);
+    expect(dingtalk.webhookRefusals.filter((item) => item.session === sessionOf(message) || item.session === sessionOf(group))).toEqual([]);
+    expect(await metric(/^kefu_channel_messages_total\{channel="dingtalk",outcome="webhook_expired"\}/)).toBe(2);
+    expect(await metric(/^kefu_channel_token_refreshes_total\{channel="dingtalk"\}/)).toBe(2);
+    expect(dingtalk.tokenRequests.count).toBe(2);
+  });
+
+  it('a frame that is not the protocol is ignored and the connection keeps working', async () => {
+    const opensBefore = dingtalk.openRequests.length;
+    dingtalk.sendRaw('not json {');
+    dingtalk.sendRaw(JSON.stringify({ type: 'CALLBACK', headers: {} }));
+    const message = dingtalk.robotMessage({ msgId: 'msgAfterGarbage', text: QUESTION, conversationType: '1', senderStaffId: 'staff0004' });
+    dingtalk.pushRobotMessage(message);
+    await until('the webhook reply', async () => dingtalk.webhookReplies.find((item) => item.session === sessionOf(message)), 20_000);
+    expect(dingtalk.openRequests.length).toBe(opensBefore);
   });
 
   it('"转人工" gets the contact and is recorded for the support team with the DingTalk user', async () => {

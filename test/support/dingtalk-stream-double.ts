@@ -12,7 +12,11 @@
  *   `redeliverAfterMs` is pushed again on a connection of the same app (DingTalk retries for about a minute);
  * - SYSTEM `ping` (answered with its own headers and data) and SYSTEM `disconnect` (the socket closes soon after);
  * - the robot's `sessionWebhook` (`POST /robot/sendBySession?session=…` with `{ msgtype: 'text', text: { content } }`
- *   → `{ errcode: 0, errmsg: 'ok' }`; an expired or unknown session → an errcode, never a delivery).
+ *   → `{ errcode: 0, errmsg: 'ok' }`; an expired or unknown session → an errcode, never a delivery);
+ * - the robot's send API for later answers: `POST /v1.0/oauth2/accessToken` `{ appKey, appSecret }` →
+ *   `{ accessToken, expireIn }`, then `POST /v1.0/robot/oToMessages/batchSend` (`{ robotCode, userIds, msgKey,
+ *   msgParam }`) or `/v1.0/robot/groupMessages/send` (`{ robotCode, openConversationId, msgKey, msgParam }`) with the
+ *   `x-acs-dingtalk-access-token` header (an unknown or expired token → 401 InvalidAuthentication).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -42,6 +46,9 @@ export class DingtalkStreamDouble extends LocalHttpDouble {
   readonly webhookReplies: { session: string; content: string }[] = [];
   readonly webhookRefusals: { session: string; errcode: number }[] = [];
   redeliverAfterMs = 1500;
+  private readonly accessTokens = new Map<string, number>();
+  readonly tokenRequests = { count: 0 };
+  readonly robotSends: { path: string; robotCode: string; userIds?: string[]; openConversationId?: string; msgKey: string; content: string }[] = [];
 
   constructor(readonly app: { clientId: string; clientSecret: string }) {
     super();
@@ -84,6 +91,29 @@ export class DingtalkStreamDouble extends LocalHttpDouble {
         return void response.end(`<OpenConnectionResponse><endpoint>${this.base.replace(/^http/, 'ws')}/connect</endpoint><ticket>${ticket}</ticket></OpenConnectionResponse>`);
       }
       return this.json(response, 200, { endpoint: `${this.base.replace(/^http/, 'ws')}/connect`, ticket });
+    }
+    if (request.method === 'POST' && url.pathname === '/v1.0/oauth2/accessToken') {
+      this.tokenRequests.count++;
+      if (body.appKey !== this.app.clientId || body.appSecret !== this.app.clientSecret)
+        return this.json(response, 400, { code: 'invalidClientIdOrSecret', message: '无效的clientId或者clientSecret', requestid: randomUUID() });
+      const token = randomBytes(16).toString('hex');
+      this.accessTokens.set(token, Date.now() + 7_200_000);
+      return this.json(response, 200, { accessToken: token, expireIn: 7200 });
+    }
+    if (request.method === 'POST' && (url.pathname === '/v1.0/robot/oToMessages/batchSend' || url.pathname === '/v1.0/robot/groupMessages/send')) {
+      const token = String(request.headers['x-acs-dingtalk-access-token'] ?? '');
+      if ((this.accessTokens.get(token) ?? 0) <= Date.now()) return this.json(response, 401, { code: 'InvalidAuthentication', message: '不合法的access_token', requestid: randomUUID() });
+      let content: unknown;
+      try {
+        content = JSON.parse(body.msgParam).content;
+      } catch {
+        content = undefined;
+      }
+      const group = url.pathname.endsWith('/groupMessages/send');
+      if (body.robotCode !== this.app.clientId || body.msgKey !== 'sampleText' || typeof content !== 'string' || (group ? !body.openConversationId : !Array.isArray(body.userIds)))
+        return this.json(response, 400, { code: 'InvalidParameter', message: 'robotCode, msgKey, msgParam or the receivers are wrong', requestid: randomUUID() });
+      this.robotSends.push({ path: url.pathname, robotCode: body.robotCode, userIds: body.userIds, openConversationId: body.openConversationId, msgKey: body.msgKey, content });
+      return this.json(response, 200, group ? { processQueryKey: randomUUID() } : { processQueryKey: randomUUID(), invalidStaffIdList: [], flowControlledStaffIdList: [] });
     }
     if (request.method === 'POST' && url.pathname === '/robot/sendBySession') {
       const session = url.searchParams.get('session') ?? '';
@@ -165,6 +195,15 @@ export class DingtalkStreamDouble extends LocalHttpDouble {
     };
     send(0);
     return messageId;
+  }
+
+  expireAccessTokens(): void {
+    for (const token of this.accessTokens.keys()) this.accessTokens.set(token, 0);
+  }
+
+  /** Something that is not a frame, down every connection (a client must survive it). */
+  sendRaw(text: string): void {
+    for (const connection of this.connections) connection.socket.send(text);
   }
 
   /** A SYSTEM ping to every connection; the client must echo its headers and data. */

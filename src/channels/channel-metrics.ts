@@ -1,4 +1,4 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 /** Per-channel counters; every label value is bounded (channel names, outcomes, API paths, platform errcodes). */
 export function createChannelMetrics(registry: Registry) {
@@ -13,7 +13,7 @@ export function createChannelMetrics(registry: Registry) {
     duplicates: new Counter({ name: 'kefu_channel_duplicates_total', help: 'Platform retries of a message already taken (answered once, not again)', labelNames: ['channel'], registers }),
     replies: new Counter({
       name: 'kefu_channel_replies_total',
-      help: 'Answers delivered, by channel and how (passive: in the callback response; push: customer-service message API)',
+      help: 'Answers delivered, by channel and how (passive: in the callback response; push: customer-service message API; reply, webhook, robot_api)',
       labelNames: ['channel', 'via'],
       registers,
     }),
@@ -31,6 +31,12 @@ export function createChannelMetrics(registry: Registry) {
       registers,
     }),
     handoffs: new Counter({ name: 'kefu_channel_handoffs_total', help: 'Conversations passed to a person, by channel and reason', labelNames: ['channel', 'reason'], registers }),
+    connections: new Gauge({
+      name: 'kefu_channel_connections',
+      help: 'Outgoing platform connections this replica holds open (DingTalk Stream, Feishu long connection): 1 up, 0 down',
+      labelNames: ['channel'],
+      registers,
+    }),
     moderationHits: new Counter({ name: 'kefu_moderation_hits_total', help: 'Sensitive-lexicon hits by category and where (question, answer)', labelNames: ['category', 'where'], registers }),
   };
 }

@@ -9,7 +9,7 @@ import { detectLanguage } from '../text/language.js';
 import type { ChannelMetrics } from './channel-metrics.js';
 import { formatReply, type ReplyFormat, splitMessages } from './format-reply.js';
 
-export type ChannelName = 'wechat' | 'wecom' | 'feishu';
+export type ChannelName = 'wechat' | 'wecom' | 'feishu' | 'dingtalk';
 
 /** A customer's text message as a platform delivered it. */
 export interface InboundMessage {

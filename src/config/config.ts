@@ -397,6 +397,13 @@ export const schema = z.object({
   FEISHU_ENCRYPT_KEY_FILE: optionalString,
   FEISHU_BOT_OPEN_ID: optionalString,
   FEISHU_API_BASE: z.preprocess(emptyAsUndefined, z.string().url().default('https://open.feishu.cn')),
+  // Issue 32 leftovers: Feishu's long connection, DingTalk's Stream-mode robot, the callbacks' replay window.
+  FEISHU_EVENT_MODE: z.preprocess(emptyAsUndefined, z.enum(['callback', 'long-connection']).default('callback')),
+  DINGTALK_CLIENT_ID: optionalString,
+  DINGTALK_CLIENT_SECRET: optionalString,
+  DINGTALK_CLIENT_SECRET_FILE: optionalString,
+  DINGTALK_GATEWAY_BASE: z.preprocess(emptyAsUndefined, z.string().url().default('https://api.dingtalk.com')),
+  CHANNEL_REPLAY_WINDOW_SECONDS: integer(300, 10, 3600),
   // AI-content labels and the sensitive-word lexicon (src/moderation).
   MODERATION_LEXICON_FILE: optionalString,
   MODERATION_RELOAD_SECONDS: number(10, 0, 86_400),
@@ -410,7 +417,7 @@ export const schema = z.object({
 });
 
 /** Secrets a `<NAME>_FILE` setting may supply instead (a Docker or Kubernetes secret). */
-const SECRETS_FROM_FILES = ['WECHAT_APP_SECRET', 'WECHAT_TOKEN', 'WECHAT_ENCODING_AES_KEY', 'WECOM_KF_SECRET', 'WECOM_KF_TOKEN', 'WECOM_KF_ENCODING_AES_KEY', 'FEISHU_APP_SECRET', 'FEISHU_VERIFICATION_TOKEN', 'FEISHU_ENCRYPT_KEY'] as const;
+const SECRETS_FROM_FILES = ['WECHAT_APP_SECRET', 'WECHAT_TOKEN', 'WECHAT_ENCODING_AES_KEY', 'WECOM_KF_SECRET', 'WECOM_KF_TOKEN', 'WECOM_KF_ENCODING_AES_KEY', 'FEISHU_APP_SECRET', 'FEISHU_VERIFICATION_TOKEN', 'FEISHU_ENCRYPT_KEY', 'DINGTALK_CLIENT_SECRET'] as const;
 
 /** Every setting's name (what the README documents and deployment files may set). */
 export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
@@ -465,8 +472,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (data.WECOM_CORP_ID && (!data.WECOM_KF_TOKEN || !data.WECOM_KF_SECRET || !data.WECOM_KF_ENCODING_AES_KEY)) {
     throw new ConfigError('Invalid settings: WECOM_CORP_ID needs WECOM_KF_SECRET, WECOM_KF_TOKEN and WECOM_KF_ENCODING_AES_KEY (or their _FILE settings); see docs/channels.md');
   }
-  if (data.FEISHU_APP_ID && (!data.FEISHU_APP_SECRET || !data.FEISHU_VERIFICATION_TOKEN || !data.FEISHU_BOT_OPEN_ID)) {
-    throw new ConfigError('Invalid settings: FEISHU_APP_ID needs FEISHU_APP_SECRET, FEISHU_VERIFICATION_TOKEN (or their _FILE settings) and FEISHU_BOT_OPEN_ID; see docs/channels.md');
+  // The long connection is authenticated by the App Secret itself: no Verification Token to check.
+  const feishuNeedsToken = data.FEISHU_EVENT_MODE === 'callback';
+  if (data.FEISHU_APP_ID && (!data.FEISHU_APP_SECRET || (feishuNeedsToken && !data.FEISHU_VERIFICATION_TOKEN) || !data.FEISHU_BOT_OPEN_ID)) {
+    throw new ConfigError(
+      `Invalid settings: FEISHU_APP_ID needs FEISHU_APP_SECRET${feishuNeedsToken ? ', FEISHU_VERIFICATION_TOKEN' : ''} (or their _FILE settings) and FEISHU_BOT_OPEN_ID; see docs/channels.md`,
+    );
+  }
+  // The SDK refuses any other shape silently (it logs and never connects), so say it at start-up.
+  if (data.FEISHU_APP_ID && !feishuNeedsToken && !/^cli_[0-9a-fA-F]{16}$/.test(data.FEISHU_APP_ID)) {
+    throw new ConfigError('Invalid settings: FEISHU_APP_ID must be the App ID the console shows (cli_ and 16 hex digits) for FEISHU_EVENT_MODE=long-connection');
+  }
+  if (data.DINGTALK_CLIENT_ID && !data.DINGTALK_CLIENT_SECRET) {
+    throw new ConfigError('Invalid settings: DINGTALK_CLIENT_ID needs DINGTALK_CLIENT_SECRET (or DINGTALK_CLIENT_SECRET_FILE); see docs/channels.md');
   }
   for (const name of ['WECHAT_ENCODING_AES_KEY', 'WECOM_KF_ENCODING_AES_KEY'] as const) {
     if (data[name] && !/^[A-Za-z0-9]{43}$/.test(data[name]!)) throw new ConfigError(`Invalid settings: ${name} must be the 43-character EncodingAESKey the platform shows`);

@@ -422,6 +422,23 @@ export const SETTING_GROUPS: SettingGroup[] = [
       },
       { names: ['FEISHU_BOT_OPEN_ID'], default: 'unset', meaning: "the bot's open_id: in group chats only messages that mention it are answered" },
       { names: ['FEISHU_API_BASE'], default: '`https://open.feishu.cn`', meaning: 'where the Feishu API is (`https://open.larksuite.com` for Lark)' },
+      {
+        names: ['FEISHU_EVENT_MODE'],
+        default: '`callback`',
+        meaning: "`long-connection`: events come over the official SDK's WebSocket (no public URL, no Verification Token); `callback`: posted to `/channels/feishu`",
+      },
+      { names: ['DINGTALK_CLIENT_ID'], default: 'unset: channel off', meaning: "the DingTalk (钉钉) app's Client ID (AppKey); turns on the Stream-mode robot (an outgoing WebSocket, no public URL)" },
+      { names: ['DINGTALK_CLIENT_SECRET', 'DINGTALK_CLIENT_SECRET_FILE'], default: 'unset', meaning: 'the Client Secret (AppSecret), or a file holding it' },
+      {
+        names: ['DINGTALK_GATEWAY_BASE'],
+        default: '`https://api.dingtalk.com`',
+        meaning: 'where the Stream gateway (`/v1.0/gateway/connections/open`) is: for tests and self-hosted gateways only; replies then may also go to its origin',
+      },
+      {
+        names: ['CHANNEL_REPLAY_WINDOW_SECONDS'],
+        default: '`300`',
+        meaning: 'callbacks whose signed timestamp is further than this from now are refused, and a nonce is accepted once within it (across replicas)',
+      },
     ],
   },
   {

@@ -10,12 +10,18 @@ import type { Moderation } from '../moderation/lexicon.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { ChannelMetrics } from '../channels/channel-metrics.js';
 import { type ChannelState, MemoryChannelState, RedisChannelState } from '../state/channel-state.js';
-import { ChannelTurns } from '../channels/channel-turns.js';
+import { type ChannelName, ChannelTurns } from '../channels/channel-turns.js';
 import { MessageOnce } from '../channels/message-once.js';
 import { WechatApi } from '../channels/wechat-api.js';
 import { wechatOfficialAccountRoutes } from './wechat-routes.js';
 import { wecomCustomerServiceRoutes } from './wecom-routes.js';
 import { feishuRoutes } from './feishu-routes.js';
+import { FeishuBot } from '../channels/feishu-bot.js';
+import { startFeishuLongConnection } from '../channels/feishu-long-connection.js';
+import { DINGTALK_ROBOT_TOPIC, DingtalkStreamClient } from '../channels/dingtalk-stream.js';
+import { DingtalkRobot } from '../channels/dingtalk-robot.js';
+import { DingtalkRobotApi } from '../channels/dingtalk-robot-api.js';
+import { ReplayGuard } from '../channels/replay-guard.js';
 
 export interface ChannelParts {
   answers: AnswerService;
@@ -31,9 +37,12 @@ export interface ChannelParts {
   channelState?: ChannelState;
 }
 
-/** The messaging channels the settings turn on (WeChat Official Account, WeCom customer service), as routers. */
+/**
+ * The messaging channels the settings turn on: callback channels as routers (WeChat Official Account, WeCom customer
+ * service, Feishu by request URL), and outgoing connections started here (Feishu's long connection, DingTalk Stream).
+ */
 export function buildChannels(config: Config, logger: Logger, parts: ChannelParts): { routers: Router[]; close: () => Promise<void> } {
-  const enabled = Boolean(config.WECHAT_APP_ID || config.WECOM_CORP_ID || config.FEISHU_APP_ID);
+  const enabled = Boolean(config.WECHAT_APP_ID || config.WECOM_CORP_ID || config.FEISHU_APP_ID || config.DINGTALK_CLIENT_ID);
   if (!enabled) return { routers: [], close: async () => {} };
   const state =
     parts.channelState ??
@@ -54,10 +63,12 @@ export function buildChannels(config: Config, logger: Logger, parts: ChannelPart
   });
   const once = new MessageOnce(state, { leaseSeconds: Math.ceil(config.CHANNEL_ANSWER_TIMEOUT_MS / 1000) + 30, keepSeconds: config.CHANNEL_DEDUP_SECONDS });
   const format = { maxBytes: config.CHANNEL_MESSAGE_MAX_BYTES, maxParts: 5 };
+  const replay = new ReplayGuard(state, config.CHANNEL_REPLAY_WINDOW_SECONDS);
+  const closers: (() => Promise<void> | void)[] = [];
   const mask = parts.mask ?? ((text: string) => text);
   // Kept like the widget's handoff requests: complete for the support team (the platform id is how they write
   // back), masked for analytics; GET /v1/admin/handoffs shows both.
-  const recordHandoff = async (entry: { channel: 'wechat' | 'wecom'; sessionUser: string; question: string; reason: string; messageId: string; answerId?: string }) => {
+  const recordHandoff = async (entry: { channel: ChannelName; sessionUser: string; question: string; reason: string; messageId: string; answerId?: string }) => {
     const id = randomUUID();
     const at = new Date().toISOString();
     await parts.state.appendLog(HANDOFF_LOG, { id, at, channel: entry.channel, platformUser: entry.sessionUser, question: entry.question, reason: entry.reason, messageId: entry.messageId }, 100_000);
@@ -105,6 +116,7 @@ export function buildChannels(config: Config, logger: Logger, parts: ChannelPart
         recordHandoff,
         guards: parts.guards,
         bodyLimitBytes: config.BODY_LIMIT_BYTES,
+        replay,
       }),
     );
   }
@@ -131,29 +143,88 @@ export function buildChannels(config: Config, logger: Logger, parts: ChannelPart
         recordHandoff,
         guards: parts.guards,
         bodyLimitBytes: config.BODY_LIMIT_BYTES,
+        replay,
       }),
     );
   }
   if (config.FEISHU_APP_ID) {
-    routers.push(
-      feishuRoutes({
+    const bot = new FeishuBot({
+      appId: config.FEISHU_APP_ID,
+      appSecret: config.FEISHU_APP_SECRET!,
+      botOpenId: config.FEISHU_BOT_OPEN_ID!,
+      apiBase: config.FEISHU_API_BASE,
+      apiTimeoutMs: config.CHANNEL_API_TIMEOUT_MS,
+      state,
+      turns,
+      once,
+      metrics,
+      logger,
+      format,
+      recordHandoff,
+    });
+    if (config.FEISHU_EVENT_MODE === 'callback') {
+      routers.push(
+        feishuRoutes({
+          verificationToken: config.FEISHU_VERIFICATION_TOKEN!,
+          encryptKey: config.FEISHU_ENCRYPT_KEY,
+          bot,
+          metrics,
+          guards: parts.guards,
+          bodyLimitBytes: config.BODY_LIMIT_BYTES,
+          replay,
+        }),
+      );
+    } else {
+      const connection = startFeishuLongConnection({
         appId: config.FEISHU_APP_ID,
         appSecret: config.FEISHU_APP_SECRET!,
-        verificationToken: config.FEISHU_VERIFICATION_TOKEN!,
-        encryptKey: config.FEISHU_ENCRYPT_KEY,
-        botOpenId: config.FEISHU_BOT_OPEN_ID!,
-        apiBase: config.FEISHU_API_BASE,
-        apiTimeoutMs: config.CHANNEL_API_TIMEOUT_MS,
-        state,
-        turns,
-        once,
-        metrics,
+        domain: config.FEISHU_API_BASE,
+        bot,
         logger,
-        format,
-        guards: parts.guards,
-        bodyLimitBytes: config.BODY_LIMIT_BYTES,
-      }),
-    );
+        onState: (state) => metrics.connections.set({ channel: 'feishu' }, state === 'connected' ? 1 : 0),
+      });
+      connection.catch((error) => logger.error({ err: error, channel: 'feishu' }, 'feishu: the long connection did not start'));
+      closers.push(async () => (await connection.catch(() => undefined))?.close());
+    }
   }
-  return { routers, close: () => state.close() };
+  if (config.DINGTALK_CLIENT_ID) {
+    const robot = new DingtalkRobot({
+      clientId: config.DINGTALK_CLIENT_ID,
+      turns,
+      once,
+      metrics,
+      logger,
+      format,
+      timeoutMs: config.CHANNEL_API_TIMEOUT_MS,
+      recordHandoff,
+      api: new DingtalkRobotApi({
+        clientId: config.DINGTALK_CLIENT_ID,
+        clientSecret: config.DINGTALK_CLIENT_SECRET!,
+        apiBase: config.DINGTALK_GATEWAY_BASE,
+        timeoutMs: config.CHANNEL_API_TIMEOUT_MS,
+        state,
+        metrics,
+      }),
+      // A gateway other than DingTalk's (a self-hosted one, a test double) hands out webhooks on its own origin.
+      extraWebhookOrigins: config.DINGTALK_GATEWAY_BASE === 'https://api.dingtalk.com' ? [] : [new URL(config.DINGTALK_GATEWAY_BASE).origin],
+    });
+    const stream = new DingtalkStreamClient({
+      clientId: config.DINGTALK_CLIENT_ID,
+      clientSecret: config.DINGTALK_CLIENT_SECRET!,
+      gatewayBase: config.DINGTALK_GATEWAY_BASE,
+      callbacks: { [DINGTALK_ROBOT_TOPIC]: (data) => robot.receive(data) },
+      logger: logger.child({ channel: 'dingtalk' }),
+      timeoutMs: config.CHANNEL_API_TIMEOUT_MS,
+      onState: (state) => metrics.connections.set({ channel: 'dingtalk' }, state === 'connected' ? 1 : 0),
+    });
+    stream.start();
+    closers.push(() => stream.stop());
+  }
+  return {
+    routers,
+    close: async () => {
+      for (const close of closers) await close();
+      await state.close();
+    },
+  };
 }

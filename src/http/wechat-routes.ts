@@ -5,6 +5,7 @@ import type { ChannelMetrics } from '../channels/channel-metrics.js';
 import type { ChannelAnswer, ChannelTurns } from '../channels/channel-turns.js';
 import type { ReplyFormat } from '../channels/format-reply.js';
 import type { MessageOnce } from '../channels/message-once.js';
+import type { ReplayGuard } from '../channels/replay-guard.js';
 import type { WechatApi } from '../channels/wechat-api.js';
 import { WechatMessageCrypto, signatureMatches, wechatSignature } from '../channels/wechat-crypto.js';
 import { buildWechatXml, parseWechatXml, type WechatXml } from '../channels/wechat-xml.js';
@@ -33,6 +34,8 @@ export interface WechatOfficialAccountOptions {
   recordHandoff: (entry: { channel: 'wechat'; sessionUser: string; question: string; reason: string; messageId: string; answerId?: string }) => Promise<void>;
   guards?: RequestHandler[];
   bodyLimitBytes: number;
+  /** Signed callbacks too old, or a nonce already used with another body, are refused. */
+  replay: ReplayGuard;
 }
 
 /** What a stored result keeps: the answer's messages, and whether a person should take over. */
@@ -101,6 +104,8 @@ export function wechatOfficialAccountRoutes(options: WechatOfficialAccountOption
         throw reject('decrypt', 400, `The message does not decrypt: ${(error as Error).message}`);
       }
     }
+    const verdict = await options.replay.check(CHANNEL, timestamp, nonce, raw);
+    if (verdict !== 'ok') throw reject(verdict, 401, verdict === 'stale' ? 'The timestamp is outside the replay window' : 'This nonce was already used');
     const send = (xml: string | undefined) => {
       if (xml === undefined) return void response.type('text/plain').send('success');
       if (!crypto || !encrypted) return void response.type('application/xml').send(xml);

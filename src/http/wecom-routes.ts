@@ -7,6 +7,7 @@ import type { ChannelState } from '../state/channel-state.js';
 import type { ChannelAnswer, ChannelTurns } from '../channels/channel-turns.js';
 import type { ReplyFormat } from '../channels/format-reply.js';
 import type { MessageOnce } from '../channels/message-once.js';
+import type { ReplayGuard } from '../channels/replay-guard.js';
 import type { WechatApi } from '../channels/wechat-api.js';
 import { WechatMessageCrypto } from '../channels/wechat-crypto.js';
 import { parseWechatXml, type WechatXml } from '../channels/wechat-xml.js';
@@ -29,6 +30,8 @@ export interface WecomCustomerServiceOptions {
   recordHandoff: (entry: { channel: 'wecom'; sessionUser: string; question: string; reason: string; messageId: string; answerId?: string }) => Promise<void>;
   guards?: RequestHandler[];
   bodyLimitBytes: number;
+  /** Signed callbacks too old, or a nonce already used with another body, are refused. */
+  replay: ReplayGuard;
 }
 
 /** A message as kf/sync_msg returns it. */
@@ -83,6 +86,11 @@ export function wecomCustomerServiceRoutes(options: WecomCustomerServiceOptions)
       if (error instanceof AppError) throw error;
       options.metrics.rejected.inc({ channel: CHANNEL, reason: 'malformed' });
       throw new AppError(400, 'wecom_malformed', `Not a WeCom callback: ${(error as Error).message}`);
+    }
+    const verdict = await options.replay.check(CHANNEL, query(request, 'timestamp'), query(request, 'nonce'), typeof request.body === 'string' ? request.body : '');
+    if (verdict !== 'ok') {
+      options.metrics.rejected.inc({ channel: CHANNEL, reason: verdict });
+      throw new AppError(401, `wecom_${verdict}`, verdict === 'stale' ? 'The timestamp is outside the replay window' : 'This nonce was already used');
     }
     // Answered at once: WeCom wants the callback acknowledged within 5 s; the pull runs after.
     response.type('text/plain').send('success');

@@ -24,7 +24,7 @@ export interface Interaction {
   sessionId: string;
   /** 1 for a conversation's first question. */
   turn: number;
-  /** Where the customer asked: widget, api, email, wechat, wecom, feishu. */
+  /** Where the customer asked: widget, api, email, wechat, wecom, feishu, dingtalk. */
   channel: string;
   /** PII-masked, as every stored customer text. */
   question: string;

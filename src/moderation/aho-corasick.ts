@@ -1,12 +1,18 @@
+import tsCharacters from 'opencc-js/dict/TSCharacters';
+
 /**
  * Aho–Corasick multi-pattern matching, in time linear in the text plus the matches, whatever the number of
  * patterns: the sensitive-word lexicon (thousands of terms) is matched on every question and on every streamed
  * answer chunk. The scanner keeps its automaton state between `feed` calls, so a term split across two stream
  * chunks is found exactly as in one string.
  *
- * Text is compared folded: NFKC (full-width letters and digits become ASCII), lower case, and separators
- * (spaces, common punctuation) skipped, so "法 轮-功" and "ＦＯＯ" match "法轮功" and "foo". Patterns are
- * folded the same way.
+ * Text is compared folded, so the usual ways of writing a term past a filter still match it: compatibility forms
+ * (NFKD: full-width letters and digits become ASCII, ligatures letters), lower case, accents and other combining
+ * marks dropped, look-alike Cyrillic and Greek letters read as the Latin ones ("Рау" as "pay"), traditional
+ * characters as simplified (OpenCC's character table: "違禁" as "违禁"), and separators skipped (spaces,
+ * punctuation, symbols, zero-width characters), so "法 轮-功", "法\u200b轮功" and "ＦＯＯ" match "法轮功" and
+ * "foo". Patterns are folded the same way. Each character folds on its own (a table lookup, cached), so the
+ * scan stays linear.
  */
 export interface PatternMatch {
   /** Index of the pattern in the list given to the constructor. */
@@ -21,12 +27,95 @@ export interface PatternMatch {
 // nothing, so "法\u200b轮功" reads as the term on screen.
 const SEPARATOR = /[\s\p{P}\p{S}\p{Cf}\p{Variation_Selector}\p{Default_Ignorable_Code_Point}]/u;
 
+// Combining marks (accents, a stack of diacritics written over a letter): dropped on both sides.
+const MARK = /[\p{Mn}\p{Me}]/u;
+
+/**
+ * Letters of other scripts that look like Latin ones, read as those. Capitals are listed where their lower case
+ * looks different (Greek Η is "H", η is "n"); the rest are looked up after lower-casing.
+ */
+const HOMOGLYPHS = new Map<string, string>([
+  // Cyrillic
+  ['а', 'a'],
+  ['в', 'b'],
+  ['В', 'b'],
+  ['е', 'e'],
+  ['һ', 'h'],
+  ['Н', 'h'],
+  ['н', 'h'],
+  ['і', 'i'],
+  ['ј', 'j'],
+  ['к', 'k'],
+  ['К', 'k'],
+  ['м', 'm'],
+  ['М', 'm'],
+  ['о', 'o'],
+  ['р', 'p'],
+  ['ԛ', 'q'],
+  ['ѕ', 's'],
+  ['с', 'c'],
+  ['т', 't'],
+  ['Т', 't'],
+  ['у', 'y'],
+  ['ԝ', 'w'],
+  ['х', 'x'],
+  ['ԁ', 'd'],
+  ['ӏ', 'l'],
+  // Greek
+  ['α', 'a'],
+  ['Α', 'a'],
+  ['β', 'b'],
+  ['Β', 'b'],
+  ['ε', 'e'],
+  ['Ε', 'e'],
+  ['Ζ', 'z'],
+  ['Η', 'h'],
+  ['η', 'n'],
+  ['ι', 'i'],
+  ['Ι', 'i'],
+  ['κ', 'k'],
+  ['Κ', 'k'],
+  ['Μ', 'm'],
+  ['ν', 'v'],
+  ['Ν', 'n'],
+  ['ο', 'o'],
+  ['Ο', 'o'],
+  ['ρ', 'p'],
+  ['Ρ', 'p'],
+  ['τ', 't'],
+  ['Τ', 't'],
+  ['υ', 'u'],
+  ['Υ', 'y'],
+  ['χ', 'x'],
+  ['Χ', 'x'],
+  ['ω', 'w'],
+  // Latin letters that stand in for plain ones
+  ['ı', 'i'],
+  ['ɡ', 'g'],
+  ['ɑ', 'a'],
+]);
+
+/** Traditional → simplified, one character to one (OpenCC's TSCharacters; a character with several candidates takes the first). */
+const TRADITIONAL_TO_SIMPLIFIED = new Map<string, string>();
+for (const entry of tsCharacters.split('|')) {
+  const [traditional, simplified] = entry.split(' ');
+  if (traditional && simplified && [...traditional].length === 1 && [...simplified].length === 1) TRADITIONAL_TO_SIMPLIFIED.set(traditional, simplified);
+}
+
+// The fast path's table for the common Han block: each character's folded form, built once (a Map lookup per
+// character measurably slows a stream that is nearly all Han).
+const HAN_START = 0x4e00;
+const HAN_FOLDS: string[] = Array.from({ length: 0x9fff - HAN_START + 1 }, (_, offset) => {
+  const char = String.fromCharCode(HAN_START + offset);
+  return TRADITIONAL_TO_SIMPLIFIED.get(char) ?? char;
+});
+
 const folds = new Map<string, string>();
 
 /** The folded form of one code point ('' for a separator); Han characters and plain letters take the fast path. */
 function fold(char: string): string {
   const code = char.charCodeAt(0);
-  if (code >= 0x4e00 && code <= 0x9fff) return char;
+  if (code >= HAN_START && code <= 0x9fff) return HAN_FOLDS[code - HAN_START]!;
   if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)) return char;
   if (code >= 0x41 && code <= 0x5a) return String.fromCharCode(code + 32);
   let folded = folds.get(char);
@@ -40,8 +129,13 @@ function fold(char: string): string {
 
 function slowFold(char: string): string {
   if (SEPARATOR.test(char)) return '';
-  const folded = char.normalize('NFKC').toLowerCase();
-  return folded.length === 1 || folded.codePointAt(0)! > 0xffff ? folded : [...folded].filter((part) => !SEPARATOR.test(part)).join('');
+  let folded = '';
+  for (const part of char.normalize('NFKD')) {
+    if (SEPARATOR.test(part) || MARK.test(part)) continue;
+    const lower = HOMOGLYPHS.get(part) ?? part.toLowerCase();
+    for (const letter of lower) folded += HOMOGLYPHS.get(letter) ?? TRADITIONAL_TO_SIMPLIFIED.get(letter) ?? letter;
+  }
+  return folded;
 }
 
 export function foldText(text: string): string {

@@ -19,6 +19,7 @@ import { FakeVllmServer } from '../support/fake-vllm-server.js';
 import { listenLocal } from '../support/listen.js';
 import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
 import { until } from '../support/until.js';
+import { metricTotal } from '../support/metric-value.js';
 import { WechatPlatformDouble } from '../support/wechat-platform-double.js';
 import { FeishuPlatformDouble } from '../support/feishu-platform-double.js';
 import { feishuDecrypt } from '../../src/channels/feishu-crypto.js';
@@ -136,16 +137,7 @@ afterAll(async () => {
   await cleanup?.();
 });
 
-const metric = async (replica: number, line: RegExp) => {
-  const text = await replicas[replica]!.service.metrics.registry.metrics();
-  return Number(
-    text
-      .split('\n')
-      .find((row) => line.test(row))
-      ?.split(' ')
-      .at(-1) ?? 0,
-  );
-};
+const metric = (replica: number, line: RegExp) => metricTotal([replicas[replica]!.service], line);
 
 describe('WeChat Official Account', () => {
   it('verifies the server URL with the signature, and refuses a wrong one', async () => {
@@ -218,6 +210,8 @@ describe('WeChat Official Account', () => {
     const callsBefore = model.calls;
     const duplicatesBefore = (await metric(0, /^kefu_channel_duplicates_total\{channel="wechat"\}/)) + (await metric(1, /^kefu_channel_duplicates_total\{channel="wechat"\}/));
     const openid = 'oRetryUser0000000000000001';
+    // One timestamp for every try, as a retried request carries; recent, or the replay window refuses it.
+    const createTime = Math.floor(Date.now() / 1000);
     // WeChat's retries are the same MsgId; these arrive while the first is still being answered, on either replica.
     const tries = await Promise.all(
       [0, 1, 0].map(async (replica, index) => {
@@ -228,7 +222,7 @@ describe('WeChat Official Account', () => {
           openid,
           msgId: '6100000000000000003',
           content: QUESTION,
-          createTime: 1_700_000_000,
+          createTime,
         });
         return (await WechatPlatformDouble.deliverLikeWechat(post.url, post.body, 1))[0]!;
       }),
@@ -242,7 +236,7 @@ describe('WeChat Official Account', () => {
     const pushed = await until('the pushed answer', async () => platform.customMessages.find((message) => message.touser === openid), 20_000);
     expect(pushed.content).toMatch(/本回答由 AI 生成/);
     // A late duplicate after the answer went out changes nothing.
-    const late = WechatPlatformDouble.officialAccountPost(replicas[1]!.base, { token: TOKEN, appId: APP_ID, openid, msgId: '6100000000000000003', content: QUESTION, createTime: 1_700_000_000 });
+    const late = WechatPlatformDouble.officialAccountPost(replicas[1]!.base, { token: TOKEN, appId: APP_ID, openid, msgId: '6100000000000000003', content: QUESTION, createTime });
     expect((await WechatPlatformDouble.deliverLikeWechat(late.url, late.body, 1))[0]!.text).toBe('success');
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(platform.customMessages.filter((message) => message.touser === openid)).toHaveLength(1);
@@ -441,6 +435,48 @@ describe('Feishu', () => {
     await post(1, event);
     await until('the reply after renewal', async () => feishu.replies.find((reply) => reply.messageId === 'om_direct_0003'), 20_000);
     expect(feishu.tokenRequests.count - before).toBe(1);
+  });
+});
+
+describe('replay window on signed callbacks', () => {
+  const stale = Math.floor(Date.now() / 1000) - 600;
+  const rejected = async (channel: string, reason: string) =>
+    (await metric(0, new RegExp(`^kefu_channel_callbacks_rejected_total\\{channel="${channel}",reason="${reason}"\\}`))) +
+    (await metric(1, new RegExp(`^kefu_channel_callbacks_rejected_total\\{channel="${channel}",reason="${reason}"\\}`)));
+
+  it('a WeChat message with a valid signature but a timestamp 10 minutes old is refused, and not answered', async () => {
+    const before = await rejected('wechat', 'stale');
+    const post = WechatPlatformDouble.officialAccountPost(replicas[0]!.base, {
+      token: TOKEN,
+      appId: APP_ID,
+      crypto,
+      openid: 'oStaleUser0000000000000001',
+      msgId: '6100000000000000007',
+      content: QUESTION,
+      createTime: stale,
+    });
+    const response = await fetch(post.url, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: post.body });
+    expect(response.status).toBe(401);
+    expect((await rejected('wechat', 'stale')) - before).toBe(1);
+  });
+
+  it("a signed WeChat URL used again with another body is refused on the other replica (a plaintext signature doesn't cover the body)", async () => {
+    const first = WechatPlatformDouble.officialAccountPost(replicas[0]!.base, { token: TOKEN, appId: APP_ID, openid: 'oNonceUser0000000000000001', msgId: '6100000000000000008', content: QUESTION });
+    expect((await fetch(first.url, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: first.body })).status).toBe(200);
+    const forged = first.body.replace(QUESTION, '退款怎么申请？').replace('6100000000000000008', '6100000000000000009');
+    const response = await fetch(first.url.replace(replicas[0]!.base, replicas[1]!.base), { method: 'POST', headers: { 'content-type': 'text/xml' }, body: forged });
+    expect(response.status).toBe(401);
+    expect((await response.json()).error.code).toBe('wechat_replayed');
+  });
+
+  it('a WeCom callback and a Feishu event stamped 10 minutes ago are refused', async () => {
+    const wecom = platform.wecomCallback('', { token: TOKEN, crypto, corpId: APP_ID, openKfId: OPEN_KFID, createTime: stale });
+    expect((await fetch(replicas[0]!.base + wecom.url, { method: 'POST', body: wecom.body })).status).toBe(401);
+    const event = FeishuPlatformDouble.messageEvent({ token: FEISHU.token, appId: FEISHU.appId, messageId: 'om_stale_0001', chatType: 'p2p', text: QUESTION, senderOpenId: 'ou_customer_9' });
+    const feishuPost = FeishuPlatformDouble.eventPost(event, FEISHU.encryptKey, { timestamp: stale });
+    const response = await fetch(`${replicas[1]!.base}/channels/feishu`, { method: 'POST', headers: feishuPost.headers, body: feishuPost.body });
+    expect(response.status).toBe(401);
+    expect((await response.json()).error.code).toBe('feishu_stale');
   });
 });
 

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /**
  * The HTTP server under a test double of an external platform: it listens on a free local port and hands every
@@ -14,6 +14,8 @@ export abstract class LocalHttpDouble {
 
   async start(): Promise<this> {
     this.server = createServer((request, response) => void this.handle(request, response));
+    // A platform that also speaks WebSocket (DingTalk Stream, Feishu's long connection) takes the upgrades.
+    this.server.on('upgrade', (request, socket, head) => this.upgrade(request, socket as Socket, head));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return this;
   }
@@ -23,4 +25,9 @@ export abstract class LocalHttpDouble {
   }
 
   protected abstract handle(request: IncomingMessage, response: ServerResponse): Promise<void>;
+
+  /** An HTTP upgrade: refused unless the platform speaks WebSocket. */
+  protected upgrade(_request: IncomingMessage, socket: Socket, _head: Buffer): void {
+    socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+  }
 }

@@ -202,10 +202,10 @@ export class WechatPlatformDouble extends LocalHttpDouble {
   }
 
   /** A WeCom customer-service callback: the encrypted kf_msg_or_event notice with a fresh sync token. */
-  wecomCallback(base: string, options: { token: string; crypto: WechatMessageCrypto; corpId: string; openKfId: string }) {
+  wecomCallback(base: string, options: { token: string; crypto: WechatMessageCrypto; corpId: string; openKfId: string; createTime?: number }) {
     const syncToken = `ENC${randomBytes(12).toString('hex')}`;
     this.syncTokens.add(syncToken);
-    const createTime = Math.floor(Date.now() / 1000);
+    const createTime = options.createTime ?? Math.floor(Date.now() / 1000);
     const inner = buildWechatXml([
       ['ToUserName', options.corpId],
       ['CreateTime', createTime],

@@ -84,6 +84,30 @@ describe('Aho–Corasick', () => {
     }
   });
 
+  it('is not bypassed by the usual evasions: look-alike Cyrillic and Greek letters, accents, stacked marks, traditional characters, half-width kana, spaces and punctuation between the characters', () => {
+    const matcher = new AhoCorasick(['违禁词', 'paypal', 'casino', 'スパム', '發財']);
+    const found = (text: string) => matcher.search(text).map((match) => match.pattern);
+    // Cyrillic р, а, у and Greek Ρ, α, Υ look like p, a, y.
+    expect(found('visit раураl now')).toEqual([1]);
+    expect(found('ΡαΥΡΑL')).toEqual([1]);
+    expect(found('Саѕіnо')).toEqual([2]);
+    // Accents, precomposed or written as combining marks, even stacked.
+    expect(found('cásíñò')).toEqual([2]);
+    expect(found('c\u0301\u0308a\u0300sino')).toEqual([2]);
+    // Traditional characters match a simplified term, and the other way round.
+    expect(found('這個違禁詞')).toEqual([0]);
+    expect(found('恭喜发财')).toEqual([4]);
+    // Half-width katakana, full-width letters, separators of every kind between CJK characters.
+    expect(found('ｽﾊﾟﾑ')).toEqual([3]);
+    expect(found('违·禁／词')).toEqual([0]);
+    expect(found('违\u3000禁\u200b词')).toEqual([0]);
+    expect(found('ＰａｙＰａｌ')).toEqual([1]);
+    // And nothing where there is nothing.
+    expect(found('违规的词')).toEqual([]);
+    expect(found('pay pals')).toEqual([1]);
+    expect(found('cassino')).toEqual([]);
+  });
+
   it('is linear: over 1 MB against 10,000 terms, at most two automaton steps per character, also on input built to force failure chains', () => {
     const random = (seed: number) => () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff;
     const next = random(7);

@@ -30,7 +30,7 @@ import type { AnswerabilityModel } from '../src/answer/answerability.js';
 import { calibrateLanguage, gatherProbes } from '../src/calibrate/self-calibration.js';
 import type { KbLanguage } from '../src/text/language.js';
 import { HybridRetriever } from '../src/retrieve/hybrid-retriever.js';
-import { chooseBand, exampleOf, type Example, fitJoint, probability } from './fit-answerability.js';
+import { canFitWithout, chooseBand, exampleOf, type Example, fitJoint, probability } from './fit-answerability.js';
 import { bankExamples, crossLingualExample, leaveOneLanguageOut } from './fit-cross-lingual.js';
 import { ensureTable, findSets, outcomeTable, type QueryRun, readQueries, refusedByThreshold, runQueries, summarize } from './suite.js';
 
@@ -195,7 +195,9 @@ function heldOutOutcomes(results: { set: string; runs: QueryRun[]; probes?: Awai
   const examples: Record<'zh' | 'en', Example[]> = { zh: [], en: [] };
   // Queries in a language the answer path does not serve are retrieval tests only: not fitted on, not reported here.
   for (const { set, runs } of results) for (const run of runs) if (!run.query.otherLanguage) examples[run.query.lang as KbLanguage].push(exampleOf(set, run));
-  return results.filter(({ runs }) => runs.some((run) => !run.query.otherLanguage)).map(({ set, runs: all }) => {
+  // A suite of a few sets (one folder copied to measure it alone) may leave nothing to fit on without a set: no figures for it.
+  const fittable = (set: string) => (['zh', 'en'] as const).some((lang) => canFitWithout(examples[lang], set));
+  return results.filter(({ set, runs }) => runs.some((run) => !run.query.otherLanguage) && fittable(set)).map(({ set, runs: all }) => {
     const runs = all.filter((run) => !run.query.otherLanguage);
     const keep = (example: Example) => example.set !== set;
     const models = fitJoint(examples, keep);

@@ -147,7 +147,7 @@ export function tradeOffCurve(answerable: number[], inDomain: number[], outOfDom
  * language code), a lenient stand-in for translated questions, which this knowledge base does not have: they score
  * higher than a customer's Arabic or Thai question, so they may only lower the fitted refusal cut (a knowledge base
  * whose own text scores low there), never raise it. Raising it toward the out-of-domain probes by as little as 0.05
- * refused 8–15 % of the answerable Arabic, Russian and Thai questions of xquad-multilingual, held out (docs/evaluation.md
+ * refused 7–15 % of the answerable Arabic, Russian and Thai questions of xquad-multilingual, held out (docs/evaluation.md
  * "Other languages"); the middle band takes what the cut does not refuse. The confident cut is the model's.
  */
 async function calibrateOtherLanguages(chunks: Pick<StoredChunk, 'id' | 'kind' | 'lang' | 'heading_path' | 'text' | 'metadata'>[], options: { retriever: HybridRetriever; target: number; model?: AnswerabilityModel }): Promise<LanguageCalibration | undefined> {

@@ -30,7 +30,8 @@ import type { AnswerabilityModel } from '../src/answer/answerability.js';
 import { calibrateLanguage, gatherProbes } from '../src/calibrate/self-calibration.js';
 import type { KbLanguage } from '../src/text/language.js';
 import { HybridRetriever } from '../src/retrieve/hybrid-retriever.js';
-import { chooseBand, exampleOf, type Example, fitJoint, probability } from './fit-answerability.js';
+import { canFitWithout, chooseBand, exampleOf, type Example, fitJoint, probability } from './fit-answerability.js';
+import { bankExamples, crossLingualExample, leaveOneLanguageOut } from './fit-cross-lingual.js';
 import { ensureTable, findSets, outcomeTable, type QueryRun, readQueries, refusedByThreshold, runQueries, summarize } from './suite.js';
 
 async function main() {
@@ -97,7 +98,7 @@ async function main() {
     return;
   }
 
-  const results: { set: string; runs: QueryRun[]; probes?: Awaited<ReturnType<typeof gatherProbes>> }[] = [];
+  const results: { set: string; runs: QueryRun[]; probes?: Awaited<ReturnType<typeof gatherProbes>>; banks?: Awaited<ReturnType<typeof bankExamples>> }[] = [];
   if (values.suite) {
     const dbDir = process.env.EVAL_DB ?? 'data/eval-cache';
     const sets = findSets(values.suite);
@@ -110,7 +111,9 @@ async function main() {
       // The table's calibration probes, as evidence: the held-out figures calibrate a model fitted without this set on them.
       log(`${set.name}: probing for calibration`);
       const probes = await gatherProbes(store, new HybridRetriever(embedders, store, common.tuning));
-      results.push({ set: set.name, runs, probes });
+      // Questions in other languages: the out-of-domain banks in those languages, for the cross-lingual model's held-out figures.
+      const banks = embedders.multilingual && runs.some((run) => run.query.otherLanguage) ? await bankExamples(new HybridRetriever(embedders, store, common.tuning)) : undefined;
+      results.push({ set: set.name, runs, probes, banks });
       store.close();
     }
   } else {
@@ -151,13 +154,36 @@ async function main() {
     printOutcomes('Three outcomes, leave-one-set-out (the answerability model and its default band fitted without the set; no calibration):', heldOutOutcomes(results, false));
     printOutcomes("Three outcomes, leave-one-set-out with the table's own calibration (a model fitted without the set, calibrated on the table's probes: what a new knowledge base gets):", heldOutOutcomes(results, true));
   }
+  printCrossLingual(results);
   printOutcomes('Three outcomes as served (the shipped model, fitted on these sets, with each table\'s own calibration; not a held-out figure):', results.map(({ set, runs }) => ({ set, band: {}, ...perLanguage(runs, (run) => run.outcome) })));
 }
 
 type Outcomes = ReturnType<typeof outcomeTable>;
 const perLanguage = (runs: QueryRun[], outcome: (run: QueryRun) => ReturnType<typeof outcomeOf>) => ({
-  languages: Object.fromEntries((['zh', 'en'] as const).filter((lang) => runs.some((run) => run.query.lang === lang)).map((lang) => [lang, outcomeTable(runs.filter((run) => run.query.lang === lang), outcome)])) as Record<string, Outcomes>,
+  // Chinese and English first, then every other language the runs have.
+  languages: Object.fromEntries(
+    [...new Set(['zh', 'en', ...runs.map((run) => run.query.lang).sort()])].filter((lang) => runs.some((run) => run.query.lang === lang)).map((lang) => [lang, outcomeTable(runs.filter((run) => run.query.lang === lang), outcome)]),
+  ) as Record<string, Outcomes>,
 });
+
+/**
+ * Questions in languages the knowledge base is not written in, held out by language: the cross-lingual model and its
+ * band fitted without a language (on the others and the out-of-domain bank), applied to its questions and their twins,
+ * and to the second bank that is never fitted on.
+ */
+function printCrossLingual(results: { set: string; runs: QueryRun[]; banks?: Awaited<ReturnType<typeof bankExamples>> }[]) {
+  const withOther = results.filter((result) => result.banks);
+  if (!withOther.length) return;
+  const examples = withOther.flatMap(({ runs, banks }) => [...runs.filter((run) => run.query.otherLanguage).map((run) => crossLingualExample(run.query.lang, run.evidence, run.query.answerable ? 1 : 0, run.query.type)), ...banks!.fitted]);
+  const heldOutBank = withOther.flatMap(({ banks }) => banks!.heldOut);
+  const pct = (value: number) => (Number.isNaN(value) ? '    –' : (value * 100).toFixed(1).padStart(5));
+  const row = (shares: { answered: number; suggested: number; refused: number }) => `${pct(shares.answered)} ${pct(shares.suggested)} ${pct(shares.refused)}`;
+  console.log('\nOther languages, leave-one-language-out (the cross-lingual model and its band fitted without the language; no calibration):');
+  console.log(['lang', 'band     ', 'answerable: answered suggested refused', 'twins: answered suggested refused', 'held-out out-of-domain bank: answered suggested refused'].join(' | '));
+  for (const result of leaveOneLanguageOut(examples, heldOutBank)) {
+    console.log([result.lang.padEnd(4), `${result.band.refuse.toFixed(2)}–${result.band.answer.toFixed(2)}`, `          ${row(result.answerable)}`, `     ${row(result.twins)}`, `                         ${row(result.heldOutBank)}`].join(' | '));
+  }
+}
 
 /**
  * The standard figures: for each set, the answerability model and its band are fitted on the other sets only
@@ -169,7 +195,9 @@ function heldOutOutcomes(results: { set: string; runs: QueryRun[]; probes?: Awai
   const examples: Record<'zh' | 'en', Example[]> = { zh: [], en: [] };
   // Queries in a language the answer path does not serve are retrieval tests only: not fitted on, not reported here.
   for (const { set, runs } of results) for (const run of runs) if (!run.query.otherLanguage) examples[run.query.lang as KbLanguage].push(exampleOf(set, run));
-  return results.filter(({ runs }) => runs.some((run) => !run.query.otherLanguage)).map(({ set, runs: all }) => {
+  // A suite of a few sets (one folder copied to measure it alone) may leave nothing to fit on without a set: no figures for it.
+  const fittable = (set: string) => (['zh', 'en'] as const).some((lang) => canFitWithout(examples[lang], set));
+  return results.filter(({ set, runs }) => runs.some((run) => !run.query.otherLanguage) && fittable(set)).map(({ set, runs: all }) => {
     const runs = all.filter((run) => !run.query.otherLanguage);
     const keep = (example: Example) => example.set !== set;
     const models = fitJoint(examples, keep);

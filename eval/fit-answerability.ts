@@ -207,6 +207,13 @@ export function fitJoint(examples: Record<Language, Example[]>, keep: (example: 
   return models;
 }
 
+/** Whether another set than `set` has both answerable and unanswerable questions (twins aside): what fitJoint fits on. */
+export function canFitWithout(examples: Example[], set: string): boolean {
+  const labels = new Map<string, Set<number>>();
+  for (const example of examples) if (example.set !== set && example.type !== 'twin_removed') labels.set(example.set, (labels.get(example.set) ?? new Set()).add(example.label));
+  return [...labels.values()].some((found) => found.size === 2);
+}
+
 /** One labelled example from an eval run (twins are unanswerable examples of their set). */
 export const exampleOf = (set: string, run: QueryRun): Example => ({ set, features: EVIDENCE_FEATURES.map((feature) => (run.evidence as Evidence)[feature] as number), label: run.query.answerable ? 1 : 0, type: run.query.type });
 

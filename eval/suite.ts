@@ -150,11 +150,12 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
   const calibration = await store.calibration(await store.version());
   // A calibration measured with another model does not apply (as in RefusalThresholds).
   const calibrated = calibration?.model === modelFingerprint(model) ? calibration : undefined;
-  const thresholdFor = (lang: Language | 'other') => options.threshold?.[lang] ?? calibrated?.languages[lang]?.threshold ?? (lang === 'other' ? CROSS_LINGUAL_DEFAULT_THRESHOLD : model.models[lang].threshold);
+  // As RefusalThresholds resolves them: a model file without the cross-lingual model decides other languages on the cosine.
+  const thresholdFor = (lang: Language | 'other') => options.threshold?.[lang] ?? calibrated?.languages[lang]?.threshold ?? model.models[lang]?.threshold ?? CROSS_LINGUAL_DEFAULT_THRESHOLD;
   const bandFor = (lang: Language | 'other'): Band => {
     const refuse = thresholdFor(lang);
-    if (lang === 'other') return { refuse, answer: refuse };
-    const answer = options.answerThreshold?.[lang] ?? (options.threshold?.[lang] !== undefined ? refuse : (calibrated?.languages[lang]?.answerThreshold ?? model.models[lang].answerThreshold ?? refuse));
+    const explicitAnswer = lang === 'other' ? undefined : options.answerThreshold?.[lang];
+    const answer = explicitAnswer ?? (options.threshold?.[lang] !== undefined ? refuse : (calibrated?.languages[lang]?.answerThreshold ?? model.models[lang]?.answerThreshold ?? refuse));
     return { refuse, answer: Math.max(refuse, answer) };
   };
   const runs: QueryRun[] = [];

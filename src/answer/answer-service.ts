@@ -359,7 +359,8 @@ export class AnswerService {
         return;
       }
       // "Where is my order?" without its number: the suggestions, then the request for it.
-      const text = withRequest(MESSAGES.suggest[lang](
+      // In the customer's language: a question in another language has a middle band too (the cross-lingual model's).
+      const text = withRequest(say.suggest(
         suggestions.map((suggestion) => suggestion.text),
         o.handoffContact[lang],
       ));
@@ -429,17 +430,21 @@ export class AnswerService {
       const verdict = content === undefined ? undefined : parseVerdict(content);
       if (verdict) o.observer?.verdict?.(verdict.verdict, { productLine });
       if (verdict?.verdict === 'decline') {
-        const text = MESSAGES.refusal[lang](o.handoffContact[lang]);
+        const text = say.refusal(o.handoffContact[lang]);
         yield { type: 'token', data: { text } };
         yield await finish({ answer: text, mode: 'refusal', refused: true, notice: null, citations: [], replacedUngrounded: false, usage: judgeUsage, verdict: 'decline' });
         return;
       }
       const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.heading_path}\n${candidate.text}`]));
       const answerText = verdict ? (lang === 'zh' ? fullWidth(verdict.answer) : verdict.answer) : '';
-      const verified = verdict && answerText.trim() ? verifyCitations(answerText, grounded.given, sourceTexts) : undefined;
+      const cited = verdict && answerText.trim() ? verifyCitations(answerText, grounded.given, isKbLanguage(customer) ? sourceTexts : undefined) : undefined;
+      // As for a streamed answer: one in another language than the customer's is counted, and not given.
+      const wrong = cited && wrongAnswerLanguage(cited.text, customer);
+      if (wrong) o.observer?.wrongLanguage?.(customer, wrong);
+      const verified = wrong ? undefined : cited;
       if (!verified) {
-        // No verdict (the call failed, or it was not one), or an "answer" citing nothing it was given: the customer
-        // picks from suggestions, as without a model.
+        // No verdict (the call failed, or it was not one), an "answer" citing nothing it was given, or one in the wrong
+        // language: the customer picks from suggestions, as without a model.
         yield* suggest();
         return;
       }

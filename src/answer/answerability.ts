@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { EVIDENCE_FEATURES, type Evidence } from '../retrieve/evidence.js';
+import { type Evidence, MODEL_FEATURES } from '../retrieve/evidence.js';
 import type { Language } from '../text/language.js';
 import fitted from './answerability-model.json' with { type: 'json' };
 
@@ -10,7 +10,7 @@ import fitted from './answerability-model.json' with { type: 'json' };
  * scales stored beside the weights.
  */
 const languageModel = z.object({
-  features: z.array(z.enum(EVIDENCE_FEATURES)),
+  features: z.array(z.enum(MODEL_FEATURES)),
   mean: z.array(z.number()),
   scale: z.array(z.number()),
   weights: z.array(z.number()),
@@ -25,7 +25,17 @@ const languageModel = z.object({
 });
 export const answerabilityModelSchema = z.object({
   fittedOn: z.array(z.string()),
-  models: z.object({ zh: languageModel, en: languageModel }),
+  models: z.object({
+    zh: languageModel,
+    en: languageModel,
+    /**
+     * Questions in languages the knowledge base is not written in, searched in the multilingual space (`npm run
+     * fit:cross-lingual`). Reads only that space's cosines: the fitted zh/en models read word overlap with the chunks,
+     * which an Arabic question against English text does not have. Absent (an older model file): the multilingual
+     * cosine itself decides, against CROSS_LINGUAL_DEFAULT_THRESHOLD.
+     */
+    other: languageModel.optional(),
+  }),
   /** Weight of a reranker's score when one ran: p = (1 − w)·p + w·rerank. */
   rerankWeight: z.number().min(0).max(1).default(0.5),
 });
@@ -40,8 +50,11 @@ export function modelFingerprint(model: AnswerabilityModel = DEFAULT_ANSWERABILI
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
-export function answerability(evidence: Evidence, lang: Language, model: AnswerabilityModel = DEFAULT_ANSWERABILITY_MODEL): number {
+/** `lang`: a knowledge-base language, or "other" for a question searched in the multilingual space. */
+export function answerability(evidence: Evidence, lang: Language | 'other', model: AnswerabilityModel = DEFAULT_ANSWERABILITY_MODEL): number {
   const m = model.models[lang];
+  // A model file from before the cross-lingual model: the multilingual cosine, as it was decided then.
+  if (!m) return evidence.dense;
   let z = m.bias;
   m.features.forEach((feature, index) => {
     z += m.weights[index] * ((evidence[feature] - m.mean[index]) / (m.scale[index] || 1));

@@ -15,9 +15,14 @@ export interface LocalizedMessages {
   detailsHandoff: (contact: string) => string;
   curatedFallbackNotice: string;
   sourcesHeading: string;
+  /** The middle band without a model: the knowledge base's questions (in its language) for the customer to pick. */
+  suggest: (suggestions: string[], contact: string) => string;
 }
 
-type Translation = Omit<LocalizedMessages, 'extractiveNotice' | 'fallbackNotice'> & {
+type Translation = Omit<LocalizedMessages, 'extractiveNotice' | 'fallbackNotice' | 'suggest'> & {
+  /** Before the numbered suggestions, and after them with the contact. */
+  suggestIntro: string;
+  suggestOutro: (contact: string) => string;
   /** The names of the knowledge base's languages in this language. */
   names: Record<KbLanguage, string>;
   extractiveNotice: (source: string) => string;
@@ -33,6 +38,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` سنتابع الأمر فور وصول هذه المعلومات؛ ويمكنك أيضًا التواصل مع ${contact}.`,
     curatedFallbackNotice: 'الإجابات المُولَّدة غير متاحة حاليًا؛ هذه إجابة أعدّها فريق الدعم مسبقًا.',
     sourcesHeading: 'المصادر:',
+    suggestIntro: 'لست متأكدًا من أن مقالات المساعدة تجيب عن هذا السؤال. هل تقصد أحد هذه الأسئلة؟',
+    suggestOutro: (contact) => `إن لم يكن كذلك، يمكنك التواصل مع ${contact}.`,
   },
   fa: {
     names: { en: 'انگلیسی', zh: 'چینی' },
@@ -42,6 +49,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` به محض دریافت این اطلاعات پیگیری می‌کنیم؛ همچنین می‌توانید با ${contact} تماس بگیرید.`,
     curatedFallbackNotice: 'پاسخ‌های تولیدشده اکنون در دسترس نیستند؛ این پاسخی است که تیم پشتیبانی از پیش آماده کرده است.',
     sourcesHeading: 'منابع:',
+    suggestIntro: 'مطمئن نیستم مقاله‌های راهنما به این پرسش پاسخ بدهند. آیا منظورتان یکی از این‌هاست؟',
+    suggestOutro: (contact) => `اگر نه، می‌توانید با ${contact} تماس بگیرید.`,
   },
   he: {
     names: { en: 'אנגלית', zh: 'סינית' },
@@ -51,6 +60,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` נטפל בזה ברגע שנקבל את הפרטים; אפשר גם לפנות אל ${contact}.`,
     curatedFallbackNotice: 'תשובות שנוצרות אוטומטית אינן זמינות כרגע; זוהי תשובה שהוכנה מראש על ידי צוות התמיכה.',
     sourcesHeading: 'מקורות:',
+    suggestIntro: 'אני לא בטוח שמאמרי העזרה שלנו עונים על השאלה הזו. האם התכוונת לאחת מאלה?',
+    suggestOutro: (contact) => `אם לא, אפשר לפנות אל ${contact}.`,
   },
   th: {
     names: { en: 'ภาษาอังกฤษ', zh: 'ภาษาจีน' },
@@ -60,6 +71,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` เราจะดำเนินการให้ทันทีที่ได้รับข้อมูล หรือคุณสามารถติดต่อ${contact}ได้โดยตรง`,
     curatedFallbackNotice: 'ขณะนี้ไม่สามารถสร้างคำตอบได้ นี่คือคำตอบที่ทีมสนับสนุนเตรียมไว้ล่วงหน้า',
     sourcesHeading: 'แหล่งที่มา:',
+    suggestIntro: 'ฉันไม่แน่ใจว่าบทความช่วยเหลือตอบคำถามนี้ได้ คุณหมายถึงคำถามใดคำถามหนึ่งต่อไปนี้หรือไม่',
+    suggestOutro: (contact) => `หากไม่ใช่ คุณสามารถติดต่อ${contact}`,
   },
   vi: {
     names: { en: 'tiếng Anh', zh: 'tiếng Trung' },
@@ -70,6 +83,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` Chúng tôi sẽ xử lý ngay khi nhận được thông tin; bạn cũng có thể liên hệ ${contact}.`,
     curatedFallbackNotice: 'Hiện không thể tạo câu trả lời; đây là câu trả lời do đội ngũ hỗ trợ soạn sẵn.',
     sourcesHeading: 'Nguồn:',
+    suggestIntro: 'Tôi không chắc các bài viết hỗ trợ trả lời được câu hỏi này. Có phải bạn muốn hỏi một trong những câu sau?',
+    suggestOutro: (contact) => `Nếu không phải, bạn có thể liên hệ ${contact}.`,
   },
   id: {
     names: { en: 'bahasa Inggris', zh: 'bahasa Mandarin' },
@@ -80,6 +95,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` Kami akan menindaklanjutinya begitu informasinya kami terima; Anda juga dapat menghubungi ${contact}.`,
     curatedFallbackNotice: 'Jawaban otomatis sedang tidak tersedia; ini jawaban yang telah disiapkan tim dukungan kami.',
     sourcesHeading: 'Sumber:',
+    suggestIntro: 'Saya tidak yakin artikel bantuan kami menjawab pertanyaan ini. Apakah maksud Anda salah satu dari ini?',
+    suggestOutro: (contact) => `Jika bukan, Anda dapat menghubungi ${contact}.`,
   },
   ms: {
     names: { en: 'bahasa Inggeris', zh: 'bahasa Cina' },
@@ -90,6 +107,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` Kami akan menguruskannya sebaik sahaja maklumat itu diterima; anda juga boleh menghubungi ${contact}.`,
     curatedFallbackNotice: 'Jawapan janaan tidak tersedia buat masa ini; ini jawapan yang disediakan oleh pasukan sokongan kami.',
     sourcesHeading: 'Sumber:',
+    suggestIntro: 'Saya tidak pasti artikel bantuan kami menjawab soalan ini. Adakah maksud anda salah satu daripada ini?',
+    suggestOutro: (contact) => `Jika bukan, anda boleh menghubungi ${contact}.`,
   },
   ja: {
     names: { en: '英語', zh: '中国語' },
@@ -100,6 +119,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => `情報をいただき次第、対応いたします。${contact}に直接お問い合わせいただくこともできます。`,
     curatedFallbackNotice: '現在、回答を生成できません。以下はサポートチームがあらかじめ用意した回答です。',
     sourcesHeading: '出典：',
+    suggestIntro: 'ヘルプ記事がこのご質問に答えているか確かではありません。次のいずれかのご質問でしょうか？',
+    suggestOutro: (contact) => `該当しない場合は、${contact}までお問い合わせください。`,
   },
   ko: {
     names: { en: '영어', zh: '중국어' },
@@ -109,6 +130,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` 정보를 받는 대로 처리해 드리겠습니다. ${contact}에 직접 문의하셔도 됩니다.`,
     curatedFallbackNotice: '지금은 답변을 생성할 수 없습니다. 아래는 지원팀이 미리 준비한 답변입니다.',
     sourcesHeading: '출처:',
+    suggestIntro: '도움말 문서에 이 질문에 대한 답이 있는지 확실하지 않습니다. 다음 중 하나를 물어보신 건가요?',
+    suggestOutro: (contact) => `해당하지 않으면 ${contact}에 문의해 주세요.`,
   },
   es: {
     names: { en: 'inglés', zh: 'chino' },
@@ -119,6 +142,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` Lo revisaremos en cuanto tengamos esos datos; también puede ponerse en contacto con ${contact}.`,
     curatedFallbackNotice: 'Las respuestas generadas no están disponibles en este momento; esta es una respuesta preparada por nuestro equipo de soporte.',
     sourcesHeading: 'Fuentes:',
+    suggestIntro: 'No estoy seguro de que nuestros artículos de ayuda respondan a esto. ¿Quería preguntar alguna de estas?',
+    suggestOutro: (contact) => `Si no, puede contactar con ${contact}.`,
   },
   pt: {
     names: { en: 'inglês', zh: 'chinês' },
@@ -128,6 +153,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` Trataremos do assunto assim que recebermos esses dados; também pode contactar ${contact}.`,
     curatedFallbackNotice: 'As respostas geradas não estão disponíveis neste momento; esta é uma resposta preparada pela nossa equipa de apoio.',
     sourcesHeading: 'Fontes:',
+    suggestIntro: 'Não tenho certeza de que nossos artigos de ajuda respondam a isso. Você quis perguntar alguma destas?',
+    suggestOutro: (contact) => `Se não, você pode entrar em contato com ${contact}.`,
   },
   fr: {
     names: { en: 'anglais', zh: 'chinois' },
@@ -138,6 +165,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` Nous nous en occuperons dès réception de ces informations ; vous pouvez aussi contacter ${contact}.`,
     curatedFallbackNotice: 'Les réponses générées sont indisponibles pour le moment ; voici une réponse préparée par notre équipe d’assistance.',
     sourcesHeading: 'Sources :',
+    suggestIntro: 'Je ne suis pas sûr que nos articles d’aide répondent à cette question. Vouliez-vous demander l’une de celles-ci ?',
+    suggestOutro: (contact) => `Sinon, vous pouvez contacter ${contact}.`,
   },
   de: {
     names: { en: 'Englisch', zh: 'Chinesisch' },
@@ -148,6 +177,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` Wir kümmern uns darum, sobald uns die Angaben vorliegen; Sie können sich auch an ${contact} wenden.`,
     curatedFallbackNotice: 'Generierte Antworten sind gerade nicht verfügbar; dies ist eine vorbereitete Antwort unseres Support-Teams.',
     sourcesHeading: 'Quellen:',
+    suggestIntro: 'Ich bin nicht sicher, ob unsere Hilfeartikel das beantworten. Meinten Sie eine dieser Fragen?',
+    suggestOutro: (contact) => `Falls nicht, können Sie sich an ${contact} wenden.`,
   },
   ru: {
     names: { en: 'английском языке', zh: 'китайском языке' },
@@ -158,6 +189,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` Мы займёмся этим, как только получим эти данные; вы также можете обратиться в ${contact}.`,
     curatedFallbackNotice: 'Сгенерированные ответы сейчас недоступны; это ответ, заранее подготовленный нашей службой поддержки.',
     sourcesHeading: 'Источники:',
+    suggestIntro: 'Я не уверен, что в наших справочных статьях есть ответ на этот вопрос. Возможно, вы имели в виду один из этих?',
+    suggestOutro: (contact) => `Если нет, вы можете связаться с ${contact}.`,
   },
   tr: {
     names: { en: 'İngilizce', zh: 'Çince' },
@@ -168,6 +201,8 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     detailsHandoff: (contact) => ` Bu bilgiler bize ulaşır ulaşmaz ilgileneceğiz; ${contact} ile de iletişime geçebilirsiniz.`,
     curatedFallbackNotice: 'Üretilmiş yanıtlar şu anda kullanılamıyor; bu, destek ekibimizin önceden hazırladığı bir yanıttır.',
     sourcesHeading: 'Kaynaklar:',
+    suggestIntro: 'Yardım makalelerimizin bu soruyu yanıtladığından emin değilim. Şunlardan birini mi sormak istediniz?',
+    suggestOutro: (contact) => `Değilse ${contact} ile iletişime geçebilirsiniz.`,
   },
 };
 
@@ -179,6 +214,7 @@ const KB: Record<KbLanguage, LocalizedMessages> = {
     detailsHandoff: MESSAGES.detailsHandoff.zh,
     curatedFallbackNotice: MESSAGES.curatedFallbackNotice.zh,
     sourcesHeading: MESSAGES.sourcesHeading.zh,
+    suggest: MESSAGES.suggest.zh,
   },
   en: {
     refusal: MESSAGES.refusal.en,
@@ -187,6 +223,7 @@ const KB: Record<KbLanguage, LocalizedMessages> = {
     detailsHandoff: MESSAGES.detailsHandoff.en,
     curatedFallbackNotice: MESSAGES.curatedFallbackNotice.en,
     sourcesHeading: MESSAGES.sourcesHeading.en,
+    suggest: MESSAGES.suggest.en,
   },
 };
 
@@ -202,6 +239,7 @@ export function messagesFor(lang: LanguageCode): LocalizedMessages {
     ...translation,
     extractiveNotice: (source) => translation.extractiveNotice(translation.names[source]),
     fallbackNotice: (source) => translation.fallbackNotice(translation.names[source]),
+    suggest: (suggestions, contact) => [translation.suggestIntro, ...suggestions.map((text, index) => `${index + 1}. ${text}`), translation.suggestOutro(contact)].join('\n'),
   };
 }
 

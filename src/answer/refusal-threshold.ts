@@ -33,11 +33,11 @@ export class RefusalThresholds {
   /** `version`: the knowledge version the caller answers from, when it has read it already (one read per answer). */
   /**
    * `lang`: a knowledge-base language, or "other" for a question in any other language (searched in the
-   * multilingual space and decided on its cosine, with one cut: no middle band has been measured there yet).
+   * multilingual space and decided by the cross-lingual model, with its own band).
    */
   async resolve(lang: Language | 'other', version?: number): Promise<{ threshold: number; answerThreshold: number; source: ThresholdSource }> {
     const explicit = this.options.explicit[lang];
-    const explicitAnswer = lang === 'other' ? explicit : this.options.explicitAnswer?.[lang];
+    const explicitAnswer = lang === 'other' ? undefined : this.options.explicitAnswer?.[lang];
     let calibrated: { threshold: number; answerThreshold?: number } | undefined;
     if (explicit === undefined || explicitAnswer === undefined) {
       version ??= await this.options.currentVersion();
@@ -46,12 +46,13 @@ export class RefusalThresholds {
       // A threshold measured with another answerability model (before an upgrade) does not apply to this one.
       calibrated = calibration?.model === this.fingerprint ? calibration.languages[lang] : undefined;
     }
-    const fallback = lang === 'other' ? CROSS_LINGUAL_DEFAULT_THRESHOLD : (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang].threshold;
+    const fitted = (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang];
+    // An older model file has no cross-lingual model: the multilingual cosine's cut, one cut.
+    const fallback = fitted?.threshold ?? CROSS_LINGUAL_DEFAULT_THRESHOLD;
     const threshold = explicit ?? calibrated?.threshold ?? fallback;
     const source: ThresholdSource = explicit !== undefined ? 'setting' : calibrated ? 'calibrated' : 'model-default';
-    const modelAnswer = lang === 'other' ? undefined : (this.options.model ?? DEFAULT_ANSWERABILITY_MODEL).models[lang].answerThreshold;
     // A refusal threshold set by hand without a confident cut keeps its meaning: one cut, no middle band.
-    const answer = lang === 'other' ? threshold : (explicitAnswer ?? (explicit !== undefined ? explicit : (calibrated?.answerThreshold ?? modelAnswer ?? threshold)));
+    const answer = explicitAnswer ?? (explicit !== undefined ? explicit : (calibrated?.answerThreshold ?? fitted?.answerThreshold ?? threshold));
     return { threshold, answerThreshold: Math.max(threshold, answer), source };
   }
 

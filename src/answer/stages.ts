@@ -106,8 +106,9 @@ export interface Decision {
 }
 
 /**
- * The multilingual model's cosine below which a question in another language is refused when its knowledge
- * version has no calibration: multilingual-e5 puts unrelated text near 0.75–0.8 and an answering passage above.
+ * With an answerability model that has no cross-lingual model (a file from before it): the multilingual model's
+ * cosine below which a question in another language is refused. multilingual-e5 puts unrelated text near 0.75–0.8;
+ * this cut refused 26–53 % of xquad-multilingual's answerable questions (docs/evaluation.md "Other languages").
  */
 export const CROSS_LINGUAL_DEFAULT_THRESHOLD = 0.8;
 
@@ -115,12 +116,12 @@ export const CROSS_LINGUAL_DEFAULT_THRESHOLD = 0.8;
 export function decideStage(question: string, lang: Language, lists: RankedList[], ranked: Candidate[], threshold: number | Band, model?: AnswerabilityModel): Decision {
   const band = asBand(threshold);
   const evidence = gatherEvidence(question, lang, lists, ranked);
-  // A question searched in the multilingual space (a language the knowledge base is not written in): the fitted
+  // A question searched in the multilingual space (a language the knowledge base is not written in): the zh/en
   // models read word overlap with the chunks, which a Spanish question against English text does not have
-  // (measured: 98 % of answerable Spanish and German questions refused). Its evidence is the multilingual model's
-  // best cosine, against the threshold self-calibration measured for it ("other").
+  // (measured: 98 % of answerable Spanish and German questions refused). It is decided by the cross-lingual model,
+  // which reads that space's cosines only (answerability.ts "other"), against the band calibrated for it.
   const crossLingual = lists.some((list) => list.source === `dense:${MULTILINGUAL_COLUMN}`);
-  const probability = !ranked.length ? 0 : crossLingual ? evidence.dense : answerability(evidence, lang, model);
+  const probability = !ranked.length ? 0 : answerability(evidence, crossLingual ? 'other' : lang, model);
   const outcome = ranked.length ? outcomeOf(probability, band) : 'refuse';
   return { evidence, answerability: probability, threshold: band.refuse, band, outcome, answer: outcome === 'answer' };
 }

@@ -12,6 +12,12 @@ export interface Evidence {
   dense: number;
   /** Best cosine minus the mean of ranks 2–10: how clearly one chunk stands out. */
   denseGap: number;
+  /**
+   * Best cosine minus the question's background: the mean cosine of ranks 11–40 (of ranks 2 on in a small table).
+   * A multilingual model puts an Arabic question's cosines lower against English text than a Spanish one's, all of
+   * them; the lift above the question's own background cancels that shift (used by the cross-lingual model).
+   */
+  denseLift: number;
   /** BM25 top score in standard deviations above the mean of the BM25 hits (0 without hits). */
   lexicalZ: number;
   /** BM25 top score per content term of the question: a length-free "how much of the question matched". */
@@ -34,11 +40,17 @@ export interface Evidence {
 
 export const EVIDENCE_FEATURES = ['dense', 'denseGap', 'lexicalZ', 'lexicalPerTerm', 'lexicalFound', 'agreement', 'coverage', 'coverageTop3', 'keyCoverage', 'questionTerms'] as const;
 export type EvidenceFeature = (typeof EVIDENCE_FEATURES)[number];
+/** Features a fitted model may read: the zh/en models' and the cross-lingual model's (answerability.ts). */
+export const MODEL_FEATURES = [...EVIDENCE_FEATURES, 'denseLift'] as const;
+export type ModelFeature = (typeof MODEL_FEATURES)[number];
 
 /** The dense list that speaks for a language: its own space when there is one, else the primary, else the one searched (multilingual). */
 function mainDenseList(lists: RankedList[], lang: Language): RankedList | undefined {
   return lists.find((list) => list.source === `dense:vector_${lang}`) ?? lists.find((list) => list.source === 'dense:vector') ?? lists.find((list) => list.source.startsWith('dense:'));
 }
+
+/** Fewer hits beyond rank 10 than this (a table of a few dozen chunks) and the background is ranks 2 on. */
+const MIN_BACKGROUND = 5;
 
 export function gatherEvidence(question: string, lang: Language, lists: RankedList[], ranked: Candidate[]): Evidence {
   const dense = mainDenseList(lists, lang)?.hits ?? [];
@@ -49,6 +61,9 @@ export function gatherEvidence(question: string, lang: Language, lists: RankedLi
   const denseTop = dense[0]?.score ?? 0;
   const rest = dense.slice(1, 10).map((hit) => hit.score);
   const denseGap = rest.length ? denseTop - rest.reduce((sum, value) => sum + value, 0) / rest.length : 0;
+  const far = dense.slice(10, 40).map((hit) => hit.score);
+  const background = far.length >= MIN_BACKGROUND ? far : dense.slice(1, 40).map((hit) => hit.score);
+  const denseLift = background.length ? denseTop - background.reduce((sum, value) => sum + value, 0) / background.length : 0;
 
   let lexicalZ = 0;
   if (lexical.length > 1) {
@@ -69,6 +84,7 @@ export function gatherEvidence(question: string, lang: Language, lists: RankedLi
   return {
     dense: denseTop,
     denseGap,
+    denseLift,
     lexicalZ,
     lexicalPerTerm: lexical.length ? lexical[0].score / Math.max(1, terms.size) : 0,
     lexicalFound: lexical.length ? 1 : 0,

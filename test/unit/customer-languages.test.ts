@@ -62,6 +62,21 @@ describe('the message catalogue', () => {
     expect(messagesFor('sw').refusal('c')).toBe(MESSAGES.refusal.en('c'));
   });
 
+  it('offers the middle band’s suggestions in each supported language, numbered as the widget reads them', () => {
+    for (const lang of CATALOGUE_LANGUAGES.filter((code) => code !== 'zh' && code !== 'en')) {
+      const text = messagesFor(lang).suggest(['Can I swim with the Pulse Band 3?', 'How long does charging take?'], 'support@x.example');
+      const lines = text.split('\n');
+      expect(lines, lang).toHaveLength(4);
+      expect(lines[1]).toBe('1. Can I swim with the Pulse Band 3?');
+      expect(lines[2]).toBe('2. How long does charging take?');
+      expect(lines[3]).toContain('support@x.example');
+      expect(text).not.toBe(MESSAGES.suggest.en(['Can I swim with the Pulse Band 3?', 'How long does charging take?'], 'support@x.example'));
+    }
+    for (const lang of ['ar', 'th', 'vi', 'es', 'de', 'ru', 'ja', 'ko', 'fa', 'he']) expect(identifyLanguage(messagesFor(lang).suggest([], 'our support team').split('\n')[0]), lang).toBe(lang);
+    expect(messagesFor('en').suggest(['a'], 'c')).toBe(MESSAGES.suggest.en(['a'], 'c'));
+    expect(messagesFor('sw').suggest(['a'], 'c')).toBe(MESSAGES.suggest.en(['a'], 'c'));
+  });
+
   it("asks the model for the customer's language and catches an answer in another", () => {
     expect(answerLanguageNote('th')).toContain('in Thai');
     expect(wrongAnswerLanguage('The band is water resistant to 5 ATM, so you can swim with it in a pool [1].', 'th')).toBe('en');

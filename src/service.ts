@@ -77,6 +77,7 @@ import { ContentLabels } from './moderation/content-label.js';
 import { Moderation } from './moderation/lexicon.js';
 import { AnswerGates } from './workspaces/answer-gates.js';
 import { DEFAULT_WORKSPACE } from './workspaces/scoped-state.js';
+import { WorkspaceLoad } from './workspaces/workspace-load.js';
 import { workspaceAccess, workspaceKeys } from './http/workspace-access.js';
 import { type WorkspaceContext, WorkspaceServices } from './http/workspace-services.js';
 import { workspaceRoutes } from './http/workspace-routes.js';
@@ -189,11 +190,13 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const workspaceId = overrides.workspace?.id ?? DEFAULT_WORKSPACE;
   const answerGates = overrides.workspace?.answerGates ?? new AnswerGates(config.ANSWER_CONCURRENCY, config.WORKSPACE_ANSWER_SHARE);
   const answerGate = answerGates.view(workspaceId);
+  // Requests in flight per workspace, counted at the dispatcher: who bears the process's load (event-loop lag, the model queue).
+  const load = overrides.workspace?.load ?? new WorkspaceLoad(config.WORKSPACE_MAX_IN_FLIGHT);
   // Serving runs its model calls through one gate; ingestion (a child process) has its own CPU budget.
   const layout = inferenceLayout(config, config.EMBEDDING_WORKER);
   const inference = overrides.workspace?.inference ?? new InferenceGate(layout.concurrency, { concurrency: layout.aloneConcurrency, now: () => answerGates.active <= 1 && answerGates.queued === 0 });
   // Cache in front of the gate: a remembered embedding never waits for a model slot.
-  const embedders = cacheEmbeddings(inference.wrap(models), config.EMBEDDING_CACHE_ENTRIES, metrics.embeddingLookups);
+  const embedders = cacheEmbeddings(inference.wrap(models, workspaceId), config.EMBEDDING_CACHE_ENTRIES, metrics.embeddingLookups);
   const storeOptions = { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS, storageOptions: config.LANCEDB_STORAGE_OPTIONS };
   // A created workspace serves (refusing everything) before its first ingestion: its table starts empty.
   const store = overrides.workspace
@@ -379,6 +382,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         state,
         access: rootAccess,
         keys,
+        load,
         dropTable: (settings) => LanceKnowledgeStore.drop(settings.DB_DIR, settings.TABLE_NAME, { storageOptions: settings.LANCEDB_STORAGE_OPTIONS }),
         build: (workspaceConfig, context) =>
           buildService(workspaceConfig, context.logger, {
@@ -387,7 +391,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
             chatModel: chatModel ?? null,
             moderation,
             state: context.state,
-            workspace: { id: context.id, state: context.state, access: rootAccess, keys, answerGates, inference },
+            workspace: { id: context.id, state: context.state, access: rootAccess, keys, answerGates, inference, load, lagMs: () => admission.load.eventLoopLagMs },
           }),
       }).start();
   const limiter = rateLimit(
@@ -403,6 +407,9 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS,
     inferenceQueue: { length: () => inference.queued, max: config.INFERENCE_MAX_QUEUE },
     answerQueue: { length: () => answerGate.queued, max: config.ANSWER_MAX_QUEUE },
+    // A quiet workspace beside a flooded one is not shed for the lag the flood causes (docs/workspaces.md).
+    bearsProcessLoad: () => load.overShare(workspaceId),
+    lagMs: overrides.workspace?.lagMs,
     onShed: (reason) => metrics.shed.inc({ reason }),
   }).start();
   const drain = new Drain();

@@ -17,9 +17,11 @@ import { type Workspace, WorkspaceRegistry, type workspaceChanges, type workspac
 import type { AccessControl } from './access.js';
 import type { KeyRegistry } from './key-registry.js';
 import { requestedWorkspace } from './workspace-access.js';
+import { AppError } from './http-error.js';
+import type { WorkspaceLoad } from '../workspaces/workspace-load.js';
 import type { z } from 'zod';
 
-/** What a workspace's service shares with the deployment: its keys, the answer gate, the models' gate. */
+/** What a workspace's service shares with the deployment: its keys, the answer gate, the models' gate, the load. */
 export interface WorkspaceContext {
   id: string;
   state: SharedState;
@@ -27,6 +29,10 @@ export interface WorkspaceContext {
   keys: KeyRegistry;
   answerGates: AnswerGates;
   inference: InferenceGate;
+  /** Requests in flight per workspace: who bears the process's load (src/workspaces/workspace-load.ts). */
+  load: WorkspaceLoad;
+  /** The process's event-loop lag, sampled once for every workspace. */
+  lagMs: () => number;
 }
 
 /** The parts of a built workspace this module uses (a Service, without importing the composition root). */
@@ -45,6 +51,8 @@ export interface WorkspaceServicesOptions {
   state: SharedState;
   access: AccessControl;
   keys: KeyRegistry;
+  /** Counted at the dispatcher: each workspace's ceiling, and who bears the process's load. */
+  load: WorkspaceLoad;
   /** Drops a workspace's knowledge table (the composition root opens LanceDB, not this module). */
   dropTable: (config: Config) => Promise<void>;
   /** Builds one workspace's service from its settings (buildService with the shared parts). */
@@ -119,12 +127,22 @@ export class WorkspaceServices {
     await built?.close().catch(() => undefined);
   }
 
-  /** Sends a request whose key belongs to a created workspace to that workspace's service. */
+  /**
+   * Counts every `/v1/` request in for its workspace (without a key: `default`, which serves it), refuses it with 429
+   * when the workspace is at its ceiling beside a busy other one, before any of its routes does work for it, and
+   * sends a request whose key belongs to a created workspace to that workspace's service.
+   */
   dispatch = async (request: Request, response: Response, next: NextFunction) => {
     if (!request.path.startsWith('/v1/') || request.path.startsWith('/v1/admin/workspaces')) return next();
     const key = this.options.access.identify(request);
-    if (!key) return next();
-    const id = requestedWorkspace(request, key);
+    const id = key ? requestedWorkspace(request, key) : DEFAULT_WORKSPACE;
+    const leave = this.options.load.enter(id);
+    if (!leave) {
+      response.setHeader('Retry-After', '1');
+      throw new AppError(429, 'workspace_at_capacity', 'This workspace has as many requests in flight as it may while others are served; retry in a moment');
+    }
+    response.on('finish', leave);
+    response.on('close', leave);
     if (id === DEFAULT_WORKSPACE) return next();
     const service = await this.service(id);
     // The workspace's app answers everything it is sent (its own 404 and error handlers): nothing falls through

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { WorkspaceServices } from '../../src/http/workspace-services.js';
 import { createLogger } from '../../src/log.js';
 import { MemoryState } from '../../src/state/shared-state.js';
+import { WorkspaceLoad } from '../../src/workspaces/workspace-load.js';
 
 describe('a workspace’s export', () => {
   it('keeps who may see its documents (the .audiences.yaml files), so restoring it never makes agents’ documents public; uploads in progress stay out', async () => {
@@ -19,6 +20,7 @@ describe('a workspace’s export', () => {
         state: new MemoryState(),
         access: {} as never,
         keys: {} as never,
+        load: new WorkspaceLoad(10),
         dropTable: async () => undefined,
         build: async () => ({ app: {} as never, metrics: {} as never, jobs: { settled: async () => undefined }, curated: { list: () => [] }, close: async () => undefined }),
       });
@@ -55,6 +57,7 @@ describe('a workspace created with the id of a deleted one', () => {
         state,
         access: {} as never,
         keys: {} as never,
+        load: new WorkspaceLoad(10),
         dropTable: async (settings) => void dropped.push(settings.TABLE_NAME),
         build: async () => ({ app: {} as never, metrics: {} as never, jobs: { settled: async () => undefined }, curated: { list: () => [] }, close: async () => undefined }),
       });

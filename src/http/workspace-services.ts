@@ -1,6 +1,7 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import AdmZip from 'adm-zip';
+import type { Readable } from 'node:stream';
+import { ZipFile } from 'yazl';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { CuratedEntry } from '../answer/curated.js';
@@ -187,17 +188,24 @@ export class WorkspaceServices {
     return { stateEntries };
   }
 
-  /** A zip of the workspace: workspace.json (name, settings), curated.json, and its knowledge folder under knowledge/. */
-  async export(id: string, by: string): Promise<Buffer> {
+  /**
+   * A zip of the workspace, streamed: workspace.json (name, settings), curated.json, and its knowledge folder under
+   * knowledge/. The files are read one at a time as the zip is written, so a knowledge folder of uploaded PDFs never
+   * sits in memory whole. A file that goes away while the zip is written ends the stream with an error.
+   */
+  async export(id: string, by: string): Promise<Readable> {
     const workspace = this.registry.require(id);
     const service = await this.service(id);
-    const zip = new AdmZip();
-    zip.addFile('workspace.json', Buffer.from(JSON.stringify({ id: workspace.id, name: workspace.name, settings: workspace.settings, createdAt: workspace.createdAt }, null, 2)));
-    zip.addFile('curated.json', Buffer.from(JSON.stringify(service.curated?.list() ?? [], null, 2)));
+    const zip = new ZipFile();
+    zip.addBuffer(Buffer.from(JSON.stringify({ id: workspace.id, name: workspace.name, settings: workspace.settings, createdAt: workspace.createdAt }, null, 2)), 'workspace.json');
+    zip.addBuffer(Buffer.from(JSON.stringify(service.curated?.list() ?? [], null, 2)), 'curated.json');
     const knowledge = this.config(workspace).KNOWLEDGE_DIR;
-    for (const file of await filesUnder(knowledge)) zip.addFile(path.posix.join('knowledge', path.relative(knowledge, file).split(path.sep).join('/')), await readFile(file));
+    for (const file of await filesUnder(knowledge)) zip.addFile(file, path.posix.join('knowledge', path.relative(knowledge, file).split(path.sep).join('/')));
+    zip.end();
+    const output = zip.outputStream as Readable;
+    zip.on('error', (error: Error) => output.destroy(error));
     await this.audit('workspace.export', by, { workspace: id });
-    return zip.toBuffer();
+    return output;
   }
 
   async auditLog(count: number) {

@@ -8,13 +8,14 @@ import type { CuratedEntry } from '../answer/curated.js';
 import type { Config } from '../config/config.js';
 import type { InferenceGate } from '../embed/inference-gate.js';
 import { AUDIENCES_FILE } from '../ingest/audience-rules.js';
+import { loadSources, scheduleMs } from '../ingest/sources/source-config.js';
 import { conflict } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { AnswerGates } from '../workspaces/answer-gates.js';
 import { DEFAULT_WORKSPACE, scopedState, workspacePrefix } from '../workspaces/scoped-state.js';
 import { workspaceConfig, workspaceRoot } from '../workspaces/workspace-config.js';
-import { type Workspace, WorkspaceRegistry, type workspaceChanges, type workspaceSpec } from '../workspaces/workspace-registry.js';
+import { type Workspace, WorkspaceRegistry, type workspaceChanges, workspaceId, type workspaceSpec } from '../workspaces/workspace-registry.js';
 import type { AccessControl } from './access.js';
 import type { KeyRegistry } from './key-registry.js';
 import { requestedWorkspace } from './workspace-access.js';
@@ -72,17 +73,41 @@ const AUDIT_MAX_LENGTH = 10_000;
 export class WorkspaceServices {
   readonly registry: WorkspaceRegistry;
   private readonly built = new Map<string, Promise<WorkspaceService>>();
+  /** Ids being created here: their folder and table are being cleared, nothing may be built over them yet. */
+  private readonly creating = new Set<string>();
 
   constructor(private readonly options: WorkspaceServicesOptions) {
-    // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes.
+    // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes (and, with
+    // scheduled sources, is built again at once so its schedule keeps running).
     this.registry = new WorkspaceRegistry(options.state, options.config.API_KEYS_REFRESH_SECONDS, (ids) => {
-      for (const id of ids) void this.evict(id, this.registry.get(id) ? 'finish-jobs' : 'stop-jobs');
+      for (const id of ids) void this.evict(id, this.registry.get(id) ? 'finish-jobs' : 'stop-jobs').then(() => this.buildScheduled([id]));
     });
   }
 
   async start(): Promise<this> {
     await this.registry.start();
+    void this.buildScheduled(this.registry.list().map((workspace) => workspace.id));
     return this;
+  }
+
+  /**
+   * Builds, in the background, the workspaces among `ids` whose sources have a schedule: a workspace's source
+   * scheduler runs in its service, and a workspace is otherwise built on its first request, which after a restart
+   * (or on a replica that never served it) may not come before its next sync is due. The rest stay unbuilt.
+   */
+  private async buildScheduled(ids: string[]): Promise<void> {
+    if (!this.options.config.SOURCE_SCHEDULER_SECONDS) return;
+    for (const id of ids) {
+      const workspace = this.registry.get(id);
+      if (!workspace || id === DEFAULT_WORKSPACE || this.built.has(id) || this.creating.has(id)) continue;
+      const sources = await loadSources(this.config(workspace).SOURCES_FILE).catch(() => []);
+      if (sources.some((source) => scheduleMs(source) !== undefined)) await this.startBuilding(id);
+    }
+  }
+
+  /** Builds a workspace now rather than at its first request; a failure is logged (the first request tries again). */
+  private async startBuilding(id: string): Promise<void> {
+    await this.service(id).catch((error: Error) => this.options.logger.warn({ workspace: id, error: error.message }, 'workspace could not be built'));
   }
 
   /** The settings a workspace runs with. */
@@ -154,14 +179,23 @@ export class WorkspaceServices {
   async create(spec: z.input<typeof workspaceSpec>, by: string): Promise<Workspace> {
     if (this.registry.list().length - 1 >= this.options.config.WORKSPACES_MAX)
       throw conflict('workspace_limit', `This deployment has its ${this.options.config.WORKSPACES_MAX} workspaces (WORKSPACES_MAX)`);
-    const workspace = await this.registry.create(spec, by);
-    // An id can be used again after a delete. What a replica still serving the deleted workspace wrote after it
-    // (within its refresh interval: sessions, logs, a job's commit, an upload) is not the new workspace's.
-    await this.options.state.deletePrefix?.(workspacePrefix(workspace.id));
-    await this.options.dropTable(this.config(workspace));
-    await rm(workspaceRoot(this.options.config, workspace.id), { recursive: true, force: true });
-    await mkdir(this.config(workspace).KNOWLEDGE_DIR, { recursive: true });
+    const id = workspaceId.safeParse(spec.id).data;
+    if (id) this.creating.add(id);
+    let workspace: Workspace;
+    try {
+      workspace = await this.registry.create(spec, by);
+      // An id can be used again after a delete. What a replica still serving the deleted workspace wrote after it
+      // (within its refresh interval: sessions, logs, a job's commit, an upload) is not the new workspace's.
+      await this.options.state.deletePrefix?.(workspacePrefix(workspace.id));
+      await this.options.dropTable(this.config(workspace));
+      await rm(workspaceRoot(this.options.config, workspace.id), { recursive: true, force: true });
+      await mkdir(this.config(workspace).KNOWLEDGE_DIR, { recursive: true });
+    } finally {
+      if (id) this.creating.delete(id);
+    }
     await this.audit('workspace.create', by, { workspace: workspace.id, name: workspace.name });
+    // Built now, not at its first request: its source scheduler runs from the start (its table is empty, so this is quick).
+    if (this.options.config.SOURCE_SCHEDULER_SECONDS) void this.startBuilding(workspace.id);
     return workspace;
   }
 

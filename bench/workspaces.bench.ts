@@ -147,7 +147,8 @@ try {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     server.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    for (let attempt = 0; attempt < 300; attempt++) {
+    // Up to 10 minutes: a server loading its models on a busy shared machine can take minutes.
+    for (let attempt = 0; attempt < 3000; attempt++) {
       if (
         await fetch(`${base}/readyz`).then(
           (response) => response.ok,

@@ -412,6 +412,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     lagMs: overrides.workspace?.lagMs,
     onShed: (reason) => metrics.shed.inc({ reason }),
   }).start();
+  // The dispatcher sheds this workspace's answer requests by the same check, before its routes run.
+  load.setShedder(workspaceId, () => admission.refusal() !== undefined);
   const drain = new Drain();
   const publicGuards = [admission.middleware, limiter.perIp, access.require('widget'), limiter.perKey, body];
   // History, session deletes and feedback count against a budget of their own, not the question budget.
@@ -426,7 +428,10 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const app = createApp({
     logger,
     trustProxy: config.TRUST_PROXY,
-    middleware: [drain.middleware, metrics.httpMiddleware, access.cors, ...(workspaces ? [workspaces.dispatch] : [])],
+    // The dispatcher first: a created workspace's requests get its own app's headers, metrics and logs, and a
+    // flooded workspace's answer requests are refused before any of that runs.
+    front: workspaces ? [drain.middleware, workspaces.dispatch] : [],
+    middleware: [...(workspaces ? [] : [drain.middleware]), metrics.httpMiddleware, access.cors],
     metrics: { contentType: metrics.registry.contentType, render: async () => renderWithWorkspaces(metrics.registry, (await workspaces?.registries()) ?? []), token: config.METRICS_TOKEN },
     ask: {
       ...answerRun,
@@ -535,6 +540,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       await workspaces?.close();
       if (!overrides.workspace) keys.stop();
       curated.stop();
+      load.setShedder(workspaceId, undefined);
       admission.stop();
       store.close();
       await state.close();

@@ -64,7 +64,8 @@ export class Admission {
     return this.options.bearsProcessLoad?.() ?? true;
   }
 
-  middleware = (_request: Request, response: Response, next: NextFunction) => {
+  /** Why a request would be shed now (counted as shed), or undefined: the middleware's check, for the dispatcher too. */
+  refusal(): ShedReason | undefined {
     const queue = this.options.inferenceQueue;
     const answers = this.options.answerQueue;
     // Its own in-flight count and answer queue always apply; the process's signals only to a workspace bearing the load.
@@ -80,8 +81,12 @@ export class Admission {
               : (this.options.lagMs?.() ?? this.lagMs) > this.options.maxEventLoopLagMs
                 ? 'event_loop_lag'
                 : undefined;
-    if (reason) {
-      this.options.onShed?.(reason);
+    if (reason) this.options.onShed?.(reason);
+    return reason;
+  }
+
+  middleware = (_request: Request, response: Response, next: NextFunction) => {
+    if (this.refusal()) {
       response.setHeader('Retry-After', '1');
       throw new AppError(503, 'overloaded', 'The service is at capacity; retry in a moment');
     }

@@ -62,6 +62,8 @@ export interface WorkspaceServicesOptions {
 }
 
 export const WORKSPACE_AUDIT_LOG = 'workspace-audit';
+/** The requests that ask for an answer: what a flood is made of, and what admission sheds. */
+const ANSWER_PATHS = new Set(['/v1/ask', '/v1/chat/completions']);
 const AUDIT_MAX_LENGTH = 10_000;
 
 /**
@@ -169,6 +171,12 @@ export class WorkspaceServices {
     }
     response.on('finish', leave);
     response.on('close', leave);
+    // An answer request its admission would refuse is refused here, before the security headers, logging, rate
+    // limits and key check run for it: under a flood, what the flood costs the process is what refusing it costs.
+    if (request.method === 'POST' && ANSWER_PATHS.has(request.path) && this.options.load.sheds(id)) {
+      response.setHeader('Retry-After', '1');
+      throw new AppError(503, 'overloaded', 'The service is at capacity; retry in a moment');
+    }
     if (id === DEFAULT_WORKSPACE) return next();
     const service = await this.service(id);
     // The workspace's app answers everything it is sent (its own 404 and error handlers): nothing falls through

@@ -11,6 +11,7 @@
 export class WorkspaceLoad {
   private readonly inFlight = new Map<string, number>();
   private total = 0;
+  private readonly shedders = new Map<string, () => boolean>();
 
   constructor(private readonly ceiling: number) {}
 
@@ -44,6 +45,20 @@ export class WorkspaceLoad {
     const mine = this.inFlight.get(id) ?? 0;
     if (busy - (mine ? 1 : 0) === 0) return true;
     return mine * busy >= this.total;
+  }
+
+  /**
+   * A built workspace's load-shedding check (its admission: its own queue and in-flight count, the process's load if
+   * it bears it), so the dispatcher refuses its answer requests before any of its routes runs; undefined removes it.
+   */
+  setShedder(id: string, shed: (() => boolean) | undefined): void {
+    if (shed) this.shedders.set(id, shed);
+    else this.shedders.delete(id);
+  }
+
+  /** Whether workspace `id` sheds a new answer request now (false for one not built yet: its routes decide). */
+  sheds(id: string): boolean {
+    return this.shedders.get(id)?.() ?? false;
   }
 
   /** Requests in flight of one workspace (metrics, tests). */

@@ -68,7 +68,7 @@ describe('load shedding of one workspace among others', () => {
 });
 
 describe('the dispatcher', () => {
-  it('refuses a flooded workspace’s request over its ceiling with 429 and Retry-After, while another workspace is still served', async () => {
+  it('refuses a flooded workspace’s request over its ceiling with 429 and Retry-After, while another workspace is still served, and its answer requests while it sheds', async () => {
     const load = new WorkspaceLoad(1);
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -102,6 +102,8 @@ describe('the dispatcher', () => {
       await held;
       response.json({ workspace: 'default' });
     });
+    let reached = 0;
+    app.post('/v1/ask', (_request, response) => void (reached++, response.json({})));
     app.use(errorHandler(createLogger('silent')));
     const server = app.listen(0);
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -120,6 +122,18 @@ describe('the dispatcher', () => {
       release();
       expect(await (await quiet).json()).toEqual({ workspace: 'b' });
       for (const response of await Promise.all(first)) expect(response.status).toBe(200);
+
+      // A workspace whose admission sheds has its answer requests refused here, before its routes run; others pass.
+      const ask = () => fetch(`${base}/v1/ask`, { method: 'POST', headers: { 'x-api-key': 'a' } });
+      load.setShedder('default', () => true);
+      const shed = await ask();
+      expect([shed.status, shed.headers.get('retry-after'), reached]).toEqual([503, '1', 0]);
+      const other = get('a');
+      release();
+      expect((await other).status).toBe(200);
+      load.setShedder('default', undefined);
+      expect((await ask()).status).toBe(200);
+      expect(reached).toBe(1);
       await workspaces.close();
     } finally {
       server.close();

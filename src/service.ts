@@ -76,7 +76,7 @@ import { createChannelMetrics } from './channels/channel-metrics.js';
 import { ContentLabels } from './moderation/content-label.js';
 import { Moderation } from './moderation/lexicon.js';
 import { AnswerGates } from './workspaces/answer-gates.js';
-import { DEFAULT_WORKSPACE } from './workspaces/scoped-state.js';
+import { DEFAULT_WORKSPACE, workspacePrefix } from './workspaces/scoped-state.js';
 import { WorkspaceLoad } from './workspaces/workspace-load.js';
 import { workspaceAccess, workspaceKeys } from './http/workspace-access.js';
 import { type WorkspaceContext, WorkspaceServices } from './http/workspace-services.js';
@@ -103,7 +103,9 @@ export interface Service {
 async function emailChannel(config: Config, logger: Logger, parts: { answers: AnswerService; conversations: Conversations; state: SharedState; metrics: Metrics; runWorkers: boolean; labels: ContentLabels; moderation?: Moderation; suggestions: Suggestions }) {
   // Its own connection: queue and records must not share the fail-fast settings of the shared-state client.
   const redis = openRedis(config.REDIS_URL!, 'records', { onError: (error) => logger.warn({ err: error }, 'e-mail store: Redis error') });
-  const store = new EmailStore(redis, config.REDIS_KEY_PREFIX, config.EMAIL_RETENTION_DAYS * 86_400);
+  // A created workspace's mail (docs/workspaces.md) has its own records and queues, under its prefix.
+  const prefix = `${config.REDIS_KEY_PREFIX}${workspacePrefix(config.WORKSPACE_ID)}`;
+  const store = new EmailStore(redis, prefix, config.EMAIL_RETENTION_DAYS * 86_400);
   const mailer = new SmtpMailer(config.SMTP_URL!, config.SMTP_TIMEOUT_MS);
   const parser = new IsolatedMailParser({ timeoutMs: config.EMAIL_PARSE_TIMEOUT_MS, maxTextChars: config.EMAIL_MAX_TEXT_CHARS });
   const channel = new EmailChannel(
@@ -127,7 +129,7 @@ async function emailChannel(config: Config, logger: Logger, parts: { answers: An
     },
     {
       connection: queueConnection(config.REDIS_URL!),
-      queuePrefix: `${config.REDIS_KEY_PREFIX}bull`,
+      queuePrefix: `${prefix}bull`,
       attempts: config.EMAIL_MAX_ATTEMPTS,
       backoffMs: config.EMAIL_BACKOFF_MS,
       concurrency: config.EMAIL_CONCURRENCY,

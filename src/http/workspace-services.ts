@@ -14,8 +14,8 @@ import type { Logger } from '../log.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { AnswerGates } from '../workspaces/answer-gates.js';
 import { DEFAULT_WORKSPACE, scopedState, workspacePrefix } from '../workspaces/scoped-state.js';
-import { workspaceConfig, workspaceRoot } from '../workspaces/workspace-config.js';
-import { type Workspace, WorkspaceRegistry, type workspaceChanges, workspaceId, type workspaceSpec } from '../workspaces/workspace-registry.js';
+import { workspaceConfig, workspaceInbox, workspaceRoot } from '../workspaces/workspace-config.js';
+import { type Workspace, WorkspaceRegistry, type WorkspaceSettings, workspaceChanges, workspaceId, workspaceSpec } from '../workspaces/workspace-registry.js';
 import type { AccessControl } from './access.js';
 import type { KeyRegistry } from './key-registry.js';
 import { requestedWorkspace } from './workspace-access.js';
@@ -82,29 +82,42 @@ export class WorkspaceServices {
     // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes (and, with
     // scheduled sources, is built again at once so its schedule keeps running).
     this.registry = new WorkspaceRegistry(options.state, options.config.API_KEYS_REFRESH_SECONDS, (ids) => {
-      for (const id of ids) void this.evict(id, this.registry.get(id) ? 'finish-jobs' : 'stop-jobs').then(() => this.buildScheduled([id]));
+      for (const id of ids) void this.evict(id, this.registry.get(id) ? 'finish-jobs' : 'stop-jobs').then(() => this.buildEarly([id]));
     });
   }
 
   async start(): Promise<this> {
     await this.registry.start();
-    void this.buildScheduled(this.registry.list().map((workspace) => workspace.id));
+    void this.buildEarly(this.registry.list().map((workspace) => workspace.id));
     return this;
   }
 
   /**
-   * Builds, in the background, the workspaces among `ids` whose sources have a schedule: a workspace's source
-   * scheduler runs in its service, and a workspace is otherwise built on its first request, which after a restart
-   * (or on a replica that never served it) may not come before its next sync is due. The rest stay unbuilt.
+   * Builds, in the background, the workspaces among `ids` that work without being asked: those whose sources have a
+   * schedule, and those with an e-mail channel whose workers run here (its inbox folder polled, its queued mail
+   * drafted). Their scheduler and workers run in their service, and a workspace is otherwise built on its first
+   * request, which after a restart (or on a replica that never served it) may not come before its next sync is due
+   * or its mail arrives. The rest stay unbuilt.
    */
-  private async buildScheduled(ids: string[]): Promise<void> {
-    if (!this.options.config.SOURCE_SCHEDULER_SECONDS) return;
+  private async buildEarly(ids: string[]): Promise<void> {
+    const { config } = this.options;
     for (const id of ids) {
       const workspace = this.registry.get(id);
       if (!workspace || id === DEFAULT_WORKSPACE || this.built.has(id) || this.creating.has(id)) continue;
-      const sources = await loadSources(this.config(workspace).SOURCES_FILE).catch(() => []);
-      if (sources.some((source) => scheduleMs(source) !== undefined)) await this.startBuilding(id);
+      const mail = this.config(workspace).EMAIL_ENABLED && config.EMAIL_WORKERS_IN_PROCESS;
+      const scheduled = config.SOURCE_SCHEDULER_SECONDS > 0 && (await loadSources(this.config(workspace).SOURCES_FILE).catch(() => [])).some((source) => scheduleMs(source) !== undefined);
+      if (mail || scheduled) await this.startBuilding(id);
     }
+  }
+
+  /** Two workspaces (or one and the deployment) reading one inbox folder would take each other's mail. */
+  private requireOwnInbox(id: string, settings: WorkspaceSettings | undefined): void {
+    const inbox = settings && workspaceInbox(this.options.config, { id, settings });
+    if (!inbox) return;
+    const deployment = this.options.config.EMAIL_INBOX_DIR && path.resolve(this.options.config.EMAIL_INBOX_DIR);
+    const others = this.registry.list().filter((workspace) => workspace.id !== id);
+    const holder = inbox === deployment ? DEFAULT_WORKSPACE : others.find((workspace) => workspaceInbox(this.options.config, workspace) === inbox)?.id;
+    if (holder) throw conflict('inbox_taken', `The inbox folder ${inbox} is workspace "${holder}"'s`);
   }
 
   /** Builds a workspace now rather than at its first request; a failure is logged (the first request tries again). */
@@ -185,6 +198,8 @@ export class WorkspaceServices {
   };
 
   async create(spec: z.input<typeof workspaceSpec>, by: string): Promise<Workspace> {
+    const parsed = workspaceSpec.safeParse(spec);
+    if (parsed.success) this.requireOwnInbox(parsed.data.id, parsed.data.settings);
     if (this.registry.list().length - 1 >= this.options.config.WORKSPACES_MAX)
       throw conflict('workspace_limit', `This deployment has its ${this.options.config.WORKSPACES_MAX} workspaces (WORKSPACES_MAX)`);
     const id = workspaceId.safeParse(spec.id).data;
@@ -208,6 +223,7 @@ export class WorkspaceServices {
   }
 
   async update(id: string, changes: z.input<typeof workspaceChanges>, by: string): Promise<Workspace> {
+    this.requireOwnInbox(id, workspaceChanges.safeParse(changes).data?.settings);
     const workspace = await this.registry.update(id, changes, by);
     // A new name changes nothing served; new settings need a new build.
     if (changes.settings) await this.evict(id, 'finish-jobs');

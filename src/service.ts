@@ -415,7 +415,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     onShed: (reason) => metrics.shed.inc({ reason }),
   }).start();
   // The dispatcher sheds this workspace's answer requests by the same check, before its routes run.
-  load.setShedder(workspaceId, () => admission.refusal() !== undefined);
+  const removeShedder = load.setShedder(workspaceId, () => admission.refusal() !== undefined);
   const drain = new Drain();
   const publicGuards = [admission.middleware, limiter.perIp, access.require('widget'), limiter.perKey, body];
   // History, session deletes and feedback count against a budget of their own, not the question budget.
@@ -542,7 +542,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       await workspaces?.close();
       if (!overrides.workspace) keys.stop();
       curated.stop();
-      load.setShedder(workspaceId, undefined);
+      removeShedder();
       admission.stop();
       store.close();
       await state.close();

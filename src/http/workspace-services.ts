@@ -80,7 +80,7 @@ export class WorkspaceServices {
 
   constructor(private readonly options: WorkspaceServicesOptions) {
     // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes (and, with
-    // scheduled sources, is built again at once so its schedule keeps running).
+    // scheduled sources or e-mail, is built again at once so its schedule and inbox keep running).
     this.registry = new WorkspaceRegistry(options.state, options.config.API_KEYS_REFRESH_SECONDS, (ids) => {
       for (const id of ids) void this.evict(id, this.registry.get(id) ? 'finish-jobs' : 'stop-jobs').then(() => this.buildEarly([id]));
     });

@@ -49,11 +49,14 @@ export class WorkspaceLoad {
 
   /**
    * A built workspace's load-shedding check (its admission: its own queue and in-flight count, the process's load if
-   * it bears it), so the dispatcher refuses its answer requests before any of its routes runs; undefined removes it.
+   * it bears it), so the dispatcher refuses its answer requests before any of its routes runs. The returned function
+   * removes it, unless a newer build of the workspace (reconfigured while the old one closes) has set its own since.
    */
-  setShedder(id: string, shed: (() => boolean) | undefined): void {
-    if (shed) this.shedders.set(id, shed);
-    else this.shedders.delete(id);
+  setShedder(id: string, shed: () => boolean): () => void {
+    this.shedders.set(id, shed);
+    return () => {
+      if (this.shedders.get(id) === shed) this.shedders.delete(id);
+    };
   }
 
   /** Whether workspace `id` sheds a new answer request now (false for one not built yet: its routes decide). */

@@ -125,13 +125,13 @@ describe('the dispatcher', () => {
 
       // A workspace whose admission sheds has its answer requests refused here, before its routes run; others pass.
       const ask = () => fetch(`${base}/v1/ask`, { method: 'POST', headers: { 'x-api-key': 'a' } });
-      load.setShedder('default', () => true);
+      const removeShedder = load.setShedder('default', () => true);
       const shed = await ask();
       expect([shed.status, shed.headers.get('retry-after'), reached]).toEqual([503, '1', 0]);
       const other = get('a');
       release();
       expect((await other).status).toBe(200);
-      load.setShedder('default', undefined);
+      removeShedder();
       expect((await ask()).status).toBe(200);
       expect(reached).toBe(1);
       await workspaces.close();

@@ -9,26 +9,15 @@ import { buffer } from 'node:stream/consumers';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { workspaceRoutes } from '../../src/http/workspace-routes.js';
-import { WorkspaceServices } from '../../src/http/workspace-services.js';
-import { createLogger } from '../../src/log.js';
 import { MemoryState } from '../../src/state/shared-state.js';
-import { WorkspaceLoad } from '../../src/workspaces/workspace-load.js';
+import { binaryBody, standInWorkspaces } from '../support/workspaces.js';
 
 describe('a workspace’s export', () => {
   it('keeps who may see its documents (the .audiences.yaml files), so restoring it never makes agents’ documents public; uploads in progress stay out', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-ws-export-'));
     try {
       const config = loadConfig({ WORKSPACES_DIR: dir });
-      const workspaces = new WorkspaceServices({
-        config,
-        logger: createLogger('silent'),
-        state: new MemoryState(),
-        access: {} as never,
-        keys: {} as never,
-        load: new WorkspaceLoad(10),
-        dropTable: async () => undefined,
-        build: async () => ({ app: {} as never, metrics: {} as never, jobs: { settled: async () => undefined }, curated: { list: () => [] }, close: async () => undefined }),
-      });
+      const workspaces = standInWorkspaces(config);
       await workspaces.create({ id: 'brand-b', name: 'Brand B' }, 'ops');
       const knowledge = path.join(dir, 'brand-b', 'knowledge');
       await mkdir(path.join(knowledge, 'internal'), { recursive: true });
@@ -56,16 +45,7 @@ describe('a workspace created with the id of a deleted one', () => {
       const config = loadConfig({ WORKSPACES_DIR: dir });
       const state = new MemoryState();
       const dropped: string[] = [];
-      const workspaces = new WorkspaceServices({
-        config,
-        logger: createLogger('silent'),
-        state,
-        access: {} as never,
-        keys: {} as never,
-        load: new WorkspaceLoad(10),
-        dropTable: async (settings) => void dropped.push(settings.TABLE_NAME),
-        build: async () => ({ app: {} as never, metrics: {} as never, jobs: { settled: async () => undefined }, curated: { list: () => [] }, close: async () => undefined }),
-      });
+      const workspaces = standInWorkspaces(config, { state, dropTable: async (settings) => void dropped.push(settings.TABLE_NAME) });
       // Left behind by another replica within its refresh interval after the old brand-b was deleted.
       await state.appendLog('ws:brand-b:interactions', { question: 'the old tenant’s customer asked this' }, 100);
       await state.setJson('ws:brand-b:answer:old', { answer: 'old' }, 3600);
@@ -89,14 +69,7 @@ describe('a workspace’s export of several files', () => {
   it('is streamed as the files are read: every file byte for byte in a chunked download, and a file gone meanwhile cuts it off', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-ws-export-stream-'));
     try {
-      const workspaces = new WorkspaceServices({
-        config: loadConfig({ WORKSPACES_DIR: dir }),
-        logger: createLogger('silent'),
-        state: new MemoryState(),
-        access: {} as never,
-        keys: {} as never,
-        load: new WorkspaceLoad(10),
-        dropTable: async () => undefined,
+      const workspaces = standInWorkspaces(loadConfig({ WORKSPACES_DIR: dir }), {
         build: async () => ({
           app: {} as never,
           metrics: {} as never,
@@ -105,6 +78,7 @@ describe('a workspace’s export of several files', () => {
           close: async () => undefined,
         }),
       });
+
       await workspaces.create({ id: 'brand-c', name: 'Brand C', settings: { companyName: 'C Ltd' } }, 'ops');
       const knowledge = path.join(dir, 'brand-c', 'knowledge');
       // A handful of documents in folders, and an upload larger than the stream's buffers (random bytes: no compression helps).
@@ -121,14 +95,7 @@ describe('a workspace’s export of several files', () => {
       }
       const app = express();
       app.use(workspaceRoutes({ guard: [(_request, _response, next) => next()], workspaces }));
-      const exported = await request(app)
-        .get('/v1/admin/workspaces/brand-c/export')
-        .buffer(true)
-        .parse((response, done) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => done(null, Buffer.concat(chunks)));
-        });
+      const exported = await request(app).get('/v1/admin/workspaces/brand-c/export').buffer(true).parse(binaryBody);
       expect(exported.status).toBe(200);
       expect(exported.headers['transfer-encoding']).toBe('chunked');
       expect(exported.headers['content-disposition']).toContain('kefu-workspace-brand-c.zip');

@@ -5,10 +5,9 @@ import { loadConfig } from '../../src/config/config.js';
 import { Gate } from '../../src/gate.js';
 import { Admission } from '../../src/http/admission.js';
 import { errorHandler } from '../../src/http/error-handler.js';
-import { WorkspaceServices } from '../../src/http/workspace-services.js';
 import { createLogger } from '../../src/log.js';
-import { MemoryState } from '../../src/state/shared-state.js';
 import { WorkspaceLoad } from '../../src/workspaces/workspace-load.js';
+import { standInWorkspaces } from '../support/workspaces.js';
 
 /**
  * One flooded workspace pays for the load it causes: it meets its own ceiling at the dispatcher, only it is shed for
@@ -73,14 +72,9 @@ describe('the dispatcher', () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const keys: Record<string, { id: string; scopes: string[]; workspace?: string }> = { a: { id: 'a', scopes: ['widget'] }, b: { id: 'b', scopes: ['widget'], workspace: 'b' } };
-    const workspaces = new WorkspaceServices({
-      config: loadConfig({}),
-      logger: createLogger('silent'),
-      state: new MemoryState(),
+    const workspaces = standInWorkspaces(loadConfig({}), {
       access: { identify: (request: express.Request) => keys[request.header('x-api-key') ?? ''] } as never,
-      keys: {} as never,
       load,
-      dropTable: async () => undefined,
       build: async () => ({
         app: (async (_request: express.Request, response: express.Response) => {
           await held;

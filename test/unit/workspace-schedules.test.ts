@@ -2,12 +2,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { WorkspaceServices } from '../../src/http/workspace-services.js';
-import { createLogger } from '../../src/log.js';
 import { MemoryState } from '../../src/state/shared-state.js';
-import { WorkspaceLoad } from '../../src/workspaces/workspace-load.js';
 import { tempDir } from '../support/real-stack.js';
 import { until } from '../support/until.js';
+import { standInWorkspaces } from '../support/workspaces.js';
 
 /**
  * A workspace's source scheduler runs in its service, which is otherwise built at the workspace's first request:
@@ -19,14 +17,8 @@ afterAll(() => temp.remove());
 
 function replica(state: MemoryState, settings: Record<string, string> = {}) {
   const built: string[] = [];
-  const workspaces = new WorkspaceServices({
-    config: loadConfig({ WORKSPACES_DIR: temp.dir, ...settings }),
-    logger: createLogger('silent'),
+  const workspaces = standInWorkspaces(loadConfig({ WORKSPACES_DIR: temp.dir, ...settings }), {
     state,
-    access: {} as never,
-    keys: {} as never,
-    load: new WorkspaceLoad(10),
-    dropTable: async () => undefined,
     build: async (_config, context) => {
       built.push(context.id);
       return { app: {} as never, metrics: {} as never, jobs: { settled: async () => undefined }, curated: { list: () => [] }, close: async () => undefined };

@@ -1,13 +1,18 @@
 /**
- * `npm run bench:workspaces [-- --share 0.5,1]`: one noisy workspace must not starve another. A server process
- * (extractive mode, the sample knowledge base in workspace A = `default` and in workspace B, answer cache off) is
- * measured in one run: B alone (one client, closed loop) gives B's idle p99; a closed loop of 4 clients on A
- * gives A's sustainable rate; then A gets 10× that rate (open loop, many client addresses) while B's client
+ * `npm run bench:workspaces [-- --share 0.5,1 --rounds 2 --servers before=/tmp/old-checkout,after=.]`: one noisy
+ * workspace must not starve another. A server process (extractive mode, the sample knowledge base in workspace
+ * A = `default` and in workspace B, answer cache off) is measured in one run: B alone (one client, closed loop)
+ * gives B's idle p99; then A gets 10× its sustainable rate (open loop, many client addresses) while B's client
  * asks as before. Reported: B's p99 under A's overload over B's idle p99 (target ≤ 1.5), and what A got.
- * With several shares (WORKSPACE_ANSWER_SHARE), each runs on a fresh server, so the effect of the share shows.
- * Load generator and server share the machine's cores.
+ *
+ * A's sustainable rate (a closed loop of 4 clients on A) is measured in the first run only, or given (`--rate`,
+ * the offered req/s): every later run offers the same load, so runs compare. Each share, each server checkout
+ * (`--servers`: the code under test, e.g. the previous commit's `git archive` beside this one) and each round
+ * runs on a fresh server, the checkouts alternating within a round, so a shared machine's load drifts over both
+ * alike; the spread over rounds is the noise. Load generator and server share the machine's cores.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,10 +24,26 @@ import { ingestKnowledgeBase } from '../src/ingest-knowledge-base.js';
 import { workspaceConfig } from '../src/workspaces/workspace-config.js';
 import { summarize } from './stats.js';
 
-const { values } = parseArgs({ options: { share: { type: 'string', default: '0.5' }, seconds: { type: 'string', default: '12' } } });
+const { values } = parseArgs({
+  options: {
+    share: { type: 'string', default: '0.5' },
+    seconds: { type: 'string', default: '12' },
+    rounds: { type: 'string', default: '1' },
+    servers: { type: 'string', default: 'this=.' },
+    rate: { type: 'string' },
+    // A folder kept between invocations: its tables are ingested once (ingesting the sample twice takes minutes on a busy machine).
+    data: { type: 'string' },
+  },
+});
 const shares = values.share!.split(',').map(Number);
 const seconds = Number(values.seconds);
-const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-bench-workspaces-'));
+const rounds = Number(values.rounds);
+const servers = values.servers!.split(',').map((entry) => {
+  const [label, checkout] = entry.includes('=') ? entry.split('=') : [entry, entry];
+  return { label, cwd: path.resolve(checkout) };
+});
+const dir = values.data ? path.resolve(values.data) : await mkdtemp(path.join(os.tmpdir(), 'kefu-bench-workspaces-'));
+const ingested = values.data !== undefined && existsSync(path.join(dir, 'db'));
 const port = 3950 + (process.pid % 40);
 const keys = { a: 'kefu_bench_ws_a_0123456789abcdefghijklmn', b: 'kefu_bench_ws_b_0123456789abcdefghijklmn', ops: 'kefu_bench_ws_ops_0123456789abcdefghijkl' };
 const apiKeys = [
@@ -107,18 +128,27 @@ const env = {
 let server: ChildProcess | undefined;
 try {
   // The sample knowledge base in both workspaces' tables.
-  const config = loadConfig(env);
-  const embedders = await loadEmbeddingSpaces(config);
-  await ingestKnowledgeBase(config, embedders);
-  const b = workspaceConfig(config, { id: 'b', settings: {} });
-  await cp('knowledge', b.KNOWLEDGE_DIR, { recursive: true });
-  await ingestKnowledgeBase(workspaceConfig(config, { id: 'b', settings: {} }), embedders);
+  if (!ingested) {
+    const config = loadConfig(env);
+    const embedders = await loadEmbeddingSpaces(config);
+    await ingestKnowledgeBase(config, embedders);
+    const b = workspaceConfig(config, { id: 'b', settings: {} });
+    await cp('knowledge', b.KNOWLEDGE_DIR, { recursive: true });
+    await ingestKnowledgeBase(workspaceConfig(config, { id: 'b', settings: {} }), embedders);
+  }
 
   const report: Record<string, unknown>[] = [];
-  for (const share of shares) {
-    server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, WORKSPACE_ANSWER_SHARE: String(share), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let rate = values.rate ? Number(values.rate) : undefined;
+  const runs = Array.from({ length: rounds }, (_, round) => shares.flatMap((share) => servers.map((checkout) => ({ round, share, checkout })))).flat();
+  for (const { round, share, checkout } of runs) {
+    server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: checkout.cwd,
+      env: { ...env, MODELS_DIR: path.resolve('models'), WORKSPACE_ANSWER_SHARE: String(share), LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     server.stderr!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-    for (let attempt = 0; attempt < 300; attempt++) {
+    // Up to 10 minutes: a server loading its models on a busy shared machine can take minutes.
+    for (let attempt = 0; attempt < 3000; attempt++) {
       if (
         await fetch(`${base}/readyz`).then(
           (response) => response.ok,
@@ -142,19 +172,20 @@ try {
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
     const idleResults = await idle.stop();
 
-    // A's sustainable rate: 4 clients in a closed loop for 8 s.
-    let answered = 0;
-    const until = performance.now() + 8000;
-    await Promise.all(
-      Array.from({ length: 4 }, async (_, client) => {
-        for (let index = client; performance.now() < until; index += 4) if ((await ask(keys.a, index, performance.now())).status === 200) answered++;
-      }),
-    );
-    const sustainable = answered / 8;
+    // A's sustainable rate, the first time: 4 clients in a closed loop for 8 s. Later runs offer the same load.
+    if (rate === undefined) {
+      let answered = 0;
+      const until = performance.now() + 8000;
+      await Promise.all(
+        Array.from({ length: 4 }, async (_, client) => {
+          for (let index = client; performance.now() < until; index += 4) if ((await ask(keys.a, index, performance.now())).status === 200) answered++;
+        }),
+      );
+      rate = (answered / 8) * 10;
+    }
 
     // A at 10× in an open loop, B's client as before.
     const loaded = workspaceBClient();
-    const rate = sustainable * 10;
     const a: { status: number; ms: number }[] = [];
     const pending: Promise<void>[] = [];
     const start = performance.now();
@@ -173,33 +204,46 @@ try {
     const loadedResults = await loaded.stop();
 
     const ok = (results: { status: number; ms: number }[]) => results.filter((result) => result.status === 200).map((result) => result.ms);
+    /** Non-200 answers by status (0: connection error). */
+    const failures = (results: { status: number }[]) => {
+      const counts: Record<string, number> = {};
+      for (const result of results) if (result.status !== 200) counts[result.status] = (counts[result.status] ?? 0) + 1;
+      return counts;
+    };
     const bIdle = summarize(ok(idleResults));
     const bLoaded = summarize(ok(loadedResults));
     const ratio = Math.round((bLoaded.p99 / bIdle.p99) * 100) / 100;
     const entry = {
+      server: checkout.label,
+      round: round + 1,
       share,
-      sustainableA: Math.round(sustainable * 10) / 10,
       offeredA: Math.round(rate),
       aAdmitted: summarize(ok(a)),
-      aRefused: a.filter((result) => result.status === 503).length,
+      aRefused: failures(a),
       bIdle,
       bUnderLoad: bLoaded,
-      bFailed: loadedResults.filter((result) => result.status !== 200).length,
+      bFailed: failures(loadedResults),
       ratioP99: ratio,
     };
     report.push(entry);
     console.log(
-      `share ${share}: A sustainable ${entry.sustainableA} req/s, offered ${entry.offeredA} req/s for ${seconds} s: ${entry.aAdmitted.n} admitted (p99 ${entry.aAdmitted.p99} ms), ${entry.aRefused} refused`,
+      `${checkout.label}, round ${round + 1}, share ${share}: A offered ${entry.offeredA} req/s (10× sustainable) for ${seconds} s: ${entry.aAdmitted.n} admitted (p99 ${entry.aAdmitted.p99} ms), refused ${JSON.stringify(entry.aRefused)}`,
     );
     console.log(
-      `  B idle p99 ${bIdle.p99} ms (p50 ${bIdle.p50}, n ${bIdle.n}); under A's overload p99 ${bLoaded.p99} ms (p50 ${bLoaded.p50}, n ${bLoaded.n}), ${entry.bFailed} failed; ratio ${ratio} (target ≤ 1.5)`,
+      `  B idle p99 ${bIdle.p99} ms (p50 ${bIdle.p50}, n ${bIdle.n}); under A's overload p99 ${bLoaded.p99} ms (p50 ${bLoaded.p50}, n ${bLoaded.n}), failed ${JSON.stringify(entry.bFailed)}; ratio ${ratio} (target ≤ 1.5)`,
     );
     server.kill('SIGTERM');
     await new Promise((resolve) => server!.once('exit', resolve));
     server = undefined;
   }
+  // The spread over rounds: how much of a difference between checkouts the machine's noise could explain.
+  for (const share of shares)
+    for (const checkout of servers) {
+      const ratios = report.filter((entry) => entry.share === share && entry.server === checkout.label).map((entry) => entry.ratioP99 as number);
+      console.log(`${checkout.label}, share ${share}: B p99 ratio over ${ratios.length} round(s): ${ratios.join(', ')} (min ${Math.min(...ratios)}, max ${Math.max(...ratios)})`);
+    }
   console.log(JSON.stringify(report));
 } finally {
   server?.kill('SIGTERM');
-  await rm(dir, { recursive: true, force: true });
+  if (!values.data) await rm(dir, { recursive: true, force: true });
 }

@@ -79,7 +79,8 @@ import { createChannelMetrics } from './channels/channel-metrics.js';
 import { ContentLabels } from './moderation/content-label.js';
 import { Moderation } from './moderation/lexicon.js';
 import { AnswerGates } from './workspaces/answer-gates.js';
-import { DEFAULT_WORKSPACE } from './workspaces/scoped-state.js';
+import { DEFAULT_WORKSPACE, workspacePrefix } from './workspaces/scoped-state.js';
+import { WorkspaceLoad } from './workspaces/workspace-load.js';
 import { workspaceAccess, workspaceKeys } from './http/workspace-access.js';
 import { type WorkspaceContext, WorkspaceServices } from './http/workspace-services.js';
 import { workspaceRoutes } from './http/workspace-routes.js';
@@ -105,7 +106,9 @@ export interface Service {
 async function emailChannel(config: Config, logger: Logger, parts: { answers: AnswerService; conversations: Conversations; state: SharedState; metrics: Metrics; runWorkers: boolean; labels: ContentLabels; moderation?: Moderation; suggestions: Suggestions }) {
   // Its own connection: queue and records must not share the fail-fast settings of the shared-state client.
   const redis = openRedis(config.REDIS_URL!, 'records', { onError: (error) => logger.warn({ err: error }, 'e-mail store: Redis error') });
-  const store = new EmailStore(redis, config.REDIS_KEY_PREFIX, config.EMAIL_RETENTION_DAYS * 86_400);
+  // A created workspace's mail (docs/workspaces.md) has its own records and queues, under its prefix.
+  const prefix = `${config.REDIS_KEY_PREFIX}${workspacePrefix(config.WORKSPACE_ID)}`;
+  const store = new EmailStore(redis, prefix, config.EMAIL_RETENTION_DAYS * 86_400);
   const mailer = new SmtpMailer(config.SMTP_URL!, config.SMTP_TIMEOUT_MS);
   const parser = new IsolatedMailParser({ timeoutMs: config.EMAIL_PARSE_TIMEOUT_MS, maxTextChars: config.EMAIL_MAX_TEXT_CHARS });
   const channel = new EmailChannel(
@@ -129,7 +132,7 @@ async function emailChannel(config: Config, logger: Logger, parts: { answers: An
     },
     {
       connection: queueConnection(config.REDIS_URL!),
-      queuePrefix: `${config.REDIS_KEY_PREFIX}bull`,
+      queuePrefix: `${prefix}bull`,
       attempts: config.EMAIL_MAX_ATTEMPTS,
       backoffMs: config.EMAIL_BACKOFF_MS,
       concurrency: config.EMAIL_CONCURRENCY,
@@ -192,11 +195,13 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const workspaceId = overrides.workspace?.id ?? DEFAULT_WORKSPACE;
   const answerGates = overrides.workspace?.answerGates ?? new AnswerGates(config.ANSWER_CONCURRENCY, config.WORKSPACE_ANSWER_SHARE);
   const answerGate = answerGates.view(workspaceId);
+  // Requests in flight per workspace, counted at the dispatcher: who bears the process's load (event-loop lag, the model queue).
+  const load = overrides.workspace?.load ?? new WorkspaceLoad(config.WORKSPACE_MAX_IN_FLIGHT);
   // Serving runs its model calls through one gate; ingestion (a child process) has its own CPU budget.
   const layout = inferenceLayout(config, config.EMBEDDING_WORKER);
   const inference = overrides.workspace?.inference ?? new InferenceGate(layout.concurrency, { concurrency: layout.aloneConcurrency, now: () => answerGates.active <= 1 && answerGates.queued === 0 });
   // Cache in front of the gate: a remembered embedding never waits for a model slot.
-  const embedders = cacheEmbeddings(inference.wrap(models), config.EMBEDDING_CACHE_ENTRIES, metrics.embeddingLookups);
+  const embedders = cacheEmbeddings(inference.wrap(models, workspaceId), config.EMBEDDING_CACHE_ENTRIES, metrics.embeddingLookups);
   const storeOptions = { readConsistencySeconds: config.LANCEDB_READ_CONSISTENCY_SECONDS, storageOptions: config.LANCEDB_STORAGE_OPTIONS };
   // A created workspace serves (refusing everything) before its first ingestion: its table starts empty.
   const store = overrides.workspace
@@ -386,6 +391,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         state,
         access: rootAccess,
         keys,
+        load,
         dropTable: (settings) => LanceKnowledgeStore.drop(settings.DB_DIR, settings.TABLE_NAME, { storageOptions: settings.LANCEDB_STORAGE_OPTIONS }),
         build: (workspaceConfig, context) =>
           buildService(workspaceConfig, context.logger, {
@@ -394,7 +400,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
             chatModel: chatModel ?? null,
             moderation,
             state: context.state,
-            workspace: { id: context.id, state: context.state, access: rootAccess, keys, answerGates, inference },
+            workspace: { id: context.id, state: context.state, access: rootAccess, keys, answerGates, inference, load, lagMs: () => admission.load.eventLoopLagMs },
           }),
       }).start();
   const limiter = rateLimit(
@@ -410,8 +416,13 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     maxEventLoopLagMs: config.MAX_EVENT_LOOP_LAG_MS,
     inferenceQueue: { length: () => inference.queued, max: config.INFERENCE_MAX_QUEUE },
     answerQueue: { length: () => answerGate.queued, max: config.ANSWER_MAX_QUEUE },
+    // A quiet workspace beside a flooded one is not shed for the lag the flood causes (docs/workspaces.md).
+    bearsProcessLoad: () => load.overShare(workspaceId),
+    lagMs: overrides.workspace?.lagMs,
     onShed: (reason) => metrics.shed.inc({ reason }),
   }).start();
+  // The dispatcher sheds this workspace's answer requests by the same check, before its routes run.
+  const removeShedder = load.setShedder(workspaceId, () => admission.refusal() !== undefined);
   const drain = new Drain();
   const publicGuards = [admission.middleware, limiter.perIp, access.require('widget'), limiter.perKey, body];
   // History, session deletes and feedback count against a budget of their own, not the question budget.
@@ -426,7 +437,10 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const app = createApp({
     logger,
     trustProxy: config.TRUST_PROXY,
-    middleware: [drain.middleware, metrics.httpMiddleware, access.cors, ...(workspaces ? [workspaces.dispatch] : [])],
+    // The dispatcher first: a created workspace's requests get its own app's headers, metrics and logs, and a
+    // flooded workspace's answer requests are refused before any of that runs.
+    front: workspaces ? [drain.middleware, workspaces.dispatch] : [],
+    middleware: [...(workspaces ? [] : [drain.middleware]), metrics.httpMiddleware, access.cors],
     metrics: { contentType: metrics.registry.contentType, render: async () => renderWithWorkspaces(metrics.registry, (await workspaces?.registries()) ?? []), token: config.METRICS_TOKEN },
     ask: {
       ...answerRun,
@@ -537,6 +551,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       await workspaces?.close();
       if (!overrides.workspace) keys.stop();
       curated.stop();
+      removeShedder();
       admission.stop();
       store.close();
       await state.close();

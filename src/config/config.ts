@@ -138,6 +138,8 @@ export const schema = z.object({
   WORKSPACES_DIR: z.preprocess(emptyAsUndefined, z.string().default('data/workspaces')),
   WORKSPACES_MAX: integer(100, 1, 10_000),
   WORKSPACE_ANSWER_SHARE: number(0.5, 0.05, 1),
+  // 0: MAX_IN_FLIGHT × WORKSPACE_ANSWER_SHARE (set below).
+  WORKSPACE_MAX_IN_FLIGHT: integer(0, 0),
   WORKSPACE_ID: z.preprocess(emptyAsUndefined, z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/).default('default')),
   // Hosts and address ranges the fetcher may reach although not public (a local test site, an intranet help centre).
   SOURCE_FETCH_ALLOW: z.preprocess(
@@ -449,6 +451,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   data.SHUTDOWN_DRAIN_MS ??= data.LLM_TIMEOUT_MS + 15_000;
   if (!data.ANSWER_CONCURRENCY) data.ANSWER_CONCURRENCY = availableParallelism();
   if (!data.ANSWER_MAX_QUEUE) data.ANSWER_MAX_QUEUE = 2 * data.ANSWER_CONCURRENCY;
+  if (!data.WORKSPACE_MAX_IN_FLIGHT) data.WORKSPACE_MAX_IN_FLIGHT = Math.max(1, Math.floor(data.MAX_IN_FLIGHT * data.WORKSPACE_ANSWER_SHARE));
   // A token in a file (a Docker or Kubernetes secret) rather than in the environment.
   if (!data.METRICS_TOKEN && data.METRICS_TOKEN_FILE) {
     try {

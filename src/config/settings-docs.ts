@@ -32,6 +32,12 @@ export const SETTING_GROUPS: SettingGroup[] = [
         default: '`0.5`',
         meaning: 'the part of `ANSWER_CONCURRENCY` and `ANSWER_MAX_QUEUE` one workspace may hold while others wait, so one noisy workspace cannot starve the rest',
       },
+      {
+        names: ['WORKSPACE_MAX_IN_FLIGHT'],
+        default: '`MAX_IN_FLIGHT` × `WORKSPACE_ANSWER_SHARE`',
+        meaning:
+          '`/v1/` requests one workspace may have in progress while another workspace has any; beyond, 429 + Retry-After at the dispatcher, before its routes do any work (a workspace alone has `MAX_IN_FLIGHT`)',
+      },
       { names: ['WORKSPACE_ID'], default: '`default`', meaning: 'the workspace `npm run ingest` works on (`--workspace ID` sets it); set by the service for its ingestion jobs' },
       { names: ['LANCEDB_READ_CONSISTENCY_SECONDS'], default: '`5`', meaning: 'how often a running API checks for a new knowledge version' },
       { names: ['CHUNK_MAX_TOKENS'], default: '`320`', meaning: 'chunk size in embedding-model tokens' },

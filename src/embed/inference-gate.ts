@@ -11,6 +11,10 @@ import type { EmbeddingSpaces } from './embedding-spaces.js';
  * side by side, and its sentences cut across two model instances, on cores that would otherwise idle. As soon
  * as a second answer runs, the gate is back to `concurrency`, so under load nothing changes (on 2 cores, two
  * inferences at once let refusals wait for the CPU: bench:overload).
+ *
+ * The deployment's workspaces share it, each calling through its own `wrap(spaces, workspace)`: a freed slot goes
+ * to the workspace holding the fewest (src/gate.ts), so a quiet workspace's question waits for the inferences
+ * running, not behind a flooded workspace's queue.
  */
 export class InferenceGate {
   private readonly gate: Gate;
@@ -26,8 +30,8 @@ export class InferenceGate {
     return this.gate.queued;
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    const release = await this.gate.acquire();
+  async run<T>(task: () => Promise<T>, tenant?: string): Promise<T> {
+    const release = await this.gate.acquire(tenant);
     try {
       return await task();
     } finally {
@@ -40,19 +44,19 @@ export class InferenceGate {
    * moment (up to the model's instances), so the sentences an extractive answer scores use an idle core
    * instead of waiting behind each other; under load no slot is free and the batch runs whole.
    */
-  wrap(spaces: EmbeddingSpaces): EmbeddingSpaces {
+  wrap(spaces: EmbeddingSpaces, tenant?: string): EmbeddingSpaces {
     const gated = (embedder: Embedder): Embedder => ({
       modelKey: embedder.modelKey,
       dimension: embedder.dimension,
       maxEmbeddingsPerCall: embedder.maxEmbeddingsPerCall,
       parallelism: embedder.parallelism,
       countTokens: (text) => embedder.countTokens(text),
-      embedQuery: (text) => this.run(() => embedder.embedQuery(text)),
+      embedQuery: (text) => this.run(() => embedder.embedQuery(text), tenant),
       embedPassages: async (texts) => {
         const parts = Math.min(embedder.parallelism ?? 1, this.gate.free, texts.length);
-        if (parts <= 1) return this.run(() => embedder.embedPassages(texts));
+        if (parts <= 1) return this.run(() => embedder.embedPassages(texts), tenant);
         const shares = balancedParts(texts, parts);
-        const vectors = await Promise.all(shares.map((indexes) => this.run(() => embedder.embedPassages(indexes.map((index) => texts[index])))));
+        const vectors = await Promise.all(shares.map((indexes) => this.run(() => embedder.embedPassages(indexes.map((index) => texts[index])), tenant)));
         const out = new Array<Float32Array>(texts.length);
         shares.forEach((indexes, part) => indexes.forEach((index, position) => (out[index] = vectors[part][position])));
         return out;

@@ -2,6 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { SharedState } from '../state/shared-state.js';
+import { isPublicOnly, keyAudiences } from '../store/audiences.js';
 import { languageTagSchema } from '../text/language.js';
 
 /**
@@ -23,7 +24,16 @@ export const handoffBody = z
   })
   .strict();
 
-export type HandoffRequest = z.infer<typeof handoffBody> & { id: string; at: string; channel: 'widget' };
+export type HandoffRequest = z.infer<typeof handoffBody> & {
+  id: string;
+  at: string;
+  channel: 'widget';
+  /**
+   * The audiences of the key that opened it, when not the public alone (an agent-assist key): the question may name
+   * internal things, and so may the answer support records, which must not become a public suggestion.
+   */
+  audiences?: string[];
+};
 
 export const HANDOFF_LOG = 'handoffs';
 export const HANDOFF_ANALYTICS_LOG = 'handoff_analytics';
@@ -69,11 +79,11 @@ export class Handoffs {
     private readonly options: { mask?: (text: string) => string; webhook?: WebhookSettings; onWebhook?: (result: 'delivered' | 'failed') => void },
   ) {}
 
-  async request(body: z.infer<typeof handoffBody>): Promise<HandoffRequest> {
-    const handoff: HandoffRequest = { ...body, id: randomUUID(), at: new Date().toISOString(), channel: 'widget' };
+  async request(body: z.infer<typeof handoffBody>, audiences?: readonly string[]): Promise<HandoffRequest> {
+    const handoff: HandoffRequest = { ...body, id: randomUUID(), at: new Date().toISOString(), channel: 'widget', ...(isPublicOnly(audiences) ? {} : { audiences: keyAudiences(audiences) }) };
     await this.state.appendLog(HANDOFF_LOG, { ...handoff }, 100_000);
     const mask = this.options.mask ?? ((text: string) => text);
-    await this.state.appendLog(HANDOFF_ANALYTICS_LOG, { id: handoff.id, at: handoff.at, question: mask(handoff.question), lang: handoff.lang, productLine: handoff.productLine, answerId: handoff.answerId, channel: handoff.channel }, 100_000);
+    await this.state.appendLog(HANDOFF_ANALYTICS_LOG, { id: handoff.id, at: handoff.at, question: mask(handoff.question), lang: handoff.lang, productLine: handoff.productLine, answerId: handoff.answerId, channel: handoff.channel, audiences: handoff.audiences }, 100_000);
     // Delivered in the background: the visitor's confirmation must not wait on a helpdesk.
     if (this.options.webhook) void this.deliver(handoff, this.options.webhook);
     return handoff;

@@ -21,6 +21,13 @@ export class Admission {
       inferenceQueue?: { length: () => number; max: number };
       /** Answers waiting for a retrieval slot (see Gate), and how many may wait. */
       answerQueue?: { length: () => number; max: number };
+      /**
+       * Whether the process's load (event-loop lag, the shared model queue) is this workspace's to bear: false for a
+       * quiet workspace beside a flooded one (src/workspaces/workspace-load.ts). Absent: always.
+       */
+      bearsProcessLoad?: () => boolean;
+      /** The process's event-loop lag sampled elsewhere (a workspace's service reads the deployment's): no sampler of its own. */
+      lagMs?: () => number;
       onShed?: (reason: ShedReason) => void;
     },
   ) {}
@@ -31,6 +38,7 @@ export class Admission {
    * stays saturated does.
    */
   start(): this {
+    if (this.options.lagMs) return this;
     const interval = 100;
     const samples: number[] = [];
     let expected = performance.now() + interval;
@@ -49,24 +57,36 @@ export class Admission {
   }
 
   get load() {
-    return { inFlight: this.inFlight, eventLoopLagMs: Math.round(this.lagMs) };
+    return { inFlight: this.inFlight, eventLoopLagMs: Math.round(this.options.lagMs?.() ?? this.lagMs) };
   }
 
-  middleware = (_request: Request, response: Response, next: NextFunction) => {
+  private processLoad(): boolean {
+    return this.options.bearsProcessLoad?.() ?? true;
+  }
+
+  /** Why a request would be shed now (counted as shed), or undefined: the middleware's check, for the dispatcher too. */
+  refusal(): ShedReason | undefined {
     const queue = this.options.inferenceQueue;
     const answers = this.options.answerQueue;
+    // Its own in-flight count and answer queue always apply; the process's signals only to a workspace bearing the load.
     const reason: ShedReason | undefined =
       this.inFlight >= this.options.maxInFlight
         ? 'in_flight'
         : answers && answers.length() >= answers.max
           ? 'answer_queue'
-          : queue && queue.length() >= queue.max
-            ? 'inference_queue'
-            : this.lagMs > this.options.maxEventLoopLagMs
-              ? 'event_loop_lag'
-              : undefined;
-    if (reason) {
-      this.options.onShed?.(reason);
+          : !this.processLoad()
+            ? undefined
+            : queue && queue.length() >= queue.max
+              ? 'inference_queue'
+              : (this.options.lagMs?.() ?? this.lagMs) > this.options.maxEventLoopLagMs
+                ? 'event_loop_lag'
+                : undefined;
+    if (reason) this.options.onShed?.(reason);
+    return reason;
+  }
+
+  middleware = (_request: Request, response: Response, next: NextFunction) => {
+    if (this.refusal()) {
       response.setHeader('Retry-After', '1');
       throw new AppError(503, 'overloaded', 'The service is at capacity; retry in a moment');
     }

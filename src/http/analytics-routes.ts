@@ -29,8 +29,15 @@ export const TOPIC_QUESTIONS_MAX = 2000;
 const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}($|T)/, 'a date (YYYY-MM-DD) or an ISO date-time')
-  .refine((value) => !Number.isNaN(Date.parse(value.slice(0, 10))), 'not a calendar date')
+  // Date.parse takes 2026-02-30 for 2 March: a day that does not exist must be refused, not rolled over.
+  .refine((value) => isCalendarDay(value.slice(0, 10)), 'not a calendar date')
   .transform((value) => value.slice(0, 10));
+
+/** A YYYY-MM-DD that names a real day (no 30 February, no month 13). */
+function isCalendarDay(value: string): boolean {
+  const time = Date.parse(`${value}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === value;
+}
 
 export const rangeQuery = {
   from: day.optional(),

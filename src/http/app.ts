@@ -22,6 +22,8 @@ export interface AppOptions {
   routers?: express.Router[];
   /** Runs on every request before the body is parsed (metrics, CORS). */
   middleware?: express.RequestHandler[];
+  /** Runs first, before the security headers and logging: what must refuse or hand off a request cheaply (workspaces). */
+  front?: express.RequestHandler[];
   /** Prometheus text for GET /metrics; with `token`, only for `Authorization: Bearer <token>`. */
   metrics?: { contentType: string; render: () => Promise<string>; token?: string };
   trustProxy?: string;
@@ -48,6 +50,7 @@ export function createApp(options: AppOptions): Express {
   app.disable('x-powered-by');
   if (options.trustProxy) app.set('trust proxy', trustProxySetting(options.trustProxy));
   app.use(requestId);
+  for (const middleware of options.front ?? []) app.use(middleware);
   app.use(
     helmet({
       // The widget script is loaded cross-origin by customers' sites.

@@ -1,5 +1,6 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
+import { requestAudiences } from './access.js';
 import { badRequest } from './http-error.js';
 import { handoffBody, type Handoffs } from '../handoff/handoffs.js';
 
@@ -10,7 +11,7 @@ export function handoffRoutes(options: { handoffs: Handoffs; publicGuards: Reque
     const body = handoffBody.parse(request.body ?? {});
     // The support team filters and the analytics count by product line: only lines that exist (or "unknown", as /v1/ask takes).
     if (body.productLine !== undefined && body.productLine !== 'unknown' && !options.isKnownLine(body.productLine)) throw badRequest(`Unknown productLine "${body.productLine}"`);
-    const handoff = await options.handoffs.request(body);
+    const handoff = await options.handoffs.request(body, requestAudiences(request));
     options.onRequest?.();
     response.status(201).json({ id: handoff.id, status: 'received' });
   });

@@ -88,6 +88,7 @@ export function suggestionRoutes(options: SuggestionRouteOptions): Router {
       answer: body.answer,
       lang,
       productLine: handoff.productLine && handoff.productLine !== 'unknown' ? handoff.productLine : undefined,
+      askedBy: handoff.audiences,
     });
     await audit(request, 'handoff.resolution', { handoff: handoffId, suggestion: suggestion.id });
     response.status(201).json({ handoffId, resolution, suggestion });

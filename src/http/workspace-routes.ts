@@ -1,4 +1,5 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
+import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { WorkspaceServices } from './workspace-services.js';
 import { workspaceId } from '../workspaces/workspace-registry.js';
@@ -47,7 +48,9 @@ export function workspaceRoutes(options: WorkspaceRouteOptions): Router {
     const workspace = id(request);
     const zip = await workspaces.export(workspace, by(request));
     response.status(200).type('application/zip').setHeader('Content-Disposition', `attachment; filename="kefu-workspace-${workspace}.zip"`);
-    response.send(zip);
+    // Streamed as it is written; a failure half-way (a file deleted meanwhile) cuts the download off, which the
+    // client sees as an incomplete zip rather than a complete one missing a file.
+    await pipeline(zip, response);
   });
   return router;
 }

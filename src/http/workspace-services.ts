@@ -1,25 +1,29 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import AdmZip from 'adm-zip';
+import type { Readable } from 'node:stream';
+import { ZipFile } from 'yazl';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { CuratedEntry } from '../answer/curated.js';
 import type { Config } from '../config/config.js';
 import type { InferenceGate } from '../embed/inference-gate.js';
 import { AUDIENCES_FILE } from '../ingest/audience-rules.js';
+import { loadSources, scheduleMs } from '../ingest/sources/source-config.js';
 import { conflict } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { AnswerGates } from '../workspaces/answer-gates.js';
 import { DEFAULT_WORKSPACE, scopedState, workspacePrefix } from '../workspaces/scoped-state.js';
-import { workspaceConfig, workspaceRoot } from '../workspaces/workspace-config.js';
-import { type Workspace, WorkspaceRegistry, type workspaceChanges, type workspaceSpec } from '../workspaces/workspace-registry.js';
+import { workspaceConfig, workspaceInbox, workspaceRoot } from '../workspaces/workspace-config.js';
+import { type Workspace, WorkspaceRegistry, type WorkspaceSettings, workspaceChanges, workspaceId, workspaceSpec } from '../workspaces/workspace-registry.js';
 import type { AccessControl } from './access.js';
 import type { KeyRegistry } from './key-registry.js';
 import { requestedWorkspace } from './workspace-access.js';
+import { AppError } from './http-error.js';
+import type { WorkspaceLoad } from '../workspaces/workspace-load.js';
 import type { z } from 'zod';
 
-/** What a workspace's service shares with the deployment: its keys, the answer gate, the models' gate. */
+/** What a workspace's service shares with the deployment: its keys, the answer gate, the models' gate, the load. */
 export interface WorkspaceContext {
   id: string;
   state: SharedState;
@@ -27,6 +31,10 @@ export interface WorkspaceContext {
   keys: KeyRegistry;
   answerGates: AnswerGates;
   inference: InferenceGate;
+  /** Requests in flight per workspace: who bears the process's load (src/workspaces/workspace-load.ts). */
+  load: WorkspaceLoad;
+  /** The process's event-loop lag, sampled once for every workspace. */
+  lagMs: () => number;
 }
 
 /** The parts of a built workspace this module uses (a Service, without importing the composition root). */
@@ -45,6 +53,8 @@ export interface WorkspaceServicesOptions {
   state: SharedState;
   access: AccessControl;
   keys: KeyRegistry;
+  /** Counted at the dispatcher: each workspace's ceiling, and who bears the process's load. */
+  load: WorkspaceLoad;
   /** Drops a workspace's knowledge table (the composition root opens LanceDB, not this module). */
   dropTable: (config: Config) => Promise<void>;
   /** Builds one workspace's service from its settings (buildService with the shared parts). */
@@ -52,6 +62,8 @@ export interface WorkspaceServicesOptions {
 }
 
 export const WORKSPACE_AUDIT_LOG = 'workspace-audit';
+/** The requests that ask for an answer: what a flood is made of, and what admission sheds. */
+const ANSWER_PATHS = new Set(['/v1/ask', '/v1/chat/completions']);
 const AUDIT_MAX_LENGTH = 10_000;
 
 /**
@@ -63,17 +75,54 @@ const AUDIT_MAX_LENGTH = 10_000;
 export class WorkspaceServices {
   readonly registry: WorkspaceRegistry;
   private readonly built = new Map<string, Promise<WorkspaceService>>();
+  /** Ids being created here: their folder and table are being cleared, nothing may be built over them yet. */
+  private readonly creating = new Set<string>();
 
   constructor(private readonly options: WorkspaceServicesOptions) {
-    // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes.
+    // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes (and, with
+    // scheduled sources or e-mail, is built again at once so its schedule and inbox keep running).
     this.registry = new WorkspaceRegistry(options.state, options.config.API_KEYS_REFRESH_SECONDS, (ids) => {
-      for (const id of ids) void this.evict(id, this.registry.get(id) ? 'finish-jobs' : 'stop-jobs');
+      for (const id of ids) void this.evict(id, this.registry.get(id) ? 'finish-jobs' : 'stop-jobs').then(() => this.buildEarly([id]));
     });
   }
 
   async start(): Promise<this> {
     await this.registry.start();
+    void this.buildEarly(this.registry.list().map((workspace) => workspace.id));
     return this;
+  }
+
+  /**
+   * Builds, in the background, the workspaces among `ids` that work without being asked: those whose sources have a
+   * schedule, and those with an e-mail channel whose workers run here (its inbox folder polled, its queued mail
+   * drafted). Their scheduler and workers run in their service, and a workspace is otherwise built on its first
+   * request, which after a restart (or on a replica that never served it) may not come before its next sync is due
+   * or its mail arrives. The rest stay unbuilt.
+   */
+  private async buildEarly(ids: string[]): Promise<void> {
+    const { config } = this.options;
+    for (const id of ids) {
+      const workspace = this.registry.get(id);
+      if (!workspace || id === DEFAULT_WORKSPACE || this.built.has(id) || this.creating.has(id)) continue;
+      const mail = this.config(workspace).EMAIL_ENABLED && config.EMAIL_WORKERS_IN_PROCESS;
+      const scheduled = config.SOURCE_SCHEDULER_SECONDS > 0 && (await loadSources(this.config(workspace).SOURCES_FILE).catch(() => [])).some((source) => scheduleMs(source) !== undefined);
+      if (mail || scheduled) await this.startBuilding(id);
+    }
+  }
+
+  /** Two workspaces (or one and the deployment) reading one inbox folder would take each other's mail. */
+  private requireOwnInbox(id: string, settings: WorkspaceSettings | undefined): void {
+    const inbox = settings && workspaceInbox(this.options.config, { id, settings });
+    if (!inbox) return;
+    const deployment = this.options.config.EMAIL_INBOX_DIR && path.resolve(this.options.config.EMAIL_INBOX_DIR);
+    const others = this.registry.list().filter((workspace) => workspace.id !== id);
+    const holder = inbox === deployment ? DEFAULT_WORKSPACE : others.find((workspace) => workspaceInbox(this.options.config, workspace) === inbox)?.id;
+    if (holder) throw conflict('inbox_taken', `The inbox folder ${inbox} is workspace "${holder}"'s`);
+  }
+
+  /** Builds a workspace now rather than at its first request; a failure is logged (the first request tries again). */
+  private async startBuilding(id: string): Promise<void> {
+    await this.service(id).catch((error: Error) => this.options.logger.warn({ workspace: id, error: error.message }, 'workspace could not be built'));
   }
 
   /** The settings a workspace runs with. */
@@ -119,12 +168,28 @@ export class WorkspaceServices {
     await built?.close().catch(() => undefined);
   }
 
-  /** Sends a request whose key belongs to a created workspace to that workspace's service. */
+  /**
+   * Counts every `/v1/` request in for its workspace (without a key: `default`, which serves it), refuses it with 429
+   * when the workspace is at its ceiling beside a busy other one, before any of its routes does work for it, and
+   * sends a request whose key belongs to a created workspace to that workspace's service.
+   */
   dispatch = async (request: Request, response: Response, next: NextFunction) => {
     if (!request.path.startsWith('/v1/') || request.path.startsWith('/v1/admin/workspaces')) return next();
     const key = this.options.access.identify(request);
-    if (!key) return next();
-    const id = requestedWorkspace(request, key);
+    const id = key ? requestedWorkspace(request, key) : DEFAULT_WORKSPACE;
+    const leave = this.options.load.enter(id);
+    if (!leave) {
+      response.setHeader('Retry-After', '1');
+      throw new AppError(429, 'workspace_at_capacity', 'This workspace has as many requests in flight as it may while others are served; retry in a moment');
+    }
+    response.on('finish', leave);
+    response.on('close', leave);
+    // An answer request its admission would refuse is refused here, before the security headers, logging, rate
+    // limits and key check run for it: under a flood, what the flood costs the process is what refusing it costs.
+    if (request.method === 'POST' && ANSWER_PATHS.has(request.path) && this.options.load.sheds(id)) {
+      response.setHeader('Retry-After', '1');
+      throw new AppError(503, 'overloaded', 'The service is at capacity; retry in a moment');
+    }
     if (id === DEFAULT_WORKSPACE) return next();
     const service = await this.service(id);
     // The workspace's app answers everything it is sent (its own 404 and error handlers): nothing falls through
@@ -133,20 +198,32 @@ export class WorkspaceServices {
   };
 
   async create(spec: z.input<typeof workspaceSpec>, by: string): Promise<Workspace> {
+    const parsed = workspaceSpec.safeParse(spec);
+    if (parsed.success) this.requireOwnInbox(parsed.data.id, parsed.data.settings);
     if (this.registry.list().length - 1 >= this.options.config.WORKSPACES_MAX)
       throw conflict('workspace_limit', `This deployment has its ${this.options.config.WORKSPACES_MAX} workspaces (WORKSPACES_MAX)`);
-    const workspace = await this.registry.create(spec, by);
-    // An id can be used again after a delete. What a replica still serving the deleted workspace wrote after it
-    // (within its refresh interval: sessions, logs, a job's commit, an upload) is not the new workspace's.
-    await this.options.state.deletePrefix?.(workspacePrefix(workspace.id));
-    await this.options.dropTable(this.config(workspace));
-    await rm(workspaceRoot(this.options.config, workspace.id), { recursive: true, force: true });
-    await mkdir(this.config(workspace).KNOWLEDGE_DIR, { recursive: true });
+    const id = workspaceId.safeParse(spec.id).data;
+    if (id) this.creating.add(id);
+    let workspace: Workspace;
+    try {
+      workspace = await this.registry.create(spec, by);
+      // An id can be used again after a delete. What a replica still serving the deleted workspace wrote after it
+      // (within its refresh interval: sessions, logs, a job's commit, an upload) is not the new workspace's.
+      await this.options.state.deletePrefix?.(workspacePrefix(workspace.id));
+      await this.options.dropTable(this.config(workspace));
+      await rm(workspaceRoot(this.options.config, workspace.id), { recursive: true, force: true });
+      await mkdir(this.config(workspace).KNOWLEDGE_DIR, { recursive: true });
+    } finally {
+      if (id) this.creating.delete(id);
+    }
     await this.audit('workspace.create', by, { workspace: workspace.id, name: workspace.name });
+    // Built now, not at its first request: its source scheduler runs from the start (its table is empty, so this is quick).
+    if (this.options.config.SOURCE_SCHEDULER_SECONDS) void this.startBuilding(workspace.id);
     return workspace;
   }
 
   async update(id: string, changes: z.input<typeof workspaceChanges>, by: string): Promise<Workspace> {
+    this.requireOwnInbox(id, workspaceChanges.safeParse(changes).data?.settings);
     const workspace = await this.registry.update(id, changes, by);
     // A new name changes nothing served; new settings need a new build.
     if (changes.settings) await this.evict(id, 'finish-jobs');
@@ -169,17 +246,24 @@ export class WorkspaceServices {
     return { stateEntries };
   }
 
-  /** A zip of the workspace: workspace.json (name, settings), curated.json, and its knowledge folder under knowledge/. */
-  async export(id: string, by: string): Promise<Buffer> {
+  /**
+   * A zip of the workspace, streamed: workspace.json (name, settings), curated.json, and its knowledge folder under
+   * knowledge/. The files are read one at a time as the zip is written, so a knowledge folder of uploaded PDFs never
+   * sits in memory whole. A file that goes away while the zip is written ends the stream with an error.
+   */
+  async export(id: string, by: string): Promise<Readable> {
     const workspace = this.registry.require(id);
     const service = await this.service(id);
-    const zip = new AdmZip();
-    zip.addFile('workspace.json', Buffer.from(JSON.stringify({ id: workspace.id, name: workspace.name, settings: workspace.settings, createdAt: workspace.createdAt }, null, 2)));
-    zip.addFile('curated.json', Buffer.from(JSON.stringify(service.curated?.list() ?? [], null, 2)));
+    const zip = new ZipFile();
+    zip.addBuffer(Buffer.from(JSON.stringify({ id: workspace.id, name: workspace.name, settings: workspace.settings, createdAt: workspace.createdAt }, null, 2)), 'workspace.json');
+    zip.addBuffer(Buffer.from(JSON.stringify(service.curated?.list() ?? [], null, 2)), 'curated.json');
     const knowledge = this.config(workspace).KNOWLEDGE_DIR;
-    for (const file of await filesUnder(knowledge)) zip.addFile(path.posix.join('knowledge', path.relative(knowledge, file).split(path.sep).join('/')), await readFile(file));
+    for (const file of await filesUnder(knowledge)) zip.addFile(file, path.posix.join('knowledge', path.relative(knowledge, file).split(path.sep).join('/')));
+    zip.end();
+    const output = zip.outputStream as Readable;
+    zip.on('error', (error: Error) => output.destroy(error));
     await this.audit('workspace.export', by, { workspace: id });
-    return zip.toBuffer();
+    return output;
   }
 
   async auditLog(count: number) {

@@ -12,8 +12,16 @@ export interface FaqEntry {
  * shared sheet would refuse. The record is the loader's FAQ row (src/ingest/loaders/records.ts), so it is chunked,
  * embedded and cited like any FAQ entry.
  */
-export function faqEntry(suggestionId: string, entry: { question: string; answer: string; lang: string; productLine?: string }): FaqEntry {
+export function faqEntry(suggestionId: string, entry: { question: string; answer: string; lang: string; productLine?: string; audiences?: string[] }): FaqEntry {
   const short = suggestionId.replace(/-/g, '').slice(0, 12);
-  const record = { id: `faq-suggested-${short}`, question: entry.question, answer: entry.answer, lang: entry.lang, ...(entry.productLine ? { product_line: entry.productLine } : {}) };
+  // The row's own audiences (docs/audiences.md): an entry from an agent's question is ingested limited to them.
+  const record = {
+    id: `faq-suggested-${short}`,
+    question: entry.question,
+    answer: entry.answer,
+    lang: entry.lang,
+    ...(entry.productLine ? { product_line: entry.productLine } : {}),
+    ...(entry.audiences?.length ? { audiences: entry.audiences } : {}),
+  };
   return { docId: record.id, fileName: `suggested-${short}.jsonl`, content: `${JSON.stringify(record)}\n` };
 }

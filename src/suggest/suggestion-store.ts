@@ -30,6 +30,13 @@ export interface Suggestion {
   gap?: { id: string; signalIds: string[]; similarity: number };
   /** How many customers asked (the gap's questions, or this one), and when first and last. */
   impact: { asked: number; refused: number; thumbsDown: number; firstAsked: string; lastAsked: string };
+  /**
+   * Who the accepted entry is for, when the question came with an internal audience (a handoff opened with an
+   * agent-assist key): the curated answer or FAQ entry it becomes is limited to them. Absent: everyone.
+   */
+  audiences?: string[];
+  /** Set with `audiences`: built from an agent's question and answer, not for customers. */
+  internal?: true;
   createdAt: string;
   updatedAt: string;
   decision?: SuggestionDecision;

@@ -8,7 +8,7 @@ import type { IngestJobRecord, IngestJobs } from '../ingest/jobs.js';
 import { defaultGapWindow, type GapLogs, readGapSignals } from '../insights/gap-signals.js';
 import type { Gap, GapFix, GapReporter } from '../insights/gaps.js';
 import type { HybridRetriever } from '../retrieve/hybrid-retriever.js';
-import { PUBLIC_ONLY } from '../store/audiences.js';
+import { isPublicOnly, keyAudiences, PUBLIC_AUDIENCE, PUBLIC_ONLY } from '../store/audiences.js';
 import { detectLanguage, type Language } from '../text/language.js';
 import { draftAnswer } from './draft-answer.js';
 import { faqEntry } from './faq-entry.js';
@@ -42,6 +42,8 @@ export interface HumanAnswer {
   answer: string;
   lang?: Language;
   productLine?: string;
+  /** The audiences of the key the question came with (a handoff opened with an agent-assist key); absent: the public. */
+  askedBy?: readonly string[];
 }
 
 export interface AcceptEdits {
@@ -90,12 +92,14 @@ export class Suggestions {
     const answer = this.mask(input.answer.trim());
     const lang = input.lang ?? detectLanguage(question);
     const now = new Date().toISOString();
-    const located = await this.deps.gaps.locate(await readGapSignals(this.deps.logs, defaultGapWindow()), question);
+    const audiences = internalAudiences(input.askedBy);
+    const located = await this.deps.gaps.locate(await this.signalsAskedBy(input.askedBy), question);
     const sources = await this.nearest(`${question}\n${answer}`, lang);
     return this.deps.store.put({
       id,
       status: 'open',
       origin: { kind: input.kind, ref: input.ref, by: input.by },
+      ...(audiences ? { audiences, internal: true } : {}),
       question,
       paraphrases: located ? paraphrasesOf(located.gap, question) : [],
       lang,
@@ -172,10 +176,10 @@ export class Suggestions {
     // entry from a widget that states its line.
     const productLine = suggestion.productLine && this.deps.isKnownLine?.(suggestion.productLine) ? suggestion.productLine : undefined;
     if (edits.as === 'curated') {
-      curated = await this.deps.curated.create({ question, answer, lang: suggestion.lang, productLine, paraphrases: paraphrases.slice(0, 50) }, by);
+      curated = await this.deps.curated.create({ question, answer, lang: suggestion.lang, productLine, paraphrases: paraphrases.slice(0, 50), audiences: suggestion.audiences }, by);
       decision = { by, at, as: 'curated', curatedId: curated.id, edited };
     } else {
-      const entry = faqEntry(id, { question, answer, lang: suggestion.lang, productLine });
+      const entry = faqEntry(id, { question, answer, lang: suggestion.lang, productLine, audiences: suggestion.audiences });
       const incoming = await this.deps.documents.incomingFile();
       await writeFile(incoming, entry.content);
       let path: string | undefined;
@@ -233,6 +237,16 @@ export class Suggestions {
       }));
   }
 
+  /**
+   * The failed questions a human answer may close: the customers' for a customer's question, else only those asked
+   * with the same audiences (an agent's answer closing a public gap would mark it fixed by an entry customers never see).
+   */
+  private async signalsAskedBy(askedBy: readonly string[] | undefined) {
+    if (isPublicOnly(askedBy)) return readGapSignals(this.deps.logs, defaultGapWindow());
+    const same = keyAudiences(askedBy).join(',');
+    return (await readGapSignals(this.deps.logs, { ...defaultGapWindow(), audience: 'internal' })).filter((signal) => keyAudiences(signal.audiences).join(',') === same);
+  }
+
   private open(suggestion: Suggestion): Suggestion {
     if (suggestion.status !== 'open') throw conflict('suggestion_decided', `The suggestion was already ${suggestion.status}`, { status: suggestion.status, decision: suggestion.decision });
     return suggestion;
@@ -259,6 +273,16 @@ export class Suggestions {
     }
     return sources;
   }
+}
+
+/**
+ * What an answer given to a key with `askedBy` may be shown to once accepted: everyone for a customer's question;
+ * for an agent's, the key's audiences other than the public (an agent-assist key's `['agents', 'public']` gives
+ * `['agents']`): the question or the answer may name internal things, and nobody checked that they do not.
+ */
+export function internalAudiences(askedBy: readonly string[] | undefined): string[] | undefined {
+  if (isPublicOnly(askedBy)) return undefined;
+  return keyAudiences(askedBy).filter((name) => name !== PUBLIC_AUDIENCE);
 }
 
 function paraphrasesOf(gap: Gap, question: string): string[] {

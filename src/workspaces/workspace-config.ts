@@ -14,6 +14,12 @@ export function workspaceTable(config: Pick<Config, 'TABLE_NAME'>, id: string): 
   return `${config.TABLE_NAME}-ws-${id}`;
 }
 
+/** The folder a created workspace reads its mail from: its `email.inbox` setting, relative to its own folder. */
+export function workspaceInbox(config: Pick<Config, 'WORKSPACES_DIR'>, workspace: Pick<Workspace, 'id' | 'settings'>): string | undefined {
+  const inbox = workspace.settings.email?.inbox;
+  return inbox ? path.resolve(workspaceRoot(config, workspace.id), inbox) : undefined;
+}
+
 /** The workspace's company settings over the deployment's: what it does not set stays the deployment default. */
 function withSettings(config: Config, settings: WorkspaceSettings): Config {
   return {
@@ -56,8 +62,13 @@ export function workspaceConfig(config: Config, workspace: Pick<Workspace, 'id' 
       PRODUCT_LINES_FILE: own('product-lines.yaml', config.PRODUCT_LINES_FILE),
       PROMPTS_DIR: own('prompts', config.PROMPTS_DIR),
       INTENTS_FILE: own('intents.yaml', config.INTENTS_FILE),
-      EMAIL_ENABLED: false,
-      EMAIL_INBOX_DIR: undefined,
+      // Its own e-mail channel when its settings ask for one (on a deployment with e-mail), else none.
+      EMAIL_ENABLED: config.EMAIL_ENABLED && workspace.settings.email !== undefined,
+      EMAIL_INBOX_DIR: workspaceInbox(config, workspace),
+      EMAIL_FROM: workspace.settings.email?.from ?? config.EMAIL_FROM,
+      EMAIL_REVIEW_RULES_FILE: own('email-review.yaml', config.EMAIL_REVIEW_RULES_FILE),
+      EMAIL_REVIEW_MIN_CONFIDENCE: workspace.settings.email?.reviewMinConfidence ?? config.EMAIL_REVIEW_MIN_CONFIDENCE,
+      EMAIL_AUTO_SEND: workspace.settings.email?.autoSend ?? config.EMAIL_AUTO_SEND,
       WECHAT_APP_ID: undefined,
       WECOM_CORP_ID: undefined,
       FEISHU_APP_ID: undefined,

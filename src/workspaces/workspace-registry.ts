@@ -18,6 +18,21 @@ export const workspaceSettings = z
       .partial()
       .strict()
       .refine((lengths) => Object.values(lengths).every((value) => /^\s*\d{1,5}\s*,\s*\d{1,5}\s*$/.test(value)), 'answer lengths are "zh,en" like "300,160"'),
+    /**
+     * The workspace's own e-mail channel (with EMAIL_ENABLED; docs/workspaces.md): present, its mail is drafted from
+     * its knowledge base, in its own queues and draft list. `inbox`: the folder it reads mail from (relative to
+     * its folder in WORKSPACES_DIR, or absolute); `from`: its replies' From address; the review rules are its knowledge
+     * folder's `email-review.yaml` when it has one, with its own confidence floor and auto-send.
+     */
+    email: z
+      .object({
+        inbox: z.string().trim().min(1).max(500),
+        from: z.string().trim().max(320).regex(/@/, 'from must contain an address, e.g. Brand B Support <help@b.example>'),
+        reviewMinConfidence: z.number().min(0).max(1),
+        autoSend: z.boolean(),
+      })
+      .partial()
+      .strict(),
   })
   .partial()
   .strict();

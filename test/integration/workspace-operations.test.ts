@@ -11,7 +11,7 @@ import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { LanceKnowledgeStore } from '../../src/store/lance-knowledge-store.js';
 import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
-import { testKey, writeWorkspaceKnowledge } from '../support/workspaces.js';
+import { binaryBody, testKey, writeWorkspaceKnowledge } from '../support/workspaces.js';
 
 const run = promisify(execFile);
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -75,15 +75,7 @@ describe('operating workspaces', () => {
     expect(curated.status).toBe(201);
 
     // Export: settings, curated answers, knowledge files.
-    const exported = await request(service.app)
-      .get('/v1/admin/workspaces/gamma/export')
-      .set(ops)
-      .buffer(true)
-      .parse((response, done) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => done(null, Buffer.concat(chunks)));
-      });
+    const exported = await request(service.app).get('/v1/admin/workspaces/gamma/export').set(ops).buffer(true).parse(binaryBody);
     expect(exported.status).toBe(200);
     const zip = new AdmZip(exported.body as Buffer);
     expect(JSON.parse(zip.readAsText('workspace.json'))).toMatchObject({ id: 'gamma', name: 'Gamma Brand', settings: { companyName: 'Gamma Ltd' } });

@@ -1,9 +1,14 @@
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Express } from 'express';
-import request from 'supertest';
+import request, { type Test } from 'supertest';
 import { hashKey } from '../../src/http/access.js';
+import type { Config } from '../../src/config/config.js';
 import type { IngestJobRecord } from '../../src/ingest/jobs.js';
+import { WorkspaceServices, type WorkspaceServicesOptions } from '../../src/http/workspace-services.js';
+import { createLogger } from '../../src/log.js';
+import { MemoryState } from '../../src/state/shared-state.js';
+import { WorkspaceLoad } from '../../src/workspaces/workspace-load.js';
 
 /** A test key: its secret and its settings entry (API_KEYS). */
 export function testKey(id: string, scopes: string[], workspace?: string) {
@@ -45,3 +50,28 @@ export async function waitForJob(app: Express, headers: Record<string, string>, 
   }
   throw new Error(`job ${id} did not finish`);
 }
+
+/**
+ * WorkspaceServices over stand-in workspaces (no models, tables or apps: a build records nothing and serves
+ * nothing unless `options.build` says otherwise), for tests of what it does around them: files, state, dispatch.
+ */
+export function standInWorkspaces(config: Config, options: Partial<WorkspaceServicesOptions> = {}): WorkspaceServices {
+  return new WorkspaceServices({
+    config,
+    logger: createLogger('silent'),
+    state: new MemoryState(),
+    access: {} as never,
+    keys: {} as never,
+    load: new WorkspaceLoad(10),
+    dropTable: async () => undefined,
+    build: async () => ({ app: {} as never, metrics: {} as never, jobs: { settled: async () => undefined }, curated: { list: () => [] }, close: async () => undefined }),
+    ...options,
+  });
+}
+
+/** A supertest parser that keeps a binary body (a zip) whole, as one Buffer. */
+export const binaryBody: Extract<Parameters<Test['parse']>[0], (response: never, done: never) => void> = (response, done) => {
+  const chunks: Buffer[] = [];
+  response.on('data', (chunk: Buffer) => chunks.push(chunk));
+  response.on('end', () => done(null, Buffer.concat(chunks)));
+};

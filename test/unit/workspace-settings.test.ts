@@ -47,6 +47,33 @@ describe('the settings a workspace runs with', () => {
   });
 });
 
+describe('a created workspace’s e-mail', () => {
+  it('is its own with `email` in its settings on a deployment with e-mail: its inbox folder, address, rules and review floor', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-ws-email-settings-'));
+    try {
+      const mail = { EMAIL_ENABLED: 'true', REDIS_URL: 'redis://127.0.0.1:6379', SMTP_URL: 'smtp://127.0.0.1:2525', EMAIL_INBOX_DIR: '/srv/mail/inbox' };
+      const config = loadConfig({ WORKSPACES_DIR: dir, ...mail });
+      const knowledge = path.join(dir, 'brand-b', 'knowledge');
+      await mkdir(knowledge, { recursive: true });
+      await writeFile(path.join(knowledge, 'email-review.yaml'), 'categories: {}\n');
+      const settings = { email: { inbox: 'inbox', from: 'B <help@b.example>', reviewMinConfidence: 0.8 } };
+      expect(workspaceConfig(config, { id: 'brand-b', settings })).toMatchObject({
+        EMAIL_ENABLED: true,
+        EMAIL_INBOX_DIR: path.join(dir, 'brand-b', 'inbox'),
+        EMAIL_FROM: 'B <help@b.example>',
+        EMAIL_REVIEW_RULES_FILE: path.join(knowledge, 'email-review.yaml'),
+        EMAIL_REVIEW_MIN_CONFIDENCE: 0.8,
+        EMAIL_AUTO_SEND: false,
+      });
+      // Without `email`, none (never the deployment's inbox); without e-mail on the deployment, none either.
+      expect(workspaceConfig(config, { id: 'brand-b', settings: {} })).toMatchObject({ EMAIL_ENABLED: false, EMAIL_INBOX_DIR: undefined });
+      expect(workspaceConfig(loadConfig({ WORKSPACES_DIR: dir }), { id: 'brand-b', settings }).EMAIL_ENABLED).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a created workspace’s regression set', () => {
   it('is its own folder’s, never the deployment’s REGRESSION_FILE (whose questions and documents are another knowledge base’s)', () => {
     const config = loadConfig({ WORKSPACES_DIR: '/srv/workspaces', REGRESSION_FILE: '/srv/kefu/regression-set.jsonl' });

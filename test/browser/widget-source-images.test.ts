@@ -1,19 +1,13 @@
-import type { Server } from 'node:http';
-import express from 'express';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webRoutes } from '../../src/http/web-routes.js';
-import { launchChromium } from '../support/browser.js';
-import { listenLocal } from '../support/listen.js';
+import { type StubbedWidget, widgetWithStubbedAnswer } from '../support/widget-page.js';
 
 // A cited screenshot under an answer (docs/sources.md, "Images"): the widget shows the images a cited source carries
 // (`sources[].images`, as /v1/ask sends them), lazily, bounded in size, with their alt text and caption. The demo page
 // and the built widget are served as in production; the answer API and the help centre's image are answered by
 // the page's routes, so no knowledge base and no network are needed.
 
-let server: Server;
-let base: string;
-let browser: Browser;
+let widgetPage: StubbedWidget;
 let page: Page;
 const imageRequests: string[] = [];
 
@@ -40,40 +34,23 @@ const source = {
 };
 
 beforeAll(async () => {
-  const app = express();
-  app.use(webRoutes());
-  ({ server, base } = await listenLocal(app));
-  browser = await launchChromium();
-  page = await (await browser.newContext({ locale: 'en-US' })).newPage();
-  await page.route('**/v1/suggestions**', (route) => route.fulfill({ json: { productLine: 'general', lang: 'en', suggestions: [] } }));
+  const meta = { answerId: '00000000-0000-4000-8000-000000000002', productLine: 'B', productLineName: 'Wearables', sources: [source] };
+  const done = { answerId: meta.answerId, answer: 'Confirm the six-digit code that appears on the band [1].', mode: 'extractive', refused: false, notice: null, citations: [source], productLine: 'B' };
+  widgetPage = await widgetWithStubbedAnswer(meta, done);
+  page = widgetPage.page;
   await page.route('https://help.lumora.example/**', (route) => {
     imageRequests.push(route.request().url());
     return route.fulfill({ status: 200, headers: { 'content-type': 'image/svg+xml' }, body: SVG });
   });
-  await page.route('**/v1/ask', (route) => {
-    const meta = { answerId: '00000000-0000-4000-8000-000000000002', productLine: 'B', productLineName: 'Wearables', sources: [source] };
-    const done = {
-      answerId: meta.answerId,
-      answer: 'Confirm the six-digit code that appears on the band [1].',
-      mode: 'extractive',
-      refused: false,
-      notice: null,
-      citations: [source],
-      productLine: 'B',
-    };
-    const body = [`event: meta\ndata: ${JSON.stringify(meta)}`, `event: token\ndata: ${JSON.stringify({ text: done.answer })}`, `event: done\ndata: ${JSON.stringify(done)}`].join('\n\n');
-    return route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: `${body}\n\n` });
-  });
 });
 
 afterAll(async () => {
-  await browser?.close();
-  server?.close();
+  await widgetPage?.close();
 });
 
 describe('cited screenshots in the widget', () => {
   it('shows the cited screenshot under the answer: loaded lazily, bounded, with its alt text and caption; javascript: and data: images never', async () => {
-    await page.goto(`${base}/`);
+    await page.goto(`${widgetPage.base}/`);
     const widget = page.locator('kefu-chat');
     await widget.locator('.launcher').click();
     await widget.locator('textarea.input').fill('How do I pair the Pulse Band 3?');

@@ -41,7 +41,10 @@ const syncNow = async () => {
   return waitForJob(started.body.job.id);
 };
 const ask = async (question: string) =>
-  (await request(service.app).post('/v1/ask').set(admin()).send({ question })).body as { sources: { url?: string; docId: string; snippet?: string; images?: { url: string; alt?: string }[] }[]; knowledgeVersion?: number };
+  (await request(service.app).post('/v1/ask').set(admin()).send({ question })).body as {
+    sources: { url?: string; docId: string; snippet?: string; images?: { url: string; alt?: string }[] }[];
+    knowledgeVersion?: number;
+  };
 const articleFetches = () => site.log.filter((entry) => /^\/(articles|faq)\//.test(entry.path) && entry.status === 200);
 
 beforeAll(async () => {

@@ -6,6 +6,7 @@ import { loadHtml } from '../../src/ingest/loaders/html.js';
 import { loadMarkdown } from '../../src/ingest/loaders/markdown.js';
 import { pageSections } from '../../src/ingest/loaders/pdf.js';
 import { extractPage } from '../../src/ingest/sources/extract-page.js';
+import { EXTRACTOR_VERSION, staleExtraction } from '../../src/ingest/sources/snapshot.js';
 import { loadPdf } from '../../src/ingest/loaders/pdf.js';
 import { makePdf } from '../support/pdf.js';
 
@@ -180,5 +181,27 @@ describe('anchors', () => {
     expect(specs.flatMap((section) => section.images ?? []).map(({ at: _at, ...image }) => image)).toEqual([
       { url: 'https://help.example.com/en/shots/app.png', alt: "The app's live view", caption: 'Live view in the app' },
     ]);
+  });
+});
+
+describe('website snapshots from before tables and images', () => {
+  it('are fetched again once, unconditionally: their validators are dropped, their documents kept', () => {
+    const document = { docId: 'https://h.example/a', sourcePath: 'source:help/https://h.example/a', title: 'A', kind: 'passage' as const, sections: [{ headingPath: ['A'], text: 'x' }] };
+    const old = {
+      sourceId: 'help',
+      type: 'website' as const,
+      syncedAt: '2026-12-01T00:00:00Z',
+      pages: {
+        'https://h.example/a': { url: 'https://h.example/a', fetchedUrl: 'https://h.example/a', etag: '"1"', lastModified: 'Mon', lastmod: '2026-11-01', contentHash: 'h', links: [], document },
+      },
+      aliases: { 'https://h.example/a?print=1': { canonical: 'https://h.example/a', etag: '"1"' } },
+      cursor: '2026-11-01',
+    };
+    const stale = staleExtraction(old)!;
+    expect(stale.pages['https://h.example/a']).toEqual({ url: 'https://h.example/a', fetchedUrl: 'https://h.example/a', contentHash: 'h', links: [], document });
+    expect(stale.aliases).toEqual({ 'https://h.example/a?print=1': { canonical: 'https://h.example/a' } });
+    expect(stale.cursor).toBeUndefined();
+    const current = { ...old, extractor: EXTRACTOR_VERSION };
+    expect(staleExtraction(current)).toBe(current);
   });
 });

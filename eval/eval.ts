@@ -6,8 +6,10 @@
  *   Multi-turn conversations on the sample knowledge base: per-turn hit@1 and refusal accuracy by turn kind.
  * `npm run eval -- --red-team eval/red-team.jsonl`
  *   Prompt-injection and jailbreak attempts: how many are refused or answered only from the knowledge base.
- * `npm run eval -- [--queries eval/dev-set.jsonl] [--db <dir>] [--table <name>] …`
+ * `npm run eval -- [--queries eval/dev-set.jsonl] [--db <dir>] [--table <name>] [--quote-middle-band] …`
  *   One query set against an existing table (default: the sample knowledge base, with its product-line rules).
+ *   `--quote-middle-band` quotes middle-band questions too (not what the service does: it suggests), so that
+ *   whether the quote is the right one (a table's right row) is measured apart from the decision.
  *
  * Prints one table: Kefu vs plain full-text search vs vector-only (hit@1/5/10, MRR@10) per set and
  * language, cross-lingual hit@10, answerability AUROC, the threshold in force, false refusals, refusal
@@ -45,6 +47,7 @@ async function main() {
       threshold: { type: 'string' },
       'no-extractive': { type: 'boolean', default: false },
       'no-twins': { type: 'boolean', default: false },
+      'quote-middle-band': { type: 'boolean', default: false },
       // Every run's evidence and label, in the form `npm run fit:answerability -- --cache <file>` reads: refit without re-running.
       examples: { type: 'string' },
       'no-rules': { type: 'boolean', default: false },
@@ -63,6 +66,7 @@ async function main() {
     tuning: { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES },
     threshold,
     extractive: !values['no-extractive'],
+    quoteMiddleBand: values['quote-middle-band'],
     sources: config.RETRIEVAL_SOURCES,
   };
   const log = (line: string) => process.stderr.write(`eval: ${line}\n`);

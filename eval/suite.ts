@@ -138,6 +138,8 @@ export interface RunOptions {
   /** Also run every answerable query's unanswerable twin (its relevant documents removed). */
   twins?: boolean;
   extractive?: boolean;
+  /** Quote middle-band questions too (the service suggests there): measures the quote apart from the decision. */
+  quoteMiddleBand?: boolean;
   sources?: number;
 }
 
@@ -179,7 +181,7 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
     if (options.extractive && (!query.answerable || query.answers?.length || query.relevant.length)) {
       extractive = extractiveDoc = null;
       // Quoted only when confidently answered: the middle band suggests, it never quotes.
-      if (decision.outcome === 'answer') {
+      if (decision.outcome === 'answer' || (options.quoteMiddleBand && decision.outcome === 'uncertain')) {
         const selected = selectSources(reranked.ranked, retriever.tuning.perDocument, options.sources ?? 6);
         const result = await extractStage(query.text, query.lang, selected, options.embedders);
         extractive = result?.text ?? null;

@@ -302,7 +302,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     maxAnswerTokens: config.LLM_MAX_ANSWER_TOKENS,
     sampling: { temperature: config.LLM_TEMPERATURE, topP: config.LLM_TOP_P, frequencyPenalty: config.LLM_FREQUENCY_PENALTY },
     templates: await loadPromptTemplates(config.PROMPTS_DIR),
-    sourceUrls: new SourceUrls(config.CITATION_URLS),
+    sourceUrls: new SourceUrls(config.CITATION_URLS, config.SOURCE_IMAGE_ORIGINS),
     answerLength: { widget: answerLength(config.ANSWER_LENGTH_WIDGET), api: answerLength(config.ANSWER_LENGTH_API), email: answerLength(config.ANSWER_LENGTH_EMAIL) },
     observer: metrics.answerObserver,
     cache: config.ANSWER_CACHE ? new AnswerCache(state, config.CACHE_TTL_SECONDS) : undefined,

@@ -22,6 +22,7 @@ import { asBand, type Band, type Decision, extractStage, retrieveStage, rerankSt
 import { chunkTerms, contentTerms, termCoverage } from '../text/terms.js';
 import { parseVerdict, VERDICT_SCHEMA, withVerdictInstruction } from './verdict.js';
 import { isInternal, keyAudiences } from '../store/audiences.js';
+import type { ImageRef } from '../store/chunk-media.js';
 
 export interface AnswerRequest {
   question: string;
@@ -70,6 +71,8 @@ export interface SourceInfo {
   url?: string;
   /** Set on a source limited to audiences (not public): an agent-assist answer shows it as internal. */
   internal?: true;
+  /** Images of the cited chunk (screenshots, diagrams), from its page's origin or SOURCE_IMAGE_ORIGINS. */
+  images?: ImageRef[];
 }
 
 export type AnswerMode = 'generated' | 'extractive' | 'fallback' | 'refusal' | 'curated' | 'clarify' | 'suggest';
@@ -662,8 +665,10 @@ export function questionLanguage(question: string, hint?: Language): Language {
 
 function toSourceInfo(candidate: Candidate, n: number, urls?: SourceUrls): SourceInfo {
   const url = urls?.url({ sourcePath: candidate.source_path, docId: candidate.doc_id, metadata: candidate.metadata });
+  const images = urls?.images({ metadata: candidate.metadata }, url) ?? [];
   return {
     ...(url ? { url } : {}),
+    ...(images.length ? { images } : {}),
     n,
     chunkId: candidate.id,
     docId: candidate.doc_id,

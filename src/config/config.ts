@@ -267,6 +267,14 @@ export const schema = z.object({
       })
       .optional(),
   ),
+  // Origins whose images answers may show besides the cited page's own (a CDN), comma-separated: https://cdn.example.com.
+  SOURCE_IMAGE_ORIGINS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((text) => text.split(',').every((entry) => !entry.trim() || /^https?:\/\/[^/?#]+\/?$/.test(entry.trim())), 'must be http(s) origins, comma-separated, e.g. https://cdn.example.com')
+      .optional(),
+  ),
 
   REDIS_URL: optionalString,
   REDIS_COMMAND_TIMEOUT_MS: integer(500, 10, 60_000),

@@ -186,6 +186,12 @@ export const SETTING_GROUPS: SettingGroup[] = [
         meaning:
           'public pages of cited documents without a URL of their own, by path prefix: JSON `{"faq/": "https://help.example.com/faq#{doc_id}", "": "https://help.example.com/{stem}"}` (longest prefix wins; `{path}`, `{stem}`, `{doc_id}`)',
       },
+      {
+        names: ['SOURCE_IMAGE_ORIGINS'],
+        default: "unset: the cited page's origin only",
+        meaning:
+          "origins, comma-separated, whose images an answer's sources may carry besides the cited page's own (e.g. a CDN: `https://cdn.example.com`); other images are dropped (see docs/sources.md)",
+      },
     ],
   },
   {

@@ -10,8 +10,9 @@ import { MULTILINGUAL_COLUMN } from '../embed/embedding-spaces.js';
 import { LanceKnowledgeStore } from '../store/lance-knowledge-store.js';
 import { detectLanguage } from '../text/language.js';
 import { isInternal, normalizeAudiences } from '../store/audiences.js';
+import { type ChunkMedia, chunkMedia, imageText } from '../store/chunk-media.js';
 import { AudienceRulesError, FolderAudiences } from './audience-rules.js';
-import { chunkSections } from './chunker.js';
+import { type Chunk, chunkSections } from './chunker.js';
 import { CONTRADICTIONS_NOTE, type Contradiction, type ContradictionOptions, findContradictions } from './contradictions.js';
 import { type GateResult, REGRESSION_NOTE, type RegressionGateHook, regressionNote } from './regression-gate.js';
 import { type LoadFailure, type SourceDocument, UnreadableFileError } from './document.js';
@@ -23,7 +24,7 @@ import type { SourceSyncReport } from './sources/snapshot.js';
 import { walk } from './walk.js';
 
 /** Bump when chunking or row layout changes in a way that should re-embed every document. */
-export const PIPELINE_VERSION = 2;
+export const PIPELINE_VERSION = 3;
 
 export interface IngestOptions {
   source: string;
@@ -372,9 +373,9 @@ function toRows(document: SourceDocument, docHash: string, options: IngestOption
   const productLine = resolveProductLine(document, options);
   const allText = document.sections.map((section) => section.text).join('\n');
   const lang = document.lang ?? detectLanguage(`${document.title}\n${allText}`);
-  const chunks =
+  const chunks: Chunk[] =
     document.kind === 'faq'
-      ? [{ headingPath: [] as string[], text: document.sections[0].text }]
+      ? [{ headingPath: [] as string[], text: document.sections[0].text, tokens: 0 }]
       : chunkSections(document.sections, {
           maxTokens: options.chunkMaxTokens,
           overlapTokens: options.chunkOverlapTokens,
@@ -382,6 +383,9 @@ function toRows(document: SourceDocument, docHash: string, options: IngestOption
         });
   return chunks.map((chunk, index) => {
     const headingPath = chunk.headingPath.join(' > ');
+    // Images' alt text and captions are searched and embedded with the chunk; the chunk's text stays what it quotes.
+    const images = imageText(chunk.images);
+    const media: ChunkMedia = { ...(chunk.images?.length ? { images: chunk.images } : {}), ...(chunk.anchor ? { anchor: chunk.anchor } : {}) };
     return {
       id: document.kind === 'faq' ? document.docId : `${document.docId}#${index}`,
       doc_id: document.docId,
@@ -392,11 +396,11 @@ function toRows(document: SourceDocument, docHash: string, options: IngestOption
       lang,
       kind: document.kind,
       text: chunk.text,
-      search_text: document.kind === 'faq' ? chunk.text : [document.title, headingPath, chunk.text].filter(Boolean).join('\n'),
+      search_text: document.kind === 'faq' ? chunk.text : [document.title, headingPath, chunk.text, images].filter(Boolean).join('\n'),
       content_hash: sha256(chunk.text),
       doc_hash: docHash,
       chunk_index: index,
-      metadata: JSON.stringify(document.metadata ?? {}),
+      metadata: JSON.stringify({ ...(document.metadata ?? {}), ...media }),
       audiences: normalizeAudiences(document.audiences),
       vector: new Float32Array(0),
     };
@@ -406,7 +410,7 @@ function toRows(document: SourceDocument, docHash: string, options: IngestOption
 /** Title and headings go into the embedded text: "Return policy > Refunds" gives a bare paragraph its topic. */
 function embeddingText(row: ChunkRow): string {
   if (row.kind === 'faq') return row.text;
-  return [row.title, row.heading_path, row.text].filter(Boolean).join('\n');
+  return [row.title, row.heading_path, row.text, imageText(chunkMedia(row.metadata).images)].filter(Boolean).join('\n');
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -33,8 +33,10 @@ describe('public pages of cited sources', () => {
   it("uses a manual's front-matter url, and nothing for documents without one when no template is set", async () => {
     const found = await sources(plain, 'What sensors and screen does the Pulse Band 3 have? Specifications of the band');
     const manual = found.find((source) => source.path === 'wearables/pulse-band-3-manual.en.md');
-    expect(manual?.url).toBe('https://help.lumora.example/en/wearables/pulse-band-3');
-    expect(found.filter((source) => !source.path.startsWith('wearables/pulse-band-3-manual')).every((source) => source.url === undefined)).toBe(true);
+    // At the anchor of the heading the cited part sits under (docs/sources.md, "Section anchors").
+    expect(manual?.url).toMatch(/^https:\/\/help\.lumora\.example\/en\/wearables\/pulse-band-3#[a-z0-9-]+$/);
+    const ownPage = (path: string) => path.startsWith('wearables/pulse-band-3-manual') || path.startsWith('policies/product-comparison');
+    expect(found.filter((source) => !ownPage(source.path)).every((source) => source.url === undefined)).toBe(true);
   });
 
   it('fills CITATION_URLS templates by the longest path prefix', async () => {
@@ -45,10 +47,13 @@ describe('public pages of cited sources', () => {
       const expected = source.path.startsWith('faq/')
         ? `https://help.lumora.example/faq#${encodeURIComponent(source.docId)}`
         : source.path.startsWith('smart-home/')
-          ? `https://help.lumora.example/home/${source.path.slice('smart-home/'.length).replace(/\.[^./]+$/, '')}`
+          ? // A Markdown or HTML manual's chunk under a heading adds its anchor to the template's address.
+            expect.stringMatching(new RegExp(`^https://help\\.lumora\\.example/home/${source.path.slice('smart-home/'.length).replace(/\.[^./]+$/, '').replace(/\./g, '\\.')}(#[^#]+)?$`))
           : source.path.startsWith('wearables/pulse-band-3-manual')
-            ? expect.stringMatching(/^https:\/\/help\.lumora\.example\/(en|zh)\/wearables\/pulse-band-3$/)
-            : undefined;
+            ? expect.stringMatching(/^https:\/\/help\.lumora\.example\/(en|zh)\/wearables\/pulse-band-3(#[^#]+)?$/)
+            : source.path.startsWith('policies/product-comparison')
+              ? expect.stringMatching(/^https:\/\/help\.lumora\.example\/(en|zh)\/compare(#[^#]+)?$/)
+              : undefined;
       expect(source.url, source.path).toEqual(expected);
     }
   });

@@ -40,7 +40,11 @@ const syncNow = async () => {
   expect(started.status, JSON.stringify(started.body)).toBe(202);
   return waitForJob(started.body.job.id);
 };
-const ask = async (question: string) => (await request(service.app).post('/v1/ask').set(admin()).send({ question })).body as { sources: { url?: string; docId: string }[]; knowledgeVersion?: number };
+const ask = async (question: string) =>
+  (await request(service.app).post('/v1/ask').set(admin()).send({ question })).body as {
+    sources: { url?: string; docId: string; snippet?: string; images?: { url: string; alt?: string }[] }[];
+    knowledgeVersion?: number;
+  };
 const articleFetches = () => site.log.filter((entry) => /^\/(articles|faq)\//.test(entry.path) && entry.status === 200);
 
 beforeAll(async () => {
@@ -109,6 +113,13 @@ describe('a website as a knowledge source', () => {
     expect(answer.sources.map((source) => source.url)).toContain(`${site.base}/articles/policies/warranty.en`);
     const zh = await ask('保修期是多久？');
     expect(zh.sources.some((source) => source.url?.startsWith(`${site.base}/`))).toBe(true);
+    // The comparison page's table and screenshot survive the crawl: a row (with its column headers) is a source,
+    // and the screenshot, resolved against the page, rides along with its chunk.
+    const comparison = `${site.base}/articles/policies/product-comparison.en`;
+    const row = await ask('What is the operating temperature range of Drive Link?');
+    expect(row.sources.find((source) => source.url === comparison)?.snippet).toMatch(/^Model: Drive Link \| Warranty: 2 years \|.*Operating temperature: -10 °C to 60 °C/);
+    const shot = await ask("The Lumora Home app's device list with a Glow bulb, a Guard Cam S1 and a Lock L1");
+    expect(shot.sources.flatMap((source) => source.images ?? []).map((image) => image.url)).toContain(`${site.base}/images/home-app-devices.png`);
     console.log(`cold crawl: ${report.pages} pages, ${report.requests} requests, ${report.bytes} bytes, ${first.chunksWritten} chunks embedded`);
   });
 

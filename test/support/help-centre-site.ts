@@ -204,7 +204,7 @@ function walk(dir: string): string[] {
 
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** Enough Markdown for the sample manuals: headings, lists, tables, paragraphs, bold. */
+/** Enough Markdown for the sample manuals: headings, lists, tables (header row first), screenshots, paragraphs, bold. */
 export function markdownToHtml(text: string): string {
   const out: string[] = [];
   const inline = (line: string) => escapeHtml(line).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>');
@@ -225,10 +225,16 @@ export function markdownToHtml(text: string): string {
           .split('|')
           .slice(1, -1)
           .map((cell) => cell.trim());
-        if (!cells.every((cell) => /^:?-+:?$/.test(cell))) rows.push(`<tr>${cells.map((cell) => `<td>${inline(cell)}</td>`).join('')}</tr>`);
+        // The first row is the header, as GitHub renders a pipe table.
+        const tag = rows.length ? 'td' : 'th';
+        if (!cells.every((cell) => /^:?-+:?$/.test(cell))) rows.push(`<tr>${cells.map((cell) => `<${tag}>${inline(cell)}</${tag}>`).join('')}</tr>`);
       }
       index--;
-      out.push(`<table>${rows.join('')}</table>`);
+      out.push(`<table><thead>${rows[0] ?? ''}</thead><tbody>${rows.slice(1).join('')}</tbody></table>`);
+    } else if (/^!\[[^\]]*\]\(/.test(line)) {
+      // A screenshot: a figure, its title the caption.
+      const image = /^!\[([^\]]*)\]\(([^)\s]+)(?:\s+"([^"]*)")?\)/.exec(line);
+      if (image) out.push(`<figure><img src="${escapeHtml(image[2]!)}" alt="${escapeHtml(image[1]!)}">${image[3] ? `<figcaption>${escapeHtml(image[3])}</figcaption>` : ''}</figure>`);
     } else if (line.trim()) out.push(`<p>${inline(line)}</p>`);
   }
   return out.join('\n');

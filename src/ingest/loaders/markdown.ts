@@ -1,9 +1,14 @@
 import { parse as parseYaml } from 'yaml';
 import type { Section } from '../chunker.js';
 import { type SourceDocument, UnreadableFileError } from '../document.js';
+import { resolveUrl, SectionBuilder, slugger } from './section-builder.js';
 import { audiencesField, decodeText, publicUrl, titleFromPath } from './text-content.js';
 
-/** Markdown with optional YAML front matter (`title`, `product_line`, `lang`, `url`, `audiences`); headings become heading paths. */
+/**
+ * Markdown with optional YAML front matter (`title`, `product_line`, `lang`, `url`, `audiences`); headings become
+ * heading paths (and anchors: `{#id}` or GitHub's slug), pipe tables table sections, images references resolved
+ * against `url`.
+ */
 export function loadMarkdown(buffer: Buffer, relativePath: string): SourceDocument[] {
   let text = decodeText(buffer);
   let frontMatter: Record<string, unknown> = {};
@@ -16,11 +21,11 @@ export function loadMarkdown(buffer: Buffer, relativePath: string): SourceDocume
     }
     text = text.slice(match[0].length);
   }
-  const { sections, firstHeading } = markdownSections(dropScriptsAndStyles(text));
+  // Where customers can read it: citations link there, and relative images are resolved against it.
+  const url = publicUrl(frontMatter.url);
+  const { sections, firstHeading } = markdownSections(dropScriptsAndStyles(text), url);
   const title = stringField(frontMatter.title) ?? firstHeading ?? titleFromPath(relativePath);
   if (sections.length === 0) throw new UnreadableFileError('no text content');
-  // Where customers can read it: citations link there.
-  const url = publicUrl(frontMatter.url);
   const audiences = audiencesField(frontMatter.audiences ?? frontMatter.audience);
   return [
     {
@@ -81,34 +86,65 @@ function dropElements(text: string): string {
   return result + text.slice(from);
 }
 
-function markdownSections(text: string): { sections: Section[]; firstHeading?: string } {
-  const sections: Section[] = [];
-  const path: string[] = [];
-  let buffer: string[] = [];
+function markdownSections(text: string, baseUrl: string | undefined): { sections: Section[]; firstHeading?: string } {
+  const builder = new SectionBuilder();
+  const slug = slugger();
   let firstHeading: string | undefined;
   let inFence = false;
-  const flush = () => {
-    const body = buffer.join('\n').trim();
-    if (body) sections.push({ headingPath: [...path], text: body });
-    buffer = [];
-  };
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
     if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
     const heading = inFence ? null : /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
     if (heading) {
-      flush();
-      const level = heading[1].length;
-      const title = stripInline(heading[2]);
+      // `## Setup {#setup}` (Pandoc, kramdown, Hugo) names its anchor; otherwise the slug a renderer would make.
+      const explicit = /\s*\{#([^\s}]+)\}$/.exec(heading[2]!);
+      const title = stripInline(explicit ? heading[2]!.slice(0, explicit.index) : heading[2]!);
       firstHeading ??= title;
-      path.length = Math.min(path.length, level - 1);
-      while (path.length < level - 1) path.push('');
-      path[level - 1] = title;
+      builder.heading(heading[1]!.length, title, explicit?.[1] ?? (slug(title) || undefined));
       continue;
     }
-    buffer.push(inFence ? line : stripInline(line));
+    if (!inFence && isTableRow(line) && isDelimiterRow(lines[index + 1]) && tableCells(lines[index + 1]!).length === tableCells(line).length) {
+      const header = tableCells(line);
+      const rows: string[][] = [];
+      index += 2;
+      for (; index < lines.length && isTableRow(lines[index]!); index++) rows.push(withImages(lines[index]!, baseUrl, builder, tableCells));
+      index--;
+      builder.table({ header: header.map(stripInline), rows: rows.map((cells) => cells.map(stripInline)) });
+      continue;
+    }
+    builder.line(inFence ? line : stripInline(withImages(line, baseUrl, builder, (rest) => rest)));
   }
-  flush();
-  return { sections: sections.map((section) => ({ ...section, headingPath: section.headingPath.filter(Boolean) })), firstHeading };
+  builder.flush();
+  return { sections: builder.sections, firstHeading };
+}
+
+const MARKDOWN_IMAGE = /!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+["']([^"']*)["'])?\s*\)/g;
+
+/**
+ * Takes a line's images out into references (alt text, title as caption), leaving the rest of the line. An image
+ * whose address cannot be resolved to http(s) (a relative path in a document without `url`) keeps its alt text inline.
+ */
+function withImages<T>(line: string, baseUrl: string | undefined, builder: SectionBuilder, then: (rest: string) => T): T {
+  const rest = line.replace(MARKDOWN_IMAGE, (_match, alt: string, href: string, title?: string) => {
+    const url = resolveUrl(href, baseUrl);
+    if (!url) return alt;
+    builder.image({ url, ...(alt.trim() ? { alt: alt.trim() } : {}), ...(title?.trim() ? { caption: title.trim() } : {}) });
+    return '';
+  });
+  return then(rest);
+}
+
+/** A GitHub pipe-table row: has a pipe outside code (a line of prose with one "|" is rare, and needs the delimiter row below it). */
+const isTableRow = (line: string | undefined) => Boolean(line?.includes('|')) && (line ?? '').trim().length > 1;
+const isDelimiterRow = (line: string | undefined) => line !== undefined && /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/.test(line) && line.includes('-');
+
+function tableCells(line: string): string[] {
+  const trimmed = line
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/(?<!\\)\|$/, '');
+  return trimmed.split(/(?<!\\)\|/).map((cell) => cell.replace(/\\\|/g, '|').trim());
 }
 
 /** Drops Markdown syntax that carries no meaning for retrieval, keeping link and image text. */

@@ -1,4 +1,5 @@
 import { PDFParse } from 'pdf-parse';
+import { type Section, tableText } from '../chunker.js';
 import { type SourceDocument, UnreadableFileError } from '../document.js';
 import { titleFromPath } from './text-content.js';
 
@@ -11,9 +12,7 @@ export async function loadPdf(buffer: Buffer, relativePath: string): Promise<Sou
     // getText first: a failed getInfo leaves the parser unusable and hides the real error (e.g. a password).
     const result = await parser.getText();
     const info = await parser.getInfo().catch(() => undefined);
-    const sections = result.pages
-      .map((page) => ({ headingPath: [`p. ${page.num}`], text: unwrapCjkLines(page.text.replace(/[ \t]+\n/g, '\n')).trim() }))
-      .filter((section) => section.text.length > 0);
+    const sections = result.pages.flatMap((page) => pageSections(page.text, [`p. ${page.num}`])).filter((section) => section.text.length > 0);
     if (sections.length === 0) throw new UnreadableFileError('no extractable text (scanned or empty PDF)');
     const infoTitle = (info?.info as Record<string, unknown> | undefined)?.Title;
     const title = typeof infoTitle === 'string' && infoTitle.trim() ? infoTitle.trim() : titleFromPath(relativePath);
@@ -28,6 +27,40 @@ export async function loadPdf(buffer: Buffer, relativePath: string): Promise<Sou
   } finally {
     await parser.destroy().catch(() => undefined);
   }
+}
+
+/**
+ * A page's text, with its tables as table sections. pdf-parse marks a wide horizontal gap between two pieces of
+ * text on one line with a tab: three or more lines in a row with the same number (two or more) of tab-separated
+ * cells are read as a table whose first line is the header. That finds tables laid out in columns; a table whose
+ * cells wrap onto several lines, or whose columns sit close together, stays text (PDFs keep no table structure).
+ */
+export function pageSections(text: string, headingPath: string[]): Section[] {
+  const lines = text.split('\n');
+  const sections: Section[] = [];
+  let prose: string[] = [];
+  const flushProse = () => {
+    const body = unwrapCjkLines(prose.join('\n').replace(/[ \t]+\n/g, '\n')).trim();
+    if (body) sections.push({ headingPath, text: body });
+    prose = [];
+  };
+  const cells = (line: string) => line.split('\t').map((cell) => cell.trim());
+  for (let index = 0; index < lines.length; ) {
+    const width = lines[index]!.includes('\t') ? cells(lines[index]!).length : 0;
+    let end = index;
+    while (width >= 2 && end < lines.length && lines[end]!.includes('\t') && cells(lines[end]!).length === width) end++;
+    if (end - index >= 3) {
+      flushProse();
+      const table = { header: cells(lines[index]!), rows: lines.slice(index + 1, end).map(cells) };
+      sections.push({ headingPath, text: tableText(table), table });
+      index = end;
+    } else {
+      prose.push(lines[index]!.replace(/\t/g, ' '));
+      index++;
+    }
+  }
+  flushProse();
+  return sections;
 }
 
 /** PDF text comes back wrapped at the page width; a line break between two Han characters is not a real one. */

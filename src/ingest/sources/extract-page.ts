@@ -43,7 +43,7 @@ export function extractPage(html: string, pageUrl: string, docId: (canonical: st
   const pageTitle = heading || article?.title?.trim() || title;
   const ids = docId(canonical);
   const wrapped = `<html lang="${escapeAttribute(lang)}"><head><title>${escapeText(pageTitle)}</title></head><body>${content}</body></html>`;
-  const [loaded] = loadHtml(Buffer.from(wrapped), ids.sourcePath);
+  const [loaded] = loadHtml(Buffer.from(wrapped), ids.sourcePath, { baseUrl: pageUrl });
   if (!loaded) throw new UnreadableFileError('no text content');
   return {
     document: {

@@ -2,6 +2,26 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SourceDocument } from '../document.js';
 
+/**
+ * Bumped when page extraction changes what a document holds (2: tables, images, heading anchors). A snapshot from
+ * an older extractor holds documents the current code would extract differently, and pages that have not changed
+ * would never be fetched again to fix them: its next sync asks every page unconditionally (staleExtraction).
+ */
+export const EXTRACTOR_VERSION = 2;
+
+/**
+ * The previous snapshot as a sync should use it: as it is when its extractor is current; otherwise without its
+ * validators (ETag, Last-Modified, lastmod, the help centre's cursor), so every page is fetched and extracted again
+ * once, while its documents still stand in for pages that fail.
+ */
+export function staleExtraction(snapshot: SourceSnapshot | undefined): SourceSnapshot | undefined {
+  if (!snapshot || snapshot.extractor === EXTRACTOR_VERSION) return snapshot;
+  const pages = Object.fromEntries(Object.entries(snapshot.pages).map(([url, { etag: _etag, lastModified: _lastModified, lastmod: _lastmod, ...page }]) => [url, page]));
+  const aliases = snapshot.aliases && Object.fromEntries(Object.entries(snapshot.aliases).map(([url, alias]) => [url, { canonical: alias.canonical }]));
+  const { cursor: _cursor, ...rest } = snapshot;
+  return { ...rest, pages, ...(aliases ? { aliases } : {}) };
+}
+
 /** One page (or article) as the last successful sync left it: its validators, links, and the extracted document. */
 export interface SnapshotPage {
   /** Canonical URL: the document's id and citation URL. */
@@ -23,6 +43,8 @@ export interface SnapshotPage {
  */
 export interface SourceSnapshot {
   sourceId: string;
+  /** EXTRACTOR_VERSION of the code that extracted its documents; absent before tables and images were kept. */
+  extractor?: number;
   type: 'website' | 'zendesk' | 'freshdesk';
   syncedAt: string;
   pages: Record<string, SnapshotPage>;
@@ -82,7 +104,7 @@ export class SnapshotStore {
   async write(snapshot: SourceSnapshot): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const temporary = `${this.file(snapshot.sourceId)}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(snapshot));
+    await writeFile(temporary, JSON.stringify({ ...snapshot, extractor: EXTRACTOR_VERSION }));
     await rename(temporary, this.file(snapshot.sourceId));
   }
 

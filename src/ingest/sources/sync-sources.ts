@@ -5,7 +5,7 @@ import { crawlWebsite, emptyReport, type SourceSyncError } from './crawl-website
 import { importZendesk } from './zendesk.js';
 import { importFreshdesk } from './freshdesk.js';
 import { parseFetchAllow } from './safe-fetch.js';
-import { SnapshotStore, type SourceSyncReport } from './snapshot.js';
+import { SnapshotStore, type SourceSyncReport, staleExtraction } from './snapshot.js';
 import { loadSources, type SourceSpec, sourcePathPrefix } from './source-config.js';
 import { normalizeAudiences } from '../../store/audiences.js';
 
@@ -26,7 +26,7 @@ export async function syncSources(config: Config, ids: string[] | 'all', progres
       continue;
     }
     if (source.type === 'folder') continue;
-    const previous = await snapshots.read(source.id);
+    const previous = staleExtraction(await snapshots.read(source.id));
     const context = { policy, userAgent: config.SOURCE_USER_AGENT, onPage: (done: number, known: number) => progress?.files?.(done, known) };
     try {
       const { snapshot, report } =

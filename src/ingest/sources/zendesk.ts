@@ -86,7 +86,7 @@ export async function importZendesk(source: ZendeskSource, previous: SourceSnaps
           }
           const [loaded] = (() => {
             try {
-              return loadHtml(Buffer.from(`<html lang="${item.locale}"><head><title></title></head><body>${item.body}</body></html>`), `${sourcePathPrefix(source.id)}${url}`);
+              return loadHtml(Buffer.from(`<html lang="${item.locale}"><head><title></title></head><body>${item.body}</body></html>`), `${sourcePathPrefix(source.id)}${url}`, { baseUrl: url });
             } catch {
               return [];
             }

@@ -11,6 +11,8 @@ export interface Source {
   url?: string;
   /** From a document limited to audiences: only an agent-assist key gets such a source. */
   internal?: boolean;
+  /** Images of the cited part (screenshots, diagrams), shown under the answer. */
+  images?: { url: string; alt?: string; caption?: string }[];
 }
 
 export interface Done {

@@ -59,6 +59,10 @@ header button.close { min-width: 44px; font-size: 16px; }
 .sources .internal { font-size: 11px; font-weight: 600; padding: 0 5px; border-radius: 4px; border: 1px solid var(--refusal-border); color: var(--refusal-fg); background: var(--refusal-bg); }
 .sources .page { font-size: 12.5px; color: var(--link); }
 .sources li:target, .sources li.flash { background: var(--flash); }
+.source-images { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
+.source-images figure { margin: 0; max-width: 100%; }
+.source-images img { display: block; max-width: 100%; max-height: 240px; width: auto; height: auto; border: 1px solid var(--border); border-radius: 6px; }
+.source-images figcaption { font-size: 12px; color: var(--muted); margin-top: 2px; }
 .feedback { display: flex; gap: 6px; margin-top: 8px; align-items: center; flex-wrap: wrap; }
 .feedback button, .confirm button { border: 1px solid var(--border); background: var(--bg); border-radius: 8px; padding: 4px 8px; cursor: pointer; font-size: 13px; color: var(--muted); display: inline-flex; align-items: center; min-height: 32px; }
 .confirm button { color: var(--fg); }

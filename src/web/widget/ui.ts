@@ -1,6 +1,7 @@
 import { ApiError, type Done, type KefuApi, type Meta, type Source, type Turn } from './api.js';
 import { isRtl, type UiLang, type UiText, uiText } from './i18n.js';
 import { renderMarkdown, safeUrl } from './markdown.js';
+import { sourceImages } from './source-images.js';
 import { STYLES } from './styles.js';
 
 export interface WidgetOptions {
@@ -500,6 +501,8 @@ export class ChatWidget {
     if (done.notice) bubble.append(element('div', { class: 'notice' }, done.notice));
     if (done.contentLabel?.text) bubble.append(element('div', { class: 'ai-label', 'data-kind': done.contentLabel.kind }, done.contentLabel.text));
     const shown = order.map((n) => sources.find((source) => source.n === n) ?? done.citations.find((source) => source.n === n)).filter((source): source is Source => Boolean(source));
+    const images = done.refused ? null : sourceImages(shown);
+    if (images) bubble.append(images);
     if (shown.length) {
       const block = element('div', { class: 'sources' });
       block.append(element('h3', {}, this.text.sources));

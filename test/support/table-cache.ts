@@ -37,59 +37,79 @@ interface Entry {
 export async function ingestCached(config: Config, ingest: (config: Config) => Promise<void>): Promise<void> {
   const root = process.env[TABLE_CACHE_ENV];
   if (!root || !(await isEmptyOrMissing(config.DB_DIR))) return ingest(config);
-  const fingerprints = await fingerprintAll(config);
-  const hit = await findEntry(root, fingerprints);
+  const fingerprint = fingerprints(config);
+  const hit = await findEntry(root, fingerprint);
   if (hit) {
     await cp(path.join(hit, 'db'), config.DB_DIR, { recursive: true });
     return;
   }
+  // Every setting looked at counts, set or not (an unset REGRESSION_FILE is an input too); listing them all counts them all.
   const read = new Set<string>();
   const recording = new Proxy(config, {
     get(target, key, receiver) {
-      if (typeof key === 'string' && key in target) read.add(key);
+      if (typeof key === 'string') read.add(key);
       return Reflect.get(target, key, receiver);
+    },
+    has(target, key) {
+      if (typeof key === 'string') read.add(key);
+      return Reflect.has(target, key);
+    },
+    ownKeys(target) {
+      for (const key of Object.keys(target)) read.add(key);
+      return Reflect.ownKeys(target);
     },
   });
   await ingest(recording);
+  const inputs: Record<string, string> = {};
+  for (const key of [...read].filter((key) => !DESTINATION.has(key) && !NOT_CONTENT.has(key)).sort()) inputs[key] = await fingerprint(key);
   // Written whole in a temporary folder, then renamed: a reader never sees half an entry.
   const temporary = await mkdtemp(path.join(root, 'writing-'));
   await cp(config.DB_DIR, path.join(temporary, 'db'), { recursive: true });
-  const entry: Entry = { read: Object.fromEntries([...read].filter((key) => !DESTINATION.has(key) && !NOT_CONTENT.has(key)).map((key) => [key, fingerprints[key]])) };
+  const entry: Entry = { read: inputs };
   await writeFile(path.join(temporary, 'entry.json'), JSON.stringify(entry));
   await rename(temporary, path.join(root, `entry-${hashText(JSON.stringify(entry))}`)).catch(() => rm(temporary, { recursive: true, force: true }));
 }
 
-async function findEntry(root: string, fingerprints: Record<string, string>): Promise<string | undefined> {
-  for (const name of (await readdir(root)).filter((file) => file.startsWith('entry-')).sort()) {
+async function findEntry(root: string, fingerprint: (key: string) => Promise<string>): Promise<string | undefined> {
+  entries: for (const name of (await readdir(root)).filter((file) => file.startsWith('entry-')).sort()) {
     const entry = JSON.parse(await readFile(path.join(root, name, 'entry.json'), 'utf8')) as Entry;
-    if (Object.entries(entry.read).every(([key, value]) => fingerprints[key] === value)) return path.join(root, name);
+    for (const [key, value] of Object.entries(entry.read)) if ((await fingerprint(key)) !== value) continue entries;
+    return path.join(root, name);
   }
   return undefined;
 }
 
 /**
- * Every setting as a comparable string, taken before ingestion runs. A path inside the knowledge folder is its
- * place in the folder plus the folder's content; another path in the temporary folder is its content (a test's
- * own copy of a file is the same input as the original); anything else is its value.
+ * Each setting as a comparable string (computed when first asked, then remembered). A path inside the knowledge
+ * folder is its place in the folder plus the folder's content; another path that exists, or any path in the
+ * temporary folder, is its content (a test's own copy of a file is the same input as the original); anything
+ * else is its value.
  */
-async function fingerprintAll(config: Config): Promise<Record<string, string>> {
+function fingerprints(config: Config): (key: string) => Promise<string> {
   const knowledge = path.resolve(config.KNOWLEDGE_DIR);
-  const knowledgeHash = await hashPath(knowledge);
-  const result: Record<string, string> = {};
-  for (const [key, value] of Object.entries(config)) {
-    if (DESTINATION.has(key)) continue;
-    if (typeof value !== 'string') {
-      result[key] = JSON.stringify(value) ?? 'undefined';
-      continue;
-    }
+  let knowledgeHash: Promise<string> | undefined;
+  const known = new Map<string, Promise<string>>();
+  const compute = async (key: string): Promise<string> => {
+    if (!(key in config)) return 'absent';
+    const value: unknown = config[key as keyof Config];
+    if (typeof value !== 'string') return `json:${JSON.stringify(value)}`;
     const resolved = path.resolve(value);
     const inside = path.relative(knowledge, resolved);
-    if (value && !inside.startsWith('..') && !path.isAbsolute(inside)) result[key] = `knowledge:${knowledgeHash}:${inside}`;
-    else if (path.isAbsolute(value) && resolved.startsWith(os.tmpdir())) result[key] = `content:${await hashPath(resolved)}`;
-    else result[key] = `value:${value}`;
-  }
-  return result;
+    if (value && !inside.startsWith('..') && !path.isAbsolute(inside)) return `knowledge:${await (knowledgeHash ??= hashPath(knowledge))}:${inside}`;
+    if (value && ((path.isAbsolute(value) && resolved.startsWith(os.tmpdir())) || (await exists(resolved)))) return `content:${await hashPath(resolved)}`;
+    return `value:${value}`;
+  };
+  return (key) => {
+    if (!known.has(key)) known.set(key, compute(key));
+    return known.get(key)!;
+  };
 }
+
+const exists = (target: string) =>
+  stat(target).then(
+    () => true,
+    () => false,
+  );
 
 /** A file's or folder's content (names and bytes, recursively); "missing" when there is nothing there. */
 async function hashPath(target: string): Promise<string> {

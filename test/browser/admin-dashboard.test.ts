@@ -1,17 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
 import { hashKey } from '../../src/http/access.js';
 import { CORRECTIONS_LOG, type Interaction, INTERACTIONS_LOG } from '../../src/insights/interactions.js';
-import { createLogger } from '../../src/log.js';
-import { buildService, type Service } from '../../src/service.js';
+import type { Service } from '../../src/service.js';
 import { MemoryState } from '../../src/state/shared-state.js';
-import { launchChromium } from '../support/browser.js';
-import { listenLocal } from '../support/listen.js';
-import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { startBrowserStack } from '../support/browser-stack.js';
+import { ingestSampleKnowledge, tempDir } from '../support/real-stack.js';
 
 /**
  * The dashboard and conversation review of /admin in Chromium, over seeded logs spread across three days: each
@@ -22,7 +18,7 @@ import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../s
 const adminKey = 'kefu_admin_dashboard0123456789abcdefghij';
 const state = new MemoryState();
 let service: Service;
-let server: Server;
+let closeStack: () => Promise<void>;
 let browser: Browser;
 let base: string;
 let cleanup: () => Promise<void>;
@@ -85,30 +81,26 @@ beforeAll(async () => {
   const temp = await tempDir('admin-dashboard');
   cleanup = temp.remove;
   const config = await ingestSampleKnowledge(temp.dir, { CALIBRATION_ENABLED: 'false', STATE_LOG_DIR: `${temp.dir}/state` });
-  service = await buildService(
-    loadConfig({
-      ...configToEnv(config),
+  ({
+    service,
+    base,
+    browser,
+    close: closeStack,
+  } = await startBrowserStack(
+    config,
+    {
       API_KEYS: JSON.stringify([{ id: 'lead', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]),
       // Three page loads and the API calls that check them, within a minute: more than one admin's burst.
       RATE_LIMIT_IP_BURST: '100000',
-    }),
-    createLogger('silent'),
-    {
-      embedders: await realEmbedders(),
-      chatModel: null,
-      state,
     },
-  );
+    { state },
+  ));
   documentIds = [...(await service.store.documentHashes()).keys()].sort();
   await seed();
-  ({ server, base } = await listenLocal(service.app));
-  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  server?.close();
-  await service?.close();
+  await closeStack?.();
   await cleanup?.();
 });
 

@@ -1,21 +1,17 @@
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { hashKey } from '../../src/http/access.js';
 import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
-import { createLogger } from '../../src/log.js';
-import { buildService, type Service } from '../../src/service.js';
-import { launchChromium, openAdminPage } from '../support/browser.js';
-import { listenLocal } from '../support/listen.js';
-import { configToEnv, realEmbedders, tempDir } from '../support/real-stack.js';
+import { openAdminPage } from '../support/browser.js';
+import { startBrowserStack } from '../support/browser-stack.js';
+import { realEmbedders, tempDir } from '../support/real-stack.js';
 
 /** /admin in Chromium: a held ingestion with the answer it broke, approved with the button; contradictions with both sources. */
 const adminKey = 'kefu_admin_held_page0123456789abcdefghij';
-let service: Service;
-let server: Server;
+let closeStack: () => Promise<void>;
 let browser: Browser;
 let base: string;
 let knowledge: string;
@@ -48,15 +44,11 @@ beforeAll(async () => {
     API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]),
   });
   await ingestKnowledgeBase(config, await realEmbedders());
-  service = await buildService(loadConfig(configToEnv(config)), createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });
-  ({ server, base } = await listenLocal(service.app));
-  browser = await launchChromium();
+  ({ base, browser, close: closeStack } = await startBrowserStack(config));
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  server?.close();
-  await service?.close();
+  await closeStack?.();
   await cleanup?.();
 });
 

@@ -6,17 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { hashKey } from '../../src/http/access.js';
 import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
-import { createLogger } from '../../src/log.js';
-import { buildService, type Service } from '../../src/service.js';
-import { launchChromium } from '../support/browser.js';
+import { startBrowserStack } from '../support/browser-stack.js';
 import { HelpCentreSite } from '../support/help-centre-site.js';
 import { listenLocal } from '../support/listen.js';
-import { configToEnv, realEmbedders, tempDir } from '../support/real-stack.js';
+import { realEmbedders, tempDir } from '../support/real-stack.js';
 
 /** The sources table of /admin in Chromium: a website source, "Sync now", and its row showing the sync's outcome. */
 const adminKey = 'kefu_admin_sources_page0123456789abcdefg';
-let service: Service;
-let server: Server;
+let closeStack: () => Promise<void>;
 let siteServer: Server;
 let browser: Browser;
 let base: string;
@@ -52,16 +49,12 @@ beforeAll(async () => {
     API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]),
   });
   await ingestKnowledgeBase(config, await realEmbedders(), { sync: 'all' });
-  service = await buildService(loadConfig(configToEnv(config)), createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });
-  ({ server, base } = await listenLocal(service.app));
-  browser = await launchChromium();
+  ({ base, browser, close: closeStack } = await startBrowserStack(config));
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  server?.close();
+  await closeStack?.();
   siteServer?.close();
-  await service?.close();
   await cleanup?.();
 });
 

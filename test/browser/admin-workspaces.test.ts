@@ -1,23 +1,20 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
-import { createLogger } from '../../src/log.js';
-import { buildService, type Service } from '../../src/service.js';
-import { launchChromium } from '../support/browser.js';
-import { listenLocal } from '../support/listen.js';
-import { configToEnv, realEmbedders, tempDir } from '../support/real-stack.js';
+import type { Service } from '../../src/service.js';
+import { startBrowserStack } from '../support/browser-stack.js';
+import { realEmbedders, tempDir } from '../support/real-stack.js';
 import { testKey } from '../support/workspaces.js';
 
 /** The workspace switcher of /admin in Chromium: an operator creates a workspace, switches to it, and the page acts there. */
 const operator = testKey('ops', ['operator']);
 const admin = testKey('default-admin', ['admin']);
 let service: Service;
-let server: Server;
+let closeStack: () => Promise<void>;
 let browser: Browser;
 let base: string;
 let cleanup: () => Promise<void>;
@@ -40,15 +37,11 @@ beforeAll(async () => {
     API_KEYS: JSON.stringify([operator.entry, admin.entry]),
   });
   await ingestKnowledgeBase(config, await realEmbedders());
-  service = await buildService(loadConfig(configToEnv(config)), createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });
-  ({ server, base } = await listenLocal(service.app));
-  browser = await launchChromium();
+  ({ service, base, browser, close: closeStack } = await startBrowserStack(config));
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  server?.close();
-  await service?.close();
+  await closeStack?.();
   await cleanup?.();
 });
 

@@ -1,22 +1,18 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import type { Browser } from 'playwright-core';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
 import { hashKey } from '../../src/http/access.js';
-import { createLogger } from '../../src/log.js';
-import { buildService, type Service } from '../../src/service.js';
-import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
-import { launchChromium } from '../support/browser.js';
+import type { Service } from '../../src/service.js';
+import { ingestSampleKnowledge, tempDir } from '../support/real-stack.js';
+import { startBrowserStack } from '../support/browser-stack.js';
 import { SmtpCapture } from '../support/smtp-capture.js';
-import { listenLocal } from '../support/listen.js';
 
 /** The e-mail review page of /admin in Chromium: a held refund demand is opened, its reply edited, approved and sent. */
 const integrationKey = 'kefu_int_review0123456789abcdefghijklm';
 const adminKey = 'kefu_admin_review0123456789abcdefghijk';
 let service: Service;
-let server: Server;
+let closeStack: () => Promise<void>;
 let smtp: SmtpCapture;
 let browser: Browser;
 let base: string;
@@ -31,19 +27,16 @@ beforeAll(async () => {
     { id: 'mailbox', sha256: hashKey(integrationKey), scopes: ['integration'], origins: [] },
     { id: 'reviewer', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] },
   ]);
-  service = await buildService(
-    loadConfig({ ...configToEnv(config), API_KEYS: keys, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `kefu-test-email-review-${process.pid}-${Date.now()}:`, EMAIL_ENABLED: 'true', SMTP_URL: smtp.url }),
-    createLogger('silent'),
-    { embedders: await realEmbedders(), chatModel: null },
-  );
-  ({ server, base } = await listenLocal(service.app));
-  browser = await launchChromium();
+  ({
+    service,
+    base,
+    browser,
+    close: closeStack,
+  } = await startBrowserStack(config, { API_KEYS: keys, REDIS_URL: 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `kefu-test-email-review-${process.pid}-${Date.now()}:`, EMAIL_ENABLED: 'true', SMTP_URL: smtp.url }));
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  server?.close();
-  await service?.close();
+  await closeStack?.();
   await smtp?.stop();
   await cleanup?.();
 });

@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from '../../src/config/config.js';
+
+/**
+ * Ingested tables shared by the test files of one run. Ingesting the sample knowledge base with the real models
+ * (and the regression gate and calibration that run with it) costs tens of seconds; most files only need the
+ * result. The first file to ingest a given input keeps a copy of its database folder here; the next with the same
+ * input gets its own copy of that folder instead of ingesting again (a test may change its copy freely).
+ *
+ * What counts as "the same input" is learned, not listed: the first ingestion runs with a config that records
+ * which settings ingestion read, and an entry is reused only when all of those settings are equal, with paths
+ * compared by what they hold (a copied knowledge folder is the same input as the original). The cache lives for
+ * one run (vitest's globalSetup, test/support/table-cache-setup.ts, makes the folder and removes it), so the
+ * models and the ingestion code cannot change under it. Without that folder (a script outside vitest), every
+ * call ingests.
+ */
+export const TABLE_CACHE_ENV = 'KEFU_TEST_TABLE_CACHE';
+
+/** Settings that say where the result goes, not what it holds. */
+const DESTINATION = new Set(['DB_DIR']);
+/** Settings ingestion reads for its lease (who else is ingesting) and logging: they change nothing in the table. */
+const NOT_CONTENT = new Set(['REDIS_URL', 'REDIS_KEY_PREFIX', 'REDIS_COMMAND_TIMEOUT_MS', 'INGEST_LOCK_TTL_SECONDS', 'LOG_LEVEL']);
+
+interface Entry {
+  /** The settings ingestion read, as fingerprints (fingerprintOf). */
+  read: Record<string, string>;
+}
+
+/**
+ * Ingests with `config` into its DB_DIR, or copies the folder a previous identical ingestion of this run left.
+ * `ingest` must write only into config.DB_DIR and read only through `config` (files the settings name are
+ * compared by content).
+ */
+export async function ingestCached(config: Config, ingest: (config: Config) => Promise<void>): Promise<void> {
+  const root = process.env[TABLE_CACHE_ENV];
+  if (!root || !(await isEmptyOrMissing(config.DB_DIR))) return ingest(config);
+  const fingerprint = fingerprints(config);
+  const hit = await findEntry(root, fingerprint);
+  if (hit) {
+    await cp(path.join(hit, 'db'), config.DB_DIR, { recursive: true });
+    return;
+  }
+  // Every setting looked at counts, set or not (an unset REGRESSION_FILE is an input too); listing them all counts them all.
+  const read = new Set<string>();
+  const recording = new Proxy(config, {
+    get(target, key, receiver) {
+      if (typeof key === 'string') read.add(key);
+      return Reflect.get(target, key, receiver);
+    },
+    has(target, key) {
+      if (typeof key === 'string') read.add(key);
+      return Reflect.has(target, key);
+    },
+    ownKeys(target) {
+      for (const key of Object.keys(target)) read.add(key);
+      return Reflect.ownKeys(target);
+    },
+  });
+  await ingest(recording);
+  const inputs: Record<string, string> = {};
+  for (const key of [...read].filter((key) => !DESTINATION.has(key) && !NOT_CONTENT.has(key)).sort()) inputs[key] = await fingerprint(key);
+  // Written whole in a temporary folder, then renamed: a reader never sees half an entry.
+  const temporary = await mkdtemp(path.join(root, 'writing-'));
+  await cp(config.DB_DIR, path.join(temporary, 'db'), { recursive: true });
+  const entry: Entry = { read: inputs };
+  await writeFile(path.join(temporary, 'entry.json'), JSON.stringify(entry));
+  await rename(temporary, path.join(root, `entry-${hashText(JSON.stringify(entry))}`)).catch(() => rm(temporary, { recursive: true, force: true }));
+}
+
+async function findEntry(root: string, fingerprint: (key: string) => Promise<string>): Promise<string | undefined> {
+  entries: for (const name of (await readdir(root)).filter((file) => file.startsWith('entry-')).sort()) {
+    const entry = JSON.parse(await readFile(path.join(root, name, 'entry.json'), 'utf8')) as Entry;
+    for (const [key, value] of Object.entries(entry.read)) if ((await fingerprint(key)) !== value) continue entries;
+    return path.join(root, name);
+  }
+  return undefined;
+}
+
+/**
+ * Each setting as a comparable string (computed when first asked, then remembered). A path inside the knowledge
+ * folder is its place in the folder plus the folder's content; another path that exists, or any path in the
+ * temporary folder, is its content (a test's own copy of a file is the same input as the original); anything
+ * else is its value.
+ */
+function fingerprints(config: Config): (key: string) => Promise<string> {
+  const knowledge = path.resolve(config.KNOWLEDGE_DIR);
+  let knowledgeHash: Promise<string> | undefined;
+  const known = new Map<string, Promise<string>>();
+  const compute = async (key: string): Promise<string> => {
+    if (!(key in config)) return 'absent';
+    const value: unknown = config[key as keyof Config];
+    if (typeof value !== 'string') return `json:${JSON.stringify(value)}`;
+    const resolved = path.resolve(value);
+    const inside = path.relative(knowledge, resolved);
+    if (value && !inside.startsWith('..') && !path.isAbsolute(inside)) return `knowledge:${await (knowledgeHash ??= hashPath(knowledge))}:${inside}`;
+    if (value && ((path.isAbsolute(value) && resolved.startsWith(os.tmpdir())) || (await exists(resolved)))) return `content:${await hashPath(resolved)}`;
+    return `value:${value}`;
+  };
+  return (key) => {
+    if (!known.has(key)) known.set(key, compute(key));
+    return known.get(key)!;
+  };
+}
+
+const exists = (target: string) =>
+  stat(target).then(
+    () => true,
+    () => false,
+  );
+
+/** A file's or folder's content (names and bytes, recursively); "missing" when there is nothing there. */
+async function hashPath(target: string): Promise<string> {
+  const hash = createHash('sha256');
+  const walk = async (current: string, relative: string): Promise<void> => {
+    const info = await stat(current).catch(() => undefined);
+    if (!info) return void hash.update(`missing:${relative}\n`);
+    if (info.isDirectory()) {
+      hash.update(`dir:${relative}\n`);
+      for (const name of (await readdir(current)).sort()) await walk(path.join(current, name), path.join(relative, name));
+      return;
+    }
+    hash.update(`file:${relative}:${info.size}\n`);
+    hash.update(await readFile(current));
+  };
+  await walk(target, '.');
+  return hash.digest('hex');
+}
+
+const hashText = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  const names = await readdir(dir).catch(() => undefined);
+  return !names || names.length === 0;
+}
+
+/** For vitest's globalSetup: a fresh cache folder for this run, and its removal. */
+export async function createTableCache(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  await mkdir(os.tmpdir(), { recursive: true });
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-test-tables-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}

@@ -1,12 +1,8 @@
-import type { Server } from 'node:http';
 import type { Browser } from 'playwright-core';
-import { loadConfig } from '../../src/config/config.js';
 import { hashKey } from '../../src/http/access.js';
-import { createLogger } from '../../src/log.js';
-import { buildService, type Service } from '../../src/service.js';
-import { launchChromium } from './browser.js';
-import { listenLocal } from './listen.js';
-import { configToEnv, ingestSampleKnowledgeCopy, realEmbedders, tempDir } from './real-stack.js';
+import type { Service } from '../../src/service.js';
+import { startBrowserStack } from './browser-stack.js';
+import { ingestSampleKnowledgeCopy, tempDir } from './real-stack.js';
 
 export interface AdminPageStack {
   service: Service;
@@ -31,29 +27,18 @@ export async function startAdminPageStack(name: string, settings: Record<string,
     { id: 'operator', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] },
     { id: 'site', sha256: hashKey(widgetKey), scopes: ['widget'], origins: [] },
   ]);
-  const service = await buildService(loadConfig({ ...configToEnv(config), API_KEYS: keys }), createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });
-  let server: Server | undefined;
-  let browser: Browser | undefined;
-  let base = '';
-  try {
-    ({ server, base } = await listenLocal(service.app));
-    browser = await launchChromium();
-  } catch (error) {
-    server?.close();
-    await service.close();
+  const stack = await startBrowserStack(config, { API_KEYS: keys }).catch(async (error) => {
     await temp.remove();
     throw error;
-  }
+  });
   return {
-    service,
-    base,
-    browser,
+    service: stack.service,
+    base: stack.base,
+    browser: stack.browser,
     adminKey,
     widgetKey,
     close: async () => {
-      await browser?.close();
-      server?.close();
-      await service.close();
+      await stack.close();
       await temp.remove();
     },
   };

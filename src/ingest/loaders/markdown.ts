@@ -95,13 +95,13 @@ function markdownSections(text: string, baseUrl: string | undefined): { sections
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!;
     if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
-    const heading = inFence ? null : /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
+    const heading = inFence ? undefined : atxHeading(line);
     if (heading) {
       // `## Setup {#setup}` (Pandoc, kramdown, Hugo) names its anchor; otherwise the slug a renderer would make.
-      const explicit = /\s*\{#([^\s}]+)\}$/.exec(heading[2]!);
-      const title = stripInline(explicit ? heading[2]!.slice(0, explicit.index) : heading[2]!);
+      const explicit = explicitAnchor(heading.text);
+      const title = stripInline(explicit ? explicit.before : heading.text);
       firstHeading ??= title;
-      builder.heading(heading[1]!.length, title, explicit?.[1] ?? (slug(title) || undefined));
+      builder.heading(heading.level, title, explicit?.id ?? (slug(title) || undefined));
       continue;
     }
     if (!inFence && isTableRow(line) && isDelimiterRow(lines[index + 1]) && tableCells(lines[index + 1]!).length === tableCells(line).length) {
@@ -137,7 +137,28 @@ function withImages<T>(line: string, baseUrl: string | undefined, builder: Secti
 
 /** A GitHub pipe-table row: has a pipe outside code (a line of prose with one "|" is rare, and needs the delimiter row below it). */
 const isTableRow = (line: string | undefined) => Boolean(line?.includes('|')) && (line ?? '').trim().length > 1;
-const isDelimiterRow = (line: string | undefined) => line !== undefined && /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/.test(line) && line.includes('-');
+const isDelimiterRow = (line: string | undefined) => Boolean(line?.includes('-')) && tableCells(line ?? '').every((cell) => /^:?-+:?$/.test(cell));
+
+// Headings are read without a backtracking pattern: `/^(#{1,6})\s+(.+?)\s*#*\s*$/` took time cubic in a line of
+// spaces (an 8 kB line: minutes, with the event loop blocked), and `\s*\{#…\}$` quadratic in repeated openings.
+
+/** An ATX heading (`## Title ##`): its level and text, the closing hashes and surrounding spaces dropped. */
+function atxHeading(line: string): { level: number; text: string } | undefined {
+  const open = /^(#{1,6})\s/.exec(line);
+  if (!open) return undefined;
+  const body = line.slice(open[1]!.length).trim();
+  let end = body.length;
+  while (end > 0 && body[end - 1] === '#') end--;
+  const text = body.slice(0, end).trimEnd() || body;
+  return text ? { level: open[1]!.length, text } : undefined;
+}
+
+/** A heading's trailing `{#id}`: the id, and the text before it. */
+function explicitAnchor(text: string): { id: string; before: string } | undefined {
+  const at = text.lastIndexOf('{#');
+  const id = at < 0 ? undefined : /^\{#([^\s}]+)\}$/.exec(text.slice(at))?.[1];
+  return id ? { id, before: text.slice(0, at).trimEnd() } : undefined;
+}
 
 function tableCells(line: string): string[] {
   const trimmed = line

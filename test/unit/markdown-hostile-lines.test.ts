@@ -34,3 +34,16 @@ describe('Markdown lines built to make patterns backtrack', () => {
     ]);
   });
 });
+
+describe('Markdown images and links built to make patterns backtrack', () => {
+  it('reads a line of many unclosed image openings', () => {
+    const [document] = loadMarkdown(Buffer.from(`# T\n\n${'![a]('.repeat(50_000)}\n`), 'a.md');
+    expect(document?.sections[0]?.text.length).toBeGreaterThan(0);
+  });
+
+  it('still takes images and links out of a line', () => {
+    const [document] = loadMarkdown(Buffer.from('---\nurl: https://help.example.com/a\n---\n# T\n\nSee ![the panel](img/panel.png "Front panel") and [the guide](guide.md).\n'), 'a.md');
+    expect(document?.sections[0]?.text).toBe('See and the guide.');
+    expect(document?.sections[0]?.images).toEqual([{ url: 'https://help.example.com/img/panel.png', alt: 'the panel', caption: 'Front panel', at: 0 }]);
+  });
+});

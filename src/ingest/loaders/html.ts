@@ -112,7 +112,9 @@ export function readTable(table: HTMLElement): TableBlock {
   // Two header rows (a group over its columns) read as "Group Column".
   const header: string[] = [];
   for (const row of headerRows) expand(row.cells).forEach((text, index) => (header[index] = [header[index], text].filter(Boolean).join(' ')));
-  const body = rows.filter((row) => !headerRows.includes(row) && row.cells.length).map((row) => expand(row.cells));
+  // A set, not a list lookup per row: a hostile page's thousands of header rows made it header rows × rows.
+  const inHeader = new Set(headerRows);
+  const body = rows.filter((row) => !inHeader.has(row) && row.cells.length).map((row) => expand(row.cells));
   const caption = clean(table.querySelector('caption')?.text ?? '');
   return { header: Array.from(header, (text) => text ?? ''), rows: body.filter((cells) => cells.some(Boolean)), ...(caption ? { caption } : {}) };
 }

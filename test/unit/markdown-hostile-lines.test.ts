@@ -47,3 +47,13 @@ describe('Markdown images and links built to make patterns backtrack', () => {
     expect(document?.sections[0]?.images).toEqual([{ url: 'https://help.example.com/img/panel.png', alt: 'the panel', caption: 'Front panel', at: 0 }]);
   });
 });
+
+describe('a Markdown table with a long header over many short rows', () => {
+  it('keeps its text in proportion to the file: each row repeats a bounded header', () => {
+    const markdown = `# T\n\n| ${'Model '.repeat(20_000)}|\n|---|\n${'| b |\n'.repeat(5_000)}`;
+    const [document] = loadMarkdown(Buffer.from(markdown), 'a.md');
+    const text = document?.sections.reduce((length, section) => length + section.text.length, 0) ?? 0;
+    expect(document?.sections.find((section) => section.table)?.table?.rows).toHaveLength(5_000);
+    expect(text).toBeLessThan(10 * markdown.length);
+  });
+});

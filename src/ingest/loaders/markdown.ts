@@ -110,7 +110,8 @@ function markdownSections(text: string, baseUrl: string | undefined): { sections
       index += 2;
       for (; index < lines.length && isTableRow(lines[index]!); index++) rows.push(withImages(lines[index]!, baseUrl, builder, tableCells));
       index--;
-      builder.table({ header: header.map(stripInline), rows: rows.map((cells) => cells.map(stripInline)) });
+      // Every row repeats its column's header: bounded, or a long header over many short rows multiplies the text.
+      builder.table({ header: header.map((cell) => stripInline(cell).slice(0, MAX_HEADER_LENGTH)), rows: rows.map((cells) => cells.map(stripInline)) });
       continue;
     }
     builder.line(inFence ? line : stripInline(withImages(line, baseUrl, builder, (rest) => rest)));
@@ -120,6 +121,8 @@ function markdownSections(text: string, baseUrl: string | undefined): { sections
 }
 
 // Bounded runs: unbounded, a line of many unclosed `![a](` cost time quadratic in its length (100 kB: 10 s).
+const MAX_HEADER_LENGTH = 200;
+
 const MARKDOWN_IMAGE = /!\[([^\]]{0,1000})\]\(\s*<?([^)\s>]{1,2048})>?(?:\s+["']([^"']{0,1000})["'])?\s*\)/g;
 
 /**

@@ -34,7 +34,12 @@ export function uploadRoutes(options: {
   router.get('/v1/admin/uploads', ...options.guard, async (_request: Request, response: Response) => {
     const [files, documents] = await Promise.all([options.documents.uploads(), options.store.documentHashes()]);
     const docIds = new Map<string, string[]>();
-    for (const [docId, document] of documents) docIds.set(document.sourcePath, [...(docIds.get(document.sourcePath) ?? []), docId]);
+    // Appended in place: a FAQ sheet is a document per row, and copying the list per row was quadratic in them.
+    for (const [docId, document] of documents) {
+      const ids = docIds.get(document.sourcePath);
+      if (ids) ids.push(docId);
+      else docIds.set(document.sourcePath, [docId]);
+    }
     response.json({
       uploads: files.map((file) => ({ ...file, docIds: docIds.get(file.path) ?? [], served: docIds.has(file.path) })),
       rollback: UPLOAD_ROLLBACK_NOTE,

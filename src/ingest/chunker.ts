@@ -134,11 +134,20 @@ function chunkTable(section: Section, table: TableBlock, options: ChunkOptions):
 
 /** Each image goes with the chunk that holds the text just before it (the first chunk when it opens the section). */
 function attachImages(section: Section, chunks: Chunk[], ends: number[]): void {
+  // The first chunk ending at or after an image is the first whose running maximum end is: a binary search over
+  // the running maxima, not a scan per image (a hostile page has as many images as it likes).
+  const reach: number[] = [];
+  for (const end of ends) reach.push(Math.max(end, reach[reach.length - 1] ?? end));
   for (const { at, ...image } of section.images ?? []) {
-    let index = ends.findIndex((end) => end >= at);
-    if (index < 0) index = chunks.length - 1;
-    const chunk = chunks[index];
-    if (chunk) chunk.images = [...(chunk.images ?? []), image];
+    let low = 0;
+    let high = reach.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((reach[middle] ?? 0) >= at) high = middle;
+      else low = middle + 1;
+    }
+    const chunk = chunks[low < reach.length ? low : chunks.length - 1];
+    if (chunk) (chunk.images ??= []).push(image);
   }
 }
 

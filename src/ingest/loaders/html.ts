@@ -96,6 +96,9 @@ function headingAnchor(heading: HTMLElement): string | undefined {
   return inner?.getAttribute('id')?.trim() || inner?.getAttribute('name')?.trim() || undefined;
 }
 
+const MAX_HEADER_ROWS = 3;
+const MAX_HEADER_LENGTH = 200;
+
 /**
  * A table's header and rows. The header is the `<thead>` row, else a first row of `<th>` cells only; a table with
  * neither has none (its rows are cell text alone). A cell spanning columns repeats under each of them, so a row
@@ -111,8 +114,13 @@ export function readTable(table: HTMLElement): TableBlock {
   if (!headerRows.length && rows[0]?.cells.length && rows[0].cells.every((cell) => cell.rawTagName.toLowerCase() === 'th')) headerRows = [rows[0]];
   // Two header rows (a group over its columns) read as "Group Column".
   const header: string[] = [];
-  for (const row of headerRows) expand(row.cells).forEach((text, index) => (header[index] = [header[index], text].filter(Boolean).join(' ')));
-  const body = rows.filter((row) => !headerRows.includes(row) && row.cells.length).map((row) => expand(row.cells));
+  // Every row repeats its column's header, so the header is bounded (a few rows, a name's length): a page of 10,000
+  // header rows made each column's header as long as the table and the table's text past V8's longest string.
+  for (const row of headerRows.slice(0, MAX_HEADER_ROWS))
+    expand(row.cells).forEach((text, index) => (header[index] = [header[index], text].filter(Boolean).join(' ').slice(0, MAX_HEADER_LENGTH)));
+  // A set, not a list lookup per row: a hostile page's thousands of header rows made it header rows × rows.
+  const inHeader = new Set(headerRows);
+  const body = rows.filter((row) => !inHeader.has(row) && row.cells.length).map((row) => expand(row.cells));
   const caption = clean(table.querySelector('caption')?.text ?? '');
   return { header: Array.from(header, (text) => text ?? ''), rows: body.filter((cells) => cells.some(Boolean)), ...(caption ? { caption } : {}) };
 }

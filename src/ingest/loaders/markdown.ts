@@ -95,13 +95,13 @@ function markdownSections(text: string, baseUrl: string | undefined): { sections
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!;
     if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
-    const heading = inFence ? null : /^(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
+    const heading = inFence ? undefined : atxHeading(line);
     if (heading) {
       // `## Setup {#setup}` (Pandoc, kramdown, Hugo) names its anchor; otherwise the slug a renderer would make.
-      const explicit = /\s*\{#([^\s}]+)\}$/.exec(heading[2]!);
-      const title = stripInline(explicit ? heading[2]!.slice(0, explicit.index) : heading[2]!);
+      const explicit = explicitAnchor(heading.text);
+      const title = stripInline(explicit ? explicit.before : heading.text);
       firstHeading ??= title;
-      builder.heading(heading[1]!.length, title, explicit?.[1] ?? (slug(title) || undefined));
+      builder.heading(heading.level, title, explicit?.id ?? (slug(title) || undefined));
       continue;
     }
     if (!inFence && isTableRow(line) && isDelimiterRow(lines[index + 1]) && tableCells(lines[index + 1]!).length === tableCells(line).length) {
@@ -110,7 +110,8 @@ function markdownSections(text: string, baseUrl: string | undefined): { sections
       index += 2;
       for (; index < lines.length && isTableRow(lines[index]!); index++) rows.push(withImages(lines[index]!, baseUrl, builder, tableCells));
       index--;
-      builder.table({ header: header.map(stripInline), rows: rows.map((cells) => cells.map(stripInline)) });
+      // Every row repeats its column's header: bounded, or a long header over many short rows multiplies the text.
+      builder.table({ header: header.map((cell) => stripInline(cell).slice(0, MAX_HEADER_LENGTH)), rows: rows.map((cells) => cells.map(stripInline)) });
       continue;
     }
     builder.line(inFence ? line : stripInline(withImages(line, baseUrl, builder, (rest) => rest)));
@@ -119,7 +120,10 @@ function markdownSections(text: string, baseUrl: string | undefined): { sections
   return { sections: builder.sections, firstHeading };
 }
 
-const MARKDOWN_IMAGE = /!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+["']([^"']*)["'])?\s*\)/g;
+// Bounded runs: unbounded, a line of many unclosed `![a](` cost time quadratic in its length (100 kB: 10 s).
+const MAX_HEADER_LENGTH = 200;
+
+const MARKDOWN_IMAGE = /!\[([^\]]{0,1000})\]\(\s*<?([^)\s>]{1,2048})>?(?:\s+["']([^"']{0,1000})["'])?\s*\)/g;
 
 /**
  * Takes a line's images out into references (alt text, title as caption), leaving the rest of the line. An image
@@ -137,7 +141,28 @@ function withImages<T>(line: string, baseUrl: string | undefined, builder: Secti
 
 /** A GitHub pipe-table row: has a pipe outside code (a line of prose with one "|" is rare, and needs the delimiter row below it). */
 const isTableRow = (line: string | undefined) => Boolean(line?.includes('|')) && (line ?? '').trim().length > 1;
-const isDelimiterRow = (line: string | undefined) => line !== undefined && /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/.test(line) && line.includes('-');
+const isDelimiterRow = (line: string | undefined) => Boolean(line?.includes('-')) && tableCells(line ?? '').every((cell) => /^:?-+:?$/.test(cell));
+
+// Headings are read without a backtracking pattern: `/^(#{1,6})\s+(.+?)\s*#*\s*$/` took time cubic in a line of
+// spaces (an 8 kB line: minutes, with the event loop blocked), and `\s*\{#…\}$` quadratic in repeated openings.
+
+/** An ATX heading (`## Title ##`): its level and text, the closing hashes and surrounding spaces dropped. */
+function atxHeading(line: string): { level: number; text: string } | undefined {
+  const open = /^(#{1,6})\s/.exec(line);
+  if (!open) return undefined;
+  const body = line.slice(open[1]!.length).trim();
+  let end = body.length;
+  while (end > 0 && body[end - 1] === '#') end--;
+  const text = body.slice(0, end).trimEnd() || body;
+  return text ? { level: open[1]!.length, text } : undefined;
+}
+
+/** A heading's trailing `{#id}`: the id, and the text before it. */
+function explicitAnchor(text: string): { id: string; before: string } | undefined {
+  const at = text.lastIndexOf('{#');
+  const id = at < 0 ? undefined : /^\{#([^\s}]+)\}$/.exec(text.slice(at))?.[1];
+  return id ? { id, before: text.slice(0, at).trimEnd() } : undefined;
+}
 
 function tableCells(line: string): string[] {
   const trimmed = line
@@ -150,8 +175,8 @@ function tableCells(line: string): string[] {
 /** Drops Markdown syntax that carries no meaning for retrieval, keeping link and image text. */
 function stripInline(line: string): string {
   return line
-    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
+    .replace(/!\[([^\]]{0,1000})\]\([^)]{0,2048}\)/g, '$1')
+    .replace(/\[([^\]]{1,1000})\]\([^)]{0,2048}\)/g, '$1')
     .replace(/(\*\*|__)(.+?)\1/g, '$2')
     .replace(/(^|[^*])\*(?!\s)(.+?)\*/g, '$1$2')
     .replace(/`([^`]+)`/g, '$1')

@@ -51,7 +51,8 @@ export function pageSections(text: string, headingPath: string[]): Section[] {
     while (width >= 2 && end < lines.length && lines[end]!.includes('\t') && cells(lines[end]!).length === width) end++;
     if (end - index >= 3) {
       flushProse();
-      const table = { header: cells(lines[index]!), rows: lines.slice(index + 1, end).map(cells) };
+      // Every row repeats its column's header: bounded, or a long first line over many short rows multiplies the text.
+      const table = { header: cells(lines[index]!).map((cell) => cell.slice(0, 200)), rows: lines.slice(index + 1, end).map(cells) };
       sections.push({ headingPath, text: tableText(table), table });
       index = end;
     } else {

@@ -48,7 +48,19 @@ export class SectionBuilder {
   /** Closes the text collected so far into a section (whitespace collapsed per line, empty lines dropped). */
   flush(): void {
     const cleanLines = this.lines.map((line) => line.replace(/\s+/g, ' ').trim());
-    const images = this.images.map(({ at, ...image }) => ({ ...image, at: cleanLines.slice(0, at).filter(Boolean).join('\n').length }));
+    // Offsets of each line start in the joined text, computed once: per image it would be quadratic on a page of
+    // many images (a crawled page is hostile input).
+    const offsets = [0];
+    let length = 0;
+    let kept = 0;
+    for (const line of cleanLines) {
+      if (line) {
+        length += line.length;
+        kept++;
+      }
+      offsets.push(kept ? length + kept - 1 : 0);
+    }
+    const images = this.images.map(({ at, ...image }) => ({ ...image, at: offsets[Math.min(at, cleanLines.length)] ?? 0 }));
     this.lines = [];
     this.images = [];
     // A section of images alone is searchable by their alt text and captions.

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { notFound } from '../errors.js';
 import type { Handoffs } from '../handoff/handoffs.js';
 import type { SharedState } from '../state/shared-state.js';
+import { actor, auditTrail } from './audit-trail.js';
 
-const AUDIT_MAX_LENGTH = 10_000;
 const handoffId = z.string().uuid('handoff ids are UUIDs');
 
 /**
@@ -13,6 +13,7 @@ const handoffId = z.string().uuid('handoff ids are UUIDs');
  */
 export function handoffAdminRoutes(options: { guard: RequestHandler[]; handoffs: Handoffs; state: SharedState }): Router {
   const router = Router();
+  const audit = auditTrail(options.state);
   const find = async (id: string) => {
     const handoff = await options.handoffs.find(id);
     if (!handoff) throw notFound('handoff_not_found', `No handoff request ${id} (requests are kept for RETENTION_HANDOFF_DAYS)`);
@@ -28,9 +29,8 @@ export function handoffAdminRoutes(options: { guard: RequestHandler[]; handoffs:
   });
   router.post('/v1/admin/handoffs/:id/close', ...options.guard, async (request: Request, response: Response) => {
     const id = handoffId.parse(request.params.id);
-    const by = request.apiKey?.id ?? 'unknown';
-    const closed = await options.handoffs.close(await find(id), by);
-    await options.state.appendLog('audit', { action: 'handoff.close', by, at: new Date().toISOString(), handoff: id }, AUDIT_MAX_LENGTH).catch(() => undefined);
+    const closed = await options.handoffs.close(await find(id), actor(request));
+    await audit(request, 'handoff.close', { handoff: id });
     response.json({ id, status: 'closed', closed });
   });
   return router;

@@ -6,8 +6,7 @@ import type { IngestJobs } from '../ingest/jobs.js';
 import { LockHeldError } from '../ingest/lock.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { KnowledgeStore } from '../store/knowledge-store.js';
-
-const AUDIT_MAX_LENGTH = 10_000;
+import { actor, auditTrail } from './audit-trail.js';
 
 /**
  * What a rollback does to uploads (issue 26, item 13): it restores the table, never the files. An uploaded file
@@ -31,6 +30,7 @@ export function uploadRoutes(options: {
   onConflict?: () => void;
 }): Router {
   const router = Router();
+  const audit = auditTrail(options.state);
   router.get('/v1/admin/uploads', ...options.guard, async (_request: Request, response: Response) => {
     const [files, documents] = await Promise.all([options.documents.uploads(), options.store.documentHashes()]);
     const docIds = new Map<string, string[]>();
@@ -50,13 +50,11 @@ export function uploadRoutes(options: {
     const file = (await options.documents.uploads()).find((upload) => upload.name === name);
     if (!file) throw notFound('upload_not_found', `No upload "${name}" in the uploads folder`);
     // The file goes under the job's lock, as an upload arrives: a running ingestion never sees it half-way.
-    const job = await options.jobs.start('delete', { reason: `delete upload ${name}`, startedBy: request.apiKey?.id, prepare: () => options.documents.remove(file.path) }).catch((error) => {
+    const job = await options.jobs.start('delete', { reason: `delete upload ${name}`, startedBy: actor(request), prepare: () => options.documents.remove(file.path) }).catch((error) => {
       if (error instanceof LockHeldError) options.onConflict?.();
       throw error;
     });
-    await options.state
-      .appendLog('audit', { action: 'upload.delete', by: request.apiKey?.id ?? 'unknown', at: new Date().toISOString(), upload: file.path, job: job.id }, AUDIT_MAX_LENGTH)
-      .catch(() => undefined);
+    await audit(request, 'upload.delete', { upload: file.path, job: job.id });
     response.status(202).location(`/v1/admin/jobs/${job.id}`).json({ upload: file, job });
   });
   return router;

@@ -53,6 +53,8 @@ async function main() {
       'no-rules': { type: 'boolean', default: false },
       conversations: { type: 'string' },
       'red-team': { type: 'string' },
+      // Questions in other languages: the weight of a passage's translation (tuning.ts translationAgreement); 0 is off.
+      'translation-agreement': { type: 'string' },
     },
   });
   const config = loadConfig();
@@ -63,7 +65,11 @@ async function main() {
     embedders,
     reranker,
     rerankTopN: config.RERANKER_TOP_N,
-    tuning: { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES },
+    tuning: {
+      ...DEFAULT_TUNING,
+      candidates: config.RETRIEVAL_CANDIDATES,
+      ...(values['translation-agreement'] !== undefined ? { translationAgreement: Number(values['translation-agreement']) } : {}),
+    },
     threshold,
     extractive: !values['no-extractive'],
     quoteMiddleBand: values['quote-middle-band'],

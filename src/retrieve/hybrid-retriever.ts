@@ -2,13 +2,14 @@ import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import type { ChunkFilter, ScoredChunk } from '../store/knowledge-store.js';
 import type { LanguageCode } from '../text/language.js';
 import { type Candidate, type RankedList, boostLines, fuseLists } from './fusion.js';
+import { agreeAcrossTranslations, type VectorHit } from './translation-agreement.js';
 import { DEFAULT_TUNING, type ListSource, type RetrievalTuning, weightsFor } from './tuning.js';
 
 /** What the retriever needs from the store; KnowledgeStore satisfies it. */
 export interface SearchIndex {
   /** Vector columns of the table and their dimensions. */
   readonly dimensions: Record<string, number>;
-  vectorSearch(vector: Float32Array, limit: number, filter?: ChunkFilter, column?: string): Promise<ScoredChunk[]>;
+  vectorSearch(vector: Float32Array, limit: number, filter?: ChunkFilter, column?: string, options?: { withVectors?: boolean }): Promise<ScoredChunk[]>;
   fullTextSearch(text: string, limit: number, filter?: ChunkFilter): Promise<ScoredChunk[]>;
   /** Share of the rows in this language, 0 to 1 (without it, every covering space is searched). */
   languageShare?(lang: string): Promise<number>;
@@ -85,17 +86,26 @@ export class HybridRetriever {
       embedMs = Math.max(embedMs, performance.now() - started);
       // A language space holds real vectors only for its languages; other rows are zero vectors.
       const filter: ChunkFilter | undefined = restricted || space.languages ? { ...lines, languages: space.languages } : undefined;
-      const search = await timed(() => this.index.vectorSearch(vector, k, filter, space.column));
-      return { list: { source: `dense:${space.column}`, hits: search.value, languages: space.languages } as RankedList, ms: search.ms };
+      // The multilingual space (a question in a language the knowledge base is not written in) reads its hits'
+      // vectors to pair each passage with its translation (translation-agreement.ts).
+      const agree = space.otherLanguages === true && this.tuning.translationAgreement > 0;
+      const search = await timed(() => this.index.vectorSearch(vector, k, filter, space.column, agree ? { withVectors: true } : undefined));
+      const source = `dense:${space.column}` as const;
+      if (!agree) return { list: { source, hits: search.value, languages: space.languages } as RankedList, ms: search.ms };
+      const agreed = agreeAcrossTranslations({ source, hits: [], languages: space.languages }, search.value as VectorHit[], this.tuning.translationAgreement);
+      const raw = { source, hits: (search.value as VectorHit[]).map(({ vector: _vector, ...hit }) => hit as ScoredChunk), languages: space.languages } as RankedList;
+      return { list: raw, fused: agreed, ms: search.ms };
     });
     const [denseResults, lexicalResult] = await Promise.all([Promise.all(dense), lexical]);
     const lists: RankedList[] = [...denseResults.map((result) => result.list), { source: 'lexical', hits: lexicalResult.value }];
+    // Fusion orders by the agreed scores where there are some; the raw lists stay the evidence.
+    const fusing: RankedList[] = [...denseResults.map((result) => ('fused' in result && result.fused) || result.list), lists[lists.length - 1]];
     const searchMs = performance.now() - started - embedMs;
     const vectorMs = Math.max(0, ...denseResults.map((result) => result.ms));
     const fullTextMs = lexicalResult.ms;
 
     const fuseStarted = performance.now();
-    const candidates = boostLines(fuseLists(lists, weights), options.preferLines ?? [], this.tuning.lineBoost);
+    const candidates = boostLines(fuseLists(fusing, weights), options.preferLines ?? [], this.tuning.lineBoost);
     const fuseMs = performance.now() - fuseStarted;
     return { lists, candidates, timings: { embedMs, searchMs, vectorMs, fullTextMs, fuseMs } };
   }

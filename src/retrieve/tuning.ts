@@ -27,6 +27,11 @@ export interface RetrievalTuning {
    * the only dense path to answers written in the other language, and is searched too.
    */
   ownSpaceAloneShare: number;
+  /**
+   * A question in another language: a passage's multilingual score gains this much of its translation's score
+   * (translation-agreement.ts); 0 turns it off.
+   */
+  translationAgreement: number;
 }
 
 /** Measured on ../shared/data/xquad-multilingual (docs/operations.md "Languages"). */
@@ -54,6 +59,8 @@ export const DEFAULT_TUNING: RetrievalTuning = Object.freeze({
   // saves the second model call and vector search (bench:ask). On a Chinese-only table the English space is
   // empty and the primary finds the answers (test/integration/answer-quality.test.ts).
   ownSpaceAloneShare: 0.9,
+  // Measured on xquad-multilingual at the document level before it was built (docs/evaluation.md "Other languages").
+  translationAgreement: 0.5,
 });
 
 /**

@@ -148,7 +148,8 @@ export interface KnowledgeStore {
   currentVersionTagged(): Promise<boolean>;
   /** Share of the rows in this language, 0 to 1. */
   languageShare(lang: string): Promise<number>;
-  vectorSearch(vector: Float32Array, limit: number, filter?: ChunkFilter, column?: string): Promise<ScoredChunk[]>;
+  /** `withVectors`: each hit also carries the `vector` it was found by (translation agreement reads it). */
+  vectorSearch(vector: Float32Array, limit: number, filter?: ChunkFilter, column?: string, options?: { withVectors?: boolean }): Promise<ScoredChunk[]>;
   fullTextSearch(text: string, limit: number, filter?: ChunkFilter): Promise<ScoredChunk[]>;
   listVersions(): Promise<KnowledgeVersion[]>;
   needsCleanup(policy: { keepVersions: number; keepDays: number }): Promise<boolean>;

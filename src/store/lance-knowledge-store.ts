@@ -403,9 +403,11 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     return derived.total ? count / derived.total : 0;
   }
 
-  async vectorSearch(vector: Float32Array, limit: number, filter?: ChunkFilter, column = 'vector'): Promise<ScoredChunk[]> {
+  async vectorSearch(vector: Float32Array, limit: number, filter?: ChunkFilter, column = 'vector', options: { withVectors?: boolean } = {}): Promise<ScoredChunk[]> {
     const metric = (await this.metrics())[column] ?? 'cosine';
-    const { columns, where } = await this.searchShape(filter);
+    const shape = await this.searchShape(filter);
+    const where = shape.where;
+    const columns = options.withVectors ? [...shape.columns, column] : shape.columns;
     // `ef`: how wide the HNSW search looks when an index exists (ignored by a flat scan); 4× the hits asked for.
     let query = this.table
       .vectorSearch(Array.from(vector))
@@ -419,7 +421,10 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     if (this.derived?.search?.indexed.has(column)) query = query.refineFactor(1);
     if (where) query = query.where(where);
     // Cosine (or, for unit vectors, dot) distance → similarity in [-1, 1]; comparable across questions, unlike fused ranks.
-    return hitsOf(await query.toArrow(), columns, '_distance', (distance) => 1 - distance);
+    const hits = hitsOf(await query.toArrow(), columns, '_distance', (distance) => 1 - distance);
+    // Asked-for vectors travel as `vector`, whichever column they came from.
+    if (options.withVectors && column !== 'vector') for (const hit of hits as unknown as Record<string, unknown>[]) [hit.vector, hit[column]] = [hit[column], undefined];
+    return hits;
   }
 
   async fullTextSearch(text: string, limit: number, filter?: ChunkFilter): Promise<ScoredChunk[]> {

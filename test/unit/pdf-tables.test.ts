@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { chunkSections, type Section } from '../../src/ingest/chunker.js';
 import { findTables, type PdfTextItem } from '../../src/ingest/loaders/pdf-layout.js';
-import { loadPdf } from '../../src/ingest/loaders/pdf.js';
+import { loadPdf, pdfPageSections } from '../../src/ingest/loaders/pdf.js';
 import { drawPdf } from '../support/pdf.js';
 
 // One token per Latin word or symbol: easy to reason about.
@@ -124,5 +124,16 @@ describe('what is not a table', () => {
     expect(findTables([...row(['Model', 'Battery'], 0), ...row(['Band 3', '14 days'], 4), ...row(['Watch', '10 days'], 8)], 800)).toEqual([]);
     const spanning = [...row(['Model', 'Battery'], 0), ...row(['Band 3', '14 days'], 1), item('A sentence running across the whole page width.', 50, 2, 240), ...row(['Watch', '10 days'], 3)];
     expect(findTables(spanning, 800)).toEqual([]);
+  });
+
+  it('a page of tens of thousands of lines (hostile input) is read whole: aligned prose skipped in one pass, a long table kept', () => {
+    const prose = Array.from({ length: 20_000 }, (_, row) => [
+      item(`Left column line ${row} of a long article text`, 50, row, 200),
+      item(`Right column line ${row} of the same text`, 300, row, 200),
+    ]).flat();
+    const table = Array.from({ length: 30_000 }, (_, row) => [item(row ? `Model ${row}` : 'Model', 50, 20_001 + row), item(row ? `${row} g` : 'Weight', 200, 20_001 + row)]).flat();
+    const { sections } = pdfPageSections([...prose, ...table], 1_000_000, ['p. 1']);
+    expect(sections.filter((section) => section.table).map((section) => section.table?.rows.length)).toEqual([29_999]);
+    expect(sections[0]?.text).toContain('Right column line 19999');
   });
 });

@@ -84,8 +84,9 @@ export function findTables(items: readonly PdfTextItem[], pageHeight: number, ca
   while (start < rows.length) {
     const row = rows[start]!;
     const run = row.cells.length >= 2 ? extend(rows, start + 1, columnsOf(row), row) : undefined;
-    if (run && run.rows.length >= 3 && !proseLike(run.rows)) {
-      tables.push(toTable(run.rows, run.columns, rows, start, run.end, pageHeight, false));
+    if (run && run.rows.length >= 3) {
+      if (!proseLike(run.rows)) tables.push(toTable(run.rows, run.columns, rows, start, run.end, pageHeight, false));
+      // Aligned prose is skipped whole: starting again at each of its lines would be quadratic in a page's lines.
       start = run.end;
     } else {
       start++;
@@ -108,7 +109,7 @@ function toRows(items: readonly PdfTextItem[]): Row[] {
   }
   return lines.map((line) => {
     line.sort((a, b) => a.x - b.x);
-    const height = Math.max(...line.map((word) => word.height));
+    const height = line.reduce((highest, word) => Math.max(highest, word.height), 0);
     const cells: Cell[] = [];
     for (const word of line) {
       const cell = cells[cells.length - 1];
@@ -218,9 +219,14 @@ const textColumns = (text: string) => text.length + (text.match(/[\u3000-\u9fff\
  * markers; a key/value list has no header row (reading its first line as one would pin it to every other).
  */
 function proseLike(rows: readonly Row[]): boolean {
-  const width = Math.max(...rows.map((row) => row.cells.length));
+  return notATable(rows.map((row) => row.cells.map((cell) => cell.text)));
+}
+
+/** proseLike over rows of cell texts: also what keeps tab-separated lines of two-column prose from being a table. */
+export function notATable(rows: readonly (readonly string[])[]): boolean {
+  const width = rows.reduce((widest, row) => Math.max(widest, row.length), 0);
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-  const columns = Array.from({ length: width }, (_, index) => rows.map((row) => row.cells[index]?.text ?? '').filter(Boolean));
+  const columns = Array.from({ length: width }, (_, index) => rows.map((row) => row[index] ?? '').filter(Boolean));
   if (columns.every((cells) => median(cells.map(textColumns)) >= PROSE_LINE)) return true;
   return columns[0]!.every((cell) => LIST_MARKER.test(cell) || /[:：]$/.test(cell));
 }

@@ -2,7 +2,7 @@ import { getDocument, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFPageProxy, TextItem } from 'pdfjs-dist/types/src/display/api.js';
 import { type Section, type TableBlock, tableText } from '../chunker.js';
 import { type SourceDocument, UnreadableFileError } from '../document.js';
-import { type Column, findTables, type PdfTextItem } from './pdf-layout.js';
+import { type Column, findTables, notATable, type PdfTextItem } from './pdf-layout.js';
 import { titleFromPath } from './text-content.js';
 
 /**
@@ -76,7 +76,17 @@ export function pdfPageSections(
   const tables = findTables(items, pageHeight, carried?.columns);
   if (!tables.length) return { sections: pageSections(itemsText(items), headingPath) };
   const inTable = new Set(tables.flatMap((table) => [...table.items]));
-  const placed = tables.map((table) => ({ table, first: Math.min(...table.items), last: Math.max(...table.items) })).sort((a, b) => a.first - b.first);
+  // A loop, not Math.min(...items): a page of many thousand items would overflow the call stack.
+  const span = (items: Set<number>) => {
+    let first = Number.POSITIVE_INFINITY;
+    let last = -1;
+    for (const index of items) {
+      first = Math.min(first, index);
+      last = Math.max(last, index);
+    }
+    return { first, last };
+  };
+  const placed = tables.map((table) => ({ table, ...span(table.items) })).sort((a, b) => a.first - b.first);
   const sections: Section[] = [];
   let prose: PdfTextItem[] = [];
   let cursor = 0;
@@ -155,15 +165,17 @@ export function pageSections(text: string, headingPath: string[]): Section[] {
     const width = lines[index]!.includes('\t') ? cells(lines[index]!).length : 0;
     let end = index;
     while (width >= 2 && end < lines.length && lines[end]!.includes('\t') && cells(lines[end]!).length === width) end++;
-    if (end - index >= 3) {
+    const run = end - index >= 3 ? lines.slice(index, end).map(cells) : undefined;
+    if (run && !notATable(run)) {
       flushProse();
       // Every row repeats its column's header: bounded, or a long first line over many short rows multiplies the text.
-      const table = { header: cells(lines[index]!).map((cell) => cell.slice(0, 200)), rows: lines.slice(index + 1, end).map(cells) };
+      const table = { header: run[0]!.map((cell) => cell.slice(0, 200)), rows: run.slice(1) };
       sections.push({ headingPath, text: tableText(table), table });
       index = end;
     } else {
-      prose.push(lines[index]!.replace(/\t/g, ' '));
-      index++;
+      // Tabbed prose (two columns read across) is passed whole: starting again at each of its lines would be quadratic.
+      const next = run ? end : index + 1;
+      for (; index < next; index++) prose.push(lines[index]!.replace(/\t/g, ' '));
     }
   }
   flushProse();

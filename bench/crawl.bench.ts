@@ -1,6 +1,6 @@
 /**
  * `npm run bench:crawl [-- --runs 3]`: the website fetcher against the local help centre generated from the
- * sample knowledge base (test/support/help-centre-site.ts: 236 addresses, sitemap index, robots.txt, ETags,
+ * sample knowledge base (test/support/help-centre-site.ts: 191 articles and FAQ pages, sitemap index, robots.txt, ETags,
  * print views canonical to their articles). Three numbers, each the median of the runs:
  *
  * - cold crawl: no snapshot; every page downloaded, extracted (Readability over linkedom) and hashed;

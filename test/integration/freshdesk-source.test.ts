@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { CrawlContext } from '../../src/ingest/sources/crawl-website.js';
 import { SourceSyncError } from '../../src/ingest/sources/crawl-website.js';
-import { importFreshdesk, nextLink } from '../../src/ingest/sources/freshdesk.js';
+import { importFreshdesk, MAX_FOLDER_DEPTH, nextLink } from '../../src/ingest/sources/freshdesk.js';
 import { parseFetchAllow } from '../../src/ingest/sources/safe-fetch.js';
 import { type FreshdeskSource, sourceSpec } from '../../src/ingest/sources/source-config.js';
 import { loadSourceDocuments, syncSources } from '../../src/ingest/sources/sync-sources.js';
@@ -120,6 +120,85 @@ describe('Freshdesk solutions as a source', () => {
     } finally {
       await temp.remove();
     }
+  });
+});
+
+describe('Freshdesk subfolders and translations', () => {
+  // Subfolders two levels down, a visible subfolder under a logged-in-only folder, a chain of nested folders deeper
+  // than an import reads, and the Chinese pages as zh-CN translations of their English articles.
+  let nested: FreshdeskDouble;
+  let nestedServer: Server;
+  let multilingual: FreshdeskSource;
+  const deeper = MAX_FOLDER_DEPTH + 2;
+  beforeAll(async () => {
+    nested = new FreshdeskDouble(new HelpCentreSite('knowledge'), apiKey, { subfolders: true, nestedDepth: deeper, translations: true });
+    ({ server: nestedServer, base: nested.base } = await listenLocal(nested.handler));
+    multilingual = sourceSpec.parse({ id: 'fd', type: 'freshdesk', baseUrl: nested.base, portalUrl: 'https://support.lumora.example', language: 'en', languages: ['zh-CN'] }) as FreshdeskSource;
+  });
+  afterAll(() => nestedServer?.close());
+
+  it('reads subfolders recursively down to MAX_FOLDER_DEPTH, and nothing under a folder not visible to all users', async () => {
+    const { snapshot, report } = await importFreshdesk(multilingual, undefined, context);
+    const ids = new Set(
+      Object.values(snapshot.pages)
+        .filter((page) => !page.document.metadata?.freshdeskLanguage)
+        .map((page) => freshdeskId(page.document)),
+    );
+    const expected = nested.visible(MAX_FOLDER_DEPTH);
+    expect([...ids].sort()).toEqual(expected.map((article) => article.id).sort());
+    // Articles in subfolders one and two levels down are in; so is the nested chain down to the bound, not below.
+    expect(expected.filter((article) => nested.depthIfVisible(article.folder_id) === 2).length).toBeGreaterThan(3);
+    const nestedTitles = Object.values(snapshot.pages)
+      .map((page) => page.document.title)
+      .filter((title) => title.startsWith('Nested article'));
+    expect(nestedTitles.sort()).toEqual(Array.from({ length: MAX_FOLDER_DEPTH }, (_, index) => `Nested article ${index + 1}`).sort());
+    expect(report.warnings).toContain(`subfolders deeper than ${MAX_FOLDER_DEPTH} levels left out`);
+    // A subfolder visible to all under a logged-in-only folder holds articles, none of them imported; its list is never asked for.
+    const hidden = nested.folders.filter((folder) => folder.visibility === 1 && folder.parent_folder_id !== null && nested.depthIfVisible(folder.id) < 0);
+    const hiddenArticles = nested.articles.filter((article) => hidden.some((folder) => folder.id === article.folder_id) && article.status === 2);
+    expect(hiddenArticles.length).toBeGreaterThan(1);
+    expect(hiddenArticles.some((article) => ids.has(article.id))).toBe(false);
+    expect(nested.requests.some((entry) => hidden.some((folder) => entry.path.startsWith(`/api/v2/solutions/folders/${folder.id}/`)))).toBe(false);
+    expect(nested.requests.some((entry) => /\/folders\/\d+\/subfolders\?per_page=100$/.test(entry.path))).toBe(true);
+  });
+
+  it('imports published translations as documents in their language at the portal address for it', async () => {
+    const { snapshot, report } = await importFreshdesk(multilingual, undefined, context);
+    const translations = Object.values(snapshot.pages)
+      .map((page) => page.document)
+      .filter((document) => document.metadata?.freshdeskLanguage === 'zh-CN');
+    const expected = nested.visibleTranslations(MAX_FOLDER_DEPTH);
+    expect(nested.translations.length - expected.length).toBeGreaterThan(0); // drafts, left out
+    expect(translations.map(freshdeskId).sort()).toEqual(expected.map((translation) => translation.id).sort());
+    expect(translations.every((document) => document.lang === 'zh' && document.docId === `https://support.lumora.example/zh-CN/support/solutions/articles/${freshdeskId(document)}`)).toBe(true);
+    // The original stays, in English, at its own address.
+    const [first] = translations;
+    const original = snapshot.pages[`https://support.lumora.example/support/solutions/articles/${freshdeskId(first!)}`]!.document;
+    expect(original.lang).toBe('en');
+    expect(original.title).not.toBe(first!.title);
+    expect(report.pages).toBe(nested.visible(MAX_FOLDER_DEPTH).length + expected.length);
+  });
+
+  it('keeps incremental sync by updated_at for translations: one changed is re-read, one deleted removed, the rest kept', async () => {
+    const first = await importFreshdesk(multilingual, undefined, context);
+    const unchanged = await importFreshdesk(multilingual, first.snapshot, context);
+    expect(unchanged.report).toMatchObject({ pagesFetched: 0, pagesRemoved: 0, pagesSkipped: first.report.pages });
+    const [changed, deleted] = nested.visibleTranslations(MAX_FOLDER_DEPTH);
+    changed!.description = `${changed!.description}<p>充电盒的新段落。</p>`;
+    changed!.updated_at = '2027-02-01T00:00:00Z';
+    nested.translations.splice(nested.translations.indexOf(deleted!), 1);
+    const next = await importFreshdesk(multilingual, unchanged.snapshot, context);
+    expect(next.report).toMatchObject({ pagesFetched: 1, pagesChanged: 1, pagesRemoved: 1 });
+    expect(next.snapshot.pages[`https://support.lumora.example/zh-CN/support/solutions/articles/${changed!.id}`]?.lastmod).toBe('2027-02-01T00:00:00Z');
+    expect(next.snapshot.cursor).toBe('2027-02-01T00:00:00Z');
+  });
+
+  it("says so when a language is not one of the helpdesk's, and imports the rest", async () => {
+    const french = { ...multilingual, languages: ['fr'] };
+    const { report } = await importFreshdesk(french, undefined, context);
+    expect(report.state).toBe('succeeded');
+    expect(report.pages).toBe(nested.visible(MAX_FOLDER_DEPTH).length);
+    expect(report.warnings).toContain('no published article translated to "fr" (is it one of the helpdesk\'s languages?)');
   });
 });
 

@@ -4,11 +4,15 @@ import type { HelpCentreSite } from './help-centre-site.js';
 /**
  * Test double of Freshdesk's solutions API (https://developers.freshdesk.com/api/#solutions), following its
  * documented protocol: Basic auth with the API key as user name and `X` as password (401 `invalid_credentials`
- * otherwise); `GET /api/v2/solutions/categories`, `/categories/{id}/folders`, `/folders/{id}/articles`, each a
- * JSON array paginated by `page` and `per_page` (default 30, at most 100; more is a 400) with a `link: <…>;
- * rel="next"` header while another page follows; 404 for an unknown id; 429 with `Retry-After` when told to.
- * Articles come from the generated help centre: each category of it a Freshdesk category with one folder visible
- * to all users (visibility 1) and one for logged-in users only (visibility 2); some articles are drafts (status 1).
+ * otherwise); `GET /api/v2/solutions/categories`, `/categories/{id}/folders` (the category's own folders),
+ * `/folders/{id}/subfolders`, `/folders/{id}/articles` and, for a translation, `/folders/{id}/articles/{language
+ * code}` (404 for a language the helpdesk does not have), each a JSON array paginated by `page` and `per_page`
+ * (default 30, at most 100; more is a 400) with a `link: <…>; rel="next"` header while another page follows; 404
+ * for an unknown id; 429 with `Retry-After` when told to. Articles come from the generated help centre: each
+ * category of it a Freshdesk category with one folder visible to all users (visibility 1) and one for logged-in
+ * users only (visibility 2); some articles are drafts (status 1). Options add subfolders (a visible one under a
+ * restricted folder among them), a chain of nested folders deeper than an import reads, and translations: the
+ * Chinese page of an English one becomes its `zh-CN` translation.
  */
 export interface FreshdeskArticle {
   id: number;
@@ -35,7 +39,9 @@ export interface FreshdeskFolder {
   description: string | null;
   visibility: number;
   category_id: number;
+  parent_folder_id: number | null;
   articles_count: number;
+  sub_folders_count: number;
   created_at: string;
   updated_at: string;
 }
@@ -44,6 +50,10 @@ export class FreshdeskDouble {
   readonly categories: { id: number; name: string; description: string | null; visible_in_portals: number[]; created_at: string; updated_at: string }[] = [];
   readonly folders: FreshdeskFolder[] = [];
   readonly articles: FreshdeskArticle[] = [];
+  /** Translations: an article's id with its text in another language. */
+  readonly translations: (FreshdeskArticle & { language: string })[] = [];
+  /** The helpdesk's languages besides the primary one (translated lists for others answer 404). */
+  readonly languages = ['zh-CN'];
   /** Every request: its path and query, and whether it carried the right key. */
   readonly requests: { path: string; authorized: boolean }[] = [];
   /** The next this-many requests answer 429 with `Retry-After: retryAfter`. */
@@ -53,11 +63,16 @@ export class FreshdeskDouble {
   nextOrigin?: string;
   base = '';
 
-  /** `releaseNotes`: that many extra English articles in one category (a folder with more than one page of them). */
+  /**
+   * `releaseNotes`: that many extra English articles in one category (a folder with more than one page of them);
+   * `subfolders`: each category's folders get subfolders, two levels under the visible one; `nestedDepth`: a chain
+   * of that many nested folders under the first category's visible folder, an article in each; `translations`:
+   * Chinese pages with an English counterpart are its zh-CN translation rather than articles of their own.
+   */
   constructor(
     site: HelpCentreSite,
     readonly apiKey: string,
-    options: { releaseNotes?: number } = {},
+    options: { releaseNotes?: number; subfolders?: boolean; nestedDepth?: number; translations?: boolean } = {},
   ) {
     let id = 43_000_000_000;
     const notes = Array.from({ length: options.releaseNotes ?? 0 }, (_, index) => ({
@@ -66,7 +81,10 @@ export class FreshdeskDouble {
       category: 'release-notes',
       updated: new Date(Date.UTC(2026, 5, 1 + index)).toISOString(),
     }));
+    const articleByPath = new Map<string, FreshdeskArticle>();
+    const translatedPages = [...site.pages.values()].filter((page) => options.translations && /\.zh$/.test(page.path) && site.pages.has(page.path.replace(/\.zh$/, '.en')));
     for (const page of [...site.pages.values(), ...notes]) {
+      if (translatedPages.includes(page as (typeof translatedPages)[number])) continue;
       let category = this.categories.find((entry) => entry.name === page.category);
       if (!category) {
         category = {
@@ -78,25 +96,14 @@ export class FreshdeskDouble {
           updated_at: '2026-01-01T00:00:00Z',
         };
         this.categories.push(category);
-        for (const visibility of [1, 2]) {
-          this.folders.push({
-            id: 43_000_200_000 + this.folders.length,
-            name: `${page.category} (${visibility === 1 ? 'all users' : 'logged-in users'})`,
-            description: null,
-            visibility,
-            category_id: category.id,
-            articles_count: 0,
-            created_at: '2026-01-01T00:00:00Z',
-            updated_at: '2026-01-01T00:00:00Z',
-          });
-        }
+        for (const visibility of [1, 2]) this.addFolder(`${page.category} (${visibility === 1 ? 'all users' : 'logged-in users'})`, visibility, category.id, null);
       }
       id++;
       // Every ninth article of a category sits in the logged-in users' folder; every twentieth is a draft.
       const folder = this.folders.filter((entry) => entry.category_id === category.id)[id % 9 === 0 ? 1 : 0];
       folder.articles_count++;
       const updated = page.updated.replace(/\.\d{3}Z$/, 'Z');
-      this.articles.push({
+      const created: FreshdeskArticle = {
         id,
         type: 1,
         category_id: category.id,
@@ -113,14 +120,102 @@ export class FreshdeskDouble {
         hits: 0,
         created_at: '2026-01-01T00:00:00Z',
         updated_at: updated,
+      };
+      this.articles.push(created);
+      if ('path' in page && typeof page.path === 'string') articleByPath.set(page.path, created);
+    }
+    if (options.subfolders) this.nestSubfolders();
+    if (options.nestedDepth) this.nestChain(options.nestedDepth);
+    translatedPages.forEach((page, index) => {
+      const original = articleByPath.get(page.path.replace(/\.zh$/, '.en'))!;
+      // Every tenth translation is still a draft.
+      const status = index % 10 === 9 ? 1 : 2;
+      this.translations.push({
+        ...original,
+        language: 'zh-CN',
+        title: page.title,
+        description: page.body,
+        description_text: page.body.replace(/<[^>]+>/g, ' '),
+        status,
+        updated_at: page.updated.replace(/\.\d{3}Z$/, 'Z'),
       });
+    });
+  }
+
+  private addFolder(name: string, visibility: number, categoryId: number, parent: FreshdeskFolder | null): FreshdeskFolder {
+    const folder: FreshdeskFolder = {
+      id: 43_000_200_000 + this.folders.length,
+      name,
+      description: null,
+      visibility,
+      category_id: categoryId,
+      parent_folder_id: parent?.id ?? null,
+      articles_count: 0,
+      sub_folders_count: 0,
+      created_at: '2026-01-01T00:00:00Z',
+      updated_at: '2026-01-01T00:00:00Z',
+    };
+    if (parent) parent.sub_folders_count++;
+    this.folders.push(folder);
+    return folder;
+  }
+
+  private move(article: FreshdeskArticle, to: FreshdeskFolder): void {
+    this.folders.find((folder) => folder.id === article.folder_id)!.articles_count--;
+    article.folder_id = to.id;
+    to.articles_count++;
+  }
+
+  /** Under each category's visible folder, a subfolder and a sub-subfolder; under its restricted one, a subfolder visible to all. */
+  private nestSubfolders(): void {
+    for (const top of this.folders.filter((folder) => folder.parent_folder_id === null)) {
+      const child = this.addFolder(`${top.name} › guides`, 1, top.category_id, top);
+      const grandchild = top.visibility === 1 ? this.addFolder(`${top.name} › guides › advanced`, 1, top.category_id, child) : undefined;
+      this.articles
+        .filter((article) => article.folder_id === top.id)
+        .forEach((article, index) => {
+          if (index % 3 === 1) this.move(article, child);
+          else if (index % 3 === 2 && grandchild) this.move(article, grandchild);
+        });
     }
   }
 
-  /** Published, in a folder every user sees: what an import should hold. */
-  visible(): FreshdeskArticle[] {
-    const open = new Set(this.folders.filter((folder) => folder.visibility === 1).map((folder) => folder.id));
-    return this.articles.filter((article) => article.status === 2 && open.has(article.folder_id));
+  /** A chain of `depth` nested visible folders under the first category's visible folder, one article in each. */
+  private nestChain(depth: number): void {
+    let parent = this.folders.find((folder) => folder.parent_folder_id === null && folder.visibility === 1)!;
+    for (let level = 1; level <= depth; level++) {
+      parent = this.addFolder(`level ${level}`, 1, parent.category_id, parent);
+      const id = 43_000_900_000 + level;
+      const body = `<h1>Nested article ${level}</h1><p>This article sits ${level} folder levels below its category's folder.</p>`;
+      this.articles.push({ ...this.articles[0]!, id, folder_id: parent.id, title: `Nested article ${level}`, description: body, description_text: body.replace(/<[^>]+>/g, ' '), status: 2 });
+      parent.articles_count++;
+    }
+  }
+
+  /** A folder's depth below its category's own folders (0 for those), or -1 when it or a folder above it is restricted. */
+  depthIfVisible(folderId: number): number {
+    const folder = this.folders.find((entry) => entry.id === folderId)!;
+    if (folder.visibility !== 1) return -1;
+    if (folder.parent_folder_id === null) return 0;
+    const above = this.depthIfVisible(folder.parent_folder_id);
+    return above < 0 ? -1 : above + 1;
+  }
+
+  /** Published, in a folder every user sees (and every folder above it), at most `maxDepth` below the category's: what an import should hold. */
+  visible(maxDepth = Number.POSITIVE_INFINITY): FreshdeskArticle[] {
+    const open = (article: FreshdeskArticle) => {
+      const depth = this.depthIfVisible(article.folder_id);
+      return depth >= 0 && depth <= maxDepth;
+    };
+    return this.articles.filter((article) => article.status === 2 && open(article));
+  }
+
+  /** Published translations in a folder every user sees (each language version is published on its own). */
+  visibleTranslations(maxDepth = Number.POSITIVE_INFINITY): (FreshdeskArticle & { language: string })[] {
+    return this.translations.filter((translation) => {
+      const depth = this.depthIfVisible(translation.folder_id);
+      return translation.status === 2 && depth >= 0 && depth <= maxDepth;
+    });
   }
 
   readonly handler = (request: IncomingMessage, response: ServerResponse) => {
@@ -150,11 +245,19 @@ export class FreshdeskDouble {
     if ((match = /^\/api\/v2\/solutions\/categories\/(\d+)\/folders$/.exec(url.pathname))) {
       const id = Number(match[1]);
       if (!this.categories.some((category) => category.id === id)) return json(404, { code: 'not_found' });
-      return list(this.folders.filter((folder) => folder.category_id === id));
+      return list(this.folders.filter((folder) => folder.category_id === id && folder.parent_folder_id === null));
     }
-    if ((match = /^\/api\/v2\/solutions\/folders\/(\d+)\/articles$/.exec(url.pathname))) {
+    if ((match = /^\/api\/v2\/solutions\/folders\/(\d+)\/subfolders$/.exec(url.pathname))) {
       const id = Number(match[1]);
       if (!this.folders.some((folder) => folder.id === id)) return json(404, { code: 'not_found' });
+      return list(this.folders.filter((folder) => folder.parent_folder_id === id));
+    }
+    if ((match = /^\/api\/v2\/solutions\/folders\/(\d+)\/articles(?:\/([A-Za-z-]+))?$/.exec(url.pathname))) {
+      const id = Number(match[1]);
+      const language = match[2];
+      if (!this.folders.some((folder) => folder.id === id)) return json(404, { code: 'not_found' });
+      if (language && !this.languages.includes(language)) return json(404, { code: 'not_found', message: `Language ${language} is not supported` });
+      if (language) return list(this.translations.filter((translation) => translation.folder_id === id && translation.language === language).map(({ language: _language, ...rest }) => rest));
       return list(this.articles.filter((article) => article.folder_id === id));
     }
     json(404, { code: 'not_found', message: 'Not found' });

@@ -88,10 +88,11 @@ describe('tables', () => {
     expect(result?.text).not.toContain('Guard Cam 2');
   });
 
-  it('PDF: lines of tab-separated cells (how pdf-parse marks wide gaps) read as a table; a real pdfkit table stays text, one row a line', async () => {
+  it('PDF: lines of tab-separated cells (how the page text marks wide gaps) read as a table; columns typed with spaces stay text', async () => {
     const sections = pageSections('Battery\nModel\tBattery\tWater\nBand 3\t14 days\t5 ATM\nWatch Pro\t10 days\t5 ATM\nAfter.', ['p. 1']);
     expect(sections.map((section) => section.text)).toEqual(['Battery', 'Model: Band 3 | Battery: 14 days | Water: 5 ATM\n\nModel: Watch Pro | Battery: 10 days | Water: 5 ATM', 'After.']);
-    // pdf-parse's text of a PDF drawn cell by cell joins the cells with spaces: column positions are lost, so no table.
+    // Spaces inside one piece of text are no gap between pieces: nothing says where a column starts. (Tables drawn
+    // cell by cell are found from their layout: pdf-tables.test.ts.)
     const [document] = await loadPdf(await makePdf(['Model    Battery\nBand 3    14 days']), 'manual.pdf');
     expect(document!.sections.every((section) => !section.table)).toBe(true);
   });

@@ -10,11 +10,14 @@ import { type FreshdeskSource, sourcePathPrefix } from './source-config.js';
 
 /*
  * The fields we read of Freshdesk's solutions API (https://developers.freshdesk.com/api/#solutions): categories,
- * their folders (with `visibility`: 1 = all users; 2 logged-in users, 3 agents, 4 selected companies and others are
- * restricted), and each folder's articles (`status`: 1 draft, 2 published; `description` is the HTML body).
+ * their folders and the folders' subfolders (with `visibility`: 1 = all users; 2 logged-in users, 3 agents,
+ * 4 selected companies and others are restricted; `sub_folders_count`), and each folder's articles (`status`: 1
+ * draft, 2 published; `description` is the HTML body), in the primary language or, with `/<language code>` after
+ * the list's path, in a translation (same article id, its own title, body, status and updated_at).
  */
 const category = z.object({ id: z.number(), name: z.string() });
-const folder = z.object({ id: z.number(), name: z.string(), visibility: z.number() });
+const folder = z.object({ id: z.number(), name: z.string(), visibility: z.number(), sub_folders_count: z.number().optional() });
+type Folder = z.infer<typeof folder>;
 const article = z.object({
   id: z.number(),
   title: z.string(),
@@ -30,6 +33,11 @@ type Article = z.infer<typeof article>;
 const VISIBLE_TO_ALL = 1;
 const PUBLISHED = 2;
 const MAX_PAGES_PER_LIST = 10_000;
+/** Subfolders are read this many levels below a category's own folders; deeper ones are left out with a warning. */
+export const MAX_FOLDER_DEPTH = 5;
+
+/** A Freshdesk language code as a knowledge-base language ("zh-CN" → zh), when it is one. */
+const localeLanguage = (code: string) => (/^zh/i.test(code) ? 'zh' : /^en/i.test(code) ? 'en' : undefined);
 
 /** The `rel="next"` URL of a Link header (RFC 8288), which is how Freshdesk says there is another page. */
 export function nextLink(header: string | string[] | undefined): string | undefined {
@@ -43,9 +51,11 @@ export function nextLink(header: string | string[] | undefined): string | undefi
 }
 
 /**
- * A Freshdesk knowledge base through its solutions API: categories → folders → articles, every list page by page
- * (`per_page=100`, then the Link header's `rel="next"`, only on the helpdesk's own origin), with the source's API key
- * as Basic auth (`<key>:X`, sent to that origin only). Drafts and folders not visible to all users are left out;
+ * A Freshdesk knowledge base through its solutions API: categories → folders → subfolders (MAX_FOLDER_DEPTH levels)
+ * → articles, in the primary language and in each of the source's `languages` (translations, documents in their
+ * language at the portal's `/<code>/` address), every list page by page (`per_page=100`, then the Link header's
+ * `rel="next"`, only on the helpdesk's own origin), with the source's API key as Basic auth (`<key>:X`, sent to that
+ * origin only). Drafts and folders not visible to all users (with all their subfolders) are left out;
  * categories are product lines (`productLines`); 429 with a `Retry-After` up to `maxRetryAfterSeconds` is waited
  * out. Incremental by `updated_at`, as Zendesk: an unchanged article keeps its document (nothing re-embedded).
  * Any failed list fails the whole sync (SourceSyncError) so that nothing half-read removes a document.
@@ -65,11 +75,13 @@ export async function importFreshdesk(
   const sleep = context.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   const credentials = { origin, headers: { authorization: `Basic ${Buffer.from(`${context.apiKey}:X`).toString('base64')}` } };
   const pages: Record<string, SnapshotPage> = {};
-  const previousById = new Map(Object.values(previous?.pages ?? {}).map((page) => [String(page.document.metadata?.freshdeskId), page]));
+  // By article and language: a translation shares its article's id.
+  const articleKey = (id: unknown, language: unknown) => (language ? `${id}/${language}` : String(id));
+  const previousById = new Map(Object.values(previous?.pages ?? {}).map((page) => [articleKey(page.document.metadata?.freshdeskId, page.document.metadata?.freshdeskLanguage), page]));
   let cursor = previous?.cursor;
 
-  /** Every item of one list, following `rel="next"`. */
-  const list = async <T>(path: string, schema: z.ZodType<T>): Promise<T[]> => {
+  /** Every item of one list, following `rel="next"`; with `missingIsEmpty`, a 404 is an empty list. */
+  const list = async <T>(path: string, schema: z.ZodType<T>, missingIsEmpty = false): Promise<T[]> => {
     const items: T[] = [];
     let next: string | undefined = `${origin}${path}${path.includes('?') ? '&' : '?'}per_page=100`;
     for (let page = 1; next; page++) {
@@ -101,6 +113,7 @@ export async function importFreshdesk(
       report.bytes += response.wireBytes;
       if (response.status === 401 || response.status === 403)
         throw new SourceSyncError(`the Freshdesk API answered ${response.status}: check the source's API key in SOURCE_API_KEYS (and that its agent may read solutions)`);
+      if (response.status === 404 && missingIsEmpty) return items;
       if (response.status === 429) throw new SourceSyncError(`the Freshdesk API is rate-limiting us (429, Retry-After ${response.headers['retry-after'] ?? '?'} s): the next sync tries again`);
       if (response.status !== 200) throw new SourceSyncError(`the Freshdesk API answered HTTP ${response.status} for ${new URL(target).pathname}`);
       try {
@@ -113,18 +126,21 @@ export async function importFreshdesk(
     return items;
   };
 
-  const add = (item: Article, productLine: string | undefined) => {
+  /** One article, in the primary language (`language` undefined) or in a translation. */
+  const add = (item: Article, productLine: string | undefined, language?: string) => {
     const freshdeskId = String(item.id);
-    const url = `${portal}/support/solutions/articles/${item.id}`;
+    // A multilingual portal serves a translation under its language code.
+    const url = `${portal}${language ? `/${encodeURIComponent(language)}` : ''}/support/solutions/articles/${item.id}`;
     if (!cursor || item.updated_at > cursor) cursor = item.updated_at;
-    const before = previousById.get(freshdeskId);
+    const before = previousById.get(articleKey(freshdeskId, language));
     if (before && before.lastmod === item.updated_at && before.document.productLine === productLine) {
       pages[before.url] = before;
       report.pagesSkipped++;
       return;
     }
-    // A Freshdesk account has one primary language (translations are another API): the source says it, or the text does.
-    const lang = source.language ?? detectLanguage(`${item.title}\n${(item.description ?? '').replace(/<[^>]*>/g, ' ')}`);
+    // The primary language is the source's, or the text's; a translation's is its language code's (else its text's).
+    const text = `${item.title}\n${(item.description ?? '').replace(/<[^>]*>/g, ' ')}`;
+    const lang = (language ? localeLanguage(language) : source.language) ?? detectLanguage(text);
     let loaded: SnapshotPage['document'] | undefined;
     try {
       [loaded] = loadHtml(Buffer.from(`<html lang="${lang}"><head><title></title></head><body>${item.description}</body></html>`), `${sourcePathPrefix(source.id)}${url}`);
@@ -132,7 +148,8 @@ export async function importFreshdesk(
       loaded = undefined;
     }
     if (!loaded) return;
-    const document = { ...loaded, docId: url, title: item.title, lang, productLine, metadata: { url, source: source.id, freshdeskId } } as SnapshotPage['document'];
+    const metadata = { url, source: source.id, freshdeskId, ...(language ? { freshdeskLanguage: language } : {}) };
+    const document = { ...loaded, docId: url, title: item.title, lang, productLine, metadata } as SnapshotPage['document'];
     const contentHash = createHash('sha256')
       .update(JSON.stringify([document.title, document.sections, document.lang, productLine]))
       .digest('hex');
@@ -142,22 +159,45 @@ export async function importFreshdesk(
     pages[url] = { url, fetchedUrl: url, lastmod: item.updated_at, contentHash, links: [], document };
   };
 
-  try {
-    listing: for (const { id: categoryId } of await list('/api/v2/solutions/categories', category)) {
-      const productLine = source.productLines[String(categoryId)] ?? source.productLine;
-      for (const { id: folderId, visibility } of await list(`/api/v2/solutions/categories/${categoryId}/folders`, folder)) {
-        // Logged-in users, agents, selected companies or segments: not for every customer who asks.
-        if (visibility !== VISIBLE_TO_ALL) continue;
-        for (const item of await list(`/api/v2/solutions/folders/${folderId}/articles`, article)) {
-          if (item.status !== PUBLISHED || !item.description) continue;
-          if (Object.keys(pages).length >= source.limits.maxPages) {
-            report.warnings.push(`stopped at the page limit (maxPages ${source.limits.maxPages})`);
-            break listing;
-          }
-          add(item, productLine);
+  const translated = new Map(source.languages.map((language) => [language, 0]));
+  const seenFolders = new Set<number>();
+  let stopped = false;
+  /**
+   * A folder's articles in every language, then its subfolders, depth first. A folder not visible to all users is
+   * skipped with everything under it: a subfolder of an agents-only folder is not for customers either.
+   */
+  const readFolder = async ({ id, visibility, sub_folders_count }: Folder, productLine: string | undefined, depth: number): Promise<void> => {
+    // Logged-in users, agents, selected companies or segments: not for every customer who asks.
+    if (visibility !== VISIBLE_TO_ALL || seenFolders.has(id) || stopped) return;
+    seenFolders.add(id);
+    for (const language of [undefined, ...source.languages]) {
+      const path = `/api/v2/solutions/folders/${id}/articles${language ? `/${encodeURIComponent(language)}` : ''}`;
+      // A folder without translations in a language may answer 404: nothing to read there.
+      for (const item of await list(path, article, language !== undefined)) {
+        if (item.status !== PUBLISHED || !item.description) continue;
+        if (Object.keys(pages).length >= source.limits.maxPages) {
+          report.warnings.push(`stopped at the page limit (maxPages ${source.limits.maxPages})`);
+          stopped = true;
+          return;
         }
-        context.onPage?.(Object.keys(pages).length, Object.keys(pages).length);
+        add(item, productLine, language);
+        if (language) translated.set(language, (translated.get(language) ?? 0) + 1);
       }
+    }
+    context.onPage?.(Object.keys(pages).length, Object.keys(pages).length);
+    if (sub_folders_count === 0) return;
+    if (depth >= MAX_FOLDER_DEPTH) {
+      if (!report.warnings.some((warning) => warning.startsWith('subfolders deeper than'))) report.warnings.push(`subfolders deeper than ${MAX_FOLDER_DEPTH} levels left out`);
+      return;
+    }
+    for (const child of await list(`/api/v2/solutions/folders/${id}/subfolders`, folder, true)) await readFolder(child, productLine, depth + 1);
+  };
+
+  try {
+    for (const { id: categoryId } of await list('/api/v2/solutions/categories', category)) {
+      const productLine = source.productLines[String(categoryId)] ?? source.productLine;
+      for (const top of await list(`/api/v2/solutions/categories/${categoryId}/folders`, folder)) await readFolder(top, productLine, 0);
+      if (stopped) break;
     }
   } catch (error) {
     report.seconds = elapsed();
@@ -169,6 +209,8 @@ export async function importFreshdesk(
   const complete = !report.warnings.some((warning) => warning.startsWith('stopped at the page limit'));
   if (!complete) for (const [url, page] of Object.entries(previous?.pages ?? {})) pages[url] ??= page;
   report.pagesRemoved = Object.keys(previous?.pages ?? {}).filter((url) => !pages[url]).length;
+  // A language code the helpdesk does not have answers 404 everywhere: say so rather than import nothing silently.
+  for (const [language, count] of translated) if (complete && count === 0) report.warnings.push(`no published article translated to "${language}" (is it one of the helpdesk's languages?)`);
   report.pages = Object.keys(pages).length;
   report.state = 'succeeded';
   report.seconds = elapsed();

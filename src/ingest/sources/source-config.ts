@@ -125,6 +125,11 @@ const freshdeskSource = z
     portalUrl: httpUrl.optional(),
     /** The knowledge base's language (Freshdesk's primary language); otherwise each article's text decides. */
     language: z.enum(['zh', 'en']).optional(),
+    /** Translations to import besides the primary language, as Freshdesk's language codes (e.g. zh-CN, fr). */
+    languages: z
+      .array(z.string().regex(/^[a-z]{2,3}(-[a-z0-9]{2,4})?$/i))
+      .max(20)
+      .default([]),
     /** Categories as product lines: `{ "<category id>": "<product line>" }`. */
     productLines: z.record(z.string(), z.string()).default({}),
     limits: limits.default(limits.parse({})),

@@ -73,6 +73,7 @@ import { handoffAdminRoutes } from './http/handoff-admin-routes.js';
 import { uploadRoutes } from './http/upload-routes.js';
 import { suggestionRoutes } from './http/suggestion-routes.js';
 import { handoffRoutes } from './http/handoff-routes.js';
+import { buildHelpdeskRoutes } from './http/helpdesk-routes.js';
 import { CURATED_LOG, CURATED_LOG_RETENTION_SECONDS, CuratedAnswers, loadCuratedFiles } from './answer/curated.js';
 import { buildChannels } from './http/channel-routes.js';
 import { createChannelMetrics } from './channels/channel-metrics.js';
@@ -372,7 +373,16 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   });
   const handoffs = new Handoffs(state, logger, {
     mask: config.PII_MASKING ? maskPii : undefined,
-    webhook: config.HANDOFF_WEBHOOK_URL ? { url: config.HANDOFF_WEBHOOK_URL, secret: config.HANDOFF_WEBHOOK_SECRET, timeoutMs: config.HANDOFF_WEBHOOK_TIMEOUT_MS, attempts: config.HANDOFF_WEBHOOK_ATTEMPTS } : undefined,
+    webhook: config.HANDOFF_WEBHOOK_URL
+      ? {
+          url: config.HANDOFF_WEBHOOK_URL,
+          secret: config.HANDOFF_WEBHOOK_SECRET,
+          timeoutMs: config.HANDOFF_WEBHOOK_TIMEOUT_MS,
+          attempts: config.HANDOFF_WEBHOOK_ATTEMPTS,
+          format: config.HANDOFF_WEBHOOK_FORMAT,
+          authorization: config.HANDOFF_WEBHOOK_AUTHORIZATION,
+        }
+      : undefined,
     onWebhook: (result) => metrics.handoffWebhook.inc({ result }),
   });
   const email = config.EMAIL_ENABLED ? await emailChannel(config, logger, { answers, conversations, state, metrics, labels, moderation, suggestions, runWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS }) : undefined;
@@ -432,6 +442,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
 
   const llmSlots = new Slots(config.LLM_MAX_CONCURRENT);
   const channelMetrics = createChannelMetrics(metrics.registry);
+  // A helpdesk's replies to handed-off tickets (docs/suggestions.md): signed by the helpdesk, so no API key.
+  const helpdesk = buildHelpdeskRoutes(config, logger, { guards: [admission.middleware], handoffs, suggestions, state, onReply: (name, result) => metrics.helpdeskReplies.inc({ helpdesk: name, result }) });
   const channels = buildChannels(config, logger, { answers, conversations, state, metrics: channelMetrics, labels, moderation, mask: config.PII_MASKING ? maskPii : undefined, guards: [admission.middleware] });
   const answerRun = { answers, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, llmSlots, drain, onShed: (reason: ShedReason) => metrics.shed.inc({ reason }) };
   const app = createApp({
@@ -452,6 +464,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     },
     routers: [
       ...channels.routers,
+      ...helpdesk.routers,
       webRoutes(undefined, { demoWidgetKey: config.DEMO_WIDGET_KEY }),
       chatCompletionsRoutes({
         ...answerRun,
@@ -544,6 +557,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     workspaces,
     close: async () => {
       await channels.close();
+      await helpdesk.close();
       if (!overrides.moderation) moderation?.stop();
       await email?.close();
       sourceSyncs?.stop();

@@ -52,6 +52,7 @@ import { GapReporter } from './insights/gaps.js';
 import { offTopicJudge } from './insights/off-topic.js';
 import { CORRECTIONS_LOG, INTERACTIONS_LOG } from './insights/interactions.js';
 import { InsightLogs } from './insights/insight-logs.js';
+import { QUESTION_EMBEDDINGS_LOG, QUESTION_EMBEDDINGS_MAX, SharedQuestionEmbeddings } from './insights/question-embeddings.js';
 import { analyticsRoutes } from './http/analytics-routes.js';
 import { conversationReviewRoutes } from './http/conversation-review-routes.js';
 import { adminAssetRoutes } from './http/admin-asset-routes.js';
@@ -234,6 +235,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     [SUGGESTION_LOG]: SUGGESTION_LOG_RETENTION_SECONDS,
     [SUGGESTIONS_ACCEPTED_LOG]: SUGGESTION_LOG_RETENTION_SECONDS,
     [INTERACTIONS_LOG]: days(config.RETENTION_INTERACTIONS_DAYS),
+    [QUESTION_EMBEDDINGS_LOG]: days(config.RETENTION_INTERACTIONS_DAYS),
     [CORRECTIONS_LOG]: days(config.RETENTION_AUDIT_DAYS),
     [REGRESSION_CASES_LOG]: REGRESSION_CASES_LOG_RETENTION_SECONDS,
   };
@@ -322,6 +324,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const gaps = new GapReporter(embedders.primary, {
     similarity: config.GAPS_SIMILARITY,
     offTopic: offTopicJudge({ calibration: async () => store.calibration(await store.servingVersion()), classifier }),
+    // Kept in shared state: a restarted process or another replica does not embed the dashboard's questions again.
+    memo: new SharedQuestionEmbeddings(state, embedders.primary.modelKey, { maxEntries: QUESTION_EMBEDDINGS_MAX, dimension: embedders.primary.dimension }),
   });
   let sourceSyncs: SourceSyncs | undefined;
   const jobs = new IngestJobs({

@@ -115,6 +115,14 @@ describe('helpdesk replies to handed-off questions', () => {
     // Done by the helpdesk, on the audit trail like the admin call it replaces.
     const audit = (await admin('/v1/admin/audit')).body.audit as { action: string; handoff?: string; by: string }[];
     expect(audit.find((entry) => entry.action === 'handoff.resolution' && entry.handoff === id)).toMatchObject({ by: 'zendesk:8447388090495' });
+
+    // Once the reviewer has decided the suggestion, a later reply on the ticket is still logged, and acknowledged
+    // (a 409 would make Zendesk retry it), with nothing left to suggest.
+    const rejected = await request(service.app).post(`/v1/admin/suggestions/${suggestion!.id}/reject`).set('x-api-key', adminKey).send({});
+    expect(rejected.status).toBe(200);
+    const later = await ZendeskHelpdeskDouble.deliver(zendeskEndpoint(), zendesk.commentEvent(ticket, 'One more thing: Huabei needs a verified Alipay account.'));
+    expect(later).toMatchObject({ status: 201, body: { result: 'recorded', suggestion: null, reason: 'suggestion_decided' } });
+    expect(await resolutionsOf(id)).toHaveLength(2);
   });
 
   it('a retried delivery, an internal note and the customer’s own reply add no resolution', async () => {

@@ -1,9 +1,10 @@
 /**
- * How many of the dev set's refused questions the suggestion step turns into answers, on the sample knowledge base
+ * How many of the dev set's refused questions each step of the loop turns into answers, on the sample knowledge base
  * (`npm run eval:suggestions -- --as faq|curated`). The service runs in process (real models and LanceDB, no LLM:
- * extractive mode). Every dev-set question is asked; each refused one that eval/suggestion-replies.jsonl answers
- * gets a simulated handoff and a resolution with the reply written there (POST /v1/admin/handoffs/:id/resolution),
- * and the simulated reviewer accepts it (as a FAQ entry through an ingestion job, or a curated answer) or, for
+ * extractive mode). Every dev-set question is asked. Step 1: the gaps nobody answered get drafted suggestions
+ * (POST /v1/admin/suggestions/from-gaps). Step 2: each refused question that eval/suggestion-replies.jsonl answers
+ * gets a simulated handoff, and the helpdesk's reply with the answer written there comes back through the signed
+ * helpdesk reply path (POST /v1/helpdesk/replies, docs/suggestions.md), and the simulated reviewer accepts it (as a FAQ entry through an ingestion job, or a curated answer) or, for
  * off-topic questions, rejects it. Then two unseen wordings per question, written by hand and asked before and
  * after, measure whether the next customer is answered from the fix; the answerable questions answered before are
  * asked again to count the ones a new entry took over.
@@ -12,6 +13,7 @@ import { cp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
@@ -24,6 +26,7 @@ const as = process.argv.includes('--as') ? process.argv[process.argv.indexOf('--
 if (as !== 'faq' && as !== 'curated') throw new Error('--as faq or --as curated');
 const adminKey = 'kefu_admin_eval_suggestions_0123456789';
 const widgetKey = 'kefu_pub_eval_suggestions_01234567890';
+const helpdeskSecret = 'eval-helpdesk-reply-secret';
 
 type DevQuestion = { id: string; text: string; lang: string; relevant: string[]; answerable: boolean };
 type Reply = { id: string; accept: boolean; answer: string; paraphrases: string[] };
@@ -51,6 +54,7 @@ try {
     RATE_LIMIT_IP_BURST: '100000',
     RATE_LIMIT_KEY_BURST: '100000',
     RATE_LIMIT_KEY_CEILING_BURST: '100000',
+    HELPDESK_REPLY_SECRET: helpdeskSecret,
     API_KEYS: JSON.stringify([
       { id: 'reviewer', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] },
       { id: 'site', sha256: hashKey(widgetKey), scopes: ['widget'], origins: [] },
@@ -69,6 +73,14 @@ try {
   for (const question of dev) before.set(question.id, await ask(question.text));
   const refused = dev.filter((question) => before.get(question.id)!.refused);
   const withoutReply = refused.filter((question) => !replies.has(question.id)).map((question) => question.id);
+  // Step 1: the gaps nobody answered yet get a suggestion each; with no chat model, none has an answer to accept.
+  const drafts = (await admin('/v1/admin/suggestions/from-gaps', { limit: 50 })).body.suggestions as { needsAuthor: boolean }[];
+  const helpdeskReply = (body: Record<string, unknown>) => {
+    const text = JSON.stringify(body);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = `sha256=${createHmac('sha256', helpdeskSecret).update(`${timestamp}.${text}`).digest('hex')}`;
+    return request(service.app).post('/v1/helpdesk/replies').set('content-type', 'application/json').set('x-kefu-timestamp', timestamp).set('x-kefu-signature', signature).send(text);
+  };
 
   // A person answers each refused question through a handoff; the reviewer decides.
   const fixes = new Map<string, { suggestionId: string; curatedId?: string; docId?: string }>();
@@ -80,7 +92,7 @@ try {
       .post('/v1/handoff')
       .set('x-api-key', widgetKey)
       .send({ name: 'Eval', email: 'eval@example.com', question: question.text, consent: true, answerId: before.get(question.id)!.answerId });
-    const resolved = await admin(`/v1/admin/handoffs/${handoff.body.id}/resolution`, { answer: reply.answer });
+    const resolved = await helpdeskReply({ handoffId: handoff.body.id, replyId: `eval-${question.id}`, answer: reply.answer, author: 'eval-agent' });
     if (resolved.status !== 201) throw new Error(`resolution ${question.id}: ${resolved.status} ${JSON.stringify(resolved.body)}`);
     decided.push({ id: question.id, accept: reply.accept, suggestionId: resolved.body.suggestion.id });
   }
@@ -158,6 +170,15 @@ try {
     else if (answered(now) && question.relevant.includes(now.citations[0]?.docId ?? '')) kept++;
   }
   const accepted = decided.filter((item) => item.accept).length;
+  // Every refused question again, whatever answers it now: what the steps together turned into answers.
+  let refusedAnsweredAfter = 0;
+  let refusedAnswerableAnsweredAfter = 0;
+  for (const question of refused) {
+    const now = await ask(question.text);
+    if (!answered(now)) continue;
+    refusedAnsweredAfter++;
+    if (question.answerable) refusedAnswerableAnsweredAfter++;
+  }
   console.log(
     JSON.stringify(
       {
@@ -165,6 +186,21 @@ try {
         devQuestions: dev.length,
         refused: refused.length,
         refusedAnswerable: refused.filter((question) => question.answerable).length,
+        steps: [
+          {
+            step: 'drafts for gaps nobody answered (from-gaps, no chat model)',
+            drafted: drafts.length,
+            withAnAnswer: drafts.filter((draft) => !draft.needsAuthor).length,
+            refusedTurnedIntoAnswers: 0,
+          },
+          { step: `helpdesk replies (signed reply path), accepted as ${as}`, replies: decided.length, accepted, refusedTurnedIntoAnswers: originals },
+          {
+            step: 'all refused questions asked again at the end',
+            answered: refusedAnsweredAfter,
+            ofWhichAnswerable: refusedAnswerableAnsweredAfter,
+            stillRefusedOrDidYouMean: refused.length - refusedAnsweredAfter,
+          },
+        ],
         withoutReply,
         accepted,
         rejectedOffTopic: decided.length - accepted,

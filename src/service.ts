@@ -52,6 +52,7 @@ import { GapReporter } from './insights/gaps.js';
 import { offTopicJudge } from './insights/off-topic.js';
 import { CORRECTIONS_LOG, INTERACTIONS_LOG } from './insights/interactions.js';
 import { InsightLogs } from './insights/insight-logs.js';
+import { QUESTION_EMBEDDINGS_LOG, QUESTION_EMBEDDINGS_MAX, SharedQuestionEmbeddings } from './insights/question-embeddings.js';
 import { analyticsRoutes } from './http/analytics-routes.js';
 import { conversationReviewRoutes } from './http/conversation-review-routes.js';
 import { adminAssetRoutes } from './http/admin-asset-routes.js';
@@ -73,6 +74,7 @@ import { handoffAdminRoutes } from './http/handoff-admin-routes.js';
 import { uploadRoutes } from './http/upload-routes.js';
 import { suggestionRoutes } from './http/suggestion-routes.js';
 import { handoffRoutes } from './http/handoff-routes.js';
+import { buildHelpdeskRoutes } from './http/helpdesk-routes.js';
 import { CURATED_LOG, CURATED_LOG_RETENTION_SECONDS, CuratedAnswers, loadCuratedFiles } from './answer/curated.js';
 import { buildChannels } from './http/channel-routes.js';
 import { createChannelMetrics } from './channels/channel-metrics.js';
@@ -233,6 +235,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     [SUGGESTION_LOG]: SUGGESTION_LOG_RETENTION_SECONDS,
     [SUGGESTIONS_ACCEPTED_LOG]: SUGGESTION_LOG_RETENTION_SECONDS,
     [INTERACTIONS_LOG]: days(config.RETENTION_INTERACTIONS_DAYS),
+    [QUESTION_EMBEDDINGS_LOG]: days(config.RETENTION_INTERACTIONS_DAYS),
     [CORRECTIONS_LOG]: days(config.RETENTION_AUDIT_DAYS),
     [REGRESSION_CASES_LOG]: REGRESSION_CASES_LOG_RETENTION_SECONDS,
   };
@@ -321,6 +324,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const gaps = new GapReporter(embedders.primary, {
     similarity: config.GAPS_SIMILARITY,
     offTopic: offTopicJudge({ calibration: async () => store.calibration(await store.servingVersion()), classifier }),
+    // Kept in shared state: a restarted process or another replica does not embed the dashboard's questions again.
+    memo: new SharedQuestionEmbeddings(state, embedders.primary.modelKey, { maxEntries: QUESTION_EMBEDDINGS_MAX, dimension: embedders.primary.dimension }),
   });
   let sourceSyncs: SourceSyncs | undefined;
   const jobs = new IngestJobs({
@@ -372,7 +377,16 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   });
   const handoffs = new Handoffs(state, logger, {
     mask: config.PII_MASKING ? maskPii : undefined,
-    webhook: config.HANDOFF_WEBHOOK_URL ? { url: config.HANDOFF_WEBHOOK_URL, secret: config.HANDOFF_WEBHOOK_SECRET, timeoutMs: config.HANDOFF_WEBHOOK_TIMEOUT_MS, attempts: config.HANDOFF_WEBHOOK_ATTEMPTS } : undefined,
+    webhook: config.HANDOFF_WEBHOOK_URL
+      ? {
+          url: config.HANDOFF_WEBHOOK_URL,
+          secret: config.HANDOFF_WEBHOOK_SECRET,
+          timeoutMs: config.HANDOFF_WEBHOOK_TIMEOUT_MS,
+          attempts: config.HANDOFF_WEBHOOK_ATTEMPTS,
+          format: config.HANDOFF_WEBHOOK_FORMAT,
+          authorization: config.HANDOFF_WEBHOOK_AUTHORIZATION,
+        }
+      : undefined,
     onWebhook: (result) => metrics.handoffWebhook.inc({ result }),
   });
   const email = config.EMAIL_ENABLED ? await emailChannel(config, logger, { answers, conversations, state, metrics, labels, moderation, suggestions, runWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS }) : undefined;
@@ -432,6 +446,9 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
 
   const llmSlots = new Slots(config.LLM_MAX_CONCURRENT);
   const channelMetrics = createChannelMetrics(metrics.registry);
+  // A helpdesk's replies to handed-off tickets (docs/suggestions.md): signed by the helpdesk, so no API key, and so
+  // no workspace either: the deployment's own (default) workspace takes them.
+  const helpdesk = buildHelpdeskRoutes(overrides.workspace ? { ...config, HELPDESK_ZENDESK_SIGNING_SECRET: undefined, HELPDESK_REPLY_SECRET: undefined } : config, logger, { guards: [admission.middleware], handoffs, suggestions, state, onReply: (name, result) => metrics.helpdeskReplies.inc({ helpdesk: name, result }) });
   const channels = buildChannels(config, logger, { answers, conversations, state, metrics: channelMetrics, labels, moderation, mask: config.PII_MASKING ? maskPii : undefined, guards: [admission.middleware] });
   const answerRun = { answers, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, llmSlots, drain, onShed: (reason: ShedReason) => metrics.shed.inc({ reason }) };
   const app = createApp({
@@ -452,6 +469,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     },
     routers: [
       ...channels.routers,
+      ...helpdesk.routers,
       webRoutes(undefined, { demoWidgetKey: config.DEMO_WIDGET_KEY }),
       chatCompletionsRoutes({
         ...answerRun,
@@ -544,6 +562,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     workspaces,
     close: async () => {
       await channels.close();
+      await helpdesk.close();
       if (!overrides.moderation) moderation?.stop();
       await email?.close();
       sourceSyncs?.stop();

@@ -317,6 +317,16 @@ export const schema = z.object({
   HANDOFF_WEBHOOK_SECRET: optionalString,
   HANDOFF_WEBHOOK_TIMEOUT_MS: integer(5000, 100, 120_000),
   HANDOFF_WEBHOOK_ATTEMPTS: integer(3, 1, 20),
+  // Issue 30 leftovers: the webhook shaped as a helpdesk's ticket-create call, and the helpdesk's replies coming back
+  // (docs/suggestions.md "Replies from a helpdesk"). Each secret may come from a file: the *_FILE setting.
+  HANDOFF_WEBHOOK_FORMAT: z.preprocess(emptyAsUndefined, z.enum(['kefu', 'zendesk']).default('kefu')),
+  HANDOFF_WEBHOOK_AUTHORIZATION: optionalString,
+  HANDOFF_WEBHOOK_AUTHORIZATION_FILE: optionalString,
+  HELPDESK_ZENDESK_SIGNING_SECRET: optionalString,
+  HELPDESK_ZENDESK_SIGNING_SECRET_FILE: optionalString,
+  HELPDESK_REPLY_SECRET: optionalString,
+  HELPDESK_REPLY_SECRET_FILE: optionalString,
+  HELPDESK_REPLAY_WINDOW_SECONDS: integer(300, 10, 3600),
   // Knowledge-gaps report: cosine similarity (primary model) at which two failed questions are one gap.
   GAPS_SIMILARITY: number(0.75, 0, 1),
   // Curated answers (knowledge/curated/*.yaml and the admin API): similarity to an entry's wording that answers
@@ -427,7 +437,7 @@ export const schema = z.object({
 });
 
 /** Secrets a `<NAME>_FILE` setting may supply instead (a Docker or Kubernetes secret). */
-const SECRETS_FROM_FILES = ['WECHAT_APP_SECRET', 'WECHAT_TOKEN', 'WECHAT_ENCODING_AES_KEY', 'WECOM_KF_SECRET', 'WECOM_KF_TOKEN', 'WECOM_KF_ENCODING_AES_KEY', 'FEISHU_APP_SECRET', 'FEISHU_VERIFICATION_TOKEN', 'FEISHU_ENCRYPT_KEY', 'DINGTALK_CLIENT_SECRET'] as const;
+const SECRETS_FROM_FILES = ['WECHAT_APP_SECRET', 'WECHAT_TOKEN', 'WECHAT_ENCODING_AES_KEY', 'WECOM_KF_SECRET', 'WECOM_KF_TOKEN', 'WECOM_KF_ENCODING_AES_KEY', 'FEISHU_APP_SECRET', 'FEISHU_VERIFICATION_TOKEN', 'FEISHU_ENCRYPT_KEY', 'DINGTALK_CLIENT_SECRET', 'HANDOFF_WEBHOOK_AUTHORIZATION', 'HELPDESK_ZENDESK_SIGNING_SECRET', 'HELPDESK_REPLY_SECRET'] as const;
 
 /** Every setting's name (what the README documents and deployment files may set). */
 export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);

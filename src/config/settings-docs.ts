@@ -325,6 +325,28 @@ export const SETTING_GROUPS: SettingGroup[] = [
       { names: ['HANDOFF_WEBHOOK_SECRET'], default: 'unset', meaning: 'signs the webhook body: `X-Kefu-Signature: sha256=<HMAC-SHA256 hex>`' },
       { names: ['HANDOFF_WEBHOOK_TIMEOUT_MS'], default: '`5000`', meaning: 'per delivery attempt' },
       { names: ['HANDOFF_WEBHOOK_ATTEMPTS'], default: '`3`', meaning: 'attempts on a 5xx, 408, 429 or network error, with backoff (500 ms, doubling); other 4xx are not retried' },
+      {
+        names: ['HANDOFF_WEBHOOK_FORMAT'],
+        default: '`kefu`',
+        meaning:
+          "`zendesk`: the webhook is a Zendesk ticket-create call (`POST /api/v2/tickets.json`, `{ ticket }` with the handoff id as `external_id` and tag `kefu_<id>`), so an agent's reply can be mapped back",
+      },
+      {
+        names: ['HANDOFF_WEBHOOK_AUTHORIZATION', 'HANDOFF_WEBHOOK_AUTHORIZATION_FILE'],
+        default: 'unset',
+        meaning: 'the `Authorization` header sent with the webhook (Zendesk: `Basic ` + base64 of `agent@example.com/token:<API token>`)',
+      },
+      {
+        names: ['HELPDESK_ZENDESK_SIGNING_SECRET', 'HELPDESK_ZENDESK_SIGNING_SECRET_FILE'],
+        default: 'unset: no Zendesk route',
+        meaning: 'the signing secret of the Zendesk webhook that posts `ticket.comment_added` events to `POST /v1/helpdesk/zendesk`: public agent replies become handoff resolutions',
+      },
+      {
+        names: ['HELPDESK_REPLY_SECRET', 'HELPDESK_REPLY_SECRET_FILE'],
+        default: 'unset: no route',
+        meaning: 'signs replies posted to `POST /v1/helpdesk/replies` (any helpdesk, our signed JSON form, docs/suggestions.md)',
+      },
+      { names: ['HELPDESK_REPLAY_WINDOW_SECONDS'], default: '`300`', meaning: "a helpdesk reply's signature timestamp must be this close to now; older deliveries are refused" },
     ],
   },
   {

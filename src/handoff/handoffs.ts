@@ -70,6 +70,34 @@ export interface WebhookSettings {
   secret?: string;
   timeoutMs: number;
   attempts: number;
+  /**
+   * `kefu`: our own JSON for a helpdesk automation to read. `zendesk`: the body of Zendesk's ticket-create call
+   * (`POST /api/v2/tickets.json`), so the URL can be the helpdesk's API itself and the ticket carries our id back.
+   */
+  format?: 'kefu' | 'zendesk';
+  /** Sent as the `Authorization` header (a helpdesk API's credentials). */
+  authorization?: string;
+}
+
+/** The tag that names a handoff on a helpdesk ticket, for helpdesks (or tickets) where the external id is taken. */
+export const handoffTag = (id: string) => `kefu_${id}`;
+
+/**
+ * The webhook's body. As a Zendesk ticket, the handoff id travels as `external_id` and as a tag: Zendesk's ticket
+ * events carry both back (`detail.external_id`, `detail.tags`), which is how an agent's reply finds its handoff.
+ */
+export function webhookBody(handoff: HandoffRequest, format: WebhookSettings['format'] = 'kefu'): string {
+  if (format === 'kefu') return JSON.stringify({ type: 'kefu.handoff', handoff });
+  const subject = handoff.question.length > 80 ? `${handoff.question.slice(0, 79)}…` : handoff.question;
+  return JSON.stringify({
+    ticket: {
+      subject,
+      comment: { body: handoff.question, public: true },
+      requester: { name: handoff.name, email: handoff.email },
+      external_id: handoff.id,
+      tags: ['kefu', handoffTag(handoff.id), ...(handoff.productLine && handoff.productLine !== 'unknown' ? [`kefu_line_${handoff.productLine}`] : [])],
+    },
+  });
 }
 
 export class Handoffs {
@@ -90,8 +118,9 @@ export class Handoffs {
   }
 
   private async deliver(handoff: HandoffRequest, webhook: WebhookSettings): Promise<void> {
-    const body = JSON.stringify({ type: 'kefu.handoff', handoff });
+    const body = webhookBody(handoff, webhook.format);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'kefu-handoff-webhook', 'x-kefu-delivery': handoff.id };
+    if (webhook.authorization) headers.authorization = webhook.authorization;
     if (webhook.secret) headers['x-kefu-signature'] = `sha256=${createHmac('sha256', webhook.secret).update(body).digest('hex')}`;
     for (let attempt = 1; attempt <= webhook.attempts; attempt++) {
       let retryable = true;

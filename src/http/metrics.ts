@@ -41,6 +41,12 @@ export function createMetrics() {
   const emailDeadLetters = new Counter({ name: 'kefu_email_dead_letters_total', help: 'E-mail jobs that used up their attempts or could never succeed, by queue', labelNames: ['queue'], registers: [registry] });
   const handoffs = new Counter({ name: 'kefu_handoffs_total', help: 'Requests for a person sent through the widget form', registers: [registry] });
   const handoffWebhook = new Counter({ name: 'kefu_handoff_webhook_total', help: 'Handoff webhook deliveries, by result (delivered, failed after every attempt)', labelNames: ['result'], registers: [registry] });
+  const helpdeskReplies = new Counter({
+    name: 'kefu_helpdesk_replies_total',
+    help: 'Helpdesk reply deliveries (POST /v1/helpdesk/*), by helpdesk and result (recorded, duplicate, an ignored reason, a refusal)',
+    labelNames: ['helpdesk', 'result'],
+    registers: [registry],
+  });
   const emailObserver = {
     received: (source: string) => emailReceived.inc({ source }),
     drafted: (review: 'held' | 'auto' | 'not_answered') => emailDrafts.inc({ review }),
@@ -81,7 +87,7 @@ export function createMetrics() {
     next();
   };
 
-  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, ingestionRunning, knowledgeVersion, rateLimited, shed, embeddingLookups, emailObserver, handoffs, handoffWebhook };
+  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, ingestionRunning, knowledgeVersion, rateLimited, shed, embeddingLookups, emailObserver, handoffs, handoffWebhook, helpdeskReplies };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { notFound } from '../errors.js';
 import { handoffResolutionBody, type Handoffs } from '../handoff/handoffs.js';
 import type { SharedState } from '../state/shared-state.js';
-import { kbLanguageFor, languageTagSchema } from '../text/language.js';
+import { recordHandoffResolution } from '../suggest/handoff-resolution.js';
 import type { Suggestions } from '../suggest/suggestions.js';
 import { auditTrail } from './audit-trail.js';
 
@@ -78,18 +78,7 @@ export function suggestionRoutes(options: SuggestionRouteOptions): Router {
     const body = handoffResolutionBody.parse(request.body ?? {});
     const handoff = await options.handoffs.find(handoffId);
     if (!handoff) throw notFound('handoff_not_found', `No handoff request ${handoffId} (requests are kept for RETENTION_HANDOFF_DAYS)`);
-    const resolution = await options.handoffs.resolve(handoff, body, by(request));
-    const lang = handoff.lang ? kbLanguageFor(languageTagSchema.parse(handoff.lang)) : undefined;
-    const suggestion = await options.suggestions.fromHumanAnswer({
-      kind: 'handoff',
-      ref: handoff.id,
-      by: by(request),
-      question: body.question ?? handoff.question,
-      answer: body.answer,
-      lang,
-      productLine: handoff.productLine && handoff.productLine !== 'unknown' ? handoff.productLine : undefined,
-      askedBy: handoff.audiences,
-    });
+    const { resolution, suggestion } = await recordHandoffResolution(options, handoff, body, by(request));
     await audit(request, 'handoff.resolution', { handoff: handoffId, suggestion: suggestion.id });
     response.status(201).json({ handoffId, resolution, suggestion });
   });

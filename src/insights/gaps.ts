@@ -83,6 +83,14 @@ export interface GapReportOptions {
   batchSize?: number;
   /** Which failed questions are off-topic (src/insights/off-topic.ts): they are no product line's gaps. */
   offTopic?: OffTopicJudge;
+  /** Embeddings kept beyond this process (src/insights/question-embeddings.ts): a restart does not embed again. */
+  memo?: EmbeddingMemo;
+}
+
+/** Question vectors by text, kept where another process finds them. */
+export interface EmbeddingMemo {
+  lookup(texts: string[]): Promise<(Float32Array | undefined)[]>;
+  remember(entries: { text: string; vector: Float32Array }[]): Promise<void>;
 }
 
 /**
@@ -202,13 +210,19 @@ export class GapReporter {
   }
 
   private async embedTexts(items: { key: string; text: string }[]): Promise<Float32Array[]> {
-    const missing = [...new Map(items.filter((item) => !this.cache.has(item.key)).map((item) => [item.key, item])).values()];
+    let missing = [...new Map(items.filter((item) => !this.cache.has(item.key)).map((item) => [item.key, item])).values()];
+    if (missing.length && this.options.memo) {
+      const known = await this.options.memo.lookup(missing.map((item) => item.text));
+      missing.forEach((item, index) => known[index] && this.cache.set(item.key, known[index]));
+      missing = missing.filter((_, index) => !known[index]);
+    }
     const size = this.options.batchSize ?? 16;
     for (let start = 0; start < missing.length; start += size) {
       const batch = missing.slice(start, start + size);
       // Questions, not passages: the same side of the model the answer path embeds them with.
       const vectors = await Promise.all(batch.map((item) => this.embedder.embedQuery(item.text)));
       batch.forEach((item, index) => this.cache.set(item.key, vectors[index]));
+      await this.options.memo?.remember(batch.map((item, index) => ({ text: item.text, vector: vectors[index] })));
       await new Promise((resolve) => setImmediate(resolve));
     }
     const result = items.map((item) => this.cache.get(item.key)!);

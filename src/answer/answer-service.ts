@@ -438,7 +438,7 @@ export class AnswerService {
         yield await finish({ answer: text, mode: 'refusal', refused: true, notice: null, citations: [], replacedUngrounded: false, usage: judgeUsage, verdict: 'decline' });
         return;
       }
-      const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.heading_path}\n${candidate.text}`]));
+      const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.headingPath}\n${candidate.text}`]));
       const answerText = verdict ? (lang === 'zh' ? fullWidth(verdict.answer) : verdict.answer) : '';
       const cited = verdict && answerText.trim() ? verifyCitations(answerText, grounded.given, isKbLanguage(customer) ? sourceTexts : undefined) : undefined;
       // As for a streamed answer: one in another language than the customer's is counted, and not given.
@@ -491,7 +491,7 @@ export class AnswerService {
     o.observer?.stage?.('llm', timings.llmMs / 1000);
     o.observer?.tokens?.(usage);
 
-    const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.heading_path}\n${candidate.text}`]));
+    const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.headingPath}\n${candidate.text}`]));
     // A claim's words are checked against the source it cites; across languages (a Thai answer from English
     // sources) shared words say nothing, so only the citation numbers are checked, and the language below.
     let verified = llmError ? undefined : verifyCitations(generated, grounded.given, isKbLanguage(customer) ? sourceTexts : undefined);
@@ -636,10 +636,10 @@ export function chooseFollowUp<T extends { decision: Decision }>(alone: T, conde
 const OWN_TERMS_FOUND = 0.5;
 
 /** Whether the top chunks say anything about the terms the question itself brings (not those borrowed from history). */
-export function findsOwnTerms(question: string, ranked: Pick<Candidate, 'title' | 'heading_path' | 'text'>[]): boolean {
+export function findsOwnTerms(question: string, ranked: Pick<Candidate, 'title' | 'headingPath' | 'text'>[]): boolean {
   const terms = contentTerms(question);
   if (terms.size === 0) return true;
-  return ranked.slice(0, 3).some((candidate) => termCoverage(terms, chunkTerms(`${candidate.title}\n${candidate.heading_path}\n${candidate.text}`)) >= OWN_TERMS_FOUND);
+  return ranked.slice(0, 3).some((candidate) => termCoverage(terms, chunkTerms(`${candidate.title}\n${candidate.headingPath}\n${candidate.text}`)) >= OWN_TERMS_FOUND);
 }
 
 const fullWidth = (text: string) => {
@@ -664,18 +664,18 @@ export function questionLanguage(question: string, hint?: Language): Language {
 }
 
 function toSourceInfo(candidate: Candidate, n: number, urls?: SourceUrls): SourceInfo {
-  const url = urls?.url({ sourcePath: candidate.source_path, docId: candidate.doc_id, metadata: candidate.metadata });
+  const url = urls?.url({ sourcePath: candidate.sourcePath, docId: candidate.docId, metadata: candidate.metadata });
   const images = urls?.images({ metadata: candidate.metadata }, url) ?? [];
   return {
     ...(url ? { url } : {}),
     ...(images.length ? { images } : {}),
     n,
     chunkId: candidate.id,
-    docId: candidate.doc_id,
+    docId: candidate.docId,
     title: candidate.title,
-    path: candidate.source_path,
-    heading: headingBelowTitle(candidate.title, candidate.heading_path),
-    productLine: candidate.product_line,
+    path: candidate.sourcePath,
+    heading: headingBelowTitle(candidate.title, candidate.headingPath),
+    productLine: candidate.productLine,
     kind: candidate.kind,
     snippet: candidate.text.length > 240 ? `${candidate.text.slice(0, 240)}…` : candidate.text,
     ...(isInternal(candidate.audiences) ? { internal: true as const } : {}),

@@ -1,5 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { LanceKnowledgeStore } from '../../src/store/lance-knowledge-store.js';
+import { runPreviousRelease } from '../support/previous-release.js';
 import { realEmbedders, tempDir } from '../support/real-stack.js';
 
 /**
@@ -49,15 +49,9 @@ let written: { chunks: number };
 beforeAll(async () => {
   const temp = await tempDir('table-upgrade');
   cleanup = temp.remove;
-  const previous = path.join(temp.dir, 'previous');
   const knowledge = path.join(temp.dir, 'knowledge');
-  await mkdir(previous);
   await mkdir(knowledge);
   await writeFile(path.join(knowledge, 'glow.md'), GUIDE);
-  // The previous release's source, with this checkout's installed packages and models.
-  execFileSync('sh', ['-c', `git archive ${PREVIOUS_RELEASE} src package.json tsconfig.json | tar -x -C "${previous}"`]);
-  await symlink(path.resolve('node_modules'), path.join(previous, 'node_modules'));
-  await writeFile(path.join(previous, 'write-table.ts'), PREVIOUS_RELEASE_SCRIPT);
   env = {
     DB_DIR: path.join(temp.dir, 'lancedb'),
     STATE_LOG_DIR: path.join(temp.dir, 'logs'),
@@ -70,14 +64,7 @@ beforeAll(async () => {
     LANCEDB_READ_CONSISTENCY_SECONDS: '0',
     LOG_LEVEL: 'silent',
   };
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'write-table.ts'], { cwd: previous, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`previous release exited ${code}: ${stderr.slice(-2000)}`))));
-  });
+  const output = await runPreviousRelease(PREVIOUS_RELEASE, path.join(temp.dir, 'previous'), PREVIOUS_RELEASE_SCRIPT, env);
   written = JSON.parse(output);
   service = await buildService(loadConfig(env), createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });
 }, 180_000);

@@ -22,6 +22,7 @@ import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { ingestKnowledgeBase, knowledgeBaseGate, notDocuments, runSettings } from '../src/ingest-knowledge-base.js';
 import { runIngestion } from '../src/ingest/run-ingestion.js';
+import { fromColumns, toColumns } from '../src/store/chunk-columns.js';
 import type { ChunkRow } from '../src/store/knowledge-store.js';
 import { chunkSchema, LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import { perturbRow, seededRandom } from './scale-tables.js';
@@ -54,7 +55,7 @@ try {
   const store = await LanceKnowledgeStore.openOrCreate(config.DB_DIR, config.TABLE_NAME, embedders.dimensions);
   const columns = Object.keys(embedders.dimensions);
   const base = ((await store.table.query().toArray()) as Record<string, unknown>[]).map((row) => {
-    const out = { ...row };
+    const out: Record<string, unknown> = { ...(fromColumns(row) as unknown as Record<string, unknown>), audiences: Array.from(row.audiences as Iterable<string>) };
     for (const column of columns) out[column] = Float32Array.from(row[column] as Iterable<number>);
     return out as unknown as ChunkRow;
   });
@@ -62,7 +63,7 @@ try {
   const replicas: Record<string, unknown>[] = [];
   for (let index = base.length; index < rows; index++) {
     const replica = perturbRow(base[index % base.length], Math.floor(index / base.length), random);
-    const out: Record<string, unknown> = { ...replica, source_path: `replica/${replica.doc_id}` };
+    const out = toColumns({ ...replica, sourcePath: `replica/${replica.docId}` });
     for (const column of columns) out[column] = Array.from(replica[column as 'vector'] as Float32Array);
     replicas.push(out);
   }

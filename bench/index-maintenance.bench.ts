@@ -11,6 +11,7 @@ import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
+import { fromColumns } from '../src/store/chunk-columns.js';
 import type { ChunkRow } from '../src/store/knowledge-store.js';
 import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import { round } from './stats.js';
@@ -36,16 +37,16 @@ try {
   const store = await LanceKnowledgeStore.open(dir, table.tableName);
   const indexed = await store.vectorIndexes();
   // The documents to change: the first chunk of each with new text (embedded for real); their other chunks go.
-  const picked = (await store.table.query().where("chunk_index = 0").limit(documents).toArray()) as unknown as ChunkRow[];
+  const picked = (await store.table.query().where('chunk_index = 0').limit(documents).toArray()).map((row) => ({ ...fromColumns(row), audiences: Array.from(row.audiences as Iterable<string>) }));
   const changed: ChunkRow[] = [];
   for (const row of picked) {
     const text = `${row.text}\nUpdated: this answer was revised on ${new Date().toISOString().slice(0, 10)}.`;
-    const out: Record<string, unknown> = { ...row, text, search_text: text, metadata: row.metadata };
+    const out: Record<string, unknown> = { ...row, text, searchText: text, metadata: row.metadata };
     for (const space of embedders.covering(row.lang)) out[space.column] = (await space.embedder.embedPassages([text]))[0];
     for (const column of Object.keys(store.dimensions)) if (!(column in out) || !(out[column] instanceof Float32Array)) out[column] = new Float32Array(store.dimensions[column]);
     changed.push(out as unknown as ChunkRow);
   }
-  const commit = await seconds(() => store.commit(changed, changed.map((row) => row.doc_id)));
+  const commit = await seconds(() => store.commit(changed, changed.map((row) => row.docId)));
   const unindexed = (await store.fullTextIndexCoverage()).unindexed;
   const update = await seconds(() => store.updateIndexes());
   const after = await store.fullTextIndexCoverage();

@@ -15,6 +15,7 @@ import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import type { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
 import { PIPELINE_VERSION, runIngestion } from '../src/ingest/run-ingestion.js';
+import { fromColumns, toColumns } from '../src/store/chunk-columns.js';
 import type { ChunkRow } from '../src/store/knowledge-store.js';
 import { chunkSchema, LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 
@@ -76,7 +77,7 @@ export async function scaleTable(rows: number, embedders: EmbeddingSpaces, optio
     const original = base[index % base.length];
     const replica = Math.floor(index / base.length);
     const row = replica === 0 ? original : perturbRow(original, replica, random);
-    const out: Record<string, unknown> = { ...row };
+    const out = toColumns(row);
     for (const column of Object.keys(dimensions)) out[column] = Array.from(row[column as 'vector'] as Float32Array);
     batch.push(out);
     if (batch.length >= 5000) await flush();
@@ -112,9 +113,9 @@ async function baseTable(root: string, embedders: EmbeddingSpaces, log: (line: s
   const table = await connection.openTable('base');
   const columns = Object.keys(embedders.dimensions);
   const rows = (await table.query().toArray()).map((row) => {
-    const out = { ...row } as Record<string, unknown>;
+    const out = fromColumns(row) as unknown as Record<string, unknown>;
     for (const column of columns) out[column] = Float32Array.from(row[column] as Iterable<number>);
-    return out as unknown as ChunkRow;
+    return { ...(out as unknown as ChunkRow), audiences: Array.from(row.audiences as Iterable<string>) };
   });
   table.close();
   // A stable order (LanceDB's scan order follows fragments): replicas of index i are always of the same row.
@@ -127,10 +128,10 @@ export function perturbRow(row: ChunkRow, replica: number, random: () => number)
   const out: Record<string, unknown> = {
     ...row,
     id: row.id + suffix,
-    doc_id: row.doc_id + suffix,
+    docId: row.docId + suffix,
     text,
-    search_text: row.kind === 'faq' ? text : [row.title, row.heading_path, text].filter(Boolean).join('\n'),
-    content_hash: createHash('sha256').update(text).digest('hex'),
+    searchText: row.kind === 'faq' ? text : [row.title, row.headingPath, text].filter(Boolean).join('\n'),
+    contentHash: createHash('sha256').update(text).digest('hex'),
   };
   for (const [column, value] of Object.entries(row)) if (column === 'vector' || column.startsWith('vector_')) out[column] = perturbVector(value as Float32Array, random);
   return out as unknown as ChunkRow;

@@ -143,7 +143,7 @@ export interface RunOptions {
   sources?: number;
 }
 
-const documents = (ranked: { doc_id: string }[]) => [...new Set(ranked.map((hit) => hit.doc_id))];
+const documents = (ranked: { docId: string }[]) => [...new Set(ranked.map((hit) => hit.docId))];
 
 /** Runs every query of one set against one table through the service's stages. */
 export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], options: RunOptions): Promise<QueryRun[]> {
@@ -185,13 +185,13 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
         const selected = selectSources(reranked.ranked, retriever.tuning.perDocument, options.sources ?? 6);
         const result = await extractStage(query.text, query.lang, selected, options.embedders);
         extractive = result?.text ?? null;
-        extractiveDoc = result ? selected[result.used[0] - 1].doc_id : null;
+        extractiveDoc = result ? selected[result.used[0] - 1].docId : null;
       }
     }
     runs.push({
       query,
       kefu: documents(reranked.ranked),
-      otherLanguageDocs: new Set(reranked.ranked.filter((candidate) => candidate.lang !== query.lang).map((candidate) => candidate.doc_id)),
+      otherLanguageDocs: new Set(reranked.ranked.filter((candidate) => candidate.lang !== query.lang).map((candidate) => candidate.docId)),
       lexical: documents(list('lexical')),
       dense: documents(list(denseSource)),
       evidence: decision.evidence,

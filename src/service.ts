@@ -27,6 +27,7 @@ import { webRoutes } from './http/web-routes.js';
 import { DocumentFiles } from './ingest/document-files.js';
 import { notDocuments } from './ingest-knowledge-base.js';
 import { IngestJobs } from './ingest/jobs.js';
+import { KnowledgeService } from './ingest/knowledge-service.js';
 import { lockSettings } from './ingest/lock.js';
 import { SnapshotStore } from './ingest/sources/snapshot.js';
 import { SourceRegistry } from './ingest/sources/source-config.js';
@@ -499,19 +500,15 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       adminRoutes({
         guard: adminGuard,
         conversations,
-        store,
+        // Jobs run in a child process: ingestion must not hold the event loop that serves answers.
+        knowledge: new KnowledgeService({ store, jobs, documents, lock: lockSettings(config), onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }) }),
         state,
-        // In a child process: ingestion must not hold the event loop that serves answers.
-        jobs,
-        documents,
-        lock: lockSettings(config),
         maxUploadBytes: config.INGEST_MAX_FILE_BYTES,
         keys: workspaceKeys(keys, workspaceId),
         curated,
         mask: config.PII_MASKING ? maskPii : undefined,
         gaps,
         gapFixes: () => suggestions.fixes(),
-        onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }),
       }),
       analyticsRoutes({ guard: adminGuard, logs: insightLogs, clusterer: gaps, state }),
       conversationReviewRoutes({ guard: adminGuard, logs: insightLogs, store, curated, state }),

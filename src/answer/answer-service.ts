@@ -18,6 +18,7 @@ import type { AnswerLength, Channel, PromptTemplates } from './prompt-templates.
 import { FullWidthPunctuation } from '../text/punctuation.js';
 import type { TokenCounter } from './token-budget.js';
 import type { SourceUrls } from './source-urls.js';
+import { type AnswerStage, StageClock } from './stage-clock.js';
 import { asBand, type Band, type Decision, extractStage, retrieveStage, rerankStage, type Scope, scopeQuestion, decideStage, selectSources, type Suggestion, suggestStage } from './stages.js';
 import { chunkTerms, contentTerms, termCoverage } from '../text/terms.js';
 import { parseVerdict, VERDICT_SCHEMA, withVerdictInstruction } from './verdict.js';
@@ -138,7 +139,8 @@ export type AnswerEvent = { type: 'meta'; data: AnswerMeta } | { type: 'token'; 
 
 /** Hooks for metrics; the HTTP layer plugs Prometheus in, tests and scripts leave them out. */
 export interface AnswerObserver {
-  stage?(stage: 'classify' | 'embed' | 'retrieve' | 'rerank' | 'llm_first_token' | 'llm' | 'total', seconds: number): void;
+  /** Each stage's time as it ends (stage-clock.ts). */
+  stage?(stage: AnswerStage, seconds: number): void;
   /** `productLine` is always one the rules define (or general): a bounded metric label. */
   outcome?(mode: AnswerMode, details: { replacedUngrounded: boolean; llmError?: LlmError; productLine: string }): void;
   tokens?(usage: ChatUsage): void;
@@ -208,8 +210,7 @@ export class AnswerService {
 
   async *answer(request: AnswerRequest, signal?: AbortSignal): AsyncGenerator<AnswerEvent> {
     const o = this.options;
-    const started = performance.now();
-    const timings: Record<string, number> = {};
+    const clock = new StageClock(o.observer);
     const answerId = randomUUID();
     // The reply's language is the question's; the client's language is only a fallback for text without letters.
     const customer = customerLanguage(request.question, request.lang);
@@ -222,10 +223,7 @@ export class AnswerService {
     const band = asBand(await o.refusalThreshold(isKbLanguage(customer) ? lang : 'other', knowledgeVersion));
     const threshold = band.refuse;
 
-    const classifyStarted = performance.now();
-    const ownScope = scopeQuestion(o.classifier, request.question, request.productLine);
-    timings.classifyMs = performance.now() - classifyStarted;
-    o.observer?.stage?.('classify', timings.classifyMs / 1000);
+    const ownScope = await clock.stage('classify', () => scopeQuestion(o.classifier, request.question, request.productLine));
 
     // Follow-ups depend on their conversation, so only standalone questions use the cache (and curated answers).
     const standalone = !request.history?.length;
@@ -239,22 +237,19 @@ export class AnswerService {
       if (hit) {
         yield { type: 'meta', data: { ...hit.meta, answerId } };
         yield { type: 'token', data: { text: hit.done.answer } };
-        timings.totalMs = performance.now() - started;
-        o.observer?.stage?.('total', timings.totalMs / 1000);
+        const timings = clock.finish();
         o.observer?.outcome?.(hit.done.mode, { replacedUngrounded: false, productLine: hit.done.productLine });
-        yield { type: 'done', data: { ...hit.done, answerId, cached: true, timings: { classifyMs: round(timings.classifyMs), totalMs: round(timings.totalMs) } } };
+        yield { type: 'done', data: { ...hit.done, answerId, cached: true, timings } };
         return;
       }
     }
 
     // The CPU-bound part (embedding, retrieval, extractive composing) holds a slot of the answer gate;
     // cache hits above never wait for one, and a generated answer gives it back before the LLM call.
-    const queueStarted = performance.now();
-    const release = o.cpuGate ? await o.cpuGate.acquire() : () => {};
-    timings.queueMs = performance.now() - queueStarted;
+    const release = await clock.stage('queue', () => (o.cpuGate ? o.cpuGate.acquire() : () => {}));
     // Its own timings: a retrieval dropped for a curated answer must not write into that answer's.
-    const retrievalTimings: Record<string, number> = {};
-    const retrieval = this.retrieveAndDecide(request, lang, customer, ownScope, band, signal, retrievalTimings, audiences);
+    const retrievalClock = clock.fork();
+    const retrieval = this.retrieveAndDecide(request, lang, customer, ownScope, band, signal, retrievalClock, audiences);
     const settled = retrieval.then(
       () => undefined,
       () => undefined,
@@ -267,18 +262,17 @@ export class AnswerService {
       // full-text search is not held up behind the match (bench:ask, curated stage p50 7 ms at 10k). On a match, the
       // retrieval's result is dropped.
       if (o.curated && standalone) {
-        const curatedStarted = performance.now();
-        const match = await o.curated.match(request.question, lang, { productLine: request.productLine, audiences });
-        timings.curatedMs = performance.now() - curatedStarted;
+        const curated = o.curated;
+        const match = await clock.stage('curated', () => curated.match(request.question, lang, { productLine: request.productLine, audiences }));
         if (match) {
           dropped = true;
-          yield* this.curatedAnswer(match, { answerId, lang, knowledgeVersion, started, timings, threshold });
+          yield* this.curatedAnswer(match, { answerId, lang, knowledgeVersion, clock, threshold });
           return;
         }
       }
       const chosen = await retrieval;
-      Object.assign(timings, retrievalTimings);
-      yield* this.answerFromRetrieval(request, signal, chosen, { answerId, lang, customer, band, started, timings, cacheKey, knowledgeVersion, release });
+      clock.join(retrievalClock);
+      yield* this.answerFromRetrieval(request, signal, chosen, { answerId, lang, customer, band, clock, cacheKey, knowledgeVersion, release });
     } finally {
       // A dropped retrieval still uses the CPU until it ends: it keeps the gate's slot until then.
       if (dropped) void settled.then(release);
@@ -290,10 +284,10 @@ export class AnswerService {
     request: AnswerRequest,
     signal: AbortSignal | undefined,
     chosen: Awaited<ReturnType<AnswerService['retrieveAndDecide']>>,
-    context: { answerId: string; lang: Language; customer: LanguageCode; band: Band; started: number; timings: Record<string, number>; cacheKey?: string; knowledgeVersion?: number; release: () => void },
+    context: { answerId: string; lang: Language; customer: LanguageCode; band: Band; clock: StageClock; cacheKey?: string; knowledgeVersion?: number; release: () => void },
   ): AsyncGenerator<AnswerEvent> {
     const o = this.options;
-    const { answerId, lang, customer, band, started, timings, cacheKey, knowledgeVersion } = context;
+    const { answerId, lang, customer, band, clock, cacheKey, knowledgeVersion } = context;
     const threshold = band.answer;
     // The customer's texts: for Chinese and English the same as MESSAGES; other languages from the catalogue.
     const say = messagesFor(customer);
@@ -319,10 +313,8 @@ export class AnswerService {
     yield { type: 'meta', data: meta };
 
     const finish = async (done: Omit<AnswerDone, 'answerId' | 'productLine' | 'confidence' | 'timings' | 'cached'>, llmError?: LlmError): Promise<AnswerEvent> => {
-      timings.totalMs = performance.now() - started;
-      o.observer?.stage?.('total', timings.totalMs / 1000);
+      const timings = clock.finish();
       o.observer?.outcome?.(done.mode, { replacedUngrounded: done.replacedUngrounded, llmError, productLine });
-      for (const key of Object.keys(timings)) timings[key] = round(timings[key]);
       const data: AnswerDone = { ...done, answerId, productLine, confidence: round(decision.answerability), similarity: round(decision.evidence.dense), cached: false, timings };
       if (cacheKey && shouldCache(done, decision.answerability, threshold)) {
         const { answerId: _metaId, ...cachedMeta } = meta;
@@ -372,9 +364,7 @@ export class AnswerService {
     };
 
     const extractive = async () => {
-      const composeStarted = performance.now();
-      const result = await extractStage(request.question, customer, selected, o.embedders);
-      timings.extractMs = performance.now() - composeStarted;
+      const result = await clock.stage('extract', () => extractStage(request.question, customer, selected, o.embedders));
       return result && { text: result.text, citations: sources.filter((source) => result.used.includes(source.n)) };
     };
 
@@ -417,7 +407,7 @@ export class AnswerService {
     context.release();
     if (decision.outcome === 'uncertain') {
       // The middle band with a model: it judges the sources, and says so as a parsable verdict.
-      const judgeStarted = performance.now();
+      const judging = clock.start('llm');
       const judgeUsage: ChatUsage = {};
       let content: string | undefined;
       let judgeError: LlmError | undefined;
@@ -427,8 +417,7 @@ export class AnswerService {
         judgeError = error instanceof LlmError ? error : new LlmError('bad-response', String(error), { cause: error });
         if (judgeError.kind === 'cancelled') throw judgeError;
       }
-      timings.llmMs = performance.now() - judgeStarted;
-      o.observer?.stage?.('llm', timings.llmMs / 1000);
+      judging.end();
       o.observer?.tokens?.(judgeUsage);
       const verdict = content === undefined ? undefined : parseVerdict(content);
       if (verdict) o.observer?.verdict?.(verdict.verdict, { productLine });
@@ -438,7 +427,7 @@ export class AnswerService {
         yield await finish({ answer: text, mode: 'refusal', refused: true, notice: null, citations: [], replacedUngrounded: false, usage: judgeUsage, verdict: 'decline' });
         return;
       }
-      const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.heading_path}\n${candidate.text}`]));
+      const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.headingPath}\n${candidate.text}`]));
       const answerText = verdict ? (lang === 'zh' ? fullWidth(verdict.answer) : verdict.answer) : '';
       const cited = verdict && answerText.trim() ? verifyCitations(answerText, grounded.given, isKbLanguage(customer) ? sourceTexts : undefined) : undefined;
       // As for a streamed answer: one in another language than the customer's is counted, and not given.
@@ -457,7 +446,7 @@ export class AnswerService {
       yield await finish({ answer: text, mode: 'generated', refused: false, notice: null, citations, replacedUngrounded: false, usage: judgeUsage, needs, verdict: 'answer' });
       return;
     }
-    const llmStarted = performance.now();
+    const generating = clock.start('llm');
     const usage: ChatUsage = {};
     let generated = '';
     let llmError: LlmError | undefined;
@@ -465,10 +454,7 @@ export class AnswerService {
     const punctuation = lang === 'zh' ? new FullWidthPunctuation() : undefined;
     try {
       for await (const delta of o.chatModel.stream(grounded.messages, { signal, maxTokens: o.maxAnswerTokens, ...o.sampling }, usage)) {
-        if (!generated) {
-          timings.llmFirstTokenMs = performance.now() - llmStarted;
-          o.observer?.stage?.('llm_first_token', timings.llmFirstTokenMs / 1000);
-        }
+        if (!generated) generating.lap('llm_first_token');
         const text = punctuation ? punctuation.push(delta) : delta;
         generated += text;
         if (text) yield { type: 'token', data: { text } };
@@ -487,11 +473,10 @@ export class AnswerService {
       llmError = error instanceof LlmError ? error : new LlmError('bad-response', String(error), { cause: error });
       if (llmError.kind === 'cancelled') throw llmError;
     }
-    timings.llmMs = performance.now() - llmStarted;
-    o.observer?.stage?.('llm', timings.llmMs / 1000);
+    generating.end();
     o.observer?.tokens?.(usage);
 
-    const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.heading_path}\n${candidate.text}`]));
+    const sourceTexts = new Map(selected.map((candidate, index) => [index + 1, `${candidate.title}\n${candidate.headingPath}\n${candidate.text}`]));
     // A claim's words are checked against the source it cites; across languages (a Thai answer from English
     // sources) shared words say nothing, so only the citation numbers are checked, and the language below.
     let verified = llmError ? undefined : verifyCitations(generated, grounded.given, isKbLanguage(customer) ? sourceTexts : undefined);
@@ -530,7 +515,7 @@ export class AnswerService {
 
   private async *curatedAnswer(
     match: CuratedMatch,
-    context: { answerId: string; lang: Language; knowledgeVersion?: number; started: number; timings: Record<string, number>; threshold: number },
+    context: { answerId: string; lang: Language; knowledgeVersion?: number; clock: StageClock; threshold: number },
   ): AsyncGenerator<AnswerEvent> {
     const o = this.options;
     const { entry } = match;
@@ -542,10 +527,8 @@ export class AnswerService {
       data: { answerId: context.answerId, lang: context.lang, productLine, productLineName: line ? line.names[context.lang] : null, confidence, threshold: round(context.threshold), sources: [], knowledgeVersion: context.knowledgeVersion },
     };
     yield { type: 'token', data: { text: entry.answer } };
-    context.timings.totalMs = performance.now() - context.started;
-    o.observer?.stage?.('total', context.timings.totalMs / 1000);
+    const timings = context.clock.finish();
     o.observer?.outcome?.('curated', { replacedUngrounded: false, productLine: o.classifier.isKnownLine(productLine) ? productLine : o.classifier.rules.general.id });
-    for (const key of Object.keys(context.timings)) context.timings[key] = round(context.timings[key]);
     yield {
       type: 'done',
       data: {
@@ -560,7 +543,7 @@ export class AnswerService {
         replacedUngrounded: false,
         cached: false,
         usage: {},
-        timings: context.timings,
+        timings,
         curated: curatedInfo(match),
       },
     };
@@ -577,7 +560,7 @@ export class AnswerService {
     ownScope: Scope,
     band: Band,
     signal: AbortSignal | undefined,
-    timings: Record<string, number>,
+    clock: StageClock,
     audiences: readonly string[],
   ) {
     const o = this.options;
@@ -585,19 +568,15 @@ export class AnswerService {
       // Retrieval searches the spaces of the customer's own language (the multilingual one for a Thai question),
       // and only what the asker's audiences may see.
       const retrieved = await retrieveStage(o.retriever, question, customer, scope, audiences);
-      timings.embedMs = (timings.embedMs ?? 0) + retrieved.timings.embedMs;
-      timings.retrieveMs = (timings.retrieveMs ?? 0) + retrieved.timings.embedMs + retrieved.timings.searchMs + retrieved.timings.fuseMs;
-      for (const stage of ['vectorMs', 'fullTextMs', 'fuseMs'] as const) timings[stage] = (timings[stage] ?? 0) + retrieved.timings[stage];
-      const rerankStarted = performance.now();
-      const reranked = await rerankStage(o.reranker, retrieved, o.rerankTopN ?? 20, signal);
-      if (o.reranker) {
-        timings.rerankMs = (timings.rerankMs ?? 0) + performance.now() - rerankStarted;
-        o.observer?.stage?.('rerank', (performance.now() - rerankStarted) / 1000);
-      }
+      // The retriever splits its own time (embedding, each search, fusion); observed once per answer, below.
+      clock.add('embedMs', retrieved.timings.embedMs);
+      clock.add('retrieveMs', retrieved.timings.embedMs + retrieved.timings.searchMs + retrieved.timings.fuseMs);
+      for (const split of ['vectorMs', 'fullTextMs', 'fuseMs'] as const) clock.add(split, retrieved.timings[split]);
+      const rerank = () => rerankStage(o.reranker, retrieved, o.rerankTopN ?? 20, signal);
+      // Without a reranker the stage does nothing, and is not timed.
+      const reranked = o.reranker ? await clock.stage('rerank', rerank) : await rerank();
       if (reranked.error) o.observer?.rerankFailed?.(reranked.error);
-      const decideStarted = performance.now();
-      const decision = decideStage(question, lang, retrieved.lists, reranked.ranked, band, o.answerabilityModel);
-      timings.decideMs = (timings.decideMs ?? 0) + performance.now() - decideStarted;
+      const decision = await clock.stage('decide', () => decideStage(question, lang, retrieved.lists, reranked.ranked, band, o.answerabilityModel));
       return { question, scope, ranked: reranked.ranked, decision };
     };
     const followUp = request.followUp && !request.followUp.namesOwnLine ? request.followUp : undefined;
@@ -612,8 +591,8 @@ export class AnswerService {
     if (chosen === condensed && chosen.decision.outcome === 'answer' && !findsOwnTerms(request.question, chosen.ranked)) {
       chosen.decision = { ...chosen.decision, outcome: alone.decision.outcome === 'refuse' ? 'refuse' : 'uncertain', answer: false };
     }
-    o.observer?.stage?.('embed', (timings.embedMs ?? 0) / 1000);
-    o.observer?.stage?.('retrieve', (timings.retrieveMs ?? 0) / 1000);
+    clock.observe('embed');
+    clock.observe('retrieve');
     return chosen;
   }
 }
@@ -636,10 +615,10 @@ export function chooseFollowUp<T extends { decision: Decision }>(alone: T, conde
 const OWN_TERMS_FOUND = 0.5;
 
 /** Whether the top chunks say anything about the terms the question itself brings (not those borrowed from history). */
-export function findsOwnTerms(question: string, ranked: Pick<Candidate, 'title' | 'heading_path' | 'text'>[]): boolean {
+export function findsOwnTerms(question: string, ranked: Pick<Candidate, 'title' | 'headingPath' | 'text'>[]): boolean {
   const terms = contentTerms(question);
   if (terms.size === 0) return true;
-  return ranked.slice(0, 3).some((candidate) => termCoverage(terms, chunkTerms(`${candidate.title}\n${candidate.heading_path}\n${candidate.text}`)) >= OWN_TERMS_FOUND);
+  return ranked.slice(0, 3).some((candidate) => termCoverage(terms, chunkTerms(`${candidate.title}\n${candidate.headingPath}\n${candidate.text}`)) >= OWN_TERMS_FOUND);
 }
 
 const fullWidth = (text: string) => {
@@ -664,18 +643,18 @@ export function questionLanguage(question: string, hint?: Language): Language {
 }
 
 function toSourceInfo(candidate: Candidate, n: number, urls?: SourceUrls): SourceInfo {
-  const url = urls?.url({ sourcePath: candidate.source_path, docId: candidate.doc_id, metadata: candidate.metadata });
+  const url = urls?.url({ sourcePath: candidate.sourcePath, docId: candidate.docId, metadata: candidate.metadata });
   const images = urls?.images({ metadata: candidate.metadata }, url) ?? [];
   return {
     ...(url ? { url } : {}),
     ...(images.length ? { images } : {}),
     n,
     chunkId: candidate.id,
-    docId: candidate.doc_id,
+    docId: candidate.docId,
     title: candidate.title,
-    path: candidate.source_path,
-    heading: headingBelowTitle(candidate.title, candidate.heading_path),
-    productLine: candidate.product_line,
+    path: candidate.sourcePath,
+    heading: headingBelowTitle(candidate.title, candidate.headingPath),
+    productLine: candidate.productLine,
     kind: candidate.kind,
     snippet: candidate.text.length > 240 ? `${candidate.text.slice(0, 240)}…` : candidate.text,
     ...(isInternal(candidate.audiences) ? { internal: true as const } : {}),

@@ -49,9 +49,9 @@ export function groundPrompt(input: GroundInput): { messages: ChatMessage[]; giv
   const promptSources: PromptSource[] = input.sources.map((candidate, index) => ({
     n: index + 1,
     title: candidate.title,
-    headingPath: candidate.heading_path,
-    sourcePath: candidate.source_path,
-    productLine: candidate.product_line,
+    headingPath: candidate.headingPath,
+    sourcePath: candidate.sourcePath,
+    productLine: candidate.productLine,
     text: candidate.text,
   }));
   const budget = fitToBudget({

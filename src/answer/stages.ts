@@ -47,7 +47,7 @@ export async function retrieveStage(retriever: HybridRetriever, question: string
 }
 
 /** What the reranker and extractive answers read of a chunk: its title, headings and text. */
-export const chunkDocument = (candidate: Candidate) => [candidate.title, candidate.heading_path, candidate.text].filter(Boolean).join('\n');
+export const chunkDocument = (candidate: Candidate) => [candidate.title, candidate.headingPath, candidate.text].filter(Boolean).join('\n');
 
 /**
  * Stage 3: reorder the top `topN` by a cross-encoder when one is configured. On any failure the fused
@@ -135,8 +135,8 @@ export function decideStage(question: string, lang: Language, lists: RankedList[
 export function withoutDocuments<T extends { lists: RankedList[]; ranked: Candidate[] }>(retrieved: T, docIds: ReadonlySet<string>): T {
   return {
     ...retrieved,
-    lists: retrieved.lists.map((list) => ({ ...list, hits: list.hits.filter((hit) => !docIds.has(hit.doc_id)) })),
-    ranked: retrieved.ranked.filter((candidate) => !docIds.has(candidate.doc_id)),
+    lists: retrieved.lists.map((list) => ({ ...list, hits: list.hits.filter((hit) => !docIds.has(hit.docId)) })),
+    ranked: retrieved.ranked.filter((candidate) => !docIds.has(candidate.docId)),
   };
 }
 
@@ -179,19 +179,19 @@ export function suggestStage(ranked: Candidate[], lang: Language, limit = 3, dep
   const seenDocs = new Set<string>();
   const seenTexts = new Set<string>();
   for (const candidate of ranked.slice(0, depth)) {
-    if (seenDocs.has(candidate.doc_id)) continue;
-    const heading = candidate.heading_path.split(' > ').at(-1)?.trim();
+    if (seenDocs.has(candidate.docId)) continue;
+    const heading = candidate.headingPath.split(' > ').at(-1)?.trim();
     // A heading many chunks share ("API FAQ", the manual's title) says nothing: then the passage's first sentence.
     const named = faqQuestion(candidate) ?? (heading && heading !== candidate.title.trim() ? heading : undefined);
     // One line each, whatever the page held: the reply lists suggestions a line apiece and the widget counts those
     // lines, so a line break in a crawled FAQ question or heading would spill its rest (a markdown link) into the contact line.
     const text = oneLine(named && !seenTexts.has(named) ? named : firstSentence(candidate.text));
     if (!text || seenTexts.has(text)) continue;
-    seenDocs.add(candidate.doc_id);
+    seenDocs.add(candidate.docId);
     seenTexts.add(text);
     pool.push({
       text: text.length > 200 ? `${text.slice(0, 200)}…` : text,
-      docId: candidate.doc_id,
+      docId: candidate.docId,
       chunkId: candidate.id,
       title: candidate.title,
       kind: candidate.kind,

@@ -81,7 +81,7 @@ export async function gatherProbes(source: CalibrationSource, retriever: HybridR
       found.positives.push(evidence(question, retrieved));
       // The same question asked of the knowledge base without the document it came from: an in-domain question whose
       // answer is missing, which retrieves its neighbours strongly, as a customer's would (ECS's removed answers).
-      const without = withoutDocuments(retrieved, new Set([chunk.doc_id]));
+      const without = withoutDocuments(retrieved, new Set([chunk.docId]));
       found.inDomain.push(without.ranked.length ? evidence(question, without) : { ...evidence(question, without), empty: true } as Evidence);
     }
     for (const question of OUT_OF_DOMAIN_QUESTIONS[lang]) {
@@ -166,7 +166,7 @@ export function tradeOffCurve(answerable: number[], inDomain: number[], outOfDom
  * refused 7–15 % of the answerable Arabic, Russian and Thai questions of xquad-multilingual, held out (docs/evaluation.md
  * "Other languages"); the middle band takes what the cut does not refuse. The confident cut is the model's.
  */
-async function calibrateOtherLanguages(chunks: Pick<StoredChunk, 'id' | 'kind' | 'lang' | 'heading_path' | 'text' | 'metadata'>[], options: { retriever: HybridRetriever; target: number; model?: AnswerabilityModel }): Promise<LanguageCalibration | undefined> {
+async function calibrateOtherLanguages(chunks: Pick<StoredChunk, 'id' | 'kind' | 'lang' | 'headingPath' | 'text' | 'metadata'>[], options: { retriever: HybridRetriever; target: number; model?: AnswerabilityModel }): Promise<LanguageCalibration | undefined> {
   const model = options.model ?? DEFAULT_ANSWERABILITY_MODEL;
   const probes = chunks.map(probeQuestion).filter((probe): probe is string => Boolean(probe));
   if (probes.length < MIN_PROBES) return undefined;
@@ -196,7 +196,7 @@ async function calibrateOtherLanguages(chunks: Pick<StoredChunk, 'id' | 'kind' |
  * A question the chunk answers: the FAQ question; a heading phrased as a question; otherwise a fragment
  * of its most informative sentence (English: 60 % of its content words; Chinese: its longest clause).
  */
-export function probeQuestion(chunk: Pick<StoredChunk, 'id' | 'kind' | 'lang' | 'heading_path' | 'text' | 'metadata'>): string | undefined {
+export function probeQuestion(chunk: Pick<StoredChunk, 'id' | 'kind' | 'lang' | 'headingPath' | 'text' | 'metadata'>): string | undefined {
   if (chunk.kind === 'faq') {
     try {
       const question = (JSON.parse(chunk.metadata) as { question?: string }).question;
@@ -205,7 +205,7 @@ export function probeQuestion(chunk: Pick<StoredChunk, 'id' | 'kind' | 'lang' | 
       // fall through to the text
     }
   }
-  const heading = chunk.heading_path.split(' > ').at(-1)?.trim() ?? '';
+  const heading = chunk.headingPath.split(' > ').at(-1)?.trim() ?? '';
   if (/[?？]$|^(how|what|why|when|where|which|can|do|does|is|are)\b|怎么|如何|为什么|什么|吗/i.test(heading)) return heading;
   const sentences = splitSentences(chunk.text).filter((sentence) => sentence.length >= 12 && sentence.length <= 400);
   const best = sentences.sort((a, b) => contentTerms(b).size - contentTerms(a).size)[0];

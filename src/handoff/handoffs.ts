@@ -143,10 +143,15 @@ export class Handoffs {
     this.options.onWebhook?.('failed');
   }
 
-  /** A request by id (from the support log, which keeps it whole). */
+  /** A request by id (from the support log, which keeps it whole), read newest first: a recent one costs a few entries. */
   async find(id: string): Promise<HandoffRequest | undefined> {
-    const entries = await this.state.readLog(HANDOFF_LOG, HANDOFF_LOG_MAX);
-    return entries.map((item) => item.entry as unknown as HandoffRequest).find((handoff) => handoff.id === id);
+    return (await this.state.findLogEntry(HANDOFF_LOG, { id }, HANDOFF_LOG_MAX))?.entry as HandoffRequest | undefined;
+  }
+
+  /** One request as the support list shows it: with its status and resolutions. */
+  async withStatusOf(handoff: HandoffRequest): Promise<HandoffWithStatus> {
+    const [closed, resolutions] = await Promise.all([this.closing(handoff.id), this.state.readLog(HANDOFF_RESOLUTION_LOG, HANDOFF_LOG_MAX)]);
+    return { ...handoff, status: closed ? 'closed' : 'open', ...(closed ? { closed } : {}), resolutions: resolutionsOf(resolutions).get(handoff.id) ?? [] };
   }
 
   /** Records how a request was answered, masked like the analytics copy: the answer may repeat the customer's details. */
@@ -168,7 +173,7 @@ export class Handoffs {
 
   /** Marks a request closed (idempotent: closing it again keeps the first closing). */
   async close(handoff: HandoffRequest, by: string): Promise<{ at: string; by: string }> {
-    const closed = (await this.closings()).get(handoff.id);
+    const closed = await this.closing(handoff.id);
     if (closed) return closed;
     const at = new Date().toISOString();
     await this.state.appendLog(HANDOFF_CLOSED_LOG, { handoffId: handoff.id, at, by }, HANDOFF_LOG_MAX);
@@ -178,12 +183,7 @@ export class Handoffs {
   /** The support list with each request's status and resolutions, newest first; `status` keeps one kind. */
   async withStatus(count: number, status?: HandoffStatus): Promise<HandoffWithStatus[]> {
     const [requests, closings, resolutions] = await Promise.all([this.state.readLog(HANDOFF_LOG, count), this.closings(), this.state.readLog(HANDOFF_RESOLUTION_LOG, HANDOFF_LOG_MAX)]);
-    const byHandoff = new Map<string, HandoffWithStatus['resolutions']>();
-    for (const { id, entry } of resolutions) {
-      const list = byHandoff.get(String(entry.handoffId)) ?? [];
-      list.push({ id, at: String(entry.at), by: String(entry.by), answer: String(entry.answer), ...(entry.question ? { question: String(entry.question) } : {}), ...(entry.note ? { note: String(entry.note) } : {}) });
-      byHandoff.set(String(entry.handoffId), list);
-    }
+    const byHandoff = resolutionsOf(resolutions);
     return requests
       .map(({ entry }) => {
         const id = String(entry.id);
@@ -194,8 +194,25 @@ export class Handoffs {
       .reverse();
   }
 
+  /** The request's closing, if any (the newest, as the support list shows). */
+  private async closing(id: string): Promise<{ at: string; by: string } | undefined> {
+    const found = await this.state.findLogEntry(HANDOFF_CLOSED_LOG, { handoffId: id }, HANDOFF_LOG_MAX);
+    return found && { at: String(found.entry.at), by: String(found.entry.by) };
+  }
+
   private async closings(): Promise<Map<string, { at: string; by: string }>> {
     const entries = await this.state.readLog(HANDOFF_CLOSED_LOG, HANDOFF_LOG_MAX);
     return new Map(entries.map(({ entry }) => [String(entry.handoffId), { at: String(entry.at), by: String(entry.by) }]));
   }
+}
+
+/** The resolutions log by request, oldest first. */
+function resolutionsOf(entries: { id: string; entry: Record<string, unknown> }[]): Map<string, HandoffWithStatus['resolutions']> {
+  const byHandoff = new Map<string, HandoffWithStatus['resolutions']>();
+  for (const { id, entry } of entries) {
+    const list = byHandoff.get(String(entry.handoffId)) ?? [];
+    list.push({ id, at: String(entry.at), by: String(entry.by), answer: String(entry.answer), ...(entry.question ? { question: String(entry.question) } : {}), ...(entry.note ? { note: String(entry.note) } : {}) });
+    byHandoff.set(String(entry.handoffId), list);
+  }
+  return byHandoff;
 }

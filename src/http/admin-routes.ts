@@ -1,12 +1,9 @@
 import { type RequestHandler, Router } from 'express';
 import type { CuratedAnswers } from '../answer/curated.js';
 import type { Conversations } from '../chat/conversation.js';
-import type { DocumentFiles } from '../ingest/document-files.js';
-import type { IngestJobs } from '../ingest/jobs.js';
-import type { LockOptions } from '../ingest/lock.js';
+import type { KnowledgeService } from '../ingest/knowledge-service.js';
 import type { GapFix, GapReporter } from '../insights/gaps.js';
 import type { SharedState } from '../state/shared-state.js';
-import type { KnowledgeStore } from '../store/knowledge-store.js';
 import { auditTrail } from './audit-trail.js';
 import { curatedRoutes } from './curated-routes.js';
 import { insightRoutes } from './insight-routes.js';
@@ -19,12 +16,9 @@ export interface AdminRouteOptions {
   /** Rate limit, admin key, then the JSON body parser. */
   guard: RequestHandler[];
   conversations: Conversations;
-  store: KnowledgeStore;
-  jobs: Pick<IngestJobs, 'start' | 'get' | 'list'>;
-  documents: DocumentFiles;
+  /** The knowledge base's lifecycle: jobs, documents, versions, rollback (it owns the store and the table's lock). */
+  knowledge: KnowledgeService;
   state: SharedState;
-  /** The table's lock, for rollbacks (jobs take it themselves). */
-  lock: Omit<LockOptions, 'purpose' | 'jobId'>;
   maxUploadBytes: number;
   gaps: GapReporter;
   /** Accepted suggestions: the gaps report links each gap to what fixed it. */
@@ -34,8 +28,6 @@ export interface AdminRouteOptions {
   curated: CuratedAnswers;
   /** PII masking applied again to exported text (it was masked when stored; rules may have grown since). */
   mask?: (text: string) => string;
-  /** A job could not start because another run holds the lock. */
-  onConflict?: () => void;
 }
 
 /**
@@ -47,7 +39,7 @@ export function adminRoutes(options: AdminRouteOptions): Router {
   const router = Router();
   router.use('/v1/admin', ...options.guard);
   const audit = auditTrail(options.state);
-  router.use(knowledgeRoutes({ store: options.store, jobs: options.jobs, documents: options.documents, lock: options.lock, maxUploadBytes: options.maxUploadBytes, audit, onConflict: options.onConflict }));
+  router.use(knowledgeRoutes({ knowledge: options.knowledge, maxUploadBytes: options.maxUploadBytes, audit }));
   router.use(keyRoutes({ keys: options.keys, audit }));
   router.use(curatedRoutes({ curated: options.curated, audit }));
   router.use(insightRoutes({ conversations: options.conversations, state: options.state, gaps: options.gaps, gapFixes: options.gapFixes, mask: options.mask, audit }));

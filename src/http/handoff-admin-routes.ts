@@ -20,12 +20,7 @@ export function handoffAdminRoutes(options: { guard: RequestHandler[]; handoffs:
     return handoff;
   };
   router.get('/v1/admin/handoffs/:id', ...options.guard, async (request: Request, response: Response) => {
-    const id = handoffId.parse(request.params.id);
-    await find(id);
-    // Read through the support list: the one place status and resolutions are joined to a request.
-    const found = (await options.handoffs.withStatus(100_000)).find((handoff) => handoff.id === id);
-    if (!found) throw notFound('handoff_not_found', `No handoff request ${id}`);
-    response.json(found);
+    response.json(await options.handoffs.withStatusOf(await find(handoffId.parse(request.params.id))));
   });
   router.post('/v1/admin/handoffs/:id/close', ...options.guard, async (request: Request, response: Response) => {
     const id = handoffId.parse(request.params.id);

@@ -66,7 +66,7 @@ export async function findContradictions(
   const pairs = new Map<
     string,
     {
-      row: Pick<ChunkRow, 'id' | 'doc_id' | 'title' | 'source_path' | 'text' | 'product_line' | 'lang' | 'kind'>;
+      row: Pick<ChunkRow, 'id' | 'docId' | 'title' | 'sourcePath' | 'text' | 'productLine' | 'lang' | 'kind'>;
       other: (typeof written)[number] | Awaited<ReturnType<KnowledgeStore['vectorSearch']>>[number];
       similarity: number;
     }
@@ -80,9 +80,9 @@ export async function findContradictions(
       const space = embedders.all.find((entry) => entry.languages?.includes(row.lang)) ?? embedders.all[0];
       const vector = (row as unknown as Record<string, Float32Array>)[space.column];
       if (!vector?.length) continue;
-      const hits = await store.vectorSearch(vector, neighbours + 1, { productLines: [row.product_line], languages: [row.lang] }, space.column);
+      const hits = await store.vectorSearch(vector, neighbours + 1, { productLines: [row.productLine], languages: [row.lang] }, space.column);
       for (const hit of hits) {
-        if (hit.doc_id === row.doc_id || hit.score < options.similarity) continue;
+        if (hit.docId === row.docId || hit.score < options.similarity) continue;
         const key = [row.id, hit.id].sort().join('\u0000');
         if (!pairs.has(key)) pairs.set(key, { row, other: hit, similarity: hit.score });
       }
@@ -94,7 +94,7 @@ export async function findContradictions(
     // Manuals of two products say the same sentence with their own numbers ("Battery life is up to 14 days").
     if (row.kind === 'passage' && other.kind === 'passage' && differentProducts(row.title, other.title)) continue;
     for (const disagreement of disagreements(row.text, other.text)) {
-      const side = (chunk: typeof row | typeof other, clause: string): ContradictionSide => ({ chunkId: chunk.id, docId: chunk.doc_id, title: chunk.title, sourcePath: chunk.source_path, clause });
+      const side = (chunk: typeof row | typeof other, clause: string): ContradictionSide => ({ chunkId: chunk.id, docId: chunk.docId, title: chunk.title, sourcePath: chunk.sourcePath, clause });
       const [a, b] = [side(row, disagreement.a), side(other, disagreement.b)].sort((x, y) => x.chunkId.localeCompare(y.chunkId));
       const id = createHash('sha256')
         .update(JSON.stringify([disagreement.kind, a.chunkId, a.clause, b.chunkId, b.clause]))
@@ -103,7 +103,7 @@ export async function findContradictions(
       found.push({
         id,
         kind: disagreement.kind,
-        productLine: row.product_line,
+        productLine: row.productLine,
         lang: row.lang,
         similarity: Math.round(similarity * 1000) / 1000,
         about: disagreement.about,

@@ -388,18 +388,18 @@ function toRows(document: SourceDocument, docHash: string, options: IngestOption
     const media: ChunkMedia = { ...(chunk.images?.length ? { images: chunk.images } : {}), ...(chunk.anchor ? { anchor: chunk.anchor } : {}) };
     return {
       id: document.kind === 'faq' ? document.docId : `${document.docId}#${index}`,
-      doc_id: document.docId,
-      source_path: document.sourcePath,
+      docId: document.docId,
+      sourcePath: document.sourcePath,
       title: document.title,
-      heading_path: headingPath,
-      product_line: productLine,
+      headingPath,
+      productLine,
       lang,
       kind: document.kind,
       text: chunk.text,
-      search_text: document.kind === 'faq' ? chunk.text : [document.title, headingPath, chunk.text, images].filter(Boolean).join('\n'),
-      content_hash: sha256(chunk.text),
-      doc_hash: docHash,
-      chunk_index: index,
+      searchText: document.kind === 'faq' ? chunk.text : [document.title, headingPath, chunk.text, images].filter(Boolean).join('\n'),
+      contentHash: sha256(chunk.text),
+      docHash,
+      chunkIndex: index,
       metadata: JSON.stringify({ ...(document.metadata ?? {}), ...media }),
       audiences: normalizeAudiences(document.audiences),
       vector: new Float32Array(0),
@@ -410,7 +410,7 @@ function toRows(document: SourceDocument, docHash: string, options: IngestOption
 /** Title and headings go into the embedded text: "Return policy > Refunds" gives a bare paragraph its topic. */
 function embeddingText(row: ChunkRow): string {
   if (row.kind === 'faq') return row.text;
-  return [row.title, row.heading_path, row.text, imageText(chunkMedia(row.metadata).images)].filter(Boolean).join('\n');
+  return [row.title, row.headingPath, row.text, imageText(chunkMedia(row.metadata).images)].filter(Boolean).join('\n');
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -136,7 +136,7 @@ export function regressionGateHook(options: GateOptions): RegressionGateHook {
           answers.push(
             decision.outcome === 'refuse'
               ? { outcome: 'refused', right: false }
-              : { outcome: 'answered', docId: sources[0]?.doc_id, title: sources[0]?.title, right: sources.some((source) => expected.has(source.doc_id)) },
+              : { outcome: 'answered', docId: sources[0]?.docId, title: sources[0]?.title, right: sources.some((source) => expected.has(source.docId)) },
           );
         }
         return answers;

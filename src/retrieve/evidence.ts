@@ -76,7 +76,7 @@ export function gatherEvidence(question: string, lang: Language, lists: RankedLi
   const reciprocal = (rank: number | undefined) => (rank ? 1 / rank : 0);
   const denseSource = mainDenseList(lists, lang)?.source;
   const agreement = top ? (reciprocal(denseSource ? top.ranks[denseSource] : undefined) + reciprocal(top.ranks.lexical)) / 2 : 0;
-  const chunkText = (candidate: Candidate) => `${candidate.title}\n${candidate.heading_path}\n${candidate.text}`;
+  const chunkText = (candidate: Candidate) => `${candidate.title}\n${candidate.headingPath}\n${candidate.text}`;
   const candidateTerms = ranked.slice(0, 40).map((candidate) => chunkTerms(chunkText(candidate)));
   const coverages = candidateTerms.slice(0, 3).map((chunkTerms) => termCoverage(terms, chunkTerms));
   const keyCoverage = candidateTerms.length ? keyTermCoverage(keyTermWeights(terms, candidateTerms), candidateTerms[0]) : 0;

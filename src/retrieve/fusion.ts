@@ -80,17 +80,17 @@ export function fuseLists(lists: RankedList[], weights: Partial<Record<ListSourc
 export function boostLines(candidates: Candidate[], lines: string[], boost: number): Candidate[] {
   if (!lines.length || !boost) return candidates;
   const preferred = new Set(lines);
-  return candidates.map((candidate) => (preferred.has(candidate.product_line) ? { ...candidate, fusedScore: candidate.fusedScore * (1 + boost) } : candidate)).sort((a, b) => b.fusedScore - a.fusedScore);
+  return candidates.map((candidate) => (preferred.has(candidate.productLine) ? { ...candidate, fusedScore: candidate.fusedScore * (1 + boost) } : candidate)).sort((a, b) => b.fusedScore - a.fusedScore);
 }
 
 /** Keeps at most `perDocument` chunks of one document and `limit` in all, in order. */
-export function capPerDocument<T extends { doc_id: string }>(ranked: T[], perDocument: number, limit: number): T[] {
+export function capPerDocument<T extends { docId: string }>(ranked: T[], perDocument: number, limit: number): T[] {
   const countByDoc = new Map<string, number>();
   const kept: T[] = [];
   for (const candidate of ranked) {
-    const count = countByDoc.get(candidate.doc_id) ?? 0;
+    const count = countByDoc.get(candidate.docId) ?? 0;
     if (count >= perDocument) continue;
-    countByDoc.set(candidate.doc_id, count + 1);
+    countByDoc.set(candidate.docId, count + 1);
     kept.push(candidate);
     if (kept.length >= limit) break;
   }

@@ -4,3 +4,6 @@ export type LogRetention = Record<string, number>;
 export const retentionSeconds = (retention: LogRetention | undefined, name: string) => retention?.[name.replace(/^ws:[^:]+:/, '')] ?? 90 * 86_400;
 /** Entry ids start with their time in ms (Redis stream ids and MemoryState's alike). */
 export const idTime = (id: string) => Number(id.split('-')[0]);
+
+/** Whether a log entry holds each of `match`'s fields with that value (how a record is found by its id). */
+export const entryMatches = (entry: Record<string, unknown>, match: Record<string, string>) => Object.entries(match).every(([field, value]) => entry[field] === value);

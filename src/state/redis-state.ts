@@ -1,4 +1,4 @@
-import { idTime, type LogRetention, retentionSeconds } from './log-retention.js';
+import { entryMatches, idTime, type LogRetention, retentionSeconds } from './log-retention.js';
 import { openRedis, type RedisConnection } from './redis-connection.js';
 import type { SharedState } from './shared-state.js';
 
@@ -23,6 +23,9 @@ redis.call('HSET', key, 'tokens', tokens, 'ts', now)
 redis.call('EXPIRE', key, math.ceil(burst / rate) + 1)
 return { allowed, tostring(tokens) }
 `;
+
+/** Entries read per round trip when a log is searched for one record. */
+const LOG_PAGE = 200;
 
 // Append to a stream unless this id was appended before, in one atomic step: a replay that dies halfway
 // and runs again adds each entry exactly once. The marker outlives any plausible outage (30 days).
@@ -142,6 +145,24 @@ export class RedisState implements SharedState {
       .reverse()
       .filter(([id]) => idTime(id) >= oldest)
       .map(([id, fields]) => ({ id, entry: JSON.parse(fields[fields.indexOf('json') + 1]) as Record<string, unknown> }));
+  }
+
+  /** Pages of the stream, newest first; each page starts just before the last one ended (an exclusive range). */
+  async findLogEntry(name: string, match: Record<string, string>, count: number) {
+    const oldest = Date.now() - retentionSeconds(this.logRetention, name) * 1000;
+    let end = '+';
+    for (let read = 0; read < count; ) {
+      const page = await this.redis.xrevrange(this.key(name), end, '-', 'COUNT', Math.min(LOG_PAGE, count - read));
+      for (const [id, fields] of page) {
+        if (idTime(id) < oldest) return undefined;
+        const entry = JSON.parse(fields[fields.indexOf('json') + 1]) as Record<string, unknown>;
+        if (entryMatches(entry, match)) return { id, entry };
+      }
+      if (page.length < Math.min(LOG_PAGE, count - read)) return undefined;
+      read += page.length;
+      end = `(${page[page.length - 1][0]}`;
+    }
+    return undefined;
   }
 
   /** SCAN, not KEYS: a large keyspace is walked in steps without blocking Redis. Buckets live under `rl:`. */

@@ -117,6 +117,9 @@ export class ResilientState implements SharedState {
   readLog(name: string, count: number) {
     return this.run('log_read', (state) => state.readLog(name, count));
   }
+  findLogEntry(name: string, match: Record<string, string>, count: number) {
+    return this.run('log_read', (state) => state.findLogEntry(name, match, count));
+  }
   deletePrefix(prefix: string) {
     return this.run('delete', async (state) => (await state.deletePrefix?.(prefix)) ?? 0);
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { idTime, type LogRetention, retentionSeconds } from './log-retention.js';
+import { entryMatches, idTime, type LogRetention, retentionSeconds } from './log-retention.js';
 
 /**
  * The shared-state port: the few primitives sessions, rate limits, the answer cache and feedback need.
@@ -27,6 +27,11 @@ export interface SharedState {
   /** appendLog at most once per `onceId`, atomically: replaying a spool twice adds nothing the second time. */
   appendLogOnce(name: string, entry: Record<string, unknown>, maxLength: number, onceId: string): Promise<string | undefined>;
   readLog(name: string, count: number): Promise<{ id: string; entry: Record<string, unknown> }[]>;
+  /**
+   * The newest entry of a log whose fields equal `match` (`{ id }`: a record by its id), among its last `count`.
+   * Read newest first, stopping at the match, so a recent record costs a few entries, not the whole log.
+   */
+  findLogEntry(name: string, match: Record<string, string>, count: number): Promise<{ id: string; entry: Record<string, unknown> } | undefined>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
   /** Deletes every key, list, bucket and log whose name starts with `prefix` (a workspace deleted); returns how many. */
@@ -202,6 +207,16 @@ export class MemoryState implements SharedState {
     if (this.logDir) return (await this.readFileLog(name)).slice(-count);
     const oldest = this.oldestKept(name);
     return structuredClone((this.logs.get(name) ?? []).filter((item) => idTime(item.id) >= oldest).slice(-count));
+  }
+
+  async findLogEntry(name: string, match: Record<string, string>, count: number) {
+    // A file log is read whole (it is one file); the in-memory one is walked back from its end without a copy.
+    const items = this.logDir ? (await this.readFileLog(name)).slice(-count) : (this.logs.get(name) ?? []).slice(-count);
+    const oldest = this.oldestKept(name);
+    for (let index = items.length - 1; index >= 0 && idTime(items[index].id) >= oldest; index--) {
+      if (entryMatches(items[index].entry, match)) return structuredClone(items[index]);
+    }
+    return undefined;
   }
 
   private async readFileLog(name: string): Promise<{ id: string; entry: Record<string, unknown> }[]> {

@@ -7,25 +7,29 @@ import { DomainError } from '../errors.js';
  * take a ChunkFilter, never a query string.
  */
 
-/** One row of the knowledge table. */
+/**
+ * One chunk of the knowledge table, as the rest of the code speaks of it. The table's columns keep their own
+ * (snake_case) names on disk, so a table written by any release opens as it is; chunk-columns.ts maps between
+ * the two, and nothing outside src/store/ names a column.
+ */
 export interface ChunkRow {
   id: string;
-  doc_id: string;
-  source_path: string;
+  docId: string;
+  sourcePath: string;
   title: string;
   /** Headings above the chunk, joined with " > ". */
-  heading_path: string;
-  product_line: string;
+  headingPath: string;
+  productLine: string;
   lang: string;
   kind: 'passage' | 'faq';
   text: string;
   /** What the full-text index sees: title, headings and text, so a heading word finds its section. */
-  search_text: string;
+  searchText: string;
   /** Hash of the chunk text. */
-  content_hash: string;
+  contentHash: string;
   /** Hash of the whole document plus chunking and model settings: unchanged means nothing to re-embed. */
-  doc_hash: string;
-  chunk_index: number;
+  docHash: string;
+  chunkIndex: number;
   /** JSON of extra fields (FAQ question/answer, corpus metadata); never embedded or indexed. */
   metadata: string;
   /**
@@ -40,10 +44,10 @@ export interface ChunkRow {
 
 export type StoredChunk = Omit<ChunkRow, 'vector' | `vector_${string}`>;
 /**
- * A search hit: what answering reads of a chunk. The index-only columns (search_text, the hashes) stay on disk:
+ * A search hit: what answering reads of a chunk. The index-only fields (searchText, the hashes) stay on disk:
  * reading text is most of a query's cost at 10k rows (without search_text, a vector search's p50 5.9 → 5.0 ms).
  */
-export type HitChunk = Omit<StoredChunk, 'search_text' | 'content_hash' | 'doc_hash'>;
+export type HitChunk = Omit<StoredChunk, 'searchText' | 'contentHash' | 'docHash'>;
 export interface ScoredChunk extends HitChunk {
   score: number;
 }

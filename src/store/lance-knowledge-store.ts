@@ -17,9 +17,10 @@ import {
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, List, Schema, type Table as ArrowTable, Utf8 } from 'apache-arrow';
 import { normalizeAudiences, PUBLIC_AUDIENCE, PUBLIC_ONLY } from './audiences.js';
+import { COLUMN_OF, columnsOf, fromColumns, HIT_FIELDS, STORED_FIELDS, toColumns } from './chunk-columns.js';
 
-const HIT_COLUMNS = ['id', 'doc_id', 'source_path', 'title', 'heading_path', 'product_line', 'lang', 'kind', 'text', 'chunk_index', 'metadata'];
-const COLUMNS = [...HIT_COLUMNS, 'search_text', 'content_hash', 'doc_hash'];
+const HIT_COLUMNS = columnsOf(HIT_FIELDS);
+const COLUMNS = columnsOf(STORED_FIELDS);
 /**
  * Who may see a chunk (audiences.ts). Read only from tables that have it: a table written before audiences
  * existed is served as it is, every row public, and gets the column (all public) from its next ingestion.
@@ -262,7 +263,7 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     const columns = Object.keys(this.dimensions);
     const data = rows.map((row) => {
       // A row read back from a table holds an Arrow list there, not an array: both are iterable.
-      const out: Record<string, unknown> = { ...row, [AUDIENCES]: normalizeAudiences(row.audiences ? Array.from(row.audiences as Iterable<string>) : undefined) };
+      const out: Record<string, unknown> = { ...toColumns(row), [AUDIENCES]: normalizeAudiences(row.audiences ? Array.from(row.audiences as Iterable<string>) : undefined) };
       for (const column of columns) out[column] = Array.from((row as unknown as Record<string, Float32Array>)[column] ?? emptyVector(this.dimensions[column]));
       return out;
     });
@@ -646,7 +647,7 @@ async function vectorDimensions(table: lancedb.Table): Promise<Record<string, nu
  * on 40 hits of the 10k bench table, 0.49 ms against 0.17 ms this way, and a question makes three searches.
  */
 function hitsOf(result: ArrowTable, selected: string[], scoreColumn: string, toScore: (value: number) => number): ScoredChunk[] {
-  const columns = selected.filter((name) => name !== AUDIENCES).map((name) => [name, result.getChild(name)?.toArray() ?? []] as const);
+  const columns = HIT_FIELDS.map((field) => [field, result.getChild(COLUMN_OF[field])?.toArray() ?? []] as const);
   const audiences = selected.includes(AUDIENCES) ? result.getChild(AUDIENCES) : undefined;
   const scores = result.getChild(scoreColumn)?.toArray() ?? [];
   const hits = new Array<ScoredChunk>(result.numRows);
@@ -666,11 +667,9 @@ function audienceValues(list: { toArray(): ArrayLike<unknown> } | null | undefin
   return values.length ? values : [...PUBLIC_ONLY];
 }
 
-function pick(row: Record<string, unknown>, columns = COLUMNS): StoredChunk {
-  const out: Record<string, unknown> = {};
-  for (const column of columns) out[column] = row[column];
-  out.audiences = audienceValues(row[AUDIENCES] as { toArray(): ArrayLike<unknown> } | undefined);
-  return out as unknown as StoredChunk;
+function pick(row: Record<string, unknown>): StoredChunk {
+  const chunk: StoredChunk = fromColumns(row, STORED_FIELDS);
+  return { ...chunk, audiences: audienceValues(row[AUDIENCES] as { toArray(): ArrayLike<unknown> } | undefined) };
 }
 
 async function hasColumn(table: lancedb.Table, column: string): Promise<boolean> {

@@ -266,9 +266,9 @@ export class Suggestions {
     const seen = new Set<string>();
     const sources: (SuggestionSource & { text: string })[] = [];
     for (const candidate of candidates) {
-      if (seen.has(candidate.doc_id)) continue;
-      seen.add(candidate.doc_id);
-      sources.push({ docId: candidate.doc_id, title: candidate.title, heading: candidate.heading_path, path: candidate.source_path, score: round(candidate.fusedScore), text: candidate.text });
+      if (seen.has(candidate.docId)) continue;
+      seen.add(candidate.docId);
+      sources.push({ docId: candidate.docId, title: candidate.title, heading: candidate.headingPath, path: candidate.sourcePath, score: round(candidate.fusedScore), text: candidate.text });
       if (sources.length >= SOURCES) break;
     }
     return sources;

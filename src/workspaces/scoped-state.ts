@@ -31,6 +31,7 @@ export function scopedState(state: SharedState, workspace: string): SharedState 
     appendLog: (name, entry, maxLength) => state.appendLog(key(name), entry, maxLength),
     appendLogOnce: (name, entry, maxLength, onceId) => state.appendLogOnce(key(name), entry, maxLength, onceId),
     readLog: (name, count) => state.readLog(key(name), count),
+    findLogEntry: (name, match, count) => state.findLogEntry(key(name), match, count),
     deletePrefix: (name) => state.deletePrefix?.(key(name)) ?? Promise.resolve(0),
     ping: () => state.ping(),
     // The underlying state belongs to the deployment: a workspace closing does not close it.

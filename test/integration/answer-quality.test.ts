@@ -85,7 +85,7 @@ describe('cross-lingual retrieval', () => {
     await runIngestion({ source, dbDir: db, tableName: 'knowledge', embedders, maxFileBytes: 1 << 20, chunkMaxTokens: 320, chunkOverlapTokens: 48 });
     const store = await LanceKnowledgeStore.open(db, 'knowledge');
     const retriever = new HybridRetriever(embedders, store);
-    const top = async (question: string, lang: 'zh' | 'en') => (await retrieveStage(retriever, question, lang, scopeQuestion(undefined, question))).ranked[0]?.doc_id;
+    const top = async (question: string, lang: 'zh' | 'en') => (await retrieveStage(retriever, question, lang, scopeQuestion(undefined, question))).ranked[0]?.docId;
     return { store, top };
   }
 

@@ -5,6 +5,7 @@ import type { Embedder } from '../../src/embed/embedder.js';
 import { EmbeddingSpaces } from '../../src/embed/embedding-spaces.js';
 import { acquireIngestLock, LockHeldError } from '../../src/ingest/lock.js';
 import { type CalibrationHook, type IngestOptions, runIngestion } from '../../src/ingest/run-ingestion.js';
+import { fromColumns } from '../../src/store/chunk-columns.js';
 import type { Calibration } from '../../src/store/knowledge-store.js';
 import { LanceKnowledgeStore } from '../../src/store/lance-knowledge-store.js';
 import { ProductLineClassifier, loadProductLineRules } from '../../src/classify/product-lines.js';
@@ -86,11 +87,11 @@ describe('ingestion into LanceDB with the real model', () => {
     expect(byDoc('hub.html')[0].text).not.toContain('evil');
 
     const chinese = await store.fullTextSearch('泳池游泳', 5);
-    expect(chinese[0].doc_id).toBe('manuals/band.zh.md');
+    expect(chinese[0].docId).toBe('manuals/band.zh.md');
     const english = await store.fullTextSearch('supercapacitor', 5);
-    expect(english[0].doc_id).toBe('faq-3');
+    expect(english[0].docId).toBe('faq-3');
     const semantic = await store.vectorSearch(await model.embedQuery('可以戴着手环游泳吗'), 3);
-    expect(semantic[0].doc_id).toBe('manuals/band.zh.md');
+    expect(semantic[0].docId).toBe('manuals/band.zh.md');
     store.close();
   });
 
@@ -115,7 +116,7 @@ describe('ingestion into LanceDB with the real model', () => {
     expect(docs.has('hub.html')).toBe(false);
     const lock = await store.table.query().where("doc_id = 'lock.txt'").toArray();
     expect(lock.map((row) => row.text)).toEqual(['The lock uses four AA batteries that last twelve months.']);
-    expect((await store.fullTextSearch('twelve', 3))[0].doc_id).toBe('lock.txt');
+    expect((await store.fullTextSearch('twelve', 3))[0].docId).toBe('lock.txt');
     store.close();
   });
 
@@ -127,13 +128,13 @@ describe('ingestion into LanceDB with the real model', () => {
       const store = await LanceKnowledgeStore.open(db, 'knowledge');
       const rows = await store.sampleChunks(1000);
       store.close();
-      return Object.fromEntries(rows.map((row) => [row.doc_id, row.audiences]));
+      return Object.fromEntries(rows.map((row) => [row.docId, row.audiences]));
     };
     expect(await audiencesByDoc()).toMatchObject({ 'manuals/thermostat.md': ['agents'], 'manuals/band.zh.md': ['partners'], 'lock.txt': ['staff'], 'faq-3': ['public'] });
     // A key for agents finds the thermostat guide; the public does not, in either search.
     const store = await LanceKnowledgeStore.open(db, 'knowledge');
-    expect((await store.fullTextSearch('thermostat C-wire', 5, { audiences: ['agents'] })).map((hit) => hit.doc_id)).toContain('manuals/thermostat.md');
-    expect((await store.fullTextSearch('thermostat C-wire', 5, { audiences: ['public'] })).map((hit) => hit.doc_id)).not.toContain('manuals/thermostat.md');
+    expect((await store.fullTextSearch('thermostat C-wire', 5, { audiences: ['agents'] })).map((hit) => hit.docId)).toContain('manuals/thermostat.md');
+    expect((await store.fullTextSearch('thermostat C-wire', 5, { audiences: ['public'] })).map((hit) => hit.docId)).not.toContain('manuals/thermostat.md');
     const vector = await model.embedQuery('thermostat wiring');
     expect((await store.vectorSearch(vector, 20, { audiences: ['public'] })).every((hit) => hit.audiences?.includes('public'))).toBe(true);
     store.close();
@@ -228,7 +229,7 @@ describe('ingestion into LanceDB with the real model', () => {
     expect(restored).toBeGreaterThan(second.version);
     const lock = await store.table.query().where("doc_id = 'lock.txt'").toArray();
     expect(lock[0].text).toContain('ten months');
-    expect((await store.fullTextSearch('ten months', 3))[0].doc_id).toBe('lock.txt');
+    expect((await store.fullTextSearch('ten months', 3))[0].docId).toBe('lock.txt');
     store.close();
   });
 
@@ -252,7 +253,7 @@ describe('ingestion into LanceDB with the real model', () => {
     expect(rows.map((row) => row.doc_id).sort()).toEqual(['doc-7', 'doc-8']);
     expect(JSON.parse(rows.find((row) => row.doc_id === 'doc-7')!.metadata)).toEqual({ url: 'https://example.org' });
     expect(rows.every((row) => !row.search_text.includes('example.org'))).toBe(true);
-    expect((await store.fullTextSearch('竹子', 2))[0].doc_id).toBe('doc-7');
+    expect((await store.fullTextSearch('竹子', 2))[0].docId).toBe('doc-7');
     store.close();
   });
 
@@ -272,8 +273,8 @@ describe('ingestion into LanceDB with the real model', () => {
     // Simulate a run that committed new rows and died before the index rebuild and the tag.
     const store = await LanceKnowledgeStore.open(db, 'knowledge');
     const [template] = await store.table.query().limit(1).toArray();
-    const { vector, ...rest } = template;
-    await store.commit([{ ...rest, id: 'orphan#0', doc_id: 'orphan', text: 'unindexed zebra text', search_text: 'unindexed zebra text', vector: Float32Array.from(vector) }], []);
+    const { vector, ...rest } = fromColumns(template);
+    await store.commit([{ ...rest, id: 'orphan#0', docId: 'orphan', text: 'unindexed zebra text', searchText: 'unindexed zebra text', vector: Float32Array.from(vector) }], []);
     expect((await store.fullTextIndexCoverage()).unindexed).toBe(1);
     expect(await store.currentVersionTagged()).toBe(false);
     store.close();

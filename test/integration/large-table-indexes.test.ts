@@ -14,8 +14,8 @@ function rows(texts: string[], count: number, from = 0): ChunkRow[] {
     const index = from + offset;
     const text = `${texts[index % texts.length]} (${index})`;
     return {
-      id: `doc-${index}`, doc_id: `doc-${index}`, source_path: 'corpus.jsonl', title: `Doc ${index}`, heading_path: '', product_line: 'general', lang: 'en',
-      kind: 'passage', text, search_text: text, content_hash: String(index), doc_hash: String(index), chunk_index: 0, metadata: '{}',
+      id: `doc-${index}`, docId: `doc-${index}`, sourcePath: 'corpus.jsonl', title: `Doc ${index}`, headingPath: '', productLine: 'general', lang: 'en',
+      kind: 'passage', text, searchText: text, contentHash: String(index), docHash: String(index), chunkIndex: 0, metadata: '{}',
       vector: Float32Array.of(1, index % 7, index % 11, 1),
     };
   });
@@ -42,7 +42,7 @@ describe('indexes of a table past 25k rows', () => {
     await store.buildFullTextIndex();
     expect(await store.fullTextIndexCoverage()).toEqual({ indexed: 40_000, unindexed: 0 });
 
-    await store.commit([{ ...rows(texts, 1, 40_000)[0], text: 'zebra unicorn 斑马', search_text: 'zebra unicorn 斑马' }], ['doc-40000']);
+    await store.commit([{ ...rows(texts, 1, 40_000)[0], text: 'zebra unicorn 斑马', searchText: 'zebra unicorn 斑马' }], ['doc-40000']);
     expect((await store.fullTextIndexCoverage()).unindexed).toBe(1);
     await store.updateIndexes();
     expect(await store.fullTextIndexCoverage()).toEqual({ indexed: 40_001, unindexed: 0 });

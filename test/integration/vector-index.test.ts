@@ -61,13 +61,13 @@ describe('approximate vector index past VECTOR_INDEX_MIN_ROWS', () => {
     expect((await after.vectorIndexes()).sort()).toEqual(['vector', 'vector_en']);
     // Found through the language filter: the new rows are in the bitmap index too (or searched besides it).
     const hits = await after.vectorSearch(await embedders.all[1].embedder.embedQuery('Do gift cards expire?'), 3, { languages: ['en'] }, 'vector_en');
-    expect(hits[0].doc_id).toBe('policies/gift-cards.md');
+    expect(hits[0].docId).toBe('policies/gift-cards.md');
     expect(await scalarIndexed(after)).toEqual(['lang', 'product_line']);
     // Every answer filters by audience (docs/audiences.md): a label-list index on the column, and the filtered search
     // through the vector index finds the same first hit.
     expect((await after.table.listIndices()).find((entry) => entry.columns.includes('audiences'))?.indexType).toMatch(/label/i);
     const forPublic = await after.vectorSearch(await embedders.all[1].embedder.embedQuery('Do gift cards expire?'), 3, { languages: ['en'], audiences: ['public'] }, 'vector_en');
-    expect(forPublic[0].doc_id).toBe('policies/gift-cards.md');
+    expect(forPublic[0].docId).toBe('policies/gift-cards.md');
     expect(await after.vectorSearch(await embedders.all[1].embedder.embedQuery('Do gift cards expire?'), 3, { languages: ['en'], audiences: ['agents'] }, 'vector_en')).toEqual([]);
     after.close();
   });

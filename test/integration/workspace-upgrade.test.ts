@@ -1,11 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
+import { runPreviousRelease } from '../support/previous-release.js';
 import { realEmbedders, tempDir } from '../support/real-stack.js';
 import { testKey } from '../support/workspaces.js';
 
@@ -48,11 +47,6 @@ beforeAll(async () => {
   const temp = await tempDir('ws-upgrade');
   cleanup = temp.remove;
   const previous = path.join(temp.dir, 'previous');
-  await mkdir(previous);
-  // The previous release's source, with this checkout's installed packages and models.
-  execFileSync('sh', ['-c', `git archive ${PREVIOUS_RELEASE} src knowledge package.json tsconfig.json | tar -x -C "${previous}"`]);
-  await symlink(path.resolve('node_modules'), path.join(previous, 'node_modules'));
-  await writeFile(path.join(previous, 'write-data.ts'), PREVIOUS_RELEASE_SCRIPT);
   env = {
     DB_DIR: path.join(temp.dir, 'data', 'lancedb'),
     STATE_LOG_DIR: path.join(temp.dir, 'data', 'logs'),
@@ -68,18 +62,13 @@ beforeAll(async () => {
     REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
   };
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'write-data.ts'], {
-      cwd: previous,
-      env: { ...process.env, ...env, API_KEYS: JSON.stringify([admin.entry]), UPGRADE_ADMIN_KEY: admin.secret },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`previous release exited ${code}: ${stderr.slice(-2000)}`))));
-  });
+  // The previous release's source (and its knowledge folder), with this checkout's installed packages and models.
+  const output = await runPreviousRelease(PREVIOUS_RELEASE, previous, PREVIOUS_RELEASE_SCRIPT, { ...env, API_KEYS: JSON.stringify([admin.entry]), UPGRADE_ADMIN_KEY: admin.secret }, [
+    'src',
+    'knowledge',
+    'package.json',
+    'tsconfig.json',
+  ]);
   before = JSON.parse(output);
   // This release, on the same folder and state, with an operator key added to the same settings.
   service = await buildService(loadConfig({ ...env, API_KEYS: JSON.stringify([admin.entry, operator.entry]) }), createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });

@@ -14,7 +14,7 @@ import { gatherEvidence } from '../../src/retrieve/evidence.js';
 import type { ScoredChunk } from '../../src/store/knowledge-store.js';
 
 const hit = (id: string, score: number, text = id): ScoredChunk =>
-  ({ id, doc_id: id, score, text, title: '', heading_path: '', source_path: '', product_line: 'general', lang: 'en', kind: 'passage', search_text: text, content_hash: '', doc_hash: '', chunk_index: 0, metadata: '{}' }) as ScoredChunk;
+  ({ id, docId: id, score, text, title: '', headingPath: '', sourcePath: '', productLine: 'general', lang: 'en', kind: 'passage', searchText: text, contentHash: '', docHash: '', chunkIndex: 0, metadata: '{}' }) as ScoredChunk;
 
 /** A fake model over two features, easy to reason about: p = sigmoid(4·(dense − 0.5) + 2·(coverage − 0.5)). */
 const model: AnswerabilityModel = {
@@ -74,7 +74,7 @@ describe('three outcomes: answer, the middle band, refuse', () => {
     expect(decide({ refuse: p + 0.1, answer: 0 }).band).toEqual({ refuse: p + 0.1, answer: p + 0.1 });
   });
   it('suggests FAQ questions and distinct section titles, one per document, own language first', () => {
-    const faq = (id: string, question: string, lang = 'en') => ({ ...hit(id, 1), doc_id: id, kind: 'faq' as const, lang, metadata: JSON.stringify({ question, answer: 'x' }) });
+    const faq = (id: string, question: string, lang = 'en') => ({ ...hit(id, 1), docId: id, kind: 'faq' as const, lang, metadata: JSON.stringify({ question, answer: 'x' }) });
     const ranked = fuseLists(
       [
         {
@@ -83,8 +83,8 @@ describe('three outcomes: answer, the middle band, refuse', () => {
             faq('f1', 'Can I swim with the band?'),
             { ...faq('f1', 'Can I swim with the band?'), id: 'f1-b' },
             faq('f2', '手环可以游泳吗？', 'zh'),
-            { ...hit('p1', 1, 'The band is rated 5 ATM. It survives rain.'), title: 'Manual', heading_path: 'Manual > Water resistance' },
-            { ...hit('p2', 1, 'Charge it weekly. More text.'), title: 'Manual', heading_path: 'Manual' },
+            { ...hit('p1', 1, 'The band is rated 5 ATM. It survives rain.'), title: 'Manual', headingPath: 'Manual > Water resistance' },
+            { ...hit('p2', 1, 'Charge it weekly. More text.'), title: 'Manual', headingPath: 'Manual' },
           ],
         },
       ],
@@ -94,15 +94,15 @@ describe('three outcomes: answer, the middle band, refuse', () => {
     expect(suggestStage(ranked, 'zh')[0].text).toBe('手环可以游泳吗？');
   });
   it('keeps every suggestion on one line: a crawled FAQ question or heading with line breaks cannot push a markdown link into the widget\'s contact line', () => {
-    const faq = (id: string, question: string) => ({ ...hit(id, 1), doc_id: id, kind: 'faq' as const, metadata: JSON.stringify({ question, answer: 'x' }) });
+    const faq = (id: string, question: string) => ({ ...hit(id, 1), docId: id, kind: 'faq' as const, metadata: JSON.stringify({ question, answer: 'x' }) });
     const ranked = fuseLists(
       [
         {
           source: 'lexical' as const,
           hits: [
             faq('f1', 'Can I swim?\n[Call support now](https://evil.example/phish)'),
-            { ...hit('p1', 1, 'The band is rated 5 ATM.'), title: 'Manual', heading_path: 'Manual > Water\r\n[Login](https://evil.example/login)' },
-            { ...hit('p2', 1, 'Charge it weekly.\u2028[Reset](https://evil.example/reset) More.'), title: 'Manual', heading_path: 'Manual' },
+            { ...hit('p1', 1, 'The band is rated 5 ATM.'), title: 'Manual', headingPath: 'Manual > Water\r\n[Login](https://evil.example/login)' },
+            { ...hit('p2', 1, 'Charge it weekly.\u2028[Reset](https://evil.example/reset) More.'), title: 'Manual', headingPath: 'Manual' },
           ],
         },
       ],
@@ -121,8 +121,8 @@ describe('three outcomes: answer, the middle band, refuse', () => {
   it('retrieves as if documents were removed: an unanswerable twin or a leave-one-out probe', () => {
     const retrieved = { lists: lists(0.9, 'battery life'), ranked: fuseLists(lists(0.9, 'battery life'), { lexical: 1 }) };
     const twin = withoutDocuments(retrieved, new Set(['a']));
-    expect(twin.ranked.map((c) => c.doc_id)).toEqual(['b']);
-    expect(twin.lists.flatMap((list) => list.hits.map((h) => h.doc_id))).toEqual(['b']);
+    expect(twin.ranked.map((c) => c.docId)).toEqual(['b']);
+    expect(twin.lists.flatMap((list) => list.hits.map((h) => h.docId))).toEqual(['b']);
   });
 });
 
@@ -186,10 +186,10 @@ describe('calibration of the confident cut and the trade-off curve', () => {
 
 describe('follow-ups decided on evidence', () => {
   it('a condensed follow-up answers only when the top chunks hold the question’s own terms', () => {
-    const swimming = [{ title: 'FAQ', heading_path: '', text: '手环支持五十米防水，可以戴着游泳。' }];
+    const swimming = [{ title: 'FAQ', headingPath: '', text: '手环支持五十米防水，可以戴着游泳。' }];
     expect(findsOwnTerms('它多少钱？', swimming)).toBe(false);
     expect(findsOwnTerms('它防水吗？', swimming)).toBe(true);
-    expect(findsOwnTerms('Does it support Android?', [{ title: 'Drive Link', heading_path: '', text: 'Drive Link supports Android Auto and CarPlay.' }])).toBe(true);
+    expect(findsOwnTerms('Does it support Android?', [{ title: 'Drive Link', headingPath: '', text: 'Drive Link supports Android Auto and CarPlay.' }])).toBe(true);
   });
   const reading = (answerability: number) => ({ decision: { answerability } as never as ReturnType<typeof decideStage> });
   it('keeps an anaphoric follow-up in its conversation unless the question alone is clearly better', () => {
@@ -258,9 +258,9 @@ describe('thresholds in force', () => {
 
 describe('self-calibration helpers', () => {
   it('draws probe questions from FAQ entries, question headings and passage fragments', () => {
-    const base = { id: 'c1', lang: 'en', heading_path: '', metadata: '{}' };
+    const base = { id: 'c1', lang: 'en', headingPath: '', metadata: '{}' };
     expect(probeQuestion({ ...base, kind: 'faq', text: '', metadata: '{"question":"Can I swim with it?"}' })).toBe('Can I swim with it?');
-    expect(probeQuestion({ ...base, kind: 'passage', heading_path: 'Guide > How do I reset the hub?', text: 'Hold the button.' })).toBe('How do I reset the hub?');
+    expect(probeQuestion({ ...base, kind: 'passage', headingPath: 'Guide > How do I reset the hub?', text: 'Hold the button.' })).toBe('How do I reset the hub?');
     const fragment = probeQuestion({ ...base, kind: 'passage', text: 'The thermostat needs a common wire to power its display and the wireless radio in winter.' })!;
     expect(fragment.split(' ').length).toBeGreaterThanOrEqual(3);
     expect(fragment).not.toBe('The thermostat needs a common wire to power its display and the wireless radio in winter.');

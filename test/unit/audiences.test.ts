@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AnswerCache } from '../../src/answer/answer-cache.js';
 import { AudienceRulesError, FolderAudiences, setFileAudiences } from '../../src/ingest/audience-rules.js';
 import { DocumentFiles } from '../../src/ingest/document-files.js';
+import { KnowledgeService, type KnowledgeServiceOptions } from '../../src/ingest/knowledge-service.js';
 import { UnreadableFileError } from '../../src/ingest/document.js';
 import { loadMarkdown } from '../../src/ingest/loaders/markdown.js';
 import { loadJsonLines } from '../../src/ingest/loaders/records.js';
@@ -128,18 +129,19 @@ describe('uploading a document for an audience', () => {
     const temp = await tempDir('audience-upload-route');
     try {
       const documents = new DocumentFiles(temp.dir);
-      const jobs: AdminRouteOptions['jobs'] = {
+      const jobs: KnowledgeServiceOptions['jobs'] = {
         // Runs the job's preparation (placing the file) as a real job does once it holds the lock.
         start: async (_kind, options) => {
           await options?.prepare?.();
-          return { id: '00000000-0000-4000-8000-000000000002' } as Awaited<ReturnType<AdminRouteOptions['jobs']['start']>>;
+          return { id: '00000000-0000-4000-8000-000000000002' } as Awaited<ReturnType<KnowledgeServiceOptions['jobs']['start']>>;
         },
         get: async () => undefined,
         list: async () => [],
       };
       const app = express();
       const pass: express.RequestHandler = (_request, _response, next) => next();
-      app.use(adminRoutes({ guard: [pass], documents, jobs, state: new MemoryState(), maxUploadBytes: 1_000_000 } as unknown as AdminRouteOptions));
+      const knowledge = new KnowledgeService({ documents, jobs } as KnowledgeServiceOptions);
+      app.use(adminRoutes({ guard: [pass], knowledge, state: new MemoryState(), maxUploadBytes: 1_000_000 } as unknown as AdminRouteOptions));
       app.use(errorHandler(createLogger('silent')));
       const upload = (name: string, fields: Record<string, string>, query = '') => {
         let call = request(app).post(`/v1/admin/documents${query}`);

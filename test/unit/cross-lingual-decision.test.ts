@@ -13,19 +13,19 @@ import { crossLingualProbability, fitCrossLingual, leaveOneLanguageOut, outcomeS
 const hit = (id: string, score: number): ScoredChunk =>
   ({
     id,
-    doc_id: id,
+    docId: id,
     score,
     text: id,
     title: '',
-    heading_path: '',
-    source_path: '',
-    product_line: 'general',
+    headingPath: '',
+    sourcePath: '',
+    productLine: 'general',
     lang: 'en',
     kind: 'passage',
-    search_text: id,
-    content_hash: '',
-    doc_hash: '',
-    chunk_index: 0,
+    searchText: id,
+    contentHash: '',
+    docHash: '',
+    chunkIndex: 0,
     metadata: '{}',
   }) as ScoredChunk;
 

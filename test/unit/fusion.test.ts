@@ -4,7 +4,7 @@ import { DEFAULT_TUNING, weightsFor } from '../../src/retrieve/tuning.js';
 import type { ScoredChunk } from '../../src/store/knowledge-store.js';
 
 const hit = (id: string, score: number, doc = id, line = 'general'): ScoredChunk =>
-  ({ id, doc_id: doc, score, text: id, title: '', heading_path: '', source_path: '', product_line: line, lang: 'en', kind: 'passage', search_text: '', content_hash: '', doc_hash: '', chunk_index: 0, metadata: '{}' }) as ScoredChunk;
+  ({ id, docId: doc, score, text: id, title: '', headingPath: '', sourcePath: '', productLine: line, lang: 'en', kind: 'passage', searchText: '', contentHash: '', docHash: '', chunkIndex: 0, metadata: '{}' }) as ScoredChunk;
 
 describe('score normalisation', () => {
   it('measures each hit in standard deviations above the list’s worst hit', () => {

@@ -16,15 +16,15 @@ const embedder = (name: string): Embedder => ({
 
 const hit = (id: string, lang: string): ScoredChunk => ({
   id,
-  doc_id: id,
-  source_path: `${id}.md`,
+  docId: id,
+  sourcePath: `${id}.md`,
   title: id,
-  heading_path: '',
-  product_line: 'A',
+  headingPath: '',
+  productLine: 'A',
   lang,
   kind: 'passage',
   text: id,
-  chunk_index: 0,
+  chunkIndex: 0,
   metadata: '{}',
   score: 0.8,
 });

@@ -117,8 +117,8 @@ describe('suggestion ids', () => {
 describe('a suggestion becomes a public answer', () => {
   // A chunk of the agents' price sheet and a public FAQ chunk: a retriever that, like the store, filters by the
   // audiences it is given and returns everything when given none.
-  const chunk = (doc_id: string, text: string, audiences: string[]) =>
-    ({ id: `${doc_id}#0`, doc_id, title: doc_id, heading_path: '', source_path: `${doc_id}.md`, text, audiences, fusedScore: 0.9 }) as unknown as Candidate;
+  const chunk = (docId: string, text: string, audiences: string[]) =>
+    ({ id: `${docId}#0`, docId, title: docId, headingPath: '', sourcePath: `${docId}.md`, text, audiences, fusedScore: 0.9 }) as unknown as Candidate;
   const internal = chunk('agents-price-sheet', 'Staff note: Bitcoin payments get a secret 40% partner discount.', ['agents']);
   const open = chunk('payments-faq', 'We accept cards and PayPal.', ['public']);
   const asked: (readonly string[] | undefined)[] = [];

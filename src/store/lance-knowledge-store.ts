@@ -422,9 +422,15 @@ export class LanceKnowledgeStore implements KnowledgeStore {
     if (this.derived?.search?.indexed.has(column)) query = query.refineFactor(1);
     if (where) query = query.where(where);
     // Cosine (or, for unit vectors, dot) distance → similarity in [-1, 1]; comparable across questions, unlike fused ranks.
-    const hits = hitsOf(await query.toArrow(), columns, '_distance', (distance) => 1 - distance);
+    const result = await query.toArrow();
+    const hits = hitsOf(result, columns, '_distance', (distance) => 1 - distance);
     // Asked-for vectors travel as `vector`, whichever column they came from.
-    if (options.withVectors && column !== 'vector') for (const hit of hits as unknown as Record<string, unknown>[]) [hit.vector, hit[column]] = [hit[column], undefined];
+    if (options.withVectors) {
+      const vectors = result.getChild(column)?.toArray() ?? [];
+      (hits as unknown as Record<string, unknown>[]).forEach((hit, row) => {
+        hit.vector = vectors[row];
+      });
+    }
     return hits;
   }
 

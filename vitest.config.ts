@@ -21,9 +21,12 @@ export default defineConfig({
       // Starting a process and importing the modules again for each file cost several times the tests themselves.
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], exclude: UNIT_OWN_PROCESS, testTimeout: 20_000, poolOptions: { forks: { singleFork: true, isolate: false } } } },
       { test: { name: 'unit-own-process', include: UNIT_OWN_PROCESS, testTimeout: 20_000 } },
-      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000 } },
-      { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000 } },
-      // Fuzzing and crash tests against the real service; part of `npm test` and CI (`npm run test:chaos` alone).
+      // One process for the integration files and one for the browser files, each file's own modules still loaded afresh
+      // (isolate): what they share is the process and the packages it imported once (LanceDB, onnxruntime, playwright...).
+      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000, poolOptions: { forks: { singleFork: true } } } },
+      { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000, poolOptions: { forks: { singleFork: true } } } },
+      // Fuzzing and crash tests against the real service; part of `npm test` and CI (`npm run test:chaos` alone). A process
+      // per file: the fuzzer bounds the memory its process grows by.
       { test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 180_000 } },
     ],
   },

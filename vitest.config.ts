@@ -11,6 +11,10 @@ import { defineConfig } from 'vitest/config';
 // then misses vitest's own messages), or mock a Node module (vi.mock would reach the files after them).
 const UNIT_OWN_PROCESS = ['test/unit/hostile-mail-text.test.ts', 'test/unit/answer-stages.test.ts', 'test/unit/admission.test.ts', 'test/unit/log-spool.test.ts'];
 
+// Integration files that keep a process of their own: they count how freely their process's event loop runs, which
+// whatever earlier files left running in a shared process would slow.
+const INTEGRATION_OWN_PROCESS = ['test/integration/worker-embedder.test.ts'];
+
 export default defineConfig({
   test: {
     fileParallelism: false,
@@ -23,7 +27,17 @@ export default defineConfig({
       { test: { name: 'unit-own-process', include: UNIT_OWN_PROCESS, testTimeout: 20_000 } },
       // One process for the integration files and one for the browser files, each file's own modules still loaded afresh
       // (isolate): what they share is the process and the packages it imported once (LanceDB, onnxruntime, playwright...).
-      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000, poolOptions: { forks: { singleFork: true } } } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          exclude: INTEGRATION_OWN_PROCESS,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          poolOptions: { forks: { singleFork: true } },
+        },
+      },
+      { test: { name: 'integration-own-process', include: INTEGRATION_OWN_PROCESS, testTimeout: 120_000, hookTimeout: 180_000 } },
       { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000, poolOptions: { forks: { singleFork: true } } } },
       // Fuzzing and crash tests against the real service; part of `npm test` and CI (`npm run test:chaos` alone). A process
       // per file: the fuzzer bounds the memory its process grows by.

@@ -274,8 +274,7 @@ describe('a table written before audiences', () => {
         ANSWER_CACHE: 'false',
       });
       const embedders = await realEmbedders();
-      // Today's code ingesting the sample knowledge base: a copy of the run's table when another file ingested the same.
-      await ingestSampleKnowledge(config.DB_DIR, configToEnv(config));
+      await ingestKnowledgeBase(config, embedders);
       const questions = ['Can I swim with the Pulse Band 3?', '手环可以戴着游泳吗？', 'Does parking mode drain my car battery?'];
       const answers = async () => {
         const service = await buildService(config, createLogger('silent'), { embedders, chatModel: null });

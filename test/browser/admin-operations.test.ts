@@ -16,7 +16,9 @@ let errors: string[];
 const xss = '<img src=x onerror="window.__xss=1">';
 
 beforeAll(async () => {
-  stack = await startAdminPageStack('admin-operations', { REGRESSION_GATE: 'false' });
+  // The regression gate off for the service's jobs only (uploads, deletions): they are about the page, and the gate has
+  // its own tests (regression-gate.test.ts, admin-held-versions.test.ts). The first table is the run's shared one.
+  stack = await startAdminPageStack('admin-operations', {}, { REGRESSION_GATE: 'false' });
   ({ page, errors } = await openAdminPage(stack.browser, stack.base, stack.adminKey, { width: 1280, height: 1400 }));
   await page.locator('main').waitFor();
 }, 300_000);

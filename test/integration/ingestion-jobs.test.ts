@@ -42,7 +42,9 @@ beforeAll(async () => {
   knowledge = path.join(temp.dir, 'knowledge');
   dbDir = path.join(temp.dir, 'db');
   await cp('knowledge', knowledge, { recursive: true });
-  const settings = { KNOWLEDGE_DIR: knowledge, PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml'), STATE_LOG_DIR: path.join(temp.dir, 'logs'), REDIS_URL, REDIS_KEY_PREFIX: prefix, KNOWLEDGE_KEEP_VERSIONS: '2' };
+  // No regression gate: each of this file's six jobs would ask the regression set again, and they are about jobs,
+  // locks and versions; a job the gate holds is proven by regression-gate.test.ts and admin-held-versions.test.ts.
+  const settings = { KNOWLEDGE_DIR: knowledge, PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml'), STATE_LOG_DIR: path.join(temp.dir, 'logs'), REDIS_URL, REDIS_KEY_PREFIX: prefix, KNOWLEDGE_KEEP_VERSIONS: '2', REGRESSION_GATE: 'false' };
   const config = await ingestSampleKnowledge(dbDir, settings);
   service = await buildService(
     loadConfig({ ...configToEnv(config), API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]), RATE_LIMIT_IP_BURST: '100000', RATE_LIMIT_KEY_BURST: '100000', RATE_LIMIT_KEY_CEILING_BURST: '100000' }),

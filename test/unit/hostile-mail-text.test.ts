@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { composeReply } from '../../src/email/compose-reply.js';
 import { emailQuestion } from '../../src/email/email-question.js';
 import { IsolatedMailParser } from '../../src/email/isolated-mail-parser.js';
@@ -49,6 +49,11 @@ function growth(path: (text: string) => unknown, unit: string, baseChars = 4000)
   const largeMs = Math.min(perCall(() => path(large)), perCall(() => path(large)), perCall(() => path(large)));
   return largeMs / smallMs;
 }
+
+// The linearity tests below are synchronous and take seconds each on a busy machine; run back to back they held the
+// event loop for over a minute, and vitest's worker gave up on its own messages to the runner ("Timeout calling
+// onTaskUpdate"). A turn of the event loop after each test lets those through; it changes no reading.
+afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
 
 const reviewRules = new ReviewRules(parseYaml(await readFile('knowledge/email-review.yaml', 'utf8')), 0.5);
 

@@ -50,6 +50,8 @@ async function main() {
       'quote-middle-band': { type: 'boolean', default: false },
       // Every run's evidence and label, in the form `npm run fit:answerability -- --cache <file>` reads: refit without re-running.
       examples: { type: 'string' },
+      // Every run with its evidence and the head of its ranking, and each table's calibration probes: offline analysis.
+      dump: { type: 'string' },
       'no-rules': { type: 'boolean', default: false },
       conversations: { type: 'string' },
       'red-team': { type: 'string' },
@@ -111,7 +113,7 @@ async function main() {
       const table = await ensureTable(set, embedders, config, dbDir, log);
       const store = await LanceKnowledgeStore.open(dbDir, table);
       log(`${set.name}: running queries`);
-      const runs = await runQueries(store, readQueries(set.queries), { ...common, twins: !values['no-twins'] });
+      const runs = await runQueries(store, readQueries(set.queries), { ...common, twins: !values['no-twins'], dump: Boolean(values.dump) });
       // The table's calibration probes, as evidence: the held-out figures calibrate a model fitted without this set on them.
       log(`${set.name}: probing for calibration`);
       const probes = await gatherProbes(store, new HybridRetriever(embedders, store, common.tuning));
@@ -148,6 +150,7 @@ async function main() {
     );
     writeFileSync(values.json, JSON.stringify({ models: embedders.modelKey, report, heldOut: results.length > 1 ? heldOutOutcomes(results) : undefined, misses, quoteMisses }, null, 2));
   }
+  if (values.dump) writeFileSync(values.dump, JSON.stringify(results.map(({ set, runs, probes }) => ({ set, probes, runs }))));
   if (values.examples) {
     const examples: Record<'zh' | 'en', Example[]> = { zh: [], en: [] };
     for (const { set, runs } of results) for (const run of runs) if (!run.query.otherLanguage) examples[run.query.lang as KbLanguage].push(exampleOf(set, run));

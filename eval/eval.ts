@@ -15,7 +15,7 @@
  * language, cross-lingual hit@10, answerability AUROC, the threshold in force, false refusals, refusal
  * recall (per unanswerable type), extractive answers containing the gold span and quoting a relevant document.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ProductLineClassifier, loadProductLineRules } from '../src/classify/product-lines.js';
 import { loadConfig } from '../src/config/config.js';
@@ -52,11 +52,20 @@ async function main() {
       examples: { type: 'string' },
       // Every run with its evidence and the head of its ranking, and each table's calibration probes: offline analysis.
       dump: { type: 'string' },
+      // Comma-separated `--dump` files: the leave-one-set-out tables again, from the saved runs, without retrieval.
+      'from-dump': { type: 'string' },
       'no-rules': { type: 'boolean', default: false },
       conversations: { type: 'string' },
       'red-team': { type: 'string' },
     },
   });
+  if (values['from-dump']) {
+    // Settings read by the held-out calibration (CALIBRATION_*_TARGET) apply: a trade-off is compared in seconds.
+    const saved: DumpedSet[] = values['from-dump'].split(',').flatMap((file) => JSON.parse(readFileSync(file, 'utf8')) as DumpedSet[]);
+    printOutcomes('Three outcomes, leave-one-set-out (the answerability model and its default band fitted without the set; no calibration):', heldOutOutcomes(saved, false));
+    printOutcomes("Three outcomes, leave-one-set-out with the table's own calibration (a model fitted without the set, calibrated on the table's probes: what a new knowledge base gets):", heldOutOutcomes(saved, true));
+    return;
+  }
   const config = loadConfig();
   const embedders = await loadEmbeddingSpaces(config);
   const reranker = config.RERANKER_URL ? new HttpReranker({ url: config.RERANKER_URL, model: config.RERANKER_MODEL, apiKey: config.RERANKER_API_KEY, timeoutMs: config.RERANKER_TIMEOUT_MS }) : undefined;
@@ -166,6 +175,8 @@ async function main() {
 }
 
 type Outcomes = ReturnType<typeof outcomeTable>;
+/** One set as `--dump` saved it: its runs (with the head of each ranking) and its table's calibration probes. */
+type DumpedSet = { set: string; runs: QueryRun[]; probes?: Awaited<ReturnType<typeof gatherProbes>> };
 const perLanguage = (runs: QueryRun[], outcome: (run: QueryRun) => ReturnType<typeof outcomeOf>) => ({
   // Chinese and English first, then every other language the runs have.
   languages: Object.fromEntries(

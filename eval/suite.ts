@@ -94,7 +94,8 @@ export async function ensureTable(set: EvalSet, embedders: EmbeddingSpaces, conf
     maxFileBytes: config.INGEST_MAX_FILE_BYTES,
     chunkMaxTokens: config.CHUNK_MAX_TOKENS,
     chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
-    calibration: selfCalibrationHook(embedders, config.CALIBRATION_FALSE_REFUSAL_TARGET),
+    // The same targets as `npm run ingest`: the table's calibration (the "as served" figures) follows the settings.
+    calibration: selfCalibrationHook(embedders, config.CALIBRATION_FALSE_REFUSAL_TARGET, config.CALIBRATION_CONFIDENT_UNANSWERABLE_TARGET),
   });
   log(`${set.name}: ${summary.chunksTotal} chunks, ${summary.seconds.toFixed(0)} s`);
   return table;

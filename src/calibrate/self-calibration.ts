@@ -48,7 +48,7 @@ export async function selfCalibrate(options: {
     const other = await calibrateOtherLanguages(await options.source.sampleChunks(options.perLanguage ?? 80), options);
     if (other) languages.other = other;
   }
-  return { version: options.version, at: new Date().toISOString(), target: options.target, model: modelFingerprint(options.model), languages };
+  return { version: options.version, at: new Date().toISOString(), target: options.target, confidentTarget: options.confidentTarget ?? DEFAULT_CONFIDENT_TARGET, model: modelFingerprint(options.model), languages };
 }
 
 /** The retrieval evidence of one knowledge base's probes, per language: what calibration turns into a band with a model. */

@@ -15,7 +15,7 @@
  * language, cross-lingual hit@10, answerability AUROC, the threshold in force, false refusals, refusal
  * recall (per unanswerable type), extractive answers containing the gold span and quoting a relevant document.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ProductLineClassifier, loadProductLineRules } from '../src/classify/product-lines.js';
 import { loadConfig } from '../src/config/config.js';
@@ -50,6 +50,10 @@ async function main() {
       'quote-middle-band': { type: 'boolean', default: false },
       // Every run's evidence and label, in the form `npm run fit:answerability -- --cache <file>` reads: refit without re-running.
       examples: { type: 'string' },
+      // Every run with its evidence and the head of its ranking, and each table's calibration probes: offline analysis.
+      dump: { type: 'string' },
+      // Comma-separated `--dump` files: the leave-one-set-out tables again, from the saved runs, without retrieval.
+      'from-dump': { type: 'string' },
       'no-rules': { type: 'boolean', default: false },
       conversations: { type: 'string' },
       'red-team': { type: 'string' },
@@ -57,6 +61,13 @@ async function main() {
       'translation-agreement': { type: 'string' },
     },
   });
+  if (values['from-dump']) {
+    // Settings read by the held-out calibration (CALIBRATION_*_TARGET) apply: a trade-off is compared in seconds.
+    const saved: DumpedSet[] = values['from-dump'].split(',').flatMap((file) => JSON.parse(readFileSync(file, 'utf8')) as DumpedSet[]);
+    printOutcomes('Three outcomes, leave-one-set-out (the answerability model and its default band fitted without the set; no calibration):', heldOutOutcomes(saved, false));
+    printOutcomes("Three outcomes, leave-one-set-out with the table's own calibration (a model fitted without the set, calibrated on the table's probes: what a new knowledge base gets):", heldOutOutcomes(saved, true));
+    return;
+  }
   const config = loadConfig();
   const embedders = await loadEmbeddingSpaces(config);
   const reranker = config.RERANKER_URL ? new HttpReranker({ url: config.RERANKER_URL, model: config.RERANKER_MODEL, apiKey: config.RERANKER_API_KEY, timeoutMs: config.RERANKER_TIMEOUT_MS }) : undefined;
@@ -117,7 +128,7 @@ async function main() {
       const table = await ensureTable(set, embedders, config, dbDir, log);
       const store = await LanceKnowledgeStore.open(dbDir, table);
       log(`${set.name}: running queries`);
-      const runs = await runQueries(store, readQueries(set.queries), { ...common, twins: !values['no-twins'] });
+      const runs = await runQueries(store, readQueries(set.queries), { ...common, twins: !values['no-twins'], dump: Boolean(values.dump) });
       // The table's calibration probes, as evidence: the held-out figures calibrate a model fitted without this set on them.
       log(`${set.name}: probing for calibration`);
       const probes = await gatherProbes(store, new HybridRetriever(embedders, store, common.tuning));
@@ -154,6 +165,7 @@ async function main() {
     );
     writeFileSync(values.json, JSON.stringify({ models: embedders.modelKey, report, heldOut: results.length > 1 ? heldOutOutcomes(results) : undefined, misses, quoteMisses }, null, 2));
   }
+  if (values.dump) writeFileSync(values.dump, JSON.stringify(results.map(({ set, runs, probes }) => ({ set, probes, runs }))));
   if (values.examples) {
     const examples: Record<'zh' | 'en', Example[]> = { zh: [], en: [] };
     for (const { set, runs } of results) for (const run of runs) if (!run.query.otherLanguage) examples[run.query.lang as KbLanguage].push(exampleOf(set, run));
@@ -169,6 +181,8 @@ async function main() {
 }
 
 type Outcomes = ReturnType<typeof outcomeTable>;
+/** One set as `--dump` saved it: its runs (with the head of each ranking) and its table's calibration probes. */
+type DumpedSet = { set: string; runs: QueryRun[]; probes?: Awaited<ReturnType<typeof gatherProbes>> };
 const perLanguage = (runs: QueryRun[], outcome: (run: QueryRun) => ReturnType<typeof outcomeOf>) => ({
   // Chinese and English first, then every other language the runs have.
   languages: Object.fromEntries(

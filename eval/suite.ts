@@ -18,7 +18,7 @@ import type { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
 import { PIPELINE_VERSION, runIngestion } from '../src/ingest/run-ingestion.js';
 import { selfCalibrationHook } from '../src/calibrate/calibration-hook.js';
 import type { Evidence } from '../src/retrieve/evidence.js';
-import type { RankedList } from '../src/retrieve/fusion.js';
+import type { Candidate, RankedList } from '../src/retrieve/fusion.js';
 import { HybridRetriever } from '../src/retrieve/hybrid-retriever.js';
 import type { Reranker } from '../src/retrieve/reranker.js';
 import { DEFAULT_TUNING, type RetrievalTuning } from '../src/retrieve/tuning.js';
@@ -94,7 +94,8 @@ export async function ensureTable(set: EvalSet, embedders: EmbeddingSpaces, conf
     maxFileBytes: config.INGEST_MAX_FILE_BYTES,
     chunkMaxTokens: config.CHUNK_MAX_TOKENS,
     chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS,
-    calibration: selfCalibrationHook(embedders, config.CALIBRATION_FALSE_REFUSAL_TARGET),
+    // The same targets as `npm run ingest`: the table's calibration (the "as served" figures) follows the settings.
+    calibration: selfCalibrationHook(embedders, config.CALIBRATION_FALSE_REFUSAL_TARGET, config.CALIBRATION_CONFIDENT_UNANSWERABLE_TARGET),
   });
   log(`${set.name}: ${summary.chunksTotal} chunks, ${summary.seconds.toFixed(0)} s`);
   return table;
@@ -122,7 +123,23 @@ export interface QueryRun {
   extractive?: string | null;
   /** The document the extractive answer quoted (null when refused or nothing was quoted; undefined when not run). */
   extractiveDoc?: string | null;
+  /** The head of the ranking, compact, for `--dump` (offline analysis of the decision and the suggestions). */
+  head?: CompactCandidate[];
 }
+
+export interface CompactCandidate {
+  doc: string;
+  lang: string;
+  kind: string;
+  title: string;
+  heading: string;
+  fused: number;
+  scores: Candidate['scores'];
+  ranks: Candidate['ranks'];
+}
+
+const compact = (ranked: Candidate[], depth = 20): CompactCandidate[] =>
+  ranked.slice(0, depth).map((candidate) => ({ doc: candidate.doc_id, lang: candidate.lang, kind: candidate.kind, title: candidate.title, heading: candidate.heading_path, fused: candidate.fusedScore, scores: candidate.scores, ranks: candidate.ranks }));
 
 export interface RunOptions {
   embedders: EmbeddingSpaces;
@@ -141,6 +158,8 @@ export interface RunOptions {
   /** Quote middle-band questions too (the service suggests there): measures the quote apart from the decision. */
   quoteMiddleBand?: boolean;
   sources?: number;
+  /** Keep the head of each ranking on the run (`--dump`). */
+  dump?: boolean;
 }
 
 const documents = (ranked: { docId: string }[]) => [...new Set(ranked.map((hit) => hit.docId))];
@@ -202,6 +221,7 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
       suggested: suggestStage(reranked.ranked, kbLang).map((suggestion) => suggestion.docId),
       extractive,
       extractiveDoc,
+      head: options.dump ? compact(reranked.ranked) : undefined,
     });
     const removed = new Set([...query.relevant, ...(query.relevant_other_lang ?? [])]);
     if (options.twins && query.answerable && removed.size) {

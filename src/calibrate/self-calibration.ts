@@ -48,7 +48,7 @@ export async function selfCalibrate(options: {
     const other = await calibrateOtherLanguages(await options.source.sampleChunks(options.perLanguage ?? 80), options);
     if (other) languages.other = other;
   }
-  return { version: options.version, at: new Date().toISOString(), target: options.target, model: modelFingerprint(options.model), languages };
+  return { version: options.version, at: new Date().toISOString(), target: options.target, confidentTarget: options.confidentTarget ?? DEFAULT_CONFIDENT_TARGET, rules: CALIBRATION_RULES, model: modelFingerprint(options.model), languages };
 }
 
 /** The retrieval evidence of one knowledge base's probes, per language: what calibration turns into a band with a model. */
@@ -242,8 +242,17 @@ export function calibratedThreshold(fitted: number, positives: number[], negativ
  * answerable questions of sets held out of the fit (and 16.5–27 % on private sets); no raise at all refused 2.7 % of
  * CLINC's out-of-scope questions outright (the rest got suggestions). Measured once at 0.1, 2026-12-07 (README
  * "Refusal"): answerable refused outright ≤ 1.9 % on the public zh/en sets but ECS zh (6.0 %), CLINC refused 20.7 %.
+ * Lowered to 0.05 on 2026-12-07 (docs/evaluation.md, issue 25), leave-one-set-out on the whole suite: answerable refused
+ * outright refusal set zh 6.0 → 4.0 %, en 7.0 → 5.0 %, xquad zh 4.7 → 4.0 %, en 5.3 → 4.3 % (ECS 0.7 / 0.5 % either way),
+ * now within 5 % everywhere; CLINC's out-of-scope refused 94.7 → 90.7 % (the target is 90 %; at 0.03 it was 89.3 %).
  */
-const MAX_RAISE = 0.1;
+const MAX_RAISE = 0.05;
+
+/**
+ * The rules a calibration was made with: bumped whenever what calibration computes from the same probes changes (the
+ * raise above), so that a stored calibration made under the old rules is measured again (calibration-hook.ts).
+ */
+export const CALIBRATION_RULES = 2;
 
 /** The value below which `share` of the values fall (linear interpolation). */
 export function quantile(values: number[], share: number): number {

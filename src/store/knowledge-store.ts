@@ -80,6 +80,10 @@ export interface Calibration {
   version: number;
   at: string;
   target: number;
+  /** The share of in-domain unanswerable probes the confident cut let through (absent: calibrated before it was stored, at 0.3). */
+  confidentTarget?: number;
+  /** The calibration rules' version (self-calibration.ts CALIBRATION_RULES; absent: 1). */
+  rules?: number;
   /** Fingerprint of the answerability model the thresholds were measured with. */
   model: string;
   /** Per knowledge-base language, and "other": questions in any other language, searched in the multilingual space. */

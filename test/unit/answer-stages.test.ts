@@ -173,10 +173,10 @@ describe('calibration of the confident cut and the trade-off curve', () => {
     expect(calibratedAnswerThreshold(0.2, 0.8, inDomain, 0.3)).toBe(0.8);
     expect(calibratedAnswerThreshold(0.2, 0.5, [0.1, 0.2], 0.3)).toBe(0.5);
   });
-  it('raises the refusal cut for out-of-domain probes by at most 0.1 above the fitted one', () => {
+  it('raises the refusal cut for out-of-domain probes by at most 0.05 above the fitted one', () => {
     const easy = Array.from({ length: 40 }, (_, i) => 0.8 + i / 200);
     const offTopic = Array.from({ length: 40 }, (_, i) => i / 50);
-    expect(calibratedThreshold(0.2, easy, offTopic, 0.05)).toBeCloseTo(0.3);
+    expect(calibratedThreshold(0.2, easy, offTopic, 0.05)).toBeCloseTo(0.25);
   });
   it('gives the share of each probe kind below every cut', () => {
     const curve = tradeOffCurve([0.9, 0.8, 0.1], [0.5, 0.2], [0.05, 0.05]);
@@ -272,9 +272,9 @@ describe('self-calibration helpers', () => {
     const strong = Array.from({ length: 100 }, (_, i) => 0.6 + i / 300);
     expect(calibratedThreshold(0.3, strong, [0.1, 0.2], 0.05)).toBe(0.3);
     const highNegatives = Array.from({ length: 10 }, (_, i) => 0.3 + i / 50); // 90 % quantile ≈ 0.46
-    // Raised toward the out-of-domain probes' 90 % point (≈ 0.46), but at most 0.1 above the fitted cut.
-    expect(calibratedThreshold(0.3, strong, highNegatives, 0.05)).toBeCloseTo(0.4);
-    expect(calibratedThreshold(0.4, strong, highNegatives, 0.05)).toBeCloseTo(quantile(highNegatives, 0.9));
+    // Raised toward the out-of-domain probes' 90 % point (≈ 0.46), but at most 0.05 above the fitted cut.
+    expect(calibratedThreshold(0.3, strong, highNegatives, 0.05)).toBeCloseTo(0.35);
+    expect(calibratedThreshold(0.42, strong, highNegatives, 0.05)).toBeCloseTo(quantile(highNegatives, 0.9));
   });
   it('computes quantiles and AUROC', () => {
     expect(quantile([0.1, 0.2, 0.3, 0.4, 0.5], 0.25)).toBeCloseTo(0.2);

@@ -139,7 +139,7 @@ export interface CompactCandidate {
 }
 
 const compact = (ranked: Candidate[], depth = 20): CompactCandidate[] =>
-  ranked.slice(0, depth).map((candidate) => ({ doc: candidate.doc_id, lang: candidate.lang, kind: candidate.kind, title: candidate.title, heading: candidate.heading_path, fused: candidate.fusedScore, scores: candidate.scores, ranks: candidate.ranks }));
+  ranked.slice(0, depth).map((candidate) => ({ doc: candidate.docId, lang: candidate.lang, kind: candidate.kind, title: candidate.title, heading: candidate.headingPath, fused: candidate.fusedScore, scores: candidate.scores, ranks: candidate.ranks }));
 
 export interface RunOptions {
   embedders: EmbeddingSpaces;

@@ -392,6 +392,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         access: rootAccess,
         keys,
         load,
+        emailWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS,
         dropTable: (settings) => LanceKnowledgeStore.drop(settings.DB_DIR, settings.TABLE_NAME, { storageOptions: settings.LANCEDB_STORAGE_OPTIONS }),
         build: (workspaceConfig, context) =>
           buildService(workspaceConfig, context.logger, {
@@ -400,6 +401,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
             chatModel: chatModel ?? null,
             moderation,
             state: context.state,
+            // `npm run worker` drafts every workspace's mail, not the default workspace's alone.
+            emailWorkers: overrides.emailWorkers,
             workspace: { id: context.id, state: context.state, access: rootAccess, keys, answerGates, inference, load, lagMs: () => admission.load.eventLoopLagMs },
           }),
       }).start();

@@ -57,6 +57,11 @@ export interface WorkspaceServicesOptions {
   load: WorkspaceLoad;
   /** Drops a workspace's knowledge table (the composition root opens LanceDB, not this module). */
   dropTable: (config: Config) => Promise<void>;
+  /**
+   * Whether the e-mail workers run in this process (EMAIL_WORKERS_IN_PROCESS, or `npm run worker`, which runs them
+   * whatever that says): a workspace with e-mail is then built at once, and kept built, so its mail is drafted here.
+   */
+  emailWorkers?: boolean;
   /** Builds one workspace's service from its settings (buildService with the shared parts). */
   build: (config: Config, context: { id: string; state: SharedState; logger: Logger }) => Promise<WorkspaceService & { curated: { list(): CuratedEntry[] } }>;
 }
@@ -65,6 +70,8 @@ export const WORKSPACE_AUDIT_LOG = 'workspace-audit';
 /** The requests that ask for an answer: what a flood is made of, and what admission sheds. */
 const ANSWER_PATHS = new Set(['/v1/ask', '/v1/chat/completions']);
 const AUDIT_MAX_LENGTH = 10_000;
+/** How long after its creation another replica waits to build a workspace early (the creator's clearing takes milliseconds). */
+const CREATE_SETTLE_MS = 2000;
 
 /**
  * The deployment's workspaces besides `default` (which is the deployment's own service): each is the same
@@ -77,6 +84,7 @@ export class WorkspaceServices {
   private readonly built = new Map<string, Promise<WorkspaceService>>();
   /** Ids being created here: their folder and table are being cleared, nothing may be built over them yet. */
   private readonly creating = new Set<string>();
+  private closed = false;
 
   constructor(private readonly options: WorkspaceServicesOptions) {
     // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes (and, with
@@ -103,8 +111,15 @@ export class WorkspaceServices {
     const { config } = this.options;
     for (const id of ids) {
       const workspace = this.registry.get(id);
-      if (!workspace || id === DEFAULT_WORKSPACE || this.built.has(id) || this.creating.has(id)) continue;
-      const mail = this.config(workspace).EMAIL_ENABLED && config.EMAIL_WORKERS_IN_PROCESS;
+      if (!workspace || id === DEFAULT_WORKSPACE || this.built.has(id) || this.creating.has(id) || this.closed) continue;
+      // The replica that created it clears its id's leftovers (table, state, folder) just after recording it: a
+      // workspace this new is built once that is done, not over it.
+      const age = Date.now() - Date.parse(workspace.createdAt ?? '');
+      if (age < CREATE_SETTLE_MS) {
+        setTimeout(() => void this.buildEarly([id]), CREATE_SETTLE_MS - age).unref();
+        continue;
+      }
+      const mail = this.config(workspace).EMAIL_ENABLED && (this.options.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS);
       const scheduled = config.SOURCE_SCHEDULER_SECONDS > 0 && (await loadSources(this.config(workspace).SOURCES_FILE).catch(() => [])).some((source) => scheduleMs(source) !== undefined);
       if (mail || scheduled) await this.startBuilding(id);
     }
@@ -120,9 +135,20 @@ export class WorkspaceServices {
     if (holder) throw conflict('inbox_taken', `The inbox folder ${inbox} is workspace "${holder}"'s`);
   }
 
-  /** Builds a workspace now rather than at its first request; a failure is logged (the first request tries again). */
+  /**
+   * Builds a workspace now rather than at its first request. A failure is logged and tried again after the registry's
+   * refresh interval: a process that serves no requests (`npm run worker`) has no first request to try it again.
+   */
   private async startBuilding(id: string): Promise<void> {
-    await this.service(id).catch((error: Error) => this.options.logger.warn({ workspace: id, error: error.message }, 'workspace could not be built'));
+    await this.service(id).catch((error: Error) => {
+      this.options.logger.warn({ workspace: id, error: error.message }, 'workspace could not be built');
+      if (!this.closed) setTimeout(() => void this.buildEarly([id]), this.options.config.API_KEYS_REFRESH_SECONDS * 1000 * 5).unref();
+    });
+  }
+
+  /** The ids of the workspaces built here (the deployment's `default` is not among them). */
+  builtIds(): string[] {
+    return [...this.built.keys()];
   }
 
   /** The settings a workspace runs with. */
@@ -275,6 +301,7 @@ export class WorkspaceServices {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.registry.stop();
     await Promise.all([...this.built.keys()].map((id) => this.evict(id, 'stop-jobs')));
   }

@@ -180,4 +180,19 @@ describe('npm run worker serves every workspace with e-mail', () => {
     await until('the worker to stop serving the deleted workspace', async () => (worker.workspaces?.builtIds().includes('wkb') ? undefined : true), 30_000, 100);
     expect(worker.workspaces?.builtIds()).toContain('wka');
   });
+
+  it('holds the next draft by a review rule added to the workspace’s email-review.yaml, without rebuilding it', async () => {
+    const built = await worker.workspaces!.service('wka');
+    await writeFile(
+      path.join(workspacesDir, 'wka', 'knowledge', 'email-review.yaml'),
+      "categories:\n  reset_request:\n    names: { zh: 恢复出厂, en: factory reset }\n    patterns: ['factory\\s+reset']\n",
+    );
+    await writeFile(
+      path.join(workspacesDir, 'wka', 'inbox', 'reset.eml'),
+      mail('desk@a.example', 'Zhao Min <zhao@customer.example>', 'Drive Link reset', 'Does a factory reset of the Drive Link adapter need the service PIN?'),
+    );
+    const draft = await draftFrom(keys.aAdmin, 'zhao@customer.example');
+    expect(draft.review.reasons.map((reason) => reason.code)).toContain('reset_request');
+    expect(await worker.workspaces!.service('wka')).toBe(built);
+  });
 });

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wechatSignature } from '../../src/channels/wechat-crypto.js';
@@ -105,6 +106,11 @@ afterAll(async () => {
   for (const close of closers) close();
   await service?.close();
   await cleanup?.();
+  // Its Redis keys (queues, drafts, logs) go with it.
+  const redis = new Redis('redis://127.0.0.1:6379');
+  const left = await redis.keys(`${prefix}*`);
+  if (left.length) await redis.del(...left);
+  redis.disconnect();
 });
 
 /** A customer's text to an Official Account, posted as WeChat posts it, to `path` (the callback URL's path). */

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, loadConfig } from '../../src/config/config.js';
@@ -70,6 +71,11 @@ afterAll(async () => {
   await worker?.close();
   await smtp?.stop();
   await cleanup?.();
+  // Its Redis keys (queues, drafts, logs) go with it.
+  const redis = new Redis('redis://127.0.0.1:6379');
+  const left = await redis.keys(`${prefix}*`);
+  if (left.length) await redis.del(...left);
+  redis.disconnect();
 });
 
 const mail = (to: string, from: string, subject: string, body: string) =>

@@ -65,7 +65,7 @@ import { EmailStore } from './email/email-store.js';
 import { InboxWatcher } from './email/inbox-watcher.js';
 import { IsolatedMailParser } from './email/isolated-mail-parser.js';
 import { SmtpMailer } from './email/mailer.js';
-import { ReviewRules } from './email/review-rules.js';
+import { ReviewRulesFile } from './email/review-rules-file.js';
 import { emailRoutes } from './http/email-routes.js';
 import { HANDOFF_ANALYTICS_LOG, HANDOFF_CLOSED_LOG, HANDOFF_LOG, HANDOFF_RESOLUTION_LOG, Handoffs } from './handoff/handoffs.js';
 import { humanReplyOf } from './email/human-reply.js';
@@ -119,7 +119,12 @@ async function emailChannel(config: Config, logger: Logger, parts: { answers: An
       store,
       answers: parts.answers,
       conversations: parts.conversations,
-      review: await ReviewRules.load(config.EMAIL_REVIEW_RULES_FILE, config.EMAIL_REVIEW_MIN_CONFIDENCE),
+      // Read again when edited (at the next draft); a created workspace's own file first, then the deployment's.
+      review: await ReviewRulesFile.load(
+        config.WORKSPACE_ID === DEFAULT_WORKSPACE ? [config.EMAIL_REVIEW_RULES_FILE] : [path.join(config.KNOWLEDGE_DIR, 'email-review.yaml'), config.EMAIL_REVIEW_RULES_FILE],
+        config.EMAIL_REVIEW_MIN_CONFIDENCE,
+        logger,
+      ),
       mailer,
       logger,
       // The admin audit trail gets ids and outcomes, never the mail's text.
@@ -407,6 +412,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         access: rootAccess,
         keys,
         load,
+        emailWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS,
         dropTable: (settings) => LanceKnowledgeStore.drop(settings.DB_DIR, settings.TABLE_NAME, { storageOptions: settings.LANCEDB_STORAGE_OPTIONS }),
         build: (workspaceConfig, context) =>
           buildService(workspaceConfig, context.logger, {
@@ -415,6 +421,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
             chatModel: chatModel ?? null,
             moderation,
             state: context.state,
+            // `npm run worker` drafts every workspace's mail, not the default workspace's alone.
+            emailWorkers: overrides.emailWorkers,
             workspace: { id: context.id, state: context.state, access: rootAccess, keys, answerGates, inference, load, lagMs: () => admission.load.eventLoopLagMs },
           }),
       }).start();

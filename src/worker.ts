@@ -5,7 +5,10 @@ import { buildService } from './service.js';
 /**
  * `npm run worker`: the e-mail drafting and sending workers (and the inbox folder, if set) without the HTTP API,
  * for deployments that scale them apart from it (set EMAIL_WORKERS_IN_PROCESS=false on the API replicas). It
- * builds the same service, so drafts use the same models, knowledge table and settings as the API's answers.
+ * builds the same service, so drafts use the same models, knowledge table and settings as the API's answers. It
+ * serves every workspace whose settings give it e-mail (docs/workspaces.md), each in its own queues and from its own
+ * knowledge base, and follows the workspace registry: a workspace created, reconfigured or deleted while it runs is
+ * taken up, rebuilt or stopped within API_KEYS_REFRESH_SECONDS.
  */
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL, undefined, { maskPii: config.PII_MASKING });
@@ -14,7 +17,11 @@ if (!config.EMAIL_ENABLED) {
   process.exit(2);
 }
 const service = await buildService(config, logger, { emailWorkers: true });
-logger.info({ concurrency: config.EMAIL_CONCURRENCY, inbox: config.EMAIL_INBOX_DIR ?? null, mode: service.answers.mode }, 'Kefu e-mail worker running');
+const workspaces = service.workspaces?.registry.list().filter((workspace) => workspace.id === 'default' || workspace.settings.email) ?? [];
+logger.info(
+  { concurrency: config.EMAIL_CONCURRENCY, inbox: config.EMAIL_INBOX_DIR ?? null, mode: service.answers.mode, workspaces: workspaces.map((workspace) => workspace.id) },
+  'Kefu e-mail worker running',
+);
 
 // A job being worked on when the signal comes finishes first (BullMQ's close waits for it); one killed outright
 // is taken up again by another worker once its lock (EMAIL_JOB_LOCK_MS) lapses.

@@ -434,10 +434,50 @@ export const schema = z.object({
   CONTENT_LABEL_CURATED_ZH: z.preprocess(emptyAsUndefined, z.string().default('客服团队审定的答复')),
   CONTENT_LABEL_CURATED_EN: z.preprocess(emptyAsUndefined, z.string().default('Answer from our support team')),
   CONTENT_LABEL_PRODUCER: z.preprocess(emptyAsUndefined, z.string().default('kefu')),
+
+  // Created workspaces' channel and webhook secrets (docs/workspaces.md), JSON {"<workspace>": {"WECHAT_APP_SECRET": "..."}}:
+  // kept out of the workspace settings, which the admin API lists and writes. The file (same JSON) is read again each
+  // time a workspace is built, so a new workspace's secrets need no restart.
+  WORKSPACE_SECRETS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default('{}')
+      .transform((text, context) => {
+        const parsed = parseWorkspaceSecrets(text);
+        if (parsed.success) return parsed.data;
+        context.addIssue({ code: 'custom', message: `must be a JSON object of workspace id → { secret name → value } (${parsed.error})` });
+        return z.NEVER;
+      }),
+  ),
+  WORKSPACE_SECRETS_FILE: optionalString,
 });
 
 /** Secrets a `<NAME>_FILE` setting may supply instead (a Docker or Kubernetes secret). */
 const SECRETS_FROM_FILES = ['WECHAT_APP_SECRET', 'WECHAT_TOKEN', 'WECHAT_ENCODING_AES_KEY', 'WECOM_KF_SECRET', 'WECOM_KF_TOKEN', 'WECOM_KF_ENCODING_AES_KEY', 'FEISHU_APP_SECRET', 'FEISHU_VERIFICATION_TOKEN', 'FEISHU_ENCRYPT_KEY', 'DINGTALK_CLIENT_SECRET', 'HANDOFF_WEBHOOK_AUTHORIZATION', 'HELPDESK_ZENDESK_SIGNING_SECRET', 'HELPDESK_REPLY_SECRET'] as const;
+
+/** The secrets a created workspace's channels and hand-off webhook may have (WORKSPACE_SECRETS): the deployment's names. */
+export const WORKSPACE_SECRET_NAMES = [...SECRETS_FROM_FILES, 'HANDOFF_WEBHOOK_SECRET'] as const;
+export type WorkspaceSecretName = (typeof WORKSPACE_SECRET_NAMES)[number];
+export type WorkspaceSecrets = Record<string, Partial<Record<WorkspaceSecretName, string>>>;
+const workspaceSecretsSchema = z.record(
+  z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a workspace id'),
+  z
+    .object(Object.fromEntries(WORKSPACE_SECRET_NAMES.map((name) => [name, (name.endsWith('ENCODING_AES_KEY') ? z.string().regex(/^[A-Za-z0-9]{43}$/, 'the 43-character EncodingAESKey the platform shows') : z.string().min(1)).optional()])))
+    .strict(),
+) as unknown as z.ZodType<WorkspaceSecrets>;
+
+/** WORKSPACE_SECRETS, or the file WORKSPACE_SECRETS_FILE names, checked: JSON text in, the secrets or what is wrong out. */
+export function parseWorkspaceSecrets(text: string): { success: true; data: WorkspaceSecrets } | { success: false; error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { success: false, error: 'not JSON' };
+  }
+  const result = workspaceSecretsSchema.safeParse(json);
+  return result.success ? { success: true, data: result.data } : { success: false, error: result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') };
+}
 
 /** Every setting's name (what the README documents and deployment files may set). */
 export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
@@ -486,6 +526,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     } catch (error) {
       throw new ConfigError(`${name}_FILE: cannot read ${file} (${(error as Error).message})`);
     }
+  }
+  // Read again whenever a workspace is built; a file that is unreadable or wrong at start-up is a configuration error.
+  if (data.WORKSPACE_SECRETS_FILE) {
+    let parsed: ReturnType<typeof parseWorkspaceSecrets>;
+    try {
+      parsed = parseWorkspaceSecrets(readFileSync(data.WORKSPACE_SECRETS_FILE, 'utf8'));
+    } catch (error) {
+      throw new ConfigError(`WORKSPACE_SECRETS_FILE: cannot read ${data.WORKSPACE_SECRETS_FILE} (${(error as Error).message})`);
+    }
+    if (!parsed.success) throw new ConfigError(`WORKSPACE_SECRETS_FILE: ${data.WORKSPACE_SECRETS_FILE} is not a JSON object of workspace id → { secret name → value } (${parsed.error})`);
   }
   if (data.WECHAT_APP_ID && (!data.WECHAT_TOKEN || !data.WECHAT_APP_SECRET)) {
     throw new ConfigError('Invalid settings: WECHAT_APP_ID needs WECHAT_TOKEN and WECHAT_APP_SECRET (or their _FILE settings); see docs/channels.md');

@@ -39,6 +39,12 @@ export const SETTING_GROUPS: SettingGroup[] = [
           '`/v1/` requests one workspace may have in progress while another workspace has any; beyond, 429 + Retry-After at the dispatcher, before its routes do any work (a workspace alone has `MAX_IN_FLIGHT`)',
       },
       { names: ['WORKSPACE_ID'], default: '`default`', meaning: 'the workspace `npm run ingest` works on (`--workspace ID` sets it); set by the service for its ingestion jobs' },
+      {
+        names: ['WORKSPACE_SECRETS', 'WORKSPACE_SECRETS_FILE'],
+        default: 'unset',
+        meaning:
+          'created workspaces\' channel and hand-off webhook secrets, JSON `{"<workspace>": {"WECHAT_TOKEN": "...", "HANDOFF_WEBHOOK_SECRET": "..."}}` under the deployment\'s setting names, or a file of it read again at each workspace build (the setting wins); never sent through or shown by the admin API (docs/workspaces.md)',
+      },
       { names: ['LANCEDB_READ_CONSISTENCY_SECONDS'], default: '`5`', meaning: 'how often a running API checks for a new knowledge version' },
       { names: ['CHUNK_MAX_TOKENS'], default: '`320`', meaning: 'chunk size in embedding-model tokens' },
       { names: ['CHUNK_OVERLAP_TOKENS'], default: '`48`', meaning: 'repeated tail of the previous chunk' },

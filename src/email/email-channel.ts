@@ -11,7 +11,7 @@ import { cleanDisplayName, composeReply, type ReplyDraft, textToHtml } from './c
 import type { DraftRecord, DraftState, EmailStore } from './email-store.js';
 import type { Mailer } from './mailer.js';
 import { baseSubject, type ParsedEmail, parseEmail, rawMessageId, threadKeyOf } from './parse-email.js';
-import type { ReviewRules } from './review-rules.js';
+import type { ReviewPolicy } from './review-rules.js';
 import { emailQuestion } from './email-question.js';
 import type { QueueConnection } from '../state/redis-connection.js';
 import { automaticMailReason, NOT_ANSWERED_LABELS, type NotAnsweredCode, ownAddress } from './mail-loops.js';
@@ -50,7 +50,7 @@ export interface EmailChannelDeps {
   store: EmailStore;
   answers: AnswerService;
   conversations: Conversations;
-  review: ReviewRules;
+  review: ReviewPolicy;
   mailer: Mailer;
   logger: Logger;
   /** Analytics copies (the admin audit trail) are masked; the mail itself is kept whole. */
@@ -154,6 +154,7 @@ export class EmailChannel {
     // A Reply-To in another domain than From sends our answer (perhaps with the customer's details) to a third party.
     // A Reply-To without a From address to check it against (From: Anna <>) counts as elsewhere: the fuzzer found one auto-sent.
     const replyToElsewhere = email.replyTo && (!email.from?.address.includes('@') || domain(email.replyTo.address) !== domain(email.from.address)) ? { from: email.from?.address || '(none)', replyTo: email.replyTo.address } : undefined;
+    await this.deps.review.refresh?.();
     const reasons = this.deps.review.reasons({ text: scanned, unscanned: email.text.length > SCAN_CHARS, subject: email.subject, lang, refused: answer.refused, confidence: answer.confidence, mode: answer.mode, truncated: email.truncated, replyToElsewhere });
     // The lexicon applies here as on every channel: such a draft is never sent without a person reading it.
     const lexiconHit = this.deps.moderation?.check(`${email.subject}\n${scanned}`, 'question') ?? this.deps.moderation?.check(answer.answer, 'answer');

@@ -37,7 +37,13 @@ export interface ReviewInput {
   replyToElsewhere?: { from: string; replyTo: string };
 }
 
-export class ReviewRules {
+/** Which reasons hold a draft for a person; `refresh` (a rules file read again if it changed) runs before each draft. */
+export interface ReviewPolicy {
+  reasons(input: ReviewInput): ReviewReason[];
+  refresh?(): Promise<void>;
+}
+
+export class ReviewRules implements ReviewPolicy {
   private readonly categories: { code: string; names: Record<Language, string>; patterns: RegExp[] }[];
 
   constructor(

@@ -22,6 +22,7 @@ import { DINGTALK_ROBOT_TOPIC, DingtalkStreamClient } from '../channels/dingtalk
 import { DingtalkRobot } from '../channels/dingtalk-robot.js';
 import { DingtalkRobotApi } from '../channels/dingtalk-robot-api.js';
 import { ReplayGuard } from '../channels/replay-guard.js';
+import { workspacePrefix } from '../workspaces/scoped-state.js';
 
 export interface ChannelParts {
   answers: AnswerService;
@@ -46,7 +47,10 @@ export function buildChannels(config: Config, logger: Logger, parts: ChannelPart
   if (!enabled) return { routers: [], close: async () => {} };
   const state =
     parts.channelState ??
-    (config.REDIS_URL ? new RedisChannelState(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}channel:`, (error) => logger.warn({ err: error }, 'channels: Redis error')) : new MemoryChannelState());
+    // A created workspace's channels (its own accounts) keep their tokens, cursors and seen messages under its prefix.
+    (config.REDIS_URL
+      ? new RedisChannelState(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}${workspacePrefix(config.WORKSPACE_ID)}channel:`, (error) => logger.warn({ err: error }, 'channels: Redis error'))
+      : new MemoryChannelState());
   const metrics = parts.metrics;
   const turns = new ChannelTurns({
     answers: parts.answers,

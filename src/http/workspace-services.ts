@@ -9,12 +9,13 @@ import type { Config } from '../config/config.js';
 import type { InferenceGate } from '../embed/inference-gate.js';
 import { AUDIENCES_FILE } from '../ingest/audience-rules.js';
 import { loadSources, scheduleMs } from '../ingest/sources/source-config.js';
-import { conflict } from '../errors.js';
+import { conflict, invalid, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SharedState } from '../state/shared-state.js';
 import type { AnswerGates } from '../workspaces/answer-gates.js';
 import { DEFAULT_WORKSPACE, scopedState, workspacePrefix } from '../workspaces/scoped-state.js';
 import { workspaceConfig, workspaceInbox, workspaceRoot } from '../workspaces/workspace-config.js';
+import { connectsOut, missingChannelSecrets, readWorkspaceSecrets } from '../workspaces/workspace-channels.js';
 import { type Workspace, WorkspaceRegistry, type WorkspaceSettings, workspaceChanges, workspaceId, workspaceSpec } from '../workspaces/workspace-registry.js';
 import type { AccessControl } from './access.js';
 import type { KeyRegistry } from './key-registry.js';
@@ -57,6 +58,11 @@ export interface WorkspaceServicesOptions {
   load: WorkspaceLoad;
   /** Drops a workspace's knowledge table (the composition root opens LanceDB, not this module). */
   dropTable: (config: Config) => Promise<void>;
+  /**
+   * Whether the e-mail workers run in this process (EMAIL_WORKERS_IN_PROCESS, or `npm run worker`, which runs them
+   * whatever that says): a workspace with e-mail is then built at once, and kept built, so its mail is drafted here.
+   */
+  emailWorkers?: boolean;
   /** Builds one workspace's service from its settings (buildService with the shared parts). */
   build: (config: Config, context: { id: string; state: SharedState; logger: Logger }) => Promise<WorkspaceService & { curated: { list(): CuratedEntry[] } }>;
 }
@@ -65,6 +71,10 @@ export const WORKSPACE_AUDIT_LOG = 'workspace-audit';
 /** The requests that ask for an answer: what a flood is made of, and what admission sheds. */
 const ANSWER_PATHS = new Set(['/v1/ask', '/v1/chat/completions']);
 const AUDIT_MAX_LENGTH = 10_000;
+/** A callback of a workspace's messaging channel: `/channels/<platform>/<workspace>`. */
+const CHANNEL_CALLBACK = /^\/channels\/(wechat|wecom|feishu)\/([a-z0-9][a-z0-9-]{0,31})\/?$/;
+/** How long after its creation another replica waits to build a workspace early (the creator's clearing takes milliseconds). */
+const CREATE_SETTLE_MS = 2000;
 
 /**
  * The deployment's workspaces besides `default` (which is the deployment's own service): each is the same
@@ -77,6 +87,7 @@ export class WorkspaceServices {
   private readonly built = new Map<string, Promise<WorkspaceService>>();
   /** Ids being created here: their folder and table are being cleared, nothing may be built over them yet. */
   private readonly creating = new Set<string>();
+  private closed = false;
 
   constructor(private readonly options: WorkspaceServicesOptions) {
     // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes (and, with
@@ -94,7 +105,8 @@ export class WorkspaceServices {
 
   /**
    * Builds, in the background, the workspaces among `ids` that work without being asked: those whose sources have a
-   * schedule, and those with an e-mail channel whose workers run here (its inbox folder polled, its queued mail
+   * schedule, those whose messaging channels connect out (Feishu's long connection, DingTalk), and those with an
+   * e-mail channel whose workers run here (its inbox folder polled, its queued mail
    * drafted). Their scheduler and workers run in their service, and a workspace is otherwise built on its first
    * request, which after a restart (or on a replica that never served it) may not come before its next sync is due
    * or its mail arrives. The rest stay unbuilt.
@@ -103,11 +115,40 @@ export class WorkspaceServices {
     const { config } = this.options;
     for (const id of ids) {
       const workspace = this.registry.get(id);
-      if (!workspace || id === DEFAULT_WORKSPACE || this.built.has(id) || this.creating.has(id)) continue;
-      const mail = this.config(workspace).EMAIL_ENABLED && config.EMAIL_WORKERS_IN_PROCESS;
+      if (!workspace || id === DEFAULT_WORKSPACE || this.built.has(id) || this.creating.has(id) || this.closed) continue;
+      // The replica that created it clears its id's leftovers (table, state, folder) just after recording it: a
+      // workspace this new is built once that is done, not over it.
+      const age = Date.now() - Date.parse(workspace.createdAt ?? '');
+      if (age < CREATE_SETTLE_MS) {
+        setTimeout(() => void this.buildEarly([id]), CREATE_SETTLE_MS - age).unref();
+        continue;
+      }
+      const mail = this.config(workspace).EMAIL_ENABLED && (this.options.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS);
       const scheduled = config.SOURCE_SCHEDULER_SECONDS > 0 && (await loadSources(this.config(workspace).SOURCES_FILE).catch(() => [])).some((source) => scheduleMs(source) !== undefined);
-      if (mail || scheduled) await this.startBuilding(id);
+      if (mail || scheduled || connectsOut(workspace.settings)) await this.startBuilding(id);
     }
+  }
+
+  /** A workspace's channel and webhook secrets; the file unreadable, those of the setting alone (its channels then stay off, logged). */
+  private async secrets(id: string, logger: Logger) {
+    return readWorkspaceSecrets(this.options.config, id).catch((error: Error) => {
+      logger.warn({ error: error.message }, 'WORKSPACE_SECRETS_FILE not read');
+      return { ...this.options.config.WORKSPACE_SECRETS[id] };
+    });
+  }
+
+  /**
+   * A workspace's own channels need their secrets in the deployment's settings first: accepted without them, the
+   * channel would be configured and silently off. The default workspace's channels are the deployment's settings.
+   */
+  private async requireChannelSecrets(id: string, settings: WorkspaceSettings | undefined): Promise<void> {
+    if (!settings || (!settings.channels && !settings.handoffWebhook)) return;
+    if (id === DEFAULT_WORKSPACE)
+      throw invalid('default_workspace_channels', "The default workspace's channels and hand-off webhook are the deployment's settings (WECHAT_APP_ID, HANDOFF_WEBHOOK_URL, ...)");
+    const missing = missingChannelSecrets(settings, await readWorkspaceSecrets(this.options.config, id));
+    const names = Object.values(missing).flat();
+    if (names.length)
+      throw invalid('channel_secrets_missing', `Set ${names.join(', ')} for "${id}" in WORKSPACE_SECRETS (or WORKSPACE_SECRETS_FILE) first: secrets are never sent through the API`, { missing });
   }
 
   /** Two workspaces (or one and the deployment) reading one inbox folder would take each other's mail. */
@@ -120,9 +161,20 @@ export class WorkspaceServices {
     if (holder) throw conflict('inbox_taken', `The inbox folder ${inbox} is workspace "${holder}"'s`);
   }
 
-  /** Builds a workspace now rather than at its first request; a failure is logged (the first request tries again). */
+  /**
+   * Builds a workspace now rather than at its first request. A failure is logged and tried again after the registry's
+   * refresh interval: a process that serves no requests (`npm run worker`) has no first request to try it again.
+   */
   private async startBuilding(id: string): Promise<void> {
-    await this.service(id).catch((error: Error) => this.options.logger.warn({ workspace: id, error: error.message }, 'workspace could not be built'));
+    await this.service(id).catch((error: Error) => {
+      this.options.logger.warn({ workspace: id, error: error.message }, 'workspace could not be built');
+      if (!this.closed) setTimeout(() => void this.buildEarly([id]), this.options.config.API_KEYS_REFRESH_SECONDS * 1000 * 5).unref();
+    });
+  }
+
+  /** The ids of the workspaces built here (the deployment's `default` is not among them). */
+  builtIds(): string[] {
+    return [...this.built.keys()];
   }
 
   /** The settings a workspace runs with. */
@@ -136,7 +188,11 @@ export class WorkspaceServices {
     let service = this.built.get(id);
     if (!service) {
       const logger = this.options.logger.child({ workspace: id });
-      service = this.options.build(this.config(workspace), { id, state: scopedState(this.options.state, id), logger });
+      service = this.secrets(id, logger).then((secrets) => {
+        const missing = missingChannelSecrets(workspace.settings, secrets);
+        if (Object.keys(missing).length) logger.warn({ missing }, 'workspace channels left off: their secrets are not in WORKSPACE_SECRETS');
+        return this.options.build(workspaceConfig(this.options.config, workspace, secrets), { id, state: scopedState(this.options.state, id), logger });
+      });
       // A failed build is not kept: the next request tries again (a table being created, a rules file fixed).
       service.catch(() => this.built.delete(id));
       this.built.set(id, service);
@@ -174,16 +230,12 @@ export class WorkspaceServices {
    * sends a request whose key belongs to a created workspace to that workspace's service.
    */
   dispatch = async (request: Request, response: Response, next: NextFunction) => {
+    const channel = CHANNEL_CALLBACK.exec(request.path);
+    if (channel) return this.dispatchCallback(channel[1]!, channel[2]!, request, response, next);
     if (!request.path.startsWith('/v1/') || request.path.startsWith('/v1/admin/workspaces')) return next();
     const key = this.options.access.identify(request);
     const id = key ? requestedWorkspace(request, key) : DEFAULT_WORKSPACE;
-    const leave = this.options.load.enter(id);
-    if (!leave) {
-      response.setHeader('Retry-After', '1');
-      throw new AppError(429, 'workspace_at_capacity', 'This workspace has as many requests in flight as it may while others are served; retry in a moment');
-    }
-    response.on('finish', leave);
-    response.on('close', leave);
+    this.enter(id, response);
     // An answer request its admission would refuse is refused here, before the security headers, logging, rate
     // limits and key check run for it: under a flood, what the flood costs the process is what refusing it costs.
     if (request.method === 'POST' && ANSWER_PATHS.has(request.path) && this.options.load.sheds(id)) {
@@ -197,9 +249,39 @@ export class WorkspaceServices {
     service.app(request, response, next);
   };
 
+  /** Counts the request in for its workspace until its response ends; 429 when the workspace is at its ceiling beside a busy other one. */
+  private enter(id: string, response: Response): void {
+    const leave = this.options.load.enter(id);
+    if (!leave) {
+      response.setHeader('Retry-After', '1');
+      throw new AppError(429, 'workspace_at_capacity', 'This workspace has as many requests in flight as it may while others are served; retry in a moment');
+    }
+    response.on('finish', leave);
+    response.on('close', leave);
+  }
+
+  /**
+   * A messaging platform's callback for one workspace, `/channels/<platform>/<workspace>`: handed to that workspace's
+   * app as `/channels/<platform>`, where its own channel routes check the platform's signature with its own secrets and
+   * answer from its knowledge base. The platform's servers carry no key: the URL names the workspace. `default`
+   * there is the deployment's own `/channels/<platform>`, which keeps working unchanged.
+   */
+  private async dispatchCallback(platform: string, id: string, request: Request, response: Response, next: NextFunction) {
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+    request.url = `/channels/${platform}${query}`;
+    if (id === DEFAULT_WORKSPACE) return next();
+    if (!this.registry.get(id)) throw notFound('workspace_not_found', `No workspace "${id}"`);
+    this.enter(id, response);
+    const service = await this.service(id);
+    service.app(request, response, next);
+  }
+
   async create(spec: z.input<typeof workspaceSpec>, by: string): Promise<Workspace> {
     const parsed = workspaceSpec.safeParse(spec);
-    if (parsed.success) this.requireOwnInbox(parsed.data.id, parsed.data.settings);
+    if (parsed.success) {
+      this.requireOwnInbox(parsed.data.id, parsed.data.settings);
+      await this.requireChannelSecrets(parsed.data.id, parsed.data.settings);
+    }
     if (this.registry.list().length - 1 >= this.options.config.WORKSPACES_MAX)
       throw conflict('workspace_limit', `This deployment has its ${this.options.config.WORKSPACES_MAX} workspaces (WORKSPACES_MAX)`);
     const id = workspaceId.safeParse(spec.id).data;
@@ -224,6 +306,7 @@ export class WorkspaceServices {
 
   async update(id: string, changes: z.input<typeof workspaceChanges>, by: string): Promise<Workspace> {
     this.requireOwnInbox(id, workspaceChanges.safeParse(changes).data?.settings);
+    await this.requireChannelSecrets(id, workspaceChanges.safeParse(changes).data?.settings);
     const workspace = await this.registry.update(id, changes, by);
     // A new name changes nothing served; new settings need a new build.
     if (changes.settings) await this.evict(id, 'finish-jobs');
@@ -275,6 +358,7 @@ export class WorkspaceServices {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.registry.stop();
     await Promise.all([...this.built.keys()].map((id) => this.evict(id, 'stop-jobs')));
   }

@@ -40,6 +40,12 @@ return false
 `;
 
 
+/**
+ * The MINID below which a log's entries are past its retention. Never negative: a retention longer than the time since
+ * 1970 (the key and workspace logs keep theirs for 100 years) would be an invalid stream id, failing the append.
+ */
+const trimBefore = (ttlSeconds: number) => String(Math.max(0, Date.now() - ttlSeconds * 1000));
+
 export class RedisState implements SharedState {
   readonly kind = 'redis' as const;
 
@@ -122,7 +128,7 @@ export class RedisState implements SharedState {
     const results = await this.redis
       .multi()
       .xadd(this.key(name), 'MAXLEN', '~', String(maxLength), '*', 'json', JSON.stringify(entry))
-      .xtrim(this.key(name), 'MINID', '~', String(Date.now() - ttl * 1000))
+      .xtrim(this.key(name), 'MINID', '~', trimBefore(ttl))
       .expire(this.key(name), ttl)
       .exec();
     const [error, id] = results?.[0] ?? [new Error('no reply')];
@@ -133,7 +139,7 @@ export class RedisState implements SharedState {
   async appendLogOnce(name: string, entry: Record<string, unknown>, maxLength: number, onceId: string) {
     const ttl = Math.ceil(retentionSeconds(this.logRetention, name));
     const append = (this.redis as unknown as { kefuAppendOnce: (...args: string[]) => Promise<string | null> }).kefuAppendOnce;
-    const id = await append.call(this.redis, this.key(name), this.key(`log-once:${onceId}`), String(maxLength), JSON.stringify(entry), String(Date.now() - ttl * 1000), String(ttl));
+    const id = await append.call(this.redis, this.key(name), this.key(`log-once:${onceId}`), String(maxLength), JSON.stringify(entry), trimBefore(ttl), String(ttl));
     return id ?? undefined;
   }
 

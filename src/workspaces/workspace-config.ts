@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config/config.js';
+import type { Config, WorkspaceSecretName } from '../config/config.js';
 import { DEFAULT_WORKSPACE } from './scoped-state.js';
+import { channelConfig } from './workspace-channels.js';
 import type { Workspace, WorkspaceSettings } from './workspace-registry.js';
 
 /** Where a created workspace keeps its files: `<WORKSPACES_DIR>/<id>` (knowledge/, sources/). */
@@ -38,10 +39,11 @@ function withSettings(config: Config, settings: WorkspaceSettings): Config {
  * sources and company settings. Rules files and prompt templates are its own when its knowledge folder has them,
  * else the deployment's (a new workspace works before anyone writes rules for it). `default` keeps every path:
  * a deployment from before workspaces serves unchanged. Channels configured for the deployment (e-mail, WeChat,
- * WeCom, Feishu) stay with `default`. Applying it to a config already derived for the workspace changes nothing
+ * WeCom, Feishu, DingTalk) stay with `default`; a workspace's own channels need their `secrets`
+ * (WORKSPACE_SECRETS), which only its build is given. Applying it to a config already derived for the workspace changes nothing
  * (the ingestion child gets the derived settings in its environment).
  */
-export function workspaceConfig(config: Config, workspace: Pick<Workspace, 'id' | 'settings'>): Config {
+export function workspaceConfig(config: Config, workspace: Pick<Workspace, 'id' | 'settings'>, secrets: Partial<Record<WorkspaceSecretName, string>> = {}): Config {
   if (workspace.id === DEFAULT_WORKSPACE || config.WORKSPACE_ID === workspace.id) return withSettings(config, workspace.settings);
   const root = workspaceRoot(config, workspace.id);
   const knowledge = path.join(root, 'knowledge');
@@ -69,9 +71,8 @@ export function workspaceConfig(config: Config, workspace: Pick<Workspace, 'id' 
       EMAIL_REVIEW_RULES_FILE: own('email-review.yaml', config.EMAIL_REVIEW_RULES_FILE),
       EMAIL_REVIEW_MIN_CONFIDENCE: workspace.settings.email?.reviewMinConfidence ?? config.EMAIL_REVIEW_MIN_CONFIDENCE,
       EMAIL_AUTO_SEND: workspace.settings.email?.autoSend ?? config.EMAIL_AUTO_SEND,
-      WECHAT_APP_ID: undefined,
-      WECOM_CORP_ID: undefined,
-      FEISHU_APP_ID: undefined,
+      // Its own messaging accounts and hand-off webhook, with their secrets (given when it is built); never the deployment's.
+      ...channelConfig(workspace.settings, secrets),
       DEMO_WIDGET_KEY: undefined,
     },
     workspace.settings,

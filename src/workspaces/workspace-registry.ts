@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { conflict, notFound, unavailable } from '../errors.js';
 import type { SharedState } from '../state/shared-state.js';
 import { DEFAULT_WORKSPACE } from './scoped-state.js';
+import { workspaceChannels, workspaceHandoffWebhook } from './workspace-channels.js';
 
 /** Company settings a workspace may set; what it leaves out comes from the deployment's settings. */
 export const workspaceSettings = z
@@ -33,6 +34,10 @@ export const workspaceSettings = z
       })
       .partial()
       .strict(),
+    /** Its own WeChat, WeCom, Feishu and DingTalk accounts (ids only: the secrets are the deployment's WORKSPACE_SECRETS). */
+    channels: workspaceChannels,
+    /** Its own hand-off webhook (else the deployment's HANDOFF_WEBHOOK_URL); its secret is in WORKSPACE_SECRETS. */
+    handoffWebhook: workspaceHandoffWebhook,
   })
   .partial()
   .strict();

@@ -1,0 +1,204 @@
+import { createHmac } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wechatSignature } from '../../src/channels/wechat-crypto.js';
+import { parseWechatXml } from '../../src/channels/wechat-xml.js';
+import { loadConfig } from '../../src/config/config.js';
+import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
+import { createLogger } from '../../src/log.js';
+import { buildService, type Service } from '../../src/service.js';
+import { workspaceConfig } from '../../src/workspaces/workspace-config.js';
+import { listenLocal } from '../support/listen.js';
+import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { until } from '../support/until.js';
+import { WechatPlatformDouble } from '../support/wechat-platform-double.js';
+import { testKey, writeWorkspaceKnowledge } from '../support/workspaces.js';
+
+/**
+ * A workspace's own messaging channel and hand-off webhook: its WeChat Official Account's callbacks come to
+ * `/channels/wechat/<workspace>`, are checked with its own token (a secret of the deployment's WORKSPACE_SECRETS_FILE,
+ * never sent through or shown by the admin API), answered from its knowledge base with its hand-off contact, and
+ * recorded among its conversations and handoffs; its widget's handoffs go to its own webhook, signed with its own
+ * secret. The deployment's `/channels/wechat` keeps answering from the deployment's knowledge base. Real Redis, models
+ * and tables; the WeChat platform test double's callbacks (test/support/wechat-platform-double.ts).
+ */
+const prefix = `kefu-ws-channels-${process.pid}-${Date.now()}:`;
+const keys = {
+  operator: testKey('chan-ops', ['operator']),
+  defaultAdmin: testKey('chan-default-admin', ['admin']),
+  bAdmin: testKey('chan-b-admin', ['admin'], 'chb'),
+  bWidget: testKey('chan-b-widget', ['widget'], 'chb'),
+};
+const as = (key: { secret: string }) => ({ 'x-api-key': key.secret });
+const SECRET = 'CHANB7373';
+const DEPLOYMENT = { appId: 'wx5823bf96d3bd56c7', token: 'DeploymentToken1' };
+const BRAND_B = { appId: 'wx00000000000000b2', token: 'BrandBToken2', appSecret: 'brand-b-app-secret-0001', webhookSecret: 'brand-b-webhook-secret-0001' };
+const CONTACT = 'Brand B hotline 400-800-0202';
+const hooks: Record<'deployment' | 'workspace', { body: string; signature?: string }[]> = { deployment: [], workspace: [] };
+let service: Service;
+let base: string;
+let closeServer: () => void;
+let cleanup: () => Promise<void>;
+const closers: (() => void)[] = [];
+
+async function webhook(into: { body: string; signature?: string }[]): Promise<string> {
+  const server = createServer((incoming, response) => {
+    let body = '';
+    incoming.on('data', (chunk) => (body += chunk));
+    incoming.on('end', () => {
+      into.push({ body, signature: incoming.headers['x-kefu-signature'] as string | undefined });
+      response.writeHead(200).end('{}');
+    });
+  });
+  closers.push(() => server.close());
+  return `${(await listenLocal(server)).base}/hook`;
+}
+
+beforeAll(async () => {
+  const temp = await tempDir('ws-channels');
+  cleanup = temp.remove;
+  const workspaces = path.join(temp.dir, 'workspaces');
+  const ingested = await ingestSampleKnowledge(path.join(temp.dir, 'db'), { STATE_LOG_DIR: path.join(temp.dir, 'logs'), WORKSPACES_DIR: workspaces, ANSWER_CACHE: 'false' });
+  // The workspace's secrets, as a mounted secret file would hold them.
+  const secrets = path.join(temp.dir, 'workspace-secrets.json');
+  await writeFile(secrets, JSON.stringify({ chb: { WECHAT_APP_SECRET: BRAND_B.appSecret, WECHAT_TOKEN: BRAND_B.token, HANDOFF_WEBHOOK_SECRET: BRAND_B.webhookSecret } }));
+  const config = loadConfig({
+    ...configToEnv(ingested),
+    API_KEYS: JSON.stringify(Object.values(keys).map((key) => key.entry)),
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    REDIS_KEY_PREFIX: prefix,
+    WORKSPACE_SECRETS_FILE: secrets,
+    HANDOFF_WEBHOOK_URL: await webhook(hooks.deployment),
+    WECHAT_APP_ID: DEPLOYMENT.appId,
+    WECHAT_APP_SECRET: 'deployment-app-secret-0001',
+    WECHAT_TOKEN: DEPLOYMENT.token,
+    WECHAT_ALLOW_PLAINTEXT: 'true',
+    RATE_LIMIT_IP_BURST: '100000',
+    RATE_LIMIT_KEY_BURST: '100000',
+    // One service on a shared 2-core machine: a slow Redis reply is not an outage here.
+    REDIS_COMMAND_TIMEOUT_MS: '5000',
+  });
+  service = await buildService(config, createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });
+  const listening = await listenLocal(service.app);
+  base = listening.base;
+  closeServer = () => listening.server.close();
+  const created = await request(service.app).post('/v1/admin/workspaces').set(as(keys.operator)).send({ id: 'chb', name: 'Brand B' });
+  expect(created.status, created.text).toBe(201);
+  const bConfig = workspaceConfig(config, { id: 'chb', settings: {} });
+  await writeWorkspaceKnowledge(bConfig.KNOWLEDGE_DIR, SECRET);
+  // Its own small knowledge base, ingested here (the gate has no regression set of the workspace to ask).
+  await ingestKnowledgeBase({ ...bConfig, REGRESSION_GATE: false }, await realEmbedders());
+  const configured = await request(service.app)
+    .patch('/v1/admin/workspaces/chb')
+    .set(as(keys.operator))
+    .send({
+      settings: { handoffContact: { zh: CONTACT, en: CONTACT }, channels: { wechat: { appId: BRAND_B.appId, allowPlaintext: true } }, handoffWebhook: { url: await webhook(hooks.workspace) } },
+    });
+  expect(configured.status, configured.text).toBe(200);
+}, 300_000);
+
+afterAll(async () => {
+  closeServer?.();
+  for (const close of closers) close();
+  await service?.close();
+  await cleanup?.();
+  // Its Redis keys (queues, drafts, logs) go with it.
+  const redis = new Redis('redis://127.0.0.1:6379');
+  const left = await redis.keys(`${prefix}*`);
+  if (left.length) await redis.del(...left);
+  redis.disconnect();
+});
+
+/** A customer's text to an Official Account, posted as WeChat posts it, to `path` (the callback URL's path). */
+async function wechat(path: string, token: string, openid: string, msgId: string, content: string) {
+  const post = WechatPlatformDouble.officialAccountPost(base, { token, appId: '', openid, msgId, content });
+  const [outcome] = await WechatPlatformDouble.deliverLikeWechat(post.url.replace('/channels/wechat?', `${path}?`), post.body, 1);
+  return outcome!;
+}
+
+describe('a workspace’s own messaging channel and hand-off webhook', () => {
+  it('answers its WeChat callbacks at /channels/wechat/<workspace> from its own knowledge base, checked with its own token', async () => {
+    const answered = await wechat('/channels/wechat/chb', BRAND_B.token, 'oBrandBUser000000000000001', '6200000000000000001', 'What is the Drive Link service PIN?');
+    expect(answered.status).toBe(200);
+    expect(parseWechatXml(answered.text).Content).toContain(SECRET);
+    // Signed with the deployment's token, or sent to a workspace that does not exist: refused.
+    expect((await wechat('/channels/wechat/chb', DEPLOYMENT.token, 'oBrandBUser000000000000001', '6200000000000000002', 'What is the Drive Link service PIN?')).status).toBe(401);
+    expect((await wechat('/channels/wechat/nobody', BRAND_B.token, 'oBrandBUser000000000000001', '6200000000000000003', 'What is the Drive Link service PIN?')).status).toBe(404);
+    // The URL check (GET) is its own too.
+    const check = new URLSearchParams({ signature: wechatSignature(BRAND_B.token, '1409659589', '263014780'), timestamp: '1409659589', nonce: '263014780', echostr: '42' });
+    expect(await (await fetch(`${base}/channels/wechat/chb?${check}`)).text()).toBe('42');
+
+    // Its conversation is among its own, never the deployment's.
+    const mine = await until('the WeChat conversation recorded in the workspace', async () => {
+      const response = await request(service.app).get('/v1/admin/conversations?channel=wechat').set(as(keys.bAdmin));
+      return response.body.total > 0 ? response.body : undefined;
+    });
+    expect(JSON.stringify(mine)).toContain('Drive Link service PIN');
+    const theirs = await request(service.app).get('/v1/admin/conversations?channel=wechat').set(as(keys.defaultAdmin));
+    expect(JSON.stringify(theirs.body)).not.toContain('Drive Link service PIN');
+  });
+
+  it('keeps the deployment’s own /channels/wechat answering from the deployment’s knowledge base', async () => {
+    for (const path of ['/channels/wechat', '/channels/wechat/default']) {
+      const answered = await wechat(path, DEPLOYMENT.token, 'oDeploymentUser00000000001', `63000000000000000${path.length}`, '手环可以戴着游泳吗？');
+      expect(answered.status, path).toBe(200);
+      const content = parseWechatXml(answered.text).Content!;
+      expect(content).toMatch(/\[1\]/);
+      expect(content).not.toContain(SECRET);
+    }
+  });
+
+  it('records a WeChat customer’s request for a person in its own handoffs, with its own contact', async () => {
+    const handoff = await wechat('/channels/wechat/chb', BRAND_B.token, 'oBrandBUser000000000000009', '6200000000000000009', '转人工');
+    expect(parseWechatXml(handoff.text).Content).toContain(CONTACT);
+    const listed = await until('the handoff in the workspace', async () => {
+      const response = await request(service.app).get('/v1/admin/handoffs').set(as(keys.bAdmin));
+      return (response.body.handoffs as { channel: string; platformUser?: string }[]).find((entry) => entry.channel === 'wechat');
+    });
+    expect(listed.platformUser).toBe('oBrandBUser000000000000009');
+    const deployment = await request(service.app).get('/v1/admin/handoffs').set(as(keys.defaultAdmin));
+    expect(JSON.stringify(deployment.body)).not.toContain('oBrandBUser000000000000009');
+  });
+
+  it('posts its widget’s handoffs to its own webhook, signed with its own secret, and none to the deployment’s', async () => {
+    const sent = await request(service.app)
+      .post('/v1/handoff')
+      .set(as(keys.bWidget))
+      .send({ name: 'Chen Jing', email: 'chen@customer.example', question: 'Please call me about the Drive Link PIN', consent: true, lang: 'en' });
+    expect(sent.status, sent.text).toBe(201);
+    const [delivery] = await until('the workspace webhook delivery', async () => (hooks.workspace.length ? hooks.workspace : undefined), 15_000);
+    expect(JSON.parse(delivery!.body).handoff.email).toBe('chen@customer.example');
+    expect(delivery!.signature).toBe(`sha256=${createHmac('sha256', BRAND_B.webhookSecret).update(delivery!.body).digest('hex')}`);
+    expect(hooks.deployment).toEqual([]);
+  });
+
+  it('takes channel secrets only from the deployment’s settings, and never shows them', async () => {
+    const listed = await request(service.app).get('/v1/admin/workspaces').set(as(keys.operator));
+    expect(listed.status).toBe(200);
+    expect(JSON.stringify(listed.body)).toContain(BRAND_B.appId);
+    for (const secret of [BRAND_B.appSecret, BRAND_B.token, BRAND_B.webhookSecret]) expect(JSON.stringify(listed.body)).not.toContain(secret);
+    // A secret in the settings is refused; so is a channel whose secrets the deployment does not have.
+    const withSecret = await request(service.app)
+      .patch('/v1/admin/workspaces/chb')
+      .set(as(keys.operator))
+      .send({ settings: { channels: { wechat: { appId: BRAND_B.appId, appSecret: 'sent-through-the-api' } } } });
+    expect(withSecret.status).toBe(400);
+    await request(service.app).post('/v1/admin/workspaces').set(as(keys.operator)).send({ id: 'chc', name: 'Brand C' });
+    const unconfigured = await request(service.app)
+      .patch('/v1/admin/workspaces/chc')
+      .set(as(keys.operator))
+      .send({ settings: { channels: { wechat: { appId: 'wx00000000000000c3' } } } });
+    expect(unconfigured.status, unconfigured.text).toBe(400);
+    expect(unconfigured.body.error.code).toBe('channel_secrets_missing');
+    expect(unconfigured.body.error.message).toContain('WECHAT_APP_SECRET');
+    const onDefault = await request(service.app)
+      .patch('/v1/admin/workspaces/default')
+      .set(as(keys.operator))
+      .send({ settings: { handoffWebhook: { url: 'https://elsewhere.example/hook' } } });
+    expect(onDefault.status).toBe(400);
+  });
+});

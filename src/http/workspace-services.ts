@@ -270,7 +270,11 @@ export class WorkspaceServices {
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     request.url = `/channels/${platform}${query}`;
     if (id === DEFAULT_WORKSPACE) return next();
-    if (!this.registry.get(id)) throw notFound('workspace_not_found', `No workspace "${id}"`);
+    const workspace = this.registry.get(id);
+    if (!workspace) throw notFound('workspace_not_found', `No workspace "${id}"`);
+    // The URL is public and carries no key: only a platform the workspace has an account on may build it (else any
+    // caller could have every workspace built and kept in memory).
+    if (!workspace.settings.channels?.[platform as 'wechat' | 'wecom' | 'feishu']) throw notFound('channel_not_configured', `Workspace "${id}" has no ${platform} account`);
     this.enter(id, response);
     const service = await this.service(id);
     service.app(request, response, next);

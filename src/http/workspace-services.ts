@@ -271,10 +271,10 @@ export class WorkspaceServices {
     request.url = `/channels/${platform}${query}`;
     if (id === DEFAULT_WORKSPACE) return next();
     const workspace = this.registry.get(id);
-    if (!workspace) throw notFound('workspace_not_found', `No workspace "${id}"`);
     // The URL is public and carries no key: only a platform the workspace has an account on may build it (else any
-    // caller could have every workspace built and kept in memory).
-    if (!workspace.settings.channels?.[platform as 'wechat' | 'wecom' | 'feishu']) throw notFound('channel_not_configured', `Workspace "${id}" has no ${platform} account`);
+    // caller could have every workspace built and kept in memory). One answer for both cases, so that the public URL
+    // does not tell which workspace ids exist.
+    if (!workspace?.settings.channels?.[platform as 'wechat' | 'wecom' | 'feishu']) throw notFound('channel_not_found', `No ${platform} account at this address`);
     this.enter(id, response);
     const service = await this.service(id);
     service.app(request, response, next);

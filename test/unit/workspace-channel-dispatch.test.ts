@@ -9,7 +9,7 @@ import { standInWorkspaces } from '../support/workspaces.js';
 /**
  * `/channels/<platform>/<workspace>` is a public URL (platforms carry no key): it reaches a workspace's app only for a
  * platform that workspace has an account on, so an anonymous caller cannot have workspaces built (and kept in memory)
- * by naming them.
+ * by naming them, nor learn which workspace ids exist.
  */
 describe('a workspace’s channel callback URL', () => {
   it('builds the workspace only for a platform it has an account on', async () => {
@@ -32,9 +32,9 @@ describe('a workspace’s channel callback URL', () => {
     app.use(workspaces.dispatch);
     app.use(errorHandler(createLogger('silent')));
 
-    for (const path of ['/channels/wechat/quiet', '/channels/feishu/quiet', '/channels/wecom/chat']) {
+    for (const path of ['/channels/wechat/quiet', '/channels/feishu/quiet', '/channels/wecom/chat', '/channels/wechat/nobody']) {
       const response = await request(app).post(path).send('<xml/>');
-      expect([path, response.status, response.body.error.code]).toEqual([path, 404, 'channel_not_configured']);
+      expect([path, response.status, response.body.error.code]).toEqual([path, 404, 'channel_not_found']);
     }
     expect(built).toEqual([]);
     expect((await request(app).post('/channels/wechat/chat').send('<xml/>')).body).toEqual({ workspace: 'chat' });

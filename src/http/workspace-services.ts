@@ -88,6 +88,8 @@ export class WorkspaceServices {
   /** Ids being created here: their folder and table are being cleared, nothing may be built over them yet. */
   private readonly creating = new Set<string>();
   private closed = false;
+  /** Ids whose failed early build has its next try scheduled: one try pending each, however many changes failed it. */
+  private readonly retrying = new Set<string>();
 
   constructor(private readonly options: WorkspaceServicesOptions) {
     // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes (and, with
@@ -168,7 +170,15 @@ export class WorkspaceServices {
   private async startBuilding(id: string): Promise<void> {
     await this.service(id).catch((error: Error) => {
       this.options.logger.warn({ workspace: id, error: error.message }, 'workspace could not be built');
-      if (!this.closed) setTimeout(() => void this.buildEarly([id]), this.options.config.API_KEYS_REFRESH_SECONDS * 1000 * 5).unref();
+      if (this.closed || this.retrying.has(id)) return;
+      this.retrying.add(id);
+      setTimeout(
+        () => {
+          this.retrying.delete(id);
+          void this.buildEarly([id]);
+        },
+        this.options.config.API_KEYS_REFRESH_SECONDS * 1000 * 5,
+      ).unref();
     });
   }
 

@@ -12,6 +12,8 @@ import { type ReviewInput, type ReviewPolicy, type ReviewReason, ReviewRules } f
 export class ReviewRulesFile implements ReviewPolicy {
   private rules!: ReviewRules;
   private loaded = { file: '', mtimeMs: -1 };
+  /** The version of a file that did not parse: it is not read (nor logged) again at every draft until it changes. */
+  private broken = { file: '', mtimeMs: -1 };
   private checking?: Promise<void>;
 
   private constructor(
@@ -43,7 +45,10 @@ export class ReviewRulesFile implements ReviewPolicy {
       const found = await this.firstExisting();
       if (!found) throw new Error(`none of ${this.files.join(', ')} exists`);
       if (found.file === this.loaded.file && found.mtimeMs === this.loaded.mtimeMs) return;
+      if (found.file === this.broken.file && found.mtimeMs === this.broken.mtimeMs) return;
+      this.broken = found;
       this.rules = await ReviewRules.load(found.file, this.minConfidence);
+      this.broken = { file: '', mtimeMs: -1 };
       const first = this.loaded.file === '';
       this.loaded = found;
       if (!first) this.logger?.info({ file: found.file }, 'e-mail review rules reloaded');

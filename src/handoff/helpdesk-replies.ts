@@ -179,6 +179,7 @@ export const SIGNED_JSON: HelpdeskProtocol = {
   seconds: (timestamp) => timestamp,
   read: (payload) => {
     const body = signedReplyBody.parse(payload);
-    return { nonce: body.replyId, reading: readSignedReply(body) };
+    // Per handoff, as the reply's claim: another ticket's reply with the same id is not a replay.
+    return { nonce: `${body.handoffId.toLowerCase()}/${body.replyId}`, reading: readSignedReply(body) };
   },
 };

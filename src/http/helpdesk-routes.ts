@@ -78,7 +78,8 @@ export function helpdeskRoutes(options: HelpdeskRouteOptions): Router {
       options.onReply?.(helpdesk, 'unknown_handoff');
       throw notFound('handoff_not_found', `No handoff request ${reply.handoffId} (requests are kept for RETENTION_HANDOFF_DAYS)`);
     }
-    const claim = `helpdesk:${helpdesk}:reply:${reply.replyId}`;
+    // Per handoff: a helpdesk (or script) may number its replies per ticket, and reply 1 on one ticket is not reply 1 on another.
+    const claim = `helpdesk:${helpdesk}:reply:${reply.handoffId}:${reply.replyId}`;
     if (!(await options.claims.claim(claim, reply.handoffId, PROCESSED_SECONDS))) {
       options.onReply?.(helpdesk, 'duplicate');
       return void response.json({ result: 'duplicate', handoffId: handoff.id });

@@ -88,6 +88,8 @@ export class WorkspaceServices {
   /** Ids being created here: their folder and table are being cleared, nothing may be built over them yet. */
   private readonly creating = new Set<string>();
   private closed = false;
+  /** Ids whose failed early build has its next try scheduled: one try pending each, however many changes failed it. */
+  private readonly retrying = new Set<string>();
 
   constructor(private readonly options: WorkspaceServicesOptions) {
     // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes (and, with
@@ -168,7 +170,15 @@ export class WorkspaceServices {
   private async startBuilding(id: string): Promise<void> {
     await this.service(id).catch((error: Error) => {
       this.options.logger.warn({ workspace: id, error: error.message }, 'workspace could not be built');
-      if (!this.closed) setTimeout(() => void this.buildEarly([id]), this.options.config.API_KEYS_REFRESH_SECONDS * 1000 * 5).unref();
+      if (this.closed || this.retrying.has(id)) return;
+      this.retrying.add(id);
+      setTimeout(
+        () => {
+          this.retrying.delete(id);
+          void this.buildEarly([id]);
+        },
+        this.options.config.API_KEYS_REFRESH_SECONDS * 1000 * 5,
+      ).unref();
     });
   }
 
@@ -270,7 +280,11 @@ export class WorkspaceServices {
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     request.url = `/channels/${platform}${query}`;
     if (id === DEFAULT_WORKSPACE) return next();
-    if (!this.registry.get(id)) throw notFound('workspace_not_found', `No workspace "${id}"`);
+    const workspace = this.registry.get(id);
+    // The URL is public and carries no key: only a platform the workspace has an account on may build it (else any
+    // caller could have every workspace built and kept in memory). One answer for both cases, so that the public URL
+    // does not tell which workspace ids exist.
+    if (!workspace?.settings.channels?.[platform as 'wechat' | 'wecom' | 'feishu']) throw notFound('channel_not_found', `No ${platform} account at this address`);
     this.enter(id, response);
     const service = await this.service(id);
     service.app(request, response, next);

@@ -106,6 +106,10 @@ export function channelConfig(settings: ChannelParts, secrets: Secrets): Partial
     FEISHU_EVENT_MODE: feishu?.eventMode ?? 'callback',
     DINGTALK_CLIENT_ID: dingtalk?.clientId,
     DINGTALK_CLIENT_SECRET: dingtalk && secrets.DINGTALK_CLIENT_SECRET,
-    ...(settings.handoffWebhook ? { HANDOFF_WEBHOOK_URL: settings.handoffWebhook.url, HANDOFF_WEBHOOK_SECRET: secrets.HANDOFF_WEBHOOK_SECRET } : {}),
+    // Its own webhook gets its own credentials only: the deployment's Authorization (a helpdesk API's token) must not
+    // travel to another URL.
+    ...(settings.handoffWebhook
+      ? { HANDOFF_WEBHOOK_URL: settings.handoffWebhook.url, HANDOFF_WEBHOOK_SECRET: secrets.HANDOFF_WEBHOOK_SECRET, HANDOFF_WEBHOOK_AUTHORIZATION: secrets.HANDOFF_WEBHOOK_AUTHORIZATION }
+      : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { chunkSections, type Section } from '../../src/ingest/chunker.js';
 import { findTables, type PdfTextItem } from '../../src/ingest/loaders/pdf-layout.js';
 import { loadPdf, pdfPageSections } from '../../src/ingest/loaders/pdf.js';
@@ -135,5 +135,38 @@ describe('what is not a table', () => {
     const { sections } = pdfPageSections([...prose, ...table], 1_000_000, ['p. 1']);
     expect(sections.filter((section) => section.table).map((section) => section.table?.rows.length)).toEqual([29_999]);
     expect(sections[0]?.text).toContain('Right column line 19999');
+  });
+
+  it('a hostile line of many thousand pieces costs work in proportion to them (its text kept)', () => {
+    // Work counted, not timed: the characters the reader's regexes look at, and the columns a cell is matched against.
+    const work = { characters: 0, columns: 0 };
+    const test = RegExp.prototype.test;
+    const flatMap = Array.prototype.flatMap;
+    const counted = <T>(read: () => T): T => {
+      const tests = vi.spyOn(RegExp.prototype, 'test').mockImplementation(function (this: RegExp, text: string) {
+        work.characters += String(text).length;
+        return test.call(this, text);
+      });
+      const maps = vi.spyOn(Array.prototype, 'flatMap').mockImplementation(function (this: unknown[], ...args: Parameters<typeof flatMap>) {
+        work.columns += this.length;
+        return flatMap.apply(this, args);
+      });
+      try {
+        return read();
+      } finally {
+        tests.mockRestore();
+        maps.mockRestore();
+      }
+    };
+    // One line of 20,000 close words (one cell), and four lines of 3,000 cells each in the same columns.
+    const line = Array.from({ length: 20_000 }, (_, index) => item('ab', 50 + 12 * index, 0, 8));
+    const wide = Array.from({ length: 4 }, (_, row) => Array.from({ length: 3_000 }, (_, index) => item('cd', 50 + 20 * index, 2 + row, 8))).flat();
+    const { sections } = counted(() => pdfPageSections([...line, ...wide], 1_000_000, ['p. 1']));
+    const text = sections.map((section) => section.text).join('\n');
+    expect([text.includes('abab'), text.includes('cd')]).toEqual([true, true]);
+    // Linear: a few characters per piece (it was the cell's whole text per piece, ~600 million), and no column
+    // matching for a row too wide to be a table's (it was cells × columns per row, ~36 million).
+    expect(work.characters).toBeLessThan(50 * (line.length + wide.length));
+    expect(work.columns).toBeLessThan(10 * (line.length + wide.length));
   });
 });

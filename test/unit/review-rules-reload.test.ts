@@ -49,6 +49,20 @@ describe('e-mail review rules read from their file', () => {
     expect(codes(rules, 'I want a refund and a service PIN')).toEqual(['refund']);
   });
 
+  it('log a broken edit once, not at every draft, and take the next edit', async () => {
+    const file = path.join(temp.dir, 'broken-review.yaml');
+    await write(file, rule('refund', 'refund'));
+    const warnings: unknown[] = [];
+    const rules = await ReviewRulesFile.load([file], 0.5, { warn: (...args: unknown[]) => warnings.push(args), info: () => undefined } as never);
+    await write(file, 'categories: [not, a, map');
+    for (let draft = 0; draft < 5; draft++) await rules.refresh();
+    expect(warnings).toHaveLength(1);
+    expect(codes(rules, 'a refund')).toEqual(['refund']);
+    await write(file, rule('pin_request', 'service\\s+PIN'));
+    await rules.refresh();
+    expect(codes(rules, 'a service PIN')).toEqual(['pin_request']);
+  });
+
   it('refuse to start without a readable rules file', async () => {
     await expect(ReviewRulesFile.load([path.join(temp.dir, 'missing.yaml')], 0.5)).rejects.toThrow(/missing\.yaml/);
   });

@@ -43,6 +43,14 @@ describe('a created workspace’s channels', () => {
     expect(bare.HANDOFF_WEBHOOK_URL).toBe(deployment.HANDOFF_WEBHOOK_URL);
   });
 
+  it('send their own webhook their own credentials, never the deployment’s helpdesk Authorization', () => {
+    const config = loadConfig({ ...deployment, HANDOFF_WEBHOOK_AUTHORIZATION: 'Basic deployment-zendesk-token' });
+    expect(workspaceConfig(config, { id: 'brandb', settings }, {}).HANDOFF_WEBHOOK_AUTHORIZATION).toBeUndefined();
+    expect(workspaceConfig(config, { id: 'brandb', settings }, { HANDOFF_WEBHOOK_AUTHORIZATION: 'Bearer b' }).HANDOFF_WEBHOOK_AUTHORIZATION).toBe('Bearer b');
+    // Without a webhook of its own, the deployment's webhook with its credentials (as before).
+    expect(workspaceConfig(config, { id: 'brandb', settings: {} }).HANDOFF_WEBHOOK_AUTHORIZATION).toBe('Basic deployment-zendesk-token');
+  });
+
   it('take secrets from a file read again each time, the setting winning, and refuse a malformed one at start-up', async () => {
     const file = path.join(temp.dir, 'secrets.json');
     await writeFile(file, JSON.stringify({ brandb: { WECHAT_TOKEN: 'from-file', WECHAT_APP_SECRET: 'file-secret' } }));

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { MemoryState } from '../../src/state/shared-state.js';
 import { tempDir } from '../support/real-stack.js';
@@ -58,6 +58,41 @@ describe('the e-mail workers of workspaces', () => {
     expect(api.built).toEqual([]);
     await api.workspaces.close();
     await worker.workspaces.close();
+    await temp.remove();
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.useRealTimers();
+  });
+
+  it('try a workspace that cannot be built again with one retry pending, however many changes failed it', async () => {
+    const temp = await tempDir('workspace-email-retries');
+    const config = loadConfig({
+      WORKSPACES_DIR: temp.dir,
+      EMAIL_ENABLED: 'true',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      SMTP_URL: 'smtp://127.0.0.1:2525',
+      SOURCE_SCHEDULER_SECONDS: '0',
+      API_KEYS_REFRESH_SECONDS: '60',
+    });
+    const workspaces = standInWorkspaces(config, {
+      emailWorkers: true,
+      keys: { list: () => [] } as never,
+      build: async () => {
+        throw new Error('its table is not there yet');
+      },
+    });
+    await workspaces.registry.create({ id: 'broken', name: 'Broken', settings: { email: { from: 'help@b.example' } } }, 'ops');
+    // Past the settling time after its creation, with only the clock faked (the retries' timers are counted, not run).
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 60_000);
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    // What each change of the workspace seen from the registry does (a rename, new settings, on any replica).
+    const buildEarly = (workspaces as unknown as { buildEarly(ids: string[]): Promise<void> }).buildEarly.bind(workspaces);
+    for (let change = 0; change < 4; change++) await buildEarly(['broken']);
+    expect(timers.mock.calls.filter(([, delay]) => delay === 5 * 60_000)).toHaveLength(1);
+    await workspaces.close();
     await temp.remove();
   });
 });

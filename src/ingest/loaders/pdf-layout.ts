@@ -55,6 +55,11 @@ const CELL_GAP = 0.9;
 const ROW_PITCH = 2.6;
 /** A line shorter than this many columns of text (a Han character counting two) is a cell, not prose. */
 const PROSE_LINE = 20;
+/**
+ * A line cut into more cells than this is not a table row (no manual's table is this wide): placing a row costs its
+ * cells times the table's columns, so a hostile line of thousands of pieces would cost millions.
+ */
+const MAX_COLUMNS = 64;
 const LIST_MARKER = /^(?:\d{1,3}[.)]|\(?[a-z]\)|[•·\-–—*●▪■◦○])$/i;
 const CAPTION = /^(?:table|tab\.|表)\s*[\d一二三四五六七八九十]+/i;
 
@@ -83,7 +88,7 @@ export function findTables(items: readonly PdfTextItem[], pageHeight: number, ca
   }
   while (start < rows.length) {
     const row = rows[start]!;
-    const run = row.cells.length >= 2 ? extend(rows, start + 1, columnsOf(row), row) : undefined;
+    const run = row.cells.length >= 2 && row.cells.length <= MAX_COLUMNS ? extend(rows, start + 1, columnsOf(row), row) : undefined;
     if (run && run.rows.length >= 3) {
       if (!proseLike(run.rows)) tables.push(toTable(run.rows, run.columns, rows, start, run.end, pageHeight, false));
       // Aligned prose is skipped whole: starting again at each of its lines would be quadratic in a page's lines.
@@ -111,17 +116,21 @@ function toRows(items: readonly PdfTextItem[]): Row[] {
     line.sort((a, b) => a.x - b.x);
     const height = line.reduce((highest, word) => Math.max(highest, word.height), 0);
     const cells: Cell[] = [];
+    // The last cell's last piece: testing it, not a regex over (and so a flattening of) the cell's whole text, keeps
+    // a line of many thousand pieces linear.
+    let lastPiece = '';
     for (const word of line) {
       const cell = cells[cells.length - 1];
       const gap = cell ? word.x - cell.right : Number.POSITIVE_INFINITY;
       if (cell && gap <= CELL_GAP * height) {
-        const space = gap > 0.15 * height && !/\s$/.test(cell.text) && !/^\s/.test(word.str) ? ' ' : '';
+        const space = gap > 0.15 * height && !/\s$/.test(lastPiece) && !/^\s/.test(word.str) ? ' ' : '';
         cell.text += space + word.str;
         cell.right = Math.max(cell.right, word.x + word.width);
         cell.items.push(word.index);
       } else {
         cells.push({ text: word.str, left: word.x, right: word.x + word.width, items: [word.index] });
       }
+      lastPiece = word.str;
     }
     for (const cell of cells) cell.text = cell.text.replace(/\s+/g, ' ').trim();
     return { y: line[0]!.y, height, cells };
@@ -167,6 +176,7 @@ function extend(rows: readonly Row[], from: number, columns: Column[], header?: 
  * two columns, two cells share one, or a cell falls outside them all (unless `padded`, the rows so far, may grow).
  */
 function place(row: Row, columns: Column[], padded?: Row[]): (Cell | undefined)[] | undefined {
+  if (row.cells.length > MAX_COLUMNS) return undefined;
   const next = columns.map((column) => ({ ...column }));
   const slots: (Cell | undefined)[] = new Array(next.length).fill(undefined);
   const added: number[] = [];

@@ -129,6 +129,8 @@ const freshdeskSource = z
     languages: z
       .array(z.string().regex(/^[a-z]{2,3}(-[a-z0-9]{2,4})?$/i))
       .max(20)
+      // Codes are case-insensitive: zh-CN and zh-cn would import every translation twice, at two addresses.
+      .refine((codes) => new Set(codes.map((code) => code.toLowerCase())).size === codes.length, 'each language once')
       .default([]),
     /** Categories as product lines: `{ "<category id>": "<product line>" }`. */
     productLines: z.record(z.string(), z.string()).default({}),

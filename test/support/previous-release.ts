@@ -6,6 +6,8 @@ import path from 'node:path';
  * Runs a script with an earlier commit's code (what an upgrade starts from), in a child process: `paths` of that
  * commit are extracted into `dir`, with this checkout's installed packages, and `script` (TypeScript, run there with
  * tsx) is given `env`. Resolves to what it printed on stdout; a non-zero exit rejects with the end of its stderr.
+ * The earlier code imports what it imported then: `pdf-parse`, which the PDF loader used until it read pdf.js's
+ * text positions itself (pdfjs-dist), stays a dev dependency for it.
  */
 export async function runPreviousRelease(commit: string, dir: string, script: string, env: Record<string, string>, paths = ['src', 'package.json', 'tsconfig.json']): Promise<string> {
   await mkdir(dir, { recursive: true });

@@ -92,9 +92,8 @@ export class HybridRetriever {
       const search = await timed(() => this.index.vectorSearch(vector, k, filter, space.column, agree ? { withVectors: true } : undefined));
       const source = `dense:${space.column}` as const;
       if (!agree) return { list: { source, hits: search.value, languages: space.languages } as RankedList, ms: search.ms };
-      const agreed = agreeAcrossTranslations({ source, hits: [], languages: space.languages }, search.value as VectorHit[], this.tuning.translationAgreement);
-      const raw = { source, hits: (search.value as VectorHit[]).map(({ vector: _vector, ...hit }) => hit as ScoredChunk), languages: space.languages } as RankedList;
-      return { list: raw, fused: agreed, ms: search.ms };
+      const { raw, agreed } = agreeAcrossTranslations(search.value as VectorHit[], this.tuning.translationAgreement);
+      return { list: { source, hits: raw, languages: space.languages } as RankedList, fused: { source, hits: agreed, languages: space.languages } as RankedList, ms: search.ms };
     });
     const [denseResults, lexicalResult] = await Promise.all([Promise.all(dense), lexical]);
     const lists: RankedList[] = [...denseResults.map((result) => result.list), { source: 'lexical', hits: lexicalResult.value }];

@@ -1,5 +1,4 @@
 import type { ScoredChunk } from '../store/knowledge-store.js';
-import type { RankedList } from './fusion.js';
 
 /** A multilingual-space hit with the vector it was found by (asked for by the retriever, never passed on). */
 export type VectorHit = ScoredChunk & { vector: ArrayLike<number> };
@@ -17,11 +16,12 @@ export type VectorHit = ScoredChunk & { vector: ArrayLike<number> };
  * is nearest to it too (mutual nearest neighbours, so a passage with no translation is not paired with whatever
  * happens to be closest). Its score becomes `score + weight × translation's score`. A hit without a translation in
  * the list gets `weight × the list's lowest score`: its translation, if any, scored no better than the last hit.
- * The list is re-ordered by the new score; the raw cosines stay on the original list, which the decision reads.
+ * Returns the hits without their vectors twice: `raw` in the search's order with its cosines (what the decision
+ * reads), and `agreed` re-ordered by the new score (what the fusion reads).
  */
-export function agreeAcrossTranslations(list: RankedList, hits: VectorHit[], weight: number): RankedList {
+export function agreeAcrossTranslations(hits: VectorHit[], weight: number): { raw: ScoredChunk[]; agreed: ScoredChunk[] } {
   const plain = hits.map(({ vector: _vector, ...hit }) => hit as ScoredChunk);
-  if (weight <= 0 || hits.length < 2) return { ...list, hits: plain };
+  if (weight <= 0 || hits.length < 2) return { raw: plain, agreed: plain };
   const unit = hits.map((hit) => normalized(hit.vector));
   const nearest = hits.map((hit, i) => {
     let best = -1;
@@ -42,7 +42,7 @@ export function agreeAcrossTranslations(list: RankedList, hits: VectorHit[], wei
     const paired = twin >= 0 && nearest[twin] === i;
     return { ...hit, score: hit.score + weight * (paired ? hits[twin].score : floor) };
   });
-  return { ...list, hits: rescored.sort((a, b) => b.score - a.score) };
+  return { raw: plain, agreed: rescored.sort((a, b) => b.score - a.score) };
 }
 
 function normalized(vector: ArrayLike<number>): Float64Array {

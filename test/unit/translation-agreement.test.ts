@@ -26,7 +26,7 @@ const hits = (): VectorHit[] => [hit('B', 'en', 0.82, [0, 1, 0.1]), hit('A', 'en
 
 describe('a question in another language: translations that agree', () => {
   it('a passage whose translation also matches the question moves ahead of one that matches alone', () => {
-    const list = agreeAcrossTranslations({ source: 'dense:vector_multi', hits: [] }, hits(), 0.5);
+    const list = { hits: agreeAcrossTranslations(hits(), 0.5).agreed };
     expect(list.hits.map((h) => h.id)).toEqual(['A', 'A-zh', 'B', 'B-zh']);
     // score + 0.5 × the translation's score
     expect(list.hits[0].score).toBeCloseTo(0.8 + 0.5 * 0.79);
@@ -34,7 +34,7 @@ describe('a question in another language: translations that agree', () => {
   });
 
   it('weight 0 keeps the order and drops the vectors', () => {
-    const list = agreeAcrossTranslations({ source: 'dense:vector_multi', hits: [] }, hits(), 0);
+    const list = { hits: agreeAcrossTranslations(hits(), 0).agreed };
     expect(list.hits.map((h) => h.id)).toEqual(['B', 'A', 'A-zh', 'B-zh']);
     expect(list.hits.every((h) => !('vector' in h))).toBe(true);
   });
@@ -42,7 +42,7 @@ describe('a question in another language: translations that agree', () => {
   it('a passage with no mutual translation gets only the floor, not its nearest stranger', () => {
     // C (en) is nearest to A-zh, but A-zh is nearer to A: C is unpaired and gains weight × the lowest score.
     const withStranger = [...hits(), hit('C', 'en', 0.81, [0.9, 0.1, 0.3])];
-    const list = agreeAcrossTranslations({ source: 'dense:vector_multi', hits: [] }, withStranger, 0.5);
+    const list = { hits: agreeAcrossTranslations(withStranger, 0.5).agreed };
     expect(list.hits.find((h) => h.id === 'C')?.score).toBeCloseTo(0.81 + 0.5 * 0.7);
     expect(list.hits[0].id).toBe('A');
   });

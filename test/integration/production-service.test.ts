@@ -2,6 +2,7 @@ import type { ResilientState } from '../../src/state/resilient-state.js';
 import { readdir } from 'node:fs/promises';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import request from 'supertest';
@@ -344,9 +345,30 @@ describe('metrics', () => {
   });
 });
 
+/**
+ * A free port for a test's own Redis: a port derived from the pid may be held by a Redis another file (this project's
+ * files share a process) or an earlier run left behind, and the test would then kill a server that never started
+ * and wait for its exit forever.
+ */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Kills a child and waits for its exit, also when it has already exited (a Redis that could not start). */
+async function killed(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
 describe('faults', () => {
   it('keeps answering when Redis goes away (degraded, warned, counted) and recovers when it returns', async () => {
-    const port = 6390 + (process.pid % 50);
+    const port = await freePort();
     const startRedis = () => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     let redis: ChildProcess = startRedis();
     const logs = new PassThrough();
@@ -357,8 +379,7 @@ describe('faults', () => {
     const id = sessionId();
     expect((await ask(service, { question: 'Can I swim with the Pulse Band 3?', sessionId: id })).status).toBe(200);
 
-    redis.kill('SIGKILL');
-    await new Promise((resolve) => redis.once('exit', resolve));
+    await killed(redis);
     const degraded = await ask(service, { question: 'How long does the Pulse Band 3 battery last?', sessionId: id });
     expect(degraded.status).toBe(200);
     expect(degraded.body.answer).toMatch(/14 days/);
@@ -376,11 +397,11 @@ describe('faults', () => {
       return /^kefu_shared_state_up 1$/m.test((await request(service.app).get('/metrics')).text);
     }, { timeout: 15_000, interval: 300 }).toBe(true);
     expect(logText).toMatch(/shared state is back/);
-    redis.kill('SIGKILL');
+    await killed(redis);
   });
 
   it('loses no feedback or unanswered question in a Redis outage: spooled to disk, replayed exactly once on recovery', async () => {
-    const port = 6340 + (process.pid % 50);
+    const port = await freePort();
     const startRedis = () => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     let redis: ChildProcess = startRedis();
     const spoolDir = await tempDir('spool');
@@ -389,8 +410,7 @@ describe('faults', () => {
     const before = await ask(service, { question: 'Can I swim with the Pulse Band 3?' });
     expect(before.status).toBe(200);
 
-    redis.kill('SIGKILL');
-    await new Promise((resolve) => redis.once('exit', resolve));
+    await killed(redis);
     const feedback = await request(service.app).post('/v1/feedback').send({ answerId: before.body.answerId, rating: 'down', comment: 'during the outage' });
     expect(feedback.status).toBe(201);
     expect((await ask(service, { question: 'Who won the football world cup in 2018?' })).body.refused).toBe(true);
@@ -409,7 +429,7 @@ describe('faults', () => {
     await (service.state as ResilientState).replaySpool();
     expect(await (service.state as ResilientState).replaySpool()).toBe(0);
     expect(await logged('feedback')).toHaveLength(1);
-    redis.kill('SIGKILL');
+    await killed(redis);
     await spoolDir.remove();
   });
 

@@ -73,6 +73,9 @@ const ANSWER_PATHS = new Set(['/v1/ask', '/v1/chat/completions']);
 const AUDIT_MAX_LENGTH = 10_000;
 /** A callback of a workspace's messaging channel: `/channels/<platform>/<workspace>`. */
 const CHANNEL_CALLBACK = /^\/channels\/(wechat|wecom|feishu)\/([a-z0-9][a-z0-9-]{0,31})\/?$/;
+/** A helpdesk's reply for one workspace: `/v1/helpdesk/<helpdesk>/<workspace>`, and the secret that signs each helpdesk's. */
+const HELPDESK_REPLY = /^\/v1\/helpdesk\/(zendesk|replies)\/([a-z0-9][a-z0-9-]{0,31})\/?$/;
+const HELPDESK_SECRET = { zendesk: 'HELPDESK_ZENDESK_SIGNING_SECRET', replies: 'HELPDESK_REPLY_SECRET' } as const;
 /** How long after its creation another replica waits to build a workspace early (the creator's clearing takes milliseconds). */
 const CREATE_SETTLE_MS = 2000;
 
@@ -242,6 +245,8 @@ export class WorkspaceServices {
   dispatch = async (request: Request, response: Response, next: NextFunction) => {
     const channel = CHANNEL_CALLBACK.exec(request.path);
     if (channel) return this.dispatchCallback(channel[1]!, channel[2]!, request, response, next);
+    const helpdesk = HELPDESK_REPLY.exec(request.path);
+    if (helpdesk) return this.dispatchHelpdesk(helpdesk[1] as keyof typeof HELPDESK_SECRET, helpdesk[2]!, request, response, next);
     if (!request.path.startsWith('/v1/') || request.path.startsWith('/v1/admin/workspaces')) return next();
     const key = this.options.access.identify(request);
     const id = key ? requestedWorkspace(request, key) : DEFAULT_WORKSPACE;
@@ -286,6 +291,24 @@ export class WorkspaceServices {
     // does not tell which workspace ids exist.
     if (!workspace?.settings.channels?.[platform as 'wechat' | 'wecom' | 'feishu']) throw notFound('channel_not_found', `No ${platform} account at this address`);
     this.enter(id, response);
+    const service = await this.service(id);
+    service.app(request, response, next);
+  }
+
+  /**
+   * A helpdesk's reply for one workspace, `/v1/helpdesk/<helpdesk>/<workspace>`: handed to that workspace's app as
+   * `/v1/helpdesk/<helpdesk>`, whose route checks the signature with the workspace's own secret (WORKSPACE_SECRETS) and
+   * records the reply in its handoffs. A helpdesk carries no key: the URL names the workspace. One 404 for a workspace
+   * that does not exist and one without that helpdesk's secret (nothing built for it): the public URL does not tell
+   * which workspace ids exist. `default` is the deployment's own `/v1/helpdesk/<helpdesk>`.
+   */
+  private async dispatchHelpdesk(helpdesk: keyof typeof HELPDESK_SECRET, id: string, request: Request, response: Response, next: NextFunction) {
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+    request.url = `/v1/helpdesk/${helpdesk}${query}`;
+    const secret = id !== DEFAULT_WORKSPACE && this.registry.get(id) ? (await this.secrets(id, this.options.logger))[HELPDESK_SECRET[helpdesk]] : undefined;
+    if (id !== DEFAULT_WORKSPACE && !secret) throw notFound('helpdesk_not_found', `No ${helpdesk} helpdesk at this address`);
+    this.enter(id, response);
+    if (id === DEFAULT_WORKSPACE) return next();
     const service = await this.service(id);
     service.app(request, response, next);
   }

@@ -106,6 +106,10 @@ export function channelConfig(settings: ChannelParts, secrets: Secrets): Partial
     FEISHU_EVENT_MODE: feishu?.eventMode ?? 'callback',
     DINGTALK_CLIENT_ID: dingtalk?.clientId,
     DINGTALK_CLIENT_SECRET: dingtalk && secrets.DINGTALK_CLIENT_SECRET,
+    // Its helpdesk's replies (`/v1/helpdesk/<helpdesk>/<workspace>`) are verified with its own signing secrets, never the
+    // deployment's: a reply signed for the deployment (or another workspace) is not recorded in this one.
+    HELPDESK_ZENDESK_SIGNING_SECRET: secrets.HELPDESK_ZENDESK_SIGNING_SECRET,
+    HELPDESK_REPLY_SECRET: secrets.HELPDESK_REPLY_SECRET,
     // Its own webhook gets its own credentials only: the deployment's Authorization (a helpdesk API's token) must not
     // travel to another URL.
     ...(settings.handoffWebhook

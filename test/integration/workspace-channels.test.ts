@@ -16,6 +16,7 @@ import { listenLocal } from '../support/listen.js';
 import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
 import { until } from '../support/until.js';
 import { WechatPlatformDouble } from '../support/wechat-platform-double.js';
+import { ZendeskHelpdeskDouble, type ZendeskTicket } from '../support/zendesk-helpdesk-double.js';
 import { testKey, writeWorkspaceKnowledge } from '../support/workspaces.js';
 
 /**
@@ -38,6 +39,11 @@ const SECRET = 'CHANB7373';
 const DEPLOYMENT = { appId: 'wx5823bf96d3bd56c7', token: 'DeploymentToken1' };
 const BRAND_B = { appId: 'wx00000000000000b2', token: 'BrandBToken2', appSecret: 'brand-b-app-secret-0001', webhookSecret: 'brand-b-webhook-secret-0001' };
 const CONTACT = 'Brand B hotline 400-800-0202';
+const HELPDESK = {
+  deployment: { reply: 'deployment-helpdesk-reply-secret-01' },
+  b: { zendesk: 'YnJhbmQtYi16ZW5kZXNrLXNpZ25pbmctc2VjcmV0', reply: 'brand-b-helpdesk-reply-secret-0001' },
+  d: { reply: 'brand-d-helpdesk-reply-secret-0001' },
+};
 const hooks: Record<'deployment' | 'workspace', { body: string; signature?: string }[]> = { deployment: [], workspace: [] };
 let service: Service;
 let base: string;
@@ -65,7 +71,19 @@ beforeAll(async () => {
   const ingested = await ingestSampleKnowledge(path.join(temp.dir, 'db'), { STATE_LOG_DIR: path.join(temp.dir, 'logs'), WORKSPACES_DIR: workspaces, ANSWER_CACHE: 'false' });
   // The workspace's secrets, as a mounted secret file would hold them.
   const secrets = path.join(temp.dir, 'workspace-secrets.json');
-  await writeFile(secrets, JSON.stringify({ chb: { WECHAT_APP_SECRET: BRAND_B.appSecret, WECHAT_TOKEN: BRAND_B.token, HANDOFF_WEBHOOK_SECRET: BRAND_B.webhookSecret } }));
+  await writeFile(
+    secrets,
+    JSON.stringify({
+      chb: {
+        WECHAT_APP_SECRET: BRAND_B.appSecret,
+        WECHAT_TOKEN: BRAND_B.token,
+        HANDOFF_WEBHOOK_SECRET: BRAND_B.webhookSecret,
+        HELPDESK_ZENDESK_SIGNING_SECRET: HELPDESK.b.zendesk,
+        HELPDESK_REPLY_SECRET: HELPDESK.b.reply,
+      },
+      chd: { HELPDESK_REPLY_SECRET: HELPDESK.d.reply },
+    }),
+  );
   const config = loadConfig({
     ...configToEnv(ingested),
     API_KEYS: JSON.stringify(Object.values(keys).map((key) => key.entry)),
@@ -77,6 +95,7 @@ beforeAll(async () => {
     WECHAT_APP_SECRET: 'deployment-app-secret-0001',
     WECHAT_TOKEN: DEPLOYMENT.token,
     WECHAT_ALLOW_PLAINTEXT: 'true',
+    HELPDESK_REPLY_SECRET: HELPDESK.deployment.reply,
     RATE_LIMIT_IP_BURST: '100000',
     RATE_LIMIT_KEY_BURST: '100000',
     // One service on a shared 2-core machine: a slow Redis reply is not an outage here.
@@ -88,6 +107,8 @@ beforeAll(async () => {
   closeServer = () => listening.server.close();
   const created = await request(service.app).post('/v1/admin/workspaces').set(as(keys.operator)).send({ id: 'chb', name: 'Brand B' });
   expect(created.status, created.text).toBe(201);
+  // Another workspace with a helpdesk of its own (its signed replies must not reach Brand B).
+  expect((await request(service.app).post('/v1/admin/workspaces').set(as(keys.operator)).send({ id: 'chd', name: 'Brand D' })).status).toBe(201);
   const bConfig = workspaceConfig(config, { id: 'chb', settings: {} });
   await writeWorkspaceKnowledge(bConfig.KNOWLEDGE_DIR, SECRET);
   // Its own small knowledge base, ingested here (the gate has no regression set of the workspace to ask).
@@ -200,5 +221,86 @@ describe('a workspace’s own messaging channel and hand-off webhook', () => {
       .set(as(keys.operator))
       .send({ settings: { handoffWebhook: { url: 'https://elsewhere.example/hook' } } });
     expect(onDefault.status).toBe(400);
+  });
+});
+
+/** Our signed JSON form of a helpdesk reply (docs/suggestions.md), signed with `secret`, posted to `path`. */
+function signedReply(path: string, secret: string, body: Record<string, unknown>) {
+  const text = JSON.stringify(body);
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const signature = `sha256=${createHmac('sha256', secret).update(`${timestamp}.${text}`).digest('hex')}`;
+  return request(base).post(path).set('content-type', 'application/json').set('x-kefu-timestamp', timestamp).set('x-kefu-signature', signature).send(text);
+}
+
+describe('a workspace’s own helpdesk replies', () => {
+  /** A handoff from Brand B's widget: recorded in Brand B, its id what the helpdesk's reply names. */
+  async function brandBHandoff(question: string): Promise<string> {
+    const sent = await request(service.app).post('/v1/handoff').set(as(keys.bWidget)).send({ name: 'Zhao Min', email: 'zhao@customer.example', question, consent: true, lang: 'en' });
+    expect(sent.status, sent.text).toBe(201);
+    return sent.body.id as string;
+  }
+  const resolutions = async (id: string, key: { secret: string }) => request(service.app).get(`/v1/admin/handoffs/${id}`).set(as(key));
+
+  it('records a reply signed with the workspace’s own secret at /v1/helpdesk/replies/<workspace>, in that workspace only', async () => {
+    const id = await brandBHandoff('Can the Drive Link PIN be reset at home?');
+    const reply = { handoffId: id, replyId: 'b-reply-1', answer: 'No: the service centre resets it with the PIN.', author: 'agent-b' };
+    // Signed with another workspace's secret, or the deployment's: refused at Brand B's address, and nothing recorded.
+    expect((await signedReply('/v1/helpdesk/replies/chb', HELPDESK.d.reply, reply)).status).toBe(401);
+    expect((await signedReply('/v1/helpdesk/replies/chb', HELPDESK.deployment.reply, reply)).status).toBe(401);
+    // Brand B's own signature at another address: the deployment's, or another workspace's, refuses it too.
+    expect((await signedReply('/v1/helpdesk/replies', HELPDESK.b.reply, reply)).status).toBe(401);
+    expect((await signedReply('/v1/helpdesk/replies/chd', HELPDESK.b.reply, reply)).status).toBe(401);
+    expect((await resolutions(id, keys.bAdmin)).body.resolutions).toEqual([]);
+
+    const recorded = await signedReply('/v1/helpdesk/replies/chb', HELPDESK.b.reply, reply);
+    expect(recorded.status, recorded.text).toBe(201);
+    expect((await resolutions(id, keys.bAdmin)).body.resolutions).toMatchObject([{ answer: reply.answer, by: 'helpdesk:agent-b' }]);
+    // The deployment's admin does not see Brand B's handoff at all.
+    expect((await resolutions(id, keys.defaultAdmin)).status).toBe(404);
+  });
+
+  it('records Zendesk’s signed comment event at /v1/helpdesk/zendesk/<workspace>, checked with the workspace’s signing secret', async () => {
+    const id = await brandBHandoff('Which adapters does Drive Link support?');
+    // The ticket Brand B's helpdesk opened for the handoff (its webhook sent the id), as Zendesk's event carries it.
+    const ticket: ZendeskTicket = {
+      id: 7301,
+      subject: 'Drive Link adapters',
+      description: 'Which adapters?',
+      external_id: id,
+      tags: ['kefu', `kefu_${id}`],
+      requester: { name: 'Zhao Min', email: 'zhao@customer.example' },
+      status: 'open',
+    };
+    const zendesk = new ZendeskHelpdeskDouble({ agentEmail: 'agent@b.example', apiToken: 'unused', signingSecret: HELPDESK.b.zendesk });
+    const forged = await ZendeskHelpdeskDouble.deliver(`${base}/v1/helpdesk/zendesk/chb`, zendesk.commentEvent(ticket, 'Any USB-C adapter.', { secret: 'bm90LWJyYW5kLWItc2VjcmV0' }));
+    expect(forged.status).toBe(401);
+    const delivered = await ZendeskHelpdeskDouble.deliver(`${base}/v1/helpdesk/zendesk/chb`, zendesk.commentEvent(ticket, 'The Drive Link works with the two adapters in its box.'));
+    expect(delivered.status).toBe(201);
+    expect(delivered.body).toMatchObject({ result: 'recorded', handoffId: id });
+    expect(JSON.stringify((await resolutions(id, keys.bAdmin)).body.resolutions)).toContain('two adapters in its box');
+  });
+
+  it('answers one 404 for a workspace that does not exist and one without that helpdesk’s secret', async () => {
+    const reply = { handoffId: '00000000-0000-4000-8000-000000000000', replyId: 'r', answer: 'x' };
+    const unknown = await signedReply('/v1/helpdesk/replies/nobody', HELPDESK.b.reply, reply);
+    // chd exists, with a reply secret but no Zendesk signing secret.
+    const withoutSecret = await ZendeskHelpdeskDouble.deliver(
+      `${base}/v1/helpdesk/zendesk/chd`,
+      new ZendeskHelpdeskDouble({ agentEmail: 'a@d.example', apiToken: 'unused', signingSecret: 'ZC1zZWNyZXQ=' }).commentEvent(
+        { id: 1, subject: '', description: '', external_id: null, tags: [], requester: { name: '', email: '' }, status: 'open' },
+        'x',
+      ),
+    );
+    const unknownZendesk = await ZendeskHelpdeskDouble.deliver(
+      `${base}/v1/helpdesk/zendesk/nobody`,
+      new ZendeskHelpdeskDouble({ agentEmail: 'a@d.example', apiToken: 'unused', signingSecret: 'ZC1zZWNyZXQ=' }).commentEvent(
+        { id: 1, subject: '', description: '', external_id: null, tags: [], requester: { name: '', email: '' }, status: 'open' },
+        'x',
+      ),
+    );
+    expect(unknown.status).toBe(404);
+    expect([withoutSecret.status, unknownZendesk.status]).toEqual([404, 404]);
+    expect(withoutSecret.body.error).toMatchObject({ code: (unknownZendesk.body.error as { code: string }).code, message: (unknownZendesk.body.error as { message: string }).message });
+    expect(unknown.body.error.code).toBe((withoutSecret.body.error as { code: string }).code);
   });
 });

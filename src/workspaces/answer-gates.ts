@@ -9,9 +9,12 @@
  * Why `recentMs`: a quiet workspace asks one question at a time, and between its answers it has nothing running or
  * waiting. Without the memory, a flood took every slot in that gap, and the quiet workspace's next question waited
  * for one of the flood's answers to end (bench:workspaces: B's queue p99 about 3 s under A's overload). With it,
- * the slot a workspace used a moment ago stays free for its next question.
+ * the slot a workspace used a moment ago stays free for its next question. 10 s, not less: on a saturated machine
+ * the time between one answer's end and the next question's start (the response written, the client's next request
+ * read) reached 3 s at p99, and a 2 s memory let the flood back in (queue p99 1.5 s again). What it costs: a busy
+ * workspace keeps to its share for 10 s after another's last answer, with slots idle if no one else comes.
  */
-const RECENT_MS = 2000;
+const RECENT_MS = 10_000;
 
 export class AnswerGates {
   private running = 0;

@@ -15,7 +15,7 @@ import type { SharedState } from '../state/shared-state.js';
 import type { AnswerGates } from '../workspaces/answer-gates.js';
 import { DEFAULT_WORKSPACE, scopedState, workspacePrefix } from '../workspaces/scoped-state.js';
 import { workspaceConfig, workspaceInbox, workspaceRoot } from '../workspaces/workspace-config.js';
-import { connectsOut, missingChannelSecrets, readWorkspaceSecrets } from '../workspaces/workspace-channels.js';
+import { connectsOut, missingChannelSecrets, readWorkspaceSecrets, secretsMissing } from '../workspaces/workspace-channels.js';
 import { type Workspace, WorkspaceRegistry, type WorkspaceSettings, workspaceChanges, workspaceId, workspaceSpec } from '../workspaces/workspace-registry.js';
 import type { AccessControl } from './access.js';
 import type { KeyRegistry } from './key-registry.js';
@@ -154,6 +154,13 @@ export class WorkspaceServices {
     const names = Object.values(missing).flat();
     if (names.length)
       throw invalid('channel_secrets_missing', `Set ${names.join(', ')} for "${id}" in WORKSPACE_SECRETS (or WORKSPACE_SECRETS_FILE) first: secrets are never sent through the API`, { missing });
+  }
+
+  /** The names of a created workspace's channel and webhook secrets not in WORKSPACE_SECRETS (the admin page's form shows them). */
+  async missingSecrets(id: string): Promise<ReturnType<typeof secretsMissing> | undefined> {
+    const workspace = this.registry.require(id);
+    if (id === DEFAULT_WORKSPACE) return undefined;
+    return secretsMissing(workspace.settings, await this.secrets(id, this.options.logger));
   }
 
   /** Two workspaces (or one and the deployment) reading one inbox folder would take each other's mail. */

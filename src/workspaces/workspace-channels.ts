@@ -54,6 +54,16 @@ export function missingChannelSecrets(settings: ChannelParts, secrets: Secrets):
   return missing;
 }
 
+/**
+ * For the admin page's form: each channel's and the hand-off webhook's secrets that are not in WORKSPACE_SECRETS for
+ * this workspace, whether the channel is configured or not (names only, never a value).
+ */
+export function secretsMissing(settings: ChannelParts, secrets: Secrets): Record<keyof WorkspaceChannels | 'handoffWebhook', WorkspaceSecretName[]> {
+  const needs = required(settings.channels ?? {});
+  const lacking = (names: WorkspaceSecretName[]) => names.filter((name) => !secrets[name]);
+  return { wechat: lacking(needs.wechat), wecom: lacking(needs.wecom), feishu: lacking(needs.feishu), dingtalk: lacking(needs.dingtalk), handoffWebhook: lacking(['HANDOFF_WEBHOOK_SECRET']) };
+}
+
 /** Whether a workspace's channels connect out (Feishu's long connection, DingTalk Stream): it is built without waiting for a request. */
 export function connectsOut(settings: ChannelParts): boolean {
   return Boolean(settings.channels?.dingtalk || settings.channels?.feishu?.eventMode === 'long-connection');

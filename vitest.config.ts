@@ -54,7 +54,8 @@ const alone = (kind: string, files: string[], timeouts: { testTimeout: number; h
 export default defineConfig({
   test: {
     // Two files at a time where a project allows it (2 cores); the singleFork projects still run one after the other.
-    maxWorkers: 2,
+    // KEFU_TEST_WORKERS=1 runs every file one at a time (to tell a flaky neighbour from a broken test).
+    maxWorkers: Number(process.env.KEFU_TEST_WORKERS ?? 2),
     minWorkers: 1,
     // Ingested sample tables shared by the files of one run (test/support/table-cache.ts).
     globalSetup: ['test/support/table-cache-setup.ts'],

@@ -46,6 +46,9 @@ const INTEGRATION_TIMED = [
 const CHAOS_ALONE = ['test/chaos/redis-chaos.test.ts', 'test/chaos/email-worker-kill.test.ts'];
 
 const MODEL_TIMEOUTS = { testTimeout: 120_000, hookTimeout: 180_000 };
+// Beside another file a test gets about half the machine: the limits that catch a hang are raised to match (no test
+// asserts a duration; these only end one that never finishes).
+const SHARED_TIMEOUTS = { testTimeout: 180_000, hookTimeout: 300_000 };
 
 /** One project per file, one process: what keeps a file in a process of its own and alone (singleFork runs after the rest). */
 const alone = (kind: string, files: string[], timeouts: { testTimeout: number; hookTimeout?: number }): TestProjectInlineConfiguration[] =>
@@ -65,12 +68,12 @@ export default defineConfig({
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], exclude: UNIT_OWN_PROCESS, testTimeout: 20_000, poolOptions: { forks: { singleFork: true, isolate: false } } } },
       ...alone('unit-own-process', UNIT_OWN_PROCESS, { testTimeout: 20_000 }),
       // A process per file, two files at a time: each file loads its own modules and the packages (LanceDB, onnxruntime...).
-      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], exclude: [...INTEGRATION_OWN_PROCESS, ...INTEGRATION_TIMED], ...MODEL_TIMEOUTS } },
+      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], exclude: [...INTEGRATION_OWN_PROCESS, ...INTEGRATION_TIMED], ...SHARED_TIMEOUTS } },
       // One process for the timed files, each file's own modules still loaded afresh (isolate), one file at a time.
       { test: { name: 'integration-timed', include: INTEGRATION_TIMED, ...MODEL_TIMEOUTS, poolOptions: { forks: { singleFork: true } } } },
       ...alone('integration-own-process', INTEGRATION_OWN_PROCESS, MODEL_TIMEOUTS),
       // Chromium and the service per file, two files at a time: their waits are for what the page shows, with 10–30 s limits.
-      { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...MODEL_TIMEOUTS } },
+      { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...SHARED_TIMEOUTS } },
       // Fuzzing and crash tests against the real service; part of `npm test` and CI (`npm run test:chaos` alone). A process
       // per file: the fuzzer bounds the memory its process grows by.
       { test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], exclude: CHAOS_ALONE, testTimeout: 600_000, hookTimeout: 180_000 } },

@@ -84,11 +84,17 @@ async function ingestRecorded(root: string, config: Config, ingest: (config: Con
 
 /**
  * One ingestion through the cache at a time across the run's processes: a folder made with mkdir (atomic) holding its
- * owner's pid; a lock whose owner has died (a file killed mid-ingestion) is taken over.
+ * owner's pid; a lock whose owner has died (a file killed mid-ingestion) is taken over. The wait is bounded: the
+ * holder may be making another input (the multilingual table takes minutes), and a file that waited that long
+ * ingests beside it rather than add the whole of that ingestion to its own set-up.
  */
+const LOCK_WAIT_MS = 60_000;
+
 async function lockCache(root: string): Promise<() => Promise<void>> {
   const lock = path.join(root, 'ingesting.lock');
+  const giveUp = Date.now() + LOCK_WAIT_MS;
   for (;;) {
+    if (Date.now() > giveUp) return async () => undefined;
     try {
       await mkdir(lock);
       await writeFile(path.join(lock, 'pid'), String(process.pid));

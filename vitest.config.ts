@@ -45,6 +45,11 @@ const INTEGRATION_TIMED = [
 // depend on timing (a kill lands at another point, which is the idea).
 const CHAOS_ALONE = ['test/chaos/redis-chaos.test.ts', 'test/chaos/email-worker-kill.test.ts'];
 
+// KEFU_TEST_WORKERS=1: every file one at a time, and the integration and browser files each back in one shared process
+// (the schedule before two at a time), to compare the two or to tell a flaky neighbour from a broken test.
+const WORKERS = Number(process.env.KEFU_TEST_WORKERS ?? 2);
+const SHARE_ONE_PROCESS = WORKERS <= 1;
+
 const MODEL_TIMEOUTS = { testTimeout: 120_000, hookTimeout: 180_000 };
 // Beside another file a test gets about half the machine: the limits that catch a hang are raised to match (no test
 // asserts a duration; these only end one that never finishes).
@@ -57,8 +62,7 @@ const alone = (kind: string, files: string[], timeouts: { testTimeout: number; h
 export default defineConfig({
   test: {
     // Two files at a time where a project allows it (2 cores); the singleFork projects still run one after the other.
-    // KEFU_TEST_WORKERS=1 runs every file one at a time (to tell a flaky neighbour from a broken test).
-    maxWorkers: Number(process.env.KEFU_TEST_WORKERS ?? 2),
+    maxWorkers: WORKERS,
     minWorkers: 1,
     // Ingested sample tables shared by the files of one run (test/support/table-cache.ts).
     globalSetup: ['test/support/table-cache-setup.ts'],
@@ -68,12 +72,20 @@ export default defineConfig({
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], exclude: UNIT_OWN_PROCESS, testTimeout: 20_000, poolOptions: { forks: { singleFork: true, isolate: false } } } },
       ...alone('unit-own-process', UNIT_OWN_PROCESS, { testTimeout: 20_000 }),
       // A process per file, two files at a time: each file loads its own modules and the packages (LanceDB, onnxruntime...).
-      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], exclude: [...INTEGRATION_OWN_PROCESS, ...INTEGRATION_TIMED], ...SHARED_TIMEOUTS } },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          exclude: [...INTEGRATION_OWN_PROCESS, ...INTEGRATION_TIMED],
+          ...SHARED_TIMEOUTS,
+          poolOptions: { forks: { singleFork: SHARE_ONE_PROCESS } },
+        },
+      },
       // One process for the timed files, each file's own modules still loaded afresh (isolate), one file at a time.
       { test: { name: 'integration-timed', include: INTEGRATION_TIMED, ...MODEL_TIMEOUTS, poolOptions: { forks: { singleFork: true } } } },
       ...alone('integration-own-process', INTEGRATION_OWN_PROCESS, MODEL_TIMEOUTS),
       // Chromium and the service per file, two files at a time: their waits are for what the page shows, with 10–30 s limits.
-      { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...SHARED_TIMEOUTS } },
+      { test: { name: 'browser', include: ['test/browser/**/*.test.ts'], ...SHARED_TIMEOUTS, poolOptions: { forks: { singleFork: SHARE_ONE_PROCESS } } } },
       // Fuzzing and crash tests against the real service; part of `npm test` and CI (`npm run test:chaos` alone). A process
       // per file: the fuzzer bounds the memory its process grows by.
       { test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], exclude: CHAOS_ALONE, testTimeout: 600_000, hookTimeout: 180_000 } },

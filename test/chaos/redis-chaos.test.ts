@@ -4,7 +4,6 @@
  * afterwards, exactly once — including entries whose command timed out while Redis was frozen and then ran
  * when it thawed, and entries spooled to disk while it was gone.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,27 +11,27 @@ import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { RedisState } from '../../src/state/redis-state.js';
+import { type OwnRedis, startOwnRedis } from '../support/own-redis.js';
 import { ingestSampleKnowledge, realEmbedders, tempDir, configToEnv } from '../support/real-stack.js';
 
-const port = 6450 + (process.pid % 50);
 let temp: { dir: string; remove: () => Promise<void> };
-let redis: ChildProcess | undefined;
+let redis: OwnRedis | undefined;
 let service: Service | undefined;
 
 // Append-only with fsync on every write: what Redis acknowledged survives its own SIGKILL, so whatever goes
-// missing afterwards was lost by the service.
-const startRedis = () =>
-  spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', temp.dir], { stdio: 'ignore' });
+// missing afterwards was lost by the service. A Redis of the test's own (test/support/own-redis.ts): a port nothing
+// else takes while it is down, and a restart that fails loudly.
+const startRedis = () => startOwnRedis(['--appendonly', 'yes', '--appendfsync', 'always', '--dir', temp.dir]);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   temp = await tempDir('redis-chaos');
-  redis = startRedis();
+  redis = await startRedis();
 });
 
 afterAll(async () => {
   await service?.close();
-  redis?.kill('SIGKILL');
+  await redis?.kill();
   await temp?.remove();
 });
 
@@ -41,7 +40,7 @@ describe('Redis frozen and killed under load', () => {
     const base = await ingestSampleKnowledge(path.join(temp.dir, 'db'));
     const env = configToEnv(base);
     // Four clients without pause queue several model calls each on two cores; load shedding has its own tests.
-    const config = loadConfig({ ...env, REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_KEY_PREFIX: 'chaos:', REDIS_COMMAND_TIMEOUT_MS: '300', STATE_LOG_DIR: path.join(temp.dir, 'logs'), RATE_LIMIT_IP_BURST: '1000000', RATE_LIMIT_KEY_BURST: '1000000', INFERENCE_MAX_QUEUE: '64' });
+    const config = loadConfig({ ...env, REDIS_URL: redis!.url, REDIS_KEY_PREFIX: 'chaos:', REDIS_COMMAND_TIMEOUT_MS: '300', STATE_LOG_DIR: path.join(temp.dir, 'logs'), RATE_LIMIT_IP_BURST: '1000000', RATE_LIMIT_KEY_BURST: '1000000', INFERENCE_MAX_QUEUE: '64' });
     service = await buildService(config, createLogger('silent'), { embedders: await realEmbedders(), chatModel: null });
     const app = service.app;
     await expect.poll(async () => (await request(app).get('/readyz')).status, { timeout: 10_000 }).toBe(200);
@@ -68,14 +67,13 @@ describe('Redis frozen and killed under load', () => {
     const clients = [0, 1, 2, 3].map(client);
 
     await sleep(1500);
-    redis!.kill('SIGSTOP'); // frozen: commands time out, then run when it thaws
+    redis!.child.kill('SIGSTOP'); // frozen: commands time out, then run when it thaws
     await sleep(2500);
-    redis!.kill('SIGCONT');
+    redis!.child.kill('SIGCONT');
     await sleep(1500);
-    redis!.kill('SIGKILL'); // gone: writes spool to disk
-    await new Promise((resolve) => redis!.once('exit', resolve));
+    await redis!.kill(); // gone (SIGKILL): writes spool to disk
     await sleep(2500);
-    redis = startRedis(); // back, with what it had acknowledged
+    await redis!.restart(); // back, with what it had acknowledged
     await sleep(2500);
     running = false;
     await Promise.all(clients);
@@ -84,7 +82,7 @@ describe('Redis frozen and killed under load', () => {
     expect(failures, shed.join('\n')).toEqual([]);
     expect(asked).toBeGreaterThan(40);
     // Recovery replays the spool; then every accepted comment is in the Redis stream exactly once.
-    const reader = RedisState.connect(`redis://127.0.0.1:${port}`, { prefix: 'chaos:', commandTimeoutMs: 5000 });
+    const reader = RedisState.connect(redis!.url, { prefix: 'chaos:', commandTimeoutMs: 5000 });
     await reader.ready(5000);
     await expect
       .poll(

@@ -42,12 +42,21 @@ beforeAll(async () => {
   knowledge = path.join(temp.dir, 'knowledge');
   dbDir = path.join(temp.dir, 'db');
   await cp('knowledge', knowledge, { recursive: true });
-  // No regression gate: each of this file's six jobs would ask the regression set again, and they are about jobs,
-  // locks and versions; a job the gate holds is proven by regression-gate.test.ts and admin-held-versions.test.ts.
-  const settings = { KNOWLEDGE_DIR: knowledge, PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml'), STATE_LOG_DIR: path.join(temp.dir, 'logs'), REDIS_URL, REDIS_KEY_PREFIX: prefix, KNOWLEDGE_KEEP_VERSIONS: '2', REGRESSION_GATE: 'false' };
+  const settings = { KNOWLEDGE_DIR: knowledge, PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml'), STATE_LOG_DIR: path.join(temp.dir, 'logs'), REDIS_URL, REDIS_KEY_PREFIX: prefix };
+  // The first table is the run's shared sample table (test/support/table-cache.ts); the settings below are the service's
+  // and so its jobs'. No regression gate: each of this file's six jobs would ask the regression set again, and they are
+  // about jobs, locks and versions; a job the gate holds is proven by regression-gate.test.ts and admin-held-versions.test.ts.
   const config = await ingestSampleKnowledge(dbDir, settings);
   service = await buildService(
-    loadConfig({ ...configToEnv(config), API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]), RATE_LIMIT_IP_BURST: '100000', RATE_LIMIT_KEY_BURST: '100000', RATE_LIMIT_KEY_CEILING_BURST: '100000' }),
+    loadConfig({
+      ...configToEnv(config),
+      KNOWLEDGE_KEEP_VERSIONS: '2',
+      REGRESSION_GATE: 'false',
+      API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]),
+      RATE_LIMIT_IP_BURST: '100000',
+      RATE_LIMIT_KEY_BURST: '100000',
+      RATE_LIMIT_KEY_CEILING_BURST: '100000',
+    }),
     createLogger('silent'),
     { embedders: await realEmbedders(), chatModel: null },
   );

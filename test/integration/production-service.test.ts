@@ -2,7 +2,6 @@ import type { ResilientState } from '../../src/state/resilient-state.js';
 import { readdir } from 'node:fs/promises';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import request from 'supertest';
@@ -15,12 +14,15 @@ import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { FakeVllmServer } from '../support/fake-vllm-server.js';
+import { type OwnRedis, startOwnRedis } from '../support/own-redis.js';
 import { ingestSampleKnowledge, realEmbedders, tempDir, configToEnv } from '../support/real-stack.js';
 
 // Real Redis at 127.0.0.1:6379 (.ci/run starts it). Each run uses its own key prefix.
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const prefix = `kefu-test-${process.pid}-${Date.now()}:`;
 const services: Service[] = [];
+/** The fault tests' own Redis servers, killed at the end also when a test failed half-way. */
+const redises: OwnRedis[] = [];
 let base: Config;
 let knowledgeCopy: string;
 let cleanup: () => Promise<void>;
@@ -45,6 +47,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const redis of redises) await redis.kill();
   for (const service of services) await service.close();
   await cleanup?.();
 });
@@ -345,41 +348,19 @@ describe('metrics', () => {
   });
 });
 
-/**
- * A free port for a test's own Redis: a port derived from the pid may be held by a Redis another file (this project's
- * files share a process) or an earlier run left behind, and the test would then kill a server that never started
- * and wait for its exit forever.
- */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Kills a child and waits for its exit, also when it has already exited (a Redis that could not start). */
-async function killed(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
-
 describe('faults', () => {
   it('keeps answering when Redis goes away (degraded, warned, counted) and recovers when it returns', async () => {
-    const port = await freePort();
-    const startRedis = () => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    let redis: ChildProcess = startRedis();
+    const redis = await startOwnRedis();
+    redises.push(redis);
     const logs = new PassThrough();
     let logText = '';
     logs.on('data', (chunk) => (logText += chunk.toString()));
-    const service = await instance({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_COMMAND_TIMEOUT_MS: '300' }, {}, logs);
+    const service = await instance({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '300' }, {}, logs);
     await expect.poll(async () => (await request(service.app).get('/readyz')).status, { timeout: 10_000 }).toBe(200);
     const id = sessionId();
     expect((await ask(service, { question: 'Can I swim with the Pulse Band 3?', sessionId: id })).status).toBe(200);
 
-    await killed(redis);
+    await redis.kill();
     const degraded = await ask(service, { question: 'How long does the Pulse Band 3 battery last?', sessionId: id });
     expect(degraded.status).toBe(200);
     expect(degraded.body.answer).toMatch(/14 days/);
@@ -389,7 +370,7 @@ describe('faults', () => {
     expect(metrics).toMatch(/kefu_shared_state_errors_total\{operation="[a-z_]+"\} [1-9]/);
     expect(logText).toMatch(/degrading to this process/);
 
-    redis = startRedis();
+    await redis.restart();
     await expect.poll(async () => (await ask(service, { question: 'Can I swim with the Pulse Band 3?' })).status, { timeout: 15_000 }).toBe(200);
     await expect.poll(async () => {
       await request(service.app).get(`/v1/sessions/${id}`);
@@ -397,27 +378,26 @@ describe('faults', () => {
       return /^kefu_shared_state_up 1$/m.test((await request(service.app).get('/metrics')).text);
     }, { timeout: 15_000, interval: 300 }).toBe(true);
     expect(logText).toMatch(/shared state is back/);
-    await killed(redis);
+    await redis.kill();
   });
 
   it('loses no feedback or unanswered question in a Redis outage: spooled to disk, replayed exactly once on recovery', async () => {
-    const port = await freePort();
-    const startRedis = () => spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    let redis: ChildProcess = startRedis();
+    const redis = await startOwnRedis();
+    redises.push(redis);
     const spoolDir = await tempDir('spool');
-    const service = await instance({ REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_COMMAND_TIMEOUT_MS: '300', STATE_LOG_DIR: spoolDir.dir });
+    const service = await instance({ REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '300', STATE_LOG_DIR: spoolDir.dir });
     await expect.poll(async () => (await request(service.app).get('/readyz')).status, { timeout: 10_000 }).toBe(200);
     const before = await ask(service, { question: 'Can I swim with the Pulse Band 3?' });
     expect(before.status).toBe(200);
 
-    await killed(redis);
+    await redis.kill();
     const feedback = await request(service.app).post('/v1/feedback').send({ answerId: before.body.answerId, rating: 'down', comment: 'during the outage' });
     expect(feedback.status).toBe(201);
     expect((await ask(service, { question: 'Who won the football world cup in 2018?' })).body.refused).toBe(true);
     const spooled = (await readdir(path.join(spoolDir.dir, 'spool'))).filter((name) => name.startsWith('spool-'));
     expect(spooled).toHaveLength(1);
 
-    redis = startRedis();
+    await redis.restart();
     const logged = async (name: 'feedback' | 'unanswered') => (await service.state.readLog(name, 100).catch(() => [])).map(({ entry }) => entry);
     await expect.poll(async () => {
       await ask(service, { question: 'Can I swim with the Pulse Band 3?' });
@@ -429,7 +409,7 @@ describe('faults', () => {
     await (service.state as ResilientState).replaySpool();
     expect(await (service.state as ResilientState).replaySpool()).toBe(0);
     expect(await logged('feedback')).toHaveLength(1);
-    await killed(redis);
+    await redis.kill();
     await spoolDir.remove();
   });
 

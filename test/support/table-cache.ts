@@ -38,11 +38,23 @@ export async function ingestCached(config: Config, ingest: (config: Config) => P
   const root = process.env[TABLE_CACHE_ENV];
   if (!root || !(await isEmptyOrMissing(config.DB_DIR))) return ingest(config);
   const fingerprint = fingerprints(config);
+  const copyOf = async (entry: string) => cp(path.join(entry, 'db'), config.DB_DIR, { recursive: true });
   const hit = await findEntry(root, fingerprint);
-  if (hit) {
-    await cp(path.join(hit, 'db'), config.DB_DIR, { recursive: true });
-    return;
+  if (hit) return copyOf(hit);
+  // Files run two at a time: a file that misses waits for an ingestion another file is making, then looks again, so
+  // the first sample ingestion of a run is made once and not by both files that start the run.
+  const release = await lockCache(root);
+  try {
+    const made = await findEntry(root, fingerprint);
+    if (made) return await copyOf(made);
+    await ingestRecorded(root, config, ingest, fingerprint);
+  } finally {
+    await release();
   }
+}
+
+/** Ingests with a config that records the settings ingestion reads, then keeps the result under them. */
+async function ingestRecorded(root: string, config: Config, ingest: (config: Config) => Promise<void>, fingerprint: (key: string) => Promise<string>): Promise<void> {
   // Every setting looked at counts, set or not (an unset REGRESSION_FILE is an input too); listing them all counts them all.
   const read = new Set<string>();
   const recording = new Proxy(config, {
@@ -68,6 +80,41 @@ export async function ingestCached(config: Config, ingest: (config: Config) => P
   const entry: Entry = { read: inputs };
   await writeFile(path.join(temporary, 'entry.json'), JSON.stringify(entry));
   await rename(temporary, path.join(root, `entry-${hashText(JSON.stringify(entry))}`)).catch(() => rm(temporary, { recursive: true, force: true }));
+}
+
+/**
+ * One ingestion through the cache at a time across the run's processes: a folder made with mkdir (atomic) holding its
+ * owner's pid; a lock whose owner has died (a file killed mid-ingestion) is taken over. The wait is bounded: the
+ * holder may be making another input (the multilingual table takes minutes), and a file that waited that long
+ * ingests beside it rather than add the whole of that ingestion to its own set-up.
+ */
+const LOCK_WAIT_MS = 60_000;
+
+async function lockCache(root: string): Promise<() => Promise<void>> {
+  const lock = path.join(root, 'ingesting.lock');
+  const giveUp = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    if (Date.now() > giveUp) return async () => undefined;
+    try {
+      await mkdir(lock);
+      await writeFile(path.join(lock, 'pid'), String(process.pid));
+      return () => rm(lock, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => ''));
+    if (owner && !isAlive(owner)) await rm(lock, { recursive: true, force: true });
+    else await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function findEntry(root: string, fingerprint: (key: string) => Promise<string>): Promise<string | undefined> {

@@ -41,6 +41,13 @@ describe('house rules: the import layering is written down and holds', () => {
     expect(outside).toEqual(['src/email/email-channel.ts']);
   });
 
+  it("parses a chunk's metadata JSON only in src/store (the record hands it out parsed; lint/chunk-metadata.grit fails a new parse)", async () => {
+    const biome = JSON.parse(await readFile(path.join(root, 'biome.json'), 'utf8'));
+    expect(biome.plugins.map((plugin: { path: string }) => plugin.path)).toContain('./lint/chunk-metadata.grit');
+    const { stdout } = await run('git', ['grep', '-l', '-E', 'JSON[.]parse[(][^)]*metadata', '--', 'src', 'ingest', 'eval', 'bench'], { cwd: root }).catch((error: { stdout: string }) => error);
+    expect(stdout.split('\n').filter((file) => file && !file.startsWith('src/store/'))).toEqual([]);
+  });
+
   it('reads process.env only in the settings schema, or where the linter was told why', async () => {
     const biome = JSON.parse(await readFile(path.join(root, 'biome.json'), 'utf8'));
     expect(biome.linter.rules.style.noProcessEnv).toBe('error');

@@ -368,6 +368,9 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       ? await Moderation.load(config.MODERATION_LEXICON_FILE, { reloadSeconds: config.MODERATION_RELOAD_SECONDS, logger })
       : undefined);
   const documents = new DocumentFiles(config.KNOWLEDGE_DIR, config.UPLOADS_DIR, notDocuments(config));
+  // The admin routes' one way to the knowledge table, the documents folder and jobs. Jobs run in a child process:
+  // ingestion must not hold the event loop that serves answers.
+  const knowledge = new KnowledgeService({ store, jobs, documents, lock: lockSettings(config), onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }) });
   const suggestions = new Suggestions({
     store: new SuggestionStore(state),
     gaps,
@@ -508,8 +511,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       adminRoutes({
         guard: adminGuard,
         conversations,
-        // Jobs run in a child process: ingestion must not hold the event loop that serves answers.
-        knowledge: new KnowledgeService({ store, jobs, documents, lock: lockSettings(config), onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }) }),
+        knowledge,
         state,
         maxUploadBytes: config.INGEST_MAX_FILE_BYTES,
         keys: workspaceKeys(keys, workspaceId),
@@ -519,16 +521,15 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         gapFixes: () => suggestions.fixes(),
       }),
       analyticsRoutes({ guard: adminGuard, logs: insightLogs, clusterer: gaps, state }),
-      conversationReviewRoutes({ guard: adminGuard, logs: insightLogs, store, curated, state }),
+      conversationReviewRoutes({ guard: adminGuard, logs: insightLogs, knowledge, curated, state }),
       adminAssetRoutes(),
       suggestionRoutes({ guard: adminGuard, suggestions, handoffs, state }),
       handoffAdminRoutes({ guard: adminGuard, handoffs, state }),
-      uploadRoutes({ guard: adminGuard, documents, store, jobs, state, onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }) }),
+      uploadRoutes({ guard: adminGuard, knowledge, state }),
       ...(workspaces ? [workspaceRoutes({ guard: [limiter.admin((request) => rootAccess.identify(request)), rootAccess.require('operator'), body], workspaces })] : []),
       regressionRoutes({
         guard: adminGuard,
-        store,
-        jobs,
+        knowledge,
         cases: new RegressionCases(state, regressionFile(config)),
         state,
         onPublished: async () => void (await knowledgeVersion().catch(() => undefined)),

@@ -20,6 +20,9 @@ import { parseArgs } from 'node:util';
 import { ProductLineClassifier, loadProductLineRules } from '../src/classify/product-lines.js';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
+import { CachingEmbedder } from '../src/embed/embedding-cache.js';
+import { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
+import type { RetrievalTuning, SentenceMatchTuning } from '../src/retrieve/tuning.js';
 import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import { createLogger } from '../src/log.js';
 import { buildService } from '../src/service.js';
@@ -56,6 +59,8 @@ async function main() {
       'red-team': { type: 'string' },
       // Questions in other languages: the weight of a passage's translation (tuning.ts translationAgreement); 0 is off.
       'translation-agreement': { type: 'string' },
+      // Questions in other languages: "<chunks>,<weight>" of the sentence re-reading (tuning.ts sentenceMatch); "0" is off.
+      'sentence-match': { type: 'string' },
     },
   });
   if (values['from-dump']) {
@@ -66,15 +71,20 @@ async function main() {
     return;
   }
   const config = loadConfig();
-  const embedders = await loadEmbeddingSpaces(config);
+  const embedders = withCachedMultilingual(await loadEmbeddingSpaces(config));
+  // Only what a flag varies of retrieval; the rest of the tuning comes from the settings (answerPipelineOptions).
+  const tuning: Partial<RetrievalTuning> = {
+    ...(values['translation-agreement'] !== undefined ? { translationAgreement: Number(values['translation-agreement']) } : {}),
+    ...(values['sentence-match'] !== undefined ? { sentenceMatch: sentenceMatchOption(values['sentence-match']) } : {}),
+  };
   // The service's pipeline over each table (suite.ts evalPipeline): settings from the parsed configuration, and
-  // only what a flag asks for on top (`--threshold`, `--translation-agreement`).
+  // only what a flag asks for on top (`--threshold`, `--translation-agreement`, `--sentence-match`).
   const pipelineFor = (store: LanceKnowledgeStore, classifier?: ProductLineClassifier) =>
     evalPipeline(config, store, {
       embedders,
       classifier,
+      tuning,
       ...(values.threshold ? { threshold: { zh: Number(values.threshold), en: Number(values.threshold) } } : {}),
-      ...(values['translation-agreement'] !== undefined ? { tuning: { translationAgreement: Number(values['translation-agreement']) } } : {}),
     });
   const runOptions = { extractive: !values['no-extractive'], quoteMiddleBand: values['quote-middle-band'] };
   const log = (line: string) => process.stderr.write(`eval: ${line}\n`);
@@ -171,6 +181,26 @@ async function main() {
   printCrossLingual(results);
   printOutcomes('Three outcomes as served (the shipped model, fitted on these sets, with each table\'s own calibration; not a held-out figure):', results.map(({ set, runs }) => ({ set, band: {}, ...perLanguage(runs, (run) => run.outcome) })));
 }
+
+/** `--sentence-match 5,1` → 5 candidates re-read at weight 1; `0` → off. */
+function sentenceMatchOption(value: string): SentenceMatchTuning {
+  const [chunks, weight = '1'] = value.split(',');
+  return { chunks: Number(chunks), weight: Number(weight) };
+}
+
+/**
+ * The multilingual model behind an embedding cache, as the service has it (service.ts): every question in another
+ * language embeds the sentences of its first candidates (sentence-match.ts), and those recur from question to
+ * question. The zh/en models stay as they are, so their figures cannot move.
+ */
+function withCachedMultilingual(spaces: EmbeddingSpaces): EmbeddingSpaces {
+  if (!spaces.multilingual) return spaces;
+  const [primary, ...rest] = spaces.all;
+  const languageModels = Object.fromEntries(rest.filter((space) => space.languages).map((space) => [space.languages![0], space.embedder]));
+  return new EmbeddingSpaces(primary.embedder, languageModels, new CachingEmbedder(spaces.multilingual, MULTILINGUAL_CACHE_ENTRIES));
+}
+/** Every sentence of a few thousand passages (xquad-multilingual's table has about 2,500). */
+const MULTILINGUAL_CACHE_ENTRIES = 50_000;
 
 type Outcomes = ReturnType<typeof outcomeTable>;
 /** One set as `--dump` saved it: its runs (with the head of each ranking) and its table's calibration probes. */

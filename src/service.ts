@@ -443,9 +443,9 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
 
   const llmSlots = new Slots(config.LLM_MAX_CONCURRENT);
   const channelMetrics = createChannelMetrics(metrics.registry);
-  // A helpdesk's replies to handed-off tickets (docs/suggestions.md): signed by the helpdesk, so no API key, and so
-  // no workspace either: the deployment's own (default) workspace takes them.
-  const helpdesk = buildHelpdeskRoutes(overrides.workspace ? { ...config, HELPDESK_ZENDESK_SIGNING_SECRET: undefined, HELPDESK_REPLY_SECRET: undefined } : config, logger, { guards: [admission.middleware], handoffs, suggestions, state, onReply: (name, result) => metrics.helpdeskReplies.inc({ helpdesk: name, result }) });
+  // A helpdesk's replies to handed-off tickets (docs/suggestions.md): signed by the helpdesk, so no API key. The URL names
+  // the workspace (`/v1/helpdesk/<helpdesk>/<workspace>`), whose own signing secrets its config carries (workspaceConfig).
+  const helpdesk = buildHelpdeskRoutes(config, logger, { guards: [admission.middleware], handoffs, suggestions, state, onReply: (name, result) => metrics.helpdeskReplies.inc({ helpdesk: name, result }) });
   const channels = buildChannels(config, logger, { answers, conversations, state, metrics: channelMetrics, labels, moderation, mask: config.PII_MASKING ? maskPii : undefined, guards: [admission.middleware] });
   const answerRun = { answers, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, llmSlots, drain, onShed: (reason: ShedReason) => metrics.shed.inc({ reason }) };
   const app = createApp({

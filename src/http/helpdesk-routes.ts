@@ -9,6 +9,7 @@ import { type ChannelState, MemoryChannelState, RedisChannelState } from '../sta
 import type { SharedState } from '../state/shared-state.js';
 import { recordHandoffResolution } from '../suggest/handoff-resolution.js';
 import type { Suggestions } from '../suggest/suggestions.js';
+import { workspacePrefix } from '../workspaces/scoped-state.js';
 import { auditTrail } from './audit-trail.js';
 import { AppError } from './http-error.js';
 
@@ -129,7 +130,7 @@ export function buildHelpdeskRoutes(
 ): { routers: Router[]; close: () => Promise<void> } {
   if (!config.HELPDESK_ZENDESK_SIGNING_SECRET && !config.HELPDESK_REPLY_SECRET) return { routers: [], close: async () => {} };
   const claims = config.REDIS_URL
-    ? new RedisChannelState(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}helpdesk:`, (error) => logger.warn({ err: error }, 'helpdesk replies: Redis error'))
+    ? new RedisChannelState(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}${workspacePrefix(config.WORKSPACE_ID)}helpdesk:`, (error) => logger.warn({ err: error }, 'helpdesk replies: Redis error'))
     : new MemoryChannelState();
   const router = helpdeskRoutes({
     ...parts,

@@ -34,8 +34,11 @@ export function workspaceRoutes(options: WorkspaceRouteOptions): Router {
     const entries = await workspaces.auditLog(z.coerce.number().int().min(1).max(10_000).default(500).parse(request.query.limit));
     response.json({ audit: entries.map(({ id: entryId, entry }) => ({ id: entryId, ...entry })) });
   });
-  router.get('/v1/admin/workspaces/:id', (request: Request, response: Response) => {
-    response.json(workspaces.registry.require(id(request)));
+  router.get('/v1/admin/workspaces/:id', async (request: Request, response: Response) => {
+    const workspace = workspaces.registry.require(id(request));
+    // Which secrets each channel still needs in WORKSPACE_SECRETS (names only): what the admin page's form shows.
+    const missingSecrets = await workspaces.missingSecrets(workspace.id);
+    response.json({ ...workspace, ...(missingSecrets ? { missingSecrets } : {}) });
   });
   router.patch('/v1/admin/workspaces/:id', async (request: Request, response: Response) => {
     response.json(await workspaces.update(id(request), request.body ?? {}, by(request)));

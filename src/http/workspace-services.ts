@@ -15,7 +15,7 @@ import type { SharedState } from '../state/shared-state.js';
 import type { AnswerGates } from '../workspaces/answer-gates.js';
 import { DEFAULT_WORKSPACE, scopedState, workspacePrefix } from '../workspaces/scoped-state.js';
 import { workspaceConfig, workspaceInbox, workspaceRoot } from '../workspaces/workspace-config.js';
-import { connectsOut, missingChannelSecrets, readWorkspaceSecrets } from '../workspaces/workspace-channels.js';
+import { connectsOut, missingChannelSecrets, readWorkspaceSecrets, secretsMissing } from '../workspaces/workspace-channels.js';
 import { type Workspace, WorkspaceRegistry, type WorkspaceSettings, workspaceChanges, workspaceId, workspaceSpec } from '../workspaces/workspace-registry.js';
 import type { AccessControl } from './access.js';
 import type { KeyRegistry } from './key-registry.js';
@@ -73,6 +73,9 @@ const ANSWER_PATHS = new Set(['/v1/ask', '/v1/chat/completions']);
 const AUDIT_MAX_LENGTH = 10_000;
 /** A callback of a workspace's messaging channel: `/channels/<platform>/<workspace>`. */
 const CHANNEL_CALLBACK = /^\/channels\/(wechat|wecom|feishu)\/([a-z0-9][a-z0-9-]{0,31})\/?$/;
+/** A helpdesk's reply for one workspace: `/v1/helpdesk/<helpdesk>/<workspace>`, and the secret that signs each helpdesk's. */
+const HELPDESK_REPLY = /^\/v1\/helpdesk\/(zendesk|replies)\/([a-z0-9][a-z0-9-]{0,31})\/?$/;
+const HELPDESK_SECRET = { zendesk: 'HELPDESK_ZENDESK_SIGNING_SECRET', replies: 'HELPDESK_REPLY_SECRET' } as const;
 /** How long after its creation another replica waits to build a workspace early (the creator's clearing takes milliseconds). */
 const CREATE_SETTLE_MS = 2000;
 
@@ -151,6 +154,13 @@ export class WorkspaceServices {
     const names = Object.values(missing).flat();
     if (names.length)
       throw invalid('channel_secrets_missing', `Set ${names.join(', ')} for "${id}" in WORKSPACE_SECRETS (or WORKSPACE_SECRETS_FILE) first: secrets are never sent through the API`, { missing });
+  }
+
+  /** The names of a created workspace's channel and webhook secrets not in WORKSPACE_SECRETS (the admin page's form shows them). */
+  async missingSecrets(id: string): Promise<ReturnType<typeof secretsMissing> | undefined> {
+    const workspace = this.registry.require(id);
+    if (id === DEFAULT_WORKSPACE) return undefined;
+    return secretsMissing(workspace.settings, await this.secrets(id, this.options.logger));
   }
 
   /** Two workspaces (or one and the deployment) reading one inbox folder would take each other's mail. */
@@ -242,6 +252,8 @@ export class WorkspaceServices {
   dispatch = async (request: Request, response: Response, next: NextFunction) => {
     const channel = CHANNEL_CALLBACK.exec(request.path);
     if (channel) return this.dispatchCallback(channel[1]!, channel[2]!, request, response, next);
+    const helpdesk = HELPDESK_REPLY.exec(request.path);
+    if (helpdesk) return this.dispatchHelpdesk(helpdesk[1] as keyof typeof HELPDESK_SECRET, helpdesk[2]!, request, response, next);
     if (!request.path.startsWith('/v1/') || request.path.startsWith('/v1/admin/workspaces')) return next();
     const key = this.options.access.identify(request);
     const id = key ? requestedWorkspace(request, key) : DEFAULT_WORKSPACE;
@@ -286,6 +298,24 @@ export class WorkspaceServices {
     // does not tell which workspace ids exist.
     if (!workspace?.settings.channels?.[platform as 'wechat' | 'wecom' | 'feishu']) throw notFound('channel_not_found', `No ${platform} account at this address`);
     this.enter(id, response);
+    const service = await this.service(id);
+    service.app(request, response, next);
+  }
+
+  /**
+   * A helpdesk's reply for one workspace, `/v1/helpdesk/<helpdesk>/<workspace>`: handed to that workspace's app as
+   * `/v1/helpdesk/<helpdesk>`, whose route checks the signature with the workspace's own secret (WORKSPACE_SECRETS) and
+   * records the reply in its handoffs. A helpdesk carries no key: the URL names the workspace. One 404 for a workspace
+   * that does not exist and one without that helpdesk's secret (nothing built for it): the public URL does not tell
+   * which workspace ids exist. `default` is the deployment's own `/v1/helpdesk/<helpdesk>`.
+   */
+  private async dispatchHelpdesk(helpdesk: keyof typeof HELPDESK_SECRET, id: string, request: Request, response: Response, next: NextFunction) {
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+    request.url = `/v1/helpdesk/${helpdesk}${query}`;
+    const secret = id !== DEFAULT_WORKSPACE && this.registry.get(id) ? (await this.secrets(id, this.options.logger))[HELPDESK_SECRET[helpdesk]] : undefined;
+    if (id !== DEFAULT_WORKSPACE && !secret) throw notFound('helpdesk_not_found', `No ${helpdesk} helpdesk at this address`);
+    this.enter(id, response);
+    if (id === DEFAULT_WORKSPACE) return next();
     const service = await this.service(id);
     service.app(request, response, next);
   }

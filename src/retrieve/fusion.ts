@@ -24,7 +24,7 @@ export interface Candidate extends HitChunk {
  * similarities and BM25 scores live on different scales that also move from question to question; this
  * puts them on one. A chunk a list did not return gets 0 from it, i.e. no better than its worst hit.
  */
-export function normalizeScores(hits: ScoredChunk[]): number[] {
+export function normalizeScores(hits: readonly { score: number }[]): number[] {
   if (hits.length === 0) return [];
   const scores = hits.map((hit) => hit.score);
   const mean = scores.reduce((sum, value) => sum + value, 0) / scores.length;

@@ -2,6 +2,7 @@ import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import type { ChunkFilter, ScoredChunk } from '../store/knowledge-store.js';
 import type { LanguageCode } from '../text/language.js';
 import { type Candidate, type RankedList, boostLines, fuseLists } from './fusion.js';
+import { rescoreBySentences } from './sentence-match.js';
 import { agreeAcrossTranslations, type VectorHit } from './translation-agreement.js';
 import { DEFAULT_TUNING, type ListSource, type RetrievalTuning, weightsFor } from './tuning.js';
 
@@ -44,7 +45,8 @@ export interface RetrievalResult {
  * Where retrieval's time goes. `embedMs` runs until the last question vector is ready and `searchMs` from
  * then until every search is done: together with `fuseMs` they add up to retrieval's wall-clock time. The
  * searches overlap the embedding and each other, so `vectorMs` (the slowest vector search) and `fullTextMs`
- * (the BM25 search, started at once) can add up to more.
+ * (the BM25 search, started at once) can add up to more. For a question in another language `fuseMs` includes
+ * re-reading the head of the ranking by sentence (one embedding call of its sentences: sentence-match.ts).
  */
 export interface RetrievalTimings {
   embedMs: number;
@@ -81,8 +83,11 @@ export class HybridRetriever {
     // each vector search starts as soon as its own model's vector is ready.
     const lexical = timed(() => this.index.fullTextSearch(question, k, restricted ? lines : undefined).catch(() => [] as ScoredChunk[]));
     let embedMs = 0;
+    // The multilingual space's question vector, kept to re-read the head of the ranking by sentence (sentence-match.ts).
+    let crossLingual: { vector: Float32Array; space: (typeof spaces)[number] } | undefined;
     const dense = spaces.map(async (space) => {
       const vector = await space.embedder.embedQuery(question);
+      if (space.otherLanguages === true) crossLingual = { vector, space };
       embedMs = Math.max(embedMs, performance.now() - started);
       // A language space holds real vectors only for its languages; other rows are zero vectors.
       const filter: ChunkFilter | undefined = restricted || space.languages ? { ...lines, languages: space.languages } : undefined;
@@ -104,7 +109,9 @@ export class HybridRetriever {
     const fullTextMs = lexicalResult.ms;
 
     const fuseStarted = performance.now();
-    const candidates = boostLines(fuseLists(fusing, weights), options.preferLines ?? [], this.tuning.lineBoost);
+    const fused = boostLines(fuseLists(fusing, weights), options.preferLines ?? [], this.tuning.lineBoost);
+    // Questions in zh/en never search the multilingual space, so their ranking is never re-read here.
+    const candidates = crossLingual && this.tuning.sentenceMatch ? await rescoreBySentences(fused, crossLingual.vector, crossLingual.space.embedder, this.tuning.sentenceMatch) : fused;
     const fuseMs = performance.now() - fuseStarted;
     return { lists, candidates, timings: { embedMs, searchMs, vectorMs, fullTextMs, fuseMs } };
   }

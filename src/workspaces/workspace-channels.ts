@@ -54,6 +54,16 @@ export function missingChannelSecrets(settings: ChannelParts, secrets: Secrets):
   return missing;
 }
 
+/**
+ * For the admin page's form: each channel's and the hand-off webhook's secrets that are not in WORKSPACE_SECRETS for
+ * this workspace, whether the channel is configured or not (names only, never a value).
+ */
+export function secretsMissing(settings: ChannelParts, secrets: Secrets): Record<keyof WorkspaceChannels | 'handoffWebhook', WorkspaceSecretName[]> {
+  const needs = required(settings.channels ?? {});
+  const lacking = (names: WorkspaceSecretName[]) => names.filter((name) => !secrets[name]);
+  return { wechat: lacking(needs.wechat), wecom: lacking(needs.wecom), feishu: lacking(needs.feishu), dingtalk: lacking(needs.dingtalk), handoffWebhook: lacking(['HANDOFF_WEBHOOK_SECRET']) };
+}
+
 /** Whether a workspace's channels connect out (Feishu's long connection, DingTalk Stream): it is built without waiting for a request. */
 export function connectsOut(settings: ChannelParts): boolean {
   return Boolean(settings.channels?.dingtalk || settings.channels?.feishu?.eventMode === 'long-connection');
@@ -106,6 +116,10 @@ export function channelConfig(settings: ChannelParts, secrets: Secrets): Partial
     FEISHU_EVENT_MODE: feishu?.eventMode ?? 'callback',
     DINGTALK_CLIENT_ID: dingtalk?.clientId,
     DINGTALK_CLIENT_SECRET: dingtalk && secrets.DINGTALK_CLIENT_SECRET,
+    // Its helpdesk's replies (`/v1/helpdesk/<helpdesk>/<workspace>`) are verified with its own signing secrets, never the
+    // deployment's: a reply signed for the deployment (or another workspace) is not recorded in this one.
+    HELPDESK_ZENDESK_SIGNING_SECRET: secrets.HELPDESK_ZENDESK_SIGNING_SECRET,
+    HELPDESK_REPLY_SECRET: secrets.HELPDESK_REPLY_SECRET,
     // Its own webhook gets its own credentials only: the deployment's Authorization (a helpdesk API's token) must not
     // travel to another URL.
     ...(settings.handoffWebhook

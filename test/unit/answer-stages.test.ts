@@ -118,6 +118,20 @@ describe('three outcomes: answer, the middle band, refuse', () => {
     );
     expect(message.split('\n')).toHaveLength(1 + suggestions.length + 1);
   });
+  it('gives the last suggestion to the closest in meaning the fused ranking left out, in the question language\'s own space', () => {
+    // Fused order a, b, c, d; c is a sibling that shares the question's words (full text only), d the paraphrase.
+    const candidate = (id: string, fused: number, scores: Record<string, number>) => ({ ...hit(id, 0, `${id} text.`), title: 'FAQ', headingPath: `FAQ > Entry ${id}`, fusedScore: fused, scores, ranks: {} });
+    const ranked = [
+      candidate('a', 4, { 'dense:vector_en': 0.8, lexical: 9 }),
+      candidate('b', 3, { 'dense:vector_en': 0.7, lexical: 8 }),
+      candidate('c', 2, { lexical: 7 }),
+      candidate('d', 1, { 'dense:vector_en': 0.78 }),
+    ];
+    expect(suggestStage(ranked, 'en').map((s) => s.docId)).toEqual(['a', 'b', 'd']);
+    // A question searched only in the multilingual space has no such score: the fused order stands.
+    const multilingual = ranked.map((entry) => ({ ...entry, scores: { 'dense:vector_multi': entry.scores['dense:vector_en'] ?? 0 } }));
+    expect(suggestStage(multilingual, 'en').map((s) => s.docId)).toEqual(['a', 'b', 'c']);
+  });
   it('retrieves as if documents were removed: an unanswerable twin or a leave-one-out probe', () => {
     const retrieved = { lists: lists(0.9, 'battery life'), ranked: fuseLists(lists(0.9, 'battery life'), { lexical: 1 }) };
     const twin = withoutDocuments(retrieved, new Set(['a']));

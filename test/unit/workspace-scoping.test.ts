@@ -69,7 +69,8 @@ describe('the answer gate shared by workspaces', () => {
   });
 
   it('lets a flooded workspace keep only its share while another waits: the other gets the next slot, not the flood', async () => {
-    const gates = new AnswerGates(4, 0.5);
+    let now = 0;
+    const gates = new AnswerGates(4, 0.5, { recentMs: 2000, now: () => now });
     const alpha = gates.view('alpha');
     const beta = gates.view('beta');
     const held = await hold(alpha, 4);
@@ -92,9 +93,33 @@ describe('the answer gate shared by workspaces', () => {
     expect(alpha.active).toBe(2);
     expect(gates.active).toBe(3);
     (await betaSlot)();
-    // Beta done: alpha alone again, back to every slot.
+    // Beta done, but it asked a moment ago: its slots stay free for its next question (one at a time, it has nothing
+    // running or waiting between two).
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(alpha.active).toBe(2);
+    const next = await beta.acquire();
+    expect(beta.active).toBe(1);
+    next();
+    // Beta quiet for longer than that: alpha alone again, back to every slot (the next release lets its waiters in).
+    now += 2001;
+    const [first] = await Promise.all([flood[0]!, flood[1]!]);
+    first!();
     await new Promise((resolve) => setImmediate(resolve));
     expect(alpha.active).toBe(4);
-    for (const slot of flood) void slot.then((release) => release());
+    for (const slot of flood.slice(1)) void slot.then((release) => release());
+  });
+
+  it('lets a flooded workspace back to every slot when the other’s recent answer is forgotten, with no other event', async () => {
+    const gates = new AnswerGates(2, 0.5, { recentMs: 30 });
+    const alpha = gates.view('alpha');
+    (await gates.view('beta').acquire())();
+    const held = await hold(alpha, 1);
+    const waiting = alpha.acquire();
+    expect(alpha.queued).toBe(1);
+    // Nothing else happens: the lapse of beta's memory alone lets alpha's waiter in.
+    const second = await waiting;
+    expect(alpha.active).toBe(2);
+    second();
+    for (const release of held) release();
   });
 });

@@ -88,6 +88,22 @@ module.exports = {
       to: { path: '^src/store/lance-knowledge-store[.]ts$' },
     },
     {
+      name: 'http-over-services',
+      severity: 'error',
+      comment:
+        'Routes read and change the knowledge base through a service (src/ingest/knowledge-service.ts), never the store, its port or ' +
+        'its implementation: of src/store, http may use the audience helpers (no table behind them) and the record types.',
+      from: { path: '^src/http/' },
+      to: { path: '^src/store/', pathNot: '^src/store/(audiences|chunk-media)[.]ts$' },
+    },
+    {
+      name: 'http-over-services-types-only',
+      severity: 'error',
+      comment: "A chunk's record types reach src/http as types, never as values.",
+      from: { path: '^src/http/' },
+      to: { path: '^src/store/chunk-media[.]ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'lancedb-only-in-store',
       severity: 'error',
       comment: 'SQL, Arrow and LanceDB names stay inside src/store (benches and tests may open tables directly).',

@@ -22,9 +22,7 @@ import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { CachingEmbedder } from '../src/embed/embedding-cache.js';
 import { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
-import type { SentenceMatchTuning } from '../src/retrieve/tuning.js';
-import { HttpReranker } from '../src/retrieve/reranker.js';
-import { DEFAULT_TUNING } from '../src/retrieve/tuning.js';
+import type { RetrievalTuning, SentenceMatchTuning } from '../src/retrieve/tuning.js';
 import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import { createLogger } from '../src/log.js';
 import { buildService } from '../src/service.js';
@@ -34,10 +32,9 @@ import { outcomeOf } from '../src/answer/stages.js';
 import type { AnswerabilityModel } from '../src/answer/answerability.js';
 import { calibrateLanguage, gatherProbes } from '../src/calibrate/self-calibration.js';
 import type { KbLanguage } from '../src/text/language.js';
-import { HybridRetriever } from '../src/retrieve/hybrid-retriever.js';
 import { canFitWithout, chooseBand, exampleOf, type Example, fitJoint, probability } from './fit-answerability.js';
 import { bankExamples, crossLingualExample, leaveOneLanguageOut } from './fit-cross-lingual.js';
-import { ensureTable, findSets, outcomeTable, type QueryRun, readQueries, refusedByThreshold, runQueries, summarize } from './suite.js';
+import { ensureTable, evalPipeline, findSets, outcomeTable, type QueryRun, readQueries, refusedByThreshold, runQueries, summarize } from './suite.js';
 
 async function main() {
   const { values } = parseArgs({
@@ -75,23 +72,21 @@ async function main() {
   }
   const config = loadConfig();
   const embedders = withCachedMultilingual(await loadEmbeddingSpaces(config));
-  const reranker = config.RERANKER_URL ? new HttpReranker({ url: config.RERANKER_URL, model: config.RERANKER_MODEL, apiKey: config.RERANKER_API_KEY, timeoutMs: config.RERANKER_TIMEOUT_MS }) : undefined;
-  const threshold = values.threshold ? { zh: Number(values.threshold), en: Number(values.threshold) } : { zh: config.REFUSAL_THRESHOLD_ZH, en: config.REFUSAL_THRESHOLD_EN };
-  const common = {
-    embedders,
-    reranker,
-    rerankTopN: config.RERANKER_TOP_N,
-    tuning: {
-      ...DEFAULT_TUNING,
-      candidates: config.RETRIEVAL_CANDIDATES,
-      ...(values['translation-agreement'] !== undefined ? { translationAgreement: Number(values['translation-agreement']) } : {}),
-      ...(values['sentence-match'] !== undefined ? { sentenceMatch: sentenceMatchOption(values['sentence-match']) } : {}),
-    },
-    threshold,
-    extractive: !values['no-extractive'],
-    quoteMiddleBand: values['quote-middle-band'],
-    sources: config.RETRIEVAL_SOURCES,
+  // Only what a flag varies of retrieval; the rest of the tuning comes from the settings (answerPipelineOptions).
+  const tuning: Partial<RetrievalTuning> = {
+    ...(values['translation-agreement'] !== undefined ? { translationAgreement: Number(values['translation-agreement']) } : {}),
+    ...(values['sentence-match'] !== undefined ? { sentenceMatch: sentenceMatchOption(values['sentence-match']) } : {}),
   };
+  // The service's pipeline over each table (suite.ts evalPipeline): settings from the parsed configuration, and
+  // only what a flag asks for on top (`--threshold`, `--translation-agreement`, `--sentence-match`).
+  const pipelineFor = (store: LanceKnowledgeStore, classifier?: ProductLineClassifier) =>
+    evalPipeline(config, store, {
+      embedders,
+      classifier,
+      tuning,
+      ...(values.threshold ? { threshold: { zh: Number(values.threshold), en: Number(values.threshold) } } : {}),
+    });
+  const runOptions = { extractive: !values['no-extractive'], quoteMiddleBand: values['quote-middle-band'] };
   const log = (line: string) => process.stderr.write(`eval: ${line}\n`);
 
   if (values['red-team']) {
@@ -134,12 +129,13 @@ async function main() {
       const table = await ensureTable(set, embedders, config, dbDir, log);
       const store = await LanceKnowledgeStore.open(dbDir, table);
       log(`${set.name}: running queries`);
-      const runs = await runQueries(store, readQueries(set.queries), { ...common, twins: !values['no-twins'], dump: Boolean(values.dump) });
+      const pipeline = pipelineFor(store);
+      const runs = await runQueries(pipeline, readQueries(set.queries), { ...runOptions, twins: !values['no-twins'], dump: Boolean(values.dump) });
       // The table's calibration probes, as evidence: the held-out figures calibrate a model fitted without this set on them.
       log(`${set.name}: probing for calibration`);
-      const probes = await gatherProbes(store, new HybridRetriever(embedders, store, common.tuning));
+      const probes = await gatherProbes(store, pipeline.retriever);
       // Questions in other languages: the out-of-domain banks in those languages, for the cross-lingual model's held-out figures.
-      const banks = embedders.multilingual && runs.some((run) => run.query.otherLanguage) ? await bankExamples(new HybridRetriever(embedders, store, common.tuning)) : undefined;
+      const banks = embedders.multilingual && runs.some((run) => run.query.otherLanguage) ? await bankExamples(pipeline.retriever) : undefined;
       results.push({ set: set.name, runs, probes, banks });
       store.close();
     }
@@ -147,7 +143,7 @@ async function main() {
     const useRules = !values['no-rules'] && existsSync(config.PRODUCT_LINES_FILE);
     const classifier = useRules ? new ProductLineClassifier(await loadProductLineRules(config.PRODUCT_LINES_FILE)) : undefined;
     const store = await LanceKnowledgeStore.open(values.db ?? config.DB_DIR, values.table ?? config.TABLE_NAME);
-    results.push({ set: values.queries!, runs: await runQueries(store, readQueries(values.queries!), { ...common, classifier }) });
+    results.push({ set: values.queries!, runs: await runQueries(pipelineFor(store, classifier), readQueries(values.queries!), runOptions) });
     store.close();
   }
 

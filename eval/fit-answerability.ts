@@ -15,10 +15,9 @@ import { auroc } from '../src/calibrate/self-calibration.js';
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { EVIDENCE_FEATURES, type Evidence } from '../src/retrieve/evidence.js';
-import { DEFAULT_TUNING } from '../src/retrieve/tuning.js';
 import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import type { Language } from '../src/text/language.js';
-import { ensureTable, findSets, type QueryRun, readQueries, runQueries } from './suite.js';
+import { ensureTable, evalPipeline, findSets, type QueryRun, readQueries, runQueries } from './suite.js';
 
 export interface Example {
   set: string;
@@ -156,7 +155,7 @@ async function collect(suite: string): Promise<Record<Language, Example[]>> {
   for (const set of findSets(suite)) {
     const table = await ensureTable(set, embedders, config, dbDir, (line) => process.stderr.write(`fit: ${line}\n`));
     const store = await LanceKnowledgeStore.open(dbDir, table);
-    const runs = await runQueries(store, readQueries(set.queries), { embedders, tuning: { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES }, threshold: { zh: 0, en: 0 }, twins: true });
+    const runs = await runQueries(evalPipeline(config, store, { embedders, threshold: { zh: 0, en: 0 } }), readQueries(set.queries), { twins: true });
     store.close();
     // The models are per knowledge-base language; questions in other languages are measured by the eval, not fitted on.
     for (const run of runs) if (!run.query.otherLanguage) examples[run.query.lang as Language].push(exampleOf(set.name, run));

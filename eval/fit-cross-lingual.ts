@@ -19,11 +19,10 @@ import { OUT_OF_DOMAIN_QUESTIONS_OTHER } from '../src/calibrate/out-of-domain-qu
 import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import type { Evidence, ModelFeature } from '../src/retrieve/evidence.js';
-import { HybridRetriever } from '../src/retrieve/hybrid-retriever.js';
-import { DEFAULT_TUNING } from '../src/retrieve/tuning.js';
+import type { HybridRetriever } from '../src/retrieve/hybrid-retriever.js';
 import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import { chooseBand, type Example, fitLogistic, predict } from './fit-answerability.js';
-import { ensureTable, findSets, readJsonLines, readQueries, runQueries } from './suite.js';
+import { ensureTable, evalPipeline, findSets, readJsonLines, readQueries, runQueries } from './suite.js';
 
 /**
  * The evidence the cross-lingual model reads: the best multilingual cosine and its lift above the question's own
@@ -136,10 +135,10 @@ export async function collectCrossLingual(suite: string): Promise<{ examples: Ex
     if (!queries.length) continue;
     const table = await ensureTable(set, embedders, config, dbDir, (line) => process.stderr.write(`fit: ${line}\n`));
     const store = await LanceKnowledgeStore.open(dbDir, table);
-    const tuning = { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES };
-    const runs = await runQueries(store, queries, { embedders, tuning, twins: true });
+    const pipeline = evalPipeline(config, store, { embedders });
+    const runs = await runQueries(pipeline, queries, { twins: true });
     for (const run of runs) examples.push(crossLingualExample(run.query.lang, run.evidence, run.query.answerable ? 1 : 0, run.query.type));
-    const banks = await bankExamples(new HybridRetriever(embedders, store, tuning));
+    const banks = await bankExamples(pipeline.retriever);
     examples.push(...banks.fitted);
     heldOutBank.push(...banks.heldOut);
     store.close();

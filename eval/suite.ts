@@ -1,17 +1,19 @@
 /**
  * The evaluation suite behind `npm run eval -- --suite <dir>`: every folder of `<dir>` holding
  * corpus.jsonl + queries.jsonl is ingested once (the table is cached under a hash of the corpus, the
- * models and the chunking settings), then every query runs through the service's own stages (scope →
- * retrieve → rerank → decide → select → extract) and is scored against plain full-text search and
- * vector-only search from the same run.
+ * models and the chunking settings), then every query runs through the service's own pipeline object
+ * (src/answer/answer-pipeline.ts: scope → retrieve → rerank → decide → select → extract), built from the parsed
+ * settings as the service builds it, and is scored against plain full-text search and vector-only search from the
+ * same run.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { type AnswerabilityModel, DEFAULT_ANSWERABILITY_MODEL, modelFingerprint } from '../src/answer/answerability.js';
+import { AnswerPipeline, answerPipelineOptions, configuredThresholds } from '../src/answer/answer-pipeline.js';
+import type { AnswerabilityModel } from '../src/answer/answerability.js';
 import { auroc } from '../src/calibrate/self-calibration.js';
-import { type Band, CROSS_LINGUAL_DEFAULT_THRESHOLD, decideStage, extractStage, outcomeOf, type Outcome, rerankStage, retrieveStage, scopeQuestion, selectSources, suggestStage, withoutDocuments } from '../src/answer/stages.js';
+import { type Band, decideStage, outcomeOf, type Outcome, withoutDocuments } from '../src/answer/stages.js';
 import type { ProductLineClassifier } from '../src/classify/product-lines.js';
 import type { Config } from '../src/config/config.js';
 import type { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
@@ -19,9 +21,7 @@ import { PIPELINE_VERSION, runIngestion } from '../src/ingest/run-ingestion.js';
 import { selfCalibrationHook } from '../src/calibrate/calibration-hook.js';
 import type { Evidence } from '../src/retrieve/evidence.js';
 import type { Candidate, RankedList } from '../src/retrieve/fusion.js';
-import { HybridRetriever } from '../src/retrieve/hybrid-retriever.js';
-import type { Reranker } from '../src/retrieve/reranker.js';
-import { DEFAULT_TUNING, type RetrievalTuning } from '../src/retrieve/tuning.js';
+import type { RetrievalTuning } from '../src/retrieve/tuning.js';
 import type { KnowledgeStore } from '../src/store/knowledge-store.js';
 import type { Language } from '../src/text/language.js';
 import { identifyLanguage, isKbLanguage, kbLanguageFor, normalizeForMatch } from '../src/text/language.js';
@@ -141,57 +141,60 @@ export interface CompactCandidate {
 const compact = (ranked: Candidate[], depth = 20): CompactCandidate[] =>
   ranked.slice(0, depth).map((candidate) => ({ doc: candidate.docId, lang: candidate.lang, kind: candidate.kind, title: candidate.title, heading: candidate.headingPath, fused: candidate.fusedScore, scores: candidate.scores, ranks: candidate.ranks }));
 
+/**
+ * The service's answer pipeline over an eval table, from the parsed settings (RETRIEVAL_*, RERANKER_*,
+ * REFUSAL_THRESHOLD_*, ANSWER_THRESHOLD_*) as buildService makes it. The band follows the calibration of the table
+ * as written (its latest version: an eval table is never held). `threshold` overrides the refusal cuts (the eval's
+ * `--threshold`, fitting's 0); `tuning` varies retrieval (`--translation-agreement`).
+ */
+export function evalPipeline(
+  config: Config,
+  store: KnowledgeStore,
+  parts: { embedders: EmbeddingSpaces; classifier?: ProductLineClassifier; model?: AnswerabilityModel; threshold?: Partial<Record<Language | 'other', number>>; tuning?: Partial<RetrievalTuning> },
+): AnswerPipeline {
+  const thresholds = configuredThresholds(config, store, { currentVersion: () => store.version(), explicit: parts.threshold, model: parts.model });
+  return new AnswerPipeline(
+    answerPipelineOptions(config, {
+      embedders: parts.embedders,
+      store,
+      classifier: parts.classifier,
+      answerabilityModel: parts.model,
+      tuning: parts.tuning,
+      refusalThreshold: thresholds.band,
+    }),
+  );
+}
+
 export interface RunOptions {
-  embedders: EmbeddingSpaces;
-  classifier?: ProductLineClassifier;
-  reranker?: Reranker;
-  rerankTopN?: number;
-  tuning?: RetrievalTuning;
-  model?: AnswerabilityModel;
-  /** Threshold per language; undefined uses the table's calibration, else the model default. */
-  threshold?: Partial<Record<Language | 'other', number>>;
-  /** Confident cut per language; undefined uses the table's calibration, else the model default. */
-  answerThreshold?: Partial<Record<Language, number>>;
   /** Also run every answerable query's unanswerable twin (its relevant documents removed). */
   twins?: boolean;
   extractive?: boolean;
   /** Quote middle-band questions too (the service suggests there): measures the quote apart from the decision. */
   quoteMiddleBand?: boolean;
-  sources?: number;
   /** Keep the head of each ranking on the run (`--dump`). */
   dump?: boolean;
 }
 
 const documents = (ranked: { docId: string }[]) => [...new Set(ranked.map((hit) => hit.docId))];
 
-/** Runs every query of one set against one table through the service's stages. */
-export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], options: RunOptions): Promise<QueryRun[]> {
-  const retriever = new HybridRetriever(options.embedders, store, options.tuning ?? DEFAULT_TUNING);
-  const model = options.model ?? DEFAULT_ANSWERABILITY_MODEL;
-  const calibration = await store.calibration(await store.version());
-  // A calibration measured with another model does not apply (as in RefusalThresholds).
-  const calibrated = calibration?.model === modelFingerprint(model) ? calibration : undefined;
-  // As RefusalThresholds resolves them: a model file without the cross-lingual model decides other languages on the cosine.
-  const thresholdFor = (lang: Language | 'other') => options.threshold?.[lang] ?? calibrated?.languages[lang]?.threshold ?? model.models[lang]?.threshold ?? CROSS_LINGUAL_DEFAULT_THRESHOLD;
-  const bandFor = (lang: Language | 'other'): Band => {
-    const refuse = thresholdFor(lang);
-    const explicitAnswer = lang === 'other' ? undefined : options.answerThreshold?.[lang];
-    const answer = explicitAnswer ?? (options.threshold?.[lang] !== undefined ? refuse : (calibrated?.languages[lang]?.answerThreshold ?? model.models[lang]?.answerThreshold ?? refuse));
-    return { refuse, answer: Math.max(refuse, answer) };
-  };
+/** Runs every query of one set through the service's answer pipeline (evalPipeline). */
+export async function runQueries(pipeline: AnswerPipeline, queries: EvalQuery[], options: RunOptions = {}): Promise<QueryRun[]> {
+  const model = pipeline.options.answerabilityModel;
+  // One band per question language, read once (the table's calibration does not change during a run).
+  const bands = new Map<string, Promise<Band>>();
+  const bandFor = (lang: string) => bands.get(lang) ?? bands.set(lang, pipeline.band(lang)).get(lang)!;
   const runs: QueryRun[] = [];
   for (const query of queries) {
-    const scope = scopeQuestion(options.classifier, query.text);
-    const retrieved = await retrieveStage(retriever, query.text, query.lang, scope);
-    const reranked = await rerankStage(options.reranker, retrieved, options.rerankTopN ?? 20);
+    const band = await bandFor(query.lang);
+    const threshold = band.refuse;
     // Thresholds and answerability models exist per knowledge-base language: another language is decided on the multilingual cosine.
     const kbLang = kbLanguageFor(query.lang);
-    const band = bandFor(isKbLanguage(query.lang) ? kbLang : 'other');
-    const threshold = band.refuse;
-    const decision = decideStage(query.text, kbLang, retrieved.lists, reranked.ranked, band, model);
-    const list = (source: string) => retrieved.lists.find((entry: RankedList) => entry.source === source)?.hits ?? [];
+    // Every chunk: the eval is a trusted caller (no audiences).
+    const run = await pipeline.run(query.text, pipeline.scope(query.text), { customer: query.lang, band });
+    const list = (source: string) => run.lists.find((entry: RankedList) => entry.source === source)?.hits ?? [];
     // The vector-only reference: the language's own model, else the primary, else the one searched (multilingual).
-    const denseSource = [`dense:vector_${query.lang}`, 'dense:vector'].find((source) => retrieved.lists.some((entry) => entry.source === source)) ?? retrieved.lists.find((entry) => entry.source.startsWith('dense:'))?.source ?? 'dense:vector';
+    const denseSource = [`dense:vector_${query.lang}`, 'dense:vector'].find((source) => run.lists.some((entry) => entry.source === source)) ?? run.lists.find((entry) => entry.source.startsWith('dense:'))?.source ?? 'dense:vector';
+    const decision = run.decision;
     let extractive: string | null | undefined;
     let extractiveDoc: string | null | undefined;
     // Every answerable query is answered extractively: a gold span (passage sets) or a relevant document (FAQ
@@ -201,16 +204,16 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
       extractive = extractiveDoc = null;
       // Quoted only when confidently answered: the middle band suggests, it never quotes.
       if (decision.outcome === 'answer' || (options.quoteMiddleBand && decision.outcome === 'uncertain')) {
-        const selected = selectSources(reranked.ranked, retriever.tuning.perDocument, options.sources ?? 6);
-        const result = await extractStage(query.text, query.lang, selected, options.embedders);
+        const selected = pipeline.select(run.ranked);
+        const result = await pipeline.extract(query.text, query.lang, selected);
         extractive = result?.text ?? null;
         extractiveDoc = result ? selected[result.used[0] - 1].docId : null;
       }
     }
     runs.push({
       query,
-      kefu: documents(reranked.ranked),
-      otherLanguageDocs: new Set(reranked.ranked.filter((candidate) => candidate.lang !== query.lang).map((candidate) => candidate.docId)),
+      kefu: documents(run.ranked),
+      otherLanguageDocs: new Set(run.ranked.filter((candidate) => candidate.lang !== query.lang).map((candidate) => candidate.docId)),
       lexical: documents(list('lexical')),
       dense: documents(list(denseSource)),
       evidence: decision.evidence,
@@ -218,15 +221,15 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
       threshold,
       band,
       outcome: decision.outcome,
-      suggested: suggestStage(reranked.ranked, kbLang).map((suggestion) => suggestion.docId),
+      suggested: pipeline.suggest(run.ranked, kbLang).map((suggestion) => suggestion.docId),
       extractive,
       extractiveDoc,
-      head: options.dump ? compact(reranked.ranked) : undefined,
+      head: options.dump ? compact(run.ranked) : undefined,
     });
     const removed = new Set([...query.relevant, ...(query.relevant_other_lang ?? [])]);
     if (options.twins && query.answerable && removed.size) {
       // The same question, its answer gone from the knowledge base (as the ECS set removed a third of its answers).
-      const twin = withoutDocuments({ lists: retrieved.lists, ranked: reranked.ranked }, removed);
+      const twin = withoutDocuments({ lists: run.lists, ranked: run.ranked }, removed);
       const twinDecision = decideStage(query.text, kbLang, twin.lists, twin.ranked, band, model);
       runs.push({
         query: { ...query, id: `${query.id}~twin`, answerable: false, type: 'twin_removed', relevant: [], relevant_other_lang: undefined, answers: undefined },
@@ -240,7 +243,7 @@ export async function runQueries(store: KnowledgeStore, queries: EvalQuery[], op
         threshold,
         band,
         outcome: twinDecision.outcome,
-        suggested: suggestStage(twin.ranked, kbLang).map((suggestion) => suggestion.docId),
+        suggested: pipeline.suggest(twin.ranked, kbLang).map((suggestion) => suggestion.docId),
       });
     }
   }

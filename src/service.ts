@@ -37,10 +37,8 @@ import { regressionRoutes } from './http/regression-routes.js';
 import { REGRESSION_CASES_LOG, REGRESSION_CASES_LOG_RETENTION_SECONDS, RegressionCases } from './regression/regression-cases.js';
 import { regressionFile } from './ingest-knowledge-base.js';
 import type { Logger } from './log.js';
-import { HybridRetriever } from './retrieve/hybrid-retriever.js';
-import { HttpReranker, type Reranker } from './retrieve/reranker.js';
-import { DEFAULT_TUNING } from './retrieve/tuning.js';
-import { RefusalThresholds } from './answer/refusal-threshold.js';
+import type { Reranker } from './retrieve/reranker.js';
+import { answerPipelineOptions, configuredThresholds } from './answer/answer-pipeline.js';
 import { openRedis, queueConnection } from './state/redis-connection.js';
 import { RedisState } from './state/redis-state.js';
 import { ResilientState } from './state/resilient-state.js';
@@ -277,36 +275,23 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   // Loading Qwen's tokenizer blocks the event loop for about a second: at start-up, not in a customer's
   // request, and only when there is a model to count tokens for (token-budget.ts).
   if (chatModel) qwenTokenCounter.count('warm-up');
-  const reranker =
-    overrides.reranker === null
-      ? undefined
-      : (overrides.reranker ??
-        (config.RERANKER_URL ? new HttpReranker({ url: config.RERANKER_URL, model: config.RERANKER_MODEL, apiKey: config.RERANKER_API_KEY, timeoutMs: config.RERANKER_TIMEOUT_MS }) : undefined));
-  const thresholds = new RefusalThresholds({
-    explicit: { zh: config.REFUSAL_THRESHOLD_ZH, en: config.REFUSAL_THRESHOLD_EN },
-    explicitAnswer: { zh: config.ANSWER_THRESHOLD_ZH, en: config.ANSWER_THRESHOLD_EN },
-    currentVersion: () => store.servingVersion(),
-    calibration: (version) => store.calibration(version),
-  });
+  const thresholds = configuredThresholds(config, store);
   // Entries added through the admin API reach every replica within CURATED_REFRESH_SECONDS.
   const curated = await new CuratedAnswers(state, embedders, await loadCuratedFiles(config.CURATED_DIR), {
     similarity: { zh: config.CURATED_SIMILARITY_ZH, en: config.CURATED_SIMILARITY_EN },
     fallbackSimilarity: { zh: config.CURATED_FALLBACK_SIMILARITY_ZH, en: config.CURATED_FALLBACK_SIMILARITY_EN },
     refreshSeconds: config.CURATED_REFRESH_SECONDS,
   }).start();
-  const retriever = new HybridRetriever(embedders, store, { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES });
+  // The stages' settings, as `npm run eval` takes them too (answer-pipeline.ts).
+  const pipeline = answerPipelineOptions(config, { embedders, store, classifier, reranker: overrides.reranker, refusalThreshold: thresholds.band });
+  const { retriever, reranker } = pipeline;
   const answers = new AnswerService({
-    retriever,
-    embedders,
+    ...pipeline,
     classifier,
     chatModel,
-    reranker,
-    rerankTopN: config.RERANKER_TOP_N,
     tokenCounter: qwenTokenCounter,
     companyName: config.COMPANY_NAME,
     handoffContact: { zh: config.HANDOFF_CONTACT_ZH, en: config.HANDOFF_CONTACT_EN },
-    refusalThreshold: thresholds.band,
-    sources: config.RETRIEVAL_SOURCES,
     contextTokens: config.LLM_CONTEXT_TOKENS,
     maxAnswerTokens: config.LLM_MAX_ANSWER_TOKENS,
     sampling: { temperature: config.LLM_TEMPERATURE, topP: config.LLM_TOP_P, frequencyPenalty: config.LLM_FREQUENCY_PENALTY },
@@ -368,6 +353,9 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       ? await Moderation.load(config.MODERATION_LEXICON_FILE, { reloadSeconds: config.MODERATION_RELOAD_SECONDS, logger })
       : undefined);
   const documents = new DocumentFiles(config.KNOWLEDGE_DIR, config.UPLOADS_DIR, notDocuments(config));
+  // The admin routes' one way to the knowledge table, the documents folder and jobs. Jobs run in a child process:
+  // ingestion must not hold the event loop that serves answers.
+  const knowledge = new KnowledgeService({ store, jobs, documents, lock: lockSettings(config), onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }) });
   const suggestions = new Suggestions({
     store: new SuggestionStore(state),
     gaps,
@@ -508,8 +496,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
       adminRoutes({
         guard: adminGuard,
         conversations,
-        // Jobs run in a child process: ingestion must not hold the event loop that serves answers.
-        knowledge: new KnowledgeService({ store, jobs, documents, lock: lockSettings(config), onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }) }),
+        knowledge,
         state,
         maxUploadBytes: config.INGEST_MAX_FILE_BYTES,
         keys: workspaceKeys(keys, workspaceId),
@@ -519,16 +506,15 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         gapFixes: () => suggestions.fixes(),
       }),
       analyticsRoutes({ guard: adminGuard, logs: insightLogs, clusterer: gaps, state }),
-      conversationReviewRoutes({ guard: adminGuard, logs: insightLogs, store, curated, state }),
+      conversationReviewRoutes({ guard: adminGuard, logs: insightLogs, knowledge, curated, state }),
       adminAssetRoutes(),
       suggestionRoutes({ guard: adminGuard, suggestions, handoffs, state }),
       handoffAdminRoutes({ guard: adminGuard, handoffs, state }),
-      uploadRoutes({ guard: adminGuard, documents, store, jobs, state, onConflict: () => metrics.ingestionRuns.inc({ result: 'conflict' }) }),
+      uploadRoutes({ guard: adminGuard, knowledge, state }),
       ...(workspaces ? [workspaceRoutes({ guard: [limiter.admin((request) => rootAccess.identify(request)), rootAccess.require('operator'), body], workspaces })] : []),
       regressionRoutes({
         guard: adminGuard,
-        store,
-        jobs,
+        knowledge,
         cases: new RegressionCases(state, regressionFile(config)),
         state,
         onPublished: async () => void (await knowledgeVersion().catch(() => undefined)),

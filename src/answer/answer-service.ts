@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type ProductLineClassifier, UNKNOWN_LINE } from '../classify/product-lines.js';
-import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import type { Candidate } from '../retrieve/fusion.js';
-import type { HybridRetriever } from '../retrieve/hybrid-retriever.js';
-import type { Reranker } from '../retrieve/reranker.js';
 import { identifyLanguage, isKbLanguage, kbLanguageFor, type Language, type LanguageCode } from '../text/language.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { CuratedAnswers, CuratedMatch } from './curated.js';
 import type { MissingDetails } from './missing-details.js';
-import type { AnswerabilityModel } from './answerability.js';
 import { type ChatModel, type ChatUsage, LlmError, type Sampling } from './chat-model.js';
 import { groundPrompt, verifyCitations } from './grounding.js';
 import { MESSAGES } from './messages.js';
@@ -19,7 +15,8 @@ import { FullWidthPunctuation } from '../text/punctuation.js';
 import type { TokenCounter } from './token-budget.js';
 import type { SourceUrls } from './source-urls.js';
 import { type AnswerStage, StageClock } from './stage-clock.js';
-import { asBand, type Band, type Decision, extractStage, retrieveStage, rerankStage, type Scope, scopeQuestion, decideStage, selectSources, type Suggestion, suggestStage } from './stages.js';
+import type { Band, Decision, Scope, Suggestion } from './stages.js';
+import { AnswerPipeline, type AnswerPipelineOptions } from './answer-pipeline.js';
 import { chunkTerms, contentTerms, termCoverage } from '../text/terms.js';
 import { parseVerdict, VERDICT_SCHEMA, withVerdictInstruction } from './verdict.js';
 import { isInternal, keyAudiences } from '../store/audiences.js';
@@ -152,25 +149,14 @@ export interface AnswerObserver {
   wrongLanguage?(expected: LanguageCode, got: LanguageCode): void;
 }
 
-export interface AnswerServiceOptions {
-  retriever: HybridRetriever;
-  /** Embedding models; extractive answers score sentences with the question language's model. */
-  embedders: EmbeddingSpaces;
+/** The stages' settings (retriever, reranker, band, sources: answer-pipeline.ts) and what answering adds to them. */
+export interface AnswerServiceOptions extends AnswerPipelineOptions {
   classifier: ProductLineClassifier;
   /** Undefined runs the service in extractive mode. */
   chatModel?: ChatModel;
-  reranker?: Reranker;
-  rerankTopN?: number;
   tokenCounter: TokenCounter;
   companyName: string;
   handoffContact: Record<Language, string>;
-  /**
-   * The answerability threshold in force for a language: a setting, the calibrated one, or the model default.
-   * `version`: the knowledge version being answered from, when known.
-   */
-  refusalThreshold: (lang: Language | 'other', version?: number) => Promise<number | Band>;
-  answerabilityModel?: AnswerabilityModel;
-  sources: number;
   contextTokens: number;
   maxAnswerTokens: number;
   sampling: Sampling;
@@ -202,7 +188,12 @@ const FOLLOW_UP_MARGIN = 0.05;
  * layer turns the events into SSE or one JSON body.
  */
 export class AnswerService {
-  constructor(private readonly options: AnswerServiceOptions) {}
+  /** The stages every answer runs, and `npm run eval` runs too. */
+  readonly pipeline: AnswerPipeline;
+
+  constructor(private readonly options: AnswerServiceOptions) {
+    this.pipeline = new AnswerPipeline(options);
+  }
 
   get mode(): 'generated' | 'extractive' {
     return this.options.chatModel ? 'generated' : 'extractive';
@@ -220,10 +211,10 @@ export class AnswerService {
     // both follow it.
     const knowledgeVersion = await o.knowledgeVersion?.();
     // A question in another language is searched in the multilingual space: its own calibrated threshold.
-    const band = asBand(await o.refusalThreshold(isKbLanguage(customer) ? lang : 'other', knowledgeVersion));
+    const band = await this.pipeline.band(customer, knowledgeVersion);
     const threshold = band.refuse;
 
-    const ownScope = await clock.stage('classify', () => scopeQuestion(o.classifier, request.question, request.productLine));
+    const ownScope = await clock.stage('classify', () => this.pipeline.scope(request.question, request.productLine));
 
     // Follow-ups depend on their conversation, so only standalone questions use the cache (and curated answers).
     const standalone = !request.history?.length;
@@ -249,7 +240,7 @@ export class AnswerService {
     const release = await clock.stage('queue', () => (o.cpuGate ? o.cpuGate.acquire() : () => {}));
     // Its own timings: a retrieval dropped for a curated answer must not write into that answer's.
     const retrievalClock = clock.fork();
-    const retrieval = this.retrieveAndDecide(request, lang, customer, ownScope, band, signal, retrievalClock, audiences);
+    const retrieval = this.retrieveAndDecide(request, customer, ownScope, band, signal, retrievalClock, audiences);
     const settled = retrieval.then(
       () => undefined,
       () => undefined,
@@ -287,6 +278,7 @@ export class AnswerService {
     context: { answerId: string; lang: Language; customer: LanguageCode; band: Band; clock: StageClock; cacheKey?: string; knowledgeVersion?: number; release: () => void },
   ): AsyncGenerator<AnswerEvent> {
     const o = this.options;
+    const { pipeline } = this;
     const { answerId, lang, customer, band, clock, cacheKey, knowledgeVersion } = context;
     const threshold = band.answer;
     // The customer's texts: for Chinese and English the same as MESSAGES; other languages from the catalogue.
@@ -295,7 +287,7 @@ export class AnswerService {
     const quoteNotice = (citations: SourceInfo[], kind: 'extractiveNotice' | 'fallbackNotice') => say[kind](kbLanguageFor(selected[(citations[0]?.n ?? 1) - 1]?.lang ?? 'en'));
     const { scope, decision } = chosen;
     const productLine = scope.productLine;
-    const selected = selectSources(chosen.ranked, o.retriever.tuning.perDocument, o.sources);
+    const selected = pipeline.select(chosen.ranked);
     const sources = selected.map((candidate, index) => toSourceInfo(candidate, index + 1, this.options.sourceUrls));
     const line = o.classifier.rules.lines.find((candidate) => candidate.id === productLine);
     const meta: AnswerMeta = {
@@ -348,7 +340,7 @@ export class AnswerService {
 
     // The middle band without a model: "did you mean", never a quote presented as the answer.
     const suggest = async function* () {
-      const suggestions = suggestStage(chosen.ranked, lang);
+      const suggestions = pipeline.suggest(chosen.ranked, lang);
       if (!suggestions.length) {
         yield* refuse();
         return;
@@ -364,7 +356,7 @@ export class AnswerService {
     };
 
     const extractive = async () => {
-      const result = await clock.stage('extract', () => extractStage(request.question, customer, selected, o.embedders));
+      const result = await clock.stage('extract', () => pipeline.extract(request.question, customer, selected));
       return result && { text: result.text, citations: sources.filter((source) => result.used.includes(source.n)) };
     };
 
@@ -555,7 +547,6 @@ export class AnswerService {
    */
   private async retrieveAndDecide(
     request: AnswerRequest,
-    lang: Language,
     customer: LanguageCode,
     ownScope: Scope,
     band: Band,
@@ -565,22 +556,13 @@ export class AnswerService {
   ) {
     const o = this.options;
     const run = async (question: string, scope: Scope) => {
-      // Retrieval searches the spaces of the customer's own language (the multilingual one for a Thai question),
-      // and only what the asker's audiences may see.
-      const retrieved = await retrieveStage(o.retriever, question, customer, scope, audiences);
-      // The retriever splits its own time (embedding, each search, fusion); observed once per answer, below.
-      clock.add('embedMs', retrieved.timings.embedMs);
-      clock.add('retrieveMs', retrieved.timings.embedMs + retrieved.timings.searchMs + retrieved.timings.fuseMs);
-      for (const split of ['vectorMs', 'fullTextMs', 'fuseMs'] as const) clock.add(split, retrieved.timings[split]);
-      const rerank = () => rerankStage(o.reranker, retrieved, o.rerankTopN ?? 20, signal);
-      // Without a reranker the stage does nothing, and is not timed.
-      const reranked = o.reranker ? await clock.stage('rerank', rerank) : await rerank();
-      if (reranked.error) o.observer?.rerankFailed?.(reranked.error);
-      const decision = await clock.stage('decide', () => decideStage(question, lang, retrieved.lists, reranked.ranked, band, o.answerabilityModel));
-      return { question, scope, ranked: reranked.ranked, decision };
+      // Only what the asker's audiences may see; the retriever's time split is observed once per answer, below.
+      const { ranked, decision, rerankError } = await this.pipeline.run(question, scope, { customer, band, audiences, signal, clock });
+      if (rerankError) o.observer?.rerankFailed?.(rerankError);
+      return { question, scope, ranked, decision };
     };
     const followUp = request.followUp && !request.followUp.namesOwnLine ? request.followUp : undefined;
-    const conversationScope = followUp && scopeQuestion(o.classifier, request.question, request.productLine, followUp.classificationContext);
+    const conversationScope = followUp && this.pipeline.scope(request.question, request.productLine, followUp.classificationContext);
     // "Does it support Android?" is about the previous turn's product whichever text retrieves better.
     // Both readings of a follow-up are retrieved at once: the second would otherwise wait for the first's searches.
     const [alone, condensed] = await Promise.all([run(request.question, followUp?.anaphoric ? conversationScope! : ownScope), followUp ? run(followUp.question, conversationScope!) : undefined]);

@@ -1,4 +1,4 @@
-import { chunkMedia, type ImageRef } from '../store/chunk-media.js';
+import type { ChunkMetadata, ImageRef } from '../store/chunk-media.js';
 
 /** At most this many images per cited source: an answer is not a gallery. */
 const MAX_IMAGES = 4;
@@ -23,9 +23,9 @@ export class SourceUrls {
   }
 
   /** The chunk's address: its document's, with `#anchor` when the chunk sits under a heading that has one and the address has no fragment yet. */
-  url(source: { sourcePath: string; docId: string; metadata?: string }): string | undefined {
+  url(source: { sourcePath: string; docId: string; metadata?: ChunkMetadata }): string | undefined {
     const page = this.pageUrl(source);
-    const { anchor } = chunkMedia(source.metadata);
+    const anchor = source.metadata?.anchor;
     return page && anchor && !page.includes('#') ? `${page}#${encodeURIComponent(anchor)}` : page;
   }
 
@@ -33,9 +33,9 @@ export class SourceUrls {
    * The chunk's images an answer may show: http(s) only (never data: or javascript:), from the cited page's own
    * origin or an allowed one, so a page cannot make the widget load images from anywhere it likes.
    */
-  images(source: { metadata?: string }, url: string | undefined): ImageRef[] {
+  images(source: { metadata?: ChunkMetadata }, url: string | undefined): ImageRef[] {
     const own = url ? originOf(url) : undefined;
-    return (chunkMedia(source.metadata).images ?? [])
+    return (source.metadata?.images ?? [])
       .filter((image) => {
         const origin = /^https?:\/\//i.test(image.url) ? originOf(image.url) : undefined;
         return origin !== undefined && (origin === own || this.imageOrigins.has(origin));
@@ -43,15 +43,9 @@ export class SourceUrls {
       .slice(0, MAX_IMAGES);
   }
 
-  private pageUrl(source: { sourcePath: string; docId: string; metadata?: string }): string | undefined {
-    if (source.metadata) {
-      try {
-        const own = (JSON.parse(source.metadata) as { url?: unknown }).url;
-        if (typeof own === 'string' && /^https?:\/\//.test(own)) return own;
-      } catch {
-        // Not JSON: no address of its own.
-      }
-    }
+  private pageUrl(source: { sourcePath: string; docId: string; metadata?: ChunkMetadata }): string | undefined {
+    const own = source.metadata?.url;
+    if (own && /^https?:\/\//.test(own)) return own;
     const rule = this.rules.find((entry) => source.sourcePath.startsWith(entry.prefix));
     if (!rule) return undefined;
     const rest = source.sourcePath.slice(rule.prefix.length);

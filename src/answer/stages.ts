@@ -155,12 +155,7 @@ export interface Suggestion {
 /** A FAQ chunk's stored question, if any. */
 export function faqQuestion(candidate: Pick<Candidate, 'kind' | 'metadata'>): string | undefined {
   if (candidate.kind !== 'faq') return undefined;
-  try {
-    const question = (JSON.parse(candidate.metadata) as { question?: string }).question?.trim();
-    return question || undefined;
-  } catch {
-    return undefined;
-  }
+  return candidate.metadata.question?.trim() || undefined;
 }
 
 const oneLine = (text: string) => text.replace(/[\s\u0085]+/g, ' ').trim();
@@ -231,14 +226,7 @@ export function selectSources(ranked: Candidate[], perDocument: number, limit: n
  */
 function extractiveSources(selected: Candidate[], scoringColumn?: string): ExtractiveSource[] {
   return selected.map((candidate, index) => {
-    let faq: { question?: string; answer?: string } = {};
-    if (candidate.kind === 'faq') {
-      try {
-        faq = JSON.parse(candidate.metadata) as { question?: string; answer?: string };
-      } catch {
-        faq = {};
-      }
-    }
+    const faq = candidate.kind === 'faq' ? candidate.metadata : {};
     const similarity = scoringColumn ? candidate.scores[`dense:${scoringColumn}`] : undefined;
     return { n: index + 1, kind: candidate.kind, lang: candidate.lang, title: candidate.title, text: candidate.text, faqQuestion: faq.question, faqAnswer: faq.answer, similarity };
   });

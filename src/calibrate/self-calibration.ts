@@ -197,14 +197,7 @@ async function calibrateOtherLanguages(chunks: Pick<StoredChunk, 'id' | 'kind' |
  * of its most informative sentence (English: 60 % of its content words; Chinese: its longest clause).
  */
 export function probeQuestion(chunk: Pick<StoredChunk, 'id' | 'kind' | 'lang' | 'headingPath' | 'text' | 'metadata'>): string | undefined {
-  if (chunk.kind === 'faq') {
-    try {
-      const question = (JSON.parse(chunk.metadata) as { question?: string }).question;
-      if (question) return question;
-    } catch {
-      // fall through to the text
-    }
-  }
+  if (chunk.kind === 'faq' && chunk.metadata.question) return chunk.metadata.question;
   const heading = chunk.headingPath.split(' > ').at(-1)?.trim() ?? '';
   if (/[?？]$|^(how|what|why|when|where|which|can|do|does|is|are)\b|怎么|如何|为什么|什么|吗/i.test(heading)) return heading;
   const sentences = splitSentences(chunk.text).filter((sentence) => sentence.length >= 12 && sentence.length <= 400);

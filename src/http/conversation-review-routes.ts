@@ -2,10 +2,10 @@ import { type Request, type RequestHandler, type Response, Router } from 'expres
 import { z } from 'zod';
 import type { CuratedAnswers } from '../answer/curated.js';
 import { correctionEntry, conversationSummaries, transcript } from '../insights/conversation-review.js';
+import type { KnowledgeService } from '../ingest/knowledge-service.js';
 import type { InsightLogs } from '../insights/insight-logs.js';
 import { OUTCOMES } from '../insights/interactions.js';
 import type { SharedState } from '../state/shared-state.js';
-import type { KnowledgeStore } from '../store/knowledge-store.js';
 import { dayRange, rangeQuery } from './analytics-routes.js';
 import { AppError } from './http-error.js';
 
@@ -14,7 +14,7 @@ export interface ConversationReviewOptions {
   guard: RequestHandler[];
   logs: InsightLogs;
   /** The serving knowledge version: a correction must name a document that exists. */
-  store: Pick<KnowledgeStore, 'documentHashes'>;
+  knowledge: Pick<KnowledgeService, 'documents' | 'hasDocument'>;
   curated: Pick<CuratedAnswers, 'get'>;
   /** The audit trail. */
   state: SharedState;
@@ -70,7 +70,7 @@ export function conversationReviewRoutes(options: ConversationReviewOptions): Ro
     const { turns } = await options.logs.turns();
     const turn = turns.find((candidate) => candidate.sessionId === id && candidate.turn === number);
     if (!turn) throw new AppError(404, 'turn_not_found', `Conversation "${id}" has no recorded turn ${number}`);
-    if (body.docId && !(await options.store.documentHashes()).has(body.docId)) throw new AppError(404, 'document_not_found', `No document "${body.docId}" in the current knowledge version`);
+    if (body.docId && !(await options.knowledge.hasDocument(body.docId))) throw new AppError(404, 'document_not_found', `No document "${body.docId}" in the current knowledge version`);
     if (body.curatedId) options.curated.get(body.curatedId);
     const by = request.apiKey?.id ?? 'unknown';
     const correction = correctionEntry(turn, { by, expected: body.docId ? { docId: body.docId } : { curatedId: body.curatedId }, note: body.note });
@@ -82,8 +82,7 @@ export function conversationReviewRoutes(options: ConversationReviewOptions): Ro
   });
   // The document picker of "mark wrong": every document of the serving version.
   router.get('/v1/admin/documents', ...options.guard, async (_request: Request, response: Response) => {
-    const documents = [...(await options.store.documentHashes()).entries()].map(([docId, document]) => ({ docId, path: document.sourcePath })).sort((a, b) => a.docId.localeCompare(b.docId));
-    response.json({ documents });
+    response.json({ documents: await options.knowledge.documents() });
   });
   return router;
 }

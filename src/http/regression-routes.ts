@@ -1,18 +1,15 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
-import { CONTRADICTIONS_NOTE, type Contradiction } from '../ingest/contradictions.js';
-import { approveHeld, discardHeld } from '../ingest/held-versions.js';
-import type { IngestJobs } from '../ingest/jobs.js';
+import type { KnowledgeService } from '../ingest/knowledge-service.js';
 import { type RegressionCases, regressionCaseSpec } from '../regression/regression-cases.js';
 import type { SharedState } from '../state/shared-state.js';
-import type { KnowledgeStore } from '../store/knowledge-store.js';
 import { auditTrail } from './audit-trail.js';
 
 export interface RegressionRouteOptions {
   /** Rate limit, admin key, then the JSON body parser. */
   guard: RequestHandler[];
-  store: KnowledgeStore;
-  jobs: Pick<IngestJobs, 'decide'>;
+  /** Held versions (approve, discard) and the contradictions of a version. */
+  knowledge: Pick<KnowledgeService, 'decideHeld' | 'contradictions'>;
   cases: RegressionCases;
   state: SharedState;
   /** After an approval or a discard: serve the version now (and update the knowledge-version gauge). */
@@ -48,9 +45,7 @@ export function regressionRoutes(options: RegressionRouteOptions): Router {
 
   const decide = (action: 'approved' | 'discarded') => async (request: Request, response: Response) => {
     const id = z.string().uuid().parse(request.params.id);
-    const job = await options.jobs.decide(id, action, request.apiKey?.id ?? 'unknown', (record) =>
-      action === 'approved' ? approveHeld(options.store, record.summary?.version) : discardHeld(options.store),
-    );
+    const job = await options.knowledge.decideHeld(id, action, request.apiKey?.id ?? 'unknown');
     await audit(request, action === 'approved' ? 'job.approve' : 'job.discard', { job: id, version: job.decision?.version, heldVersion: job.summary?.version });
     await options.onPublished?.();
     response.json(job);
@@ -64,9 +59,7 @@ export function regressionRoutes(options: RegressionRouteOptions): Router {
       .object({ version: z.coerce.number().int().min(0).optional(), productLine: z.string().max(100).optional() })
       .strict()
       .parse(request.query);
-    const version = query.version ?? (await options.store.servingVersion());
-    const all = (await options.store.versionNotes<Contradiction[]>(CONTRADICTIONS_NOTE))[String(version)] ?? [];
-    response.json({ version, contradictions: all.filter((entry) => !query.productLine || entry.productLine === query.productLine) });
+    response.json(await options.knowledge.contradictions(query));
   });
   return router;
 }

@@ -1,11 +1,7 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
-import { notFound } from '../errors.js';
-import type { DocumentFiles } from '../ingest/document-files.js';
-import type { IngestJobs } from '../ingest/jobs.js';
-import { LockHeldError } from '../ingest/lock.js';
+import type { KnowledgeService } from '../ingest/knowledge-service.js';
 import type { SharedState } from '../state/shared-state.js';
-import type { KnowledgeStore } from '../store/knowledge-store.js';
 import { actor, auditTrail } from './audit-trail.js';
 
 /**
@@ -23,37 +19,21 @@ export const UPLOAD_ROLLBACK_NOTE =
  */
 export function uploadRoutes(options: {
   guard: RequestHandler[];
-  documents: DocumentFiles;
-  store: Pick<KnowledgeStore, 'documentHashes'>;
-  jobs: Pick<IngestJobs, 'start'>;
+  /** The uploads folder and the served documents; a delete is a job under the table's lock (a lock conflict counted there). */
+  knowledge: Pick<KnowledgeService, 'uploads' | 'deleteUpload'>;
   state: SharedState;
-  onConflict?: () => void;
 }): Router {
   const router = Router();
   const audit = auditTrail(options.state);
   router.get('/v1/admin/uploads', ...options.guard, async (_request: Request, response: Response) => {
-    const [files, documents] = await Promise.all([options.documents.uploads(), options.store.documentHashes()]);
-    const docIds = new Map<string, string[]>();
-    // Appended in place: a FAQ sheet is a document per row, and copying the list per row was quadratic in them.
-    for (const [docId, document] of documents) {
-      const ids = docIds.get(document.sourcePath);
-      if (ids) ids.push(docId);
-      else docIds.set(document.sourcePath, [docId]);
-    }
     response.json({
-      uploads: files.map((file) => ({ ...file, docIds: docIds.get(file.path) ?? [], served: docIds.has(file.path) })),
+      uploads: await options.knowledge.uploads(),
       rollback: UPLOAD_ROLLBACK_NOTE,
     });
   });
   router.delete('/v1/admin/uploads/:name', ...options.guard, async (request: Request, response: Response) => {
     const name = z.string().min(1).max(255).parse(request.params.name);
-    const file = (await options.documents.uploads()).find((upload) => upload.name === name);
-    if (!file) throw notFound('upload_not_found', `No upload "${name}" in the uploads folder`);
-    // The file goes under the job's lock, as an upload arrives: a running ingestion never sees it half-way.
-    const job = await options.jobs.start('delete', { reason: `delete upload ${name}`, startedBy: actor(request), prepare: () => options.documents.remove(file.path) }).catch((error) => {
-      if (error instanceof LockHeldError) options.onConflict?.();
-      throw error;
-    });
+    const { upload: file, job } = await options.knowledge.deleteUpload(name, actor(request));
     await audit(request, 'upload.delete', { upload: file.path, job: job.id });
     response.status(202).location(`/v1/admin/jobs/${job.id}`).json({ upload: file, job });
   });

@@ -2,7 +2,9 @@ import { rm } from 'node:fs/promises';
 import { conflict, notFound } from '../errors.js';
 import { audienceList, normalizeAudiences } from '../store/audiences.js';
 import type { Calibration, KnowledgeStore, KnowledgeVersion } from '../store/knowledge-store.js';
-import type { DocumentFiles } from './document-files.js';
+import { CONTRADICTIONS_NOTE, type Contradiction } from './contradictions.js';
+import type { DocumentFiles, UploadedFile } from './document-files.js';
+import { approveHeld, discardHeld } from './held-versions.js';
 import type { IngestJobRecord, IngestJobs, JobKind } from './jobs.js';
 import { acquireIngestLock, LockHeldError, type LockOptions } from './lock.js';
 
@@ -11,7 +13,7 @@ export const STALE_UPLOAD_MS = 10 * 60_000;
 
 export interface KnowledgeServiceOptions {
   store: KnowledgeStore;
-  jobs: Pick<IngestJobs, 'start' | 'get' | 'list'>;
+  jobs: Pick<IngestJobs, 'start' | 'get' | 'list' | 'decide'>;
   documents: DocumentFiles;
   /** The table's lock, for rollbacks (jobs take it themselves). */
   lock: Omit<LockOptions, 'purpose' | 'jobId'>;
@@ -28,6 +30,12 @@ export interface VersionList {
   versions: (KnowledgeVersion & { regression?: Record<string, unknown> })[];
 }
 
+/** An uploaded file with the documents the serving version holds from it (none: rolled back, or not ingested yet). */
+export interface UploadListing extends UploadedFile {
+  docIds: string[];
+  served: boolean;
+}
+
 export interface Rollback {
   from: number;
   current: number;
@@ -37,8 +45,9 @@ export interface Rollback {
 }
 
 /**
- * The knowledge base's lifecycle, as the admin routes ask for it: ingestion jobs, document upload and delete,
- * versions, the calibration in force, rollback. It owns the store, the documents folder and the table's lock, so the
+ * The knowledge base's lifecycle, as the admin routes ask for it: ingestion jobs, document upload and delete, the
+ * uploads folder, versions, held versions (approve, discard) and their contradictions, the calibration in force,
+ * rollback. It owns the store, the documents folder and the table's lock, so the
  * HTTP layer never reaches them: every change is a job (or a rollback) that takes the lock, so none interleave.
  */
 export class KnowledgeService {
@@ -142,6 +151,49 @@ export class KnowledgeService {
     } finally {
       await lock.release();
     }
+  }
+
+  /** The uploads folder's files, each with the documents the serving version holds from it. */
+  async uploads(): Promise<UploadListing[]> {
+    const [files, documents] = await Promise.all([this.options.documents.uploads(), this.options.store.documentHashes()]);
+    const docIds = new Map<string, string[]>();
+    // Appended in place: a FAQ sheet is a document per row, and copying the list per row was quadratic in them.
+    for (const [docId, document] of documents) {
+      const ids = docIds.get(document.sourcePath);
+      if (ids) ids.push(docId);
+      else docIds.set(document.sourcePath, [docId]);
+    }
+    return files.map((file) => ({ ...file, docIds: docIds.get(file.path) ?? [], served: docIds.has(file.path) }));
+  }
+
+  /** Deletes an uploaded file in a delete job (the file goes under the job's lock, as an upload arrives), which removes its documents. */
+  async deleteUpload(name: string, startedBy?: string): Promise<{ upload: UploadedFile; job: IngestJobRecord }> {
+    const upload = (await this.options.documents.uploads()).find((file) => file.name === name);
+    if (!upload) throw notFound('upload_not_found', `No upload "${name}" in the uploads folder`);
+    const job = await this.startJob('delete', { reason: `delete upload ${name}`, startedBy, prepare: () => this.options.documents.remove(upload.path) });
+    return { upload, job };
+  }
+
+  /** Every document of the serving version, by id (what a correction may name). */
+  async documents(): Promise<{ docId: string; path: string }[]> {
+    return [...(await this.options.store.documentHashes()).entries()].map(([docId, document]) => ({ docId, path: document.sourcePath })).sort((a, b) => a.docId.localeCompare(b.docId));
+  }
+
+  async hasDocument(docId: string): Promise<boolean> {
+    return (await this.options.store.documentHashes()).has(docId);
+  }
+
+  /** Approves (publishes) or discards a job's held version, under the table's lock; the job record says what was decided. */
+  decideHeld(jobId: string, action: 'approved' | 'discarded', by: string): Promise<IngestJobRecord> {
+    const { store } = this.options;
+    return this.options.jobs.decide(jobId, action, by, (record) => (action === 'approved' ? approveHeld(store, record.summary?.version) : discardHeld(store)));
+  }
+
+  /** The contradictions ingestion found in a version (default: the serving one), of one product line if given. */
+  async contradictions(query: { version?: number; productLine?: string }): Promise<{ version: number; contradictions: Contradiction[] }> {
+    const version = query.version ?? (await this.options.store.servingVersion());
+    const all = (await this.options.store.versionNotes<Contradiction[]>(CONTRADICTIONS_NOTE))[String(version)] ?? [];
+    return { version, contradictions: all.filter((entry) => !query.productLine || entry.productLine === query.productLine) };
   }
 
   /** Counts "another run holds the lock" (a LockHeldError, answered as a conflict that names the running job). */

@@ -400,7 +400,8 @@ function toRows(document: SourceDocument, docHash: string, options: IngestOption
       contentHash: sha256(chunk.text),
       docHash,
       chunkIndex: index,
-      metadata: JSON.stringify({ ...(document.metadata ?? {}), ...media }),
+      // The store writes it as JSON (chunk-columns.ts), as every release has: the document's fields, then the chunk's.
+      metadata: { ...(document.metadata ?? {}), ...media },
       audiences: normalizeAudiences(document.audiences),
       vector: new Float32Array(0),
     };

@@ -1,10 +1,12 @@
+import { formatChunkMetadata, parseChunkMetadata } from './chunk-media.js';
 import type { ChunkRow, HitChunk, StoredChunk } from './knowledge-store.js';
 
 /*
  * The one place where a chunk's fields meet the knowledge table's columns. The columns keep the snake_case names
  * every release has written (a table written before this mapping opens and answers as it is); everything outside
  * src/store/ reads and writes the camelCase record of knowledge-store.ts. Vector columns (`vector`,
- * `vector_<lang>`) and the audiences list are named alike on both sides.
+ * `vector_<lang>`) and the audiences list are named alike on both sides. The `metadata` column holds JSON text;
+ * the record holds it parsed (parsed here, once per row read, and nowhere else).
  */
 
 /** Field of the record → column of the table. */
@@ -38,7 +40,7 @@ export const columnsOf = (fields: readonly Field[]): string[] => fields.map((fie
 /** A record as the table's columns: known fields renamed, vector columns (and audiences) passed through. */
 export function toColumns(row: ChunkRow): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) out[key in COLUMN_OF ? COLUMN_OF[key as Field] : key] = value;
+  for (const [key, value] of Object.entries(row)) out[key in COLUMN_OF ? COLUMN_OF[key as Field] : key] = key === 'metadata' ? formatChunkMetadata(value as ChunkRow['metadata']) : value;
   return out;
 }
 
@@ -48,7 +50,7 @@ export function toColumns(row: ChunkRow): Record<string, unknown> {
  */
 export function fromColumns(row: Record<string, unknown>, fields: readonly Field[] = STORED_FIELDS): ChunkRow {
   const out: Record<string, unknown> = {};
-  for (const field of fields) out[field] = row[COLUMN_OF[field]];
+  for (const field of fields) out[field] = field === 'metadata' ? parseChunkMetadata(row[COLUMN_OF.metadata] as string | undefined) : row[COLUMN_OF[field]];
   for (const [column, value] of Object.entries(row)) if (column === 'vector' || column.startsWith('vector_')) out[column] = value;
   return out as unknown as ChunkRow;
 }

@@ -1,4 +1,5 @@
 import { DomainError } from '../errors.js';
+import type { ChunkMetadata } from './chunk-media.js';
 
 /*
  * The knowledge store's port: what ingestion, retrieval, calibration and the admin routes need of the knowledge
@@ -30,8 +31,11 @@ export interface ChunkRow {
   /** Hash of the whole document plus chunking and model settings: unchanged means nothing to re-embed. */
   docHash: string;
   chunkIndex: number;
-  /** JSON of extra fields (FAQ question/answer, corpus metadata); never embedded or indexed. */
-  metadata: string;
+  /**
+   * Extra fields (FAQ question/answer, the page's address, images, corpus fields); never embedded or indexed. Kept
+   * as JSON in the table and parsed once, by the store, as it reads a row (chunk-media.ts).
+   */
+  metadata: ChunkMetadata;
   /**
    * Who may see the chunk (audiences.ts): `['public']` for everyone, or the audiences it is limited to
    * (`['agents']`). Absent is public, as is every row of a table written before audiences existed (no such column).

@@ -18,6 +18,7 @@ import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, List, Schema, type Table as ArrowTable, Utf8 } from 'apache-arrow';
 import { normalizeAudiences, PUBLIC_AUDIENCE, PUBLIC_ONLY } from './audiences.js';
 import { COLUMN_OF, columnsOf, fromColumns, HIT_FIELDS, STORED_FIELDS, toColumns } from './chunk-columns.js';
+import { parseChunkMetadata } from './chunk-media.js';
 
 const HIT_COLUMNS = columnsOf(HIT_FIELDS);
 const COLUMNS = columnsOf(STORED_FIELDS);
@@ -660,6 +661,7 @@ function hitsOf(result: ArrowTable, selected: string[], scoreColumn: string, toS
   for (let row = 0; row < result.numRows; row++) {
     const hit: Record<string, unknown> = {};
     for (const [name, values] of columns) hit[name] = values[row];
+    hit.metadata = parseChunkMetadata(hit.metadata as string | undefined);
     hit.audiences = audienceValues(audiences?.get(row));
     hit.score = toScore(Number(scores[row]));
     hits[row] = hit as unknown as ScoredChunk;

@@ -62,6 +62,6 @@ describe('public pages of cited sources', () => {
     expect(() => loadConfig({ CITATION_URLS: '["x"]' })).toThrow(/CITATION_URLS/);
     expect(() => loadConfig({ CITATION_URLS: '{"faq/": "javascript:alert(1)"}' })).toThrow(/CITATION_URLS/);
     expect(new SourceUrls({ '': 'https://h.example/{path}' }).url({ sourcePath: 'a b.md', docId: 'x' })).toBe('https://h.example/a%20b.md');
-    expect(new SourceUrls().url({ sourcePath: 'x.md', docId: 'x', metadata: '{"url":"javascript:alert(1)"}' })).toBeUndefined();
+    expect(new SourceUrls().url({ sourcePath: 'x.md', docId: 'x', metadata: { url: 'javascript:alert(1)' } })).toBeUndefined();
   });
 });

@@ -15,7 +15,7 @@ function rows(texts: string[], count: number, from = 0): ChunkRow[] {
     const text = `${texts[index % texts.length]} (${index})`;
     return {
       id: `doc-${index}`, docId: `doc-${index}`, sourcePath: 'corpus.jsonl', title: `Doc ${index}`, headingPath: '', productLine: 'general', lang: 'en',
-      kind: 'passage', text, searchText: text, contentHash: String(index), docHash: String(index), chunkIndex: 0, metadata: '{}',
+      kind: 'passage', text, searchText: text, contentHash: String(index), docHash: String(index), chunkIndex: 0, metadata: {},
       vector: Float32Array.of(1, index % 7, index % 11, 1),
     };
   });

@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import request from 'supertest';
 import { parseSse } from '../support/sse.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +13,9 @@ import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { Moderation } from '../../src/moderation/lexicon.js';
 import { buildService, type Service } from '../../src/service.js';
-import { FakeVllmServer } from '../support/fake-vllm-server.js';
+import { type ChannelGround, channelGround } from '../support/channel-ground.js';
 import { listenLocal } from '../support/listen.js';
-import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { configToEnv, realEmbedders } from '../support/real-stack.js';
 import { until } from '../support/until.js';
 import { metricTotal } from '../support/metric-value.js';
 import { WechatPlatformDouble } from '../support/wechat-platform-double.js';
@@ -56,26 +54,21 @@ const accounts = { appId: APP_ID, appSecret: 'mp-secret-0123456789', corpId: APP
 const OPEN_KFID = 'wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q';
 const QUESTION = '手环可以戴着游泳吗？';
 
-const prefix = `kefu-test-channels-${randomBytes(4).toString('hex')}:`;
 const crypto = new WechatMessageCrypto(TOKEN, AES_KEY, APP_ID);
 let replicas: { service: Service; base: string; close: () => void }[] = [];
 let platform: WechatPlatformDouble;
 let feishu: FeishuPlatformDouble;
 const FEISHU = { appId: 'cli_a1b2c3d4e5f6', appSecret: 'feishu-secret-0123', token: 'feishu-verification-token', encryptKey: 'feishu-encrypt-key-test', botOpenId: 'ou_bot_000000000000000000000001' };
-let vllm: FakeVllmServer;
+let ground: ChannelGround;
 let model: SlowableChatModel;
 let moderation: Moderation;
 let lexiconFile: string;
-let redis: Redis;
-let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
-  const temp = await tempDir('channels');
-  cleanup = temp.remove;
   platform = await new WechatPlatformDouble(accounts).start();
   feishu = await new FeishuPlatformDouble({ appId: FEISHU.appId, appSecret: FEISHU.appSecret }).start();
-  vllm = await new FakeVllmServer().start();
-  model = new SlowableChatModel(new OpenAiChatModel({ baseURL: vllm.baseURL, apiKey: 'x', model: 'Qwen/Qwen3-4B-Instruct-2507', timeoutMs: 30_000, firstTokenTimeoutMs: 15_000 }));
+  ground = await channelGround('channels');
+  model = new SlowableChatModel(new OpenAiChatModel({ baseURL: ground.vllm.baseURL, apiKey: 'x', model: 'Qwen/Qwen3-4B-Instruct-2507', timeoutMs: 30_000, firstTokenTimeoutMs: 15_000 }));
   const secrets = await mkdtemp(path.join(os.tmpdir(), 'kefu-channel-secrets-'));
   // Secrets from files, as a Docker or Kubernetes secret would mount them.
   await writeFile(path.join(secrets, 'mp-secret'), `${accounts.appSecret}\n`);
@@ -83,12 +76,8 @@ beforeAll(async () => {
   lexiconFile = path.join(secrets, 'lexicon.txt');
   await writeFile(lexiconFile, '[test-banned]\n违禁测试词\n');
   moderation = await Moderation.load(lexiconFile, { reloadSeconds: 0 });
-  const base = await ingestSampleKnowledge(temp.dir, { CALIBRATION_ENABLED: 'false', STATE_LOG_DIR: `${temp.dir}/state` });
   const config = loadConfig({
-    ...configToEnv(base),
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    REDIS_KEY_PREFIX: prefix,
-    ANSWER_CACHE: 'false',
+    ...ground.env,
     WECHAT_APP_ID: APP_ID,
     WECHAT_APP_SECRET_FILE: path.join(secrets, 'mp-secret'),
     WECHAT_TOKEN: TOKEN,
@@ -116,7 +105,6 @@ beforeAll(async () => {
     const { server, base: url } = await listenLocal(service.app);
     replicas.push({ service, base: url, close: () => server.close() });
   }
-  redis = new Redis('redis://127.0.0.1:6379');
 }, 240_000);
 
 let sharedConfig: ReturnType<typeof loadConfig>;
@@ -127,14 +115,10 @@ afterAll(async () => {
     await replica.service.close();
   }
   replicas = [];
-  const keys = await redis?.keys(`${prefix}*`);
-  if (keys?.length) await redis.del(...keys);
-  redis?.disconnect();
   await platform?.stop();
   await feishu?.stop();
-  await vllm?.stop();
   moderation?.stop();
-  await cleanup?.();
+  await ground?.close();
 });
 
 const metric = (replica: number, line: RegExp) => metricTotal([replicas[replica]!.service], line);
@@ -272,7 +256,7 @@ describe('WeChat Official Account', () => {
 
 describe('shared access token', () => {
   it('an expired token is refreshed once under concurrent sends from two replicas', async () => {
-    const keyPrefix = `${prefix}token-test:`;
+    const keyPrefix = `${ground.prefix}token-test:`;
     const apis = [0, 1].map(() => {
       const state = new RedisChannelState('redis://127.0.0.1:6379', keyPrefix);
       return {
@@ -303,7 +287,7 @@ describe('shared access token', () => {
   });
 
   it('a wrong secret surfaces the platform error', async () => {
-    const state = new RedisChannelState('redis://127.0.0.1:6379', `${prefix}token-wrong:`);
+    const state = new RedisChannelState('redis://127.0.0.1:6379', `${ground.prefix}token-wrong:`);
     const api = new WechatApi({ baseUrl: platform.base, tokenPath: `/cgi-bin/token?grant_type=client_credential&appid=${APP_ID}&secret=wrong`, state, tokenKey: 'wechat:wrong', timeoutMs: 5000 });
     await expect(api.post('/cgi-bin/message/custom/send', {})).rejects.toMatchObject({ errcode: 40125 });
     await state.close();
@@ -333,7 +317,7 @@ describe('WeCom customer service', () => {
     expect(sent).toMatchObject({ open_kfid: OPEN_KFID });
     expect(sent.content).toMatch(/本回答由 AI 生成/);
     expect(sent.msgid).toMatch(/^[0-9a-f]{32}$/);
-    expect(await redis.get(`${prefix}channel:wecom:${OPEN_KFID}:cursor`)).toBeTruthy();
+    expect(await ground.redis.get(`${ground.prefix}channel:wecom:${OPEN_KFID}:cursor`)).toBeTruthy();
     // Another callback later: the cursor is past the message, it is not answered again.
     const again = platform.wecomCallback('', { token: TOKEN, crypto, corpId: APP_ID, openKfId: OPEN_KFID });
     await fetch(replicas[0]!.base + again.url, { method: 'POST', body: again.body });
@@ -345,7 +329,7 @@ describe('WeCom customer service', () => {
     const callsBefore = model.calls;
     const duplicates = async () => (await metric(0, /^kefu_channel_duplicates_total\{channel="wecom"\}/)) + (await metric(1, /^kefu_channel_duplicates_total\{channel="wecom"\}/));
     const duplicatesBefore = await duplicates();
-    await redis.del(`${prefix}channel:wecom:${OPEN_KFID}:cursor`);
+    await ground.redis.del(`${ground.prefix}channel:wecom:${OPEN_KFID}:cursor`);
     const replay = platform.wecomCallback('', { token: TOKEN, crypto, corpId: APP_ID, openKfId: OPEN_KFID });
     await fetch(replicas[1]!.base + replay.url, { method: 'POST', body: replay.body });
     await until('the re-read message seen as a duplicate', async () => ((await duplicates()) > duplicatesBefore ? true : undefined));
@@ -367,7 +351,7 @@ describe('WeCom customer service', () => {
     const later = platform.customerWrites(OPEN_KFID, user, QUESTION);
     const next = platform.wecomCallback('', { token: TOKEN, crypto, corpId: APP_ID, openKfId: OPEN_KFID });
     await fetch(replicas[0]!.base + next.url, { method: 'POST', body: next.body });
-    await until('the message taken', async () => (await redis.get(`${prefix}channel:msg:wecom:${later.msgid}:result`)) ?? undefined);
+    await until('the message taken', async () => (await ground.redis.get(`${ground.prefix}channel:msg:wecom:${later.msgid}:result`)) ?? undefined);
     expect(platform.kfSent.filter((item) => item.touser === user)).toHaveLength(1);
     expect((await metric(0, /^kefu_channel_handoffs_total\{channel="wecom",reason="requested"\}/)) + (await metric(1, /^kefu_channel_handoffs_total\{channel="wecom",reason="requested"\}/))).toBe(1);
   });

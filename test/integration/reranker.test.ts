@@ -22,7 +22,7 @@ beforeEach(() => {
 
 const reranker = (timeoutMs = 1000) => new HttpReranker({ url: server.url, model: 'Qwen/Qwen3-Reranker-0.6B', timeoutMs });
 const candidate = (id: string, text: string, fusedScore: number): Candidate =>
-  ({ id, docId: id, text, title: '', headingPath: '', sourcePath: `${id}.md`, productLine: 'general', lang: 'en', kind: 'passage', searchText: text, contentHash: '', docHash: '', chunkIndex: 0, metadata: '{}', scores: {}, ranks: {}, fusedScore }) as Candidate;
+  ({ id, docId: id, text, title: '', headingPath: '', sourcePath: `${id}.md`, productLine: 'general', lang: 'en', kind: 'passage', searchText: text, contentHash: '', docHash: '', chunkIndex: 0, metadata: {}, scores: {}, ranks: {}, fusedScore }) as Candidate;
 const retrieved = (): Retrieved => ({
   question: 'how long does the battery last',
   lists: [],

@@ -1,17 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import axios from 'axios';
 import { DWClient, TOPIC_ROBOT } from 'dingtalk-stream';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAiChatModel } from '../../src/answer/chat-model.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { DingtalkStreamDouble } from '../support/dingtalk-stream-double.js';
-import { FakeVllmServer } from '../support/fake-vllm-server.js';
+import { type ChannelGround, channelGround } from '../support/channel-ground.js';
 import { FeishuPlatformDouble } from '../support/feishu-platform-double.js';
 import { metricTotal } from '../support/metric-value.js';
-import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
+import { realEmbedders } from '../support/real-stack.js';
 import { until } from '../support/until.js';
 
 /**
@@ -25,26 +23,17 @@ const DINGTALK = { clientId: 'dingtestclient0000001', clientSecret: 'dingtalk-se
 const FEISHU = { appId: 'cli_a1b2c3d4e5f60718', appSecret: 'feishu-secret-0123', botOpenId: 'ou_bot_000000000000000000000001' };
 const QUESTION = '手环可以戴着游泳吗？';
 
-const prefix = `kefu-test-stream-channels-${randomBytes(4).toString('hex')}:`;
 let replicas: Service[] = [];
 let dingtalk: DingtalkStreamDouble;
 let feishu: FeishuPlatformDouble;
-let vllm: FakeVllmServer;
-let redis: Redis;
-let cleanup: () => Promise<void>;
+let ground: ChannelGround;
 
 beforeAll(async () => {
-  const temp = await tempDir('stream-channels');
-  cleanup = temp.remove;
   dingtalk = await new DingtalkStreamDouble(DINGTALK).start();
   feishu = await new FeishuPlatformDouble({ appId: FEISHU.appId, appSecret: FEISHU.appSecret }).start();
-  vllm = await new FakeVllmServer().start();
-  const base = await ingestSampleKnowledge(temp.dir, { CALIBRATION_ENABLED: 'false', STATE_LOG_DIR: `${temp.dir}/state` });
+  ground = await channelGround('stream-channels');
   const config = loadConfig({
-    ...configToEnv(base),
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    REDIS_KEY_PREFIX: prefix,
-    ANSWER_CACHE: 'false',
+    ...ground.env,
     DINGTALK_CLIENT_ID: DINGTALK.clientId,
     DINGTALK_CLIENT_SECRET: DINGTALK.clientSecret,
     DINGTALK_GATEWAY_BASE: dingtalk.base,
@@ -55,7 +44,7 @@ beforeAll(async () => {
     FEISHU_API_BASE: feishu.base,
   });
   const embedders = await realEmbedders();
-  const chatModel = new OpenAiChatModel({ baseURL: vllm.baseURL, apiKey: 'x', model: 'Qwen/Qwen3-4B-Instruct-2507', timeoutMs: 30_000, firstTokenTimeoutMs: 15_000 });
+  const chatModel = new OpenAiChatModel({ baseURL: ground.vllm.baseURL, apiKey: 'x', model: 'Qwen/Qwen3-4B-Instruct-2507', timeoutMs: 30_000, firstTokenTimeoutMs: 15_000 });
   for (let index = 0; index < 2; index++) replicas.push(await buildService(config, createLogger(process.env.CHANNEL_TEST_LOG ?? 'silent'), { embedders, chatModel }));
   await until('both replicas connected to DingTalk', async () => (dingtalk.subscribers(TOPIC_ROBOT).length === 2 ? true : undefined), 20_000);
   await until('both replicas connected to Feishu', async () => (feishu.longConnections === 2 ? true : undefined), 20_000);
@@ -65,19 +54,14 @@ beforeAll(async () => {
     async () => ((await metric(/^kefu_channel_connections\{channel="dingtalk"\}/)) === 2 && (await metric(/^kefu_channel_connections\{channel="feishu"\}/)) === 2 ? true : undefined),
     10_000,
   );
-  redis = new Redis('redis://127.0.0.1:6379');
 }, 240_000);
 
 afterAll(async () => {
   for (const replica of replicas) await replica.close();
   replicas = [];
-  const keys = await redis?.keys(`${prefix}*`);
-  if (keys?.length) await redis.del(...keys);
-  redis?.disconnect();
   await dingtalk?.stop();
   await feishu?.stop();
-  await vllm?.stop();
-  await cleanup?.();
+  await ground?.close();
 });
 
 const metric = (line: RegExp) => metricTotal(replicas, line);

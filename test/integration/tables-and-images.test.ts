@@ -131,7 +131,7 @@ describe('a table written before images and anchors', () => {
             contentHash: 'x',
             docHash: 'old',
             chunkIndex: 0,
-            metadata: JSON.stringify({ url: 'https://help.lumora.example/glow' }),
+            metadata: { url: 'https://help.lumora.example/glow' },
             audiences: ['public'],
             vector: vectors.vector!,
             ...vectors,

@@ -14,7 +14,7 @@ import { gatherEvidence } from '../../src/retrieve/evidence.js';
 import type { ScoredChunk } from '../../src/store/knowledge-store.js';
 
 const hit = (id: string, score: number, text = id): ScoredChunk =>
-  ({ id, docId: id, score, text, title: '', headingPath: '', sourcePath: '', productLine: 'general', lang: 'en', kind: 'passage', searchText: text, contentHash: '', docHash: '', chunkIndex: 0, metadata: '{}' }) as ScoredChunk;
+  ({ id, docId: id, score, text, title: '', headingPath: '', sourcePath: '', productLine: 'general', lang: 'en', kind: 'passage', searchText: text, contentHash: '', docHash: '', chunkIndex: 0, metadata: {} }) as ScoredChunk;
 
 /** A fake model over two features, easy to reason about: p = sigmoid(4·(dense − 0.5) + 2·(coverage − 0.5)). */
 const model: AnswerabilityModel = {
@@ -74,7 +74,7 @@ describe('three outcomes: answer, the middle band, refuse', () => {
     expect(decide({ refuse: p + 0.1, answer: 0 }).band).toEqual({ refuse: p + 0.1, answer: p + 0.1 });
   });
   it('suggests FAQ questions and distinct section titles, one per document, own language first', () => {
-    const faq = (id: string, question: string, lang = 'en') => ({ ...hit(id, 1), docId: id, kind: 'faq' as const, lang, metadata: JSON.stringify({ question, answer: 'x' }) });
+    const faq = (id: string, question: string, lang = 'en') => ({ ...hit(id, 1), docId: id, kind: 'faq' as const, lang, metadata: { question, answer: 'x' } });
     const ranked = fuseLists(
       [
         {
@@ -94,7 +94,7 @@ describe('three outcomes: answer, the middle band, refuse', () => {
     expect(suggestStage(ranked, 'zh')[0].text).toBe('手环可以游泳吗？');
   });
   it('keeps every suggestion on one line: a crawled FAQ question or heading with line breaks cannot push a markdown link into the widget\'s contact line', () => {
-    const faq = (id: string, question: string) => ({ ...hit(id, 1), docId: id, kind: 'faq' as const, metadata: JSON.stringify({ question, answer: 'x' }) });
+    const faq = (id: string, question: string) => ({ ...hit(id, 1), docId: id, kind: 'faq' as const, metadata: { question, answer: 'x' } });
     const ranked = fuseLists(
       [
         {
@@ -272,8 +272,8 @@ describe('thresholds in force', () => {
 
 describe('self-calibration helpers', () => {
   it('draws probe questions from FAQ entries, question headings and passage fragments', () => {
-    const base = { id: 'c1', lang: 'en', headingPath: '', metadata: '{}' };
-    expect(probeQuestion({ ...base, kind: 'faq', text: '', metadata: '{"question":"Can I swim with it?"}' })).toBe('Can I swim with it?');
+    const base = { id: 'c1', lang: 'en', headingPath: '', metadata: {} };
+    expect(probeQuestion({ ...base, kind: 'faq', text: '', metadata: { question: 'Can I swim with it?' } })).toBe('Can I swim with it?');
     expect(probeQuestion({ ...base, kind: 'passage', headingPath: 'Guide > How do I reset the hub?', text: 'Hold the button.' })).toBe('How do I reset the hub?');
     const fragment = probeQuestion({ ...base, kind: 'passage', text: 'The thermostat needs a common wire to power its display and the wireless radio in winter.' })!;
     expect(fragment.split(' ').length).toBeGreaterThanOrEqual(3);

@@ -137,6 +137,9 @@ describe('uploading a document for an audience', () => {
         },
         get: async () => undefined,
         list: async () => [],
+        decide: async () => {
+          throw new Error('no held job in this test');
+        },
       };
       const app = express();
       const pass: express.RequestHandler = (_request, _response, next) => next();

@@ -26,7 +26,7 @@ const hit = (id: string, score: number): ScoredChunk =>
     contentHash: '',
     docHash: '',
     chunkIndex: 0,
-    metadata: '{}',
+    metadata: {},
   }) as ScoredChunk;
 
 /** A multilingual list: the best hit at `top`, then 39 hits falling from `background + 0.01` to `background - 0.01`. */

@@ -22,7 +22,7 @@ const embedder: Embedder = {
 function slowIndex() {
   let finish!: () => void;
   const searched = new Promise<void>((resolve) => (finish = resolve));
-  const hit: ScoredChunk = { id: 'a', docId: 'a', sourcePath: 'a.md', title: 'A', headingPath: '', productLine: 'general', lang: 'en', kind: 'passage', text: 'Text.', chunkIndex: 0, metadata: '{}', score: 1 };
+  const hit: ScoredChunk = { id: 'a', docId: 'a', sourcePath: 'a.md', title: 'A', headingPath: '', productLine: 'general', lang: 'en', kind: 'passage', text: 'Text.', chunkIndex: 0, metadata: {}, score: 1 };
   const index: SearchIndex = {
     dimensions: { vector: 2 },
     vectorSearch: async () => [hit],

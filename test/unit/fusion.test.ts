@@ -4,7 +4,7 @@ import { DEFAULT_TUNING, weightsFor } from '../../src/retrieve/tuning.js';
 import type { ScoredChunk } from '../../src/store/knowledge-store.js';
 
 const hit = (id: string, score: number, doc = id, line = 'general'): ScoredChunk =>
-  ({ id, docId: doc, score, text: id, title: '', headingPath: '', sourcePath: '', productLine: line, lang: 'en', kind: 'passage', searchText: '', contentHash: '', docHash: '', chunkIndex: 0, metadata: '{}' }) as ScoredChunk;
+  ({ id, docId: doc, score, text: id, title: '', headingPath: '', sourcePath: '', productLine: line, lang: 'en', kind: 'passage', searchText: '', contentHash: '', docHash: '', chunkIndex: 0, metadata: {} }) as ScoredChunk;
 
 describe('score normalisation', () => {
   it('measures each hit in standard deviations above the list’s worst hit', () => {

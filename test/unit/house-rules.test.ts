@@ -26,7 +26,16 @@ describe('house rules: the import layering is written down and holds', () => {
     const { summary } = await cruise();
     const rules = summary.ruleSetUsed.forbidden.map((rule) => rule.name);
     expect(rules).toEqual(
-      expect.arrayContaining(['no-circular', 'http-is-the-top', 'ingest-below-answering', 'adapters-know-no-domain', 'lancedb-only-in-store', 'redis-only-in-state', 'src-stands-alone']),
+      expect.arrayContaining([
+        'no-circular',
+        'http-is-the-top',
+        'ingest-below-answering',
+        'adapters-know-no-domain',
+        'lancedb-only-in-store',
+        'redis-only-in-state',
+        'src-stands-alone',
+        'http-over-services',
+      ]),
     );
     expect(summary.violations.map((violation) => `${violation.rule.name}: ${violation.from} → ${violation.to}`)).toEqual([]);
   }, 120_000);
@@ -39,6 +48,13 @@ describe('house rules: the import layering is written down and holds', () => {
       .filter((file) => !file.startsWith('src/http/'));
     // Recorded in .dependency-cruiser.cjs (http-is-the-top): goes when the e-mail hardening (issue 26) has landed.
     expect(outside).toEqual(['src/email/email-channel.ts']);
+  });
+
+  it("parses a chunk's metadata JSON only in src/store (the record hands it out parsed; lint/chunk-metadata.grit fails a new parse)", async () => {
+    const biome = JSON.parse(await readFile(path.join(root, 'biome.json'), 'utf8'));
+    expect(biome.plugins.map((plugin: { path: string }) => plugin.path)).toContain('./lint/chunk-metadata.grit');
+    const { stdout } = await run('git', ['grep', '-l', '-E', 'JSON[.]parse[(][^)]*metadata', '--', 'src', 'ingest', 'eval', 'bench'], { cwd: root }).catch((error: { stdout: string }) => error);
+    expect(stdout.split('\n').filter((file) => file && !file.startsWith('src/store/'))).toEqual([]);
   });
 
   it('reads process.env only in the settings schema, or where the linter was told why', async () => {

@@ -25,7 +25,7 @@ const hit = (id: string, lang: string): ScoredChunk => ({
   kind: 'passage',
   text: id,
   chunkIndex: 0,
-  metadata: '{}',
+  metadata: {},
   score: 0.8,
 });
 

@@ -18,7 +18,7 @@ function recordingEmbedder(name: string, calls: string[]): Embedder {
   };
 }
 
-const hit = (id: string, lang: string, score: number): ScoredChunk => ({ id, docId: id, sourcePath: `${id}.md`, title: id, headingPath: '', productLine: 'general', lang, kind: 'passage', text: id, chunkIndex: 0, metadata: '{}', score });
+const hit = (id: string, lang: string, score: number): ScoredChunk => ({ id, docId: id, sourcePath: `${id}.md`, title: id, headingPath: '', productLine: 'general', lang, kind: 'passage', text: id, chunkIndex: 0, metadata: {}, score });
 
 /** `englishShare`: the share of the table's rows in English. */
 function recordingIndex(searched: string[], englishShare: number): SearchIndex {

@@ -31,7 +31,7 @@ const chunk = (id: string, text: string, score: number): ScoredChunk => ({
   kind: 'passage',
   text,
   chunkIndex: 0,
-  metadata: '{}',
+  metadata: {},
   score,
 });
 const candidate = (id: string, text: string, fusedScore: number): Candidate => {

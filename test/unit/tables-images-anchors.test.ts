@@ -131,7 +131,7 @@ describe('images', () => {
 
   it("answers carry only images from the cited page's origin or an allowed one", () => {
     const urls = new SourceUrls({}, 'https://cdn.example.com');
-    const metadata = JSON.stringify({
+    const metadata = {
       url: 'https://help.example.com/en/cam',
       images: [
         { url: 'https://help.example.com/a.png', alt: 'own' },
@@ -140,7 +140,7 @@ describe('images', () => {
         { url: 'javascript:alert(1)' },
         { url: 'data:image/png;base64,AAAA' },
       ],
-    });
+    };
     const url = urls.url({ sourcePath: 'cam.md', docId: 'cam.md', metadata });
     expect(urls.images({ metadata }, url).map((image) => image.url)).toEqual(['https://help.example.com/a.png', 'https://cdn.example.com/b.png']);
     // A source without a page of its own: only the allow-list.
@@ -159,9 +159,9 @@ describe('anchors', () => {
 
   it('a chunk under a heading with an anchor cites url#anchor; an address that has a fragment keeps it', () => {
     const urls = new SourceUrls({ 'faq/': 'https://help.example.com/faq#{doc_id}' });
-    expect(urls.url({ sourcePath: 'm.md', docId: 'm.md', metadata: JSON.stringify({ url: 'https://help.example.com/m', anchor: 'set-up' }) })).toBe('https://help.example.com/m#set-up');
-    expect(urls.url({ sourcePath: 'faq/x.csv', docId: 'q1', metadata: JSON.stringify({ anchor: 'x' }) })).toBe('https://help.example.com/faq#q1');
-    expect(urls.url({ sourcePath: 'm.md', docId: 'm.md', metadata: JSON.stringify({ url: 'https://help.example.com/m' }) })).toBe('https://help.example.com/m');
+    expect(urls.url({ sourcePath: 'm.md', docId: 'm.md', metadata: { url: 'https://help.example.com/m', anchor: 'set-up' } })).toBe('https://help.example.com/m#set-up');
+    expect(urls.url({ sourcePath: 'faq/x.csv', docId: 'q1', metadata: { anchor: 'x' } })).toBe('https://help.example.com/faq#q1');
+    expect(urls.url({ sourcePath: 'm.md', docId: 'm.md', metadata: { url: 'https://help.example.com/m' } })).toBe('https://help.example.com/m');
   });
 
   it('a crawled page keeps its heading ids, tables and screenshots through Readability', () => {

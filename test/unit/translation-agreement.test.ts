@@ -18,7 +18,7 @@ const hit = (id: string, lang: string, score: number, vector: number[]): VectorH
   kind: 'passage',
   text: id,
   chunkIndex: 0,
-  metadata: '{}',
+  metadata: {},
   score,
   vector,
 });

@@ -2,6 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { uploadRoutes } from '../../src/http/upload-routes.js';
+import { KnowledgeService } from '../../src/ingest/knowledge-service.js';
 import type { SharedState } from '../../src/state/shared-state.js';
 
 /**
@@ -17,9 +18,12 @@ describe('the uploads list of a sheet with many rows', () => {
     app.use(
       uploadRoutes({
         guard: [],
-        documents: { uploads: async () => [{ name: 'faq.csv', path: 'uploads/faq.csv', bytes: 1, modifiedAt: '2026-12-07T00:00:00.000Z' }] } as never,
-        store: { documentHashes: async () => documents } as never,
-        jobs: { start: async () => ({}) } as never,
+        knowledge: new KnowledgeService({
+          documents: { uploads: async () => [{ name: 'faq.csv', path: 'uploads/faq.csv', bytes: 1, modifiedAt: '2026-12-07T00:00:00.000Z' }] } as never,
+          store: { documentHashes: async () => documents } as never,
+          jobs: { start: async () => ({}) } as never,
+          lock: {} as never,
+        }),
         state: {} as SharedState,
       }),
     );

@@ -24,19 +24,9 @@ module.exports = {
     {
       name: 'http-is-the-top',
       severity: 'error',
-      comment:
-        'Routes depend on services, never the other way: only the composition roots and CLIs import src/http. Recorded exception, until the ' +
-        "e-mail hardening (issue 26) lands: email-channel.ts still throws HTTP's AppError with statuses (and inbox-watcher.ts reads them); " +
-        'they become domain errors (src/errors.ts) then, and the exception goes.',
-      from: { path: '^src/', pathNot: ['^src/http/', ROOTS, '^src/email/(email-channel|inbox-watcher)[.]ts$'] },
+      comment: 'Routes depend on services, never the other way: only the composition roots and CLIs import src/http.',
+      from: { path: '^src/', pathNot: ['^src/http/', ROOTS] },
       to: { path: '^src/http/' },
-    },
-    {
-      name: 'http-is-the-top-email-exception',
-      severity: 'error',
-      comment: 'The recorded e-mail exception above reaches src/http/http-error.ts and nothing else there.',
-      from: { path: '^src/email/(email-channel|inbox-watcher)[.]ts$' },
-      to: { path: '^src/http/', pathNot: '^src/http/http-error[.]ts$' },
     },
     {
       name: 'composition-roots-are-not-imported',
@@ -114,8 +104,8 @@ module.exports = {
       name: 'redis-only-in-state',
       severity: 'error',
       comment:
-        'Every Redis connection comes from src/state/redis-connection.ts. Recorded exception, until the e-mail hardening (issue 26) lands: ' +
-        'email-channel.ts builds its BullMQ queues and workers itself (their connection settings come from the factory, queueConnection).',
+        'Every Redis connection comes from src/state/redis-connection.ts. Recorded exception: email-channel.ts builds its BullMQ ' +
+        'queues and workers itself (their connection settings come from the factory, queueConnection).',
       from: { path: '^(src|ingest|eval)/', pathNot: ['^src/state/', '^src/email/email-channel[.]ts$'] },
       to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'], path: 'node_modules/(ioredis|bullmq)/' },
     },

@@ -2,8 +2,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { AnswerDone, AnswerMeta, AnswerService } from '../answer/answer-service.js';
 import type { Conversations } from '../chat/conversation.js';
-import { AppError } from '../http/http-error.js';
 import type { Logger } from '../log.js';
+import { conflict, invalid, notFound, tooLarge, unavailable } from '../errors.js';
 import type { Language } from '../text/language.js';
 import { ContentLabels } from '../moderation/content-label.js';
 import type { Moderation } from '../moderation/lexicon.js';
@@ -101,8 +101,8 @@ export class EmailChannel {
 
   /** Stores a raw message and queues it for drafting; the same Message-ID again is recognised, not drafted twice. */
   async intake(raw: Buffer, source: 'api' | 'inbox', by?: string): Promise<{ id: string; messageId: string; duplicate: boolean }> {
-    if (!raw.length) throw new AppError(400, 'empty_message', 'The message is empty');
-    if (raw.length > this.settings.maxBytes) throw new AppError(413, 'message_too_large', `The message is ${raw.length} bytes; the limit is EMAIL_MAX_BYTES = ${this.settings.maxBytes}`);
+    if (!raw.length) throw invalid('empty_message', 'The message is empty');
+    if (raw.length > this.settings.maxBytes) throw tooLarge('message_too_large', `The message is ${raw.length} bytes; the limit is EMAIL_MAX_BYTES = ${this.settings.maxBytes}`);
     const messageId = rawMessageId(raw);
     const id = randomUUID();
     try {
@@ -118,7 +118,7 @@ export class EmailChannel {
       await this.draftQueue.add('draft', { emailId: id }, this.jobOptions(id));
     } catch (error) {
       // Redis unreachable: the sender (a mail server, an integration, the inbox folder) must try again later.
-      throw new AppError(503, 'email_unavailable', 'The e-mail queue is unavailable; try again shortly', undefined, { cause: error });
+      throw unavailable('email_unavailable', 'The e-mail queue is unavailable; try again shortly', { cause: error });
     }
     this.deps.observer?.received?.(source);
     return { id, messageId, duplicate: false };
@@ -285,8 +285,8 @@ export class EmailChannel {
   }
 
   private expectChanged(id: string, result: { draft?: DraftRecord; changed: boolean }, to: DraftState): DraftRecord {
-    if (!result.draft) throw new AppError(404, 'draft_not_found', `No draft ${id}`);
-    if (!result.changed) throw new AppError(409, 'draft_state', `The draft is ${result.draft.state}; only a draft pending review (or whose sending failed) can be ${to}`, { state: result.draft.state });
+    if (!result.draft) throw notFound('draft_not_found', `No draft ${id}`);
+    if (!result.changed) throw conflict('draft_state', `The draft is ${result.draft.state}; only a draft pending review (or whose sending failed) can be ${to}`, { state: result.draft.state });
     return result.draft;
   }
 
@@ -375,7 +375,7 @@ export class EmailChannel {
   async retry(queueName: string, jobId: string): Promise<void> {
     const queue = queueName === DRAFT_QUEUE ? this.draftQueue : queueName === SEND_QUEUE ? this.sendQueue : undefined;
     const job = await queue?.getJob(jobId);
-    if (!job || !(await job.isFailed())) throw new AppError(404, 'dead_letter_not_found', `No failed job ${jobId} in ${queueName}`);
+    if (!job || !(await job.isFailed())) throw notFound('dead_letter_not_found', `No failed job ${jobId} in ${queueName}`);
     if (queueName === SEND_QUEUE) await this.deps.store.transition(job.data.draftId, ['send_failed'], (draft) => ({ ...draft, state: 'approved' }));
     await job.retry();
   }

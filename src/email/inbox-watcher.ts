@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AppError } from '../http/http-error.js';
+import { DomainError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -61,8 +61,9 @@ export class InboxWatcher {
         await rename(claimed, path.join(this.dir, 'processed', name));
         taken++;
       } catch (error) {
-        // Redis or the queue unreachable: the file goes back and is taken on a later scan.
-        if (!(error instanceof AppError && error.status < 500)) {
+        // Redis or the queue unreachable (or anything unforeseen): the file goes back and is taken on a later scan. Only
+        // a message that can never be taken in as it is (empty, too large) moves to failed/.
+        if (!(error instanceof DomainError && !error.retryable)) {
           this.logger.warn({ err: error, file: name }, 'e-mail file not taken in yet; retrying on the next scan');
           await rename(claimed, file).catch(() => undefined);
           continue;

@@ -40,14 +40,13 @@ describe('house rules: the import layering is written down and holds', () => {
     expect(summary.violations.map((violation) => `${violation.rule.name}: ${violation.from} → ${violation.to}`)).toEqual([]);
   }, 120_000);
 
-  it('throws no HTTP status outside src/http, but for the recorded e-mail exception', async () => {
+  it('throws no HTTP status outside src/http', async () => {
     const { stdout } = await run('git', ['grep', '-l', '-E', 'new AppError\\(|throw .*status: *[0-9]{3}', '--', 'src'], { cwd: root }).catch((error: { stdout: string }) => error);
     const outside = stdout
       .split('\n')
       .filter(Boolean)
       .filter((file) => !file.startsWith('src/http/'));
-    // Recorded in .dependency-cruiser.cjs (http-is-the-top): goes when the e-mail hardening (issue 26) has landed.
-    expect(outside).toEqual(['src/email/email-channel.ts']);
+    expect(outside).toEqual([]);
   });
 
   it("parses a chunk's metadata JSON only in src/store (the record hands it out parsed; lint/chunk-metadata.grit fails a new parse)", async () => {

@@ -81,8 +81,12 @@ function workspaceBClient() {
     const questions = ${JSON.stringify(questions)};
     const results = [];
     let running = true;
+    // Stop when told, when the bench that started it is gone (its pipe ends), or when the server is gone: a client left
+    // behind would otherwise spin on refused connections and take a core from whatever runs next.
     process.stdin.on('data', () => (running = false));
-    for (let index = 0; running; index++) {
+    process.stdin.on('end', () => (running = false));
+    let refusedInARow = 0;
+    for (let index = 0; running && refusedInARow < 50; index++) {
       const sent = performance.now();
       try {
         const response = await fetch('${base}/v1/ask', { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': '${keys.b}' }, body: JSON.stringify({ question: questions[(index * 7) % questions.length] }) });
@@ -90,8 +94,10 @@ function workspaceBClient() {
         let timings;
         try { timings = JSON.parse(text).timings; } catch {}
         results.push({ status: response.status, ms: performance.now() - sent, timings });
+        refusedInARow = 0;
       } catch {
         results.push({ status: 0, ms: performance.now() - sent });
+        refusedInARow++;
       }
     }
     process.stdout.write(JSON.stringify(results));

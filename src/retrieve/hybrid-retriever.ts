@@ -110,8 +110,11 @@ export class HybridRetriever {
 
     const fuseStarted = performance.now();
     const fused = boostLines(fuseLists(fusing, weights), options.preferLines ?? [], this.tuning.lineBoost);
-    // Questions in zh/en never search the multilingual space, so their ranking is never re-read here.
-    const candidates = crossLingual && this.tuning.sentenceMatch ? await rescoreBySentences(fused, crossLingual.vector, crossLingual.space.embedder, this.tuning.sentenceMatch) : fused;
+    // Questions in zh/en never search the multilingual space, so their ranking is never re-read here. The re-reading only
+    // refines the order: a failed sentence embedding (the model's server down, a timeout) leaves the fused order, as a
+    // reranker outage does, instead of failing the answer.
+    const candidates =
+      crossLingual && this.tuning.sentenceMatch ? await rescoreBySentences(fused, crossLingual.vector, crossLingual.space.embedder, this.tuning.sentenceMatch).catch(() => fused) : fused;
     const fuseMs = performance.now() - fuseStarted;
     return { lists, candidates, timings: { embedMs, searchMs, vectorMs, fullTextMs, fuseMs } };
   }

@@ -98,4 +98,22 @@ describe('a question in another language: the sentence that answers', () => {
     expect(english.candidates[0].id).toBe('overview');
     expect(calls).toEqual([]);
   });
+
+  it('a failed sentence embedding leaves the fused order and the answer goes on', async () => {
+    const index: SearchIndex = {
+      dimensions: { vector: 3, vector_multi: 3 },
+      vectorSearch: async () => [chunk('overview', OVERVIEW, 0.84), chunk('answer', ANSWER, 0.83), chunk('other', 'Unrelated.', 0.7)],
+      fullTextSearch: async () => [],
+    };
+    // The question's vector came back; the sentences' call fails (the model's server went down, or timed out).
+    const failing: Embedder = {
+      ...multilingual([]),
+      embedPassages: async () => {
+        throw new Error('embedding request to http://127.0.0.1:1/v1 failed: Request timed out.');
+      },
+    };
+    const retriever = new HybridRetriever(new EmbeddingSpaces({ ...multilingual([]), modelKey: 'zh' }, {}, failing), index, { ...DEFAULT_TUNING, translationAgreement: 0 });
+    const thai = await retriever.retrieve('Pulse Band 3 ใช้ว่ายน้ำได้ไหม', { lang: 'th' });
+    expect(thai.candidates.map((c) => c.id)).toEqual(['overview', 'answer', 'other']);
+  });
 });

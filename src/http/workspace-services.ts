@@ -16,6 +16,7 @@ import type { AnswerGates } from '../workspaces/answer-gates.js';
 import { DEFAULT_WORKSPACE, scopedState, workspacePrefix } from '../workspaces/scoped-state.js';
 import { workspaceConfig, workspaceInbox, workspaceRoot } from '../workspaces/workspace-config.js';
 import { connectsOut, missingChannelSecrets, readWorkspaceSecrets, secretsMissing } from '../workspaces/workspace-channels.js';
+import { WorkspaceSecretsFile } from '../workspaces/secrets-file.js';
 import { type Workspace, WorkspaceRegistry, type WorkspaceSettings, workspaceChanges, workspaceId, workspaceSpec } from '../workspaces/workspace-registry.js';
 import type { AccessControl } from './access.js';
 import type { KeyRegistry } from './key-registry.js';
@@ -93,8 +94,11 @@ export class WorkspaceServices {
   private closed = false;
   /** Ids whose failed early build has its next try scheduled: one try pending each, however many changes failed it. */
   private readonly retrying = new Set<string>();
+  /** The secrets the public helpdesk addresses check, the file read again only when it changes (secrets-file.ts). */
+  private readonly secretsFile: WorkspaceSecretsFile;
 
   constructor(private readonly options: WorkspaceServicesOptions) {
+    this.secretsFile = new WorkspaceSecretsFile(options.config, (error) => options.logger.warn({ error: error.message }, 'WORKSPACE_SECRETS_FILE not read'));
     // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes (and, with
     // scheduled sources or e-mail, is built again at once so its schedule and inbox keep running).
     this.registry = new WorkspaceRegistry(options.state, options.config.API_KEYS_REFRESH_SECONDS, (ids) => {
@@ -312,7 +316,10 @@ export class WorkspaceServices {
   private async dispatchHelpdesk(helpdesk: keyof typeof HELPDESK_SECRET, id: string, request: Request, response: Response, next: NextFunction) {
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     request.url = `/v1/helpdesk/${helpdesk}${query}`;
-    const secret = id !== DEFAULT_WORKSPACE && this.registry.get(id) ? (await this.secrets(id, this.options.logger))[HELPDESK_SECRET[helpdesk]] : undefined;
+    // Every id named, existing or not, waits for the same read of the secrets (kept while the file is unchanged), so
+    // neither the answer nor its timing tells which ids exist, and no caller makes the file be read per request.
+    const secrets = id === DEFAULT_WORKSPACE ? undefined : await this.secretsFile.secrets(id);
+    const secret = secrets && this.registry.get(id) ? secrets[HELPDESK_SECRET[helpdesk]] : undefined;
     if (id !== DEFAULT_WORKSPACE && !secret) throw notFound('helpdesk_not_found', `No ${helpdesk} helpdesk at this address`);
     this.enter(id, response);
     if (id === DEFAULT_WORKSPACE) return next();

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { type Config, parseWorkspaceSecrets, type WorkspaceSecretName } from '../config/config.js';
+import { type Config, parseWorkspaceSecrets, type WorkspaceSecretName, type WorkspaceSecrets } from '../config/config.js';
 
 const id = z.string().trim().min(1).max(128);
 
@@ -75,13 +75,15 @@ export function connectsOut(settings: ChannelParts): boolean {
  * needs no restart.
  */
 export async function readWorkspaceSecrets(config: Pick<Config, 'WORKSPACE_SECRETS' | 'WORKSPACE_SECRETS_FILE'>, workspace: string): Promise<Secrets> {
-  let fromFile: Secrets = {};
-  if (config.WORKSPACE_SECRETS_FILE) {
-    const parsed = parseWorkspaceSecrets(await readFile(config.WORKSPACE_SECRETS_FILE, 'utf8'));
-    if (!parsed.success) throw new Error(`WORKSPACE_SECRETS_FILE: ${config.WORKSPACE_SECRETS_FILE} is not valid (${parsed.error})`);
-    fromFile = parsed.data[workspace] ?? {};
-  }
+  const fromFile = config.WORKSPACE_SECRETS_FILE ? ((await readWorkspaceSecretsFile(config.WORKSPACE_SECRETS_FILE))[workspace] ?? {}) : {};
   return { ...fromFile, ...config.WORKSPACE_SECRETS[workspace] };
+}
+
+/** The file WORKSPACE_SECRETS_FILE names, read and checked now: every workspace's secrets in it. */
+export async function readWorkspaceSecretsFile(file: string): Promise<WorkspaceSecrets> {
+  const parsed = parseWorkspaceSecrets(await readFile(file, 'utf8'));
+  if (!parsed.success) throw new Error(`WORKSPACE_SECRETS_FILE: ${file} is not valid (${parsed.error})`);
+  return parsed.data;
 }
 
 /**

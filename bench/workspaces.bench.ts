@@ -100,8 +100,8 @@ function workspaceBClient() {
         refusedInARow++;
       }
     }
-    process.stdout.write(JSON.stringify(results));
-    process.exit(0);
+    // Exit once the pipe has taken it all: a quiet machine's run is long enough that an exit right after write cut it.
+    process.stdout.write(JSON.stringify(results), () => process.exit(0));
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
   let output = '';

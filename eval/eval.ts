@@ -22,7 +22,7 @@ import { loadConfig } from '../src/config/config.js';
 import { loadEmbeddingSpaces } from '../src/embed/load-embedder.js';
 import { CachingEmbedder } from '../src/embed/embedding-cache.js';
 import { EmbeddingSpaces } from '../src/embed/embedding-spaces.js';
-import type { RetrievalTuning, SentenceMatchTuning } from '../src/retrieve/tuning.js';
+import { DEFAULT_TUNING, type RetrievalTuning, type SentenceMatchTuning } from '../src/retrieve/tuning.js';
 import { LanceKnowledgeStore } from '../src/store/lance-knowledge-store.js';
 import { createLogger } from '../src/log.js';
 import { buildService } from '../src/service.js';
@@ -72,10 +72,12 @@ async function main() {
   }
   const config = loadConfig();
   const embedders = withCachedMultilingual(await loadEmbeddingSpaces(config));
-  // Only what a flag varies of retrieval; the rest of the tuning comes from the settings (answerPipelineOptions).
+  // Only what a flag varies of retrieval; the rest of the tuning comes from the settings (answerPipelineOptions), but
+  // for the sentence re-reading's time budget: a wall-clock cut-off would make the ranking's figures depend on how
+  // busy the machine is (in serving, its fallbacks are counted in /metrics).
   const tuning: Partial<RetrievalTuning> = {
     ...(values['translation-agreement'] !== undefined ? { translationAgreement: Number(values['translation-agreement']) } : {}),
-    ...(values['sentence-match'] !== undefined ? { sentenceMatch: sentenceMatchOption(values['sentence-match']) } : {}),
+    sentenceMatch: { ...(values['sentence-match'] !== undefined ? sentenceMatchOption(values['sentence-match']) : DEFAULT_TUNING.sentenceMatch), timeoutMs: 0 },
   };
   // The service's pipeline over each table (suite.ts evalPipeline): settings from the parsed configuration, and
   // only what a flag asks for on top (`--threshold`, `--translation-agreement`, `--sentence-match`).
@@ -185,7 +187,7 @@ async function main() {
 /** `--sentence-match 5,1` → 5 candidates re-read at weight 1; `0` → off. */
 function sentenceMatchOption(value: string): SentenceMatchTuning {
   const [chunks, weight = '1'] = value.split(',');
-  return { chunks: Number(chunks), weight: Number(weight) };
+  return { ...DEFAULT_TUNING.sentenceMatch, chunks: Number(chunks), weight: Number(weight) };
 }
 
 /**

@@ -283,7 +283,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     refreshSeconds: config.CURATED_REFRESH_SECONDS,
   }).start();
   // The stages' settings, as `npm run eval` takes them too (answer-pipeline.ts).
-  const pipeline = answerPipelineOptions(config, { embedders, store, classifier, reranker: overrides.reranker, refusalThreshold: thresholds.band });
+  const pipeline = answerPipelineOptions(config, { embedders, store, classifier, reranker: overrides.reranker, refusalThreshold: thresholds.band, retrievalObserver: metrics.retrievalObserver });
   const { retriever, reranker } = pipeline;
   const answers = new AnswerService({
     ...pipeline,

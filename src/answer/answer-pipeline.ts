@@ -2,7 +2,7 @@ import type { ProductLineClassifier } from '../classify/product-lines.js';
 import type { Config } from '../config/config.js';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import type { Candidate, RankedList } from '../retrieve/fusion.js';
-import { HybridRetriever } from '../retrieve/hybrid-retriever.js';
+import { HybridRetriever, type RetrievalObserver } from '../retrieve/hybrid-retriever.js';
 import { HttpReranker, type Reranker } from '../retrieve/reranker.js';
 import { DEFAULT_TUNING, type RetrievalTuning } from '../retrieve/tuning.js';
 import type { KnowledgeStore } from '../store/knowledge-store.js';
@@ -134,7 +134,7 @@ export function configuredThresholds(
 }
 
 /**
- * The pipeline's settings from the parsed configuration: retrieval tuning (RETRIEVAL_CANDIDATES), the reranker and
+ * The pipeline's settings from the parsed configuration: retrieval tuning (RETRIEVAL_CANDIDATES, SENTENCE_MATCH_TIMEOUT_MS), the reranker and
  * how much it reorders (RERANKER_*), the sources per answer (RETRIEVAL_SOURCES). The one place the service and the
  * eval take them from; `parts.tuning` varies retrieval for an experiment (the eval's `--translation-agreement`).
  */
@@ -149,12 +149,19 @@ export function answerPipelineOptions(
     reranker?: Reranker | null;
     answerabilityModel?: AnswerabilityModel;
     tuning?: Partial<RetrievalTuning>;
+    /** Told when retrieval gives something up without failing (the service's metrics). */
+    retrievalObserver?: RetrievalObserver;
   },
 ): AnswerPipelineOptions {
-  const tuning: RetrievalTuning = { ...DEFAULT_TUNING, candidates: config.RETRIEVAL_CANDIDATES, ...parts.tuning };
+  const tuning: RetrievalTuning = {
+    ...DEFAULT_TUNING,
+    candidates: config.RETRIEVAL_CANDIDATES,
+    sentenceMatch: { ...DEFAULT_TUNING.sentenceMatch, timeoutMs: config.SENTENCE_MATCH_TIMEOUT_MS },
+    ...parts.tuning,
+  };
   const reranker = parts.reranker === null ? undefined : (parts.reranker ?? configuredReranker(config));
   return {
-    retriever: new HybridRetriever(parts.embedders, parts.store, tuning),
+    retriever: new HybridRetriever(parts.embedders, parts.store, tuning, parts.retrievalObserver),
     embedders: parts.embedders,
     classifier: parts.classifier,
     reranker,

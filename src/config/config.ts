@@ -242,6 +242,9 @@ export const schema = z.object({
   CALIBRATION_CONFIDENT_UNANSWERABLE_TARGET: number(0.3, 0, 1),
   CALIBRATION_ENABLED: boolean(true),
   RETRIEVAL_CANDIDATES: integer(40, 1, 200),
+  // A question in another language re-reads its first candidates by sentence (src/retrieve/sentence-match.ts); past
+  // this the fused order stands. Uncached it took 1–2.4 s here (docs/evaluation.md); 0: no budget.
+  SENTENCE_MATCH_TIMEOUT_MS: integer(3000, 0, 60_000),
   // Past this many chunks, ingestion builds an approximate (IVF-HNSW-SQ) vector index; below, exact flat
   // search. 0 never builds one.
   VECTOR_INDEX_MIN_ROWS: integer(5_000, 0),

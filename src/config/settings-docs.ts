@@ -180,6 +180,12 @@ export const SETTING_GROUPS: SettingGroup[] = [
           "share of in-domain unanswerable probes (an entry's question asked without it) calibration lets through as confident answers: lower it for fewer confident wrong answers and more suggestions (see the trade-off curve `npm run ingest` prints)",
       },
       { names: ['RETRIEVAL_CANDIDATES'], default: '`40`', meaning: 'candidates from each retriever before fusion' },
+      {
+        names: ['SENTENCE_MATCH_TIMEOUT_MS'],
+        default: '`3000`',
+        meaning:
+          'a question in another language re-reads its first candidates sentence by sentence (one embedding call of up to 60 sentences); after this the fused order is used (counted in `kefu_sentence_match_fallbacks_total{reason}`); `0`: no budget',
+      },
       { names: ['RERANKER_URL'], default: 'unset: no reranker', meaning: 'a `/rerank` server (vLLM, Hugging Face TEI, Infinity), e.g. `http://reranker:8000`' },
       { names: ['RERANKER_MODEL'], default: '`Qwen/Qwen3-Reranker-0.6B`', meaning: 'model name sent to it' },
       { names: ['RERANKER_API_KEY'], default: 'unset', meaning: 'bearer token for it' },

@@ -11,8 +11,8 @@ export interface EmbeddingCacheStats {
  * Remembers embeddings by text, per model. In serving, a question is embedded by the retriever and again by
  * the extractive answer, popular questions come back all day, and the sentences of popular chunks are scored
  * for every question that retrieves them: each of those is one model call saved (a query embedding costs
- * more than the LanceDB searches it feeds). Concurrent requests for the same text share one call. Queries and
- * passages are kept apart, since models prefix them differently.
+ * more than the LanceDB searches it feeds). Concurrent requests for the same text share one call, a question's or
+ * a passage's. Queries and passages are kept apart, since models prefix them differently.
  */
 export class CachingEmbedder implements Embedder {
   private readonly cache: LruCache<string, Float32Array>;
@@ -82,18 +82,41 @@ export class CachingEmbedder implements Embedder {
     this.onLookup?.(hits, misses);
   }
 
-  /** Embeds only the texts not seen before, in one call to the model, and answers in the order asked. */
+  /**
+   * Embeds only the texts neither seen before nor being embedded for another caller, in one call to the model,
+   * and answers in the order asked: questions arriving together about the same passages (the sentences of their
+   * first candidates, sentence-match.ts) share one embedding of each sentence.
+   */
   async embedPassages(texts: string[]): Promise<Float32Array[]> {
-    const out: (Float32Array | undefined)[] = texts.map((text) => this.cache.get(`p\u0000${text}`));
-    const missing = [...new Set(texts.filter((_, index) => !out[index]))];
+    const found = new Map<string, Float32Array | Promise<Float32Array>>();
+    const missing: string[] = [];
+    for (const text of new Set(texts)) {
+      const key = `p\u0000${text}`;
+      const known = this.cache.get(key) ?? this.pending.get(key);
+      if (known) found.set(text, known);
+      else missing.push(text);
+    }
     this.count(texts.length - missing.length, missing.length);
     if (missing.length) {
-      const vectors = await this.inner.embedPassages(missing);
-      const byText = new Map(missing.map((text, index) => [text, vectors[index]]));
-      for (const [text, vector] of byText) this.cache.set(`p\u0000${text}`, vector);
-      texts.forEach((text, index) => (out[index] ??= byText.get(text)));
+      const call = this.inner.embedPassages(missing);
+      missing.forEach((text, index) => {
+        const key = `p\u0000${text}`;
+        const one = call.then(
+          (vectors) => {
+            this.pending.delete(key);
+            this.cache.set(key, vectors[index]);
+            return vectors[index];
+          },
+          (error: unknown) => {
+            this.pending.delete(key);
+            throw error;
+          },
+        );
+        this.pending.set(key, one);
+        found.set(text, one);
+      });
     }
-    return out as Float32Array[];
+    return Promise.all(texts.map((text) => found.get(text)!));
   }
 }
 

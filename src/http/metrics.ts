@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AnswerObserver } from '../answer/answer-service.js';
+import type { RetrievalObserver } from '../retrieve/hybrid-retriever.js';
 import type { StateHealthObserver } from '../state/resilient-state.js';
 
 /** Every Prometheus metric of one service instance, on its own registry (tests build several instances). */
@@ -17,6 +18,12 @@ export function createMetrics() {
   const refusals = new Counter({ name: 'kefu_refusals_total', help: 'Questions refused (answerability below the threshold, or nothing quotable), by product line', labelNames: ['product_line'], registers: [registry] });
   const verdicts = new Counter({ name: 'kefu_answer_verdicts_total', help: "The model's verdicts in the middle band (answer, decline: refused with the handoff), by product line", labelNames: ['verdict', 'product_line'], registers: [registry] });
   const rerankFailures = new Counter({ name: 'kefu_reranker_failures_total', help: 'Reranker calls that failed; the fused order was used', registers: [registry] });
+  const sentenceMatchFallbacks = new Counter({
+    name: 'kefu_sentence_match_fallbacks_total',
+    help: 'Questions in another language whose sentence re-reading gave up, by reason (timeout, error); the fused order was used',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
   const fallbacks = new Counter({ name: 'kefu_llm_fallbacks_total', help: 'Extractive fallbacks after an LLM failure, by reason and product line', labelNames: ['reason', 'product_line'], registers: [registry] });
   const ungrounded = new Counter({ name: 'kefu_ungrounded_answers_replaced_total', help: 'Generated answers replaced because they cited no given source', registers: [registry] });
   const cache = new Counter({ name: 'kefu_answer_cache_total', help: 'Answer cache lookups by result', labelNames: ['result'], registers: [registry] });
@@ -72,6 +79,7 @@ export function createMetrics() {
     rerankFailed: () => rerankFailures.inc(),
     verdict: (verdict, details) => verdicts.inc({ verdict, product_line: details.productLine }),
   };
+  const retrievalObserver: RetrievalObserver = { sentenceMatchFallback: (reason) => sentenceMatchFallbacks.inc({ reason }) };
   const stateObserver: StateHealthObserver = { up: (value) => stateUp.set(value), error: (operation) => stateErrors.inc({ operation }) };
 
   /** Counts requests by the matched route pattern (not the raw URL, which would explode label cardinality). */
@@ -87,7 +95,7 @@ export function createMetrics() {
     next();
   };
 
-  return { registry, answerObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, ingestionRunning, knowledgeVersion, rateLimited, shed, embeddingLookups, emailObserver, handoffs, handoffWebhook, helpdeskReplies };
+  return { registry, answerObserver, retrievalObserver, stateObserver, httpMiddleware, ingestionRuns, ingestionSeconds, ingestionRunning, knowledgeVersion, rateLimited, shed, embeddingLookups, emailObserver, handoffs, handoffWebhook, helpdeskReplies };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -2,7 +2,7 @@ import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import type { ChunkFilter, ScoredChunk } from '../store/knowledge-store.js';
 import type { LanguageCode } from '../text/language.js';
 import { type Candidate, type RankedList, boostLines, fuseLists } from './fusion.js';
-import { rescoreBySentences } from './sentence-match.js';
+import { rescoreBySentences, SentenceMatchTimeout } from './sentence-match.js';
 import { agreeAcrossTranslations, type VectorHit } from './translation-agreement.js';
 import { DEFAULT_TUNING, type ListSource, type RetrievalTuning, weightsFor } from './tuning.js';
 
@@ -56,6 +56,14 @@ export interface RetrievalTimings {
   fuseMs: number;
 }
 
+/** Why the sentence re-reading left the fused order: its time budget ran out, or the embedding call failed. */
+export type SentenceMatchFallback = 'timeout' | 'error';
+
+/** Told of what retrieval gave up on without failing (metrics). */
+export interface RetrievalObserver {
+  sentenceMatchFallback?(reason: SentenceMatchFallback): void;
+}
+
 /**
  * Vector search in every embedding space that covers the question's language, plus BM25 full-text
  * search, fused by normalised scores with per-language weights (see tuning.ts).
@@ -65,6 +73,7 @@ export class HybridRetriever {
     readonly embedders: EmbeddingSpaces,
     private readonly index: SearchIndex,
     readonly tuning: RetrievalTuning = DEFAULT_TUNING,
+    private readonly observer: RetrievalObserver = {},
   ) {}
 
   async retrieve(question: string, options: RetrieveOptions): Promise<RetrievalResult> {
@@ -111,10 +120,15 @@ export class HybridRetriever {
     const fuseStarted = performance.now();
     const fused = boostLines(fuseLists(fusing, weights), options.preferLines ?? [], this.tuning.lineBoost);
     // Questions in zh/en never search the multilingual space, so their ranking is never re-read here. The re-reading only
-    // refines the order: a failed sentence embedding (the model's server down, a timeout) leaves the fused order, as a
-    // reranker outage does, instead of failing the answer.
+    // refines the order: a failed sentence embedding (the model's server down) or one past its time budget leaves the
+    // fused order, as a reranker outage does, instead of failing or holding up the answer.
     const candidates =
-      crossLingual && this.tuning.sentenceMatch ? await rescoreBySentences(fused, crossLingual.vector, crossLingual.space.embedder, this.tuning.sentenceMatch).catch(() => fused) : fused;
+      crossLingual && this.tuning.sentenceMatch
+        ? await rescoreBySentences(fused, crossLingual.vector, crossLingual.space.embedder, this.tuning.sentenceMatch).catch((error: unknown) => {
+            this.observer.sentenceMatchFallback?.(error instanceof SentenceMatchTimeout ? 'timeout' : 'error');
+            return fused;
+          })
+        : fused;
     const fuseMs = performance.now() - fuseStarted;
     return { lists, candidates, timings: { embedMs, searchMs, vectorMs, fullTextMs, fuseMs } };
   }

@@ -21,19 +21,27 @@ const MAX_SENTENCE_CHARS = 240;
  * cosine is normalised over them ((s − min) / σ, as fusion does), added × `weight` to its fused score, and those
  * candidates re-sorted. The rest of the ranking is untouched and stays below them; a candidate without sentences
  * gains nothing.
+ *
+ * Its cost is bounded: at most `maxSentences` sentences per question, and past `timeoutMs` the call is not waited
+ * for (SentenceMatchTimeout; the caller keeps the fused order, as for a failed call). The call itself is not
+ * cancelled: the Embedder port has no signal, and its vectors still land in the embedding cache for the next
+ * question about the same passages.
  */
 export async function rescoreBySentences(candidates: Candidate[], question: Float32Array, embedder: Embedder, tuning: SentenceMatchTuning): Promise<Candidate[]> {
   if (tuning.chunks <= 0 || tuning.weight <= 0 || candidates.length < 2) return candidates;
   const head = candidates.slice(0, tuning.chunks);
-  const sentences = head.map((candidate) =>
-    splitSentences(candidate.text)
-      .slice(0, MAX_SENTENCES)
-      .map((sentence) => sentence.slice(0, MAX_SENTENCE_CHARS))
-      .filter((sentence) => sentence.trim()),
+  const sentences = sentencesToRead(
+    head.map((candidate) =>
+      splitSentences(candidate.text)
+        .slice(0, MAX_SENTENCES)
+        .map((sentence) => sentence.slice(0, MAX_SENTENCE_CHARS))
+        .filter((sentence) => sentence.trim()),
+    ),
+    tuning.maxSentences,
   );
   const distinct = [...new Set(sentences.flat())];
   if (!distinct.length) return candidates;
-  const vectors = await embedder.embedPassages(distinct);
+  const vectors = await withinBudget(embedder.embedPassages(distinct), tuning.timeoutMs);
   const cosine = new Map(distinct.map((sentence, index) => [sentence, dot(question, vectors[index])]));
   const read = head.map((candidate, index) => ({ candidate, best: sentences[index].length ? Math.max(...sentences[index].map((sentence) => cosine.get(sentence)!)) : undefined }));
   const scored = read.filter((entry): entry is { candidate: Candidate; best: number } => entry.best !== undefined);
@@ -41,4 +49,41 @@ export async function rescoreBySentences(candidates: Candidate[], question: Floa
   const normalized = new Map(scored.map((entry, index) => [entry.candidate, z[index]]));
   const rescored = head.map((candidate) => ({ ...candidate, fusedScore: candidate.fusedScore + tuning.weight * (normalized.get(candidate) ?? 0) }));
   return [...rescored.sort((a, b) => b.fusedScore - a.fusedScore), ...candidates.slice(tuning.chunks)];
+}
+
+/** The re-reading took longer than its budget; the fused order stands. */
+export class SentenceMatchTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`sentence re-reading took longer than ${timeoutMs} ms`);
+    this.name = 'SentenceMatchTimeout';
+  }
+}
+
+/**
+ * Each candidate's sentences, kept while the distinct sentences number at most `limit`, taken in turn: every
+ * candidate's first sentence, then every second one, and so on. A sentence two candidates share counts once.
+ */
+export function sentencesToRead(perCandidate: string[][], limit: number): string[][] {
+  const kept = new Set<string>();
+  const read: string[][] = perCandidate.map(() => []);
+  const deepest = Math.max(0, ...perCandidate.map((sentences) => sentences.length));
+  for (let depth = 0; depth < deepest; depth++) {
+    perCandidate.forEach((sentences, index) => {
+      const sentence = sentences[depth];
+      if (sentence === undefined || (kept.size >= limit && !kept.has(sentence))) return;
+      kept.add(sentence);
+      read[index].push(sentence);
+    });
+  }
+  return read;
+}
+
+function withinBudget<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (!timeoutMs || timeoutMs <= 0) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SentenceMatchTimeout(timeoutMs)), timeoutMs);
+    timer.unref();
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }

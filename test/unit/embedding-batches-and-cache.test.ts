@@ -77,6 +77,50 @@ describe('embedding cache', () => {
     expect(cached.stats).toEqual({ hits: 5, misses: 5 });
   });
 
+  it('questions arriving together share one embedding of the sentences they both read', async () => {
+    const { embedder, calls } = recordingEmbedder();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slow: Embedder = {
+      ...embedder,
+      embedPassages: async (texts) => {
+        calls.push({ kind: 'passages', texts });
+        await held;
+        return texts.map((text) => Float32Array.of(text.length, text.charCodeAt(0)));
+      },
+    };
+    const cached = new CachingEmbedder(slow, 100);
+    const first = cached.embedPassages(['Charging takes two hours.', 'It is water resistant.']);
+    const second = cached.embedPassages(['It is water resistant.', 'Charging takes two hours.', 'It tracks sleep.']);
+    release();
+    const [a, b] = await Promise.all([first, second]);
+    // The second question asks the model only for the sentence the first did not: the others were already on their way.
+    expect(calls.map((call) => call.texts)).toEqual([['Charging takes two hours.', 'It is water resistant.'], ['It tracks sleep.']]);
+    expect(b[0]).toBe(a[1]);
+    expect(b[1]).toBe(a[0]);
+    expect(cached.stats).toEqual({ hits: 2, misses: 3 });
+  });
+
+  it('a failed passage call fails every caller waiting on it, and is not remembered', async () => {
+    let fail = true;
+    const calls: string[][] = [];
+    const flaky: Embedder = {
+      ...recordingEmbedder().embedder,
+      embedPassages: async (texts) => {
+        calls.push(texts);
+        await Promise.resolve();
+        if (fail) throw new Error('down');
+        return texts.map((text) => Float32Array.of(text.length));
+      },
+    };
+    const cached = new CachingEmbedder(flaky, 10);
+    const results = await Promise.allSettled([cached.embedPassages(['one', 'two']), cached.embedPassages(['two'])]);
+    expect(results.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    fail = false;
+    expect((await cached.embedPassages(['two'])).map((vector) => vector[0])).toEqual([3]);
+    expect(calls).toEqual([['one', 'two'], ['two']]);
+  });
+
   it('does not remember a failed call', async () => {
     let fail = true;
     const flaky: Embedder = { ...recordingEmbedder().embedder, embedQuery: async (text) => (fail ? Promise.reject(new Error('down')) : Float32Array.of(text.length)) };

@@ -3,6 +3,7 @@ import type { Embedder } from '../../src/embed/embedder.js';
 import { EmbeddingSpaces } from '../../src/embed/embedding-spaces.js';
 import type { Candidate } from '../../src/retrieve/fusion.js';
 import { HybridRetriever, type SearchIndex } from '../../src/retrieve/hybrid-retriever.js';
+import { createMetrics } from '../../src/http/metrics.js';
 import { rescoreBySentences } from '../../src/retrieve/sentence-match.js';
 import { DEFAULT_TUNING } from '../../src/retrieve/tuning.js';
 import type { ScoredChunk } from '../../src/store/knowledge-store.js';
@@ -60,7 +61,7 @@ describe('a question in another language: the sentence that answers', () => {
       [candidate('overview', OVERVIEW, 2.0), candidate('answer', ANSWER, 1.9), candidate('other', 'Unrelated.', 0.5)],
       new Float32Array(QUESTION),
       multilingual(calls),
-      { chunks: 2, weight: 1 },
+      { chunks: 2, weight: 1, maxSentences: 60 },
     );
     expect(ranked.map((c) => c.id)).toEqual(['answer', 'overview', 'other']);
     // One model call for the head's sentences; the rest of the ranking is not read.
@@ -73,7 +74,7 @@ describe('a question in another language: the sentence that answers', () => {
   it('off (no candidates to read) leaves the ranking and calls no model', async () => {
     const calls: string[][] = [];
     const input = [candidate('overview', OVERVIEW, 2.0), candidate('answer', ANSWER, 1.9)];
-    expect(await rescoreBySentences(input, new Float32Array(QUESTION), multilingual(calls), { chunks: 0, weight: 1 })).toBe(input);
+    expect(await rescoreBySentences(input, new Float32Array(QUESTION), multilingual(calls), { chunks: 0, weight: 1, maxSentences: 60 })).toBe(input);
     expect(calls).toEqual([]);
   });
 
@@ -112,8 +113,46 @@ describe('a question in another language: the sentence that answers', () => {
         throw new Error('embedding request to http://127.0.0.1:1/v1 failed: Request timed out.');
       },
     };
-    const retriever = new HybridRetriever(new EmbeddingSpaces({ ...multilingual([]), modelKey: 'zh' }, {}, failing), index, { ...DEFAULT_TUNING, translationAgreement: 0 });
+    const metrics = createMetrics();
+    const retriever = new HybridRetriever(new EmbeddingSpaces({ ...multilingual([]), modelKey: 'zh' }, {}, failing), index, { ...DEFAULT_TUNING, translationAgreement: 0 }, metrics.retrievalObserver);
     const thai = await retriever.retrieve('Pulse Band 3 ใช้ว่ายน้ำได้ไหม', { lang: 'th' });
     expect(thai.candidates.map((c) => c.id)).toEqual(['overview', 'answer', 'other']);
+    expect(await metrics.registry.metrics()).toContain('kefu_sentence_match_fallbacks_total{reason="error"} 1');
+  });
+
+  it('past its time budget the fused order stands and the fallback is counted', async () => {
+    const index: SearchIndex = {
+      dimensions: { vector: 3, vector_multi: 3 },
+      vectorSearch: async () => [chunk('overview', OVERVIEW, 0.84), chunk('answer', ANSWER, 0.83), chunk('other', 'Unrelated.', 0.7)],
+      fullTextSearch: async () => [],
+    };
+    // The sentences' call does not come back until released: a saturated model, or one that hangs.
+    const calls: string[][] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const stuck: Embedder = {
+      ...multilingual(calls),
+      embedPassages: async (texts) => {
+        calls.push(texts);
+        await held;
+        return texts.map((text) => new Float32Array(SENTENCE_VECTORS[text] ?? [0, 0, 1]));
+      },
+    };
+    const metrics = createMetrics();
+    const tuning = { ...DEFAULT_TUNING, translationAgreement: 0, sentenceMatch: { ...DEFAULT_TUNING.sentenceMatch, timeoutMs: 1 } };
+    const retriever = new HybridRetriever(new EmbeddingSpaces({ ...multilingual([]), modelKey: 'zh' }, {}, stuck), index, tuning, metrics.retrievalObserver);
+    const thai = await retriever.retrieve('Pulse Band 3 ใช้ว่ายน้ำได้ไหม', { lang: 'th' });
+    expect(thai.candidates.map((c) => c.id)).toEqual(['overview', 'answer', 'other']);
+    expect(await metrics.registry.metrics()).toContain('kefu_sentence_match_fallbacks_total{reason="timeout"} 1');
+    expect(calls).toHaveLength(1);
+    release();
+  });
+
+  it('embeds at most maxSentences sentences per question, every first sentence before any second one', async () => {
+    const calls: string[][] = [];
+    const long = (name: string) => candidate(name, [1, 2, 3, 4].map((n) => `${name} sentence ${n}.`).join(' '), 1);
+    await rescoreBySentences([long('a'), long('b'), long('c')], new Float32Array(QUESTION), multilingual(calls), { chunks: 3, weight: 1, maxSentences: 5 });
+    expect(calls).toHaveLength(1);
+    expect([...calls[0]].sort()).toEqual(['a sentence 1.', 'a sentence 2.', 'b sentence 1.', 'b sentence 2.', 'c sentence 1.']);
   });
 });

@@ -400,6 +400,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
         access: rootAccess,
         keys,
         load,
+        answerGates,
         emailWorkers: overrides.emailWorkers ?? config.EMAIL_WORKERS_IN_PROCESS,
         dropTable: (settings) => LanceKnowledgeStore.drop(settings.DB_DIR, settings.TABLE_NAME, { storageOptions: settings.LANCEDB_STORAGE_OPTIONS }),
         build: (workspaceConfig, context) =>

@@ -66,6 +66,10 @@ export interface WorkspaceServicesOptions {
   emailWorkers?: boolean;
   /** Builds one workspace's service from its settings (buildService with the shared parts). */
   build: (config: Config, context: { id: string; state: SharedState; logger: Logger }) => Promise<WorkspaceService & { curated: { list(): CuratedEntry[] } }>;
+  /** The answer gate the workspaces share: a deleted workspace's entry goes, or its last answer would keep the others to their share. */
+  answerGates?: Pick<AnswerGates, 'forget'>;
+  /** The clock a failed build's backoff is measured with (tests). */
+  now?: () => number;
 }
 
 export const WORKSPACE_AUDIT_LOG = 'workspace-audit';
@@ -79,6 +83,14 @@ const HELPDESK_REPLY = /^\/v1\/helpdesk\/(zendesk|replies)\/([a-z0-9][a-z0-9-]{0
 const HELPDESK_SECRET = { zendesk: 'HELPDESK_ZENDESK_SIGNING_SECRET', replies: 'HELPDESK_REPLY_SECRET' } as const;
 /** How long after its creation another replica waits to build a workspace early (the creator's clearing takes milliseconds). */
 const CREATE_SETTLE_MS = 2000;
+/**
+ * A failed build is not tried again for this long, doubled at each failure in a row up to the maximum: requests
+ * meanwhile get its error at once. Without it, every request for a workspace that cannot be built (a broken rules
+ * file, a table that does not open) built it again, and the public helpdesk and channel addresses, which carry no
+ * key, let anyone have it rebuilt at will. A fixed file is taken within a minute, a new setting at once.
+ */
+const BUILD_BACKOFF_MIN_MS = 1000;
+const BUILD_BACKOFF_MAX_MS = 60_000;
 
 /**
  * The deployment's workspaces besides `default` (which is the deployment's own service): each is the same
@@ -94,6 +106,8 @@ export class WorkspaceServices {
   private closed = false;
   /** Ids whose failed early build has its next try scheduled: one try pending each, however many changes failed it. */
   private readonly retrying = new Set<string>();
+  /** The last failed build of each id, until its backoff ends: its error, and the backoff it was given. */
+  private readonly failed = new Map<string, { error: unknown; until: number; backoffMs: number }>();
   /** The secrets the public helpdesk addresses check, the file read again only when it changes (secrets-file.ts). */
   private readonly secretsFile: WorkspaceSecretsFile;
 
@@ -102,7 +116,13 @@ export class WorkspaceServices {
     // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes (and, with
     // scheduled sources or e-mail, is built again at once so its schedule and inbox keep running).
     this.registry = new WorkspaceRegistry(options.state, options.config.API_KEYS_REFRESH_SECONDS, (ids) => {
-      for (const id of ids) void this.evict(id, this.registry.get(id) ? 'finish-jobs' : 'stop-jobs').then(() => this.buildEarly([id]));
+      for (const id of ids) {
+        const deleted = !this.registry.get(id);
+        void this.evict(id, deleted ? 'stop-jobs' : 'finish-jobs').then(() => {
+          if (deleted) this.options.answerGates?.forget(id);
+          return this.buildEarly([id]);
+        });
+      }
     });
   }
 
@@ -196,6 +216,10 @@ export class WorkspaceServices {
     });
   }
 
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
   /** The ids of the workspaces built here (the deployment's `default` is not among them). */
   builtIds(): string[] {
     return [...this.built.keys()];
@@ -211,14 +235,25 @@ export class WorkspaceServices {
     const workspace = this.registry.require(id);
     let service = this.built.get(id);
     if (!service) {
+      const failure = this.failed.get(id);
+      if (failure && this.now() < failure.until) return Promise.reject(failure.error);
       const logger = this.options.logger.child({ workspace: id });
       service = this.secrets(id, logger).then((secrets) => {
         const missing = missingChannelSecrets(workspace.settings, secrets);
         if (Object.keys(missing).length) logger.warn({ missing }, 'workspace channels left off: their secrets are not in WORKSPACE_SECRETS');
         return this.options.build(workspaceConfig(this.options.config, workspace, secrets), { id, state: scopedState(this.options.state, id), logger });
       });
-      // A failed build is not kept: the next request tries again (a table being created, a rules file fixed).
-      service.catch(() => this.built.delete(id));
+      // A failed build is not kept: a request after its backoff tries again (a table being created, a rules file fixed).
+      const building = service;
+      building.then(
+        () => this.failed.delete(id),
+        (error: unknown) => {
+          if (this.built.get(id) !== building) return;
+          this.built.delete(id);
+          const backoffMs = failure ? Math.min(failure.backoffMs * 2, BUILD_BACKOFF_MAX_MS) : BUILD_BACKOFF_MIN_MS;
+          this.failed.set(id, { error, until: this.now() + backoffMs, backoffMs });
+        },
+      );
       this.built.set(id, service);
     }
     return service;
@@ -240,6 +275,8 @@ export class WorkspaceServices {
    * finishes first (the new build's jobs meanwhile meet the table's lock); deleted, the job is stopped.
    */
   private async evict(id: string, jobs: 'finish-jobs' | 'stop-jobs'): Promise<void> {
+    // New settings (or none: deleted) are a new build, not the old one's failure.
+    this.failed.delete(id);
     const service = this.built.get(id);
     if (!service) return;
     this.built.delete(id);

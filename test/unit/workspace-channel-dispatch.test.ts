@@ -94,3 +94,48 @@ describe('a workspace’s helpdesk reply URL', () => {
     await temp.remove();
   });
 });
+
+/**
+ * The public addresses carry no key: a workspace whose build fails must not be built again for every call to them
+ * (anyone could keep the process rebuilding it). Its failure is remembered for a backoff that doubles.
+ */
+describe('a workspace whose build fails', () => {
+  it('is not built again by calls during its backoff, is after it, and at once after its settings change', async () => {
+    const temp = await tempDir('helpdesk-failed-build');
+    const file = path.join(temp.dir, 'secrets.json');
+    await writeFile(file, JSON.stringify({ broken: { HELPDESK_REPLY_SECRET: 'broken-reply-secret' } }));
+    let now = 0;
+    const attempts: string[] = [];
+    const workspaces = standInWorkspaces(loadConfig({ WORKSPACE_SECRETS_FILE: file }), {
+      now: () => now,
+      build: async (_config, context) => {
+        attempts.push(context.id);
+        throw new Error('rules file does not parse');
+      },
+    });
+    await workspaces.registry.create({ id: 'broken', name: 'Cannot be built' }, 'ops');
+    const app = express();
+    app.use(workspaces.dispatch);
+    app.use(errorHandler(createLogger('silent')));
+    const call = async () => (await request(app).post('/v1/helpdesk/replies/broken').send('{}')).status;
+
+    expect([await call(), await call(), await call(), await call()]).toEqual([500, 500, 500, 500]);
+    expect(attempts).toHaveLength(1);
+    now += 1001;
+    expect([await call(), await call()]).toEqual([500, 500]);
+    expect(attempts).toHaveLength(2);
+    // The second failure in a row waits twice as long.
+    now += 1001;
+    await call();
+    expect(attempts).toHaveLength(2);
+    now += 1000;
+    await call();
+    expect(attempts).toHaveLength(3);
+    // New settings are a new build, tried at the next call.
+    await workspaces.update('broken', { settings: { companyName: 'Fixed' } }, 'ops');
+    await call();
+    expect(attempts).toHaveLength(4);
+    await workspaces.close();
+    await temp.remove();
+  });
+});

@@ -3,9 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AnswerCache } from '../../src/answer/answer-cache.js';
+import { loadConfig } from '../../src/config/config.js';
 import { MemoryState } from '../../src/state/shared-state.js';
 import { AnswerGates } from '../../src/workspaces/answer-gates.js';
 import { scopedState } from '../../src/workspaces/scoped-state.js';
+import { standInWorkspaces } from '../support/workspaces.js';
 
 describe('a workspace’s view of the shared state', () => {
   it('keeps keys, lists, token buckets and logs of two workspaces apart, and is the state itself for default', async () => {
@@ -121,5 +123,26 @@ describe('the answer gate shared by workspaces', () => {
     expect(alpha.active).toBe(2);
     second();
     for (const release of held) release();
+  });
+});
+
+describe('a deleted workspace and the answer gate', () => {
+  it('forgets its entry, so its last answer no longer keeps the others to their share', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-gate-forget-'));
+    try {
+      const gates = new AnswerGates(2, 0.5, { recentMs: 60_000 });
+      const workspaces = standInWorkspaces(loadConfig({ WORKSPACES_DIR: dir }), { answerGates: gates, keys: { list: () => [] } as never });
+      await workspaces.registry.create({ id: 'gone', name: 'Deleted next' }, 'ops');
+      // Its last answer a moment ago: while the gate remembers it, another workspace holds 1 of the 2 slots.
+      (await gates.view('gone').acquire())();
+      await workspaces.delete('gone', 'ops');
+      const busy = gates.view('busy');
+      const slots = [busy.acquire(), busy.acquire()];
+      expect(busy.active).toBe(2);
+      for (const release of await Promise.all(slots)) release();
+      await workspaces.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

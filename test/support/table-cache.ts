@@ -89,8 +89,13 @@ async function ingestRecorded(root: string, config: Config, ingest: (config: Con
  * ingests beside it rather than add the whole of that ingestion to its own set-up.
  */
 const LOCK_WAIT_MS = 60_000;
+/**
+ * A lock without a pid this long after it was made was left by a process killed between the mkdir and the pid's
+ * write (milliseconds apart): taken over, instead of every later file waiting LOCK_WAIT_MS for nobody.
+ */
+const NO_PID_STALE_MS = 5_000;
 
-async function lockCache(root: string): Promise<() => Promise<void>> {
+export async function lockCache(root: string): Promise<() => Promise<void>> {
   const lock = path.join(root, 'ingesting.lock');
   const giveUp = Date.now() + LOCK_WAIT_MS;
   for (;;) {
@@ -102,10 +107,17 @@ async function lockCache(root: string): Promise<() => Promise<void>> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => ''));
-    if (owner && !isAlive(owner)) await rm(lock, { recursive: true, force: true });
+    if (await isStale(lock)) await rm(lock, { recursive: true, force: true });
     else await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/** Its owner dead, or no owner written long after it was made. */
+export async function isStale(lock: string): Promise<boolean> {
+  const owner = Number(await readFile(path.join(lock, 'pid'), 'utf8').catch(() => ''));
+  if (owner) return !isAlive(owner);
+  const made = await stat(lock).catch(() => undefined);
+  return made !== undefined && Date.now() - made.mtimeMs > NO_PID_STALE_MS;
 }
 
 function isAlive(pid: number): boolean {

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { hashKey } from '../../src/http/access.js';
 import type { Contradiction } from '../../src/ingest/contradictions.js';
 import type { IngestJobRecord } from '../../src/ingest/jobs.js';
+import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
 import { createLogger } from '../../src/log.js';
 import { buildService, type Service } from '../../src/service.js';
 import { configToEnv, ingestSampleKnowledge, realEmbedders, tempDir } from '../support/real-stack.js';
@@ -53,14 +54,18 @@ beforeAll(async () => {
   cleanup = temp.remove;
   knowledge = path.join(temp.dir, 'knowledge');
   await cp('knowledge', knowledge, { recursive: true });
+  const settings = { KNOWLEDGE_DIR: knowledge, PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml'), STATE_LOG_DIR: path.join(temp.dir, 'logs'), REDIS_URL, REDIS_KEY_PREFIX: prefix };
+  // The sample table as every file ingests it (a copy from the run's table cache), then the planted documents
+  // ingested on top of it: only they are embedded, instead of the whole knowledge base again for six small files.
+  const config = await ingestSampleKnowledge(path.join(temp.dir, 'db'), settings);
   await writeFile(path.join(knowledge, 'policies', 'care-plus.en.md'), carePlan(12));
   await writeFile(path.join(knowledge, 'policies', 'care-plus-summary.en.md'), carePlan(24));
   await writeFile(path.join(knowledge, 'policies', 'care-plus.zh.md'), carePlanZh(12));
   await writeFile(path.join(knowledge, 'policies', 'care-plus-summary.zh.md'), carePlanZh(24));
   await writeFile(path.join(knowledge, GIFT_CARDS), giftCards);
   await writeFile(path.join(knowledge, 'policies', 'gift-cards-again.md'), giftCards);
-  const settings = { KNOWLEDGE_DIR: knowledge, PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml'), STATE_LOG_DIR: path.join(temp.dir, 'logs'), REDIS_URL, REDIS_KEY_PREFIX: prefix };
-  const config = await ingestSampleKnowledge(path.join(temp.dir, 'db'), settings);
+  const planted = await ingestKnowledgeBase(config, await realEmbedders());
+  expect(planted).toMatchObject({ committed: true, published: true, documents: { added: 6 } });
   service = await buildService(
     loadConfig({
       ...configToEnv(config),

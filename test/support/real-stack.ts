@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import type { EmbeddingSpaces } from '../../src/embed/embedding-spaces.js';
 import { loadEmbeddingSpaces } from '../../src/embed/load-embedder.js';
 import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
+import { inKnowledgeFolder } from './knowledge-folder.js';
 import { ingestCached } from './table-cache.js';
 
 let embedders: Promise<EmbeddingSpaces> | undefined;
@@ -36,7 +37,7 @@ export async function tempDir(prefix: string): Promise<{ dir: string; remove: ()
  * identical ingestion is done once and copied (test/support/table-cache.ts): the folder is the test's own either way.
  */
 export async function ingestSampleKnowledge(dbDir: string, overrides: Record<string, string> = {}): Promise<Config> {
-  const config = loadConfig({ DB_DIR: dbDir, LOG_LEVEL: 'silent', LANCEDB_READ_CONSISTENCY_SECONDS: '0', EMBEDDING_MODEL_MULTI: 'none', ...overrides });
+  const config = loadConfig({ DB_DIR: dbDir, LOG_LEVEL: 'silent', LANCEDB_READ_CONSISTENCY_SECONDS: '0', EMBEDDING_MODEL_MULTI: 'none', ...inKnowledgeFolder(overrides) });
   await ingestCached(config, async (settings) => {
     await ingestKnowledgeBase(settings, settings.EMBEDDING_MODEL_MULTI === 'none' ? await realEmbedders() : await realMultilingualEmbedders());
   });

@@ -21,6 +21,8 @@ export const TABLE_CACHE_ENV = 'KEFU_TEST_TABLE_CACHE';
 
 /** Settings that say where the result goes, not what it holds. */
 const DESTINATION = new Set(['DB_DIR']);
+/** Settings that are names, not paths (the table `knowledge` is not the folder knowledge/). */
+const NAMES = new Set(['TABLE_NAME']);
 /** Settings ingestion reads for its lease (who else is ingesting) and logging: they change nothing in the table. */
 const NOT_CONTENT = new Set(['REDIS_URL', 'REDIS_KEY_PREFIX', 'REDIS_COMMAND_TIMEOUT_MS', 'INGEST_LOCK_TTL_SECONDS', 'LOG_LEVEL']);
 
@@ -144,7 +146,7 @@ async function findEntry(root: string, fingerprint: (key: string) => Promise<str
  * temporary folder, is its content (a test's own copy of a file is the same input as the original); anything
  * else is its value.
  */
-function fingerprints(config: Config): (key: string) => Promise<string> {
+export function fingerprints(config: Config): (key: string) => Promise<string> {
   const knowledge = path.resolve(config.KNOWLEDGE_DIR);
   let knowledgeHash: Promise<string> | undefined;
   const known = new Map<string, Promise<string>>();
@@ -152,6 +154,7 @@ function fingerprints(config: Config): (key: string) => Promise<string> {
     if (!(key in config)) return 'absent';
     const value: unknown = config[key as keyof Config];
     if (typeof value !== 'string') return `json:${JSON.stringify(value)}`;
+    if (NAMES.has(key)) return `value:${value}`;
     const resolved = path.resolve(value);
     const inside = path.relative(knowledge, resolved);
     if (value && !inside.startsWith('..') && !path.isAbsolute(inside)) return `knowledge:${await (knowledgeHash ??= hashPath(knowledge))}:${inside}`;

@@ -14,7 +14,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '12' },
     rounds: { type: 'string', default: '1' },
     servers: { type: 'string', default: 'this=.' },
+    // A's offered req/s, or several (comma-separated: each runs in every round, e.g. A's admitted load alone beside the flood).
     rate: { type: 'string' },
     // A folder kept between invocations: its tables are ingested once (ingesting the sample twice takes minutes on a busy machine).
     data: { type: 'string' },
@@ -39,6 +40,8 @@ const { values } = parseArgs({
     factor: { type: 'string', default: '10' },
     // A folder for each server's CPU profile (node --cpu-prof): where its event loop's time went.
     profile: { type: 'string' },
+    // The load generator's niceness while it floods (decomposition only: how much of B's loss is the generator's CPU).
+    'generator-nice': { type: 'string' },
   },
 });
 const factor = Number(values.factor);
@@ -215,9 +218,16 @@ try {
   }
 
   const report: Record<string, unknown>[] = [];
-  let rate = values.rate ? Number(values.rate) : undefined;
-  const runs = Array.from({ length: rounds }, (_, round) => shares.flatMap((share) => servers.map((checkout) => ({ round, share, checkout })))).flat();
-  for (const { round, share, checkout } of runs) {
+  const rates = values.rate ? values.rate.split(',').map(Number) : [undefined];
+  let measured: number | undefined;
+  const runs = Array.from({ length: rounds }, (_, round) => rates.flatMap((offered) => shares.flatMap((share) => servers.map((checkout) => ({ round, offered, share, checkout }))))).flat();
+  for (const { round, offered, share, checkout } of runs) {
+    let rate = offered ?? measured;
+    // Every run starts with empty answer logs: each answer appends to them, and every 500 appends a log file is
+    // compacted on the event loop (read whole, filtered, written again: 0.1–0.3 s at 33k lines). Kept between runs,
+    // they grew with every run, so later runs stalled longer, idle or not, whichever checkout they were.
+    for (const file of await readdir(path.join(dir, 'logs')).catch(() => [] as string[]))
+      if (/(^|:)(interactions|unanswered)\.jsonl$/.test(file)) await rm(path.join(dir, 'logs', file), { force: true });
     server = spawn(process.execPath, [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : []), '--import', 'tsx', 'src/main.ts'], {
       cwd: checkout.cwd,
       env: { ...env, MODELS_DIR: path.resolve('models'), WORKSPACE_ANSWER_SHARE: String(share), LOG_LEVEL: 'warn' },
@@ -262,12 +272,14 @@ try {
           for (let index = client; performance.now() < until; index += 4) if ((await askA(index, performance.now())).status === 200) answered++;
         }),
       );
-      rate = (answered / 8) * factor;
+      rate = measured = (answered / 8) * factor;
     }
 
     // A at 10× in an open loop, B's client as before.
     const loaded = workspaceBClient();
     const loadedMeter = cpuMeter({ server: server.pid, b: loaded.pid });
+    const priority = os.getPriority();
+    if (values['generator-nice']) os.setPriority(Number(values['generator-nice']));
     const a: { status: number; ms: number }[] = [];
     const pending: Promise<void>[] = [];
     const start = performance.now();
@@ -282,8 +294,10 @@ try {
         ),
       );
     }
+    const sentSeconds = (performance.now() - start) / 1000;
     await Promise.all(pending);
     const loadedCpu = loadedMeter();
+    os.setPriority(priority);
     const loadedResults = await loaded.stop();
 
     const ok = (results: { status: number; ms: number }[]) => results.filter((result) => result.status === 200).map((result) => result.ms);
@@ -314,6 +328,8 @@ try {
       round: round + 1,
       share,
       offeredA: Math.round(rate),
+      // What the generator kept up with: the requests over the time it took to send them.
+      sentA: Math.round((rate * seconds) / sentSeconds),
       aAdmitted: summarize(ok(a)),
       aRefused: failures(a),
       bIdle,
@@ -326,7 +342,7 @@ try {
     };
     report.push(entry);
     console.log(
-      `${checkout.label}, round ${round + 1}, share ${share}: A offered ${entry.offeredA} req/s (${factor}× sustainable) for ${seconds} s: ${entry.aAdmitted.n} admitted (p99 ${entry.aAdmitted.p99} ms), refused ${JSON.stringify(entry.aRefused)}`,
+      `${checkout.label}, round ${round + 1}, share ${share}: A offered ${entry.offeredA} req/s (sent ${entry.sentA}) for ${seconds} s: ${entry.aAdmitted.n} admitted (p99 ${entry.aAdmitted.p99} ms), refused ${JSON.stringify(entry.aRefused)}`,
     );
     console.log(
       `  B idle p99 ${bIdle.p99} ms (p50 ${bIdle.p50}, n ${bIdle.n}); under A's overload p99 ${bLoaded.p99} ms (p50 ${bLoaded.p50}, n ${bLoaded.n}), failed ${JSON.stringify(entry.bFailed)}; ratio ${ratio} (target ≤ 1.5)`,
@@ -339,11 +355,14 @@ try {
     server = undefined;
   }
   // The spread over rounds: how much of a difference between checkouts the machine's noise could explain.
-  for (const share of shares)
-    for (const checkout of servers) {
-      const ratios = report.filter((entry) => entry.share === share && entry.server === checkout.label).map((entry) => entry.ratioP99 as number);
-      console.log(`${checkout.label}, share ${share}: B p99 ratio over ${ratios.length} round(s): ${ratios.join(', ')} (min ${Math.min(...ratios)}, max ${Math.max(...ratios)})`);
-    }
+  for (const offered of new Set(report.map((entry) => entry.offeredA)))
+    for (const share of shares)
+      for (const checkout of servers) {
+        const ratios = report.filter((entry) => entry.offeredA === offered && entry.share === share && entry.server === checkout.label).map((entry) => entry.ratioP99 as number);
+        console.log(
+          `${checkout.label}, A offered ${offered} req/s, share ${share}: B p99 ratio over ${ratios.length} round(s): ${ratios.join(', ')} (min ${Math.min(...ratios)}, max ${Math.max(...ratios)})`,
+        );
+      }
   console.log(JSON.stringify(report));
 } finally {
   server?.kill('SIGTERM');

@@ -9,7 +9,9 @@
  * the offered req/s): every later run offers the same load, so runs compare. Each share, each server checkout
  * (`--servers`: the code under test, e.g. the previous commit's `git archive` beside this one) and each round
  * runs on a fresh server, the checkouts alternating within a round, so a shared machine's load drifts over both
- * alike; the spread over rounds is the noise. Load generator and server share the machine's cores.
+ * alike; the spread over rounds is the noise. Load generator and server share the machine's cores: each run reports
+ * how many each part used (server, its event loop, generator, B's client, everyone else) and the load average.
+ * `--rate 36,725` runs several offered rates (decomposition), `--profile DIR` writes each server's CPU profile.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';

@@ -9,11 +9,14 @@
  * the offered req/s): every later run offers the same load, so runs compare. Each share, each server checkout
  * (`--servers`: the code under test, e.g. the previous commit's `git archive` beside this one) and each round
  * runs on a fresh server, the checkouts alternating within a round, so a shared machine's load drifts over both
- * alike; the spread over rounds is the noise. Load generator and server share the machine's cores.
+ * alike; the spread over rounds is the noise. Load generator and server share the machine's cores: each run reports
+ * how many each part used (server, its event loop, generator, B's client, everyone else) and the load average.
+ * `--rate 36,725` runs several offered rates (decomposition), `--profile DIR` writes each server's CPU profile.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,11 +33,20 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '12' },
     rounds: { type: 'string', default: '1' },
     servers: { type: 'string', default: 'this=.' },
+    // A's offered req/s, or several (comma-separated: each runs in every round, e.g. A's admitted load alone beside the flood).
     rate: { type: 'string' },
     // A folder kept between invocations: its tables are ingested once (ingesting the sample twice takes minutes on a busy machine).
     data: { type: 'string' },
+    // A's offered rate as a multiple of its sustainable rate: 10 is the target's definition; others decompose it
+    // (0.5: A's admitted answers without a refused flood).
+    factor: { type: 'string', default: '10' },
+    // A folder for each server's CPU profile (node --cpu-prof): where its event loop's time went.
+    profile: { type: 'string' },
+    // The load generator's niceness while it floods (decomposition only: how much of B's loss is the generator's CPU).
+    'generator-nice': { type: 'string' },
   },
 });
+const factor = Number(values.factor);
 const shares = values.share!.split(',').map(Number);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
@@ -73,6 +85,64 @@ const ask = async (key: string, index: number, intended: number) => {
 };
 
 /**
+ * Workspace A's requests, open loop: node:http over keep-alive connections, the request bytes made once. The load
+ * generator stands for the network and the flood's clients, which are not on the server's machine; it shares the
+ * server's two cores here, so it should take no more of them than sending and reading the requests needs.
+ * `fetch` (WHATWG streams over undici) cost 0.6 ms of CPU per request, a third of a core at 580 req/s.
+ */
+const agent = new http.Agent({ keepAlive: true });
+const bodies = questions.map((question) => Buffer.from(JSON.stringify({ question })));
+const askA = (index: number, intended: number) =>
+  new Promise<{ status: number; ms: number }>((resolve) => {
+    const body = bodies[index % bodies.length]!;
+    const headers = { 'content-type': 'application/json', 'content-length': body.length, 'x-api-key': keys.a, 'x-forwarded-for': `198.51.100.${index % 250}` };
+    const request = http.request({ host: '127.0.0.1', port, path: '/v1/ask', method: 'POST', agent, headers }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, ms: performance.now() - intended }));
+      response.on('error', () => resolve({ status: 0, ms: performance.now() - intended }));
+    });
+    request.on('error', () => resolve({ status: 0, ms: performance.now() - intended }));
+    request.end(body);
+  });
+
+/** CPU seconds a process has used (user + system, all its threads: LanceDB's pool is in the server's). */
+const cpuOf = (pid: number | undefined, thread?: number): number => {
+  if (!pid) return Number.NaN;
+  try {
+    const fields = readFileSync(thread ? `/proc/${pid}/task/${thread}/stat` : `/proc/${pid}/stat`, 'utf8')
+      .split(') ')[1]!
+      .split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+};
+/** CPU seconds the whole machine has used, every process (others' work included): what the cores had to give. */
+const machineBusy = (): number => {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  return (ticks.reduce((sum, tick) => sum + tick, 0) - ticks[3]! - ticks[4]!) / 100;
+};
+/**
+ * Where the cores went during one phase, in cores (CPU seconds per second): the server (its threads), the load
+ * generator (this process), B's client, and the rest of the machine (other people's work).
+ */
+const cpuMeter = (pids: { server?: number; b?: number }) => {
+  // The server's main thread (its thread id is its pid) is the event loop: the rest is LanceDB's pool, GC and libuv.
+  const started = { at: performance.now(), server: cpuOf(pids.server), loop: cpuOf(pids.server, pids.server), b: cpuOf(pids.b), self: process.cpuUsage(), machine: machineBusy() };
+  return () => {
+    const seconds = (performance.now() - started.at) / 1000;
+    const self = process.cpuUsage(started.self);
+    const server = (cpuOf(pids.server) - started.server) / seconds;
+    const loop = (cpuOf(pids.server, pids.server) - started.loop) / seconds;
+    const b = (cpuOf(pids.b) - started.b) / seconds;
+    const generator = (self.user + self.system) / 1e6 / seconds;
+    const machine = (machineBusy() - started.machine) / seconds;
+    const cores = (value: number) => Math.round(value * 100) / 100;
+    return { server: cores(server), serverLoop: cores(loop), generator: cores(generator), bClient: cores(b), rest: cores(machine - server - generator - b) };
+  };
+};
+
+/**
  * One client asking workspace B back to back until `stop()`, in a process of its own: the load generator's busy
  * event loop must not delay B's requests or their timing.
  */
@@ -108,6 +178,7 @@ function workspaceBClient() {
   child.stdout!.on('data', (chunk) => (output += chunk));
   const done = new Promise<{ status: number; ms: number; timings?: Record<string, number> }[]>((resolve) => child.on('exit', () => resolve(JSON.parse(output || '[]'))));
   return {
+    pid: child.pid,
     stop: async () => {
       child.stdin!.write('stop');
       return done;
@@ -149,10 +220,17 @@ try {
   }
 
   const report: Record<string, unknown>[] = [];
-  let rate = values.rate ? Number(values.rate) : undefined;
-  const runs = Array.from({ length: rounds }, (_, round) => shares.flatMap((share) => servers.map((checkout) => ({ round, share, checkout })))).flat();
-  for (const { round, share, checkout } of runs) {
-    server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const rates = values.rate ? values.rate.split(',').map(Number) : [undefined];
+  let measured: number | undefined;
+  const runs = Array.from({ length: rounds }, (_, round) => rates.flatMap((offered) => shares.flatMap((share) => servers.map((checkout) => ({ round, offered, share, checkout }))))).flat();
+  for (const { round, offered, share, checkout } of runs) {
+    let rate = offered ?? measured;
+    // Every run starts with empty answer logs: each answer appends to them, and every 500 appends a log file is
+    // compacted on the event loop (read whole, filtered, written again: 0.1–0.3 s at 33k lines). Kept between runs,
+    // they grew with every run, so later runs stalled longer, idle or not, whichever checkout they were.
+    for (const file of await readdir(path.join(dir, 'logs')).catch(() => [] as string[]))
+      if (/(^|:)(interactions|unanswered)\.jsonl$/.test(file)) await rm(path.join(dir, 'logs', file), { force: true });
+    server = spawn(process.execPath, [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : []), '--import', 'tsx', 'src/main.ts'], {
       cwd: checkout.cwd,
       env: { ...env, MODELS_DIR: path.resolve('models'), WORKSPACE_ANSWER_SHARE: String(share), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -179,8 +257,12 @@ try {
     for (let index = 0; index < 10; index++) await Promise.all([ask(keys.a, index, performance.now()), ask(keys.b, index, performance.now())]);
 
     // B alone.
+    const uptime = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    const loadBefore = uptime();
     const idle = workspaceBClient();
+    const idleMeter = cpuMeter({ server: server.pid, b: idle.pid });
     await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    const idleCpu = idleMeter();
     const idleResults = await idle.stop();
 
     // A's sustainable rate, the first time: 4 clients in a closed loop for 8 s. Later runs offer the same load.
@@ -189,14 +271,17 @@ try {
       const until = performance.now() + 8000;
       await Promise.all(
         Array.from({ length: 4 }, async (_, client) => {
-          for (let index = client; performance.now() < until; index += 4) if ((await ask(keys.a, index, performance.now())).status === 200) answered++;
+          for (let index = client; performance.now() < until; index += 4) if ((await askA(index, performance.now())).status === 200) answered++;
         }),
       );
-      rate = (answered / 8) * 10;
+      rate = measured = (answered / 8) * factor;
     }
 
     // A at 10× in an open loop, B's client as before.
     const loaded = workspaceBClient();
+    const loadedMeter = cpuMeter({ server: server.pid, b: loaded.pid });
+    const priority = os.getPriority();
+    if (values['generator-nice']) os.setPriority(Number(values['generator-nice']));
     const a: { status: number; ms: number }[] = [];
     const pending: Promise<void>[] = [];
     const start = performance.now();
@@ -205,13 +290,16 @@ try {
       const wait = intended - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       pending.push(
-        ask(keys.a, index, intended).then(
+        askA(index, intended).then(
           (result) => void a.push(result),
           () => void a.push({ status: 0, ms: performance.now() - intended }),
         ),
       );
     }
+    const sentSeconds = (performance.now() - start) / 1000;
     await Promise.all(pending);
+    const loadedCpu = loadedMeter();
+    os.setPriority(priority);
     const loadedResults = await loaded.stop();
 
     const ok = (results: { status: number; ms: number }[]) => results.filter((result) => result.status === 200).map((result) => result.ms);
@@ -242,32 +330,41 @@ try {
       round: round + 1,
       share,
       offeredA: Math.round(rate),
+      // What the generator kept up with: the requests over the time it took to send them.
+      sentA: Math.round((rate * seconds) / sentSeconds),
       aAdmitted: summarize(ok(a)),
       aRefused: failures(a),
       bIdle,
       bUnderLoad: bLoaded,
       bFailed: failures(loadedResults),
       ratioP99: ratio,
+      cpuIdle: idleCpu,
+      cpuUnderLoad: loadedCpu,
+      loadAverage: { before: loadBefore, after: uptime() },
     };
     report.push(entry);
     console.log(
-      `${checkout.label}, round ${round + 1}, share ${share}: A offered ${entry.offeredA} req/s (10× sustainable) for ${seconds} s: ${entry.aAdmitted.n} admitted (p99 ${entry.aAdmitted.p99} ms), refused ${JSON.stringify(entry.aRefused)}`,
+      `${checkout.label}, round ${round + 1}, share ${share}: A offered ${entry.offeredA} req/s (sent ${entry.sentA}) for ${seconds} s: ${entry.aAdmitted.n} admitted (p99 ${entry.aAdmitted.p99} ms), refused ${JSON.stringify(entry.aRefused)}`,
     );
     console.log(
       `  B idle p99 ${bIdle.p99} ms (p50 ${bIdle.p50}, n ${bIdle.n}); under A's overload p99 ${bLoaded.p99} ms (p50 ${bLoaded.p50}, n ${bLoaded.n}), failed ${JSON.stringify(entry.bFailed)}; ratio ${ratio} (target ≤ 1.5)`,
     );
     console.log(`  B's stages p50/p99, idle: ${stages(idleResults)}`);
     console.log(`  B's stages p50/p99, under load: ${stages(loadedResults)}`);
+    console.log(`  cores used, idle: ${JSON.stringify(idleCpu)}; under load: ${JSON.stringify(loadedCpu)}; load average ${loadBefore} → ${entry.loadAverage.after}`);
     server.kill('SIGTERM');
     await new Promise((resolve) => server!.once('exit', resolve));
     server = undefined;
   }
   // The spread over rounds: how much of a difference between checkouts the machine's noise could explain.
-  for (const share of shares)
-    for (const checkout of servers) {
-      const ratios = report.filter((entry) => entry.share === share && entry.server === checkout.label).map((entry) => entry.ratioP99 as number);
-      console.log(`${checkout.label}, share ${share}: B p99 ratio over ${ratios.length} round(s): ${ratios.join(', ')} (min ${Math.min(...ratios)}, max ${Math.max(...ratios)})`);
-    }
+  for (const offered of new Set(report.map((entry) => entry.offeredA)))
+    for (const share of shares)
+      for (const checkout of servers) {
+        const ratios = report.filter((entry) => entry.offeredA === offered && entry.share === share && entry.server === checkout.label).map((entry) => entry.ratioP99 as number);
+        console.log(
+          `${checkout.label}, A offered ${offered} req/s, share ${share}: B p99 ratio over ${ratios.length} round(s): ${ratios.join(', ')} (min ${Math.min(...ratios)}, max ${Math.max(...ratios)})`,
+        );
+      }
   console.log(JSON.stringify(report));
 } finally {
   server?.kill('SIGTERM');

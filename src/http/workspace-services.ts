@@ -21,7 +21,9 @@ import { type Workspace, WorkspaceRegistry, type WorkspaceSettings, workspaceCha
 import type { AccessControl } from './access.js';
 import type { KeyRegistry } from './key-registry.js';
 import { requestedWorkspace } from './workspace-access.js';
+import { refuseNow } from './error-handler.js';
 import { AppError } from './http-error.js';
+import { ShedLog } from './shed-log.js';
 import type { WorkspaceLoad } from '../workspaces/workspace-load.js';
 import type { z } from 'zod';
 
@@ -91,6 +93,9 @@ const CREATE_SETTLE_MS = 2000;
  */
 const BUILD_BACKOFF_MIN_MS = 1000;
 const BUILD_BACKOFF_MAX_MS = 60_000;
+/** The dispatcher's refusals, made once: an error's stack is captured when it is made, a cost a flood would pay per request. */
+const OVERLOADED = new AppError(503, 'overloaded', 'The service is at capacity; retry in a moment');
+const AT_CAPACITY = new AppError(429, 'workspace_at_capacity', 'This workspace has as many requests in flight as it may while others are served; retry in a moment');
 
 /**
  * The deployment's workspaces besides `default` (which is the deployment's own service): each is the same
@@ -110,8 +115,11 @@ export class WorkspaceServices {
   private readonly failed = new Map<string, { error: unknown; until: number; backoffMs: number }>();
   /** The secrets the public helpdesk addresses check, the file read again only when it changes (secrets-file.ts). */
   private readonly secretsFile: WorkspaceSecretsFile;
+  /** The dispatcher's refusals, logged once a second per workspace with their count. */
+  private readonly shedLog: ShedLog;
 
   constructor(private readonly options: WorkspaceServicesOptions) {
+    this.shedLog = new ShedLog(options.logger);
     this.secretsFile = new WorkspaceSecretsFile(options.config, (error) => options.logger.warn({ error: error.message }, 'WORKSPACE_SECRETS_FILE not read'));
     // A workspace renamed, reconfigured or deleted on any replica: what was built for it here goes (and, with
     // scheduled sources or e-mail, is built again at once so its schedule and inbox keep running).
@@ -298,13 +306,10 @@ export class WorkspaceServices {
     if (!request.path.startsWith('/v1/') || request.path.startsWith('/v1/admin/workspaces')) return next();
     const key = this.options.access.identify(request);
     const id = key ? requestedWorkspace(request, key) : DEFAULT_WORKSPACE;
-    this.enter(id, response);
+    if (!this.enter(id, request, response)) return;
     // An answer request its admission would refuse is refused here, before the security headers, logging, rate
     // limits and key check run for it: under a flood, what the flood costs the process is what refusing it costs.
-    if (request.method === 'POST' && ANSWER_PATHS.has(request.path) && this.options.load.sheds(id)) {
-      response.setHeader('Retry-After', '1');
-      throw new AppError(503, 'overloaded', 'The service is at capacity; retry in a moment');
-    }
+    if (request.method === 'POST' && ANSWER_PATHS.has(request.path) && this.options.load.sheds(id)) return this.refuse(request, response, id, OVERLOADED);
     if (id === DEFAULT_WORKSPACE) return next();
     const service = await this.service(id);
     // The workspace's app answers everything it is sent (its own 404 and error handlers): nothing falls through
@@ -312,15 +317,23 @@ export class WorkspaceServices {
     service.app(request, response, next);
   };
 
-  /** Counts the request in for its workspace until its response ends; 429 when the workspace is at its ceiling beside a busy other one. */
-  private enter(id: string, response: Response): void {
+  /** Counts the request in for its workspace until its response ends; false (refused with 429) when the workspace is at its ceiling beside a busy other one. */
+  private enter(id: string, request: Request, response: Response): boolean {
     const leave = this.options.load.enter(id);
     if (!leave) {
-      response.setHeader('Retry-After', '1');
-      throw new AppError(429, 'workspace_at_capacity', 'This workspace has as many requests in flight as it may while others are served; retry in a moment');
+      this.refuse(request, response, id, AT_CAPACITY);
+      return false;
     }
     response.on('finish', leave);
     response.on('close', leave);
+    return true;
+  }
+
+  /** Refuses at once, without the router's walk to the error handler (refuseNow); logged in aggregate. */
+  private refuse(request: Request, response: Response, id: string, refusal: AppError): void {
+    response.setHeader('Retry-After', '1');
+    refuseNow(request, response, refusal);
+    this.shedLog.note(id, refusal.code);
   }
 
   /**
@@ -338,7 +351,7 @@ export class WorkspaceServices {
     // caller could have every workspace built and kept in memory). One answer for both cases, so that the public URL
     // does not tell which workspace ids exist.
     if (!workspace?.settings.channels?.[platform as 'wechat' | 'wecom' | 'feishu']) throw notFound('channel_not_found', `No ${platform} account at this address`);
-    this.enter(id, response);
+    if (!this.enter(id, request, response)) return;
     const service = await this.service(id);
     service.app(request, response, next);
   }
@@ -358,7 +371,7 @@ export class WorkspaceServices {
     const secrets = id === DEFAULT_WORKSPACE ? undefined : await this.secretsFile.secrets(id);
     const secret = secrets && this.registry.get(id) ? secrets[HELPDESK_SECRET[helpdesk]] : undefined;
     if (id !== DEFAULT_WORKSPACE && !secret) throw notFound('helpdesk_not_found', `No ${helpdesk} helpdesk at this address`);
-    this.enter(id, response);
+    if (!this.enter(id, request, response)) return;
     if (id === DEFAULT_WORKSPACE) return next();
     const service = await this.service(id);
     service.app(request, response, next);
@@ -448,6 +461,7 @@ export class WorkspaceServices {
   async close(): Promise<void> {
     this.closed = true;
     this.registry.stop();
+    this.shedLog.flush();
     await Promise.all([...this.built.keys()].map((id) => this.evict(id, 'stop-jobs')));
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { appendFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, type FileHandle, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { keptLinesFromStart, linesFromEnd } from './log-file.js';
 import { entryMatches, idTime, type LogRetention, retentionSeconds } from './log-retention.js';
 
 /**
@@ -160,21 +161,18 @@ export class MemoryState implements SharedState {
     // Its own name: another process (or state) compacting the same log never shares it.
     const temporary = `${file}.${randomUUID()}.compacting`;
     try {
-      const text = await readFile(file, 'utf8').catch(() => '');
-      // Up to the last complete line; an append in progress is copied with the tail below.
-      const complete = text.slice(0, text.lastIndexOf('\n') + 1);
-      const readBytes = Buffer.byteLength(complete);
-      // Lines are kept as they are, judged by the id at their start: a log of many MB is not parsed and
-      // re-serialised on the event loop.
+      // Read a slice at a time (src/state/log-file.ts): the loop serves requests between slices. Lines are kept as
+      // they are, judged by the id at their start: a log of many MB is not parsed and re-serialised.
       const oldest = this.oldestKept(name);
-      const kept = complete
-        .split('\n')
-        .filter((line) => {
-          const id = /^\{"id":"([^"]+)"/.exec(line)?.[1] ?? parseLine(line)?.id;
-          return id !== undefined && idTime(id) >= oldest;
-        })
-        .slice(-maxLength);
-      await writeFile(temporary, kept.map((line) => line + '\n').join(''));
+      const keep = (line: string) => {
+        const id = /^\{"id":"([^"]+)"/.exec(line)?.[1] ?? parseLine(line)?.id;
+        return id !== undefined && idTime(id) >= oldest;
+      };
+      // Up to the last complete line; an append in progress is copied with the tail below.
+      const { lines: kept, readBytes } = await withFile(file, 'r', (handle) => keptLinesFromStart(handle, keep, maxLength), { lines: [], readBytes: 0 });
+      await withFile(temporary, 'w', async (out) => {
+        for (let start = 0; start < kept.length; start += WRITE_LINES) await out.write(`${kept.slice(start, start + WRITE_LINES).join('\n')}\n`);
+      });
       await this.inOrder(file, async () => {
         const handle = await open(file, 'r');
         try {
@@ -204,14 +202,30 @@ export class MemoryState implements SharedState {
   }
 
   async readLog(name: string, count: number) {
-    if (this.logDir) return (await this.readFileLog(name)).slice(-count);
+    if (this.logDir) {
+      const items: LogLine[] = [];
+      if (count > 0)
+        for await (const item of this.fileLogFromEnd(name)) {
+          items.push(item);
+          if (items.length >= count) break;
+        }
+      return items.reverse();
+    }
     const oldest = this.oldestKept(name);
     return structuredClone((this.logs.get(name) ?? []).filter((item) => idTime(item.id) >= oldest).slice(-count));
   }
 
   async findLogEntry(name: string, match: Record<string, string>, count: number) {
-    // A file log is read whole (it is one file); the in-memory one is walked back from its end without a copy.
-    const items = this.logDir ? (await this.readFileLog(name)).slice(-count) : (this.logs.get(name) ?? []).slice(-count);
+    // Both are walked back from their end, stopping at the match: a recent record costs a slice of the file.
+    if (this.logDir) {
+      let seen = 0;
+      for await (const item of this.fileLogFromEnd(name)) {
+        if (++seen > count) break;
+        if (entryMatches(item.entry, match)) return item;
+      }
+      return undefined;
+    }
+    const items = (this.logs.get(name) ?? []).slice(-count);
     const oldest = this.oldestKept(name);
     for (let index = items.length - 1; index >= 0 && idTime(items[index].id) >= oldest; index--) {
       if (entryMatches(items[index].entry, match)) return structuredClone(items[index]);
@@ -219,15 +233,34 @@ export class MemoryState implements SharedState {
     return undefined;
   }
 
-  private async readFileLog(name: string): Promise<{ id: string; entry: Record<string, unknown> }[]> {
-    // In the file's queue: never half of an append in progress.
+  /**
+   * The file log's entries within retention, newest first, read from the file's end a slice at a time: the last
+   * few entries of a log of many MB cost a slice or two, and the loop serves requests between slices.
+   */
+  private async *fileLogFromEnd(name: string): AsyncGenerator<LogLine> {
     const file = path.join(this.logDir!, `${name}.jsonl`);
-    const text = await this.inOrder(file, () => readFile(file, 'utf8').catch(() => ''));
+    // Opened and measured in the file's queue, so the size never takes half of an append in progress. Read from the
+    // same handle afterwards: a compaction renaming its new file over this one meanwhile leaves it readable as it was.
+    const opened = await this.inOrder(file, async () => {
+      const handle = await open(file, 'r').catch(() => undefined);
+      if (!handle) return undefined;
+      try {
+        return { handle, size: (await handle.stat()).size };
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    });
+    if (!opened) return;
     const oldest = this.oldestKept(name);
-    return text
-      .split('\n')
-      .map(parseLine)
-      .filter((item): item is LogLine => item !== undefined && idTime(item.id) >= oldest);
+    try {
+      for await (const line of linesFromEnd(opened.handle, opened.size)) {
+        const item = parseLine(line);
+        if (item !== undefined && idTime(item.id) >= oldest) yield item;
+      }
+    } finally {
+      await opened.handle.close();
+    }
   }
 
   async ping() {
@@ -263,6 +296,23 @@ export class MemoryState implements SharedState {
 }
 
 type LogLine = { id: string; entry: Record<string, unknown> };
+
+/** Lines a compaction writes at once: its new file is written in pieces, never as one string of the whole log. */
+const WRITE_LINES = 1000;
+
+/** `use` with the file open, closed after; `missing` when it cannot be opened (a log not written yet). */
+async function withFile<T>(file: string, flags: 'r' | 'w', use: (handle: FileHandle) => Promise<T>, missing?: T): Promise<T> {
+  const handle = await open(file, flags).catch((error) => {
+    if (missing === undefined) throw error;
+    return undefined;
+  });
+  if (!handle) return missing as T;
+  try {
+    return await use(handle);
+  } finally {
+    await handle.close();
+  }
+}
 
 /** Whether the file's last byte is not a newline (false for a missing or empty file). */
 async function endsMidLine(file: string): Promise<boolean> {

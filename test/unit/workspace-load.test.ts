@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -132,6 +133,40 @@ describe('the dispatcher', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('the dispatcher’s refusals under a flood', () => {
+  it('are answered at once, never passed down the app to the error handler, and logged once per interval with their count', async () => {
+    const lines: { msg: string; workspace?: string; code?: string; count?: number }[] = [];
+    const logger = createLogger(
+      'info',
+      new Writable({
+        write(chunk, _encoding, done) {
+          lines.push(JSON.parse(String(chunk)));
+          done();
+        },
+      }),
+    );
+    const load = new WorkspaceLoad(10);
+    const workspaces = standInWorkspaces(loadConfig({}), { access: { identify: () => ({ id: 'a', scopes: ['widget'] }) } as never, load, logger });
+    load.setShedder('default', () => true);
+    const app = express();
+    app.use(workspaces.dispatch);
+    let passedOn = 0;
+    app.use(((error, _request, _response, next) => {
+      passedOn++;
+      next(error);
+    }) as express.ErrorRequestHandler);
+    app.use(errorHandler(logger));
+    for (let index = 0; index < 20; index++) {
+      const response = await request(app).post('/v1/ask').send({ question: 'How do I pair it?' });
+      expect([response.status, response.headers['retry-after'], response.body.error.code]).toEqual([503, '1', 'overloaded']);
+      expect(response.headers['content-type']).toMatch(/^application\/json/);
+    }
+    expect(passedOn).toBe(0);
+    await workspaces.close();
+    expect(lines.map(({ msg, workspace, code, count }) => ({ msg, workspace, code, count }))).toEqual([{ msg: 'requests shed', workspace: 'default', code: 'overloaded', count: 20 }]);
   });
 });
 

@@ -69,6 +69,32 @@ export function maskPii(text: string): string {
   return masked;
 }
 
+/**
+ * `maskPii` for text the service wrote around the customer's (an answer): the `keep` texts, where they occur
+ * verbatim, stay as they are. The handoff contact line is the service's own phone number and address, not the
+ * customer's: masked in a stored refusal, the widget's reloaded conversation told the visitor to "call +1-[phone]
+ * or email [email]". Everything outside those texts is masked as before.
+ */
+export function maskPiiKeeping(keep: readonly string[]): (text: string) => string {
+  // Longest first, so a contact line that contains another is kept whole.
+  const kept = [...new Set(keep.filter((entry) => entry.trim().length > 0))].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = '';
+    let from = 0;
+    for (;;) {
+      let at = -1;
+      let match = '';
+      for (const entry of kept) {
+        const index = text.indexOf(entry, from);
+        if (index !== -1 && (at === -1 || index < at)) [at, match] = [index, entry];
+      }
+      if (at === -1) return out + maskPii(text.slice(from));
+      out += maskPii(text.slice(from, at)) + match;
+      from = at + match.length;
+    }
+  };
+}
+
 /** Masks every string field of a record (one level deep and inside arrays of strings); other values pass. */
 export function maskRecord<T extends Record<string, unknown>>(record: T, fields: (keyof T)[]): T {
   const out: Record<string, unknown> = { ...record };

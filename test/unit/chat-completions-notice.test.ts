@@ -17,18 +17,46 @@ function chatApp() {
     mode: 'extractive',
     async *answer(): AsyncGenerator<AnswerEvent> {
       yield { type: 'meta', data: { answerId: 'a1', lang: 'zh', productLine: 'general', productLineName: null, confidence: 0.9, threshold: 0.2, sources: [] } };
-      yield { type: 'done', data: { answerId: 'a1', answer, mode: 'extractive', refused: false, notice, citations: [], productLine: 'general', confidence: 0.9, replacedUngrounded: false, cached: false, usage: {}, timings: {} } };
+      yield {
+        type: 'done',
+        data: {
+          answerId: 'a1',
+          answer,
+          mode: 'extractive',
+          refused: false,
+          notice,
+          citations: [],
+          productLine: 'general',
+          confidence: 0.9,
+          replacedUngrounded: false,
+          cached: false,
+          usage: {},
+          timings: {},
+        },
+      };
     },
   } as unknown as AnswerService;
   const classifier = { rules: { general: { id: 'general' } }, lineIds: [], isKnownLine: () => false } as unknown as ProductLineClassifier;
   const app = express();
-  app.use(chatCompletionsRoutes({ answers, guards: [express.json()], classifier, maxQuestionChars: 500, maxHistoryTurns: 4, companyName: 'Lumora', prepare: async (question) => ({ answerRequest: { question: question.question } }) }));
+  app.use(
+    chatCompletionsRoutes({
+      answers,
+      guards: [express.json()],
+      classifier,
+      maxQuestionChars: 500,
+      maxHistoryTurns: 4,
+      companyName: 'Lumora',
+      prepare: async (question) => ({ answerRequest: { question: question.question } }),
+    }),
+  );
   return app;
 }
 
 describe('the quote notice in a chat completion', () => {
   it('follows the answer as a paragraph of its own, unwrapped', async () => {
-    const response = await request(chatApp()).post('/v1/chat/completions').send({ model: 'kefu', messages: [{ role: 'user', content: '手环可以戴着游泳吗？' }] });
+    const response = await request(chatApp())
+      .post('/v1/chat/completions')
+      .send({ model: 'kefu', messages: [{ role: 'user', content: '手环可以戴着游泳吗？' }] });
     expect(response.status).toBe(200);
     expect(response.body.choices[0].message.content).toBe(`${answer}\n\n${notice}`);
   });

@@ -206,7 +206,7 @@ function describe(summary: IngestSummary, job?: IngestJobRecord): string {
     lines.push(`  refusal threshold (${lang}): ${entry.threshold} — ${entry.positives} probes from the knowledge base, ${Math.round(entry.negativesRefused * 100)} % of ${entry.negatives} out-of-domain probes refused, AUROC ${entry.auroc}`);
     if (entry.answerThreshold !== undefined) {
       // Other languages have no in-domain probes of their own: their confident cut is the cross-lingual model's.
-      const probed = entry.inDomainNegatives === undefined ? "the cross-lingual model's" : `${Math.round((entry.inDomainAnsweredConfidently ?? 0) * 100)} % of ${entry.inDomainNegatives} in-domain unanswerable probes (an entry's question asked without it) still answered`;
+      const probed = entry.inDomainNegatives === undefined ? "the cross-lingual model's cut (no in-domain probes are asked in other languages)" : `${Math.round((entry.inDomainAnsweredConfidently ?? 0) * 100)} % of ${entry.inDomainNegatives} in-domain unanswerable probes (an entry's question asked without it) still answered`;
       lines.push(`  answer threshold (${lang}): ${entry.answerThreshold} — between the two, the middle band (suggestions, or the model judges); ${probed}`);
     }
     if (entry.curve?.length) {

@@ -46,7 +46,7 @@ import { LogSpool } from './state/spool.js';
 import { MemoryState, type SharedState } from './state/shared-state.js';
 import type { KnowledgeStore } from './store/knowledge-store.js';
 import { LanceKnowledgeStore } from './store/lance-knowledge-store.js';
-import { maskPii } from './privacy/pii.js';
+import { maskPii, maskPiiKeeping } from './privacy/pii.js';
 import { GapReporter } from './insights/gaps.js';
 import { offTopicJudge } from './insights/off-topic.js';
 import { CORRECTIONS_LOG, INTERACTIONS_LOG } from './insights/interactions.js';
@@ -308,6 +308,8 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const sessions = new SessionStore(state, config.SESSION_MAX_TURNS, config.SESSION_TTL_SECONDS);
   const conversations = new Conversations(sessions, state, classifier, chatModel, {
     mask: config.PII_MASKING ? maskPii : undefined,
+    // A refusal's contact line is ours, not the customer's: read back from the session it must still reach a person.
+    maskAnswer: config.PII_MASKING ? maskPiiKeeping([config.HANDOFF_CONTACT_ZH, config.HANDOFF_CONTACT_EN]) : undefined,
     answerRecordTtlSeconds: config.ANSWER_RECORD_TTL_DAYS * 86_400,
   });
   const insightLogs = new InsightLogs(state);

@@ -37,6 +37,8 @@ const LOG_MAX_LENGTH = 100_000;
 export interface ConversationOptions {
   /** Applied to customer text (questions, answers, comments) before it is stored anywhere: PII masking. */
   mask?: (text: string) => string;
+  /** Applied to the answers instead of `mask`, when set: the masking that keeps the service's own contact line (`maskPiiKeeping`). */
+  maskAnswer?: (text: string) => string;
   /** How long an answer can still receive feedback (its record is kept that long). */
   answerRecordTtlSeconds?: number;
 }
@@ -106,7 +108,7 @@ export class Conversations {
       const at = new Date().toISOString();
       // Masked once, here: the answer record, the unanswered log and the session all keep this text.
       const question = this.mask(body.question);
-      const answer = this.mask(done.answer);
+      const answer = this.options.maskAnswer ? this.options.maskAnswer(done.answer) : this.mask(done.answer);
       const record: AnswerRecord = {
         answerId: done.answerId,
         question,

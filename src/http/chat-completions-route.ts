@@ -162,9 +162,13 @@ export function chatCompletionsRoutes(options: ChatCompletionsOptions): Router {
   return router;
 }
 
-/** The answer as a chat client shows it: text, the quoted-text notice, then the numbered sources. */
+/**
+ * The answer as a chat client shows it: text, the quoted-text notice, then the numbered sources. The notice is a
+ * sentence of its own with its own brackets ("…（未使用生成模型）。", "… (no generated text)."): wrapped in more, it read
+ * "(以下内容直接摘自帮助资料（未使用生成模型）。)".
+ */
 function messageText(meta: AnswerMeta, done: AnswerDone): string {
-  return [done.answer, done.notice ? `(${done.notice})` : '', sourceList(done.citations, meta.language ?? meta.lang)].filter(Boolean).join('\n\n');
+  return [done.answer, done.notice ?? '', sourceList(done.citations, meta.language ?? meta.lang)].filter(Boolean).join('\n\n');
 }
 
 const usage = (done: AnswerDone) => {

@@ -50,10 +50,13 @@ const RULES: Rule[] = [
   { kind: 'id-number', pattern: /(?<![\dA-Za-z])(?:\d{17}[\dXx]|\d{15})(?![\dA-Za-z])/g },
   // Mainland mobile numbers, with or without +86 and separators: 138 0013 8000, +86-13800138000.
   { kind: 'phone', pattern: /(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?!\d)/g },
+  // International numbers (+44 20 7946 0958, +1-800-555-0142) before the landline and service-number rule, which
+  // would otherwise take the 800-555-0142 out of +1-800-555-0142 and leave "+1-[phone]" with the country code showing.
+  { kind: 'phone', pattern: /(?<![\d+])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?!\d)/g, accept: (match) => digitsOf(match).length >= 9 },
   // Landlines and service numbers: 010-12345678, (021) 6234 5678, 400-820-1234.
   { kind: 'phone', pattern: /(?<!\d)(?:\(0\d{2,3}\)\s?|0\d{2,3}[\s-])\d{3,4}[\s-]?\d{4}(?!\d)|(?<!\d)[48]00[\s-]?\d{3}[\s-]?\d{4}(?!\d)/g },
-  // International and North American formats: +44 20 7946 0958, (415) 555-0142, 415.555.0142.
-  { kind: 'phone', pattern: /(?<![\d+])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?!\d)|(?<!\d)\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\d)/g, accept: (match) => digitsOf(match).length >= 9 },
+  // North American formats: (415) 555-0142, 415.555.0142.
+  { kind: 'phone', pattern: /(?<!\d)\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\d)/g },
   // Whatever long number is left (customer, account, parcel numbers without a keyword).
   { kind: 'number', pattern: /(?<![\dA-Za-z])[A-Za-z]{0,4}\d{9,}(?![\dA-Za-z])/g },
 ];
@@ -67,6 +70,32 @@ export function maskPii(text: string): string {
     });
   }
   return masked;
+}
+
+/**
+ * `maskPii` for text the service wrote around the customer's (an answer): the `keep` texts, where they occur
+ * verbatim, stay as they are. The handoff contact line is the service's own phone number and address, not the
+ * customer's: masked in a stored refusal, the widget's reloaded conversation told the visitor to "call +1-[phone]
+ * or email [email]". Everything outside those texts is masked as before.
+ */
+export function maskPiiKeeping(keep: readonly string[]): (text: string) => string {
+  // Longest first, so a contact line that contains another is kept whole.
+  const kept = [...new Set(keep.filter((entry) => entry.trim().length > 0))].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = '';
+    let from = 0;
+    for (;;) {
+      let at = -1;
+      let match = '';
+      for (const entry of kept) {
+        const index = text.indexOf(entry, from);
+        if (index !== -1 && (at === -1 || index < at)) [at, match] = [index, entry];
+      }
+      if (at === -1) return out + maskPii(text.slice(from));
+      out += maskPii(text.slice(from, at)) + match;
+      from = at + match.length;
+    }
+  };
 }
 
 /** Masks every string field of a record (one level deep and inside arrays of strings); other values pass. */

@@ -12,6 +12,7 @@ describe('PII masking', () => {
     ['card 4111 1111 1111 1111 was charged twice', 'card [card] was charged twice'],
     ['Call (415) 555-0142 or +44 20 7946 0958', 'Call [phone] or [phone]'],
     ['座机 010-12345678，客服 400-820-1234', '座机 [phone]，客服 [phone]'],
+    ['call +1-800-555-0142 or +86 400 820 1234 today', 'call [phone] or [phone] today'],
     ['客户编号 123456789012 请回电', '客户编号 [number] 请回电'],
   ])('masks %s', (input, expected) => {
     expect(maskPii(input)).toBe(expected);

@@ -331,6 +331,8 @@ export class WorkspaceServices {
 
   /** Refuses at once, without the router's walk to the error handler (refuseNow); logged in aggregate. */
   private refuse(request: Request, response: Response, id: string, refusal: AppError): void {
+    // Answered before the app's CORS: an allowed page must still read the status and Retry-After.
+    this.options.access.allowOrigin(request, response);
     response.setHeader('Retry-After', '1');
     refuseNow(request, response, refusal);
     this.shedLog.note(id, refusal.code);

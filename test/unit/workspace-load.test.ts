@@ -196,7 +196,9 @@ describe('the dispatcher’s refusals seen from a browser', () => {
     }
     expect([shed.status, atCapacity.status]).toEqual([503, 429]);
     // An origin no key allows still reads nothing.
-    const stranger = await request(app).post('/v1/ask').set({ ...headers, origin: 'https://evil.example' });
+    const stranger = await request(app)
+      .post('/v1/ask')
+      .set({ ...headers, origin: 'https://evil.example' });
     expect(stranger.headers['access-control-allow-origin']).toBeUndefined();
     await workspaces.close();
   });

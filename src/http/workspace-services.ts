@@ -70,7 +70,7 @@ export interface WorkspaceServicesOptions {
   build: (config: Config, context: { id: string; state: SharedState; logger: Logger }) => Promise<WorkspaceService & { curated: { list(): CuratedEntry[] } }>;
   /** The answer gate the workspaces share: a deleted workspace's entry goes, or its last answer would keep the others to their share. */
   answerGates?: Pick<AnswerGates, 'forget'>;
-  /** The clock a failed build's backoff is measured with (tests). */
+  /** The clock a failed build's backoff is measured with, in milliseconds that only move forward (tests). */
   now?: () => number;
 }
 
@@ -224,8 +224,9 @@ export class WorkspaceServices {
     });
   }
 
+  /** Milliseconds on a clock that only moves forward: the wall clock set back (NTP, a resumed VM) would stretch a backoff by as much. */
   private now(): number {
-    return this.options.now?.() ?? Date.now();
+    return this.options.now?.() ?? performance.now();
   }
 
   /** The ids of the workspaces built here (the deployment's `default` is not among them). */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import express from 'express';
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { errorHandler } from '../../src/http/error-handler.js';
 import type { WorkspaceServicesOptions } from '../../src/http/workspace-services.js';
@@ -137,5 +137,37 @@ describe('a workspace whose build fails', () => {
     expect(attempts).toHaveLength(4);
     await workspaces.close();
     await temp.remove();
+  });
+
+  it('has its backoff measured on a clock that only moves forward: the wall clock set back (NTP, a resumed VM) does not stretch it', async () => {
+    const temp = await tempDir('helpdesk-failed-build-clock');
+    const file = path.join(temp.dir, 'secrets.json');
+    await writeFile(file, JSON.stringify({ broken: { HELPDESK_REPLY_SECRET: 'broken-reply-secret' } }));
+    const attempts: string[] = [];
+    const workspaces = standInWorkspaces(loadConfig({ WORKSPACE_SECRETS_FILE: file }), {
+      build: async (_config, context) => {
+        attempts.push(context.id);
+        throw new Error('rules file does not parse');
+      },
+    });
+    await workspaces.registry.create({ id: 'broken', name: 'Cannot be built' }, 'ops');
+    const app = express();
+    app.use(workspaces.dispatch);
+    app.use(errorHandler(createLogger('silent')));
+    const call = async () => (await request(app).post('/v1/helpdesk/replies/broken').send('{}')).status;
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    try {
+      expect(await call()).toBe(500);
+      expect(attempts).toHaveLength(1);
+      // The wall clock is set back an hour, then the first backoff (1 s) passes.
+      vi.setSystemTime(Date.now() - 3_600_000);
+      vi.advanceTimersByTime(1001);
+      expect(await call()).toBe(500);
+      expect(attempts).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+      await workspaces.close();
+      await temp.remove();
+    }
   });
 });

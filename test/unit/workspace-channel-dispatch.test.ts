@@ -100,14 +100,14 @@ describe('a workspace’s helpdesk reply URL', () => {
  * (anyone could keep the process rebuilding it). Its failure is remembered for a backoff that doubles.
  */
 describe('a workspace whose build fails', () => {
-  it('is not built again by calls during its backoff, is after it, and at once after its settings change', async () => {
+  /** A workspace `broken` whose every build fails, its build attempts, and a call to its public helpdesk address. */
+  const brokenWorkspace = async (options: Partial<WorkspaceServicesOptions> = {}) => {
     const temp = await tempDir('helpdesk-failed-build');
     const file = path.join(temp.dir, 'secrets.json');
     await writeFile(file, JSON.stringify({ broken: { HELPDESK_REPLY_SECRET: 'broken-reply-secret' } }));
-    let now = 0;
     const attempts: string[] = [];
     const workspaces = standInWorkspaces(loadConfig({ WORKSPACE_SECRETS_FILE: file }), {
-      now: () => now,
+      ...options,
       build: async (_config, context) => {
         attempts.push(context.id);
         throw new Error('rules file does not parse');
@@ -118,6 +118,16 @@ describe('a workspace whose build fails', () => {
     app.use(workspaces.dispatch);
     app.use(errorHandler(createLogger('silent')));
     const call = async () => (await request(app).post('/v1/helpdesk/replies/broken').send('{}')).status;
+    const close = async () => {
+      await workspaces.close();
+      await temp.remove();
+    };
+    return { workspaces, attempts, call, close };
+  };
+
+  it('is not built again by calls during its backoff, is after it, and at once after its settings change', async () => {
+    let now = 0;
+    const { workspaces, attempts, call, close } = await brokenWorkspace({ now: () => now });
 
     expect([await call(), await call(), await call(), await call()]).toEqual([500, 500, 500, 500]);
     expect(attempts).toHaveLength(1);
@@ -135,26 +145,11 @@ describe('a workspace whose build fails', () => {
     await workspaces.update('broken', { settings: { companyName: 'Fixed' } }, 'ops');
     await call();
     expect(attempts).toHaveLength(4);
-    await workspaces.close();
-    await temp.remove();
+    await close();
   });
 
   it('has its backoff measured on a clock that only moves forward: the wall clock set back (NTP, a resumed VM) does not stretch it', async () => {
-    const temp = await tempDir('helpdesk-failed-build-clock');
-    const file = path.join(temp.dir, 'secrets.json');
-    await writeFile(file, JSON.stringify({ broken: { HELPDESK_REPLY_SECRET: 'broken-reply-secret' } }));
-    const attempts: string[] = [];
-    const workspaces = standInWorkspaces(loadConfig({ WORKSPACE_SECRETS_FILE: file }), {
-      build: async (_config, context) => {
-        attempts.push(context.id);
-        throw new Error('rules file does not parse');
-      },
-    });
-    await workspaces.registry.create({ id: 'broken', name: 'Cannot be built' }, 'ops');
-    const app = express();
-    app.use(workspaces.dispatch);
-    app.use(errorHandler(createLogger('silent')));
-    const call = async () => (await request(app).post('/v1/helpdesk/replies/broken').send('{}')).status;
+    const { attempts, call, close } = await brokenWorkspace();
     vi.useFakeTimers({ toFake: ['Date', 'performance'] });
     try {
       expect(await call()).toBe(500);
@@ -166,8 +161,7 @@ describe('a workspace whose build fails', () => {
       expect(attempts).toHaveLength(2);
     } finally {
       vi.useRealTimers();
-      await workspaces.close();
-      await temp.remove();
+      await close();
     }
   });
 });

@@ -305,6 +305,9 @@ export class WorkspaceServices {
     const helpdesk = HELPDESK_REPLY.exec(request.path);
     if (helpdesk) return this.dispatchHelpdesk(helpdesk[1] as keyof typeof HELPDESK_SECRET, helpdesk[2]!, request, response, next);
     if (!request.path.startsWith('/v1/') || request.path.startsWith('/v1/admin/workspaces')) return next();
+    // A CORS preflight carries no key, so it would count as the default workspace's whichever widget sent it (a quiet
+    // workspace's widget refused for default's flood); CORS answers it at once, at no cost worth shedding.
+    if (request.method === 'OPTIONS') return next();
     const key = this.options.access.identify(request);
     const id = key ? requestedWorkspace(request, key) : DEFAULT_WORKSPACE;
     if (!this.enter(id, request, response)) return;

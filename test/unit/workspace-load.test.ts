@@ -204,6 +204,28 @@ describe('the dispatcher’s refusals seen from a browser', () => {
   });
 });
 
+describe('a CORS preflight at the dispatcher', () => {
+  it('is answered by CORS, never refused for the default workspace’s load: it carries no key, so any workspace’s widget’s preflight was counted as default’s', async () => {
+    const access = new AccessControl([{ id: 'quiet', sha256: hashKey('quiet-key'), scopes: ['widget'], origins: ['https://quiet.example'], workspace: 'quiet' }]);
+    const load = new WorkspaceLoad(1);
+    const workspaces = standInWorkspaces(loadConfig({}), { access, load });
+    const app = express();
+    app.use(workspaces.dispatch);
+    app.use(access.cors);
+    app.use(errorHandler(createLogger('silent')));
+    // The default workspace at its ceiling of 1 beside a busy other workspace.
+    const leaveDefault = load.enter('default');
+    const leaveOther = load.enter('other');
+    const preflight = await request(app)
+      .options('/v1/ask')
+      .set({ origin: 'https://quiet.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-api-key' });
+    leaveDefault!();
+    leaveOther!();
+    expect([preflight.status, preflight.headers['access-control-allow-origin']]).toEqual([204, 'https://quiet.example']);
+    await workspaces.close();
+  });
+});
+
 describe('the models’ gate shared by workspaces', () => {
   it('gives a freed slot to the quiet workspace’s call before the flooded one’s queue, each in its order', async () => {
     const gate = new Gate(1);

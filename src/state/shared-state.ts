@@ -152,7 +152,8 @@ export class MemoryState implements SharedState {
 
   /**
    * Reads and filters the log while appends go on, then, in the file's queue, adds what was appended since the
-   * read and swaps the file in: nothing appended meanwhile is lost, and appends wait only for the swap. One
+   * read and swaps the file in (unless the file was deleted and written again meanwhile: the new one stands):
+   * nothing appended meanwhile is lost, and appends wait only for the swap. One
    * compaction per log at a time (two sharing one temporary file failed a request with ENOENT: bench:ask at 100k).
    */
   private async compact(name: string, file: string, maxLength: number): Promise<void> {

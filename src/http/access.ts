@@ -125,12 +125,7 @@ export class AccessControl {
   cors = (request: Request, response: Response, next: NextFunction) => {
     const origin = request.header('origin');
     if (origin) {
-      response.vary('Origin');
-      const allowed = !this.enabled || this.allOrigins.has(origin) || this.allOrigins.has('*');
-      if (allowed) {
-        response.setHeader('Access-Control-Allow-Origin', origin);
-        response.setHeader('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After');
-      }
+      const allowed = this.allowOrigin(request, response);
       if (request.method === 'OPTIONS') {
         if (!allowed) throw new AppError(403, 'origin_not_allowed', `Origin ${origin} is not allowed`);
         response.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
@@ -142,6 +137,23 @@ export class AccessControl {
     }
     next();
   };
+
+  /**
+   * Lets an allowed origin's page read this response (its status, X-Request-Id, Retry-After); whether it is allowed.
+   * Also for what is answered before `cors` runs (the workspace dispatcher's refusals): without it the browser hides a
+   * 429 or 503 as a network failure, and the widget says the network is down instead of "busy, retry in a moment".
+   */
+  allowOrigin(request: Request, response: Response): boolean {
+    const origin = request.header('origin');
+    if (!origin) return false;
+    response.vary('Origin');
+    const allowed = !this.enabled || this.allOrigins.has(origin) || this.allOrigins.has('*');
+    if (allowed) {
+      response.setHeader('Access-Control-Allow-Origin', origin);
+      response.setHeader('Access-Control-Expose-Headers', 'X-Request-Id, Retry-After');
+    }
+    return allowed;
+  }
 
   require(scope: Scope) {
     return (request: Request, _response: Response, next: NextFunction) => {

@@ -47,7 +47,8 @@ function errorJson(appError: AppError, requestId: string) {
  */
 export function refuseNow(request: Request, response: Response, appError: AppError): void {
   const body = JSON.stringify(errorJson(appError, request.id));
-  response.writeHead(appError.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  // Answered before the app's security headers (helmet): the one they add that bears on a JSON body.
+  response.writeHead(appError.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'x-content-type-options': 'nosniff' });
   response.end(body);
 }
 

@@ -70,7 +70,7 @@ export interface WorkspaceServicesOptions {
   build: (config: Config, context: { id: string; state: SharedState; logger: Logger }) => Promise<WorkspaceService & { curated: { list(): CuratedEntry[] } }>;
   /** The answer gate the workspaces share: a deleted workspace's entry goes, or its last answer would keep the others to their share. */
   answerGates?: Pick<AnswerGates, 'forget'>;
-  /** The clock a failed build's backoff is measured with (tests). */
+  /** The clock a failed build's backoff is measured with, in milliseconds that only move forward (tests). */
   now?: () => number;
 }
 
@@ -224,8 +224,9 @@ export class WorkspaceServices {
     });
   }
 
+  /** Milliseconds on a clock that only moves forward: the wall clock set back (NTP, a resumed VM) would stretch a backoff by as much. */
   private now(): number {
-    return this.options.now?.() ?? Date.now();
+    return this.options.now?.() ?? performance.now();
   }
 
   /** The ids of the workspaces built here (the deployment's `default` is not among them). */
@@ -304,6 +305,9 @@ export class WorkspaceServices {
     const helpdesk = HELPDESK_REPLY.exec(request.path);
     if (helpdesk) return this.dispatchHelpdesk(helpdesk[1] as keyof typeof HELPDESK_SECRET, helpdesk[2]!, request, response, next);
     if (!request.path.startsWith('/v1/') || request.path.startsWith('/v1/admin/workspaces')) return next();
+    // A CORS preflight carries no key, so it would count as the default workspace's whichever widget sent it (a quiet
+    // workspace's widget refused for default's flood); CORS answers it at once, at no cost worth shedding.
+    if (request.method === 'OPTIONS') return next();
     const key = this.options.access.identify(request);
     const id = key ? requestedWorkspace(request, key) : DEFAULT_WORKSPACE;
     if (!this.enter(id, request, response)) return;
@@ -331,6 +335,8 @@ export class WorkspaceServices {
 
   /** Refuses at once, without the router's walk to the error handler (refuseNow); logged in aggregate. */
   private refuse(request: Request, response: Response, id: string, refusal: AppError): void {
+    // Answered before the app's CORS: an allowed page must still read the status and Retry-After.
+    this.options.access.allowOrigin(request, response);
     response.setHeader('Retry-After', '1');
     refuseNow(request, response, refusal);
     this.shedLog.note(id, refusal.code);

@@ -152,7 +152,8 @@ export class MemoryState implements SharedState {
 
   /**
    * Reads and filters the log while appends go on, then, in the file's queue, adds what was appended since the
-   * read and swaps the file in: nothing appended meanwhile is lost, and appends wait only for the swap. One
+   * read and swaps the file in (unless the file was deleted and written again meanwhile: the new one stands):
+   * nothing appended meanwhile is lost, and appends wait only for the swap. One
    * compaction per log at a time (two sharing one temporary file failed a request with ENOENT: bench:ask at 100k).
    */
   private async compact(name: string, file: string, maxLength: number): Promise<void> {
@@ -160,6 +161,7 @@ export class MemoryState implements SharedState {
     this.compacting.add(name);
     // Its own name: another process (or state) compacting the same log never shares it.
     const temporary = `${file}.${randomUUID()}.compacting`;
+    let reading: FileHandle | undefined;
     try {
       // Read a slice at a time (src/state/log-file.ts): the loop serves requests between slices. Lines are kept as
       // they are, judged by the id at their start: a log of many MB is not parsed and re-serialised.
@@ -168,15 +170,24 @@ export class MemoryState implements SharedState {
         const id = /^\{"id":"([^"]+)"/.exec(line)?.[1] ?? parseLine(line)?.id;
         return id !== undefined && idTime(id) >= oldest;
       };
-      // Up to the last complete line; an append in progress is copied with the tail below.
-      const { lines: kept, readBytes } = await withFile(file, 'r', (handle) => keptLinesFromStart(handle, keep, maxLength), { lines: [], readBytes: 0 });
+      // Up to the last complete line; an append in progress is copied with the tail below. Held open until the swap:
+      // its inode cannot be reused meanwhile, so the swap can tell whether the file is still the one read.
+      reading = await open(file, 'r').catch(() => undefined);
+      const { lines: kept, readBytes } = reading ? await keptLinesFromStart(reading, keep, maxLength) : { lines: [], readBytes: 0 };
       await withFile(temporary, 'w', async (out) => {
         for (let start = 0; start < kept.length; start += WRITE_LINES) await out.write(`${kept.slice(start, start + WRITE_LINES).join('\n')}\n`);
       });
+      const read = reading && (await reading.stat());
       await this.inOrder(file, async () => {
         const handle = await open(file, 'r');
         try {
-          const { size } = await handle.stat();
+          const { size, ino, dev } = await handle.stat();
+          // Deleted (deletePrefix: a workspace deleted) and written again since the read: what was read is gone and
+          // must not come back over what was written since.
+          if (read && (read.ino !== ino || read.dev !== dev)) {
+            await rm(temporary, { force: true });
+            return;
+          }
           const tail = Buffer.alloc(Math.max(0, size - readBytes));
           if (tail.length) await handle.read(tail, 0, tail.length, readBytes);
           if (tail.length) await appendFile(temporary, tail);
@@ -189,6 +200,7 @@ export class MemoryState implements SharedState {
       await rm(temporary, { force: true });
       throw error;
     } finally {
+      await reading?.close();
       this.compacting.delete(name);
     }
   }
@@ -300,13 +312,9 @@ type LogLine = { id: string; entry: Record<string, unknown> };
 /** Lines a compaction writes at once: its new file is written in pieces, never as one string of the whole log. */
 const WRITE_LINES = 1000;
 
-/** `use` with the file open, closed after; `missing` when it cannot be opened (a log not written yet). */
-async function withFile<T>(file: string, flags: 'r' | 'w', use: (handle: FileHandle) => Promise<T>, missing?: T): Promise<T> {
-  const handle = await open(file, flags).catch((error) => {
-    if (missing === undefined) throw error;
-    return undefined;
-  });
-  if (!handle) return missing as T;
+/** `use` with the file open, closed after. */
+async function withFile<T>(file: string, flags: 'w', use: (handle: FileHandle) => Promise<T>): Promise<T> {
+  const handle = await open(file, flags);
   try {
     return await use(handle);
   } finally {

@@ -23,6 +23,11 @@ export class AnswerGates {
   private lapse?: NodeJS.Timeout;
   /** Round robin: the workspace served first at the next admission moves on each time. */
   private turn = 0;
+  /**
+   * Deleted workspaces whose entry is forgotten when their last answer ends: kept, its release's `seenAt` would
+   * hold the others to their share for `recentMs`, and the entry would stay for good.
+   */
+  private readonly forgotten = new Set<string>();
 
   constructor(
     private readonly concurrency: number,
@@ -60,10 +65,11 @@ export class AnswerGates {
     };
   }
 
-  /** Forgets a deleted workspace's (idle) entry. */
+  /** Forgets a deleted workspace's entry: now if idle, else when its last answer running or waiting ends. */
   forget(id: string): void {
     const workspace = this.workspaces.get(id);
     if (workspace && !workspace.running && !workspace.waiting.length) this.workspaces.delete(id);
+    else if (workspace) this.forgotten.add(id);
     this.admitWaiting();
   }
 
@@ -100,6 +106,8 @@ export class AnswerGates {
   }
 
   private async acquire(id: string): Promise<() => void> {
+    // Asked again: a workspace created again with the id.
+    this.forgotten.delete(id);
     const workspace = this.entry(id);
     workspace.seenAt = this.now();
     this.admitWaiting();
@@ -119,6 +127,10 @@ export class AnswerGates {
       workspace.seenAt = this.now();
       workspace.running--;
       this.running--;
+      if (this.forgotten.has(id) && !workspace.running && !workspace.waiting.length && this.workspaces.get(id) === workspace) {
+        this.forgotten.delete(id);
+        this.workspaces.delete(id);
+      }
       this.admitWaiting();
     };
   }

@@ -109,8 +109,31 @@ export async function lockCache(root: string): Promise<() => Promise<void>> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    if (await isStale(lock)) await rm(lock, { recursive: true, force: true });
-    else await new Promise((resolve) => setTimeout(resolve, 250));
+    if (!((await isStale(lock)) && (await takeOver(lock)))) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
+ * Removes a stale lock, judged again while holding `<lock>.takeover`; whether it did. Two files that both found it
+ * stale would otherwise both remove it: the slower one removing the lock the faster one had just taken, and both
+ * ingesting at once. A judge's folder left by a file killed while judging (milliseconds) is removed when old.
+ */
+async function takeOver(lock: string): Promise<boolean> {
+  const judge = `${lock}.takeover`;
+  try {
+    await mkdir(judge);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const made = await stat(judge).catch(() => undefined);
+    if (made && Date.now() - made.mtimeMs > NO_PID_STALE_MS) await rm(judge, { recursive: true, force: true });
+    return false;
+  }
+  try {
+    if (!(await isStale(lock))) return false;
+    await rm(lock, { recursive: true, force: true });
+    return true;
+  } finally {
+    await rm(judge, { recursive: true, force: true });
   }
 }
 

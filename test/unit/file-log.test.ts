@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -60,5 +60,25 @@ describe('the in-process state’s file logs (unanswered questions, feedback)', 
     await settle(file, 2);
     expect((await restarted.readLog('unanswered', 10)).map((item) => item.entry.index)).toEqual([0, 1]);
     expect((await readFile(file, 'utf8')).includes('{"id":"17{')).toBe(false);
+  });
+
+  it('never bring a deleted log back: a compaction reading it while it is deleted (a workspace deleted) and written again leaves the new file as it is', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'kefu-file-log-'));
+    const state = new MemoryState(Date.now, dir);
+    const name = 'gone:interactions';
+    // A log of many MB, which its compaction reads a slice at a time while the process serves other requests.
+    const padding = 'x'.repeat(1000);
+    await writeFile(
+      path.join(dir, `${name}.jsonl`),
+      Array.from({ length: 20_000 }, (_, index) => `${JSON.stringify({ id: `${Date.now()}-${index}`, entry: { q: `old ${index}`, padding } })}\n`).join(''),
+    );
+    // This process's first append to it starts a compaction; meanwhile the log is deleted, and an answer still in
+    // flight for the deleted workspace appends to it.
+    await state.appendLog(name, { q: 'last before the delete' }, 100_000);
+    await state.deletePrefix('gone:');
+    await state.appendLog(name, { q: 'after the delete' }, 100_000);
+    await state.close();
+    expect((await state.readLog(name, 10)).map((item) => item.entry.q)).toEqual(['after the delete']);
+    expect((await readdir(dir)).sort()).toEqual([`${name}.jsonl`]);
   });
 });

@@ -2,8 +2,24 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isStale, lockCache } from '../support/table-cache.js';
+
+/** A read of a lock's pid file can be held after it read the file, as a slow disk or a busy machine holds it. */
+const held = vi.hoisted(() => ({ next: undefined as Promise<void> | undefined }));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  return {
+    ...actual,
+    readFile: (async (...args: Parameters<typeof actual.readFile>) => {
+      const gate = String(args[0]).endsWith(`${path.sep}pid`) ? held.next : undefined;
+      held.next = undefined;
+      const content = await actual.readFile(...args);
+      await gate;
+      return content;
+    }) as typeof actual.readFile,
+  };
+});
 
 /**
  * The lock that lets one test file at a time ingest into the run's table cache (test/support/table-cache.ts). A lock
@@ -41,5 +57,25 @@ describe('the table cache’s ingestion lock', () => {
     expect(await isStale(await leftLock(0, dead))).toBe(true);
     await rm(root, { recursive: true, force: true });
     expect(await isStale(await leftLock(30))).toBe(true);
+  });
+
+  it('is held by one contender at a time when two take over the same stale lock: the slower one does not remove the lock the faster one took', async () => {
+    await leftLock(30, spawnSync(process.execPath, ['-e', '']).pid!);
+    // The slower contender reads the dead owner's pid, and judges the lock stale, only after the faster one took it over.
+    let tookOver!: () => void;
+    held.next = new Promise<void>((resolve) => (tookOver = resolve));
+    let holding = 0;
+    let most = 0;
+    const hold = async (release: () => Promise<void>) => {
+      most = Math.max(most, ++holding);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      holding--;
+      await release();
+    };
+    const slower = lockCache(root).then(hold);
+    const faster = await lockCache(root);
+    tookOver();
+    await Promise.all([slower, hold(faster)]);
+    expect(most).toBe(1);
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import express from 'express';
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { errorHandler } from '../../src/http/error-handler.js';
 import type { WorkspaceServicesOptions } from '../../src/http/workspace-services.js';
@@ -100,14 +100,14 @@ describe('a workspace’s helpdesk reply URL', () => {
  * (anyone could keep the process rebuilding it). Its failure is remembered for a backoff that doubles.
  */
 describe('a workspace whose build fails', () => {
-  it('is not built again by calls during its backoff, is after it, and at once after its settings change', async () => {
+  /** A workspace `broken` whose every build fails, its build attempts, and a call to its public helpdesk address. */
+  const brokenWorkspace = async (options: Partial<WorkspaceServicesOptions> = {}) => {
     const temp = await tempDir('helpdesk-failed-build');
     const file = path.join(temp.dir, 'secrets.json');
     await writeFile(file, JSON.stringify({ broken: { HELPDESK_REPLY_SECRET: 'broken-reply-secret' } }));
-    let now = 0;
     const attempts: string[] = [];
     const workspaces = standInWorkspaces(loadConfig({ WORKSPACE_SECRETS_FILE: file }), {
-      now: () => now,
+      ...options,
       build: async (_config, context) => {
         attempts.push(context.id);
         throw new Error('rules file does not parse');
@@ -118,6 +118,16 @@ describe('a workspace whose build fails', () => {
     app.use(workspaces.dispatch);
     app.use(errorHandler(createLogger('silent')));
     const call = async () => (await request(app).post('/v1/helpdesk/replies/broken').send('{}')).status;
+    const close = async () => {
+      await workspaces.close();
+      await temp.remove();
+    };
+    return { workspaces, attempts, call, close };
+  };
+
+  it('is not built again by calls during its backoff, is after it, and at once after its settings change', async () => {
+    let now = 0;
+    const { workspaces, attempts, call, close } = await brokenWorkspace({ now: () => now });
 
     expect([await call(), await call(), await call(), await call()]).toEqual([500, 500, 500, 500]);
     expect(attempts).toHaveLength(1);
@@ -135,7 +145,23 @@ describe('a workspace whose build fails', () => {
     await workspaces.update('broken', { settings: { companyName: 'Fixed' } }, 'ops');
     await call();
     expect(attempts).toHaveLength(4);
-    await workspaces.close();
-    await temp.remove();
+    await close();
+  });
+
+  it('has its backoff measured on a clock that only moves forward: the wall clock set back (NTP, a resumed VM) does not stretch it', async () => {
+    const { attempts, call, close } = await brokenWorkspace();
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    try {
+      expect(await call()).toBe(500);
+      expect(attempts).toHaveLength(1);
+      // The wall clock is set back an hour, then the first backoff (1 s) passes.
+      vi.setSystemTime(Date.now() - 3_600_000);
+      vi.advanceTimersByTime(1001);
+      expect(await call()).toBe(500);
+      expect(attempts).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+      await close();
+    }
   });
 });

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { Gate } from '../../src/gate.js';
+import { AccessControl, hashKey } from '../../src/http/access.js';
 import { Admission } from '../../src/http/admission.js';
 import { errorHandler } from '../../src/http/error-handler.js';
 import { createLogger } from '../../src/log.js';
@@ -74,7 +75,7 @@ describe('the dispatcher', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     const keys: Record<string, { id: string; scopes: string[]; workspace?: string }> = { a: { id: 'a', scopes: ['widget'] }, b: { id: 'b', scopes: ['widget'], workspace: 'b' } };
     const workspaces = standInWorkspaces(loadConfig({}), {
-      access: { identify: (request: express.Request) => keys[request.header('x-api-key') ?? ''] } as never,
+      access: { identify: (request: express.Request) => keys[request.header('x-api-key') ?? ''], allowOrigin: () => false } as never,
       load,
       build: async () => ({
         app: (async (_request: express.Request, response: express.Response) => {
@@ -149,7 +150,7 @@ describe('the dispatcher’s refusals under a flood', () => {
       }),
     );
     const load = new WorkspaceLoad(10);
-    const workspaces = standInWorkspaces(loadConfig({}), { access: { identify: () => ({ id: 'a', scopes: ['widget'] }) } as never, load, logger });
+    const workspaces = standInWorkspaces(loadConfig({}), { access: { identify: () => ({ id: 'a', scopes: ['widget'] }), allowOrigin: () => false } as never, load, logger });
     load.setShedder('default', () => true);
     const app = express();
     app.use(workspaces.dispatch);
@@ -167,6 +168,61 @@ describe('the dispatcher’s refusals under a flood', () => {
     expect(passedOn).toBe(0);
     await workspaces.close();
     expect(lines.map(({ msg, workspace, code, count }) => ({ msg, workspace, code, count }))).toEqual([{ msg: 'requests shed', workspace: 'default', code: 'overloaded', count: 20 }]);
+  });
+});
+
+describe('the dispatcher’s refusals seen from a browser', () => {
+  it('let the widget’s page read them: an allowed origin gets its CORS headers on a 503 and a 429, so the widget says "busy, retry" and not "network down"', async () => {
+    const access = new AccessControl([{ id: 'widget', sha256: hashKey('widget-key'), scopes: ['widget'], origins: ['https://shop.example'] }]);
+    const load = new WorkspaceLoad(1);
+    const workspaces = standInWorkspaces(loadConfig({}), { access, load });
+    const app = express();
+    app.use(workspaces.dispatch);
+    app.use(errorHandler(createLogger('silent')));
+    const headers = { 'x-api-key': 'widget-key', origin: 'https://shop.example' };
+    const removeShedder = load.setShedder('default', () => true);
+    const shed = await request(app).post('/v1/ask').set(headers).send({ question: 'How do I pair it?' });
+    removeShedder();
+    // At its ceiling of 1 beside a busy other workspace: refused with 429.
+    const leaveDefault = load.enter('default');
+    const leaveOther = load.enter('other');
+    const atCapacity = await request(app).get('/v1/conversations').set(headers);
+    leaveDefault!();
+    leaveOther!();
+    for (const response of [shed, atCapacity]) {
+      expect(response.headers['access-control-allow-origin']).toBe('https://shop.example');
+      expect(response.headers['access-control-expose-headers']).toMatch(/Retry-After/);
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+    }
+    expect([shed.status, atCapacity.status]).toEqual([503, 429]);
+    // An origin no key allows still reads nothing.
+    const stranger = await request(app)
+      .post('/v1/ask')
+      .set({ ...headers, origin: 'https://evil.example' });
+    expect(stranger.headers['access-control-allow-origin']).toBeUndefined();
+    await workspaces.close();
+  });
+});
+
+describe('a CORS preflight at the dispatcher', () => {
+  it('is answered by CORS, never refused for the default workspace’s load: it carries no key, so any workspace’s widget’s preflight was counted as default’s', async () => {
+    const access = new AccessControl([{ id: 'quiet', sha256: hashKey('quiet-key'), scopes: ['widget'], origins: ['https://quiet.example'], workspace: 'quiet' }]);
+    const load = new WorkspaceLoad(1);
+    const workspaces = standInWorkspaces(loadConfig({}), { access, load });
+    const app = express();
+    app.use(workspaces.dispatch);
+    app.use(access.cors);
+    app.use(errorHandler(createLogger('silent')));
+    // The default workspace at its ceiling of 1 beside a busy other workspace.
+    const leaveDefault = load.enter('default');
+    const leaveOther = load.enter('other');
+    const preflight = await request(app)
+      .options('/v1/ask')
+      .set({ origin: 'https://quiet.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, x-api-key' });
+    leaveDefault!();
+    leaveOther!();
+    expect([preflight.status, preflight.headers['access-control-allow-origin']]).toEqual([204, 'https://quiet.example']);
+    await workspaces.close();
   });
 });
 

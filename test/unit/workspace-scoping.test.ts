@@ -145,4 +145,15 @@ describe('a deleted workspace and the answer gate', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('forgets it too when it is deleted with an answer running: once that answer ends, it no longer keeps the others to their share', async () => {
+    const gates = new AnswerGates(2, 0.5, { recentMs: 60_000 });
+    const running = await gates.view('gone').acquire();
+    gates.forget('gone');
+    running();
+    const busy = gates.view('busy');
+    const slots = [busy.acquire(), busy.acquire()];
+    expect(busy.active).toBe(2);
+    for (const release of await Promise.all(slots)) release();
+  });
 });

@@ -7,6 +7,7 @@ import { AppError } from './http-error.js';
 import type { Logger } from '../log.js';
 import { type AskRouteOptions, askRoute } from './ask-route.js';
 import { errorHandler } from './error-handler.js';
+import { documentedMethods } from './documented-methods.js';
 import { requestId } from './request-id.js';
 
 export interface ReadinessCheck {
@@ -30,6 +31,7 @@ export interface AppOptions {
 }
 
 const openapiText = readFileSync(new URL('./openapi.yaml', import.meta.url), 'utf8');
+const allowedMethods = documentedMethods((parseYaml(openapiText) as { paths: Record<string, Record<string, unknown>> }).paths);
 
 /**
  * The JSON body parser. Not global: each route puts it after its rate limit and key check, so a caller
@@ -100,7 +102,12 @@ export function createApp(options: AppOptions): Express {
 
   app.use(askRoute(options.ask));
   for (const router of options.routers ?? []) app.use(router);
-  app.use((request: Request) => {
+  app.use((request: Request, response: Response) => {
+    const allow = allowedMethods(request.path);
+    if (allow && !allow.includes(request.method)) {
+      response.setHeader('Allow', allow.join(', '));
+      throw new AppError(405, 'method_not_allowed', `${request.method} is not allowed on ${request.path}; allowed: ${allow.join(', ')}`);
+    }
     throw new AppError(404, 'not_found', `No route for ${request.method} ${request.path}`);
   });
   app.use(errorHandler(options.logger));

@@ -271,6 +271,17 @@ describe('malformed requests get 4xx with a JSON error', () => {
     expect(response.status).toBe(404);
     expect(response.body.error.code).toBe('not_found');
   });
+
+  it('a known route with another method → 405 JSON naming the allowed ones', async () => {
+    const response = await request(extractive.app).get('/v1/ask');
+    expect(response.status).toBe(405);
+    expect(response.headers.allow).toBe('POST');
+    expect(response.body.error.code).toBe('method_not_allowed');
+    // A templated path: its id is one segment.
+    const put = await request(extractive.app).put('/v1/sessions/some-session');
+    expect(put.status).toBe(405);
+    expect(put.headers.allow).toContain('GET');
+  });
 });
 
 describe('service endpoints', () => {

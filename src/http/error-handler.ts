@@ -57,7 +57,10 @@ function toAppError(error: unknown): AppError {
   // Services, stores and channels speak in domain kinds; each kind has one status (STATUS_OF_KIND).
   if (error instanceof DomainError) return AppError.fromDomain(error);
   if (error instanceof ZodError) {
-    return new AppError(400, 'invalid_request', 'The request body is invalid', error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })));
+    // From the body, the query or the path: the message names the first problem, the details list them all.
+    const issues = error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+    const first = issues[0];
+    return new AppError(400, 'invalid_request', first ? `The request is invalid: ${first.path ? `${first.path}: ` : ''}${first.message}` : 'The request is invalid', issues);
   }
   // body-parser's errors carry a status and a type.
   const parserError = error as { status?: number; type?: string; message?: string };

@@ -1,6 +1,7 @@
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { DomainError, type ErrorKind, unavailable } from '../../src/errors.js';
 import { errorHandler } from '../../src/http/error-handler.js';
 import { AppError, STATUS_OF_KIND } from '../../src/http/http-error.js';
@@ -30,6 +31,15 @@ describe('errors are domain kinds; src/http maps each kind to one status', () =>
         error: { code: `some_${kind}`, type: status < 500 ? 'invalid_request_error' : 'server_error', message: `it is ${kind}`, requestId: undefined, details: { why: kind } },
       });
     }
+  });
+
+  it('names the first invalid field in the message, wherever it came from (a path id is not "the request body")', async () => {
+    const parsed = z.object({ id: z.string().regex(/^[a-z]{8,}$/, 'must be 8 or more letters') }).safeParse({ id: 'x!' });
+    const response = await request(throwing(parsed.error)).get('/fail');
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('invalid_request');
+    expect(response.body.error.message).toBe('The request is invalid: id: must be 8 or more letters');
+    expect(response.body.error.details).toEqual([{ path: 'id', message: 'must be 8 or more letters' }]);
   });
 
   it('says whether a retry may help as a property of the error', () => {

@@ -4,10 +4,11 @@ import { AnswerCache } from './answer/answer-cache.js';
 import { AnswerService } from './answer/answer-service.js';
 import { type ChatModel, OpenAiChatModel } from './answer/chat-model.js';
 import { qwenTokenCounter } from './answer/token-budget.js';
+import { handoffContactTexts } from './answer/handoff-contact.js';
 import { Conversations } from './chat/conversation.js';
 import { SessionStore } from './chat/session-store.js';
 import { ProductLineClassifier, loadProductLineRules } from './classify/product-lines.js';
-import { answerLength, type Config } from './config/config.js';
+import { answerLength, type Config, handoffContacts } from './config/config.js';
 import type { EmbeddingSpaces } from './embed/embedding-spaces.js';
 import { InferenceGate } from './embed/inference-gate.js';
 import { cacheEmbeddings } from './embed/embedding-cache.js';
@@ -291,7 +292,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
     chatModel,
     tokenCounter: qwenTokenCounter,
     companyName: config.COMPANY_NAME,
-    handoffContact: { zh: config.HANDOFF_CONTACT_ZH, en: config.HANDOFF_CONTACT_EN },
+    handoffContact: handoffContacts(config),
     contextTokens: config.LLM_CONTEXT_TOKENS,
     maxAnswerTokens: config.LLM_MAX_ANSWER_TOKENS,
     sampling: { temperature: config.LLM_TEMPERATURE, topP: config.LLM_TOP_P, frequencyPenalty: config.LLM_FREQUENCY_PENALTY },
@@ -309,7 +310,7 @@ export async function buildService(config: Config, logger: Logger, overrides: Se
   const conversations = new Conversations(sessions, state, classifier, chatModel, {
     mask: config.PII_MASKING ? maskPii : undefined,
     // A refusal's contact line is ours, not the customer's: read back from the session it must still reach a person.
-    maskAnswer: config.PII_MASKING ? maskPiiKeeping([config.HANDOFF_CONTACT_ZH, config.HANDOFF_CONTACT_EN]) : undefined,
+    maskAnswer: config.PII_MASKING ? maskPiiKeeping(handoffContactTexts(handoffContacts(config))) : undefined,
     answerRecordTtlSeconds: config.ANSWER_RECORD_TTL_DAYS * 86_400,
   });
   const insightLogs = new InsightLogs(state);

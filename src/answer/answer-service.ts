@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { type ProductLineClassifier, UNKNOWN_LINE } from '../classify/product-lines.js';
+import type { HandoffContacts } from '../config/config.js';
 import type { Candidate } from '../retrieve/fusion.js';
-import { identifyLanguage, isKbLanguage, kbLanguageFor, type Language, type LanguageCode } from '../text/language.js';
+import { identifyLanguage, isKbLanguage, isTranslatedLanguage, kbLanguageFor, type Language, type LanguageCode } from '../text/language.js';
 import type { AnswerCache } from './answer-cache.js';
 import type { CuratedAnswers, CuratedMatch } from './curated.js';
 import type { MissingDetails } from './missing-details.js';
 import { type ChatModel, type ChatUsage, LlmError, type Sampling } from './chat-model.js';
 import { groundPrompt, verifyCitations } from './grounding.js';
 import { MESSAGES } from './messages.js';
+import { handoffContactFor } from './handoff-contact.js';
 import { answerLanguageNote, messagesFor, wrongAnswerLanguage } from './message-catalogue.js';
 import type { PromptTurn } from './prompt.js';
 import type { AnswerLength, Channel, PromptTemplates } from './prompt-templates.js';
@@ -156,7 +158,8 @@ export interface AnswerServiceOptions extends AnswerPipelineOptions {
   chatModel?: ChatModel;
   tokenCounter: TokenCounter;
   companyName: string;
-  handoffContact: Record<Language, string>;
+  /** By customer language (handoff-contact.ts picks the one a customer is given). */
+  handoffContact: HandoffContacts;
   contextTokens: number;
   maxAnswerTokens: number;
   sampling: Sampling;
@@ -283,6 +286,8 @@ export class AnswerService {
     const threshold = band.answer;
     // The customer's texts: for Chinese and English the same as MESSAGES; other languages from the catalogue.
     const say = messagesFor(customer);
+    // A person to turn to, in the same language as the sentence around it.
+    const contact = handoffContactFor(o.handoffContact, customer);
     /** A quote's notice: in another language than the knowledge base's, it also says which language the quote is in. */
     const quoteNotice = (citations: SourceInfo[], kind: 'extractiveNotice' | 'fallbackNotice') => say[kind](kbLanguageFor(selected[(citations[0]?.n ?? 1) - 1]?.lang ?? 'en'));
     const { scope, decision } = chosen;
@@ -323,12 +328,12 @@ export class AnswerService {
     const refuse = async function* () {
       // Nothing in the sources, but the customer's data would let a person help: ask for it instead of refusing.
       if (detailRequest) {
-        const text = `${detailRequest.text}${say.detailsHandoff(o.handoffContact[lang])}`;
+        const text = `${detailRequest.text}${say.detailsHandoff(contact)}`;
         yield { type: 'token', data: { text } } as AnswerEvent;
         yield await finish({ answer: text, mode: 'clarify', refused: false, notice: null, citations: [], replacedUngrounded: false, usage: {}, needs });
         return;
       }
-      const text = say.refusal(o.handoffContact[lang]);
+      const text = say.refusal(contact);
       yield { type: 'token', data: { text } } as AnswerEvent;
       yield await finish({ answer: text, mode: 'refusal', refused: true, notice: null, citations: [], replacedUngrounded: false, usage: {} });
     };
@@ -349,7 +354,7 @@ export class AnswerService {
       // In the customer's language: a question in another language has a middle band too (the cross-lingual model's).
       const text = withRequest(say.suggest(
         suggestions.map((suggestion) => suggestion.text),
-        o.handoffContact[lang],
+        contact,
       ));
       yield { type: 'token', data: { text } } as AnswerEvent;
       yield await finish({ answer: text, mode: 'suggest', refused: false, notice: null, citations: [], replacedUngrounded: false, usage: {}, suggestions, needs });
@@ -386,7 +391,8 @@ export class AnswerService {
       history: request.history ?? [],
       companyName: o.companyName,
       rules: o.classifier.rules,
-      handoffContact: o.handoffContact[lang],
+      // The language's own contact when there is one, else the knowledge base language's for the model to put in the customer's words.
+      handoffContact: isTranslatedLanguage(customer) ? (o.handoffContact[customer] ?? o.handoffContact[lang]) : o.handoffContact[lang],
       templates: o.templates,
       audience: { channel: request.channel ?? 'api', timeZone: request.timeZone, region: request.region, answerLength: o.answerLength[request.channel ?? 'api'] },
       contextTokens: o.contextTokens,
@@ -414,7 +420,7 @@ export class AnswerService {
       const verdict = content === undefined ? undefined : parseVerdict(content);
       if (verdict) o.observer?.verdict?.(verdict.verdict, { productLine });
       if (verdict?.verdict === 'decline') {
-        const text = say.refusal(o.handoffContact[lang]);
+        const text = say.refusal(contact);
         yield { type: 'token', data: { text } };
         yield await finish({ answer: text, mode: 'refusal', refused: true, notice: null, citations: [], replacedUngrounded: false, usage: judgeUsage, verdict: 'decline' });
         return;

@@ -1,11 +1,12 @@
-import { identifyLanguage, isKbLanguage, type KbLanguage, type LanguageCode } from '../text/language.js';
+import { identifyLanguage, isKbLanguage, isTranslatedLanguage, type KbLanguage, type LanguageCode, TRANSLATED_LANGUAGES, type TranslatedLanguage } from '../text/language.js';
 import { MESSAGES } from './messages.js';
 
 /**
  * What the service says itself, in the customer's language: the Chinese and English texts of messages.ts
  * and a translation per further language. A language without an entry (or an entry without a text) falls
- * back to English, so adding a language is adding one object here. Product names and the contact line
- * are inserted as they are.
+ * back to English, so adding a language is adding one object here and its code to TRANSLATED_LANGUAGES. Product
+ * names and the contact line are inserted as they are; the contact is written to follow the language's "contact …"
+ * (src/answer/handoff-contact.ts chooses it).
  */
 export interface LocalizedMessages {
   refusal: (contact: string) => string;
@@ -25,13 +26,31 @@ type Translation = Omit<LocalizedMessages, 'extractiveNotice' | 'fallbackNotice'
   suggestOutro: (contact: string) => string;
   /** The names of the knowledge base's languages in this language. */
   names: Record<KbLanguage, string>;
+  /**
+   * The contact when the company gave none for this language: "our support team" as it fits the sentences' contact
+   * slot (case and all), with the English contact's numbers and addresses (`supportTeam` below).
+   */
+  supportTeam: (details: readonly string[]) => string;
   extractiveNotice: (source: string) => string;
   fallbackNotice: (source: string) => string;
 };
 
-const TRANSLATIONS: Record<LanguageCode, Translation> = {
+/** "our support team: +1…, support@…", for a language whose sentences end on the contact. */
+const detailsAfter =
+  (team: string, separator = ', ', colon = ': ') =>
+  (details: readonly string[]) =>
+    details.length ? `${team}${colon}${details.join(separator)}` : team;
+/** "our support team (+1…, support@…)", for a language whose verb follows the contact (German, Japanese, Turkish…). */
+const detailsInBrackets =
+  (team: string, [open, separator, close] = [' (', ', ', ')']) =>
+  (details: readonly string[]) =>
+    details.length ? `${team}${open}${details.join(separator)}${close}` : team;
+
+// Keyed by TRANSLATED_LANGUAGES: a language added there without a translation here (or the reverse) does not compile.
+const TRANSLATIONS: Record<TranslatedLanguage, Translation> = {
   ar: {
     names: { en: 'الإنجليزية', zh: 'الصينية' },
+    supportTeam: detailsAfter('خدمة العملاء', '، '),
     refusal: (contact) => `عذرًا، لم أجد في مقالات المساعدة ما يجيب عن هذا السؤال بشكل موثوق، ولا أريد أن أخمّن. يمكنك إعادة صياغة السؤال، أو التواصل مع ${contact}.`,
     extractiveNotice: (source) => `هذه الإجابة مقتبسة حرفيًا من مقالات المساعدة، وهي مكتوبة باللغة ${source} (بدون نص مُولَّد).`,
     fallbackNotice: (source) => `الإجابات المُولَّدة غير متاحة حاليًا؛ هذا اقتباس مباشر من مقالات المساعدة باللغة ${source}.`,
@@ -43,6 +62,7 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
   },
   fa: {
     names: { en: 'انگلیسی', zh: 'چینی' },
+    supportTeam: detailsInBrackets('تیم پشتیبانی ما', [' (', '، ', ')']),
     refusal: (contact) => `متأسفم، در مقاله‌های راهنما چیزی پیدا نکردم که با اطمینان به این پرسش پاسخ دهد و نمی‌خواهم حدس بزنم. می‌توانید پرسش را به شکل دیگری بپرسید یا با ${contact} تماس بگیرید.`,
     extractiveNotice: (source) => `این پاسخ مستقیماً از مقاله‌های راهنما نقل شده است که به زبان ${source} نوشته شده‌اند (بدون متن تولیدشده).`,
     fallbackNotice: (source) => `پاسخ‌های تولیدشده اکنون در دسترس نیستند؛ این متن مستقیماً از مقاله‌های راهنما به زبان ${source} نقل شده است.`,
@@ -54,6 +74,7 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
   },
   he: {
     names: { en: 'אנגלית', zh: 'סינית' },
+    supportTeam: detailsAfter('שירות הלקוחות שלנו'),
     refusal: (contact) => `מצטערים, לא מצאתי במאמרי העזרה שלנו תשובה אמינה לשאלה הזו, ואני מעדיף לא לנחש. אפשר לנסח את השאלה מחדש, או לפנות אל ${contact}.`,
     extractiveNotice: (source) => `התשובה הזו מצוטטת ישירות ממאמרי העזרה שלנו, הכתובים ב${source} (ללא טקסט שנוצר אוטומטית).`,
     fallbackNotice: (source) => `תשובות שנוצרות אוטומטית אינן זמינות כרגע; זהו ציטוט ישיר ממאמרי העזרה ב${source}.`,
@@ -65,10 +86,11 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
   },
   th: {
     names: { en: 'ภาษาอังกฤษ', zh: 'ภาษาจีน' },
+    supportTeam: detailsInBrackets('ฝ่ายบริการลูกค้าของเรา'),
     refusal: (contact) => `ขออภัย ฉันไม่พบข้อมูลในบทความช่วยเหลือที่ตอบคำถามนี้ได้อย่างน่าเชื่อถือ และไม่อยากเดาคำตอบ คุณสามารถลองถามใหม่ด้วยถ้อยคำอื่น หรือติดต่อ${contact}`,
     extractiveNotice: (source) => `คำตอบนี้ยกมาจากบทความช่วยเหลือโดยตรง ซึ่งเขียนเป็น${source} (ไม่ใช่ข้อความที่สร้างขึ้น)`,
     fallbackNotice: (source) => `ขณะนี้ไม่สามารถสร้างคำตอบได้ ข้อความนี้ยกมาจากบทความช่วยเหลือ${source}โดยตรง`,
-    detailsHandoff: (contact) => ` เราจะดำเนินการให้ทันทีที่ได้รับข้อมูล หรือคุณสามารถติดต่อ${contact}ได้โดยตรง`,
+    detailsHandoff: (contact) => ` เราจะดำเนินการให้ทันทีที่ได้รับข้อมูล หรือคุณสามารถติดต่อ${contact} ได้โดยตรง`,
     curatedFallbackNotice: 'ขณะนี้ไม่สามารถสร้างคำตอบได้ นี่คือคำตอบที่ทีมสนับสนุนเตรียมไว้ล่วงหน้า',
     sourcesHeading: 'แหล่งที่มา:',
     suggestIntro: 'ฉันไม่แน่ใจว่าบทความช่วยเหลือตอบคำถามนี้ได้ คุณหมายถึงคำถามใดคำถามหนึ่งต่อไปนี้หรือไม่',
@@ -76,6 +98,7 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
   },
   vi: {
     names: { en: 'tiếng Anh', zh: 'tiếng Trung' },
+    supportTeam: detailsAfter('bộ phận chăm sóc khách hàng của chúng tôi'),
     refusal: (contact) =>
       `Xin lỗi, tôi không tìm thấy nội dung nào trong các bài viết hỗ trợ trả lời đáng tin cậy cho câu hỏi này và tôi không muốn đoán. Bạn có thể diễn đạt lại câu hỏi hoặc liên hệ ${contact}.`,
     extractiveNotice: (source) => `Câu trả lời này được trích nguyên văn từ các bài viết hỗ trợ, vốn được viết bằng ${source} (không phải văn bản do máy tạo).`,
@@ -88,6 +111,7 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
   },
   id: {
     names: { en: 'bahasa Inggris', zh: 'bahasa Mandarin' },
+    supportTeam: detailsAfter('tim layanan pelanggan kami'),
     refusal: (contact) =>
       `Maaf, saya tidak menemukan informasi di artikel bantuan kami yang dapat menjawab pertanyaan ini dengan andal, dan saya tidak ingin menebak. Anda dapat menyusun ulang pertanyaan, atau menghubungi ${contact}.`,
     extractiveNotice: (source) => `Jawaban ini dikutip langsung dari artikel bantuan kami yang ditulis dalam ${source} (bukan teks buatan mesin).`,
@@ -100,6 +124,7 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
   },
   ms: {
     names: { en: 'bahasa Inggeris', zh: 'bahasa Cina' },
+    supportTeam: detailsAfter('pasukan khidmat pelanggan kami'),
     refusal: (contact) =>
       `Maaf, saya tidak menemui maklumat dalam artikel bantuan kami yang dapat menjawab soalan ini dengan pasti, dan saya tidak mahu meneka. Anda boleh menyusun semula soalan, atau menghubungi ${contact}.`,
     extractiveNotice: (source) => `Jawapan ini dipetik terus daripada artikel bantuan kami yang ditulis dalam ${source} (bukan teks janaan mesin).`,
@@ -112,6 +137,7 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
   },
   ja: {
     names: { en: '英語', zh: '中国語' },
+    supportTeam: detailsInBrackets('サポート窓口', ['（', '、', '）']),
     refusal: (contact) =>
       `申し訳ありません。ヘルプ記事の中に、このご質問に確実にお答えできる内容が見つかりませんでした。推測でのお答えは控えます。言い換えて再度ご質問いただくか、${contact}までお問い合わせください。`,
     extractiveNotice: (source) => `この回答は${source}で書かれたヘルプ記事からそのまま引用したものです（生成されたテキストではありません）。`,
@@ -124,6 +150,7 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
   },
   ko: {
     names: { en: '영어', zh: '중국어' },
+    supportTeam: detailsInBrackets('고객센터', ['(', ', ', ')']),
     refusal: (contact) => `죄송합니다. 도움말 문서에서 이 질문에 확실하게 답할 수 있는 내용을 찾지 못했으며, 추측으로 답하고 싶지 않습니다. 질문을 바꿔서 다시 하시거나 ${contact}에 문의해 주세요.`,
     extractiveNotice: (source) => `이 답변은 ${source}로 작성된 도움말 문서에서 그대로 인용한 것입니다(생성된 텍스트가 아님).`,
     fallbackNotice: (source) => `지금은 답변을 생성할 수 없습니다. 아래는 ${source} 도움말 문서에서 그대로 인용한 내용입니다.`,
@@ -135,6 +162,7 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
   },
   es: {
     names: { en: 'inglés', zh: 'chino' },
+    supportTeam: detailsAfter('nuestro equipo de atención al cliente'),
     refusal: (contact) =>
       `Lo siento, no he encontrado en nuestros artículos de ayuda nada que responda a esto con seguridad, y prefiero no adivinar. Puede reformular la pregunta o ponerse en contacto con ${contact}.`,
     extractiveNotice: (source) => `Esta respuesta es una cita literal de nuestros artículos de ayuda, que están escritos en ${source} (sin texto generado).`,
@@ -147,17 +175,19 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
   },
   pt: {
     names: { en: 'inglês', zh: 'chinês' },
+    supportTeam: detailsAfter('a nossa equipa de apoio ao cliente'),
     refusal: (contact) => `Desculpe, não encontrei nos nossos artigos de ajuda nada que responda a isto com segurança, e prefiro não adivinhar. Pode reformular a pergunta ou contactar ${contact}.`,
     extractiveNotice: (source) => `Esta resposta é citada diretamente dos nossos artigos de ajuda, escritos em ${source} (sem texto gerado).`,
     fallbackNotice: (source) => `As respostas geradas não estão disponíveis neste momento; isto é uma citação direta dos nossos artigos de ajuda em ${source}.`,
     detailsHandoff: (contact) => ` Trataremos do assunto assim que recebermos esses dados; também pode contactar ${contact}.`,
     curatedFallbackNotice: 'As respostas geradas não estão disponíveis neste momento; esta é uma resposta preparada pela nossa equipa de apoio.',
     sourcesHeading: 'Fontes:',
-    suggestIntro: 'Não tenho certeza de que nossos artigos de ajuda respondam a isso. Você quis perguntar alguma destas?',
-    suggestOutro: (contact) => `Se não, você pode entrar em contato com ${contact}.`,
+    suggestIntro: 'Não tenho a certeza de que os nossos artigos de ajuda respondam a isto. Queria perguntar alguma destas?',
+    suggestOutro: (contact) => `Se não, pode contactar ${contact}.`,
   },
   fr: {
     names: { en: 'anglais', zh: 'chinois' },
+    supportTeam: detailsAfter('notre service client', ', ', ' : '),
     refusal: (contact) =>
       `Désolé, je n'ai rien trouvé dans nos articles d'aide qui réponde de façon fiable à cette question, et je préfère ne pas deviner. Vous pouvez reformuler la question ou contacter ${contact}.`,
     extractiveNotice: (source) => `Cette réponse est citée telle quelle de nos articles d'aide, rédigés en ${source} (aucun texte généré).`,
@@ -170,6 +200,7 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
   },
   de: {
     names: { en: 'Englisch', zh: 'Chinesisch' },
+    supportTeam: detailsInBrackets('unseren Kundenservice'),
     refusal: (contact) =>
       `Entschuldigung, in unseren Hilfeartikeln habe ich nichts gefunden, das diese Frage zuverlässig beantwortet, und ich möchte nicht raten. Sie können die Frage anders formulieren oder sich an ${contact} wenden.`,
     extractiveNotice: (source) => `Diese Antwort ist wörtlich aus unseren Hilfeartikeln zitiert, die auf ${source} verfasst sind (kein generierter Text).`,
@@ -182,6 +213,7 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
   },
   ru: {
     names: { en: 'английском языке', zh: 'китайском языке' },
+    supportTeam: detailsAfter('нашу службу поддержки'),
     refusal: (contact) =>
       `К сожалению, в наших справочных статьях я не нашёл ничего, что надёжно отвечает на этот вопрос, и не хочу гадать. Вы можете переформулировать вопрос или обратиться в ${contact}.`,
     extractiveNotice: (source) => `Этот ответ дословно процитирован из наших справочных статей, написанных на ${source} (без сгенерированного текста).`,
@@ -190,10 +222,11 @@ const TRANSLATIONS: Record<LanguageCode, Translation> = {
     curatedFallbackNotice: 'Сгенерированные ответы сейчас недоступны; это ответ, заранее подготовленный нашей службой поддержки.',
     sourcesHeading: 'Источники:',
     suggestIntro: 'Я не уверен, что в наших справочных статьях есть ответ на этот вопрос. Возможно, вы имели в виду один из этих?',
-    suggestOutro: (contact) => `Если нет, вы можете связаться с ${contact}.`,
+    suggestOutro: (contact) => `Если нет, вы можете обратиться в ${contact}.`,
   },
   tr: {
     names: { en: 'İngilizce', zh: 'Çince' },
+    supportTeam: detailsInBrackets('müşteri hizmetlerimiz'),
     refusal: (contact) =>
       `Üzgünüm, yardım makalelerimizde bu soruyu güvenilir biçimde yanıtlayan bir şey bulamadım ve tahmin yürütmek istemiyorum. Soruyu farklı şekilde sorabilir veya ${contact} ile iletişime geçebilirsiniz.`,
     extractiveNotice: (source) => `Bu yanıt, ${source} yazılmış yardım makalelerimizden olduğu gibi alıntılanmıştır (üretilmiş metin değildir).`,
@@ -228,19 +261,24 @@ const KB: Record<KbLanguage, LocalizedMessages> = {
 };
 
 /** The languages with their own texts (the rest fall back to English). */
-export const CATALOGUE_LANGUAGES: readonly LanguageCode[] = [...Object.keys(KB), ...Object.keys(TRANSLATIONS)];
+export const CATALOGUE_LANGUAGES: readonly LanguageCode[] = [...Object.keys(KB), ...TRANSLATED_LANGUAGES];
 
 /** The service's own texts for a customer writing in `lang`; English for a language without a translation. */
 export function messagesFor(lang: LanguageCode): LocalizedMessages {
   if (isKbLanguage(lang)) return KB[lang];
+  if (!isTranslatedLanguage(lang)) return KB.en;
   const translation = TRANSLATIONS[lang];
-  if (!translation) return KB.en;
   return {
     ...translation,
     extractiveNotice: (source) => translation.extractiveNotice(translation.names[source]),
     fallbackNotice: (source) => translation.fallbackNotice(translation.names[source]),
     suggest: (suggestions, contact) => [translation.suggestIntro, ...suggestions.map((text, index) => `${index + 1}. ${text}`), translation.suggestOutro(contact)].join('\n'),
   };
+}
+
+/** "Our support team" in `lang`, with `details` (numbers, addresses) that need no translation: a contact for its sentences. */
+export function supportTeamContact(lang: TranslatedLanguage, details: readonly string[]): string {
+  return TRANSLATIONS[lang].supportTeam(details);
 }
 
 const englishNames = new Intl.DisplayNames(['en'], { type: 'language' });

@@ -14,7 +14,7 @@ export const PLACEHOLDERS = {
   channel: 'where the question came from: the chat widget, e-mail or the API',
   product_line: 'the product line the question is about, with its description',
   product_line_rules: 'the rules text of knowledge/product-lines.yaml in this language',
-  handoff_contact: 'how to reach a person (HANDOFF_CONTACT_ZH / _EN)',
+  handoff_contact: "how to reach a person: HANDOFF_CONTACT_ZH / _EN, or the customer's language's own HANDOFF_CONTACT_<LANG>",
   answer_length: "the channel's answer length (ANSWER_LENGTH_*), e.g. 150 字 or 80 words",
   channel_style: "how to write for the channel: conversational in the widget, the formal body of a letter by e-mail",
 } as const;

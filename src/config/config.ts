@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { CONTACT_LANGUAGES, type ContactLanguage, type KbLanguage, TRANSLATED_LANGUAGES, type TranslatedLanguage } from '../text/language.js';
 
 /**
  * Every setting of the service and the ingestion job, parsed once at start-up.
@@ -45,6 +46,18 @@ export function answerLength(setting: string): { zh: number; en: number } {
   const match = ANSWER_LENGTH.exec(setting)!;
   return { zh: Number(match[1]), en: Number(match[2]) };
 }
+
+/** The setting that holds the hand-off contact for customers writing in `lang`: HANDOFF_CONTACT_ES for Spanish. */
+export type HandoffContactSetting = `HANDOFF_CONTACT_${Uppercase<ContactLanguage>}`;
+export const handoffContactSetting = (lang: ContactLanguage) => `HANDOFF_CONTACT_${lang.toUpperCase()}` as HandoffContactSetting;
+/**
+ * HANDOFF_CONTACT_<LANG> for each translated language: optional, since a language without one gets "our support
+ * team" in its own words with the English contact's numbers and addresses (src/answer/handoff-contact.ts).
+ */
+const translatedContacts = Object.fromEntries(TRANSLATED_LANGUAGES.map((lang) => [handoffContactSetting(lang), optionalString])) as Record<
+  `HANDOFF_CONTACT_${Uppercase<TranslatedLanguage>}`,
+  typeof optionalString
+>;
 
 export const schema = z.object({
   KNOWLEDGE_DIR: z.preprocess(emptyAsUndefined, z.string().default('knowledge')),
@@ -224,6 +237,7 @@ export const schema = z.object({
   COMPANY_NAME: z.preprocess(emptyAsUndefined, z.string().default('Lumora 朗曜科技')),
   HANDOFF_CONTACT_ZH: z.preprocess(emptyAsUndefined, z.string().default('人工客服：400-820-1234（每天 9:00–21:00），或发邮件至 support@lumora.example')),
   HANDOFF_CONTACT_EN: z.preprocess(emptyAsUndefined, z.string().default('a human agent: call +1-800-555-0142 (9am–9pm daily) or email support@lumora.example')),
+  ...translatedContacts,
 
   // Thresholds on the answerability probability (README "Refusal"). Unset, the service uses the threshold
   // that ingestion calibrated for the current knowledge version, or the model's fitted default.
@@ -487,6 +501,18 @@ export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
 
 export type Config = Readonly<z.infer<typeof schema> & { SHUTDOWN_DRAIN_MS: number }>;
 
+/** The hand-off contacts by customer language: Chinese and English always, a translated language when it has its own. */
+export type HandoffContacts = Record<KbLanguage, string> & Partial<Record<TranslatedLanguage, string>>;
+
+/** HANDOFF_CONTACT_ZH, _EN and the translated languages' that are set, by language code. */
+export function handoffContacts(config: Pick<Config, HandoffContactSetting>): HandoffContacts {
+  const given = CONTACT_LANGUAGES.flatMap((lang) => {
+    const contact = config[handoffContactSetting(lang)];
+    return contact ? [[lang, contact] as const] : [];
+  });
+  return { ...Object.fromEntries(given), zh: config.HANDOFF_CONTACT_ZH, en: config.HANDOFF_CONTACT_EN };
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -499,6 +525,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((issue) => `  ${issue.path.join('.')}: ${issue.message}`)
       .join('\n');
     throw new ConfigError(`Invalid settings (fix these environment variables, see docs/configuration.md):\n${problems}`);
+  }
+  // HANDOFF_CONTACT_IT would be dropped by the schema without a word, and Italian customers would not get it.
+  const contactNames = new Set<string>(CONTACT_LANGUAGES.map(handoffContactSetting));
+  const unknownContacts = Object.keys(env).filter((name) => /^HANDOFF_CONTACT_/.test(name) && !contactNames.has(name));
+  if (unknownContacts.length) {
+    throw new ConfigError(
+      `Invalid settings: ${unknownContacts.join(', ')}: the service's texts are not translated into that language (its customers read English, with HANDOFF_CONTACT_EN); a contact may be given for ${CONTACT_LANGUAGES.join(', ')}`,
+    );
   }
   const data = result.data;
   if (data.EMAIL_ENABLED && (!data.REDIS_URL || !data.SMTP_URL)) {

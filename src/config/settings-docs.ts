@@ -1,3 +1,6 @@
+import { TRANSLATED_LANGUAGES } from '../text/language.js';
+import { handoffContactSetting } from './config.js';
+
 /**
  * What each setting means, grouped by concern: the source of docs/configuration.md (`npm run docs:config`
  * writes it; test/unit/configuration-docs.test.ts fails when it is stale or a setting has no entry here).
@@ -244,7 +247,17 @@ export const SETTING_GROUPS: SettingGroup[] = [
       { names: ['ANSWER_LENGTH_API'], default: '`300,160`', meaning: 'the same for API callers' },
       { names: ['ANSWER_LENGTH_EMAIL'], default: '`500,250`', meaning: 'the same for e-mail replies' },
       { names: ['COMPANY_NAME'], default: '`Lumora 朗曜科技`', meaning: 'used in the system prompt' },
-      { names: ['HANDOFF_CONTACT_ZH', 'HANDOFF_CONTACT_EN'], default: "Lumora's hotline and email", meaning: 'human contact in refusals and prompts' },
+      {
+        names: ['HANDOFF_CONTACT_ZH', 'HANDOFF_CONTACT_EN'],
+        default: "Lumora's hotline and email",
+        meaning: 'human contact in refusals and prompts, for customers writing Chinese and English (and, English, any language the service has no texts in)',
+      },
+      {
+        names: TRANSLATED_LANGUAGES.map(handoffContactSetting),
+        default: '"our support team" in the language, with the phone numbers, e-mail addresses and links of `HANDOFF_CONTACT_EN`',
+        meaning:
+          'human contact for customers writing in that language, written to follow its "contact …" in the refusal, the details hand-off and the suggestions (src/answer/message-catalogue.ts). A `HANDOFF_CONTACT_*` for any other language stops start-up: the service has no texts in it, and its customers read English',
+      },
     ],
   },
   {

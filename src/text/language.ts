@@ -13,6 +13,19 @@ export const KB_LANGUAGES: readonly KbLanguage[] = ['zh', 'en'];
 export const isKbLanguage = (lang: string): lang is KbLanguage => lang === 'zh' || lang === 'en';
 
 /**
+ * The further languages the service's own texts are translated into (src/answer/message-catalogue.ts has one entry
+ * each, checked by its type); a customer writing in any other language reads English. Each may have its own hand-off
+ * contact (HANDOFF_CONTACT_<LANG>, a workspace's `handoffContact`).
+ */
+export const TRANSLATED_LANGUAGES = ['ar', 'fa', 'he', 'th', 'vi', 'id', 'ms', 'ja', 'ko', 'es', 'pt', 'fr', 'de', 'ru', 'tr'] as const;
+export type TranslatedLanguage = (typeof TRANSLATED_LANGUAGES)[number];
+export const isTranslatedLanguage = (lang: string): lang is TranslatedLanguage => (TRANSLATED_LANGUAGES as readonly string[]).includes(lang);
+
+/** The languages a hand-off contact may be given for: the knowledge base's and the translated ones. */
+export type ContactLanguage = KbLanguage | TranslatedLanguage;
+export const CONTACT_LANGUAGES: readonly ContactLanguage[] = [...KB_LANGUAGES, ...TRANSLATED_LANGUAGES];
+
+/**
  * The language a text is processed as on the knowledge-base side: Chinese or English. Kept under its old
  * name because most of the answer path (thresholds, answerability models, punctuation, prompts) is fitted
  * per knowledge-base language; the customer's own language is `identifyLanguage`.

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Config, WorkspaceSecretName } from '../config/config.js';
+import { type Config, handoffContactSetting, type WorkspaceSecretName } from '../config/config.js';
+import type { ContactLanguage } from '../text/language.js';
 import { DEFAULT_WORKSPACE } from './scoped-state.js';
 import { channelConfig } from './workspace-channels.js';
 import type { Workspace, WorkspaceSettings } from './workspace-registry.js';
@@ -26,8 +27,8 @@ function withSettings(config: Config, settings: WorkspaceSettings): Config {
   return {
     ...config,
     COMPANY_NAME: settings.companyName ?? config.COMPANY_NAME,
-    HANDOFF_CONTACT_ZH: settings.handoffContact?.zh ?? config.HANDOFF_CONTACT_ZH,
-    HANDOFF_CONTACT_EN: settings.handoffContact?.en ?? config.HANDOFF_CONTACT_EN,
+    // Per language: a workspace that gives only its Spanish contact keeps the deployment's for the other languages.
+    ...Object.fromEntries(Object.entries(settings.handoffContact ?? {}).flatMap(([lang, contact]) => (contact ? [[handoffContactSetting(lang as ContactLanguage), contact]] : []))),
     ANSWER_LENGTH_WIDGET: settings.answerLength?.widget ?? config.ANSWER_LENGTH_WIDGET,
     ANSWER_LENGTH_API: settings.answerLength?.api ?? config.ANSWER_LENGTH_API,
     ANSWER_LENGTH_EMAIL: settings.answerLength?.email ?? config.ANSWER_LENGTH_EMAIL,

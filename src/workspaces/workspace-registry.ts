@@ -1,5 +1,6 @@
 import { refreshEvery } from '../state/log-refresh.js';
 import { z } from 'zod';
+import { CONTACT_LANGUAGES, type ContactLanguage } from '../text/language.js';
 import { conflict, notFound, unavailable } from '../errors.js';
 import type { SharedState } from '../state/shared-state.js';
 import { DEFAULT_WORKSPACE } from './scoped-state.js';
@@ -9,8 +10,9 @@ import { workspaceChannels, workspaceHandoffWebhook } from './workspace-channels
 export const workspaceSettings = z
   .object({
     companyName: z.string().min(1).max(200),
+    /** By language code, as HANDOFF_CONTACT_<LANG>: zh, en and the translated languages (text/language.ts). */
     handoffContact: z
-      .object({ zh: z.string().min(1).max(500), en: z.string().min(1).max(500) })
+      .object(Object.fromEntries(CONTACT_LANGUAGES.map((lang) => [lang, z.string().min(1).max(500)])) as Record<ContactLanguage, z.ZodString>)
       .partial()
       .strict(),
     /** ANSWER_LENGTH_* values ("300,160": characters in Chinese, words in English). */

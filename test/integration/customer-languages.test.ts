@@ -18,7 +18,12 @@ let stack: AnswerStack | undefined;
 beforeAll(async () => {
   // Ingesting the sample knowledge base with a third model (multilingual-e5-small on CPU) takes minutes on a busy 2-core machine.
   // No regression gate: it would embed the regression set with the third model too, and this file is about answering.
-  stack = await startAnswerStack('languages', { ANSWER_CACHE: 'false', LLM_TIMEOUT_MS: '5000', LLM_FIRST_TOKEN_TIMEOUT_MS: '4000', REGRESSION_GATE: 'false' }, { multilingual: true });
+  // Arabic has a contact of its own; the other languages have none, and get one from the English contact's details.
+  stack = await startAnswerStack(
+    'languages',
+    { ANSWER_CACHE: 'false', LLM_TIMEOUT_MS: '5000', LLM_FIRST_TOKEN_TIMEOUT_MS: '4000', REGRESSION_GATE: 'false', HANDOFF_CONTACT_AR: CONTACT_AR },
+    { multilingual: true },
+  );
   ({ config, llm, generated, extractive } = stack);
 }, 900_000);
 
@@ -35,6 +40,10 @@ beforeEach(() => {
 const ask = (service: Service, question: string) => request(service.app).post('/v1/ask').set('content-type', 'application/json').send({ question });
 const SWIM_TH = 'Pulse Band 3 ใช้ว่ายน้ำได้ไหม';
 const SWIM_AR = 'هل يمكنني السباحة بسوار Pulse Band 3؟';
+const CONTACT_AR = 'فريق الدعم العربي على الرقم +971 4 123 4567';
+/** The default English contact's number and address, in Spanish and Vietnamese words. */
+const TEAM_ES = 'nuestro equipo de atención al cliente: +1-800-555-0142, support@lumora.example';
+const TEAM_VI = 'bộ phận chăm sóc khách hàng của chúng tôi: +1-800-555-0142, support@lumora.example';
 
 describe('questions in languages the knowledge base is not written in', () => {
   it('answers a Thai question from the English manual in extractive mode, with the notice in Thai', async () => {
@@ -60,7 +69,9 @@ describe('questions in languages the knowledge base is not written in', () => {
     const response = await ask(extractive, 'Thủ đô của nước Pháp là thành phố nào?');
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ mode: 'refusal', refused: true, language: 'vi' });
-    expect(response.body.answer).toBe(messagesFor('vi').refusal(config.HANDOFF_CONTACT_EN));
+    // The person to turn to is named in Vietnamese too, not as the English contact line inside the sentence.
+    expect(response.body.answer).toBe(messagesFor('vi').refusal(TEAM_VI));
+    expect(response.body.answer).not.toContain(config.HANDOFF_CONTACT_EN);
     expect(identifyLanguage(response.body.answer)).toBe('vi');
   });
 
@@ -80,6 +91,26 @@ describe('questions in languages the knowledge base is not written in', () => {
     expect(response.body).toMatchObject({ refused: false, language: 'es', citations: [] });
     expect(response.body.mode).toBe('suggest');
     expect(identifyLanguage(response.body.answer.split('\n')[0])).toBe('es');
+  });
+
+  it('offers a person in Spanish with the suggestions, and the stored conversation keeps the number and address', async () => {
+    const sessionId = `languages-${Math.random().toString(36).slice(2, 10)}`;
+    const response = await request(extractive.app).post('/v1/ask').send({ question: '¿Dónde está mi pedido 58213?', sessionId });
+    expect(response.body).toMatchObject({ mode: 'suggest', language: 'es' });
+    expect(response.body.answer).toContain(`Si no, puede contactar con ${TEAM_ES}.`);
+    expect(response.body.answer).not.toContain('a human agent');
+    // Stored answers are masked for personal data (PII_MASKING): our own number and address must survive it.
+    const history = await request(extractive.app).get(`/v1/sessions/${sessionId}`);
+    expect(history.body.turns[0].answer).toBe(response.body.answer);
+  });
+
+  it('refuses an off-topic Arabic question with the Arabic contact the deployment gave', async () => {
+    const sessionId = `languages-${Math.random().toString(36).slice(2, 10)}`;
+    const response = await request(extractive.app).post('/v1/ask').send({ question: 'ما هي عاصمة فرنسا؟', sessionId });
+    expect(response.body).toMatchObject({ mode: 'refusal', refused: true, language: 'ar' });
+    expect(response.body.answer).toBe(messagesFor('ar').refusal(CONTACT_AR));
+    const history = await request(extractive.app).get(`/v1/sessions/${sessionId}`);
+    expect(history.body.turns[0].answer).toBe(response.body.answer);
   });
 
   it('asks the model to answer in Thai, and catches an answer in English', async () => {

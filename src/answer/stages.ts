@@ -158,8 +158,11 @@ export interface Suggestion {
  */
 export type SameMeaning = (a: Pooled, b: Pooled) => boolean;
 
-/** A candidate suggestion: `own` in the question's language, `meaning` its dense score, `content` what it answers with. */
-export type Pooled = Suggestion & { own: boolean; meaning?: number; content: string };
+/**
+ * A candidate suggestion: `own` in the question's language, `meaning` its dense score, `asks` its label without the
+ * document's subject, `content` what it answers with.
+ */
+export type Pooled = Suggestion & { own: boolean; meaning?: number; asks: string; content: string };
 
 /**
  * The middle band's candidates for suggestions, one per document from the top `depth` of the ranking, in ranking
@@ -173,8 +176,9 @@ export function suggestionPool(ranked: Candidate[], lang: Language, depth = 12):
   const seenTexts = new Set<string>();
   for (const candidate of ranked.slice(0, depth)) {
     if (seenDocs.has(candidate.docId)) continue;
-    const text = suggestionLabels(candidate).find((label) => !seenTexts.has(label));
-    if (!text) continue;
+    const label = suggestionLabels(candidate).find((option) => !seenTexts.has(option.text));
+    if (!label) continue;
+    const { text, asks } = label;
     seenDocs.add(candidate.docId);
     seenTexts.add(text);
     pool.push({
@@ -186,6 +190,7 @@ export function suggestionPool(ranked: Candidate[], lang: Language, depth = 12):
       ...(isInternal(candidate.audiences) ? { internal: true as const } : {}),
       own: candidate.lang === lang,
       meaning: meaningSource ? candidate.scores[meaningSource] : undefined,
+      asks,
       content: candidate.kind === 'faq' ? (candidate.metadata.answer ?? candidate.text) : candidate.text,
     });
   }
@@ -217,7 +222,7 @@ export function chooseSuggestions(pool: Pooled[], limit = 3, same?: SameMeaning)
     const closest = ordered.filter((entry) => entry.own && entry.meaning !== undefined && !kept.includes(entry) && !repeats(entry, kept)).sort((a, b) => b.meaning! - a.meaning!)[0];
     if (closest) chosen[limit - 1] = closest;
   }
-  return chosen.map(({ own: _own, meaning: _meaning, content: _content, ...suggestion }) => suggestion);
+  return chosen.map(({ own: _own, meaning: _meaning, asks: _asks, content: _content, ...suggestion }) => suggestion);
 }
 
 /** The dense list that scores meaning in the question's language (as evidence.ts reads it); none for a question searched only in the multilingual space. */

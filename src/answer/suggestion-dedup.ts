@@ -3,32 +3,41 @@
  * one question ("怎么申请退货？" and the returns policy's "如何办理退货 — 退货与退款政策"). Offered side by side they
  * waste a line and look like a mistake; only the first is kept (stages.ts chooseSuggestions).
  *
- * Two signals, both needed. The labels' meaning alone cannot tell a duplicate from a sibling entry ("How long do the
- * Lock L1 batteries last?" and "What if the Lock L1 batteries are completely empty?" are as close, 0.81, as "How do
- * I start a return?" and "How to return an item", 0.76, in bge-small-en). What they answer with can: a sibling's
- * answer shares few content terms with the other's. The shared terms are counted against the larger of the two
- * answers, so that a section which holds the entry's fact among others ("Status light colours" holds "What does a
- * solid orange light mean?", 0.36; "Specifications" holds "Can I pay with the watch?", 0.19) is not a duplicate:
- * it answers more, and may be the one that answers the customer. Cuts read off the sample knowledge base's dev set
- * (docs/suggestions.md "Did you mean"), so they are not a held-out measure.
+ * Meaning alone cannot tell a duplicate from a sibling entry: "How long do the Pulse Band 3 battery last?" and "How
+ * long does it take to charge the Pulse Band 3?" are closer (0.89 in bge-small-en) than "How do I start a return?"
+ * and "How to return an item" (0.82). What they answer with can: a sibling's answer shares few content terms with the
+ * other's. And content alone cannot tell a duplicate from a section that merely holds the entry's fact among others
+ * ("Specifications" holds "Can I pay with the watch?"; "Status light colours" holds "What does a solid orange light
+ * mean?", and answers the customer's blinking red light too): their labels are far apart. So two suggestions are the
+ * same when either
+ *   - their labels are close (SAME_LABEL_COSINE) and their answers mostly shared (SAME_CONTENT_SHARE of the larger), or
+ *   - they ask the same thing (SAME_QUESTION_COSINE, the labels without the document's subject) and the one answer
+ *     lies within the other (SAME_CONTENT_WITHIN of the smaller): the FAQ entry summing up its policy section.
+ * Cuts read off the sample knowledge base's dev set (docs/suggestions.md "Did you mean"): not a held-out measure.
  */
 import { dot, type Embedder } from '../embed/embedder.js';
 import { contentTerms } from '../text/terms.js';
 import type { Pooled, SameMeaning } from './stages.js';
 
-/** Cosine of the two labels in the language's own model at or above which they may mean the same. */
+/** Cosine of the two labels (in the question language's own model) from which their answers are compared. */
 export const SAME_LABEL_COSINE = 0.75;
-/** Shared content terms, as a share of the larger answer's, at or above which two answers say the same. */
+/** Shared content terms, as a share of the larger answer's, from which two answers say the same. */
 export const SAME_CONTENT_SHARE = 0.45;
+/** Cosine of what the labels ask, without the subject, from which they ask the same question. */
+export const SAME_QUESTION_COSINE = 0.85;
+/** Shared content terms, as a share of the smaller answer's, from which one answer lies within the other. */
+export const SAME_CONTENT_WITHIN = 0.7;
 
-/** Terms two sets share, as a share of the larger set's (1 only when they are the same; 0 when either is empty). */
-export function contentShare(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
+/** Terms two sets share, as a share of the larger set's and of the smaller's (0 when either is empty). */
+export function contentOverlap(a: ReadonlySet<string>, b: ReadonlySet<string>): { ofLarger: number; ofSmaller: number } {
   const [small, large] = a.size <= b.size ? [a, b] : [b, a];
-  if (!small.size) return 0;
+  if (!small.size) return { ofLarger: 0, ofSmaller: 0 };
   let shared = 0;
   for (const term of small) if (large.has(term)) shared++;
-  return shared / large.size;
+  return { ofLarger: shared / large.size, ofSmaller: shared / small.size };
 }
+
+const embedAll = (embedder: Embedder, texts: string[]) => (embedder.embedQueries ? embedder.embedQueries(texts) : Promise.all(texts.map((text) => embedder.embedQuery(text))));
 
 /**
  * The "same thing" test over a pool, its labels embedded once by `embedder` (the question language's own model).
@@ -36,14 +45,17 @@ export function contentShare(a: ReadonlySet<string>, b: ReadonlySet<string>): nu
  */
 export async function sameMeaningIn(pool: readonly Pooled[], embedder: Embedder): Promise<SameMeaning> {
   const own = pool.filter((entry) => entry.own);
-  const vectors = own.length < 2 ? [] : embedder.embedQueries ? await embedder.embedQueries(own.map((entry) => entry.text)) : await Promise.all(own.map((entry) => embedder.embedQuery(entry.text)));
-  const vectorOf = new Map(own.map((entry, index) => [entry, vectors[index]]));
+  if (own.length < 2) return () => false;
+  const [labels, asks] = await Promise.all([embedAll(embedder, own.map((entry) => entry.text)), embedAll(embedder, own.map((entry) => entry.asks))]);
+  const index = new Map(own.map((entry, at) => [entry, at]));
   const terms = new Map<Pooled, Set<string>>();
   const termsOf = (entry: Pooled) => terms.get(entry) ?? terms.set(entry, contentTerms(entry.content)).get(entry)!;
   return (a, b) => {
-    const left = vectorOf.get(a);
-    const right = vectorOf.get(b);
-    if (!left || !right) return false;
-    return dot(left, right) >= SAME_LABEL_COSINE && contentShare(termsOf(a), termsOf(b)) >= SAME_CONTENT_SHARE;
+    const left = index.get(a);
+    const right = index.get(b);
+    if (left === undefined || right === undefined) return false;
+    const overlap = contentOverlap(termsOf(a), termsOf(b));
+    const answerAlike = dot(labels[left], labels[right]) >= SAME_LABEL_COSINE && overlap.ofLarger >= SAME_CONTENT_SHARE;
+    return answerAlike || (dot(asks[left], asks[right]) >= SAME_QUESTION_COSINE && overlap.ofSmaller >= SAME_CONTENT_WITHIN);
   };
 }

@@ -10,6 +10,12 @@ import { splitSentences } from '../text/sentences.js';
 
 type Labelled = Pick<Candidate, 'kind' | 'metadata' | 'title' | 'headingPath' | 'text' | 'docId'>;
 
+/** A suggestion's text, and what it asks without the document's subject (the FAQ question, the bare heading). */
+export interface Label {
+  text: string;
+  asks: string;
+}
+
 /** One line, whatever the page held: the reply lists suggestions a line apiece and the widget counts those lines. */
 const oneLine = (text: string) => text.replace(/[\s\u0085]+/g, ' ').trim();
 
@@ -48,6 +54,19 @@ function sectionHeading(candidate: Labelled): string | undefined {
   return candidate.title.includes(heading) ? undefined : heading;
 }
 
+/**
+ * A short first line that is no sentence ("The bulb flickers" over its paragraph) is a heading the loader could not
+ * see as one: a PDF page's text keeps its headings as lines. The document's title, repeated on the page, is skipped.
+ */
+function leadLine(text: string, title: string): string | undefined {
+  for (const raw of text.trim().split('\n').slice(0, 2)) {
+    const line = oneLine(title && raw.trim().startsWith(title) ? raw.trim().slice(title.length) : raw);
+    if (!line) continue;
+    return line.length <= 50 && line.split(/\s+/).length <= 8 && !/[.。!?！？:：;；,，]$/.test(line) ? line : undefined;
+  }
+  return undefined;
+}
+
 /** "CarPlay does not start: make sure …" leads with what it is about, as a heading would: that lead, if short. */
 function leadBeforeColon(sentence: string): string | undefined {
   const lead = /^([^:：。.!?！？]{2,40})[:：]\s*\S/.exec(sentence)?.[1]?.trim();
@@ -65,24 +84,26 @@ function shortened(sentence: string, max = 60): string {
 /**
  * The labels a chunk can be offered under, best first; the suggest stage takes the first that no earlier suggestion
  * of the same answer took. A FAQ entry: its question. A section: its heading with its document's subject. A passage
- * without one: its lead ("CarPlay does not start") with the subject, else its document's title, else the start of
+ * without one: its lead (a heading-like first line, or "CarPlay does not start" before a colon) with the subject, else its document's title, else the start of
  * its first sentence, shortened. The whole first sentence is the last resort only, as before, so that a document is
  * dropped from the suggestions exactly when every label it has is taken.
  */
-export function suggestionLabels(candidate: Labelled): string[] {
+export function suggestionLabels(candidate: Labelled): Label[] {
   const question = faqQuestion(candidate);
   const title = realTitle(candidate);
   const subject = title ? titleSubject(title) : undefined;
   const sentence = oneLine(splitSentences(candidate.text.trim())[0] ?? '');
   const heading = sectionHeading(candidate);
-  const lead = leadBeforeColon(sentence);
-  const labels = [
-    question ? oneLine(question) : undefined,
-    heading ? withSubject(heading, subject) : undefined,
-    !heading && lead ? withSubject(lead, subject) : undefined,
-    title ? oneLine(title) : undefined,
-    sentence ? withSubject(shortened(sentence), subject) : undefined,
-    sentence.length > 120 ? `${sentence.slice(0, 120)}…` : sentence,
+  const lead = leadLine(candidate.text, candidate.title.trim()) ?? leadBeforeColon(sentence);
+  const short = sentence ? shortened(sentence) : undefined;
+  const labels: (Label | undefined)[] = [
+    question ? { text: oneLine(question), asks: oneLine(question) } : undefined,
+    heading ? { text: withSubject(heading, subject), asks: heading } : undefined,
+    !heading && lead ? { text: withSubject(lead, subject), asks: lead } : undefined,
+    title ? { text: oneLine(title), asks: oneLine(title) } : undefined,
+    short ? { text: withSubject(short, subject), asks: short } : undefined,
+    sentence ? { text: sentence.length > 120 ? `${sentence.slice(0, 120)}…` : sentence, asks: sentence } : undefined,
   ];
-  return [...new Set(labels.filter((label): label is string => Boolean(label)))];
+  const seen = new Set<string>();
+  return labels.filter((label): label is Label => Boolean(label) && !seen.has(label!.text) && Boolean(seen.add(label!.text)));
 }

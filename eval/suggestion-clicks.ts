@@ -74,7 +74,22 @@ async function main() {
       if (!rows.length) continue;
       const count = (test: (click: Click) => boolean) => rows.filter(test).length;
       console.log(
-        `${(lang ?? 'all').padEnd(4)} ${(kind ?? 'all').padEnd(7)} | ${String(rows.length).padStart(6)} | ${pct(count((c) => c.outcome === 'answer'), rows.length).padStart(8)} | ${pct(count((c) => c.outcome === 'uncertain'), rows.length).padStart(15)} | ${pct(count((c) => c.outcome === 'refuse'), rows.length).padStart(7)} | ${pct(count((c) => c.quoted === c.docId), rows.length).padStart(31)} | ${pct(count((c) => c.top === c.docId), rows.length).padStart(13)}`,
+        `${(lang ?? 'all').padEnd(4)} ${(kind ?? 'all').padEnd(7)} | ${String(rows.length).padStart(6)} | ${pct(
+          count((c) => c.outcome === 'answer'),
+          rows.length,
+        ).padStart(8)} | ${pct(
+          count((c) => c.outcome === 'uncertain'),
+          rows.length,
+        ).padStart(15)} | ${pct(
+          count((c) => c.outcome === 'refuse'),
+          rows.length,
+        ).padStart(7)} | ${pct(
+          count((c) => c.quoted === c.docId),
+          rows.length,
+        ).padStart(31)} | ${pct(
+          count((c) => c.top === c.docId),
+          rows.length,
+        ).padStart(13)}`,
       );
     }
   }

@@ -11,7 +11,21 @@ import type { AnswerabilityModel } from './answerability.js';
 import type { ExtractiveAnswer } from './extractive.js';
 import { RefusalThresholds } from './refusal-threshold.js';
 import type { StageClock } from './stage-clock.js';
-import { asBand, type Band, type Decision, decideStage, extractStage, rerankStage, retrieveStage, type Scope, scopeQuestion, selectSources, type Suggestion, chooseSuggestions, suggestionPool } from './stages.js';
+import {
+  asBand,
+  type Band,
+  type Decision,
+  decideStage,
+  extractStage,
+  rerankStage,
+  retrieveStage,
+  type Scope,
+  scopeQuestion,
+  selectSources,
+  type Suggestion,
+  chooseSuggestions,
+  suggestionPool,
+} from './stages.js';
 import { sameMeaningIn } from './suggestion-dedup.js';
 
 /*

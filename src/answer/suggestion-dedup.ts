@@ -46,7 +46,16 @@ const embedAll = (embedder: Embedder, texts: string[]) => (embedder.embedQueries
 export async function sameMeaningIn(pool: readonly Pooled[], embedder: Embedder): Promise<SameMeaning> {
   const own = pool.filter((entry) => entry.own);
   if (own.length < 2) return () => false;
-  const [labels, asks] = await Promise.all([embedAll(embedder, own.map((entry) => entry.text)), embedAll(embedder, own.map((entry) => entry.asks))]);
+  const [labels, asks] = await Promise.all([
+    embedAll(
+      embedder,
+      own.map((entry) => entry.text),
+    ),
+    embedAll(
+      embedder,
+      own.map((entry) => entry.asks),
+    ),
+  ]);
   const index = new Map(own.map((entry, at) => [entry, at]));
   const terms = new Map<Pooled, Set<string>>();
   const termsOf = (entry: Pooled) => terms.get(entry) ?? terms.set(entry, contentTerms(entry.content)).get(entry)!;

@@ -4,8 +4,8 @@
  * vague to retrieve its own section; a passage's first sentence is an answer, not something to click. Every label
  * therefore names its document's subject, and a passage without a heading gets a short label, never a sentence.
  */
-import { isPageHeading } from '../ingest/document.js';
 import type { Candidate } from '../retrieve/fusion.js';
+import { isPageHeading } from '../store/knowledge-store.js';
 import { splitSentences } from '../text/sentences.js';
 
 type Labelled = Pick<Candidate, 'kind' | 'metadata' | 'title' | 'headingPath' | 'text' | 'docId'>;
@@ -31,7 +31,10 @@ function faqQuestion(candidate: Pick<Candidate, 'kind' | 'metadata'>): string | 
  * "Reset your hub | Acme Help" gives "Reset your hub". A title with no such separator is its own subject.
  */
 export function titleSubject(title: string): string {
-  const head = oneLine(title).split(/\s+[—–|-]\s+|\s*[：:]\s*/)[0]?.trim() ?? '';
+  const head =
+    oneLine(title)
+      .split(/\s+[—–|-]\s+|\s*[：:]\s*/)[0]
+      ?.trim() ?? '';
   return head.length >= 2 ? head : oneLine(title);
 }
 

@@ -1,13 +1,6 @@
 import type { Language } from '../text/language.js';
 import type { Section } from './chunker.js';
 
-/**
- * A PDF page's section is headed by its page ("p. 3", pdf.ts), so a citation can point at the page. It locates the
- * text; it does not say what the text is about, so nothing may show it as a title (a "did you mean" suggestion).
- */
-export const pageHeading = (page: number) => `p. ${page}`;
-export const isPageHeading = (heading: string) => /^p\. \d+$/.test(heading.trim());
-
 /** One unit of knowledge as a loader sees it: a file, a FAQ entry, or a line of a JSONL corpus. */
 export interface SourceDocument {
   /** Stable id: the relative path for files, the entry's own id for FAQ entries and corpus lines. */

@@ -6,7 +6,24 @@ import { type Candidate, fuseLists } from '../../src/retrieve/fusion.js';
 import type { ScoredChunk } from '../../src/store/knowledge-store.js';
 
 const chunk = (docId: string, fields: Partial<ScoredChunk>): ScoredChunk =>
-  ({ id: `${docId}#0`, docId, score: 1, text: 'x', title: '', headingPath: '', sourcePath: docId, productLine: 'general', lang: 'en', kind: 'passage', searchText: 'x', contentHash: '', docHash: '', chunkIndex: 0, metadata: {}, ...fields }) as ScoredChunk;
+  ({
+    id: `${docId}#0`,
+    docId,
+    score: 1,
+    text: 'x',
+    title: '',
+    headingPath: '',
+    sourcePath: docId,
+    productLine: 'general',
+    lang: 'en',
+    kind: 'passage',
+    searchText: 'x',
+    contentHash: '',
+    docHash: '',
+    chunkIndex: 0,
+    metadata: {},
+    ...fields,
+  }) as ScoredChunk;
 const faq = (docId: string, question: string, answer: string, lang = 'en') => chunk(docId, { kind: 'faq', lang, title: question, text: `${question}\n${answer}`, metadata: { question, answer } });
 const ranked = (chunks: ScoredChunk[]): Candidate[] => fuseLists([{ source: 'lexical' as const, hits: chunks }], { lexical: 1 });
 const texts = (chunks: ScoredChunk[], lang: 'en' | 'zh' = 'en') => suggestStage(ranked(chunks), lang).map((suggestion) => suggestion.text);
@@ -18,10 +35,16 @@ describe('"did you mean" suggestions a customer can click and ask', () => {
     expect(
       texts([
         chunk('in-car/drive-cam-d1-manual.en.md', { title: manual, headingPath: `${manual} > Parking mode`, text: 'Parking mode records when motion is detected.' }),
-        chunk('wearables/pulse-watch-pro-manual.en.html', { title: 'Lumora Pulse Watch Pro — User Manual', headingPath: 'Lumora Pulse Watch Pro — User Manual > Resetting', text: 'Hold both buttons.' }),
+        chunk('wearables/pulse-watch-pro-manual.en.html', {
+          title: 'Lumora Pulse Watch Pro — User Manual',
+          headingPath: 'Lumora Pulse Watch Pro — User Manual > Resetting',
+          text: 'Hold both buttons.',
+        }),
       ]),
     ).toEqual(['Parking mode — Lumora Drive Cam D1 Dash Camera', 'Resetting — Lumora Pulse Watch Pro']);
-    expect(texts([chunk('in-car/drive-cam-d1-manual.zh.md', { lang: 'zh', title: zhManual, headingPath: `${zhManual} > 停车监控`, text: '停车监控需要降压线。' })], 'zh')).toEqual([`停车监控 — ${zhManual}`]);
+    expect(texts([chunk('in-car/drive-cam-d1-manual.zh.md', { lang: 'zh', title: zhManual, headingPath: `${zhManual} > 停车监控`, text: '停车监控需要降压线。' })], 'zh')).toEqual([
+      `停车监控 — ${zhManual}`,
+    ]);
   });
 
   it('gives a passage without a heading a short label, never its first sentence', () => {
@@ -30,8 +53,15 @@ describe('"did you mean" suggestions a customer can click and ask', () => {
       text: 'CarPlay does not start: make sure the car supports wired CarPlay by connecting your phone with a cable first. On the iPhone, check Settings.',
     });
     // A PDF page's text keeps its headings as lines; its section is headed by the page, which says nothing.
-    const pdf = chunk('smart-home/glow-bulb-troubleshooting.en.pdf', { title: 'Lumora Glow Bulb — Troubleshooting Manual', headingPath: 'p. 1', text: 'Lumora Glow Bulb — Troubleshooting Manual\nThe bulb flickers\nFlickering usually means a dimmer switch.' });
-    const quickStart = chunk('smart-home/lock-l1-quick-start.en.txt', { title: 'Lumora Lock L1 Smart Lock — Quick Start', text: 'The Lock L1 opens with a fingerprint, a PIN code, the Lumora Home app or the mechanical key. It stores 100 fingerprints.' });
+    const pdf = chunk('smart-home/glow-bulb-troubleshooting.en.pdf', {
+      title: 'Lumora Glow Bulb — Troubleshooting Manual',
+      headingPath: 'p. 1',
+      text: 'Lumora Glow Bulb — Troubleshooting Manual\nThe bulb flickers\nFlickering usually means a dimmer switch.',
+    });
+    const quickStart = chunk('smart-home/lock-l1-quick-start.en.txt', {
+      title: 'Lumora Lock L1 Smart Lock — Quick Start',
+      text: 'The Lock L1 opens with a fingerprint, a PIN code, the Lumora Home app or the mechanical key. It stores 100 fingerprints.',
+    });
     // A corpus line with no title of its own (the loader used its id).
     const untitled = chunk('doc-17', { title: 'doc-17', text: 'The warranty covers manufacturing defects in materials and workmanship for two years from the date of delivery. More.' });
     const labels = texts([carplay, pdf, quickStart]);

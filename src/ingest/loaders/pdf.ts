@@ -1,7 +1,8 @@
 import { getDocument, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFPageProxy, TextItem } from 'pdfjs-dist/types/src/display/api.js';
 import { type Section, type TableBlock, tableText } from '../chunker.js';
-import { pageHeading, type SourceDocument, UnreadableFileError } from '../document.js';
+import { pageHeading } from '../../store/knowledge-store.js';
+import { type SourceDocument, UnreadableFileError } from '../document.js';
 import { type Column, findTables, notATable, type PdfTextItem } from './pdf-layout.js';
 import { titleFromPath } from './text-content.js';
 

@@ -46,24 +46,17 @@ const embedAll = (embedder: Embedder, texts: string[]) => (embedder.embedQueries
 export async function sameMeaningIn(pool: readonly Pooled[], embedder: Embedder): Promise<SameMeaning> {
   const own = pool.filter((entry) => entry.own);
   if (own.length < 2) return () => false;
-  const [labels, asks] = await Promise.all([
-    embedAll(
-      embedder,
-      own.map((entry) => entry.text),
-    ),
-    embedAll(
-      embedder,
-      own.map((entry) => entry.asks),
-    ),
-  ]);
-  const index = new Map(own.map((entry, at) => [entry, at]));
-  const terms = new Map<Pooled, Set<string>>();
-  const termsOf = (entry: Pooled) => terms.get(entry) ?? terms.set(entry, contentTerms(entry.content)).get(entry)!;
+  const texts = own.map((entry) => entry.text);
+  const questions = own.map((entry) => entry.asks);
+  const [labels, asks] = await Promise.all([embedAll(embedder, texts), embedAll(embedder, questions)]);
+  // By text, which is unique in a pool (suggestionPool): the test holds for any pool read from the same ranking.
+  const index = new Map(own.map((entry, at) => [entry.text, at]));
+  const terms = own.map((entry) => contentTerms(entry.content));
   return (a, b) => {
-    const left = index.get(a);
-    const right = index.get(b);
+    const left = index.get(a.text);
+    const right = index.get(b.text);
     if (left === undefined || right === undefined) return false;
-    const overlap = contentOverlap(termsOf(a), termsOf(b));
+    const overlap = contentOverlap(terms[left], terms[right]);
     const answerAlike = dot(labels[left], labels[right]) >= SAME_LABEL_COSINE && overlap.ofLarger >= SAME_CONTENT_SHARE;
     return answerAlike || (dot(asks[left], asks[right]) >= SAME_QUESTION_COSINE && overlap.ofSmaller >= SAME_CONTENT_WITHIN);
   };

@@ -221,7 +221,7 @@ export async function runQueries(pipeline: AnswerPipeline, queries: EvalQuery[],
       threshold,
       band,
       outcome: decision.outcome,
-      suggested: pipeline.suggest(run.ranked, kbLang).map((suggestion) => suggestion.docId),
+      suggested: (await pipeline.suggest(run.ranked, kbLang)).map((suggestion) => suggestion.docId),
       extractive,
       extractiveDoc,
       head: options.dump ? compact(run.ranked) : undefined,
@@ -243,7 +243,7 @@ export async function runQueries(pipeline: AnswerPipeline, queries: EvalQuery[],
         threshold,
         band,
         outcome: twinDecision.outcome,
-        suggested: pipeline.suggest(twin.ranked, kbLang).map((suggestion) => suggestion.docId),
+        suggested: (await pipeline.suggest(twin.ranked, kbLang)).map((suggestion) => suggestion.docId),
       });
     }
   }

@@ -11,7 +11,22 @@ import type { AnswerabilityModel } from './answerability.js';
 import type { ExtractiveAnswer } from './extractive.js';
 import { RefusalThresholds } from './refusal-threshold.js';
 import type { StageClock } from './stage-clock.js';
-import { asBand, type Band, type Decision, decideStage, extractStage, rerankStage, retrieveStage, type Scope, scopeQuestion, selectSources, type Suggestion, suggestStage } from './stages.js';
+import {
+  asBand,
+  type Band,
+  type Decision,
+  decideStage,
+  extractStage,
+  rerankStage,
+  retrieveStage,
+  type Scope,
+  scopeQuestion,
+  selectSources,
+  type Suggestion,
+  chooseSuggestions,
+  suggestionPool,
+} from './stages.js';
+import { sameMeaningIn } from './suggestion-dedup.js';
 
 /*
  * The answer path's stages as one object: scope → retrieve → rerank → decide, then select and extract (or suggest).
@@ -103,9 +118,14 @@ export class AnswerPipeline {
     return extractStage(question, customer, selected, this.options.embedders);
   }
 
-  /** The middle band without a model: questions the knowledge base answers, near this one. */
-  suggest(ranked: Candidate[], lang: Language): Suggestion[] {
-    return suggestStage(ranked, lang);
+  /**
+   * The middle band without a model: questions the knowledge base answers, near this one, none two saying the same
+   * thing (their labels read by the question language's own model: suggestion-dedup.ts).
+   */
+  async suggest(ranked: Candidate[], lang: Language): Promise<Suggestion[]> {
+    const pool = suggestionPool(ranked, lang);
+    const embedder = this.options.embedders.covering(lang).at(-1)?.embedder;
+    return chooseSuggestions(pool, 3, embedder ? await sameMeaningIn(pool, embedder) : undefined);
   }
 }
 

@@ -345,7 +345,7 @@ export class AnswerService {
 
     // The middle band without a model: "did you mean", never a quote presented as the answer.
     const suggest = async function* () {
-      const suggestions = pipeline.suggest(chosen.ranked, lang);
+      const suggestions = await pipeline.suggest(chosen.ranked, lang);
       if (!suggestions.length) {
         yield* refuse();
         return;

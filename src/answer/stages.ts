@@ -11,12 +11,12 @@ import { type Evidence, gatherEvidence } from '../retrieve/evidence.js';
 import type { HybridRetriever, RetrievalTimings } from '../retrieve/hybrid-retriever.js';
 import type { Reranker } from '../retrieve/reranker.js';
 import type { Language, LanguageCode } from '../text/language.js';
-import { splitSentences } from '../text/sentences.js';
 import { isInternal } from '../store/audiences.js';
 import { MULTILINGUAL_COLUMN } from '../embed/embedding-spaces.js';
 import { type AnswerabilityModel, answerability } from './answerability.js';
 import type { EmbeddingSpaces } from '../embed/embedding-spaces.js';
 import { type ExtractiveAnswer, type ExtractiveSource, extractiveAnswer } from './extractive.js';
+import { suggestionLabels } from './suggestion-labels.js';
 
 export interface Scope {
   /** The line the answer is about: stated by the caller, guessed from the question, or "unknown". */
@@ -152,38 +152,33 @@ export interface Suggestion {
   internal?: true;
 }
 
-/** A FAQ chunk's stored question, if any. */
-export function faqQuestion(candidate: Pick<Candidate, 'kind' | 'metadata'>): string | undefined {
-  if (candidate.kind !== 'faq') return undefined;
-  return candidate.metadata.question?.trim() || undefined;
-}
-
-const oneLine = (text: string) => text.replace(/[\s\u0085]+/g, ' ').trim();
-
-const firstSentence = (text: string) => {
-  const sentence = splitSentences(text.trim())[0]?.trim() ?? '';
-  return sentence.length > 120 ? `${sentence.slice(0, 120)}…` : sentence;
-};
+/**
+ * Whether two suggestions say the same thing ("怎么申请退货？" and the returns policy's "如何办理退货"): then only
+ * the first is offered. Undefined: only identical texts are.
+ */
+export type SameMeaning = (a: Pooled, b: Pooled) => boolean;
 
 /**
- * The middle band without a model: the best `limit` questions the knowledge base can answer, near this one, for
- * the customer to pick ("did you mean"). A FAQ entry offers its question; a passage its section title (or its
- * document's title). One per document, in the question's language first, from the top of the ranking.
+ * A candidate suggestion: `own` in the question's language, `meaning` its dense score, `asks` its label without the
+ * document's subject, `content` what it answers with.
  */
-export function suggestStage(ranked: Candidate[], lang: Language, limit = 3, depth = 12): Suggestion[] {
-  const pool: (Suggestion & { own: boolean; meaning?: number })[] = [];
+export type Pooled = Suggestion & { own: boolean; meaning?: number; asks: string; content: string };
+
+/**
+ * The middle band's candidates for suggestions, one per document from the top `depth` of the ranking, in ranking
+ * order, each under the first of its labels (suggestion-labels.ts) that no earlier one took; `own` marks those in
+ * the question's language.
+ */
+export function suggestionPool(ranked: Candidate[], lang: Language, depth = 12): Pooled[] {
+  const pool: Pooled[] = [];
   const meaningSource = meaningList(ranked.slice(0, depth), lang);
   const seenDocs = new Set<string>();
   const seenTexts = new Set<string>();
   for (const candidate of ranked.slice(0, depth)) {
     if (seenDocs.has(candidate.docId)) continue;
-    const heading = candidate.headingPath.split(' > ').at(-1)?.trim();
-    // A heading many chunks share ("API FAQ", the manual's title) says nothing: then the passage's first sentence.
-    const named = faqQuestion(candidate) ?? (heading && heading !== candidate.title.trim() ? heading : undefined);
-    // One line each, whatever the page held: the reply lists suggestions a line apiece and the widget counts those
-    // lines, so a line break in a crawled FAQ question or heading would spill its rest (a markdown link) into the contact line.
-    const text = oneLine(named && !seenTexts.has(named) ? named : firstSentence(candidate.text));
-    if (!text || seenTexts.has(text)) continue;
+    const label = suggestionLabels(candidate).find((option) => !seenTexts.has(option.text));
+    if (!label) continue;
+    const { text, asks } = label;
     seenDocs.add(candidate.docId);
     seenTexts.add(text);
     pool.push({
@@ -195,19 +190,39 @@ export function suggestStage(ranked: Candidate[], lang: Language, limit = 3, dep
       ...(isInternal(candidate.audiences) ? { internal: true as const } : {}),
       own: candidate.lang === lang,
       meaning: meaningSource ? candidate.scores[meaningSource] : undefined,
+      asks,
+      content: candidate.kind === 'faq' ? (candidate.metadata.answer ?? candidate.text) : candidate.text,
     });
   }
+  return pool;
+}
+
+/**
+ * The middle band without a model: the best `limit` questions the knowledge base can answer, near this one, for
+ * the customer to pick ("did you mean"), each a question that can be asked as it stands (suggestion-labels.ts).
+ * One per document, in the question's language first, from the top of the ranking; one that says the same as an
+ * earlier one (`same`) is left out for the next.
+ */
+export function suggestStage(ranked: Candidate[], lang: Language, limit = 3, depth = 12, same?: SameMeaning): Suggestion[] {
+  return chooseSuggestions(suggestionPool(ranked, lang, depth), limit, same);
+}
+
+/** The `limit` suggestions of a pool (suggestionPool), none saying the same as another. */
+export function chooseSuggestions(pool: Pooled[], limit = 3, same?: SameMeaning): Suggestion[] {
+  const repeats = (entry: Pooled, chosen: Pooled[]) => Boolean(same) && chosen.some((earlier) => same!(earlier, entry));
   // In the customer's language first; the other language only to fill up (a bilingual FAQ has both).
   const ordered = [...pool.filter((entry) => entry.own), ...pool.filter((entry) => !entry.own)];
-  const chosen = ordered.slice(0, limit);
+  const chosen: Pooled[] = [];
+  for (const entry of ordered) if (chosen.length < limit && !repeats(entry, chosen)) chosen.push(entry);
   // The last line goes to the closest in meaning that the ranking left out, in the customer's language. The fused
   // ranking's third is often a sibling entry that shares the question's words; the dense cosine finds the paraphrase.
   // Chosen on the passage sets, judged on the ECS FAQ: docs/evaluation.md ("Suggestions: the last line by meaning").
   if (limit > 1 && chosen.length === limit) {
-    const closest = ordered.filter((entry) => entry.own && entry.meaning !== undefined && !chosen.slice(0, limit - 1).includes(entry)).sort((a, b) => b.meaning! - a.meaning!)[0];
+    const kept = chosen.slice(0, limit - 1);
+    const closest = ordered.filter((entry) => entry.own && entry.meaning !== undefined && !kept.includes(entry) && !repeats(entry, kept)).sort((a, b) => b.meaning! - a.meaning!)[0];
     if (closest) chosen[limit - 1] = closest;
   }
-  return chosen.map(({ own: _own, meaning: _meaning, ...suggestion }) => suggestion);
+  return chosen.map(({ own: _own, meaning: _meaning, asks: _asks, content: _content, ...suggestion }) => suggestion);
 }
 
 /** The dense list that scores meaning in the question's language (as evidence.ts reads it); none for a question searched only in the multilingual space. */

@@ -9,6 +9,13 @@ import type { ChunkMetadata } from './chunk-media.js';
  */
 
 /**
+ * A PDF page's section is headed by its page ("p. 3", pdf.ts), so a citation can point at the page. It locates the
+ * text; it does not say what the text is about, so nothing may show it as a title (a "did you mean" suggestion).
+ */
+export const pageHeading = (page: number) => `p. ${page}`;
+export const isPageHeading = (heading: string) => /^p\. \d+$/.test(heading.trim());
+
+/**
  * One chunk of the knowledge table, as the rest of the code speaks of it. The table's columns keep their own
  * (snake_case) names on disk, so a table written by any release opens as it is; chunk-columns.ts maps between
  * the two, and nothing outside src/store/ names a column.
@@ -18,7 +25,7 @@ export interface ChunkRow {
   docId: string;
   sourcePath: string;
   title: string;
-  /** Headings above the chunk, joined with " > ". */
+  /** Headings above the chunk, joined with " > "; a PDF page's chunk has its page (pageHeading). */
   headingPath: string;
   productLine: string;
   lang: string;

@@ -73,7 +73,7 @@ describe('three outcomes: answer, the middle band, refuse', () => {
     // An answer cut below the refusal cut is no band at all.
     expect(decide({ refuse: p + 0.1, answer: 0 }).band).toEqual({ refuse: p + 0.1, answer: p + 0.1 });
   });
-  it('suggests FAQ questions and distinct section titles, one per document, own language first', () => {
+  it('suggests FAQ questions and distinct section labels, one per document, own language first', () => {
     const faq = (id: string, question: string, lang = 'en') => ({ ...hit(id, 1), docId: id, kind: 'faq' as const, lang, metadata: { question, answer: 'x' } });
     const ranked = fuseLists(
       [
@@ -90,7 +90,8 @@ describe('three outcomes: answer, the middle band, refuse', () => {
       ],
       { lexical: 1 },
     );
-    expect(suggestStage(ranked, 'en').map((s) => s.text)).toEqual(['Can I swim with the band?', 'Water resistance', 'Charge it weekly.']);
+    // A section names its document; a passage under the document's own heading only, its title (suggestion-labels.test.ts).
+    expect(suggestStage(ranked, 'en').map((s) => s.text)).toEqual(['Can I swim with the band?', 'Water resistance — Manual', 'Manual']);
     expect(suggestStage(ranked, 'zh')[0].text).toBe('手环可以游泳吗？');
   });
   it('keeps every suggestion on one line: a crawled FAQ question or heading with line breaks cannot push a markdown link into the widget\'s contact line', () => {

@@ -1,6 +1,7 @@
 import { getDocument, VerbosityLevel } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFPageProxy, TextItem } from 'pdfjs-dist/types/src/display/api.js';
 import { type Section, type TableBlock, tableText } from '../chunker.js';
+import { pageHeading } from '../../store/knowledge-store.js';
 import { type SourceDocument, UnreadableFileError } from '../document.js';
 import { type Column, findTables, notATable, type PdfTextItem } from './pdf-layout.js';
 import { titleFromPath } from './text-content.js';
@@ -23,7 +24,7 @@ export async function loadPdf(buffer: Buffer, relativePath: string): Promise<Sou
       const items = await pageItems(page);
       const { height } = page.getViewport({ scale: 1 });
       page.cleanup();
-      const read = pdfPageSections(items, height, [`p. ${num}`], carried);
+      const read = pdfPageSections(items, height, [pageHeading(num)], carried);
       sections.push(...read.sections);
       carried = read.carried;
     }

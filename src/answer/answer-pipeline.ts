@@ -125,7 +125,10 @@ export class AnswerPipeline {
   async suggest(ranked: Candidate[], lang: Language): Promise<Suggestion[]> {
     const pool = suggestionPool(ranked, lang);
     const embedder = this.options.embedders.covering(lang).at(-1)?.embedder;
-    return chooseSuggestions(pool, 3, embedder ? await sameMeaningIn(pool, embedder) : undefined);
+    // The duplicate test is a refinement: if its embedding fails (a remote embedder down), the suggestions go out
+    // without it rather than the answer failing.
+    const same = embedder ? await sameMeaningIn(pool, embedder).catch(() => undefined) : undefined;
+    return chooseSuggestions(pool, 3, same);
   }
 }
 

@@ -131,3 +131,29 @@ describe('no two suggestions of one answer say the same thing', () => {
     expect(suggestStage(candidates, 'en', 4, 12, same).map((suggestion) => suggestion.docId)).toEqual(['faq-b-001', 'faq-b-002', 'faq-a-016', 'smart-home/hub-h1-guide.en.html']);
   });
 });
+
+describe('the duplicate test is a refinement, never a failure', () => {
+  it('an embedder that fails leaves the suggestions as they would be without the test', async () => {
+    const { AnswerPipeline } = await import('../../src/answer/answer-pipeline.js');
+    const failing = {
+      modelKey: 'down',
+      dimension: 2,
+      countTokens: () => 1,
+      embedQuery: async () => {
+        throw new Error('embedding server down');
+      },
+      embedPassages: async () => {
+        throw new Error('embedding server down');
+      },
+    } as unknown as Embedder;
+    const embedders = { covering: () => [{ embedder: failing }] } as never;
+    const pipeline = new AnswerPipeline({ embedders, sources: 3, refusalThreshold: async () => 0.5, retriever: undefined } as never);
+    const chunks = [
+      faq('a', 'How do I start a return?', 'Open your order and choose Return.'),
+      faq('b', 'How to return an item', 'Open your order and choose Return.'),
+      faq('c', 'Which countries do you ship to?', 'We ship to 30 countries.'),
+    ];
+    const suggestions = await pipeline.suggest(ranked(chunks), 'en');
+    expect(suggestions.map((suggestion) => suggestion.text)).toEqual(texts(chunks));
+  });
+});

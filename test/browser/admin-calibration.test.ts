@@ -2,8 +2,7 @@ import { cp, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { hashKey } from '../../src/http/access.js';
+import { smallKnowledgeAdminConfig } from '../support/admin-page-stack.js';
 import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
 import { openAdminPage } from '../support/browser.js';
 import { startBrowserStack } from '../support/browser-stack.js';
@@ -54,17 +53,7 @@ beforeAll(async () => {
   await mkdir(knowledge, { recursive: true });
   await cp('knowledge/product-lines.yaml', path.join(knowledge, 'product-lines.yaml'));
   await cp('knowledge/policies', path.join(knowledge, 'policies'), { recursive: true });
-  const config = loadConfig({
-    KNOWLEDGE_DIR: knowledge,
-    PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml'),
-    DB_DIR: path.join(temp.dir, 'db'),
-    STATE_LOG_DIR: path.join(temp.dir, 'logs'),
-    CALIBRATION_ENABLED: 'false',
-    LOG_LEVEL: 'silent',
-    LANCEDB_READ_CONSISTENCY_SECONDS: '0',
-    EMBEDDING_MODEL_MULTI: 'none',
-    API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]),
-  });
+  const config = smallKnowledgeAdminConfig(temp.dir, adminKey);
   await ingestKnowledgeBase(config, await realEmbedders());
   ({ base, browser, close: closeStack } = await startBrowserStack(config));
 }, 240_000);

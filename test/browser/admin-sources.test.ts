@@ -3,8 +3,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { hashKey } from '../../src/http/access.js';
+import { smallKnowledgeAdminConfig } from '../support/admin-page-stack.js';
 import { ingestKnowledgeBase } from '../../src/ingest-knowledge-base.js';
 import { startBrowserStack } from '../support/browser-stack.js';
 import { HelpCentreSite } from '../support/help-centre-site.js';
@@ -32,21 +31,11 @@ beforeAll(async () => {
     path.join(knowledge, 'sources.yaml'),
     `sources:\n  - id: help\n    type: website\n    name: Help Centre\n    startUrls: ["${site.base}/articles/policies/warranty.en"]\n    include: ["/articles/policies/"]\n    schedule: 1d\n    limits: { delayMs: 0 }\n`,
   );
-  const config = loadConfig({
-    KNOWLEDGE_DIR: knowledge,
-    PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml'),
+  const config = smallKnowledgeAdminConfig(temp.dir, adminKey, {
     SOURCES_FILE: path.join(knowledge, 'sources.yaml'),
     SOURCES_CACHE_DIR: path.join(temp.dir, 'sources'),
     SOURCE_FETCH_ALLOW: '127.0.0.1',
     SOURCE_SCHEDULER_SECONDS: '0',
-    DB_DIR: path.join(temp.dir, 'db'),
-    STATE_LOG_DIR: path.join(temp.dir, 'logs'),
-    CALIBRATION_ENABLED: 'false',
-    LOG_LEVEL: 'silent',
-    LANCEDB_READ_CONSISTENCY_SECONDS: '0',
-    // The models of realEmbedders(): the sync jobs' children must embed into the same vector columns.
-    EMBEDDING_MODEL_MULTI: 'none',
-    API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]),
   });
   await ingestKnowledgeBase(config, await realEmbedders(), { sync: 'all' });
   ({ base, browser, close: closeStack } = await startBrowserStack(config));

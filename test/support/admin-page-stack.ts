@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
+import { loadConfig } from '../../src/config/config.js';
 import { hashKey } from '../../src/http/access.js';
 import type { Service } from '../../src/service.js';
 import { startBrowserStack } from './browser-stack.js';
@@ -44,4 +46,25 @@ export async function startAdminPageStack(name: string, settings: Record<string,
       await temp.remove();
     },
   };
+}
+
+/**
+ * The settings of an /admin browser test over a small knowledge folder of its own (`knowledge` under `dir`): no
+ * calibration, no multilingual model (the models of realEmbedders(), so jobs' children embed into the same columns),
+ * one admin key; `settings` add to them.
+ */
+export function smallKnowledgeAdminConfig(dir: string, adminKey: string, settings: Record<string, string> = {}) {
+  const knowledge = path.join(dir, 'knowledge');
+  return loadConfig({
+    KNOWLEDGE_DIR: knowledge,
+    PRODUCT_LINES_FILE: path.join(knowledge, 'product-lines.yaml'),
+    DB_DIR: path.join(dir, 'db'),
+    STATE_LOG_DIR: path.join(dir, 'logs'),
+    CALIBRATION_ENABLED: 'false',
+    LOG_LEVEL: 'silent',
+    LANCEDB_READ_CONSISTENCY_SECONDS: '0',
+    EMBEDDING_MODEL_MULTI: 'none',
+    API_KEYS: JSON.stringify([{ id: 'ops', sha256: hashKey(adminKey), scopes: ['admin'], origins: [] }]),
+    ...settings,
+  });
 }

@@ -1,9 +1,7 @@
-import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { AnswerDone, AnswerEvent, AnswerMeta, AnswerService } from '../../src/answer/answer-service.js';
-import type { ProductLineClassifier } from '../../src/classify/product-lines.js';
-import { chatCompletionsRoutes } from '../../src/http/chat-completions-route.js';
+import { chatCompletionsApp } from '../support/chat-completions-app.js';
 import { errorHandler } from '../../src/http/error-handler.js';
 import { createLogger } from '../../src/log.js';
 import { ContentLabels } from '../../src/moderation/content-label.js';
@@ -41,24 +39,13 @@ function chatApp(tokens: string[]) {
       yield { type: 'done', data: done(tokens.join('')) };
     },
   } as unknown as AnswerService;
-  const classifier = { rules: { general: { id: 'general' } }, lineIds: [], isKnownLine: () => false } as unknown as ProductLineClassifier;
-  const app = express();
-  app.use(
-    chatCompletionsRoutes({
-      answers,
-      guards: [express.json()],
-      classifier,
-      maxQuestionChars: 500,
-      maxHistoryTurns: 4,
-      companyName: 'Lumora',
-      prepare: async (question) => ({ answerRequest: { question: question.question } }),
-      moderation: {
-        labels: new ContentLabels(),
-        lexicon: Moderation.fromEntries([{ term: 'forbiddenthing', category: 'test' }]),
-        handoffContact: { zh: '400-000', en: 'help@example.com' },
-      },
-    }),
-  );
+  const app = chatCompletionsApp(answers, {
+    moderation: {
+      labels: new ContentLabels(),
+      lexicon: Moderation.fromEntries([{ term: 'forbiddenthing', category: 'test' }]),
+      handoffContact: { zh: '400-000', en: 'help@example.com' },
+    },
+  });
   app.use(errorHandler(createLogger('silent')));
   return { app, asked };
 }

@@ -1,9 +1,7 @@
-import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { AnswerEvent, AnswerService } from '../../src/answer/answer-service.js';
-import type { ProductLineClassifier } from '../../src/classify/product-lines.js';
-import { chatCompletionsRoutes } from '../../src/http/chat-completions-route.js';
+import { chatCompletionsApp } from '../support/chat-completions-app.js';
 
 /**
  * A quote's notice on the OpenAI-compatible endpoint is its own paragraph, as the service wrote it: it already
@@ -36,20 +34,7 @@ function chatApp() {
       };
     },
   } as unknown as AnswerService;
-  const classifier = { rules: { general: { id: 'general' } }, lineIds: [], isKnownLine: () => false } as unknown as ProductLineClassifier;
-  const app = express();
-  app.use(
-    chatCompletionsRoutes({
-      answers,
-      guards: [express.json()],
-      classifier,
-      maxQuestionChars: 500,
-      maxHistoryTurns: 4,
-      companyName: 'Lumora',
-      prepare: async (question) => ({ answerRequest: { question: question.question } }),
-    }),
-  );
-  return app;
+  return chatCompletionsApp(answers);
 }
 
 describe('the quote notice in a chat completion', () => {
